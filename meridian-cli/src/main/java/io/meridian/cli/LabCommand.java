@@ -1,0 +1,205 @@
+package io.meridian.cli;
+
+import io.meridian.lab.Lab;
+import io.meridian.lab.LabException;
+import io.meridian.lab.LabState;
+import io.meridian.lab.LabTopology;
+import io.meridian.lab.Launcher;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "lab", description = "The local multi-region lab: a node per region and a WAN emulator between them.",
+        subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
+                LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class})
+final class LabCommand {
+    @Option(names = "--lab-dir", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
+    Path labDir;
+
+    Lab lab() {
+        return new Lab(labDir != null ? labDir : defaultDir(), Launcher.current(Main.class.getName()), System.out);
+    }
+
+    static Path defaultDir() {
+        String home = System.getenv("MERIDIAN_HOME");
+        return (home != null ? Path.of(home) : Path.of("")).resolve(".meridian/lab");
+    }
+
+    /** Runs a lab action, printing a LabException as one line and exit code 1. */
+    abstract static class Action implements Callable<Integer> {
+        @ParentCommand
+        LabCommand parent;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                return run(parent.lab());
+            } catch (LabException e) {
+                System.err.println("error: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        abstract int run(Lab lab) throws Exception;
+    }
+
+    @Command(name = "up", description = "Start the lab and wait until every region is ready. Without --detach, Ctrl-C stops it.")
+    static final class Up extends Action {
+        @Option(names = "--detach", description = "return once ready, leaving the lab running in the background")
+        boolean detach;
+
+        @Option(names = "--latency-scale", defaultValue = "1.0", description = "multiply every WAN delay (default ${DEFAULT-VALUE})")
+        double latencyScale;
+
+        @Option(names = "--jitter-ms", defaultValue = "0", description = "random extra delay up to this, before scaling (default ${DEFAULT-VALUE})")
+        long jitterMillis;
+
+        @Option(names = "--bandwidth-kbps", defaultValue = "0", description = "cap each link's bandwidth; 0 = no cap (default ${DEFAULT-VALUE})")
+        long bandwidthKbps;
+
+        @Option(names = "--base-port", defaultValue = "7001", description = "regions on PORT.., WAN control on PORT+99, links from PORT+100; 0 = any free ports (default ${DEFAULT-VALUE})")
+        int basePort;
+
+        @Option(names = "--timeout", defaultValue = "90", description = "seconds to wait for readiness (default ${DEFAULT-VALUE})")
+        long timeoutSeconds;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        int run(Lab lab) throws InterruptedException {
+            if (latencyScale < 0 || latencyScale > 100 || jitterMillis < 0 || bandwidthKbps < 0 || basePort < 0 || basePort > 65_435) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "expected --latency-scale 0..100, --jitter-ms >= 0, --bandwidth-kbps >= 0, --base-port 0..65435");
+            }
+            LabState state = lab.up(basePort, new LabTopology.Wan(latencyScale, jitterMillis, bandwidthKbps),
+                    Duration.ofSeconds(timeoutSeconds));
+            for (LabState.RegionProcess r : state.regions()) {
+                System.out.printf("  %-13s %s%n", r.name(), r.url());
+            }
+            System.out.println("  logs and data in " + lab.root());
+            if (detach) {
+                System.out.println("running in the background; `./meridian lab down` stops it");
+                return 0;
+            }
+            System.out.println("Ctrl-C stops the lab");
+            CountDownLatch forever = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> lab.down(false), "lab-down"));
+            forever.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "down", description = "Stop every process of the lab. Data is kept unless --purge.")
+    static final class Down extends Action {
+        @Option(names = "--purge", description = "also delete the regions' data")
+        boolean purge;
+
+        @Override
+        int run(Lab lab) {
+            System.out.println(lab.down(purge) ? "lab stopped" : "no lab was running");
+            return 0;
+        }
+    }
+
+    @Command(name = "status", description = "Show each region's health and the WAN links.")
+    static final class Status extends Action {
+        @Option(names = "--json", description = "print JSON")
+        boolean json;
+
+        @Override
+        int run(Lab lab) {
+            Lab.Status status = lab.status();
+            if (json) {
+                System.out.println(Lab.toJson(status));
+                return 0;
+            }
+            if (!status.running()) {
+                System.out.println("no lab is running (" + status.root() + ")");
+                return 0;
+            }
+            System.out.printf("%-13s %-24s %-10s %-8s %s%n", "REGION", "URL", "STATUS", "PID", "NOTES");
+            for (Lab.RegionStatus r : status.regions()) {
+                System.out.printf("%-13s %-24s %-10s %-8d %s%n", r.name(), r.url(), r.status(), r.pid(),
+                        String.join("; ", r.reasons()));
+            }
+            if (status.links() != null) {
+                System.out.printf("%nlinks (latency scale %s):%n", status.latencyScale());
+                status.links().forEach(l -> System.out.printf("  %-13s -> %-13s %7.1f ms one way  %s%n",
+                        l.path("from").asText(), l.path("to").asText(), l.path("one_way_ms").asDouble(),
+                        l.path("cut").asBoolean() ? "CUT" : "up"));
+            } else {
+                System.out.println("the WAN emulator does not answer");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "kill", description = "SIGKILL a region's node.")
+    static final class Kill extends Action {
+        @Parameters(paramLabel = "REGION")
+        String region;
+
+        @Override
+        int run(Lab lab) {
+            lab.kill(region);
+            System.out.println(region + " killed");
+            return 0;
+        }
+    }
+
+    @Command(name = "revive", description = "Restart a killed region's node on its data.")
+    static final class Revive extends Action {
+        @Parameters(paramLabel = "REGION")
+        String region;
+
+        @Override
+        int run(Lab lab) {
+            LabState.RegionProcess r = lab.revive(region, Duration.ofSeconds(60));
+            System.out.println(region + " revived at " + r.url() + " (pid " + r.pid() + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "partition", description = "Cut the WAN link between two regions, both ways.")
+    static final class Partition extends Action {
+        @Parameters(index = "0", paramLabel = "A")
+        String a;
+
+        @Parameters(index = "1", paramLabel = "B")
+        String b;
+
+        @Override
+        int run(Lab lab) {
+            lab.partition(a, b);
+            System.out.println(a + " <-> " + b + " cut");
+            return 0;
+        }
+    }
+
+    @Command(name = "heal", description = "Heal the link between two regions, or every link.")
+    static final class Heal extends Action {
+        @Parameters(arity = "0..2", paramLabel = "REGION")
+        java.util.List<String> regions = new java.util.ArrayList<>();
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        int run(Lab lab) {
+            if (regions.size() == 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give two regions, or none to heal every link");
+            }
+            lab.heal(regions.isEmpty() ? null : regions.get(0), regions.isEmpty() ? null : regions.get(1));
+            System.out.println(regions.isEmpty() ? "every link healed" : regions.get(0) + " <-> " + regions.get(1) + " healed");
+            return 0;
+        }
+    }
+}

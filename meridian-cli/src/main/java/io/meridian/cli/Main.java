@@ -1,0 +1,24 @@
+package io.meridian.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code meridian} command line. Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration. */
+@Command(name = "meridian", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "meridian 0.1.0",
+        description = "A multi-region data and traffic platform.",
+        subcommands = {NodeCommand.class, LabCommand.class, KvCommand.class, WanCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main {
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        return new CommandLine(new Main())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("error: " + e.getMessage());
+                    return 1;
+                })
+                .execute(args);
+    }
+}

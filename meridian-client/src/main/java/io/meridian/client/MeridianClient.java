@@ -1,0 +1,210 @@
+package io.meridian.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meridian.core.Headers;
+import io.meridian.core.ProblemType;
+import io.meridian.core.Versions;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A client of one region's HTTP API. Thread-safe; keeps connections alive. Keys are sent
+ * percent-encoded byte by byte, so any UTF-8 key round-trips.
+ */
+public final class MeridianClient implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+    private final URI base;
+    private final Duration timeout;
+    private final HttpClient http;
+
+    private MeridianClient(URI base, Duration timeout) {
+        this.base = base;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+    }
+
+    /** @param url the region's base URL, e.g. {@code http://127.0.0.1:7001} */
+    public static MeridianClient connect(String url) {
+        return connect(url, DEFAULT_TIMEOUT);
+    }
+
+    public static MeridianClient connect(String url, Duration timeout) {
+        String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        return new MeridianClient(URI.create(trimmed), timeout);
+    }
+
+    public URI baseUrl() {
+        return base;
+    }
+
+    /** A stored value and the region that served it. */
+    public record Value(String key, byte[] bytes, String contentType, long version, String region) {
+        public String text() {
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The outcome of a write: the new version and whether the key was created. */
+    public record Written(String key, long version, boolean created, String region) {
+    }
+
+    public record ScanPage(List<Value> items, Optional<String> next) {
+    }
+
+    public Written put(String keyspace, String key, String text) {
+        return put(keyspace, key, text.getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8", null, null);
+    }
+
+    /**
+     * @param ifMatch     write only if the key is at this version (null: unconditional)
+     * @param ifNoneMatch {@code "*"} to create only (null: unconditional)
+     */
+    public Written put(String keyspace, String key, byte[] value, String contentType, Long ifMatch, String ifNoneMatch) {
+        HttpRequest.Builder b = request(itemPath(keyspace, key)).PUT(HttpRequest.BodyPublishers.ofByteArray(value))
+                .header("Content-Type", contentType);
+        if (ifMatch != null) {
+            b.header("If-Match", Versions.etag(ifMatch));
+        }
+        if (ifNoneMatch != null) {
+            b.header("If-None-Match", ifNoneMatch);
+        }
+        HttpResponse<byte[]> r = send(b.build());
+        JsonNode body = json(r);
+        return new Written(key, body.path("version").asLong(), r.statusCode() == 201, region(r));
+    }
+
+    public Optional<Value> get(String keyspace, String key) {
+        HttpResponse<byte[]> r = send(request(itemPath(keyspace, key)).GET().build(), 404);
+        if (r.statusCode() == 404) {
+            return Optional.empty();
+        }
+        String etag = r.headers().firstValue("ETag").orElse("\"0\"");
+        return Optional.of(new Value(key, r.body(), r.headers().firstValue("Content-Type").orElse(""),
+                Long.parseLong(etag.replace("\"", "")), region(r)));
+    }
+
+    /** @return true when the key existed */
+    public boolean delete(String keyspace, String key) {
+        HttpResponse<byte[]> r = send(request(itemPath(keyspace, key)).DELETE().build(), 404);
+        return r.statusCode() == 204;
+    }
+
+    public ScanPage scan(String keyspace, String prefix, String after, int limit) {
+        StringBuilder path = new StringBuilder("/v1/kv/").append(encode(keyspace)).append("?limit=").append(limit);
+        if (prefix != null && !prefix.isEmpty()) {
+            path.append("&prefix=").append(encode(prefix));
+        }
+        if (after != null) {
+            path.append("&after=").append(encode(after));
+        }
+        HttpResponse<byte[]> r = send(request(path.toString()).GET().build());
+        JsonNode body = json(r);
+        List<Value> items = new ArrayList<>();
+        for (JsonNode item : body.path("items")) {
+            byte[] bytes = item.hasNonNull("value")
+                    ? item.get("value").asText().getBytes(StandardCharsets.UTF_8)
+                    : Base64.getDecoder().decode(item.path("value_base64").asText());
+            items.add(new Value(item.path("key").asText(), bytes, item.path("content_type").asText(),
+                    item.path("version").asLong(), region(r)));
+        }
+        JsonNode next = body.path("next");
+        return new ScanPage(items, next.isNull() || next.isMissingNode() ? Optional.empty() : Optional.of(next.asText()));
+    }
+
+    /** GETs an API document (health, cluster...) as JSON; problem answers throw. */
+    public JsonNode getJson(String path) {
+        return json(send(request(path).GET().build()));
+    }
+
+    /** GETs a path and returns the raw answer, whatever its status. */
+    public HttpResponse<byte[]> raw(HttpRequest.Builder builder) {
+        return send(builder.build(), -1);
+    }
+
+    public HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(timeout);
+    }
+
+    private HttpResponse<byte[]> send(HttpRequest request, int... alsoOk) {
+        HttpResponse<byte[]> r;
+        try {
+            r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0,
+                    request.method() + " " + request.uri() + " failed: " + e, null, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "interrupted", null, e);
+        }
+        int status = r.statusCode();
+        for (int ok : alsoOk) {
+            if (ok == status || ok == -1) {
+                return r;
+            }
+        }
+        if (status >= 400) {
+            throw problem(r);
+        }
+        return r;
+    }
+
+    private static MeridianClientException problem(HttpResponse<byte[]> r) {
+        try {
+            JsonNode p = JSON.readTree(r.body());
+            return new MeridianClientException(ProblemType.fromUri(p.path("type").asText()), r.statusCode(),
+                    p.path("detail").asText("HTTP " + r.statusCode()), p.path("region").asText(null), null);
+        } catch (IOException e) {
+            return new MeridianClientException(ProblemType.INTERNAL, r.statusCode(),
+                    "HTTP " + r.statusCode() + " without a problem document", region(r), e);
+        }
+    }
+
+    private static JsonNode json(HttpResponse<byte[]> r) {
+        try {
+            return JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new MeridianClientException(ProblemType.INTERNAL, r.statusCode(), "the answer is not JSON: " + e.getMessage(),
+                    region(r), e);
+        }
+    }
+
+    private static String region(HttpResponse<?> r) {
+        return r.headers().firstValue(Headers.REGION).orElse(null);
+    }
+
+    private static String itemPath(String keyspace, String key) {
+        return "/v1/kv/" + encode(keyspace) + "/" + encode(key);
+    }
+
+    /** Percent-encodes every byte outside RFC 3986's unreserved set. */
+    public static String encode(String text) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0) {
+                out.append(c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return out.toString();
+    }
+
+    @Override
+    public void close() {
+        http.shutdownNow();
+    }
+}

@@ -1,0 +1,94 @@
+package io.meridian.core;
+
+import java.util.List;
+
+/**
+ * How a keyspace replicates and who may write it (DESIGN.md section 2). One record per policy;
+ * code that treats policies differently switches over them exhaustively.
+ */
+public sealed interface Policy {
+
+    /** The policy's name in configuration files and in the API. */
+    String name();
+
+    /** Data stays in the region where it was written; nothing replicates. */
+    record Local() implements Policy {
+        public String name() {
+            return "local";
+        }
+    }
+
+    /** Synchronous replication through a Raft group; any region writes through the leader. */
+    record Strong(SyncMode sync, List<String> leaderPreference) implements Policy {
+        public Strong {
+            leaderPreference = List.copyOf(leaderPreference);
+        }
+
+        public String name() {
+            return "strong";
+        }
+    }
+
+    /** One region writes the whole keyspace; the others hold read replicas. */
+    record Primary(String primaryRegion) implements Policy {
+        public String name() {
+            return "primary";
+        }
+    }
+
+    /** Each key is written only in its home region and copied everywhere else. */
+    record HomeRegion() implements Policy {
+        public String name() {
+            return "home-region";
+        }
+    }
+
+    /** Every region writes; concurrent writes are resolved by {@code resolver}. */
+    record MultiMaster(String resolver) implements Policy {
+        public static final String LWW = "lww";
+
+        public String name() {
+            return "multi-master";
+        }
+    }
+
+    /** Every region writes; replicas merge as the named conflict-free replicated data type. */
+    record Crdt(CrdtType type) implements Policy {
+        public String name() {
+            return "crdt";
+        }
+    }
+
+    /** Streams of events appended in the stream's home region and replayed everywhere. */
+    record EventLog() implements Policy {
+        public String name() {
+            return "event-log";
+        }
+    }
+
+    enum SyncMode {
+        QUORUM, ALL;
+
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    enum CrdtType {
+        COUNTER("counter"), PN_COUNTER("pn-counter"), OR_SET("or-set"), LWW_REGISTER("lww-register"),
+        MV_REGISTER("mv-register"), OR_MAP("or-map"), SEQUENCE("sequence");
+
+        private final String configName;
+
+        CrdtType(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+    }
+
+    /** Policy names as written in configuration, in the order DESIGN.md lists them. */
+    List<String> NAMES = List.of("local", "strong", "primary", "home-region", "multi-master", "crdt", "event-log");
+}

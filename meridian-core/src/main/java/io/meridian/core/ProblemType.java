@@ -1,0 +1,64 @@
+package io.meridian.core;
+
+/**
+ * The stable list of errors Meridian reports to clients, rendered as RFC 9457
+ * {@code application/problem+json}. The {@link #uri()} never changes once published:
+ * clients branch on it. Titles are for humans.
+ */
+public enum ProblemType {
+    MALFORMED_REQUEST(400, "malformed-request", "The request is malformed"),
+    INVALID_KEY(400, "invalid-key", "The key is not valid"),
+    INVALID_PARAMETER(400, "invalid-parameter", "A query parameter is not valid"),
+    MALFORMED_HEADER(400, "malformed-header", "A header value is malformed"),
+    NOT_FOUND(404, "not-found", "No such resource"),
+    UNKNOWN_KEYSPACE(404, "unknown-keyspace", "The keyspace does not exist"),
+    KEY_NOT_FOUND(404, "key-not-found", "The key does not exist"),
+    OUTSIDE_RESIDENCY(403, "outside-residency", "The keyspace's data may not live in this region"),
+    METHOD_NOT_ALLOWED(405, "method-not-allowed", "The method is not allowed on this resource"),
+    PRECONDITION_FAILED(412, "precondition-failed", "A condition of the request does not hold"),
+    VALUE_TOO_LARGE(413, "value-too-large", "The value is larger than the keyspace allows"),
+    URI_TOO_LONG(414, "uri-too-long", "The request URI is too long"),
+    HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
+    NOT_IMPLEMENTED(501, "not-implemented", "This feature is not implemented yet"),
+    UNAVAILABLE(503, "unavailable", "The region cannot serve this request now"),
+    INTERNAL(500, "internal", "Internal error");
+
+    private static final String PREFIX = "urn:meridian:problem:";
+
+    private final int status;
+    private final String slug;
+    private final String title;
+
+    ProblemType(int status, String slug, String title) {
+        this.status = status;
+        this.slug = slug;
+        this.title = title;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String slug() {
+        return slug;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    /** The RFC 9457 {@code type} member, e.g. {@code urn:meridian:problem:unknown-keyspace}. */
+    public String uri() {
+        return PREFIX + slug;
+    }
+
+    /** The type named by a problem's {@code type} member, or {@link #INTERNAL} for one this version does not know. */
+    public static ProblemType fromUri(String uri) {
+        for (ProblemType t : values()) {
+            if (t.uri().equals(uri)) {
+                return t;
+            }
+        }
+        return INTERNAL;
+    }
+}

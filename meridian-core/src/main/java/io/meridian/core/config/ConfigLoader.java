@@ -1,0 +1,480 @@
+package io.meridian.core.config;
+
+import io.meridian.core.Policy;
+import io.meridian.core.config.YamlTree.Field;
+import io.meridian.core.config.YamlTree.Location;
+import io.meridian.core.config.YamlTree.Mapping;
+import io.meridian.core.config.YamlTree.Scalar;
+import io.meridian.core.config.YamlTree.Sequence;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a deployment's YAML into a validated {@link MeridianConfig}. Every policy of DESIGN.md
+ * section 2 is parsed and checked here, whether or not the node can run it yet (the node
+ * decides that). All errors are collected and reported together, each with file, line,
+ * column and field path. The file format is documented in {@code docs/configuration.md}.
+ */
+public final class ConfigLoader {
+    private static final Pattern REGION_NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+    private static final Pattern KEYSPACE_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+    private static final Pattern CLASS_NAME = Pattern.compile("([A-Za-z_$][A-Za-z0-9_$]*\\.)+[A-Za-z_$][A-Za-z0-9_$]*");
+
+    private static final Set<String> KEYSPACE_COMMON = Set.of("name", "policy", "residency", "max-value-bytes");
+    private static final Map<String, Set<String>> POLICY_OPTIONS = Map.of(
+            "local", Set.of(),
+            "strong", Set.of("sync", "leader-preference"),
+            "primary", Set.of("primary"),
+            "home-region", Set.of(),
+            "multi-master", Set.of("resolver"),
+            "crdt", Set.of("type"),
+            "event-log", Set.of());
+
+    private final String source;
+    private final List<String> errors = new ArrayList<>();
+
+    private ConfigLoader(String source) {
+        this.source = source;
+    }
+
+    /**
+     * Parses configuration text.
+     *
+     * @param source what to call the text in errors, usually its file name
+     * @throws ConfigException listing every problem found
+     */
+    public static MeridianConfig parse(String source, String text) {
+        ConfigLoader loader = new ConfigLoader(source);
+        MeridianConfig config = loader.document(text);
+        if (!loader.errors.isEmpty()) {
+            throw new ConfigException(source, loader.errors);
+        }
+        return config;
+    }
+
+    private MeridianConfig document(String text) {
+        YamlTree tree;
+        try {
+            tree = YamlTree.parse(text);
+        } catch (YamlTree.SyntaxException e) {
+            errors.add(source + ":" + e.at + ": not valid YAML: " + e.getMessage());
+            return null;
+        }
+        if (!(tree instanceof Mapping root)) {
+            error(tree.at(), "(top level)", "expected a mapping with 'regions' and 'keyspaces'");
+            return null;
+        }
+        Obj top = new Obj(root, "");
+        List<RegionConfig> regions = regions(top);
+        Set<String> regionNames = new HashSet<>();
+        regions.forEach(r -> regionNames.add(r.name()));
+        List<LinkConfig> links = links(top, regionNames);
+        List<KeyspaceConfig> keyspaces = keyspaces(top, regionNames);
+        MeridianConfig.Probe probe = probe(top);
+        Optional<WanConfig> wan = top.has("wan") ? Optional.ofNullable(wan(top.object("wan"), regionNames)) : Optional.empty();
+        top.finish(Set.of("regions", "links", "keyspaces", "probe", "wan"));
+        return new MeridianConfig(regions, links, keyspaces, probe, wan);
+    }
+
+    private List<RegionConfig> regions(Obj top) {
+        List<RegionConfig> regions = new ArrayList<>();
+        List<Obj> items = top.objects("regions", true);
+        if (top.has("regions") && items.isEmpty() && errors.isEmpty()) {
+            error(top.at("regions"), "regions", "no regions; expected at least one");
+        }
+        Set<String> seen = new HashSet<>();
+        Set<HostPort> addresses = new HashSet<>();
+        for (Obj r : items) {
+            String name = r.name(REGION_NAME, "a region name: lower-case letters, digits and '-', starting with a letter");
+            HostPort http = r.address("http", true);
+            String location = r.string("location", false);
+            r.finish(Set.of("name", "http", "location"));
+            if (name == null || http == null) {
+                continue;
+            }
+            if (!seen.add(name)) {
+                error(r.at("name"), r.path + ".name", "region '" + name + "' is defined twice");
+            }
+            if (http.port() != 0 && !addresses.add(http)) {
+                error(r.at("http"), r.path + ".http", "address " + http + " is used by another region");
+            }
+            regions.add(new RegionConfig(name, http, location));
+        }
+        return regions;
+    }
+
+    private List<LinkConfig> links(Obj top, Set<String> regionNames) {
+        List<LinkConfig> links = new ArrayList<>();
+        Set<String> pairs = new HashSet<>();
+        for (Obj l : top.objects("links", false)) {
+            String from = l.region("from", regionNames);
+            String to = l.region("to", regionNames);
+            HostPort via = l.address("via", true);
+            l.finish(Set.of("from", "to", "via"));
+            if (from == null || to == null || via == null) {
+                continue;
+            }
+            if (from.equals(to)) {
+                error(l.at("to"), l.path + ".to", "a link joins two different regions; both ends are '" + from + "'");
+            } else if (!pairs.add(from + "->" + to)) {
+                error(l.at("from"), l.path, "a second link from '" + from + "' to '" + to + "'");
+            } else {
+                links.add(new LinkConfig(from, to, via));
+            }
+        }
+        return links;
+    }
+
+    private List<KeyspaceConfig> keyspaces(Obj top, Set<String> regionNames) {
+        List<KeyspaceConfig> keyspaces = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Obj k : top.objects("keyspaces", true)) {
+            String name = k.name(KEYSPACE_NAME,
+                    "a keyspace name: lower-case letters, digits, '-' and '_', starting with a letter");
+            String policyName = k.choice("policy", Policy.NAMES, true);
+            List<String> residency = k.regions("residency", regionNames);
+            long maxValueBytes = k.longValue("max-value-bytes", MeridianConfig.DEFAULT_MAX_VALUE_BYTES,
+                    1, MeridianConfig.MAX_MAX_VALUE_BYTES);
+            Policy policy = policyName == null ? null : policy(k, policyName, regionNames, residency);
+            Set<String> allowed = new HashSet<>(KEYSPACE_COMMON);
+            if (policyName != null) {
+                allowed.addAll(POLICY_OPTIONS.get(policyName));
+                misplacedOptions(k, policyName);
+            }
+            k.finish(allowed);
+            if (name != null && !seen.add(name)) {
+                error(k.at("name"), k.path + ".name", "keyspace '" + name + "' is defined twice");
+            } else if (name != null && policy != null) {
+                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes));
+            }
+        }
+        return keyspaces;
+    }
+
+    private void misplacedOptions(Obj k, String policyName) {
+        POLICY_OPTIONS.forEach((other, options) -> {
+            for (String option : options) {
+                if (!other.equals(policyName) && k.has(option)) {
+                    error(k.at(option), k.path + "." + option,
+                            "'" + option + "' applies to policy " + other + ", not to " + policyName);
+                    k.used.add(option);
+                }
+            }
+        });
+    }
+
+    private Policy policy(Obj k, String policyName, Set<String> regionNames, List<String> residency) {
+        return switch (policyName) {
+            case "local" -> new Policy.Local();
+            case "strong" -> strong(k, regionNames, residency);
+            case "primary" -> {
+                String primary = k.region("primary", regionNames);
+                if (primary != null && !residency.isEmpty() && !residency.contains(primary)) {
+                    error(k.at("primary"), k.path + ".primary", "primary region '" + primary
+                            + "' is outside the keyspace's residency " + residency);
+                }
+                yield primary == null ? null : new Policy.Primary(primary);
+            }
+            case "home-region" -> new Policy.HomeRegion();
+            case "multi-master" -> {
+                String resolver = k.string("resolver", false);
+                if (resolver == null) {
+                    resolver = Policy.MultiMaster.LWW;
+                } else if (!resolver.equals(Policy.MultiMaster.LWW) && !CLASS_NAME.matcher(resolver).matches()) {
+                    error(k.at("resolver"), k.path + ".resolver", "'" + resolver
+                            + "' is not a resolver; expected 'lww' or a fully qualified class name");
+                }
+                yield new Policy.MultiMaster(resolver);
+            }
+            case "crdt" -> {
+                List<String> types = java.util.Arrays.stream(Policy.CrdtType.values()).map(Policy.CrdtType::configName).toList();
+                String type = k.choice("type", types, true);
+                yield type == null ? null : new Policy.Crdt(Policy.CrdtType.values()[types.indexOf(type)]);
+            }
+            case "event-log" -> new Policy.EventLog();
+            default -> throw new IllegalStateException("policy '" + policyName + "' is listed but not parsed");
+        };
+    }
+
+    private Policy strong(Obj k, Set<String> regionNames, List<String> residency) {
+        String sync = k.choice("sync", List.of("quorum", "all"), false);
+        List<String> preference = k.regions("leader-preference", regionNames);
+        for (String region : preference) {
+            if (!residency.isEmpty() && !residency.contains(region)) {
+                error(k.at("leader-preference"), k.path + ".leader-preference", "region '" + region
+                        + "' is outside the keyspace's residency " + residency);
+            }
+        }
+        Policy.SyncMode mode = sync == null ? Policy.SyncMode.QUORUM : Policy.SyncMode.valueOf(sync.toUpperCase(Locale.ROOT));
+        return new Policy.Strong(mode, preference);
+    }
+
+    private MeridianConfig.Probe probe(Obj top) {
+        if (!top.has("probe")) {
+            return MeridianConfig.Probe.DEFAULT;
+        }
+        Obj p = top.object("probe");
+        if (p == null) {
+            return MeridianConfig.Probe.DEFAULT;
+        }
+        long interval = p.longValue("interval-ms", MeridianConfig.Probe.DEFAULT.interval().toMillis(), 10, 600_000);
+        long timeout = p.longValue("timeout-ms", MeridianConfig.Probe.DEFAULT.timeout().toMillis(), 10, 600_000);
+        p.finish(Set.of("interval-ms", "timeout-ms"));
+        return new MeridianConfig.Probe(Duration.ofMillis(interval), Duration.ofMillis(timeout));
+    }
+
+    private WanConfig wan(Obj w, Set<String> regionNames) {
+        if (w == null) {
+            return null;
+        }
+        HostPort control = w.address("control", true);
+        double scale = w.doubleValue("latency-scale", 1.0, 0.0, 100.0);
+        long jitter = w.longValue("jitter-ms", 0, 0, 60_000);
+        long bandwidthKbps = w.longValue("bandwidth-kbps", 0, 0, 100_000_000);
+        List<WanConfig.Delay> delays = new ArrayList<>();
+        for (Obj d : w.objects("delays", false)) {
+            List<String> between = d.regions("between", regionNames);
+            double oneWay = d.doubleValue("one-way-ms", 0, 0, 60_000);
+            d.finish(Set.of("between", "one-way-ms"));
+            if (between.size() != 2 || between.get(0).equals(between.get(1))) {
+                error(d.at("between"), d.path + ".between", "expected two different regions, got " + between);
+            } else {
+                delays.add(new WanConfig.Delay(between.get(0), between.get(1), oneWay));
+            }
+        }
+        w.finish(Set.of("control", "latency-scale", "jitter-ms", "bandwidth-kbps", "delays"));
+        return control == null ? null : new WanConfig(control, scale, jitter, bandwidthKbps * 1000 / 8, delays);
+    }
+
+    private void error(Location at, String path, String message) {
+        errors.add(source + ":" + at + ": " + (path.isEmpty() ? "" : path + ": ") + message);
+    }
+
+    /** A mapping being read: remembers its path for errors and which fields were consumed. */
+    private final class Obj {
+        final Mapping mapping;
+        final String path;
+        final Set<String> used = new HashSet<>();
+
+        Obj(Mapping mapping, String path) {
+            this.mapping = mapping;
+            this.path = path;
+        }
+
+        boolean has(String field) {
+            return mapping.fields().containsKey(field);
+        }
+
+        Location at(String field) {
+            Field f = mapping.fields().get(field);
+            return f == null ? mapping.at() : f.at();
+        }
+
+        private String child(String field) {
+            return path.isEmpty() ? field : path + "." + field;
+        }
+
+        /** The field's scalar text, or null (after an error when it is required or not a scalar). */
+        String string(String field, boolean required) {
+            used.add(field);
+            Field f = mapping.fields().get(field);
+            if (f == null || f.value() instanceof YamlTree.Null) {
+                if (required) {
+                    error(mapping.at(), child(field), "missing; this field is required");
+                }
+                return null;
+            }
+            if (f.value() instanceof Scalar s) {
+                return s.text();
+            }
+            error(f.value().at(), child(field), "expected a single value, found a " + kind(f.value()));
+            return null;
+        }
+
+        String name(Pattern pattern, String expected) {
+            String name = string("name", true);
+            if (name != null && !pattern.matcher(name).matches()) {
+                error(at("name"), child("name"), "'" + name + "' is not " + expected);
+                return null;
+            }
+            return name;
+        }
+
+        String choice(String field, List<String> choices, boolean required) {
+            String value = string(field, required);
+            if (value != null && !choices.contains(value)) {
+                error(at(field), child(field), "'" + value + "' is not one of " + String.join(", ", choices));
+                return null;
+            }
+            return value;
+        }
+
+        String region(String field, Set<String> regionNames) {
+            String value = string(field, true);
+            if (value != null && !regionNames.contains(value)) {
+                error(at(field), child(field), "region '" + value + "' is not defined; defined regions: "
+                        + String.join(", ", regionNames.stream().sorted().toList()));
+                return null;
+            }
+            return value;
+        }
+
+        List<String> regions(String field, Set<String> regionNames) {
+            used.add(field);
+            Field f = mapping.fields().get(field);
+            if (f == null) {
+                return List.of();
+            }
+            if (!(f.value() instanceof Sequence seq)) {
+                error(f.value().at(), child(field), "expected a list of regions, found a " + kind(f.value()));
+                return List.of();
+            }
+            List<String> result = new ArrayList<>();
+            for (YamlTree item : seq.items()) {
+                if (!(item instanceof Scalar s)) {
+                    error(item.at(), child(field), "expected a region name, found a " + kind(item));
+                } else if (!regionNames.contains(s.text())) {
+                    error(item.at(), child(field), "region '" + s.text() + "' is not defined; defined regions: "
+                            + String.join(", ", regionNames.stream().sorted().toList()));
+                } else if (result.contains(s.text())) {
+                    error(item.at(), child(field), "region '" + s.text() + "' is listed twice");
+                } else {
+                    result.add(s.text());
+                }
+            }
+            return result;
+        }
+
+        HostPort address(String field, boolean required) {
+            String value = string(field, required);
+            if (value == null) {
+                return null;
+            }
+            HostPort address = HostPort.parseOrNull(value);
+            if (address == null) {
+                error(at(field), child(field), "'" + value + "' is not an address; expected host:port, e.g. 127.0.0.1:7001");
+            }
+            return address;
+        }
+
+        long longValue(String field, long fallback, long min, long max) {
+            String value = string(field, false);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                long n = Long.parseLong(value.replace("_", ""));
+                if (n >= min && n <= max) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            error(at(field), child(field), "'" + value + "' is not a whole number from " + min + " to " + max);
+            return fallback;
+        }
+
+        double doubleValue(String field, double fallback, double min, double max) {
+            String value = string(field, false);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                double n = Double.parseDouble(value);
+                if (n >= min && n <= max) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            error(at(field), child(field), "'" + value + "' is not a number from " + min + " to " + max);
+            return fallback;
+        }
+
+        Obj object(String field) {
+            used.add(field);
+            Field f = mapping.fields().get(field);
+            if (f != null && f.value() instanceof Mapping m) {
+                return new Obj(m, child(field));
+            }
+            if (f != null) {
+                error(f.value().at(), child(field), "expected a mapping, found a " + kind(f.value()));
+            }
+            return null;
+        }
+
+        List<Obj> objects(String field, boolean required) {
+            used.add(field);
+            Field f = mapping.fields().get(field);
+            if (f == null) {
+                if (required) {
+                    error(mapping.at(), child(field), "missing; this field is required");
+                }
+                return List.of();
+            }
+            if (!(f.value() instanceof Sequence seq)) {
+                error(f.value().at(), child(field), "expected a list, found a " + kind(f.value()));
+                return List.of();
+            }
+            List<Obj> result = new ArrayList<>();
+            for (int i = 0; i < seq.items().size(); i++) {
+                YamlTree item = seq.items().get(i);
+                String itemPath = child(field) + "[" + i + "]";
+                if (item instanceof Mapping m) {
+                    result.add(new Obj(m, itemPath));
+                } else {
+                    error(item.at(), itemPath, "expected a mapping, found a " + kind(item));
+                }
+            }
+            return result;
+        }
+
+        /** Reports fields nobody read: a typo must not silently become a default. */
+        void finish(Set<String> allowed) {
+            for (Field f : mapping.fields().values()) {
+                if (!allowed.contains(f.name()) && !used.contains(f.name())) {
+                    String hint = allowed.stream().filter(a -> close(a, f.name())).findFirst()
+                            .map(a -> "; did you mean '" + a + "'?")
+                            .orElse("; expected one of: " + String.join(", ", allowed.stream().sorted().toList()));
+                    error(f.at(), child(f.name()), "unknown field" + hint);
+                }
+            }
+        }
+    }
+
+    private static String kind(YamlTree node) {
+        return switch (node) {
+            case Mapping m -> "mapping";
+            case Sequence s -> "list";
+            case Scalar s -> "single value";
+            case YamlTree.Null n -> "null";
+        };
+    }
+
+    /** True when two names differ by at most two edits: enough to catch most typos. */
+    private static boolean close(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()] <= 2;
+    }
+}

@@ -1,0 +1,50 @@
+package io.meridian.core.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A whole deployment, as read from one YAML file by {@link ConfigLoader}: regions, how they
+ * reach each other, keyspaces, and node settings. Immutable and already validated.
+ */
+public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links, List<KeyspaceConfig> keyspaces,
+                             Probe probe, Optional<WanConfig> wan) {
+
+    /** 1 MiB: the default largest value a keyspace accepts. */
+    public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 20;
+    /** 64 MiB: no keyspace may accept larger values; replication batches them whole. */
+    public static final long MAX_MAX_VALUE_BYTES = 64L << 20;
+
+    public MeridianConfig {
+        regions = List.copyOf(regions);
+        links = List.copyOf(links);
+        keyspaces = List.copyOf(keyspaces);
+    }
+
+    /** How often a node probes each peer region, and how long it waits for an answer. */
+    public record Probe(Duration interval, Duration timeout) {
+        public static final Probe DEFAULT = new Probe(Duration.ofSeconds(1), Duration.ofSeconds(2));
+    }
+
+    public Optional<RegionConfig> region(String name) {
+        return regions.stream().filter(r -> r.name().equals(name)).findFirst();
+    }
+
+    public Optional<KeyspaceConfig> keyspace(String name) {
+        return keyspaces.stream().filter(k -> k.name().equals(name)).findFirst();
+    }
+
+    public List<String> regionNames() {
+        return regions.stream().map(RegionConfig::name).toList();
+    }
+
+    /** The address {@code from} dials to reach {@code to}: a configured link, else {@code to}'s own. */
+    public HostPort addressFor(String from, String to) {
+        return links.stream()
+                .filter(l -> l.from().equals(from) && l.to().equals(to))
+                .findFirst()
+                .map(LinkConfig::via)
+                .orElseGet(() -> region(to).orElseThrow().http());
+    }
+}

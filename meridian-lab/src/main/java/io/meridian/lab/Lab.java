@@ -1,0 +1,442 @@
+package io.meridian.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The local multi-region lab: one node process per region of {@link LabTopology} and a WAN
+ * emulator process between them, all on 127.0.0.1, with their configuration, data, logs and
+ * state under one directory (by default {@code .meridian/lab}).
+ *
+ * <p>Every operation is a separate command invocation in real use, so everything it needs to
+ * know lives in {@code state.json}; processes are found by pid and checked to still be ours
+ * (their command line names this lab's configuration file) before anything signals them.
+ */
+public final class Lab {
+    static final String STATE_FILE = "state.json";
+    static final String CONFIG_FILE = "config.yaml";
+    /** How often readiness is polled while waiting for processes. */
+    private static final Duration POLL = Duration.ofMillis(100);
+    /** How long `down` waits for a graceful exit before SIGKILL. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path root;
+    private final Launcher launcher;
+    private final PrintStream out;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+
+    public Lab(Path root, Launcher launcher, PrintStream out) {
+        this.root = root.toAbsolutePath();
+        this.launcher = launcher;
+        this.out = out;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Starts the WAN emulator and a node per region and waits until every node is ready.
+     *
+     * @param basePort first port (regions, then WAN control at +99 and links from +100), or 0 for free ports
+     * @throws LabException when a lab already runs here, a port is taken, or a process fails to start
+     */
+    public LabState up(int basePort, LabTopology.Wan wan, Duration readyTimeout) {
+        Optional<LabState> existing = state();
+        if (existing.isPresent() && anyAlive(existing.get())) {
+            throw new LabException("a lab is already running from " + root + " (" + describe(existing.get())
+                    + "); `meridian lab status` shows it, `meridian lab down` stops it");
+        }
+        long started = System.nanoTime();
+        try {
+            Files.createDirectories(root.resolve("logs"));
+            Files.createDirectories(root.resolve("data"));
+        } catch (IOException e) {
+            throw new LabException("cannot create " + root + ": " + e.getMessage(), e);
+        }
+        LabTopology.Ports ports = LabTopology.Ports.of(ports(basePort));
+        Path config = root.resolve(CONFIG_FILE);
+        write(config, LabTopology.configYaml(ports, wan));
+        String controlUrl = "http://127.0.0.1:" + ports.control();
+        long wanPid = spawn(List.of("wan", "--config", config.toString()), root.resolve("logs/wan.log")).pid();
+        List<LabState.RegionProcess> regions = new ArrayList<>();
+        LabState state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), Instant.now().toString(), regions);
+        try {
+            awaitAnswer(controlUrl + "/v1/links", wanPid, root.resolve("logs/wan.log"), readyTimeout, "the WAN emulator");
+            for (int i = 0; i < LabTopology.REGIONS.size(); i++) {
+                String name = LabTopology.REGIONS.get(i).name();
+                regions.add(startRegion(config, name, "http://127.0.0.1:" + ports.regions().get(i)));
+            }
+            state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(), regions);
+            save(state);
+            for (LabState.RegionProcess r : regions) {
+                awaitAnswer(r.url() + "/v1/health/ready", r.pid(), Path.of(r.log()), readyTimeout, "region " + r.name());
+            }
+        } catch (RuntimeException e) {
+            stopAll(new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(), regions));
+            deleteState();
+            throw e;
+        }
+        out.printf("lab up in %.1f s (latency scale %s)%n", (System.nanoTime() - started) / 1e9, wan.latencyScale());
+        return state;
+    }
+
+    private LabState.RegionProcess startRegion(Path config, String name, String url) {
+        Path log = root.resolve("logs/" + name + ".log");
+        Path data = root.resolve("data/" + name);
+        Process p = spawn(List.of("node", "--config", config.toString(), "--region", name, "--data-dir", data.toString()), log);
+        return new LabState.RegionProcess(name, url, p.pid(), data.toString(), log.toString());
+    }
+
+    /** Stops every process of the lab (SIGTERM, then SIGKILL after a grace period). */
+    public boolean down(boolean purge) {
+        Optional<LabState> state = state();
+        state.ifPresent(this::stopAll);
+        deleteState();
+        if (purge) {
+            deleteTree(root.resolve("data"));
+        }
+        return state.isPresent();
+    }
+
+    /** SIGKILLs one region's node: no shutdown hook runs, nothing is flushed. */
+    public void kill(String region) {
+        LabState state = requireState();
+        LabState.RegionProcess r = requireRegion(state, region);
+        Optional<ProcessHandle> h = ours(r.pid(), state);
+        if (h.isEmpty()) {
+            throw new LabException("region " + region + " is not running (pid " + r.pid() + " is gone)");
+        }
+        h.get().destroyForcibly();
+        h.get().onExit().join();
+    }
+
+    /** Starts a killed region's node again on its data and waits until it answers. */
+    public LabState.RegionProcess revive(String region, Duration timeout) {
+        LabState state = requireState();
+        LabState.RegionProcess r = requireRegion(state, region);
+        if (ours(r.pid(), state).isPresent()) {
+            throw new LabException("region " + region + " is running (pid " + r.pid() + "); `meridian lab kill "
+                    + region + "` first");
+        }
+        LabState.RegionProcess started = startRegion(Path.of(state.config()), region, r.url());
+        save(state.withRegion(started));
+        awaitAnswer(started.url() + "/v1/health", started.pid(), Path.of(started.log()), timeout, "region " + region);
+        return started;
+    }
+
+    public JsonNode partition(String a, String b) {
+        return control("/v1/partition?a=" + requireRegion(requireState(), a).name() + "&b="
+                + requireRegion(requireState(), b).name());
+    }
+
+    public JsonNode heal(String a, String b) {
+        if (a == null) {
+            return control("/v1/heal");
+        }
+        return control("/v1/heal?a=" + requireRegion(requireState(), a).name() + "&b=" + requireRegion(requireState(), b).name());
+    }
+
+    /** One region as {@code lab status} shows it. */
+    public record RegionStatus(String name, String url, boolean healthy, String status, long pid, boolean running,
+                               List<String> reasons) {
+    }
+
+    public record Status(boolean running, String root, String config, double latencyScale, List<RegionStatus> regions,
+                         JsonNode links) {
+    }
+
+    public Status status() {
+        Optional<LabState> maybe = state();
+        if (maybe.isEmpty()) {
+            return new Status(false, root.toString(), null, 0, List.of(), null);
+        }
+        LabState state = maybe.get();
+        List<RegionStatus> regions = state.regions().stream().map(r -> regionStatus(state, r)).toList();
+        JsonNode links = null;
+        try {
+            links = get(state.controlUrl() + "/v1/links").path("links");
+        } catch (LabException e) {
+            // the emulator is down; status shows no links
+        }
+        return new Status(true, root.toString(), state.config(), state.latencyScale(), regions, links);
+    }
+
+    private RegionStatus regionStatus(LabState state, LabState.RegionProcess r) {
+        boolean running = ours(r.pid(), state).isPresent();
+        if (!running) {
+            return new RegionStatus(r.name(), r.url(), false, "down", r.pid(), false, List.of("process is not running"));
+        }
+        try {
+            HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(URI.create(r.url() + "/v1/health/ready"))
+                    .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            JsonNode body = JSON.readTree(resp.body());
+            List<String> reasons = new ArrayList<>();
+            body.path("reasons").forEach(n -> reasons.add(n.asText()));
+            return new RegionStatus(r.name(), r.url(), resp.statusCode() == 200, body.path("status").asText("unknown"),
+                    r.pid(), true, reasons);
+        } catch (IOException e) {
+            return new RegionStatus(r.name(), r.url(), false, "unreachable", r.pid(), true, List.of(e.toString()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new RegionStatus(r.name(), r.url(), false, "unknown", r.pid(), true, List.of("interrupted"));
+        }
+    }
+
+    public Optional<LabState> state() {
+        Path file = root.resolve(STATE_FILE);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(file.toFile(), LabState.class));
+        } catch (IOException e) {
+            throw new LabException("cannot read " + file + " (" + e.getMessage() + "); delete it if no lab is running", e);
+        }
+    }
+
+    public static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private LabState requireState() {
+        return state().orElseThrow(() -> new LabException("no lab is running from " + root + "; `meridian lab up` starts one"));
+    }
+
+    private static LabState.RegionProcess requireRegion(LabState state, String name) {
+        return state.region(name).orElseThrow(() -> new LabException("region '" + name + "' is not in the lab; regions: "
+                + String.join(", ", state.regions().stream().map(LabState.RegionProcess::name).toList())));
+    }
+
+    private Process spawn(List<String> args, Path log) {
+        ProcessBuilder pb = new ProcessBuilder(launcher.command(args))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        try {
+            return pb.start();
+        } catch (IOException e) {
+            throw new LabException("cannot start " + launcher.javaBin() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void awaitAnswer(String url, long pid, Path log, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) == false) {
+                throw new LabException(what + " exited while starting; the end of " + log + ":\n" + tail(log, 15));
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
+                        .GET().build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+                last = "HTTP " + r.statusCode() + ": " + r.body();
+            } catch (IOException e) {
+                last = e.toString();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LabException("interrupted while waiting for " + what);
+            }
+            sleep(POLL);
+        }
+        throw new LabException(what + " was not ready within " + timeout.toSeconds() + " s (" + last + "); see " + log);
+    }
+
+    private JsonNode control(String pathAndQuery) {
+        LabState state = requireState();
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(state.controlUrl() + pathAndQuery))
+                    .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            JsonNode body = JSON.readTree(r.body());
+            if (r.statusCode() != 200) {
+                throw new LabException("the WAN emulator refused: " + body.path("detail").asText());
+            }
+            return body.path("links");
+        } catch (IOException e) {
+            throw new LabException("the WAN emulator at " + state.controlUrl() + " does not answer: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted");
+        }
+    }
+
+    private JsonNode get(String url) {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3))
+                    .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            return JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new LabException(url + " does not answer: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted");
+        }
+    }
+
+    private void stopAll(LabState state) {
+        List<ProcessHandle> handles = new ArrayList<>();
+        for (LabState.RegionProcess r : state.regions()) {
+            ours(r.pid(), state).ifPresent(handles::add);
+        }
+        ours(state.wanPid(), state).ifPresent(handles::add);
+        handles.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+        for (ProcessHandle h : handles) {
+            while (h.isAlive() && System.nanoTime() < deadline) {
+                sleep(POLL);
+            }
+            if (h.isAlive()) {
+                h.destroyForcibly();
+            }
+        }
+    }
+
+    private boolean anyAlive(LabState state) {
+        return ours(state.wanPid(), state).isPresent()
+                || state.regions().stream().anyMatch(r -> ours(r.pid(), state).isPresent());
+    }
+
+    /** The live process with that pid, if it is one of this lab's (pids are reused). */
+    private static Optional<ProcessHandle> ours(long pid, LabState state) {
+        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().commandLine().map(c -> c.contains(state.config())).orElse(true));
+    }
+
+    private static String describe(LabState state) {
+        return String.join(", ", state.regions().stream().map(r -> r.name() + " " + r.url() + " pid " + r.pid()).toList());
+    }
+
+    /** Ports for the lab: consecutive from {@code basePort}, checked free; or free ones chosen by the OS. */
+    private static List<Integer> ports(int basePort) {
+        int n = LabTopology.Ports.count();
+        int regions = LabTopology.REGIONS.size();
+        List<Integer> ports = new ArrayList<>();
+        if (basePort == 0) {
+            List<ServerSocket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    ServerSocket s = new ServerSocket();
+                    s.setReuseAddress(true);
+                    s.bind(new InetSocketAddress("127.0.0.1", 0));
+                    held.add(s);
+                    ports.add(s.getLocalPort());
+                }
+            } catch (IOException e) {
+                throw new LabException("cannot find free ports: " + e.getMessage(), e);
+            } finally {
+                held.forEach(s -> {
+                    try {
+                        s.close();
+                    } catch (IOException e) {
+                        // closing anyway
+                    }
+                });
+            }
+            return ports;
+        }
+        for (int i = 0; i < regions; i++) {
+            ports.add(basePort + i);
+        }
+        ports.add(basePort + 99);
+        for (int i = 0; i < n - regions - 1; i++) {
+            ports.add(basePort + 100 + i);
+        }
+        for (int port : ports) {
+            if (port > 65_535) {
+                throw new LabException("base port " + basePort + " leaves port " + port + " outside 1..65535");
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress("127.0.0.1", port));
+            } catch (IOException e) {
+                throw new LabException("port " + port + " on 127.0.0.1 is in use; the lab needs ports " + basePort + "-"
+                        + (basePort + 2) + " and " + (basePort + 99) + "-" + (basePort + 105)
+                        + ". Choose others with --base-port, or 0 for any free ones");
+            }
+        }
+        return ports;
+    }
+
+    private void save(LabState state) {
+        write(root.resolve(STATE_FILE), toJson(state));
+    }
+
+    private void deleteState() {
+        try {
+            Files.deleteIfExists(root.resolve(STATE_FILE));
+        } catch (IOException e) {
+            throw new LabException("cannot delete " + root.resolve(STATE_FILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void write(Path file, String text) {
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, text);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new LabException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new LabException("cannot delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    static String tail(Path log, int lines) {
+        try {
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e.getMessage() + ")";
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.meridian.lab;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * How the lab starts a Meridian process: the same Java and class path as the running JVM, so
+ * the lab works from the launcher's jar and from a test's class path alike.
+ */
+public record Launcher(Path javaBin, String classPath, String mainClass, List<String> jvmArgs) {
+    public Launcher {
+        jvmArgs = List.copyOf(jvmArgs);
+    }
+
+    /** Heap and flags for one lab process: small, since three nodes and the WAN share two cores. */
+    static final List<String> DEFAULT_JVM_ARGS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC",
+            "--enable-native-access=ALL-UNNAMED");
+
+    public static Launcher current(String mainClass) {
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(entry -> Path.of(entry).toAbsolutePath().toString())
+                .collect(Collectors.joining(File.pathSeparator));
+        return new Launcher(javaBin, classPath, mainClass, DEFAULT_JVM_ARGS);
+    }
+
+    List<String> command(List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(javaBin.toString());
+        command.addAll(jvmArgs);
+        command.add("-cp");
+        command.add(classPath);
+        command.add(mainClass);
+        command.addAll(args);
+        return command;
+    }
+}

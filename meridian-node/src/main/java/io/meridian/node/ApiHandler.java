@@ -1,0 +1,149 @@
+package io.meridian.node;
+
+import io.meridian.core.Keys;
+import io.meridian.core.MeridianException;
+import io.meridian.core.ProblemType;
+import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.storage.StorageException;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes the HTTP API. Expected errors become problem documents; anything else is a bug,
+ * logged with its stack and answered 500 without closing the node. Each request is timed into
+ * {@code meridian_requests_seconds}.
+ *
+ * <pre>
+ * GET  /v1/health              alive
+ * GET  /v1/health/ready        deep check (storage, peers)
+ * GET  /v1/cluster             regions, keyspaces, peers as this node sees them
+ * GET  /metrics                Prometheus text
+ * GET  /v1/kv/{ks}             scan (prefix, after, limit)
+ * GET|HEAD|PUT|DELETE /v1/kv/{ks}/{key}
+ * </pre>
+ */
+final class ApiHandler extends Handler.Abstract {
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+    private static final String KV = "/v1/kv/";
+    private static final List<String> READ = List.of("GET", "HEAD");
+    private static final List<String> ITEM = List.of("GET", "HEAD", "PUT", "DELETE");
+
+    private final RegionNode node;
+    private final KvApi kv;
+    private final NodeMetrics metrics;
+
+    ApiHandler(RegionNode node, KvApi kv, NodeMetrics metrics) {
+        this.node = node;
+        this.kv = kv;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long start = System.nanoTime();
+        Exchange ex = new Exchange(request, response, callback, node.region());
+        String[] tags = {"-", "other"};
+        try {
+            route(ex, tags);
+        } catch (MeridianException e) {
+            ex.sendProblem(e);
+        } catch (StorageException e) {
+            log.error("storage failed serving {} {}", ex.method(), ex.rawPath(), e);
+            ex.sendProblem(new MeridianException(ProblemType.INTERNAL, "storage failed: " + e.getMessage()));
+        } catch (Exception e) {
+            log.error("bug serving {} {}", ex.method(), ex.rawPath(), e);
+            ex.sendProblem(new MeridianException(ProblemType.INTERNAL, "internal error (" + e.getClass().getSimpleName()
+                    + "); the node's log has the details"));
+        }
+        metrics.recordRequest(tags[0], tags[1], ex.status(), System.nanoTime() - start);
+        return true;
+    }
+
+    /** Dispatches; fills {@code tags} with the keyspace and operation for metrics. */
+    private void route(Exchange ex, String[] tags) throws Exception {
+        String path = ex.rawPath();
+        switch (path) {
+            case "/v1/health" -> {
+                tags[1] = "health";
+                allow(ex, READ);
+                ex.sendJson(200, Map.of("status", "alive", "region", node.region()));
+            }
+            case "/v1/health/ready" -> {
+                tags[1] = "ready";
+                allow(ex, READ);
+                RegionNode.ReadyView ready = node.readiness();
+                ex.sendJson(ready.status().equals("not-ready") ? 503 : 200, ready);
+            }
+            case "/v1/cluster" -> {
+                tags[1] = "cluster";
+                allow(ex, READ);
+                ex.sendJson(200, node.clusterView());
+            }
+            case "/metrics" -> {
+                tags[1] = "metrics";
+                allow(ex, READ);
+                ex.sendText(200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+            }
+            default -> {
+                if (path.startsWith(KV)) {
+                    routeKv(ex, path.substring(KV.length()), tags);
+                } else {
+                    throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
+                            + "; the API lives under /v1/kv, /v1/health, /v1/cluster and /metrics");
+                }
+            }
+        }
+    }
+
+    private void routeKv(Exchange ex, String rest, String[] tags) throws Exception {
+        int slash = rest.indexOf('/');
+        String rawKeyspace = slash < 0 ? rest : rest.substring(0, slash);
+        if (slash < 0) {
+            tags[1] = "scan";
+            allow(ex, READ);
+        } else {
+            tags[1] = switch (ex.method()) {
+                case "PUT" -> "put";
+                case "DELETE" -> "delete";
+                default -> "get";
+            };
+            allow(ex, ITEM);
+        }
+        KeyspaceConfig keyspace = kv.keyspace(keyspaceName(rawKeyspace));
+        tags[0] = keyspace.name();
+        if (slash < 0) {
+            kv.scan(ex, keyspace, KvApi.parseQuery(ex.rawQuery()));
+            return;
+        }
+        String key = Keys.decodePathSegment(rest.substring(slash + 1));
+        switch (ex.method()) {
+            case "PUT" -> kv.put(ex, keyspace, key);
+            case "DELETE" -> kv.delete(ex, keyspace, key);
+            default -> kv.get(ex, keyspace, key);
+        }
+    }
+
+    private static String keyspaceName(String raw) {
+        try {
+            return Keys.decodePathSegment(raw);
+        } catch (MeridianException e) {
+            throw new MeridianException(ProblemType.UNKNOWN_KEYSPACE, "keyspace '" + raw + "' does not exist",
+                    Map.of("keyspace", raw));
+        }
+    }
+
+    private static void allow(Exchange ex, List<String> methods) {
+        if (!methods.contains(ex.method())) {
+            ex.header("Allow", String.join(", ", methods));
+            throw new MeridianException(ProblemType.METHOD_NOT_ALLOWED,
+                    ex.method() + " is not allowed on " + ex.rawPath() + "; allowed: " + String.join(", ", methods),
+                    Map.of("method", ex.method(), "allowed", methods));
+        }
+    }
+}

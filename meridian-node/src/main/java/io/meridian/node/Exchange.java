@@ -1,0 +1,126 @@
+package io.meridian.node;
+
+import io.meridian.core.Headers;
+import io.meridian.core.MeridianException;
+import io.meridian.core.ProblemType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * One HTTP request and its response, the only place that touches Jetty's request types. It
+ * answers exactly once; every response names the serving region.
+ */
+final class Exchange {
+    static final String PROBLEM_JSON = "application/problem+json";
+    static final String JSON = "application/json";
+
+    private final Request request;
+    private final Response response;
+    private final Callback callback;
+    private final String region;
+    private int status;
+
+    Exchange(Request request, Response response, Callback callback, String region) {
+        this.request = request;
+        this.response = response;
+        this.callback = callback;
+        this.region = region;
+    }
+
+    String method() {
+        return request.getMethod();
+    }
+
+    /** The path as sent, still percent-encoded. */
+    String rawPath() {
+        return request.getHttpURI().getPath();
+    }
+
+    /** The query string as sent, or null. */
+    String rawQuery() {
+        return request.getHttpURI().getQuery();
+    }
+
+    String header(String name) {
+        return request.getHeaders().get(name);
+    }
+
+    long contentLength() {
+        return request.getLength();
+    }
+
+    /**
+     * Reads the body, refusing one over {@code maxBytes} without buffering more than one byte
+     * past the limit.
+     */
+    byte[] body(long maxBytes, String keyspace) throws IOException {
+        long declared = contentLength();
+        if (declared > maxBytes) {
+            throw tooLarge(declared, maxBytes, keyspace);
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+            if (bytes.length > maxBytes) {
+                throw tooLarge(-1, maxBytes, keyspace);
+            }
+            return bytes;
+        }
+    }
+
+    private static MeridianException tooLarge(long size, long maxBytes, String keyspace) {
+        Map<String, Object> ext = new LinkedHashMap<>();
+        ext.put("keyspace", keyspace);
+        ext.put("max_value_bytes", maxBytes);
+        String what = size >= 0 ? "the value is " + size + " bytes" : "the value is over " + maxBytes + " bytes";
+        return new MeridianException(ProblemType.VALUE_TOO_LARGE,
+                what + "; keyspace '" + keyspace + "' accepts at most " + maxBytes + " bytes", ext);
+    }
+
+    void header(String name, String value) {
+        response.getHeaders().put(name, value);
+    }
+
+    int status() {
+        return status;
+    }
+
+    void send(int status, String contentType, byte[] body) {
+        this.status = status;
+        response.setStatus(status);
+        response.getHeaders().put(Headers.REGION, region);
+        if (contentType != null) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        }
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        boolean head = "HEAD".equals(request.getMethod());
+        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), callback);
+    }
+
+    void sendJson(int status, Object body) {
+        send(status, JSON, Json.bytes(body));
+    }
+
+    void sendText(int status, String contentType, String body) {
+        send(status, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    void sendEmpty(int status) {
+        this.status = status;
+        response.setStatus(status);
+        response.getHeaders().put(Headers.REGION, region);
+        response.write(true, null, callback);
+    }
+
+    void sendProblem(MeridianException e) {
+        send(e.type().status(), PROBLEM_JSON, Problems.render(e.type(), e.detail(), rawPath(), region, e.extensions()));
+    }
+}

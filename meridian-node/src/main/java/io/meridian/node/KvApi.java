@@ -1,0 +1,211 @@
+package io.meridian.node;
+
+import io.meridian.core.Keys;
+import io.meridian.core.MeridianException;
+import io.meridian.core.Policy;
+import io.meridian.core.Preconditions;
+import io.meridian.core.ProblemType;
+import io.meridian.core.Versions;
+import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.config.MeridianConfig;
+import io.meridian.storage.ScanPage;
+import io.meridian.storage.Store;
+import io.meridian.storage.StoredValue;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The key-value API of one region for the policies this node implements ({@code local}):
+ * {@code GET|HEAD|PUT|DELETE /v1/kv/{keyspace}/{key}} and {@code GET /v1/kv/{keyspace}} scans.
+ * The node refuses at start-up any keyspace whose policy it cannot serve, so every keyspace
+ * reaching here is one it can.
+ */
+final class KvApi {
+    static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
+    static final int SCAN_LIMIT_DEFAULT = 100;
+    static final int SCAN_LIMIT_MAX = 1000;
+    private static final Pattern MEDIA_TYPE =
+            Pattern.compile("[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\\s*;\\s*[^;\\s]+=[^;]*)*\\s*");
+
+    private final String region;
+    private final MeridianConfig config;
+    private final Store store;
+
+    KvApi(String region, MeridianConfig config, Store store) {
+        this.region = region;
+        this.config = config;
+        this.store = store;
+    }
+
+    /** The keyspace named in a URL, checked against the configuration and its residency. */
+    KeyspaceConfig keyspace(String name) {
+        KeyspaceConfig keyspace = config.keyspace(name).orElseThrow(() -> new MeridianException(
+                ProblemType.UNKNOWN_KEYSPACE,
+                "keyspace '" + name + "' does not exist; keyspaces: " + String.join(", ",
+                        config.keyspaces().stream().map(KeyspaceConfig::name).toList()),
+                Map.of("keyspace", name)));
+        if (!keyspace.residency().isEmpty() && !keyspace.residency().contains(region)) {
+            throw new MeridianException(ProblemType.OUTSIDE_RESIDENCY,
+                    "keyspace '" + name + "' may only live in " + keyspace.residency() + "; this is " + region,
+                    Map.of("keyspace", name, "residency", keyspace.residency()));
+        }
+        if (!(keyspace.policy() instanceof Policy.Local)) {
+            throw new IllegalStateException("keyspace " + name + " with policy " + keyspace.policy().name()
+                    + " reached the local API; start-up should have refused it");
+        }
+        return keyspace;
+    }
+
+    void get(Exchange ex, KeyspaceConfig keyspace, String key) {
+        byte[] keyBytes = Keys.validate(key);
+        StoredValue value = store.get(keyspace.name(), keyBytes).orElseThrow(() -> notFound(keyspace, key));
+        String etag = Versions.etag(value.version());
+        ex.header("ETag", etag);
+        ex.header("Last-Modified", httpDate(value.modifiedMillis()));
+        String ifNoneMatch = ex.header("If-None-Match");
+        if (ifNoneMatch != null && Versions.parseCondition("If-None-Match", ifNoneMatch).matches(value.version())) {
+            ex.sendEmpty(304);
+            return;
+        }
+        ex.send(200, value.contentType(), value.value());
+    }
+
+    void put(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
+        byte[] keyBytes = Keys.validate(key);
+        String contentType = contentType(ex);
+        Preconditions conditions = preconditions(ex);
+        byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
+        Store.PutResult result = store.put(keyspace.name(), keyBytes, body, contentType, conditions);
+        ex.header("ETag", Versions.etag(result.stored().version()));
+        ex.sendJson(result.created() ? 201 : 200, new WriteResult(keyspace.name(), key, result.stored().version(), region));
+    }
+
+    void delete(Exchange ex, KeyspaceConfig keyspace, String key) {
+        byte[] keyBytes = Keys.validate(key);
+        Optional<Long> deleted = store.delete(keyspace.name(), keyBytes, preconditions(ex));
+        if (deleted.isEmpty()) {
+            throw notFound(keyspace, key);
+        }
+        ex.sendEmpty(204);
+    }
+
+    void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) {
+        for (String name : query.keySet()) {
+            if (!List.of("prefix", "limit", "after").contains(name)) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER,
+                        "unknown query parameter '" + name + "'; expected prefix, limit or after",
+                        Map.of("parameter", name));
+            }
+        }
+        byte[] prefix = query.getOrDefault("prefix", "").getBytes(StandardCharsets.UTF_8);
+        Optional<byte[]> after = Optional.ofNullable(query.get("after")).map(a -> a.getBytes(StandardCharsets.UTF_8));
+        int limit = limit(query.get("limit"));
+        ScanPage page = store.scan(keyspace.name(), prefix, after, limit);
+        List<ScanItem> items = page.items().stream().map(KvApi::item).toList();
+        ex.sendJson(200, new ScanResult(keyspace.name(), region, items, page.next().map(Keys::fromBytes).orElse(null)));
+    }
+
+    private static int limit(String text) {
+        if (text == null) {
+            return SCAN_LIMIT_DEFAULT;
+        }
+        try {
+            int limit = Integer.parseInt(text);
+            if (limit >= 1 && limit <= SCAN_LIMIT_MAX) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new MeridianException(ProblemType.INVALID_PARAMETER,
+                "limit '" + text + "' is not a whole number from 1 to " + SCAN_LIMIT_MAX,
+                Map.of("parameter", "limit", "value", text));
+    }
+
+    private static ScanItem item(StoredValue v) {
+        Optional<String> text = utf8(v.value());
+        return new ScanItem(Keys.fromBytes(v.key()), v.version(), v.contentType(), text.orElse(null),
+                text.isPresent() ? null : Base64.getEncoder().encodeToString(v.value()));
+    }
+
+    private static Optional<String> utf8(byte[] bytes) {
+        try {
+            return Optional.of(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString());
+        } catch (CharacterCodingException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String contentType(Exchange ex) {
+        String type = ex.header("Content-Type");
+        if (type == null || type.isBlank()) {
+            return DEFAULT_CONTENT_TYPE;
+        }
+        if (!MEDIA_TYPE.matcher(type).matches()) {
+            throw new MeridianException(ProblemType.MALFORMED_HEADER,
+                    "Content-Type: '" + type + "' is not a media type; expected type/subtype such as text/plain",
+                    Map.of("header", "Content-Type", "value", type));
+        }
+        return type.strip();
+    }
+
+    private static Preconditions preconditions(Exchange ex) {
+        String ifMatch = ex.header("If-Match");
+        String ifNoneMatch = ex.header("If-None-Match");
+        return new Preconditions(
+                ifMatch == null ? null : Versions.parseCondition("If-Match", ifMatch),
+                ifNoneMatch == null ? null : Versions.parseCondition("If-None-Match", ifNoneMatch));
+    }
+
+    private static MeridianException notFound(KeyspaceConfig keyspace, String key) {
+        return new MeridianException(ProblemType.KEY_NOT_FOUND,
+                "key '" + key + "' does not exist in keyspace '" + keyspace.name() + "'",
+                Map.of("keyspace", keyspace.name(), "key", key));
+    }
+
+    private static String httpDate(long millis) {
+        return DateTimeFormatter.RFC_1123_DATE_TIME.format(Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC));
+    }
+
+    record WriteResult(String keyspace, String key, long version, String region) {
+    }
+
+    record ScanItem(String key, long version, String contentType, String value, String valueBase64) {
+    }
+
+    record ScanResult(String keyspace, String region, List<ScanItem> items, String next) {
+    }
+
+    static Map<String, String> parseQuery(String raw) {
+        Map<String, String> query = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return query;
+        }
+        for (String pair : raw.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? pair : pair.substring(0, eq);
+            String value = eq < 0 ? "" : pair.substring(eq + 1);
+            try {
+                query.put(Keys.decodePathSegment(name), Keys.decodePathSegment(value));
+            } catch (MeridianException e) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER,
+                        "query parameter '" + name + "': " + e.detail(), Map.of("parameter", name));
+            }
+        }
+        return query;
+    }
+}

@@ -1,0 +1,77 @@
+package io.meridian.node;
+
+import io.meridian.core.health.PeerHealth;
+import io.meridian.storage.Store;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The node's metrics, scraped at {@code /metrics} in Prometheus text format through Micrometer.
+ * Request latency is a histogram per keyspace, operation and status
+ * ({@code meridian_requests_seconds}); storage and peer figures are gauges read at scrape time.
+ */
+final class NodeMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+    NodeMetrics(String region) {
+        registry.config().commonTags("region", region);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+    }
+
+    void recordRequest(String keyspace, String operation, int status, long nanos) {
+        String id = keyspace + '\0' + operation + '\0' + status;
+        timers.computeIfAbsent(id, k -> Timer.builder("meridian.requests")
+                        .description("HTTP API requests by keyspace, operation and status")
+                        .tags("keyspace", keyspace, "operation", operation, "status", Integer.toString(status))
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofSeconds(10))
+                        .register(registry))
+                .record(Duration.ofNanos(nanos));
+    }
+
+    void bindStorage(Store store, Collection<String> keyspaces) {
+        for (String keyspace : keyspaces) {
+            Gauge.builder("meridian.storage.keys", () -> store.stats(keyspace).estimatedKeys())
+                    .description("RocksDB's estimate of the keys in the keyspace").tag("keyspace", keyspace).register(registry);
+            Gauge.builder("meridian.storage.sst.bytes", () -> store.stats(keyspace).sstBytes())
+                    .description("bytes of SST files of the keyspace").baseUnit("bytes").tag("keyspace", keyspace).register(registry);
+            Gauge.builder("meridian.storage.memtable.bytes", () -> store.stats(keyspace).memtableBytes())
+                    .description("bytes in the keyspace's memtables").baseUnit("bytes").tag("keyspace", keyspace).register(registry);
+        }
+    }
+
+    void bindPeers(Collection<String> peers, Supplier<Collection<PeerHealth>> view) {
+        for (String peer : peers) {
+            Gauge.builder("meridian.peer.reachable", () -> find(view, peer).reachable() ? 1 : 0)
+                    .description("1 when the last probe of the peer region was answered").tag("peer", peer).register(registry);
+            Gauge.builder("meridian.peer.rtt.seconds", () -> find(view, peer).lastRttMillis() / 1000)
+                    .description("round-trip time of the last probe to the peer region").tag("peer", peer).register(registry);
+        }
+    }
+
+    private static PeerHealth find(Supplier<Collection<PeerHealth>> view, String peer) {
+        return view.get().stream().filter(p -> p.region().equals(peer)).findFirst().orElseThrow();
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+
+    void close() {
+        registry.close();
+    }
+}

@@ -1,0 +1,124 @@
+package io.meridian.node;
+
+import io.meridian.core.Headers;
+import io.meridian.core.config.HostPort;
+import io.meridian.core.health.PeerHealth;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Probes every peer region's {@code /v1/health} over the address this region dials it by (in
+ * the lab, the WAN emulator), on a kept-alive connection, and records reachability and the
+ * round-trip time. One virtual thread per peer, so a silent peer delays no other probe.
+ * Reachability changes are logged once at INFO; each probe is DEBUG.
+ */
+final class PeerProber implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PeerProber.class);
+
+    private final String region;
+    private final Duration interval;
+    private final Duration timeout;
+    private final Map<String, HostPort> addresses;
+    private final Map<String, PeerHealth> health = new LinkedHashMap<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<HttpClient> clients = new ArrayList<>();
+    private volatile boolean running;
+
+    PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
+        this.region = region;
+        this.addresses = new LinkedHashMap<>(addresses);
+        this.interval = interval;
+        this.timeout = timeout;
+        addresses.forEach((peer, address) -> health.put(peer, PeerHealth.unknown(peer, address.toString())));
+    }
+
+    void start() {
+        running = true;
+        addresses.forEach((peer, address) -> {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(timeout).build();
+            clients.add(client);
+            threads.add(Thread.ofVirtual().name("probe-" + peer).start(() -> loop(client, peer, address)));
+        });
+    }
+
+    /** The latest view of every peer, in configuration order. */
+    synchronized List<PeerHealth> view() {
+        return List.copyOf(health.values());
+    }
+
+    private void loop(HttpClient client, String peer, HostPort address) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
+                .timeout(timeout).header(Headers.REGION, region).GET().build();
+        while (running) {
+            record(peer, probe(client, peer, request));
+            try {
+                Thread.sleep(interval);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One probe: the round-trip time in millis, or the reason it failed. */
+    private Object probe(HttpClient client, String peer, HttpRequest request) {
+        long start = System.nanoTime();
+        try {
+            HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
+            double rttMillis = (System.nanoTime() - start) / 1e6;
+            String answeredAs = response.headers().firstValue(Headers.REGION).orElse("(no " + Headers.REGION + " header)");
+            if (!answeredAs.equals(peer)) {
+                return "the address answered as region " + answeredAs + ", not " + peer;
+            }
+            if (response.statusCode() != 200) {
+                return "health answered HTTP " + response.statusCode();
+            }
+            return rttMillis;
+        } catch (HttpTimeoutException e) {
+            return "no answer within " + timeout.toMillis() + " ms";
+        } catch (ConnectException e) {
+            return "connection refused";
+        } catch (IOException e) {
+            return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    private synchronized void record(String peer, Object outcome) {
+        PeerHealth before = health.get(peer);
+        PeerHealth after = outcome instanceof Double rtt
+                ? before.onAnswer(rtt, System.currentTimeMillis())
+                : before.onFailure((String) outcome);
+        health.put(peer, after);
+        if (before.reachable() != after.reachable() || before.probes() == 0) {
+            if (after.reachable()) {
+                log.info("peer {} at {} is reachable (round trip {} ms)", peer, after.address(),
+                        String.format("%.1f", after.lastRttMillis()));
+            } else {
+                log.info("peer {} at {} is unreachable: {}", peer, after.address(), after.lastError().orElse(""));
+            }
+        }
+        log.debug("probe {}: {}", peer, outcome);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        threads.forEach(Thread::interrupt);
+        clients.forEach(HttpClient::shutdownNow);
+    }
+}

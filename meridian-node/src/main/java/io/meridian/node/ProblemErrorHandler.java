@@ -1,0 +1,52 @@
+package io.meridian.node;
+
+import io.meridian.core.Headers;
+import io.meridian.core.ProblemType;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Renders the errors Jetty raises before a request reaches {@link ApiHandler} (a malformed
+ * request line, an ambiguous URI, oversized headers) as problem documents too.
+ */
+final class ProblemErrorHandler extends ErrorHandler {
+    private final String region;
+
+    ProblemErrorHandler(String region) {
+        this.region = region;
+    }
+
+    /** The rejected request line, as far as Jetty parsed it. */
+    private static String describe(Request request) {
+        try {
+            return ": " + request.getMethod() + " " + request.getHttpURI().asString();
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    @Override
+    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+                                    Callback callback) {
+        ProblemType type = switch (code) {
+            case 404 -> ProblemType.NOT_FOUND;
+            case 405 -> ProblemType.METHOD_NOT_ALLOWED;
+            case 413 -> ProblemType.VALUE_TOO_LARGE;
+            case 414 -> ProblemType.URI_TOO_LONG;
+            case 431 -> ProblemType.HEADERS_TOO_LARGE;
+            case 503 -> ProblemType.UNAVAILABLE;
+            default -> code >= 400 && code < 500 ? ProblemType.MALFORMED_REQUEST : ProblemType.INTERNAL;
+        };
+        String detail = (message == null || message.isBlank() ? type.title() : message) + describe(request);
+        byte[] body = Problems.render(type, detail, null, region, Map.of());
+        response.setStatus(type.status());
+        response.getHeaders().put(Headers.REGION, region);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, Exchange.PROBLEM_JSON);
+        response.write(true, ByteBuffer.wrap(body), callback);
+    }
+}

@@ -1,0 +1,225 @@
+package io.meridian.node;
+
+import io.meridian.core.Policy;
+import io.meridian.core.config.HostPort;
+import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.config.MeridianConfig;
+import io.meridian.core.config.RegionConfig;
+import io.meridian.core.health.PeerHealth;
+import io.meridian.core.health.Readiness;
+import io.meridian.storage.StorageException;
+import io.meridian.storage.Store;
+import java.io.IOException;
+import java.net.BindException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One region's node: storage, the HTTP API, the peer prober and metrics.
+ * {@code create} checks the configuration against what this version can serve,
+ * {@code start} opens storage and binds (port 0 picks a free port; {@link #port()} tells which),
+ * {@code close} stops everything and is safe to call twice.
+ *
+ * <p>Requests run on platform threads, not virtual ones: RocksDB's synced writes block inside
+ * JNI, which pins a virtual thread's carrier, so with two cores two writers would stall every
+ * other request and defeat group commit.
+ */
+public final class RegionNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RegionNode.class);
+
+    /** Enough platform threads for many writers to share one fsync; each idles cheaply. */
+    static final int HTTP_THREADS_MAX = 200;
+    static final int HTTP_THREADS_MIN = 8;
+    /** Timeout of an idle client connection. */
+    static final long IDLE_TIMEOUT_MILLIS = 60_000;
+
+    private final MeridianConfig config;
+    private final RegionConfig region;
+    private final Path dataDir;
+    private final NodeMetrics metrics;
+    private Store store;
+    private Server server;
+    private PeerProber prober;
+    private int port;
+    private volatile boolean closed;
+
+    private RegionNode(MeridianConfig config, RegionConfig region, Path dataDir) {
+        this.config = config;
+        this.region = region;
+        this.dataDir = dataDir;
+        this.metrics = new NodeMetrics(region.name());
+    }
+
+    /**
+     * @throws NodeStartException when the region is not in the configuration or a keyspace's
+     *                            policy is not implemented yet
+     */
+    public static RegionNode create(MeridianConfig config, String regionName, Path dataDir) {
+        RegionConfig region = config.region(regionName).orElseThrow(() -> new NodeStartException(
+                "region '" + regionName + "' is not in the configuration; regions: " + String.join(", ", config.regionNames())));
+        List<String> refused = config.keyspaces().stream()
+                .filter(k -> !(k.policy() instanceof Policy.Local))
+                .map(k -> "keyspace '" + k.name() + "' has policy '" + k.policy().name() + "'")
+                .toList();
+        if (!refused.isEmpty()) {
+            throw new NodeStartException(String.join("; ", refused)
+                    + ": this version of Meridian does not implement that policy yet and will not serve it as"
+                    + " 'local'. Only 'local' keyspaces can be served; remove or change the others.");
+        }
+        return new RegionNode(config, region, dataDir);
+    }
+
+    public String region() {
+        return region.name();
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public synchronized void start() {
+        List<String> keyspaces = config.keyspaces().stream().map(KeyspaceConfig::name).toList();
+        store = Store.open(dataDir, Set.copyOf(keyspaces), System::currentTimeMillis);
+        metrics.bindStorage(store, keyspaces);
+        Map<String, HostPort> peers = new LinkedHashMap<>();
+        config.regions().stream().filter(r -> !r.name().equals(region.name()))
+                .forEach(r -> peers.put(r.name(), config.addressFor(region.name(), r.name())));
+        prober = new PeerProber(region.name(), peers, config.probe().interval(), config.probe().timeout());
+        metrics.bindPeers(peers.keySet(), prober::view);
+        server = httpServer(new ApiHandler(this, new KvApi(region.name(), config, store), metrics));
+        try {
+            server.start();
+        } catch (Exception e) {
+            close();
+            if (e instanceof IOException && e.getCause() instanceof BindException || e instanceof BindException) {
+                throw new NodeStartException("cannot listen on " + region.http() + ": the port is in use"
+                        + " (another node or program has it; `ss -ltnp 'sport = :" + region.http().port() + "'` shows which)", e);
+            }
+            throw new NodeStartException("cannot start the HTTP server on " + region.http() + ": " + e.getMessage(), e);
+        }
+        port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+        prober.start();
+        log.info("region {} serving http://{}:{} with data in {}; keyspaces {}; peers {}", region.name(),
+                region.http().host(), port, dataDir, keyspaces, peers);
+    }
+
+    private Server httpServer(ApiHandler handler) {
+        QueuedThreadPool threads = new QueuedThreadPool(HTTP_THREADS_MAX, HTTP_THREADS_MIN);
+        threads.setName("http-" + region.name());
+        Server s = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(true);
+        // Keys may hold any UTF-8, '/' and '%' included: the API decodes paths itself, strictly.
+        http.setUriCompliance(UriCompliance.UNSAFE);
+        ServerConnector connector = new ServerConnector(s, new HttpConnectionFactory(http));
+        connector.setHost(region.http().host());
+        connector.setPort(region.http().port());
+        connector.setIdleTimeout(IDLE_TIMEOUT_MILLIS);
+        s.addConnector(connector);
+        s.setHandler(handler);
+        s.setErrorHandler(new ProblemErrorHandler(region.name()));
+        s.setStopTimeout(2_000);
+        return s;
+    }
+
+    /** The deep health check: a synced probe write, then the peers as last probed. */
+    ReadyView readiness() {
+        Optional<String> storageError;
+        try {
+            store.probeWrite();
+            storageError = Optional.empty();
+        } catch (StorageException e) {
+            storageError = Optional.of(e.getMessage());
+        }
+        Readiness r = Readiness.evaluate(storageError, prober.view());
+        return new ReadyView(r.status().wireName(), region.name(), storageError.isEmpty(),
+                prober.view().stream().map(PeerView::of).toList(), r.reasons());
+    }
+
+    ClusterView clusterView() {
+        List<RegionView> regions = config.regions().stream()
+                .map(r -> new RegionView(r.name(), r.location(), r.http().httpUrl())).toList();
+        List<KeyspaceView> keyspaces = config.keyspaces().stream().map(KeyspaceView::of).toList();
+        return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(PeerView::of).toList());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (prober != null) {
+            prober.close();
+        }
+        if (server != null) {
+            try {
+                server.stop();
+            } catch (Exception e) {
+                log.warn("HTTP server of {} did not stop cleanly: {}", region.name(), e.toString());
+            }
+        }
+        if (store != null) {
+            store.close();
+        }
+        metrics.close();
+        log.info("region {} stopped", region.name());
+    }
+
+    record ReadyView(String status, String region, boolean storageWritable, List<PeerView> peers, List<String> reasons) {
+    }
+
+    record ClusterView(String region, List<RegionView> regions, List<KeyspaceView> keyspaces, List<PeerView> peers) {
+    }
+
+    record RegionView(String name, String location, String url) {
+    }
+
+    record KeyspaceView(String name, String policy, Map<String, Object> options, List<String> residency, long maxValueBytes) {
+        static KeyspaceView of(KeyspaceConfig k) {
+            Map<String, Object> options = new LinkedHashMap<>();
+            switch (k.policy()) {
+                case Policy.Local l -> { }
+                case Policy.Strong s -> {
+                    options.put("sync", s.sync().configName());
+                    options.put("leader_preference", s.leaderPreference());
+                }
+                case Policy.Primary p -> options.put("primary", p.primaryRegion());
+                case Policy.HomeRegion h -> { }
+                case Policy.MultiMaster m -> options.put("resolver", m.resolver());
+                case Policy.Crdt c -> options.put("type", c.type().configName());
+                case Policy.EventLog e -> { }
+            }
+            return new KeyspaceView(k.name(), k.policy().name(), options, k.residency(), k.maxValueBytes());
+        }
+    }
+
+    /** A peer as this node sees it; round-trip times in milliseconds, absent until measured. */
+    record PeerView(String region, String address, boolean reachable, Double rttMs, Double rttMinMs, Double rttAvgMs,
+                    String lastSeen, long probes, long failures, String error) {
+        static PeerView of(PeerHealth p) {
+            return new PeerView(p.region(), p.address(), p.reachable(), round(p.lastRttMillis()),
+                    round(p.minRttMillis()), round(p.avgRttMillis()),
+                    p.lastSeenMillis() == 0 ? null : Instant.ofEpochMilli(p.lastSeenMillis()).toString(),
+                    p.probes(), p.failures(), p.lastError().orElse(null));
+        }
+
+        private static Double round(double millis) {
+            return Double.isNaN(millis) ? null : Math.round(millis * 100) / 100.0;
+        }
+    }
+}
