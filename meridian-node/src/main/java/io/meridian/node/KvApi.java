@@ -69,12 +69,11 @@ final class KvApi {
 
     void get(Exchange ex, KeyspaceConfig keyspace, String key) {
         byte[] keyBytes = Keys.validate(key);
+        Preconditions conditions = preconditions(ex);
         StoredValue value = store.get(keyspace.name(), keyBytes).orElseThrow(() -> notFound(keyspace, key));
-        String etag = Versions.etag(value.version());
-        ex.header("ETag", etag);
+        ex.header("ETag", Versions.etag(value.version()));
         ex.header("Last-Modified", httpDate(value.modifiedMillis()));
-        String ifNoneMatch = ex.header("If-None-Match");
-        if (ifNoneMatch != null && Versions.parseCondition("If-None-Match", ifNoneMatch).matches(value.version())) {
+        if (conditions.ifNoneMatch() != null && conditions.ifNoneMatch().matches(value.version())) {
             ex.sendEmpty(304);
             return;
         }

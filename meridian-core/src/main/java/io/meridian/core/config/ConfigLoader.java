@@ -272,9 +272,10 @@ public final class ConfigLoader {
             return mapping.fields().containsKey(field);
         }
 
+        /** Where the field's value was written (errors about a value point at it). */
         Location at(String field) {
             Field f = mapping.fields().get(field);
-            return f == null ? mapping.at() : f.at();
+            return f == null ? mapping.at() : f.value().at();
         }
 
         private String child(String field) {
@@ -319,8 +320,7 @@ public final class ConfigLoader {
         String region(String field, Set<String> regionNames) {
             String value = string(field, true);
             if (value != null && !regionNames.contains(value)) {
-                error(at(field), child(field), "region '" + value + "' is not defined; defined regions: "
-                        + String.join(", ", regionNames.stream().sorted().toList()));
+                error(at(field), child(field), "region '" + value + "' is not defined; " + defined(regionNames));
                 return null;
             }
             return value;
@@ -341,8 +341,7 @@ public final class ConfigLoader {
                 if (!(item instanceof Scalar s)) {
                     error(item.at(), child(field), "expected a region name, found a " + kind(item));
                 } else if (!regionNames.contains(s.text())) {
-                    error(item.at(), child(field), "region '" + s.text() + "' is not defined; defined regions: "
-                            + String.join(", ", regionNames.stream().sorted().toList()));
+                    error(item.at(), child(field), "region '" + s.text() + "' is not defined; " + defined(regionNames));
                 } else if (result.contains(s.text())) {
                     error(item.at(), child(field), "region '" + s.text() + "' is listed twice");
                 } else {
@@ -447,6 +446,11 @@ public final class ConfigLoader {
                 }
             }
         }
+    }
+
+    private static String defined(Set<String> regionNames) {
+        return regionNames.isEmpty() ? "no valid region is defined"
+                : "defined regions: " + String.join(", ", regionNames.stream().sorted().toList());
     }
 
     private static String kind(YamlTree node) {

@@ -1,0 +1,177 @@
+package io.meridian.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meridian.core.Policy;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+    private static final String REGIONS = """
+            regions:
+              - name: us-east
+                location: N. Virginia
+                http: 127.0.0.1:7001
+              - name: eu-west
+                http: 127.0.0.1:7002
+            """;
+
+    private static MeridianConfig parse(String yaml) {
+        return ConfigLoader.parse("test.yaml", yaml);
+    }
+
+    private static List<String> errors(String yaml) {
+        try {
+            parse(yaml);
+        } catch (ConfigException e) {
+            return e.errors();
+        }
+        throw new AssertionError("expected configuration errors in:\n" + yaml);
+    }
+
+    @Test
+    void everyPolicyOfTheDesignParses() {
+        MeridianConfig config = parse(REGIONS + """
+                keyspaces:
+                  - {name: cache, policy: local, max-value-bytes: 2048}
+                  - {name: accounts, policy: strong, sync: all, leader-preference: [eu-west, us-east]}
+                  - {name: catalog, policy: primary, primary: us-east}
+                  - {name: profiles, policy: home-region, residency: [eu-west]}
+                  - {name: sessions, policy: multi-master}
+                  - {name: carts, policy: multi-master, resolver: com.example.CartResolver}
+                  - {name: likes, policy: crdt, type: pn-counter}
+                  - {name: audit, policy: event-log}
+                probe: {interval-ms: 500, timeout-ms: 1500}
+                """);
+        assertThat(config.keyspaces()).extracting(KeyspaceConfig::policy).containsExactly(
+                new Policy.Local(),
+                new Policy.Strong(Policy.SyncMode.ALL, List.of("eu-west", "us-east")),
+                new Policy.Primary("us-east"),
+                new Policy.HomeRegion(),
+                new Policy.MultiMaster("lww"),
+                new Policy.MultiMaster("com.example.CartResolver"),
+                new Policy.Crdt(Policy.CrdtType.PN_COUNTER),
+                new Policy.EventLog());
+        assertThat(config.keyspace("cache").orElseThrow().maxValueBytes()).isEqualTo(2048);
+        assertThat(config.keyspace("accounts").orElseThrow().maxValueBytes()).isEqualTo(MeridianConfig.DEFAULT_MAX_VALUE_BYTES);
+        assertThat(config.keyspace("profiles").orElseThrow().residency()).containsExactly("eu-west");
+        assertThat(config.region("us-east").orElseThrow().location()).isEqualTo("N. Virginia");
+        assertThat(config.probe()).isEqualTo(new MeridianConfig.Probe(Duration.ofMillis(500), Duration.ofMillis(1500)));
+    }
+
+    @Test
+    void aLinkRedirectsHowOneRegionDialsAnother() {
+        MeridianConfig config = parse(REGIONS + """
+                links:
+                  - {from: us-east, to: eu-west, via: 127.0.0.1:7101}
+                keyspaces: [{name: cache, policy: local}]
+                """);
+        assertThat(config.addressFor("us-east", "eu-west")).isEqualTo(new HostPort("127.0.0.1", 7101));
+        assertThat(config.addressFor("eu-west", "us-east")).isEqualTo(new HostPort("127.0.0.1", 7001));
+    }
+
+    @Test
+    void anUnknownPolicyNamesFileLineFieldAndTheChoices() {
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - name: cache
+                    policy: stronk
+                """)).containsExactly("test.yaml:9:13: keyspaces[0].policy: 'stronk' is not one of "
+                + "local, strong, primary, home-region, multi-master, crdt, event-log");
+    }
+
+    @Test
+    void aMisspelledFieldIsRefusedWithASuggestion() {
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - name: cache
+                    policy: local
+                    max-value-byte: 10
+                """)).containsExactly("test.yaml:10:5: keyspaces[0].max-value-byte: unknown field; did you mean 'max-value-bytes'?");
+    }
+
+    @Test
+    void aReferenceToAnUndefinedRegionListsTheDefinedOnes() {
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - {name: catalog, policy: primary, primary: us-west}
+                """)).singleElement().asString()
+                .startsWith("test.yaml:8:")
+                .contains("keyspaces[0].primary: region 'us-west' is not defined; defined regions: eu-west, us-east");
+    }
+
+    @Test
+    void anOptionOfAnotherPolicyIsRefused() {
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - {name: cache, policy: local, sync: all}
+                """)).singleElement().asString().contains("'sync' applies to policy strong, not to local");
+    }
+
+    @Test
+    void everyErrorIsReportedAtOnce() {
+        List<String> errors = errors("""
+                regions:
+                  - name: US_East
+                    http: localhost
+                  - name: eu-west
+                    http: 127.0.0.1:99999
+                keyspaces:
+                  - {name: a, policy: crdt}
+                  - {name: a, policy: local}
+                  - {name: b, policy: primary, primary: eu-west, residency: [us-east]}
+                """);
+        assertThat(errors).hasSize(7);
+        assertThat(String.join("\n", errors))
+                .contains("test.yaml:2:11: regions[0].name: 'US_East' is not a region name")
+                .contains("test.yaml:3:11: regions[0].http: 'localhost' is not an address")
+                .contains("regions[1].http: '127.0.0.1:99999' is not an address")
+                .contains("keyspaces[0].type: missing")
+                .contains("keyspace 'a' is defined twice")
+                .contains("region 'us-east' is not defined; no valid region is defined");
+    }
+
+    @Test
+    void aPrimaryOutsideTheResidencyIsRefused() {
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - {name: b, policy: primary, primary: eu-west, residency: [us-east]}
+                """)).singleElement().asString().contains("primary region 'eu-west' is outside the keyspace's residency [us-east]");
+    }
+
+    @Test
+    void duplicateKeysAndSyntaxErrorsNameTheLine() {
+        assertThat(errors("regions: []\nregions: []\n")).singleElement().asString()
+                .startsWith("test.yaml:2:1: not valid YAML: duplicate key 'regions'");
+        assertThat(errors("regions: [\n  - name: x\n")).singleElement().asString().startsWith("test.yaml:");
+        assertThat(errors("")).singleElement().asString().contains("the file is empty");
+        assertThat(errors("- a\n- b\n")).singleElement().asString().contains("expected a mapping");
+    }
+
+    @Test
+    void regionsAndKeyspacesAreRequiredAndTypesAreChecked() {
+        assertThat(errors("regions: []\n")).anySatisfy(e -> assertThat(e).contains("keyspaces: missing"));
+        assertThat(errors(REGIONS + "keyspaces: {name: cache}\n")).singleElement().asString()
+                .contains("keyspaces: expected a list, found a mapping");
+        assertThat(errors(REGIONS + "keyspaces: [{name: c, policy: local, max-value-bytes: 0}]\n")).singleElement()
+                .asString().contains("'0' is not a whole number from 1 to 67108864");
+    }
+
+    @Test
+    void theWanSectionScalesDelays() {
+        MeridianConfig config = parse(REGIONS + """
+                keyspaces: [{name: cache, policy: local}]
+                wan:
+                  control: 127.0.0.1:7100
+                  latency-scale: 0.5
+                  bandwidth-kbps: 8
+                  delays:
+                    - {between: [us-east, eu-west], one-way-ms: 35}
+                """);
+        WanConfig wan = config.wan().orElseThrow();
+        assertThat(wan.oneWayMillis("eu-west", "us-east")).isEqualTo(17.5);
+        assertThat(wan.bandwidthBytesPerSecond()).isEqualTo(1000);
+    }
+}

@@ -1,0 +1,139 @@
+package io.meridian.lab;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meridian.core.config.ConfigLoader;
+import io.meridian.core.config.MeridianConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The WAN emulator in front of a real echo server on 127.0.0.1. */
+class WanEmulatorTest {
+    private ServerSocket echo;
+    private WanEmulator wan;
+    private int linkPort;
+
+    @BeforeEach
+    void start() throws IOException {
+        echo = new ServerSocket();
+        echo.bind(new InetSocketAddress("127.0.0.1", 0));
+        Thread.ofVirtual().start(this::serveEcho);
+        int[] ports = freePorts(2);
+        linkPort = ports[0];
+        MeridianConfig config = ConfigLoader.parse("wan.yaml", """
+                regions:
+                  - {name: a, http: 127.0.0.1:1}
+                  - {name: b, http: 127.0.0.1:%d}
+                links:
+                  - {from: a, to: b, via: 127.0.0.1:%d}
+                keyspaces: [{name: cache, policy: local}]
+                wan:
+                  control: 127.0.0.1:%d
+                  latency-scale: 0.5
+                  delays: [{between: [a, b], one-way-ms: 40}]
+                """.formatted(echo.getLocalPort(), linkPort, ports[1]));
+        wan = WanEmulator.start(config);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        wan.close();
+        echo.close();
+    }
+
+    private void serveEcho() {
+        while (!echo.isClosed()) {
+            try {
+                Socket s = echo.accept();
+                Thread.ofVirtual().start(() -> {
+                    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                        in.transferTo(out);
+                    } catch (IOException e) {
+                        // client went away
+                    }
+                });
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private static int[] freePorts(int n) throws IOException {
+        int[] ports = new int[n];
+        ServerSocket[] held = new ServerSocket[n];
+        for (int i = 0; i < n; i++) {
+            held[i] = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+            ports[i] = held[i].getLocalPort();
+        }
+        for (ServerSocket s : held) {
+            s.close();
+        }
+        return ports;
+    }
+
+    /** Sends a byte and waits for its echo; returns the round trip in millis. */
+    private static double roundTrip(Socket s) throws IOException {
+        long start = System.nanoTime();
+        s.getOutputStream().write(42);
+        s.getOutputStream().flush();
+        int b = s.getInputStream().read();
+        assertThat(b).isEqualTo(42);
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    @Test
+    void aRoundTripOverALinkTakesAtLeastTwiceTheScaledOneWayDelay() throws IOException {
+        try (Socket s = new Socket("127.0.0.1", linkPort)) {
+            s.setTcpNoDelay(true);
+            for (int i = 0; i < 5; i++) {
+                assertThat(roundTrip(s)).isGreaterThanOrEqualTo(40.0); // 2 x 40 ms x 0.5
+            }
+        }
+        assertThat(wan.links()).singleElement().satisfies(l -> {
+            assertThat(l.oneWayMs()).isEqualTo(20.0);
+            assertThat(l.bytesForwarded()).isEqualTo(10);
+        });
+    }
+
+    @Test
+    void aCutLinkSwallowsBytesAndAHealedLinkCarriesNewConnections() throws IOException {
+        assertThat(wan.partition("a", "b")).isEqualTo(1);
+        try (Socket s = new Socket("127.0.0.1", linkPort)) {
+            s.setSoTimeout(300);
+            s.getOutputStream().write(1);
+            assertThatThrownBy(() -> s.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
+        }
+        assertThat(wan.links().getFirst().cut()).isTrue();
+        assertThat(wan.heal(null, null)).isEqualTo(1);
+        try (Socket s = new Socket("127.0.0.1", linkPort)) {
+            s.setSoTimeout(5_000);
+            assertThat(roundTrip(s)).isGreaterThanOrEqualTo(40.0);
+        }
+    }
+
+    @Test
+    void aLinkCutMidStreamIsClosedOnHealSoClientsReconnect() throws IOException {
+        try (Socket s = new Socket("127.0.0.1", linkPort)) {
+            s.setSoTimeout(2_000);
+            roundTrip(s);
+            wan.partition("b", "a");
+            s.getOutputStream().write(7);
+            wan.heal("a", "b");
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void partitioningUnknownRegionsCutsNothing() {
+        assertThat(wan.partition("a", "mars")).isZero();
+    }
+}

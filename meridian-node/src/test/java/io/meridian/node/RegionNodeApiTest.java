@@ -1,0 +1,300 @@
+package io.meridian.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meridian.core.config.ConfigLoader;
+import io.meridian.core.config.MeridianConfig;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP API of one real node (Jetty, RocksDB) on 127.0.0.1, one behaviour per test. */
+class RegionNodeApiTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    static Path dir;
+    static RegionNode node;
+    static String base;
+
+    @BeforeAll
+    static void start() {
+        MeridianConfig config = ConfigLoader.parse("test.yaml", """
+                regions:
+                  - {name: us-east, http: 127.0.0.1:0}
+                keyspaces:
+                  - {name: cache, policy: local, max-value-bytes: 1024}
+                  - {name: pages, policy: local}
+                """);
+        node = RegionNode.create(config, "us-east", dir.resolve("data"));
+        node.start();
+        base = "http://127.0.0.1:" + node.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+        node.close();
+    }
+
+    static HttpResponse<String> send(String method, String path, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        try {
+            return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static JsonNode json(HttpResponse<String> r) {
+        try {
+            return JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + r.body(), e);
+        }
+    }
+
+    /** Asserts a problem document of the given status and type slug, and returns it. */
+    static JsonNode problem(HttpResponse<String> r, int status, String slug) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).contains("application/problem+json");
+        assertThat(r.headers().firstValue("Meridian-Region")).contains("us-east");
+        JsonNode p = json(r);
+        assertThat(p.path("type").asText()).isEqualTo("urn:meridian:problem:" + slug);
+        assertThat(p.path("status").asInt()).isEqualTo(status);
+        assertThat(p.path("region").asText()).isEqualTo("us-east");
+        assertThat(p.path("detail").asText()).isNotBlank();
+        return p;
+    }
+
+    @Test
+    void aValueIsStoredWithItsContentTypeAndVersion() {
+        HttpResponse<String> put = send("PUT", "/v1/kv/cache/greeting", "hello", "Content-Type", "text/plain; charset=utf-8");
+        assertThat(put.statusCode()).isEqualTo(201);
+        String etag = put.headers().firstValue("ETag").orElseThrow();
+        assertThat(json(put).path("version").asLong()).isEqualTo(Long.parseLong(etag.replace("\"", "")));
+
+        HttpResponse<String> get = send("GET", "/v1/kv/cache/greeting", null);
+        assertThat(get.statusCode()).isEqualTo(200);
+        assertThat(get.body()).isEqualTo("hello");
+        assertThat(get.headers().firstValue("Content-Type")).contains("text/plain; charset=utf-8");
+        assertThat(get.headers().firstValue("ETag")).contains(etag);
+        assertThat(get.headers().firstValue("Meridian-Region")).contains("us-east");
+
+        HttpResponse<String> replace = send("PUT", "/v1/kv/cache/greeting", "hi");
+        assertThat(replace.statusCode()).isEqualTo(200);
+        assertThat(replace.headers().firstValue("ETag")).isNotEqualTo(etag);
+    }
+
+    @Test
+    void aValueWithoutContentTypeIsOctetStream() {
+        send("PUT", "/v1/kv/cache/raw", "x", "Content-Type", "");
+        assertThat(send("GET", "/v1/kv/cache/raw", null).headers().firstValue("Content-Type")).contains("application/octet-stream");
+    }
+
+    @Test
+    void keysMayHoldSlashesAndAnyUtf8() {
+        assertThat(send("PUT", "/v1/kv/cache/a%2Fb/c%20%C3%A9", "v").statusCode()).isEqualTo(201);
+        HttpResponse<String> scan = send("GET", "/v1/kv/cache?prefix=a%2F", null);
+        assertThat(json(scan).path("items").get(0).path("key").asText()).isEqualTo("a/b/c é");
+    }
+
+    @Test
+    void headAnswersHeadersWithoutBody() {
+        send("PUT", "/v1/kv/cache/head", "body");
+        HttpResponse<String> head = send("HEAD", "/v1/kv/cache/head", null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(head.headers().firstValue("ETag")).isPresent();
+    }
+
+    @Test
+    void deleteRemovesTheKey() {
+        send("PUT", "/v1/kv/cache/gone", "x");
+        assertThat(send("DELETE", "/v1/kv/cache/gone", null).statusCode()).isEqualTo(204);
+        problem(send("GET", "/v1/kv/cache/gone", null), 404, "key-not-found");
+        problem(send("DELETE", "/v1/kv/cache/gone", null), 404, "key-not-found");
+    }
+
+    @Test
+    void ifMatchAndIfNoneMatchMakeWritesConditional() {
+        String etag = send("PUT", "/v1/kv/cache/cas", "1").headers().firstValue("ETag").orElseThrow();
+        JsonNode failed = problem(send("PUT", "/v1/kv/cache/cas", "2", "If-Match", "\"999999\""), 412, "precondition-failed");
+        assertThat(failed.path("current_version").asText()).isEqualTo(etag.replace("\"", ""));
+        assertThat(send("PUT", "/v1/kv/cache/cas", "2", "If-Match", etag).statusCode()).isEqualTo(200);
+        problem(send("PUT", "/v1/kv/cache/cas", "3", "If-None-Match", "*"), 412, "precondition-failed");
+        assertThat(send("PUT", "/v1/kv/cache/cas-new", "1", "If-None-Match", "*").statusCode()).isEqualTo(201);
+        problem(send("DELETE", "/v1/kv/cache/cas", null, "If-Match", etag), 412, "precondition-failed");
+        assertThat(send("GET", "/v1/kv/cache/cas", null).body()).isEqualTo("2");
+    }
+
+    @Test
+    void aGetWithTheCurrentEtagIsNotModified() {
+        String etag = send("PUT", "/v1/kv/cache/cached", "v").headers().firstValue("ETag").orElseThrow();
+        assertThat(send("GET", "/v1/kv/cache/cached", null, "If-None-Match", etag).statusCode()).isEqualTo(304);
+    }
+
+    @Test
+    void scansPageThroughKeysInOrder() {
+        for (int i = 0; i < 5; i++) {
+            send("PUT", "/v1/kv/pages/p" + i, "v" + i);
+        }
+        JsonNode first = json(send("GET", "/v1/kv/pages?prefix=p&limit=3", null));
+        assertThat(first.path("items")).hasSize(3);
+        assertThat(first.path("items").get(0).path("value").asText()).isEqualTo("v0");
+        assertThat(first.path("next").asText()).isEqualTo("p2");
+        JsonNode second = json(send("GET", "/v1/kv/pages?prefix=p&limit=3&after=p2", null));
+        assertThat(second.path("items")).extracting(JsonNode::toString).hasSize(2);
+        assertThat(second.path("next").isNull()).isTrue();
+    }
+
+    @Test
+    void binaryValuesScanAsBase64() {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/kv/pages/bin"))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[] {(byte) 0xff, 0})).build();
+        try {
+            HTTP.send(req, HttpResponse.BodyHandlers.discarding());
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        JsonNode item = json(send("GET", "/v1/kv/pages?prefix=bin", null)).path("items").get(0);
+        assertThat(item.path("value").isNull()).isTrue();
+        assertThat(item.path("value_base64").asText()).isEqualTo("/wA=");
+    }
+
+    // --- bad input, one class per test ---
+
+    @Test
+    void anUnknownKeyspaceIs404NamingIt() {
+        JsonNode p = problem(send("GET", "/v1/kv/nope/k", null), 404, "unknown-keyspace");
+        assertThat(p.path("detail").asText()).contains("'nope'").contains("keyspaces: cache, pages");
+        problem(send("PUT", "/v1/kv/nope/k", "v"), 404, "unknown-keyspace");
+        problem(send("GET", "/v1/kv/nope", null), 404, "unknown-keyspace");
+    }
+
+    @Test
+    void aMissingKeyIs404() {
+        problem(send("GET", "/v1/kv/cache/never-written", null), 404, "key-not-found");
+    }
+
+    @Test
+    void emptyOverlongAndNonUtf8KeysAre400() {
+        problem(send("PUT", "/v1/kv/cache/", "v"), 400, "invalid-key");
+        JsonNode tooLong = problem(send("PUT", "/v1/kv/cache/" + "k".repeat(1025), "v"), 400, "invalid-key");
+        assertThat(tooLong.path("detail").asText()).contains("1025 bytes");
+        problem(send("PUT", "/v1/kv/cache/%FF%FE", "v"), 400, "invalid-key");
+    }
+
+    @Test
+    void aValueOverTheKeyspaceLimitIs413AndNothingIsStored() {
+        JsonNode p = problem(send("PUT", "/v1/kv/cache/big", "x".repeat(1025)), 413, "value-too-large");
+        assertThat(p.path("max_value_bytes").asLong()).isEqualTo(1024);
+        problem(send("GET", "/v1/kv/cache/big", null), 404, "key-not-found");
+        assertThat(send("PUT", "/v1/kv/cache/big", "x".repeat(1024)).statusCode()).isEqualTo(201);
+    }
+
+    @Test
+    void aChunkedValueOverTheLimitIs413Too() throws Exception {
+        byte[] big = new byte[4096];
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/kv/cache/chunked"))
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build();
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        problem(r, 413, "value-too-large");
+    }
+
+    @Test
+    void malformedHeaderValuesAre400NamingTheHeader() {
+        JsonNode p = problem(send("PUT", "/v1/kv/cache/h", "v", "If-Match", "42"), 400, "malformed-header");
+        assertThat(p.path("header").asText()).isEqualTo("If-Match");
+        problem(send("PUT", "/v1/kv/cache/h", "v", "If-None-Match", "nope"), 400, "malformed-header");
+        problem(send("PUT", "/v1/kv/cache/h", "v", "Content-Type", "not a type"), 400, "malformed-header");
+        problem(send("GET", "/v1/kv/cache/h", null, "If-None-Match", "\"1"), 400, "malformed-header");
+    }
+
+    @Test
+    void badScanParametersAre400() {
+        problem(send("GET", "/v1/kv/cache?limit=0", null), 400, "invalid-parameter");
+        problem(send("GET", "/v1/kv/cache?limit=lots", null), 400, "invalid-parameter");
+        problem(send("GET", "/v1/kv/cache?colour=red", null), 400, "invalid-parameter");
+        problem(send("GET", "/v1/kv/cache?prefix=%FF", null), 400, "invalid-parameter");
+    }
+
+    @Test
+    void aWrongMethodIs405WithAllow() {
+        HttpResponse<String> r = send("POST", "/v1/kv/cache/k", "v");
+        problem(r, 405, "method-not-allowed");
+        assertThat(r.headers().firstValue("Allow")).contains("GET, HEAD, PUT, DELETE");
+        problem(send("PUT", "/v1/kv/cache", "v"), 405, "method-not-allowed");
+        problem(send("DELETE", "/v1/health", null), 405, "method-not-allowed");
+    }
+
+    @Test
+    void anUnknownPathIs404() {
+        problem(send("GET", "/v2/anything", null), 404, "not-found");
+    }
+
+    @Test
+    void badInputLosesNothingAndTheNodeKeepsServing() {
+        send("PUT", "/v1/kv/cache/survivor", "still here");
+        send("PUT", "/v1/kv/cache/survivor", "x".repeat(5000));
+        send("PUT", "/v1/kv/cache/survivor", "y", "If-Match", "bogus");
+        send("PUT", "/v1/kv/cache/%FF", "z");
+        assertThat(send("GET", "/v1/kv/cache/survivor", null).body()).isEqualTo("still here");
+    }
+
+    // --- health, cluster, metrics ---
+
+    @Test
+    void healthAndReadinessAnswer() {
+        assertThat(json(send("GET", "/v1/health", null)).path("status").asText()).isEqualTo("alive");
+        HttpResponse<String> ready = send("GET", "/v1/health/ready", null);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(json(ready).path("status").asText()).isEqualTo("ready");
+        assertThat(json(ready).path("storage_writable").asBoolean()).isTrue();
+    }
+
+    @Test
+    void theClusterViewListsRegionsAndKeyspacesWithPolicies() {
+        JsonNode cluster = json(send("GET", "/v1/cluster", null));
+        assertThat(cluster.path("region").asText()).isEqualTo("us-east");
+        assertThat(cluster.path("keyspaces").get(0).path("policy").asText()).isEqualTo("local");
+        assertThat(cluster.path("keyspaces").get(0).path("max_value_bytes").asLong()).isEqualTo(1024);
+        assertThat(cluster.path("peers")).isEmpty();
+    }
+
+    @Test
+    void metricsCountRequestsPerKeyspaceAndOperation() {
+        send("PUT", "/v1/kv/pages/metric", "v");
+        send("GET", "/v1/kv/pages/metric", null);
+        String metrics = send("GET", "/metrics", null).body();
+        assertThat(metrics)
+                .contains("meridian_requests_seconds_bucket{keyspace=\"pages\",operation=\"put\",region=\"us-east\",status=\"201\"")
+                .contains("meridian_requests_seconds_count{keyspace=\"pages\",operation=\"get\",region=\"us-east\",status=\"200\"}")
+                .contains("meridian_storage_keys{keyspace=\"pages\",region=\"us-east\"}");
+    }
+
+    @Test
+    void problemDocumentsOfTheHttpLayerAreProblemsToo() {
+        HttpResponse<String> r = send("GET", "/v1/kv/cache/k", null, "X-Big", "x".repeat(20_000));
+        assertThat(r.statusCode()).isEqualTo(431);
+        assertThat(r.headers().firstValue("Content-Type")).contains("application/problem+json");
+        assertThat(json(r).path("type").asText()).isEqualTo("urn:meridian:problem:headers-too-large");
+        assertThat(send("GET", "/v1/health", null).statusCode()).isEqualTo(200);
+    }
+}

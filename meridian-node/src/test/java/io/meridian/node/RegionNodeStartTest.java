@@ -1,0 +1,92 @@
+package io.meridian.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meridian.core.config.ConfigException;
+import io.meridian.core.config.ConfigLoader;
+import io.meridian.core.config.MeridianConfig;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RegionNodeStartTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aKeyspaceWithAPolicyNotImplementedYetIsRefusedNotServedAsLocal() {
+        MeridianConfig config = ConfigLoader.parse("t.yaml", """
+                regions: [{name: us-east, http: 127.0.0.1:0}]
+                keyspaces:
+                  - {name: cache, policy: local}
+                  - {name: accounts, policy: strong}
+                """);
+        assertThatThrownBy(() -> RegionNode.create(config, "us-east", dir))
+                .isInstanceOf(NodeStartException.class)
+                .hasMessageContaining("keyspace 'accounts' has policy 'strong'")
+                .hasMessageContaining("does not implement that policy yet");
+    }
+
+    @Test
+    void aRegionNotInTheConfigurationIsRefusedListingTheRegions() {
+        MeridianConfig config = ConfigLoader.parse("t.yaml", """
+                regions: [{name: us-east, http: 127.0.0.1:0}]
+                keyspaces: [{name: cache, policy: local}]
+                """);
+        assertThatThrownBy(() -> RegionNode.create(config, "mars", dir))
+                .hasMessage("region 'mars' is not in the configuration; regions: us-east");
+    }
+
+    @Test
+    void aPortInUseIsNamedAndTheStoreIsReleased() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = taken.getLocalPort();
+            MeridianConfig config = ConfigLoader.parse("t.yaml", "regions: [{name: us-east, http: 127.0.0.1:" + port + "}]\n"
+                    + "keyspaces: [{name: cache, policy: local}]\n");
+            RegionNode node = RegionNode.create(config, "us-east", dir);
+            assertThatThrownBy(node::start).isInstanceOf(NodeStartException.class)
+                    .hasMessageContaining("127.0.0.1:" + port).hasMessageContaining("in use");
+            RegionNode again = RegionNode.create(ConfigLoader.parse("t.yaml",
+                    "regions: [{name: us-east, http: 127.0.0.1:0}]\nkeyspaces: [{name: cache, policy: local}]\n"), "us-east", dir);
+            again.start();
+            again.close();
+        }
+    }
+
+    @Test
+    void aBrokenConfigurationFileNamesFileAndLine() throws Exception {
+        Path file = dir.resolve("broken.yaml");
+        Files.writeString(file, "regions:\n  - name: us-east\n    http: nowhere\nkeyspaces: []\n");
+        assertThatThrownBy(() -> ConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(file + ":3:11: regions[0].http: 'nowhere' is not an address");
+        assertThatThrownBy(() -> ConfigFile.load(dir.resolve("missing.yaml"))).hasMessageContaining("no such file");
+    }
+
+    @Test
+    void aKeyspaceResidentElsewhereIsRefusedInThisRegion() throws Exception {
+        MeridianConfig config = ConfigLoader.parse("t.yaml", """
+                regions:
+                  - {name: us-east, http: 127.0.0.1:0}
+                  - {name: eu-west, http: 127.0.0.1:1}
+                keyspaces: [{name: eu-only, policy: local, residency: [eu-west]}]
+                probe: {interval-ms: 60000, timeout-ms: 100}
+                """);
+        try (RegionNode node = RegionNode.create(config, "us-east", dir)) {
+            node.start();
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + node.port() + "/v1/kv/eu-only/k"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("v")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(403);
+            assertThat(r.body()).contains("urn:meridian:problem:outside-residency").contains("[eu-west]");
+        }
+    }
+}
