@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  *
  * <p>Every operation is a separate command invocation in real use, so everything it needs to
  * know lives in {@code state.json}; processes are found by pid and checked to still be ours
- * (their command line names this lab's configuration file) before anything signals them.
+ * (same start time as recorded: pids are reused) before anything signals them.
  */
 public final class Lab {
     static final String STATE_FILE = "state.json";
@@ -81,11 +81,11 @@ public final class Lab {
         Path config = root.resolve(CONFIG_FILE);
         write(config, LabTopology.configYaml(ports, wan));
         String controlUrl = "http://127.0.0.1:" + ports.control();
-        long wanPid = spawn(List.of("wan", "--config", config.toString()), root.resolve("logs/wan.log")).pid();
+        LabState.Pid wanPid = LabState.Pid.of(spawn(List.of("wan", "--config", config.toString()), root.resolve("logs/wan.log")).toHandle());
         List<LabState.RegionProcess> regions = new ArrayList<>();
         LabState state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), Instant.now().toString(), regions);
         try {
-            awaitAnswer(controlUrl + "/v1/links", wanPid, root.resolve("logs/wan.log"), readyTimeout, "the WAN emulator");
+            awaitAnswer(controlUrl + "/v1/links", wanPid.pid(), root.resolve("logs/wan.log"), readyTimeout, "the WAN emulator");
             for (int i = 0; i < LabTopology.REGIONS.size(); i++) {
                 String name = LabTopology.REGIONS.get(i).name();
                 regions.add(startRegion(config, name, "http://127.0.0.1:" + ports.regions().get(i)));
@@ -97,7 +97,7 @@ public final class Lab {
             }
         } catch (RuntimeException e) {
             stopAll(new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(), regions));
-            deleteState();
+            deleteState(); // only this start's state: a running lab was refused above
             throw e;
         }
         out.printf("lab up in %.1f s (latency scale %s)%n", (System.nanoTime() - started) / 1e9, wan.latencyScale());
@@ -108,7 +108,7 @@ public final class Lab {
         Path log = root.resolve("logs/" + name + ".log");
         Path data = root.resolve("data/" + name);
         Process p = spawn(List.of("node", "--config", config.toString(), "--region", name, "--data-dir", data.toString()), log);
-        return new LabState.RegionProcess(name, url, p.pid(), data.toString(), log.toString());
+        return new LabState.RegionProcess(name, url, LabState.Pid.of(p.toHandle()), data.toString(), log.toString());
     }
 
     /** Stops every process of the lab (SIGTERM, then SIGKILL after a grace period). */
@@ -126,7 +126,7 @@ public final class Lab {
     public void kill(String region) {
         LabState state = requireState();
         LabState.RegionProcess r = requireRegion(state, region);
-        Optional<ProcessHandle> h = ours(r.pid(), state);
+        Optional<ProcessHandle> h = r.process().handle();
         if (h.isEmpty()) {
             throw new LabException("region " + region + " is not running (pid " + r.pid() + " is gone)");
         }
@@ -138,7 +138,7 @@ public final class Lab {
     public LabState.RegionProcess revive(String region, Duration timeout) {
         LabState state = requireState();
         LabState.RegionProcess r = requireRegion(state, region);
-        if (ours(r.pid(), state).isPresent()) {
+        if (r.process().handle().isPresent()) {
             throw new LabException("region " + region + " is running (pid " + r.pid() + "); `meridian lab kill "
                     + region + "` first");
         }
@@ -186,7 +186,7 @@ public final class Lab {
     }
 
     private RegionStatus regionStatus(LabState state, LabState.RegionProcess r) {
-        boolean running = ours(r.pid(), state).isPresent();
+        boolean running = r.process().handle().isPresent();
         if (!running) {
             return new RegionStatus(r.name(), r.url(), false, "down", r.pid(), false, List.of("process is not running"));
         }
@@ -307,9 +307,9 @@ public final class Lab {
     private void stopAll(LabState state) {
         List<ProcessHandle> handles = new ArrayList<>();
         for (LabState.RegionProcess r : state.regions()) {
-            ours(r.pid(), state).ifPresent(handles::add);
+            r.process().handle().ifPresent(handles::add);
         }
-        ours(state.wanPid(), state).ifPresent(handles::add);
+        state.wan().handle().ifPresent(handles::add);
         handles.forEach(ProcessHandle::destroy);
         long deadline = System.nanoTime() + STOP_GRACE.toNanos();
         for (ProcessHandle h : handles) {
@@ -322,15 +322,8 @@ public final class Lab {
         }
     }
 
-    private boolean anyAlive(LabState state) {
-        return ours(state.wanPid(), state).isPresent()
-                || state.regions().stream().anyMatch(r -> ours(r.pid(), state).isPresent());
-    }
-
-    /** The live process with that pid, if it is one of this lab's (pids are reused). */
-    private static Optional<ProcessHandle> ours(long pid, LabState state) {
-        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                .filter(h -> h.info().commandLine().map(c -> c.contains(state.config())).orElse(true));
+    private static boolean anyAlive(LabState state) {
+        return state.wan().handle().isPresent() || state.regions().stream().anyMatch(r -> r.process().handle().isPresent());
     }
 
     private static String describe(LabState state) {

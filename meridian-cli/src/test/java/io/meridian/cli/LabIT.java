@@ -1,0 +1,225 @@
+package io.meridian.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meridian.client.MeridianClient;
+import io.meridian.lab.Lab;
+import io.meridian.lab.LabException;
+import io.meridian.lab.LabState;
+import io.meridian.lab.LabTopology;
+import io.meridian.lab.Launcher;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The lab as a user runs it: three node processes and a WAN emulator process on 127.0.0.1,
+ * started from this JVM's class path at a fifth of the real WAN delays.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LabIT {
+    private static final double SCALE = 0.2;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    Lab lab;
+    LabState state;
+
+    @BeforeAll
+    void up() {
+        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()), System.out);
+        state = lab.up(0, new LabTopology.Wan(SCALE, 0, 0), Duration.ofSeconds(120));
+    }
+
+    @AfterAll
+    void down() throws Exception {
+        if (lab != null) {
+            lab.down(true);
+        }
+        try (var logs = Files.list(dir.resolve("lab/logs"))) {
+            for (Path log : logs.toList()) {
+                System.out.println("---- " + log.getFileName() + " (last lines)");
+                List<String> lines = Files.readAllLines(log);
+                lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(System.out::println);
+            }
+        }
+    }
+
+    private String url(String region) {
+        return lab.state().orElseThrow().region(region).orElseThrow().url();
+    }
+
+    private static JsonNode peer(JsonNode cluster, String region) {
+        for (JsonNode p : cluster.path("peers")) {
+            if (p.path("region").asText().equals(region)) {
+                return p;
+            }
+        }
+        throw new AssertionError("no peer " + region + " in " + cluster);
+    }
+
+    @Test
+    void everyRegionServesReadsAndWritesAndKeepsLocalDataLocal() {
+        for (LabTopology.Region r : LabTopology.REGIONS) {
+            try (MeridianClient c = MeridianClient.connect(url(r.name()))) {
+                MeridianClient.Written w = c.put("cache", "hello-" + r.name(), "from " + r.name());
+                assertThat(w.region()).isEqualTo(r.name());
+                MeridianClient.Value v = c.get("cache", "hello-" + r.name()).orElseThrow();
+                assertThat(v.text()).isEqualTo("from " + r.name());
+                assertThat(v.region()).isEqualTo(r.name());
+            }
+        }
+        try (MeridianClient euWest = MeridianClient.connect(url("eu-west"))) {
+            assertThat(euWest.get("cache", "hello-us-east")).as("a local keyspace does not replicate").isEmpty();
+        }
+    }
+
+    @Test
+    void eachNodeMeasuresAtLeastTheEmulatedRoundTripToEachPeer() {
+        for (LabTopology.Region from : LabTopology.REGIONS) {
+            try (MeridianClient c = MeridianClient.connect(url(from.name()))) {
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    JsonNode cluster = c.getJson("/v1/cluster");
+                    for (LabTopology.Region to : LabTopology.REGIONS) {
+                        if (to.equals(from)) {
+                            continue;
+                        }
+                        JsonNode p = peer(cluster, to.name());
+                        double emulatedRtt = 2 * LabTopology.oneWayMillis(from.name(), to.name()) * SCALE;
+                        assertThat(p.path("reachable").asBoolean()).as(from.name() + " -> " + to.name()).isTrue();
+                        assertThat(p.path("rtt_min_ms").asDouble())
+                                .as("%s -> %s measured vs emulated round trip", from.name(), to.name())
+                                .isGreaterThanOrEqualTo(emulatedRtt);
+                    }
+                });
+            }
+        }
+    }
+
+    @Test
+    void aCutLinkShowsCutOnBothSidesAndHeals() {
+        lab.partition("us-east", "eu-west");
+        try (MeridianClient usEast = MeridianClient.connect(url("us-east"));
+             MeridianClient euWest = MeridianClient.connect(url("eu-west"))) {
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(peer(usEast.getJson("/v1/cluster"), "eu-west").path("reachable").asBoolean()).isFalse();
+                assertThat(peer(euWest.getJson("/v1/cluster"), "us-east").path("reachable").asBoolean()).isFalse();
+            });
+            assertThat(peer(usEast.getJson("/v1/cluster"), "ap-southeast").path("reachable").asBoolean()).isTrue();
+            JsonNode ready = usEast.getJson("/v1/health/ready");
+            assertThat(ready.path("status").asText()).isEqualTo("degraded");
+            assertThat(ready.path("reasons").toString()).contains("peer eu-west");
+            Lab.Status status = lab.status();
+            assertThat(status.links()).filteredOn(l -> l.path("cut").asBoolean()).hasSize(2);
+
+            lab.heal("eu-west", "us-east");
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(peer(usEast.getJson("/v1/cluster"), "eu-west").path("reachable").asBoolean()).isTrue());
+        } finally {
+            lab.heal(null, null);
+        }
+    }
+
+    @Test
+    void everyAcknowledgedWriteSurvivesSigkill() throws Exception {
+        String region = "ap-southeast";
+        Map<String, String> acknowledged = new ConcurrentHashMap<>();
+        try (MeridianClient c = MeridianClient.connect(url(region));
+             ExecutorService writers = Executors.newFixedThreadPool(8)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                int writer = w;
+                done.add(writers.submit(() -> {
+                    for (int i = 0; i < 40; i++) {
+                        String key = "durable-" + writer + "-" + i;
+                        String value = "v" + i + "-" + System.nanoTime();
+                        c.put("cache", key, value);
+                        acknowledged.put(key, value);
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        }
+        lab.kill(region);
+        assertThat(lab.status().regions()).filteredOn(r -> r.name().equals(region))
+                .singleElement().satisfies(r -> assertThat(r.running()).isFalse());
+        lab.revive(region, Duration.ofSeconds(60));
+        try (MeridianClient c = MeridianClient.connect(url(region))) {
+            for (Map.Entry<String, String> e : acknowledged.entrySet()) {
+                assertThat(c.get("cache", e.getKey())).as(e.getKey()).hasValueSatisfying(v -> assertThat(v.text()).isEqualTo(e.getValue()));
+            }
+        }
+        assertThat(acknowledged).hasSize(320);
+    }
+
+    @Test
+    void aSecondLabUpSaysOneIsRunning() {
+        assertThatThrownBy(() -> lab.up(0, LabTopology.Wan.DEFAULT, Duration.ofSeconds(5)))
+                .isInstanceOf(LabException.class).hasMessageContaining("a lab is already running");
+        assertThat(lab.state()).isPresent();
+    }
+
+    @Test
+    void theCommandLineReadsAndWritesAndReportsStatusAsJson() throws Exception {
+        String labDir = dir.resolve("lab").toString();
+        assertThat(cli("kv", "put", "--lab-dir", labDir, "--region", "eu-west", "cache", "cli-key", "cli value").exitCode()).isZero();
+        CliRun get = cli("kv", "get", "--lab-dir", labDir, "--region", "eu-west", "cache", "cli-key");
+        assertThat(get.exitCode()).isZero();
+        assertThat(get.out()).isEqualTo("cli value\n");
+        CliRun missing = cli("kv", "get", "--lab-dir", labDir, "--region", "eu-west", "nope", "k");
+        assertThat(missing.exitCode()).isEqualTo(1);
+        CliRun wrongRegion = cli("kv", "get", "--lab-dir", labDir, "--region", "mars", "cache", "k");
+        assertThat(wrongRegion.exitCode()).isEqualTo(1);
+
+        CliRun status = cli("lab", "--lab-dir", labDir, "status", "--json");
+        assertThat(status.exitCode()).isZero();
+        JsonNode json = JSON.readTree(status.out());
+        assertThat(json.path("regions")).hasSize(3);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode now = JSON.readTree(cli("lab", "--lab-dir", labDir, "status", "--json").out());
+            for (JsonNode r : now.path("regions")) {
+                assertThat(r.path("healthy").asBoolean()).as(r.toString()).isTrue();
+                assertThat(r.path("url").asText()).startsWith("http://127.0.0.1:");
+                assertThat(r.path("name").asText()).isIn("us-east", "eu-west", "ap-southeast");
+            }
+        });
+    }
+
+    record CliRun(int exitCode, String out) {
+    }
+
+    /** Runs the command line in this JVM, capturing standard output. */
+    private static synchronized CliRun cli(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new CliRun(code, out.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(saved);
+        }
+    }
+}
