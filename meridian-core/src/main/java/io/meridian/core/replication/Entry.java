@@ -1,0 +1,79 @@
+package io.meridian.core.replication;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Objects;
+
+/**
+ * One write as it is logged and replicated: who wrote it ({@code origin}, {@code seq},
+ * {@code hlc}), what it did (a put of {@code value} or a delete, which leaves a tombstone),
+ * the key's home region ({@code ""} when the policy has none), and {@code context}: the
+ * key's version vector after this write, i.e. every write to this key it follows.
+ *
+ * <p>Stored as a key's current state, {@code context} may be wider than the write's own: after
+ * a conflict the winner carries both sides' contexts so later writes follow both.
+ */
+public record Entry(String origin, long seq, Hlc hlc, String keyspace, String key, Op op, byte[] value,
+                    String contentType, String home, VersionVector context) {
+
+    public enum Op { PUT, DELETE }
+
+    /** Last-writer-wins order: the higher HLC wins; equal HLCs are broken by the origin's name. */
+    public static final Comparator<Entry> LWW_ORDER =
+            Comparator.comparing(Entry::hlc).thenComparing(Entry::origin);
+
+    public Entry {
+        Objects.requireNonNull(origin, "origin");
+        Objects.requireNonNull(hlc, "hlc");
+        Objects.requireNonNull(keyspace, "keyspace");
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(op, "op");
+        Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(contentType, "contentType");
+        Objects.requireNonNull(home, "home");
+        Objects.requireNonNull(context, "context");
+        if (seq <= 0) {
+            throw new IllegalArgumentException("sequence must be positive: " + seq);
+        }
+        if (context.get(origin) < seq) {
+            throw new IllegalArgumentException("context " + context + " of " + origin + ":" + seq + " does not include the write itself");
+        }
+        if (op == Op.DELETE && value.length != 0) {
+            throw new IllegalArgumentException("a delete carries no value");
+        }
+    }
+
+    public Stamp stamp() {
+        return new Stamp(origin, seq, hlc);
+    }
+
+    public boolean isTombstone() {
+        return op == Op.DELETE;
+    }
+
+    public Entry withContext(VersionVector merged) {
+        return new Entry(origin, seq, hlc, keyspace, key, op, value, contentType, home, merged);
+    }
+
+    /** True when this and {@code other} are the same write (whatever their stored contexts). */
+    public boolean sameWrite(Entry other) {
+        return origin.equals(other.origin) && seq == other.seq;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Entry e && origin.equals(e.origin) && seq == e.seq && hlc.equals(e.hlc)
+                && keyspace.equals(e.keyspace) && key.equals(e.key) && op == e.op && Arrays.equals(value, e.value)
+                && contentType.equals(e.contentType) && home.equals(e.home) && context.equals(e.context);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(origin, seq, hlc, keyspace, key, op, Arrays.hashCode(value), contentType, home, context);
+    }
+
+    @Override
+    public String toString() {
+        return keyspace + "/" + key + " " + op + " " + stamp() + " ctx " + context + (home.isEmpty() ? "" : " home " + home);
+    }
+}

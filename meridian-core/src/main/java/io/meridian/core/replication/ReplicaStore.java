@@ -1,0 +1,43 @@
+package io.meridian.core.replication;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The durable state a {@link Replica} works on: the current entry of every key, the
+ * replication log, and the watermarks. RocksDB in a node, maps in a simulation. A
+ * {@link Commit} is applied atomically: after a crash either all of it or none of it is there.
+ */
+public interface ReplicaStore {
+
+    /** The key's current state, tombstones included. */
+    Optional<Entry> current(String keyspace, String key);
+
+    /** Highest contiguous sequence of {@code origin}'s writes applied here (0 for none). */
+    long watermark(String origin);
+
+    /** Every origin's watermark. */
+    VersionVector watermarks();
+
+    /** {@code origin}'s logged entries from {@code fromSeq}, in order, at most {@code max}. */
+    List<Entry> readLog(String origin, long fromSeq, int max);
+
+    /** The lowest sequence of {@code origin} still in the log, or watermark + 1 when none is. */
+    long logStart(String origin);
+
+    /** The highest HLC this store has logged, to restart the clock above it. */
+    Hlc highestHlc();
+
+    void commit(Commit commit);
+
+    /**
+     * What one write changes, atomically: the entry joins the log and raises its origin's
+     * watermark; the key's current state becomes {@code current} (unchanged when empty); conflicts
+     * are recorded.
+     */
+    record Commit(Entry logged, Optional<Entry> current, List<Conflict> conflicts) {
+        public Commit {
+            conflicts = List.copyOf(conflicts);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.meridian.core.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ReplicaTest {
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Replica.Write put(String key, String value) {
+        return Replica.Write.put("ks", key, b(value), "text/plain", "");
+    }
+
+    @Test
+    void localWritesAreNumberedAndStampedInOrder() {
+        Replica a = new Replica("a", new MemStore());
+        Entry first = a.write(put("k", "1"), 100).entry();
+        Entry second = a.write(put("k", "2"), 100).entry();
+        assertThat(first.seq()).isEqualTo(1);
+        assertThat(second.seq()).isEqualTo(2);
+        assertThat(second.hlc()).isEqualTo(new Hlc(100, 1));
+        assertThat(second.context()).isEqualTo(new VersionVector(java.util.Map.of("a", 2L)));
+    }
+
+    @Test
+    void aResentEntryChangesNothingAndAGapIsRefused() {
+        Replica a = new Replica("a", new MemStore());
+        Replica b = new Replica("b", new MemStore());
+        Entry e1 = a.write(put("k", "1"), 10).entry();
+        Entry e2 = a.write(put("k", "2"), 11).entry();
+        assertThat(b.apply(e2, 12)).isInstanceOf(Replica.Applied.Gap.class);
+        assertThat(b.apply(e1, 12)).isInstanceOf(Replica.Applied.Accepted.class);
+        assertThat(b.apply(e1, 12)).isInstanceOf(Replica.Applied.Duplicate.class);
+        assertThat(b.apply(e2, 12)).isInstanceOf(Replica.Applied.Accepted.class);
+        assertThat(b.store().current("ks", "k").orElseThrow().value()).isEqualTo(b("2"));
+    }
+
+    @Test
+    void concurrentWritesResolveTheSameWayInEveryOrderAndRecordTheLoser() {
+        Replica a = new Replica("a", new MemStore());
+        Replica b = new Replica("b", new MemStore());
+        Entry fromA = a.write(put("k", "from a"), 100).entry();
+        Entry fromB = b.write(put("k", "from b"), 200).entry();
+        Replica.Applied atA = a.apply(fromB, 300);
+        Replica.Applied atB = b.apply(fromA, 300);
+        Entry winnerA = a.store().current("ks", "k").orElseThrow();
+        Entry winnerB = b.store().current("ks", "k").orElseThrow();
+        assertThat(winnerA).isEqualTo(winnerB);
+        assertThat(winnerA.value()).isEqualTo(b("from b"));
+        assertThat(winnerA.context()).isEqualTo(new VersionVector(java.util.Map.of("a", 1L, "b", 1L)));
+        assertThat(((Replica.Applied.Accepted) atA).conflict()).hasValueSatisfying(c -> {
+            assertThat(c.loser().sameWrite(fromA)).isTrue();
+            assertThat(c.rule()).isEqualTo(Conflict.LWW_RULE);
+        });
+        assertThat(((Replica.Applied.Accepted) atB).conflict()).hasValueSatisfying(c -> assertThat(c.loser().sameWrite(fromA)).isTrue());
+    }
+
+    @Test
+    void aWriteThatFollowsAnotherReplacesItWithoutConflict() {
+        Replica a = new Replica("a", new MemStore());
+        Replica b = new Replica("b", new MemStore());
+        Entry first = a.write(put("k", "1"), 100).entry();
+        b.apply(first, 150);
+        Entry followUp = b.write(put("k", "2"), 50).entry(); // b's wall clock is behind: the HLC still orders it after
+        assertThat(followUp.hlc().isAfter(first.hlc())).isTrue();
+        Replica.Applied applied = a.apply(followUp, 200);
+        assertThat(((Replica.Applied.Accepted) applied).conflict()).isEmpty();
+        assertThat(a.store().current("ks", "k").orElseThrow().value()).isEqualTo(b("2"));
+    }
+
+    @Test
+    void anEntryAlreadyFollowedByTheCurrentStateChangesNothing() {
+        Replica a = new Replica("a", new MemStore());
+        Replica b = new Replica("b", new MemStore());
+        Replica c = new Replica("c", new MemStore());
+        Entry first = a.write(put("k", "1"), 100).entry();
+        b.apply(first, 110);
+        Entry second = b.write(put("k", "2"), 120).entry();
+        c.apply(second, 130);
+        Replica.Applied late = c.apply(first, 140);
+        assertThat(((Replica.Applied.Accepted) late).conflict()).isEmpty();
+        assertThat(c.store().current("ks", "k").orElseThrow().value()).isEqualTo(b("2"));
+    }
+
+    @Test
+    void aRegionNeverAcceptsItsOwnWriteFromElsewhereBeyondItsLog() {
+        Replica a = new Replica("a", new MemStore());
+        Entry foreign = new Replica("a", new MemStore()).write(put("k", "1"), 1).entry();
+        assertThatThrownBy(() -> a.apply(foreign, 2)).hasMessageContaining("received its own write");
+    }
+
+    @Test
+    void theClockRestartsAboveEverythingLogged() {
+        MemStore disk = new MemStore();
+        Entry before = new Replica("a", disk).write(put("k", "1"), 5_000).entry();
+        Entry after = new Replica("a", disk).write(put("k", "2"), 1_000).entry();
+        assertThat(after.hlc().isAfter(before.hlc())).isTrue();
+        assertThat(after.seq()).isEqualTo(2);
+    }
+}
