@@ -20,23 +20,32 @@ public record Preconditions(Versions.Condition ifMatch, Versions.Condition ifNon
      * @throws MeridianException {@code PRECONDITION_FAILED} naming the condition and the current version
      */
     public void checkOrThrow(String key, long currentVersion) {
-        if (ifMatch != null && !ifMatch.matches(currentVersion)) {
-            throw failed(key, currentVersion, "If-Match " + describe(ifMatch));
+        checkOrThrow(key, currentVersion == 0 ? null : Long.toString(currentVersion));
+    }
+
+    /**
+     * @param currentTag the key's current entity-tag text, null when it does not exist
+     * @throws MeridianException {@code PRECONDITION_FAILED} naming the condition and the current tag
+     */
+    public void checkOrThrow(String key, String currentTag) {
+        if (ifMatch != null && !ifMatch.matches(currentTag)) {
+            throw failed(key, currentTag, "If-Match " + describe(ifMatch));
         }
-        if (ifNoneMatch != null && ifNoneMatch.matches(currentVersion)) {
-            throw failed(key, currentVersion, "If-None-Match " + describe(ifNoneMatch));
+        if (ifNoneMatch != null && ifNoneMatch.matches(currentTag)) {
+            throw failed(key, currentTag, "If-None-Match " + describe(ifNoneMatch));
         }
     }
 
     private static String describe(Versions.Condition c) {
-        return c.any() ? "*" : c.versions().stream().map(Versions::etag).toList().toString();
+        return c.any() ? "*" : c.tags().stream().map(Versions::etag).toList().toString();
     }
 
-    private static MeridianException failed(String key, long currentVersion, String condition) {
-        String state = currentVersion == 0 ? "the key does not exist" : "its current version is " + Versions.etag(currentVersion);
+    private static MeridianException failed(String key, String currentTag, String condition) {
+        String state = currentTag == null ? "the key does not exist" : "its current version is " + Versions.etag(currentTag);
         Map<String, Object> ext = new LinkedHashMap<>();
         ext.put("key", key);
-        ext.put("current_version", currentVersion == 0 ? null : currentVersion);
+        ext.put("current_version", currentTag == null ? null : currentTag.chars().allMatch(Character::isDigit)
+                ? (Object) Long.parseLong(currentTag) : currentTag);
         return new MeridianException(ProblemType.PRECONDITION_FAILED,
                 "'" + key + "': " + condition + " does not hold: " + state, ext);
     }

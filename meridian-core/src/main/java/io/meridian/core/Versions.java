@@ -15,23 +15,37 @@ public final class Versions {
     }
 
     public static String etag(long version) {
-        return "\"" + version + "\"";
+        return etag(Long.toString(version));
+    }
+
+    /** A strong entity tag around opaque text (no quotes inside). */
+    public static String etag(String tag) {
+        if (tag.indexOf('"') >= 0) {
+            throw new IllegalArgumentException("an entity tag cannot hold a quote: " + tag);
+        }
+        return "\"" + tag + "\"";
     }
 
     /**
-     * A parsed {@code If-Match} or {@code If-None-Match} header: {@code *} or a list of entity tags.
-     * Only versions this store could have issued can match; a weak or foreign tag never does.
+     * A parsed {@code If-Match} or {@code If-None-Match} header: {@code *} or a list of strong
+     * entity tags (their text, without quotes). A weak tag never matches.
      */
-    public record Condition(boolean any, List<Long> versions) {
+    public record Condition(boolean any, List<String> tags) {
         public Condition {
-            versions = List.copyOf(versions);
+            tags = List.copyOf(tags);
         }
 
-        public boolean matches(long currentVersionOrZero) {
-            if (currentVersionOrZero == 0) {
+        /** @param currentTag the key's current tag text, or null when it does not exist */
+        public boolean matches(String currentTag) {
+            if (currentTag == null) {
                 return false;
             }
-            return any || versions.contains(currentVersionOrZero);
+            return any || tags.contains(currentTag);
+        }
+
+        /** @param currentVersionOrZero a local keyspace's version, 0 when the key does not exist */
+        public boolean matches(long currentVersionOrZero) {
+            return matches(currentVersionOrZero == 0 ? null : Long.toString(currentVersionOrZero));
         }
     }
 
@@ -45,7 +59,7 @@ public final class Versions {
         if (trimmed.equals("*")) {
             return new Condition(true, List.of());
         }
-        List<Long> versions = new ArrayList<>();
+        List<String> tags = new ArrayList<>();
         for (String part : trimmed.split(",", -1)) {
             String tag = part.strip();
             boolean weak = tag.startsWith("W/");
@@ -54,19 +68,11 @@ public final class Versions {
                     || opaque.substring(1, opaque.length() - 1).contains("\"")) {
                 throw malformed(header, value);
             }
-            Long version = weak ? null : parseVersion(opaque.substring(1, opaque.length() - 1));
-            if (version != null) {
-                versions.add(version);
+            if (!weak) {
+                tags.add(opaque.substring(1, opaque.length() - 1));
             }
         }
-        return new Condition(false, versions);
-    }
-
-    private static Long parseVersion(String text) {
-        if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(Character::isDigit)) {
-            return null;
-        }
-        return Long.parseLong(text);
+        return new Condition(false, tags);
     }
 
     private static MeridianException malformed(String header, String value) {

@@ -51,6 +51,10 @@ public final class Store implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Store.class);
 
     static final String META = "_meta";
+    static final String LOG = "_replog";
+    static final String WATERMARKS = "_watermarks";
+    static final String CONFLICTS = "_conflicts";
+    private static final List<String> SYSTEM_FAMILIES = List.of(META, LOG, WATERMARKS, CONFLICTS);
     static final long VERSION_BLOCK = 10_000;
     private static final int LOCK_STRIPES = 256;
     private static final byte[] VERSION_CEILING_KEY = "version-ceiling".getBytes(StandardCharsets.UTF_8);
@@ -113,7 +117,7 @@ public final class Store implements AutoCloseable {
         ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
         List<String> names = new ArrayList<>();
         names.add("default");
-        names.add(META);
+        names.addAll(SYSTEM_FAMILIES);
         try (org.rocksdb.Options listOptions = new org.rocksdb.Options()) {
             for (byte[] existing : RocksDB.listColumnFamilies(listOptions, dir.toString())) {
                 String name = new String(existing, StandardCharsets.UTF_8);
@@ -275,7 +279,22 @@ public final class Store implements AutoCloseable {
         return record == null ? 0 : ValueCodec.version(record);
     }
 
-    private ColumnFamilyHandle family(String keyspace) {
+    RocksDB db() {
+        return db;
+    }
+
+    WriteOptions syncWrite() {
+        return syncWrite;
+    }
+
+    ColumnFamilyHandle systemFamily(String name) {
+        if (!SYSTEM_FAMILIES.contains(name)) {
+            throw new IllegalArgumentException("not a system family: " + name);
+        }
+        return families.get(name);
+    }
+
+    ColumnFamilyHandle family(String keyspace) {
         ColumnFamilyHandle cf = families.get(keyspace);
         if (cf == null || keyspace.startsWith("_")) {
             throw new IllegalArgumentException("no keyspace '" + keyspace + "' in store " + dir
@@ -288,7 +307,7 @@ public final class Store implements AutoCloseable {
         return locks[Math.floorMod(Arrays.hashCode(key), LOCK_STRIPES)];
     }
 
-    private static boolean startsWith(byte[] key, byte[] prefix) {
+    static boolean startsWith(byte[] key, byte[] prefix) {
         return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
 

@@ -70,7 +70,7 @@ public final class Replica {
         Optional<Entry> current = store.current(w.keyspace(), w.key());
         VersionVector context = current.map(Entry::context).orElse(VersionVector.EMPTY).with(region, seq);
         Entry entry = new Entry(region, seq, hlc, w.keyspace(), w.key(), w.op(), w.value(), w.contentType(), w.home(), context);
-        store.commit(new ReplicaStore.Commit(entry, Optional.of(entry), List.of()));
+        store.commit(new ReplicaStore.Commit(entry, Optional.of(entry), List.of(), true));
         return new Written(entry, current);
     }
 
@@ -106,7 +106,7 @@ public final class Replica {
         Applied.Accepted result = resolve(e, current);
         Optional<Entry> newCurrent = current.isPresent() && result.current() == current.get()
                 ? Optional.empty() : Optional.of(result.current());
-        store.commit(new ReplicaStore.Commit(e, newCurrent, result.conflict().stream().toList()));
+        store.commit(new ReplicaStore.Commit(e, newCurrent, result.conflict().stream().toList(), false));
         return result;
     }
 

@@ -30,12 +30,17 @@ public interface ReplicaStore {
 
     void commit(Commit commit);
 
+    /** Makes every commit so far durable (commits with {@code sync=false} may not be yet). */
+    void sync();
+
     /**
      * What one write changes, atomically: the entry joins the log and raises its origin's
      * watermark; the key's current state becomes {@code current} (unchanged when empty); conflicts
-     * are recorded.
+     * are recorded. {@code sync} asks for durability before {@code commit} returns: local writes
+     * need it before they are acknowledged; applied remote entries are synced once per batch,
+     * before the batch is acknowledged to the sender.
      */
-    record Commit(Entry logged, Optional<Entry> current, List<Conflict> conflicts) {
+    record Commit(Entry logged, Optional<Entry> current, List<Conflict> conflicts, boolean sync) {
         public Commit {
             conflicts = List.copyOf(conflicts);
         }

@@ -51,6 +51,11 @@ final class MemStore implements ReplicaStore {
     }
 
     @Override
+    public void sync() {
+        // every commit is already on the simulated disk
+    }
+
+    @Override
     public void commit(Commit c) {
         Entry e = c.logged();
         if (e.seq() != watermarks.get(e.origin()) + 1) {

@@ -1,0 +1,281 @@
+package io.meridian.core.replication;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Binary forms of replication data, used on disk (the log and the keys' current entries) and on
+ * the wire between regions. Big-endian, length-prefixed; a leading format byte on every entry
+ * lets a later version change the layout. What is read back is checked as strictly as what is
+ * written: a malformed record throws with what was found.
+ */
+public final class Codec {
+    static final byte ENTRY_FORMAT = 1;
+    /** Bounds on what a decoder accepts before allocating. */
+    static final int MAX_VALUE_BYTES = 64 << 20;
+    static final int MAX_ORIGINS = 1024;
+    static final int MAX_BATCH_ENTRIES = 100_000;
+
+    private Codec() {
+    }
+
+    // ---- entries ----
+
+    public static byte[] encode(Entry e) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + e.value().length);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeEntry(out, e);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static Entry decodeEntry(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            Entry e = readEntry(in);
+            if (in.available() != 0) {
+                throw new IllegalArgumentException(in.available() + " trailing bytes after " + e.stamp());
+            }
+            return e;
+        } catch (IOException ex) {
+            throw new IllegalArgumentException("malformed entry of " + bytes.length + " bytes: " + ex, ex);
+        }
+    }
+
+    static void writeEntry(DataOutputStream out, Entry e) throws IOException {
+        out.writeByte(ENTRY_FORMAT);
+        out.writeUTF(e.origin());
+        out.writeLong(e.seq());
+        out.writeLong(e.hlc().physicalMillis());
+        out.writeInt(e.hlc().logical());
+        out.writeUTF(e.keyspace());
+        out.writeUTF(e.key());
+        out.writeByte(e.op().ordinal());
+        out.writeUTF(e.contentType());
+        out.writeUTF(e.home());
+        writeVector(out, e.context());
+        out.writeInt(e.value().length);
+        out.write(e.value());
+    }
+
+    static Entry readEntry(DataInputStream in) throws IOException {
+        byte format = in.readByte();
+        if (format != ENTRY_FORMAT) {
+            throw new IOException("entry format " + format + "; this version reads format " + ENTRY_FORMAT);
+        }
+        String origin = in.readUTF();
+        long seq = in.readLong();
+        Hlc hlc = new Hlc(in.readLong(), in.readInt());
+        String keyspace = in.readUTF();
+        String key = in.readUTF();
+        int op = in.readByte();
+        if (op < 0 || op >= Entry.Op.values().length) {
+            throw new IOException("operation " + op);
+        }
+        String contentType = in.readUTF();
+        String home = in.readUTF();
+        VersionVector context = readVector(in);
+        int length = in.readInt();
+        if (length < 0 || length > MAX_VALUE_BYTES) {
+            throw new IOException("value length " + length);
+        }
+        byte[] value = in.readNBytes(length);
+        if (value.length != length) {
+            throw new IOException("value truncated at " + value.length + " of " + length + " bytes");
+        }
+        try {
+            return new Entry(origin, seq, hlc, keyspace, key, Entry.Op.values()[op], value, contentType, home, context);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    static void writeVector(DataOutputStream out, VersionVector v) throws IOException {
+        out.writeShort(v.seqs().size());
+        for (Map.Entry<String, Long> e : v.seqs().entrySet()) {
+            out.writeUTF(e.getKey());
+            out.writeLong(e.getValue());
+        }
+    }
+
+    static VersionVector readVector(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        if (n > MAX_ORIGINS) {
+            throw new IOException(n + " origins in a version vector");
+        }
+        Map<String, Long> seqs = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            String origin = in.readUTF();
+            long seq = in.readLong();
+            if (seq < 0) {
+                throw new IOException("negative sequence for " + origin);
+            }
+            seqs.put(origin, seq);
+        }
+        return new VersionVector(seqs);
+    }
+
+    public static byte[] encode(VersionVector v) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeVector(out, v);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static VersionVector decodeVector(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            return readVector(in);
+        } catch (IOException ex) {
+            throw new IllegalArgumentException("malformed version vector: " + ex, ex);
+        }
+    }
+
+    // ---- conflicts ----
+
+    public static byte[] encode(Conflict c) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(ENTRY_FORMAT);
+            out.writeUTF(c.rule());
+            out.writeUTF(c.detectedBy());
+            writeEntry(out, c.winner());
+            writeEntry(out, c.loser());
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static Conflict decodeConflict(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            byte format = in.readByte();
+            if (format != ENTRY_FORMAT) {
+                throw new IOException("conflict format " + format);
+            }
+            String rule = in.readUTF();
+            String detectedBy = in.readUTF();
+            Entry winner = readEntry(in);
+            Entry loser = readEntry(in);
+            return new Conflict(winner.keyspace(), winner.key(), winner, loser, rule, detectedBy);
+        } catch (IOException ex) {
+            throw new IllegalArgumentException("malformed conflict record: " + ex.getMessage(), ex);
+        }
+    }
+
+    // ---- stream messages ----
+
+    /** What flows on a replication stream. */
+    public sealed interface Message {
+        /** Receiver to sender: send me these origins' writes after these sequences. */
+        record Subscribe(String region, Map<String, Long> from) implements Message {
+            public Subscribe {
+                from = Map.copyOf(from);
+            }
+        }
+
+        /**
+         * Sender to receiver: entries (possibly none: a heartbeat), the sender's own watermarks,
+         * and its wall clock when it sent, so the receiver can bound its staleness.
+         */
+        record Batch(String region, long sentAtMillis, VersionVector watermarks, List<Entry> entries) implements Message {
+            public Batch {
+                entries = List.copyOf(entries);
+            }
+        }
+
+        /** Receiver to sender: everything I have applied. */
+        record Ack(String region, VersionVector watermarks) implements Message {
+        }
+    }
+
+    public static byte[] encode(Message m) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            switch (m) {
+                case Message.Subscribe s -> {
+                    out.writeByte(1);
+                    out.writeUTF(s.region());
+                    writeVector(out, new VersionVector(s.from()));
+                    out.writeShort(s.from().size());
+                    for (String origin : new TreeMap<>(s.from()).keySet()) {
+                        out.writeUTF(origin);
+                    }
+                }
+                case Message.Batch b -> {
+                    out.writeByte(2);
+                    out.writeUTF(b.region());
+                    out.writeLong(b.sentAtMillis());
+                    writeVector(out, b.watermarks());
+                    out.writeInt(b.entries().size());
+                    for (Entry e : b.entries()) {
+                        writeEntry(out, e);
+                    }
+                }
+                case Message.Ack a -> {
+                    out.writeByte(3);
+                    out.writeUTF(a.region());
+                    writeVector(out, a.watermarks());
+                }
+            }
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static Message decodeMessage(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            int type = in.readByte();
+            Message m = switch (type) {
+                case 1 -> {
+                    String region = in.readUTF();
+                    VersionVector from = readVector(in);
+                    int n = in.readUnsignedShort();
+                    if (n > MAX_ORIGINS) {
+                        throw new IOException(n + " origins");
+                    }
+                    Map<String, Long> origins = new TreeMap<>();
+                    for (int i = 0; i < n; i++) {
+                        String origin = in.readUTF();
+                        origins.put(origin, from.get(origin));
+                    }
+                    yield new Message.Subscribe(region, origins);
+                }
+                case 2 -> {
+                    String region = in.readUTF();
+                    long sentAt = in.readLong();
+                    VersionVector watermarks = readVector(in);
+                    int n = in.readInt();
+                    if (n < 0 || n > MAX_BATCH_ENTRIES) {
+                        throw new IOException(n + " entries in a batch");
+                    }
+                    List<Entry> entries = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        entries.add(readEntry(in));
+                    }
+                    yield new Message.Batch(region, sentAt, watermarks, entries);
+                }
+                case 3 -> new Message.Ack(in.readUTF(), readVector(in));
+                default -> throw new IOException("message type " + type);
+            };
+            if (in.available() != 0) {
+                throw new IOException(in.available() + " trailing bytes");
+            }
+            return m;
+        } catch (IOException ex) {
+            throw new IllegalArgumentException("malformed replication message of " + bytes.length + " bytes: " + ex.getMessage(), ex);
+        }
+    }
+}

@@ -1,0 +1,253 @@
+package io.meridian.storage;
+
+import io.meridian.core.replication.Codec;
+import io.meridian.core.replication.Conflict;
+import io.meridian.core.replication.Entry;
+import io.meridian.core.replication.Hlc;
+import io.meridian.core.replication.ReplicaStore;
+import io.meridian.core.replication.VersionVector;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The replicated keyspaces' side of a region's {@link Store}: keys hold their current
+ * {@link Entry} (tombstones included), and the system families hold the replication log
+ * ({@code _replog}: origin, 0, sequence → entry), the watermarks ({@code _watermarks}) and the
+ * conflict feed ({@code _conflicts}: keyspace, 0, number → conflict). A commit writes all of
+ * them in one RocksDB WriteBatch, so after a crash a write is either wholly there or absent.
+ *
+ * <p>Watermarks and the HLC high-water mark are cached in memory (read at open, replaced after
+ * each commit). Commits are serialised by the caller ({@link io.meridian.core.replication.Replica}'s
+ * contract); reads may run concurrently.
+ */
+public final class ReplicatedStore implements ReplicaStore {
+    private static final byte[] HLC_KEY = "hlc-high".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CONFLICT_SEQ_KEY = "conflict-seq".getBytes(StandardCharsets.UTF_8);
+
+    private final Store store;
+    private final WriteOptions bufferedWrite = new WriteOptions().setSync(false);
+    private volatile VersionVector watermarks;
+    private volatile Hlc highest;
+    private long conflictSeq;
+
+    public ReplicatedStore(Store store) {
+        this.store = store;
+        try {
+            Map<String, Long> seqs = new TreeMap<>();
+            try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.WATERMARKS))) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    seqs.put(new String(it.key(), StandardCharsets.UTF_8), ByteBuffer.wrap(it.value()).getLong());
+                }
+            }
+            this.watermarks = new VersionVector(seqs);
+            byte[] hlc = store.db().get(store.systemFamily(Store.META), HLC_KEY);
+            this.highest = hlc == null ? Hlc.ZERO : new Hlc(ByteBuffer.wrap(hlc).getLong(), ByteBuffer.wrap(hlc).getInt(8));
+            byte[] seq = store.db().get(store.systemFamily(Store.META), CONFLICT_SEQ_KEY);
+            this.conflictSeq = seq == null ? 0 : ByteBuffer.wrap(seq).getLong();
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read replication state in " + store.directory() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<Entry> current(String keyspace, String key) {
+        try {
+            byte[] bytes = store.db().get(store.family(keyspace), key.getBytes(StandardCharsets.UTF_8));
+            return bytes == null ? Optional.empty() : Optional.of(checked(keyspace, key, Codec.decodeEntry(bytes)));
+        } catch (RocksDBException e) {
+            throw new StorageException("read of " + keyspace + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static Entry checked(String keyspace, String key, Entry e) {
+        if (!e.keyspace().equals(keyspace) || !e.key().equals(key)) {
+            throw new IllegalStateException("key " + keyspace + "/" + key + " holds the entry of " + e.keyspace() + "/" + e.key());
+        }
+        return e;
+    }
+
+    @Override
+    public long watermark(String origin) {
+        return watermarks.get(origin);
+    }
+
+    @Override
+    public VersionVector watermarks() {
+        return watermarks;
+    }
+
+    @Override
+    public Hlc highestHlc() {
+        return highest;
+    }
+
+    @Override
+    public List<Entry> readLog(String origin, long fromSeq, int max) {
+        List<Entry> entries = new ArrayList<>();
+        byte[] prefix = logPrefix(origin);
+        try (ReadOptions options = new ReadOptions();
+             RocksIterator it = store.db().newIterator(store.systemFamily(Store.LOG), options)) {
+            long expected = fromSeq;
+            for (it.seek(logKey(origin, fromSeq)); it.isValid() && entries.size() < max && startsWith(it.key(), prefix); it.next()) {
+                Entry e = Codec.decodeEntry(it.value());
+                if (!e.origin().equals(origin) || e.seq() != expected) {
+                    throw new IllegalStateException("log of " + origin + " holds " + e.stamp() + " where " + expected + " belongs");
+                }
+                entries.add(e);
+                expected++;
+            }
+        }
+        return entries;
+    }
+
+    @Override
+    public long logStart(String origin) {
+        byte[] prefix = logPrefix(origin);
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.LOG))) {
+            it.seek(prefix);
+            if (it.isValid() && startsWith(it.key(), prefix)) {
+                return ByteBuffer.wrap(it.key(), prefix.length, 8).getLong();
+            }
+        }
+        return watermark(origin) + 1;
+    }
+
+    @Override
+    public void commit(Commit c) {
+        Entry e = c.logged();
+        long expected = watermarks.get(e.origin()) + 1;
+        if (e.seq() != expected) {
+            throw new IllegalStateException("commit of " + e.stamp() + " where " + e.origin() + ":" + expected + " is next");
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(store.systemFamily(Store.LOG), logKey(e.origin(), e.seq()), Codec.encode(e));
+            batch.put(store.systemFamily(Store.WATERMARKS), e.origin().getBytes(StandardCharsets.UTF_8), longBytes(e.seq()));
+            if (c.current().isPresent()) {
+                Entry cur = c.current().get();
+                batch.put(store.family(cur.keyspace()), cur.key().getBytes(StandardCharsets.UTF_8), Codec.encode(cur));
+            }
+            long seq = conflictSeq;
+            for (Conflict conflict : c.conflicts()) {
+                seq++;
+                batch.put(store.systemFamily(Store.CONFLICTS), conflictKey(conflict.keyspace(), seq), Codec.encode(conflict));
+            }
+            if (seq != conflictSeq) {
+                batch.put(store.systemFamily(Store.META), CONFLICT_SEQ_KEY, longBytes(seq));
+            }
+            Hlc high = e.hlc().isAfter(highest) ? e.hlc() : highest;
+            batch.put(store.systemFamily(Store.META), HLC_KEY,
+                    ByteBuffer.allocate(12).putLong(high.physicalMillis()).putInt(high.logical()).array());
+            store.db().write(c.sync() ? store.syncWrite() : bufferedWrite, batch);
+            conflictSeq = seq;
+            highest = high;
+            watermarks = watermarks.with(e.origin(), e.seq());
+        } catch (RocksDBException ex) {
+            throw new StorageException("commit of " + e.stamp() + " failed: " + ex.getMessage(), ex);
+        }
+    }
+
+    @Override
+    public void sync() {
+        try {
+            store.db().flushWal(true);
+        } catch (RocksDBException e) {
+            throw new StorageException("WAL sync failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Current entries whose key starts with {@code prefix}, after {@code after}, tombstones skipped; a page of at most {@code limit}. */
+    public ScanResult scan(String keyspace, String prefix, Optional<String> after, int limit) {
+        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+        List<Entry> items = new ArrayList<>();
+        ColumnFamilyHandle cf = store.family(keyspace);
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = store.db().newIterator(cf, options)) {
+            byte[] a = after.map(s -> s.getBytes(StandardCharsets.UTF_8)).orElse(null);
+            it.seek(a != null && Arrays.compareUnsigned(a, p) > 0 ? a : p);
+            if (a != null && it.isValid() && Arrays.equals(it.key(), a)) {
+                it.next();
+            }
+            for (; it.isValid() && startsWith(it.key(), p); it.next()) {
+                Entry e = Codec.decodeEntry(it.value());
+                if (e.isTombstone()) {
+                    continue;
+                }
+                if (items.size() == limit) {
+                    return new ScanResult(items, Optional.of(items.getLast().key()));
+                }
+                items.add(e);
+            }
+        }
+        return new ScanResult(items, Optional.empty());
+    }
+
+    public record ScanResult(List<Entry> items, Optional<String> next) {
+    }
+
+    /** The conflict feed of a keyspace, oldest first: numbered records after {@code afterSeq}. */
+    public List<NumberedConflict> conflicts(String keyspace, long afterSeq, int limit) {
+        List<NumberedConflict> items = new ArrayList<>();
+        byte[] prefix = (keyspace + "\0").getBytes(StandardCharsets.UTF_8);
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.CONFLICTS))) {
+            for (it.seek(conflictKey(keyspace, afterSeq + 1)); it.isValid() && items.size() < limit && startsWith(it.key(), prefix); it.next()) {
+                long seq = ByteBuffer.wrap(it.key(), prefix.length, 8).getLong();
+                items.add(new NumberedConflict(seq, Codec.decodeConflict(it.value())));
+            }
+        }
+        return items;
+    }
+
+    public record NumberedConflict(long seq, Conflict conflict) {
+    }
+
+    /**
+     * Drops the oldest log entries of {@code origin} so that at most {@code keep} remain. Peers
+     * that need older ones must be bootstrapped from a snapshot.
+     */
+    public long trimLog(String origin, long keep) {
+        long start = logStart(origin);
+        long end = watermark(origin) - keep + 1; // exclusive
+        if (end <= start) {
+            return 0;
+        }
+        try {
+            store.db().deleteRange(store.systemFamily(Store.LOG), logKey(origin, start), logKey(origin, end));
+        } catch (RocksDBException e) {
+            throw new StorageException("trim of the log of " + origin + " failed: " + e.getMessage(), e);
+        }
+        return end - start;
+    }
+
+    private static byte[] logPrefix(String origin) {
+        return (origin + "\0").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] logKey(String origin, long seq) {
+        byte[] prefix = logPrefix(origin);
+        return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(seq).array();
+    }
+
+    private static byte[] conflictKey(String keyspace, long seq) {
+        byte[] prefix = (keyspace + "\0").getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(seq).array();
+    }
+
+    private static byte[] longBytes(long v) {
+        return ByteBuffer.allocate(8).putLong(v).array();
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+}
