@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -49,15 +50,20 @@ public final class MeridianClient implements AutoCloseable {
         return base;
     }
 
-    /** A stored value and the region that served it. */
-    public record Value(String key, byte[] bytes, String contentType, long version, String region) {
+    /**
+     * A stored value, its version (the ETag's text: a number for local keyspaces, {@code origin:seq}
+     * for replicated ones), the region that served it and, for replicated keyspaces, how stale
+     * the answer may be ({@code Meridian-Staleness-Ms}, null when unbounded or not stated).
+     */
+    public record Value(String key, byte[] bytes, String contentType, String version, String region, Long stalenessMs,
+                        String session) {
         public String text() {
             return new String(bytes, StandardCharsets.UTF_8);
         }
     }
 
-    /** The outcome of a write: the new version and whether the key was created. */
-    public record Written(String key, long version, boolean created, String region) {
+    /** The outcome of a write: the new version, whether the key was created, and the session token to send next. */
+    public record Written(String key, String version, boolean created, String region, String session) {
     }
 
     public record ScanPage(List<Value> items, Optional<String> next) {
@@ -71,7 +77,13 @@ public final class MeridianClient implements AutoCloseable {
      * @param ifMatch     write only if the key is at this version (null: unconditional)
      * @param ifNoneMatch {@code "*"} to create only (null: unconditional)
      */
-    public Written put(String keyspace, String key, byte[] value, String contentType, Long ifMatch, String ifNoneMatch) {
+    public Written put(String keyspace, String key, byte[] value, String contentType, String ifMatch, String ifNoneMatch) {
+        return put(keyspace, key, value, contentType, ifMatch, ifNoneMatch, Map.of());
+    }
+
+    /** A put with extra headers, e.g. {@code Meridian-Session} or {@code Meridian-Home}. */
+    public Written put(String keyspace, String key, byte[] value, String contentType, String ifMatch, String ifNoneMatch,
+                       Map<String, String> headers) {
         HttpRequest.Builder b = request(itemPath(keyspace, key)).PUT(HttpRequest.BodyPublishers.ofByteArray(value))
                 .header("Content-Type", contentType);
         if (ifMatch != null) {
@@ -80,19 +92,30 @@ public final class MeridianClient implements AutoCloseable {
         if (ifNoneMatch != null) {
             b.header("If-None-Match", ifNoneMatch);
         }
+        headers.forEach(b::header);
         HttpResponse<byte[]> r = send(b.build());
         JsonNode body = json(r);
-        return new Written(key, body.path("version").asLong(), r.statusCode() == 201, region(r));
+        return new Written(key, body.path("version").asText(), r.statusCode() == 201, region(r),
+                r.headers().firstValue(Headers.SESSION).orElse(null));
     }
 
     public Optional<Value> get(String keyspace, String key) {
-        HttpResponse<byte[]> r = send(request(itemPath(keyspace, key)).GET().build(), 404);
+        return get(keyspace, key, Map.of());
+    }
+
+    /** A read with extra headers, e.g. {@code Meridian-Session} or {@code Meridian-Consistency}. */
+    public Optional<Value> get(String keyspace, String key, Map<String, String> headers) {
+        HttpRequest.Builder b = request(itemPath(keyspace, key)).GET();
+        headers.forEach(b::header);
+        HttpResponse<byte[]> r = send(b.build(), 404);
         if (r.statusCode() == 404) {
             return Optional.empty();
         }
-        String etag = r.headers().firstValue("ETag").orElse("\"0\"");
+        String etag = r.headers().firstValue("ETag").orElse("\"\"");
+        Long staleness = r.headers().firstValue(Headers.STALENESS).filter(v -> v.chars().allMatch(Character::isDigit))
+                .map(Long::parseLong).orElse(null);
         return Optional.of(new Value(key, r.body(), r.headers().firstValue("Content-Type").orElse(""),
-                Long.parseLong(etag.replace("\"", "")), region(r)));
+                etag.replace("\"", ""), region(r), staleness, r.headers().firstValue(Headers.SESSION).orElse(null)));
     }
 
     /** @return true when the key existed */
@@ -117,7 +140,7 @@ public final class MeridianClient implements AutoCloseable {
                     ? item.get("value").asText().getBytes(StandardCharsets.UTF_8)
                     : Base64.getDecoder().decode(item.path("value_base64").asText());
             items.add(new Value(item.path("key").asText(), bytes, item.path("content_type").asText(),
-                    item.path("version").asLong(), region(r)));
+                    item.path("version").asText(), region(r), null, null));
         }
         JsonNode next = body.path("next");
         return new ScanPage(items, next.isNull() || next.isMissingNode() ? Optional.empty() : Optional.of(next.asText()));

@@ -4,6 +4,14 @@ package io.meridian.core;
 public final class Headers {
     /** On every response: the region that served it. On requests between nodes: the caller's region. */
     public static final String REGION = "Meridian-Region";
+    /** The session token: on write responses, and sent back by clients on later requests. */
+    public static final String SESSION = "Meridian-Session";
+    /** On reads: how stale, at most, the answer may be, in milliseconds (or {@code unbounded}). */
+    public static final String STALENESS = "Meridian-Staleness-Ms";
+    /** The home region of a key: named on writes that create it, reported on reads. */
+    public static final String HOME = "Meridian-Home";
+    /** On requests one node forwards to another: the forwarding region. Forwarded requests are not forwarded again. */
+    public static final String FORWARDED_BY = "Meridian-Forwarded-By";
 
     private Headers() {
     }

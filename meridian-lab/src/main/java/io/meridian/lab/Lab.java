@@ -333,7 +333,6 @@ public final class Lab {
     /** Ports for the lab: consecutive from {@code basePort}, checked free; or free ones chosen by the OS. */
     private static List<Integer> ports(int basePort) {
         int n = LabTopology.Ports.count();
-        int regions = LabTopology.REGIONS.size();
         List<Integer> ports = new ArrayList<>();
         if (basePort == 0) {
             List<ServerSocket> held = new ArrayList<>();
@@ -358,13 +357,7 @@ public final class Lab {
             }
             return ports;
         }
-        for (int i = 0; i < regions; i++) {
-            ports.add(basePort + i);
-        }
-        ports.add(basePort + 99);
-        for (int i = 0; i < n - regions - 1; i++) {
-            ports.add(basePort + 100 + i);
-        }
+        ports.addAll(LabTopology.Ports.fromBase(basePort));
         for (int port : ports) {
             if (port > 65_535) {
                 throw new LabException("base port " + basePort + " leaves port " + port + " outside 1..65535");
@@ -373,8 +366,8 @@ public final class Lab {
                 s.bind(new InetSocketAddress("127.0.0.1", port));
             } catch (IOException e) {
                 throw new LabException("port " + port + " on 127.0.0.1 is in use; the lab needs ports " + basePort + "-"
-                        + (basePort + 2) + " and " + (basePort + 99) + "-" + (basePort + 105)
-                        + ". Choose others with --base-port, or 0 for any free ones");
+                        + (basePort + 2) + ", " + (basePort + 50) + "-" + (basePort + 52) + " and " + (basePort + 99) + "-"
+                        + (basePort + 115) + ". Choose others with --base-port, or 0 for any free ones");
             }
         }
         return ports;

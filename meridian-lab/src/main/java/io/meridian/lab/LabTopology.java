@@ -26,16 +26,43 @@ public final class LabTopology {
             new Delay("us-east", "ap-southeast", 108),
             new Delay("eu-west", "ap-southeast", 88));
 
-    /** Ports the lab uses: regions first, then the WAN control API, then one per directed link. */
-    public record Ports(List<Integer> regions, int control, List<Integer> links) {
+    /**
+     * Ports the lab uses: each region's HTTP and replication ports, the WAN control API, and for
+     * every directed link one port for HTTP and one for replication.
+     */
+    public record Ports(List<Integer> regions, List<Integer> replication, int control, List<Integer> links,
+                        List<Integer> replicationLinks) {
         public static int count() {
             int n = REGIONS.size();
-            return n + 1 + n * (n - 1);
+            return 2 * n + 1 + 2 * n * (n - 1);
         }
 
+        /** In the order {@link #count()} counts them. */
         public static Ports of(List<Integer> all) {
             int n = REGIONS.size();
-            return new Ports(all.subList(0, n), all.get(n), all.subList(n + 1, count()));
+            int links = n * (n - 1);
+            return new Ports(all.subList(0, n), all.subList(n, 2 * n), all.get(2 * n),
+                    all.subList(2 * n + 1, 2 * n + 1 + links), all.subList(2 * n + 1 + links, count()));
+        }
+
+        /** Consecutive layout from a base port: HTTP +0.., replication +50.., control +99, links +100.., +110.. */
+        public static List<Integer> fromBase(int base) {
+            int n = REGIONS.size();
+            List<Integer> ports = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ports.add(base + i);
+            }
+            for (int i = 0; i < n; i++) {
+                ports.add(base + 50 + i);
+            }
+            ports.add(base + 99);
+            for (int i = 0; i < n * (n - 1); i++) {
+                ports.add(base + 100 + i);
+            }
+            for (int i = 0; i < n * (n - 1); i++) {
+                ports.add(base + 110 + i);
+            }
+            return ports;
         }
     }
 
@@ -61,7 +88,8 @@ public final class LabTopology {
             Region r = REGIONS.get(i);
             y.append("  - name: ").append(r.name()).append('\n')
                     .append("    location: ").append(r.location()).append('\n')
-                    .append("    http: 127.0.0.1:").append(ports.regions().get(i)).append('\n');
+                    .append("    http: 127.0.0.1:").append(ports.regions().get(i)).append('\n')
+                    .append("    replication: 127.0.0.1:").append(ports.replication().get(i)).append('\n');
         }
         y.append("\n# Every region reaches every other through the WAN emulator.\nlinks:\n");
         int link = 0;
@@ -69,15 +97,24 @@ public final class LabTopology {
             for (Region to : REGIONS) {
                 if (!from.equals(to)) {
                     y.append("  - {from: ").append(from.name()).append(", to: ").append(to.name())
-                            .append(", via: 127.0.0.1:").append(ports.links().get(link++)).append("}\n");
+                            .append(", via: 127.0.0.1:").append(ports.links().get(link))
+                            .append(", replication-via: 127.0.0.1:").append(ports.replicationLinks().get(link)).append("}\n");
+                    link++;
                 }
             }
         }
         y.append("""
 
                 keyspaces:
-                  - name: cache
+                  - name: cache          # stays in the region that wrote it
                     policy: local
+                  - name: catalog        # written in us-east, read everywhere
+                    policy: primary
+                    primary: us-east
+                  - name: profiles       # each key written in its home region, read everywhere
+                    policy: home-region
+                  - name: sessions       # written anywhere; concurrent writes: last writer wins, losers on the conflict feed
+                    policy: multi-master
 
                 probe:
                   interval-ms: 1000

@@ -37,6 +37,8 @@ final class LinkProxy implements AutoCloseable {
 
     final String from;
     final String to;
+    /** What the link carries: "http" or "replication". */
+    final String kind;
     private final InetSocketAddress target;
     private final LinkShaper shaper;
     private final long jitterNanos;
@@ -48,10 +50,11 @@ final class LinkProxy implements AutoCloseable {
     private volatile boolean cut;
     private volatile boolean closed;
 
-    LinkProxy(String from, String to, InetSocketAddress listen, InetSocketAddress target, LinkShaper shaper,
+    LinkProxy(String from, String to, String kind, InetSocketAddress listen, InetSocketAddress target, LinkShaper shaper,
               long jitterNanos) throws IOException {
         this.from = from;
         this.to = to;
+        this.kind = kind;
         this.target = target;
         this.shaper = shaper;
         this.jitterNanos = jitterNanos;
@@ -96,7 +99,7 @@ final class LinkProxy implements AutoCloseable {
     void cut() {
         if (!cut) {
             cut = true;
-            log.info("link {} -> {} cut", from, to);
+            log.info("{} link {} -> {} cut", kind, from, to);
         }
     }
 
@@ -104,7 +107,7 @@ final class LinkProxy implements AutoCloseable {
         if (cut) {
             cut = false;
             connections.stream().filter(c -> c.damaged).forEach(Connection::close);
-            log.info("link {} -> {} healed", from, to);
+            log.info("{} link {} -> {} healed", kind, from, to);
         }
     }
 

@@ -48,12 +48,19 @@ public final class WanEmulator implements AutoCloseable {
                 "the configuration has no 'wan' section; the WAN emulator needs one"));
         List<LinkProxy> links = new ArrayList<>();
         try {
+            long jitterNanos = Math.round(wan.jitterMillis() * wan.latencyScale() * 1e6);
             for (LinkConfig link : config.links()) {
-                var target = config.region(link.to()).orElseThrow().http();
+                var to = config.region(link.to()).orElseThrow();
                 long delayNanos = Math.round(wan.oneWayMillis(link.from(), link.to()) * 1e6);
+                // HTTP and replication share the link's bandwidth, as they would share a WAN path.
                 LinkShaper shaper = new LinkShaper(delayNanos, wan.bandwidthBytesPerSecond());
-                links.add(bind(link, new InetSocketAddress(target.host(), target.port()), shaper,
-                        Math.round(wan.jitterMillis() * wan.latencyScale() * 1e6)));
+                links.add(bind(link, "http", link.via(), new InetSocketAddress(to.http().host(), to.http().port()),
+                        shaper, jitterNanos));
+                if (link.replicationVia().isPresent() && to.replication().isPresent()) {
+                    var target = to.replication().get();
+                    links.add(bind(link, "replication", link.replicationVia().get(),
+                            new InetSocketAddress(target.host(), target.port()), shaper, jitterNanos));
+                }
             }
             HttpServer control = HttpServer.create();
             try {
@@ -74,14 +81,14 @@ public final class WanEmulator implements AutoCloseable {
         }
     }
 
-    private static LinkProxy bind(LinkConfig link, InetSocketAddress target, LinkShaper shaper, long jitterNanos)
-            throws IOException {
+    private static LinkProxy bind(LinkConfig link, String kind, io.meridian.core.config.HostPort listen,
+                                  InetSocketAddress target, LinkShaper shaper, long jitterNanos) throws IOException {
         try {
-            return new LinkProxy(link.from(), link.to(), new InetSocketAddress(link.via().host(), link.via().port()),
+            return new LinkProxy(link.from(), link.to(), kind, new InetSocketAddress(listen.host(), listen.port()),
                     target, shaper, jitterNanos);
         } catch (java.net.BindException e) {
-            throw new java.net.BindException("cannot listen on " + link.via() + " for link " + link.from() + " -> "
-                    + link.to() + ": the port is in use");
+            throw new java.net.BindException("cannot listen on " + listen + " for the " + kind + " link " + link.from()
+                    + " -> " + link.to() + ": the port is in use");
         }
     }
 
@@ -111,12 +118,12 @@ public final class WanEmulator implements AutoCloseable {
         return n;
     }
 
-    public record LinkView(String from, String to, int listenPort, String target, double oneWayMs, boolean cut,
+    public record LinkView(String from, String to, String kind, int listenPort, String target, double oneWayMs, boolean cut,
                            long connectionsAccepted, int connectionsOpen, long bytesForwarded, long bytesSwallowed) {
     }
 
     public List<LinkView> links() {
-        return links.stream().map(l -> new LinkView(l.from, l.to, l.port(), l.target(), l.oneWayMillis(), l.isCut(),
+        return links.stream().map(l -> new LinkView(l.from, l.to, l.kind, l.port(), l.target(), l.oneWayMillis(), l.isCut(),
                 l.connectionsAccepted(), l.openConnections(), l.bytesForwarded(), l.bytesSwallowed())).toList();
     }
 

@@ -127,6 +127,8 @@ class WanEmulatorTest {
             roundTrip(s);
             wan.partition("b", "a");
             s.getOutputStream().write(7);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> wan.links().getFirst().bytesSwallowed() > 0);
             wan.heal("a", "b");
             assertThat(s.getInputStream().read()).isEqualTo(-1);
         }

@@ -2,6 +2,7 @@ package io.meridian.node;
 
 import io.meridian.core.Keys;
 import io.meridian.core.MeridianException;
+import io.meridian.core.Policy;
 import io.meridian.core.ProblemType;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.storage.StorageException;
@@ -26,21 +27,28 @@ import org.slf4j.LoggerFactory;
  * GET  /metrics                Prometheus text
  * GET  /v1/kv/{ks}             scan (prefix, after, limit)
  * GET|HEAD|PUT|DELETE /v1/kv/{ks}/{key}
+ * POST /v1/kv/{ks}/{key}/move-home?to=REGION     (home-region keyspaces)
+ * GET  /v1/conflicts/{ks}       the conflict feed (after, limit)
  * </pre>
  */
 final class ApiHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
     private static final String KV = "/v1/kv/";
+    private static final String CONFLICTS = "/v1/conflicts/";
+    private static final String MOVE_HOME = "/move-home";
     private static final List<String> READ = List.of("GET", "HEAD");
     private static final List<String> ITEM = List.of("GET", "HEAD", "PUT", "DELETE");
 
     private final RegionNode node;
     private final KvApi kv;
+    private final ReplicatedKvApi replicated;
     private final NodeMetrics metrics;
 
-    ApiHandler(RegionNode node, KvApi kv, NodeMetrics metrics) {
+    /** @param replicated null when no keyspace replicates */
+    ApiHandler(RegionNode node, KvApi kv, ReplicatedKvApi replicated, NodeMetrics metrics) {
         this.node = node;
         this.kv = kv;
+        this.replicated = replicated;
         this.metrics = metrics;
     }
 
@@ -93,6 +101,17 @@ final class ApiHandler extends Handler.Abstract {
             default -> {
                 if (path.startsWith(KV)) {
                     routeKv(ex, path.substring(KV.length()), tags);
+                } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
+                    tags[1] = "conflicts";
+                    allow(ex, READ);
+                    KeyspaceConfig keyspace = kv.keyspace(keyspaceName(path.substring(CONFLICTS.length())));
+                    tags[0] = keyspace.name();
+                    Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
+                    if (keyspace.policy() instanceof Policy.Local) {
+                        ex.sendJson(200, Map.of("keyspace", keyspace.name(), "region", node.region(), "items", List.of()));
+                    } else {
+                        replicated.conflicts(ex, keyspace, query);
+                    }
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
                             + "; the API lives under /v1/kv, /v1/health, /v1/cluster and /metrics");
@@ -104,9 +123,12 @@ final class ApiHandler extends Handler.Abstract {
     private void routeKv(Exchange ex, String rest, String[] tags) throws Exception {
         int slash = rest.indexOf('/');
         String rawKeyspace = slash < 0 ? rest : rest.substring(0, slash);
+        boolean moveHome = slash >= 0 && "POST".equals(ex.method()) && rest.endsWith(MOVE_HOME);
         if (slash < 0) {
             tags[1] = "scan";
             allow(ex, READ);
+        } else if (moveHome) {
+            tags[1] = "move-home";
         } else {
             tags[1] = switch (ex.method()) {
                 case "PUT" -> "put";
@@ -117,15 +139,48 @@ final class ApiHandler extends Handler.Abstract {
         }
         KeyspaceConfig keyspace = kv.keyspace(keyspaceName(rawKeyspace));
         tags[0] = keyspace.name();
+        boolean local = keyspace.policy() instanceof Policy.Local;
+        Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
         if (slash < 0) {
-            kv.scan(ex, keyspace, KvApi.parseQuery(ex.rawQuery()));
+            if (local) {
+                kv.scan(ex, keyspace, query);
+            } else {
+                replicated.scan(ex, keyspace, query);
+            }
+            return;
+        }
+        if (moveHome) {
+            String key = Keys.decodePathSegment(rest.substring(slash + 1, rest.length() - MOVE_HOME.length()));
+            if (local) {
+                throw new MeridianException(ProblemType.WRONG_POLICY, "keyspace '" + keyspace.name()
+                        + "' is local; only home-region keys have a home to move", Map.of("keyspace", keyspace.name()));
+            }
+            replicated.moveHome(ex, keyspace, key, query);
             return;
         }
         String key = Keys.decodePathSegment(rest.substring(slash + 1));
         switch (ex.method()) {
-            case "PUT" -> kv.put(ex, keyspace, key);
-            case "DELETE" -> kv.delete(ex, keyspace, key);
-            default -> kv.get(ex, keyspace, key);
+            case "PUT" -> {
+                if (local) {
+                    kv.put(ex, keyspace, key);
+                } else {
+                    replicated.put(ex, keyspace, key);
+                }
+            }
+            case "DELETE" -> {
+                if (local) {
+                    kv.delete(ex, keyspace, key);
+                } else {
+                    replicated.delete(ex, keyspace, key);
+                }
+            }
+            default -> {
+                if (local) {
+                    kv.get(ex, keyspace, key);
+                } else {
+                    replicated.get(ex, keyspace, key);
+                }
+            }
         }
     }
 

@@ -120,6 +120,56 @@ final class Exchange {
         response.write(true, null, callback);
     }
 
+    /**
+     * Relays another region's answer to a forwarded request: its status, headers and body, with
+     * the region that served it in {@code Meridian-Region} and this one in {@code Meridian-Forwarded-By}.
+     */
+    void sendRelayed(int status, java.util.Map<String, java.util.List<String>> headers, byte[] body) {
+        this.status = status;
+        response.setStatus(status);
+        headers.forEach((name, values) -> {
+            String lower = name.toLowerCase(java.util.Locale.ROOT);
+            if (RELAYED_HEADERS.contains(lower) || lower.startsWith("meridian-")) {
+                values.forEach(v -> response.getHeaders().add(canonical(lower), v));
+            }
+        });
+        if (!response.getHeaders().contains(Headers.REGION)) {
+            response.getHeaders().put(Headers.REGION, "unknown");
+        }
+        response.getHeaders().put(Headers.FORWARDED_BY, region);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        boolean head = "HEAD".equals(request.getMethod());
+        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), callback);
+    }
+
+    /** HTTP/1.1 clients may lower-case header names; relay them as Meridian documents them. */
+    private static String canonical(String lower) {
+        if (lower.equals("etag")) {
+            return "ETag";
+        }
+        StringBuilder out = new StringBuilder();
+        for (String part : lower.split("-")) {
+            out.append(out.isEmpty() ? "" : "-").append(part.isEmpty() ? "" : Character.toUpperCase(part.charAt(0)) + part.substring(1));
+        }
+        return out.toString();
+    }
+
+    private static final java.util.Set<String> RELAYED_HEADERS =
+            java.util.Set.of("content-type", "etag", "last-modified", "allow", "retry-after");
+
+    /** Request headers a forwarded request carries on. */
+    java.util.Map<String, String> forwardableHeaders() {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (org.eclipse.jetty.http.HttpField f : request.getHeaders()) {
+            String lower = f.getName().toLowerCase(java.util.Locale.ROOT);
+            if (lower.equals("content-type") || lower.equals("if-match") || lower.equals("if-none-match")
+                    || (lower.startsWith("meridian-") && !lower.equals("meridian-forwarded-by"))) {
+                out.put(f.getName(), f.getValue());
+            }
+        }
+        return out;
+    }
+
     void sendProblem(MeridianException e) {
         send(e.type().status(), PROBLEM_JSON, Problems.render(e.type(), e.detail(), rawPath(), region, e.extensions()));
     }

@@ -1,5 +1,6 @@
 package io.meridian.node;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.meridian.core.Keys;
 import io.meridian.core.MeridianException;
 import io.meridian.core.Policy;
@@ -26,10 +27,9 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The key-value API of one region for the policies this node implements ({@code local}):
+ * The key-value API of {@code local} keyspaces, whose data stays in the region that wrote it:
  * {@code GET|HEAD|PUT|DELETE /v1/kv/{keyspace}/{key}} and {@code GET /v1/kv/{keyspace}} scans.
- * The node refuses at start-up any keyspace whose policy it cannot serve, so every keyspace
- * reaching here is one it can.
+ * Also the request parsing shared with {@link ReplicatedKvApi}.
  */
 final class KvApi {
     static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
@@ -60,10 +60,6 @@ final class KvApi {
                     "keyspace '" + name + "' may only live in " + keyspace.residency() + "; this is " + region,
                     Map.of("keyspace", name, "residency", keyspace.residency()));
         }
-        if (!(keyspace.policy() instanceof Policy.Local)) {
-            throw new IllegalStateException("keyspace " + name + " with policy " + keyspace.policy().name()
-                    + " reached the local API; start-up should have refused it");
-        }
         return keyspace;
     }
 
@@ -87,7 +83,8 @@ final class KvApi {
         byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
         Store.PutResult result = store.put(keyspace.name(), keyBytes, body, contentType, conditions);
         ex.header("ETag", Versions.etag(result.stored().version()));
-        ex.sendJson(result.created() ? 201 : 200, new WriteResult(keyspace.name(), key, result.stored().version(), region));
+        ex.sendJson(result.created() ? 201 : 200,
+                new WriteResult(keyspace.name(), key, Long.toString(result.stored().version()), region, null));
     }
 
     void delete(Exchange ex, KeyspaceConfig keyspace, String key) {
@@ -99,7 +96,7 @@ final class KvApi {
         ex.sendEmpty(204);
     }
 
-    void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) {
+    static void checkScanParameters(Map<String, String> query) {
         for (String name : query.keySet()) {
             if (!List.of("prefix", "limit", "after").contains(name)) {
                 throw new MeridianException(ProblemType.INVALID_PARAMETER,
@@ -107,6 +104,10 @@ final class KvApi {
                         Map.of("parameter", name));
             }
         }
+    }
+
+    void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) {
+        checkScanParameters(query);
         byte[] prefix = query.getOrDefault("prefix", "").getBytes(StandardCharsets.UTF_8);
         Optional<byte[]> after = Optional.ofNullable(query.get("after")).map(a -> a.getBytes(StandardCharsets.UTF_8));
         int limit = limit(query.get("limit"));
@@ -115,7 +116,7 @@ final class KvApi {
         ex.sendJson(200, new ScanResult(keyspace.name(), region, items, page.next().map(Keys::fromBytes).orElse(null)));
     }
 
-    private static int limit(String text) {
+    static int limit(String text) {
         if (text == null) {
             return SCAN_LIMIT_DEFAULT;
         }
@@ -133,9 +134,14 @@ final class KvApi {
     }
 
     private static ScanItem item(StoredValue v) {
-        Optional<String> text = utf8(v.value());
-        return new ScanItem(Keys.fromBytes(v.key()), v.version(), v.contentType(), text.orElse(null),
-                text.isPresent() ? null : Base64.getEncoder().encodeToString(v.value()));
+        return item(Keys.fromBytes(v.key()), Long.toString(v.version()), v.contentType(), v.value());
+    }
+
+    /** A value as JSON: its text when it is UTF-8, else base64. */
+    static ScanItem item(String key, String version, String contentType, byte[] value) {
+        Optional<String> text = utf8(value);
+        return new ScanItem(key, version, contentType, text.orElse(null),
+                text.isPresent() ? null : Base64.getEncoder().encodeToString(value), null);
     }
 
     private static Optional<String> utf8(byte[] bytes) {
@@ -146,7 +152,7 @@ final class KvApi {
         }
     }
 
-    private static String contentType(Exchange ex) {
+    static String contentType(Exchange ex) {
         String type = ex.header("Content-Type");
         if (type == null || type.isBlank()) {
             return DEFAULT_CONTENT_TYPE;
@@ -159,7 +165,7 @@ final class KvApi {
         return type.strip();
     }
 
-    private static Preconditions preconditions(Exchange ex) {
+    static Preconditions preconditions(Exchange ex) {
         String ifMatch = ex.header("If-Match");
         String ifNoneMatch = ex.header("If-None-Match");
         return new Preconditions(
@@ -177,10 +183,16 @@ final class KvApi {
         return DateTimeFormatter.RFC_1123_DATE_TIME.format(Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC));
     }
 
-    record WriteResult(String keyspace, String key, long version, String region) {
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record WriteResult(String keyspace, String key, String version, String region, String home) {
     }
 
-    record ScanItem(String key, long version, String contentType, String value, String valueBase64) {
+    /** A scanned value: {@code value} holds UTF-8 text, {@code value_base64} anything else; {@code home} for home-region keys. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record ScanItem(String key, String version, String contentType, String value, String valueBase64, String home) {
+        ScanItem withHome(String newHome) {
+            return new ScanItem(key, version, contentType, value, valueBase64, newHome == null || newHome.isEmpty() ? null : newHome);
+        }
     }
 
     record ScanResult(String keyspace, String region, List<ScanItem> items, String next) {

@@ -63,6 +63,37 @@ final class NodeMetrics {
         }
     }
 
+    /**
+     * Replication figures, seen from this region as the source: per target region, the entries
+     * of this region's own writes it has not acknowledged, how old the oldest of them is, and the
+     * bytes sent to it; and the writes that exist nowhere else yet.
+     */
+    void bindReplication(String region, Collection<String> peers, Supplier<ReplicationEngine.View> view) {
+        for (String peer : peers) {
+            Gauge.builder("meridian.replication.lag.entries", () -> peer(view, peer).lagEntries())
+                    .description("this region's writes the target region has not acknowledged")
+                    .tags("source", region, "target", peer).register(registry);
+            Gauge.builder("meridian.replication.lag.seconds", () -> peer(view, peer).lagMs() / 1000.0)
+                    .description("age of the oldest write of this region the target has not acknowledged")
+                    .tags("source", region, "target", peer).register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("meridian.replication.bytes", view,
+                            v -> v.get().peers().stream().filter(p -> p.region().equals(peer)).findFirst()
+                                    .map(ReplicationEngine.PeerReplication::bytesSent).orElse(0L))
+                    .description("bytes of replication streams sent to the target").baseUnit("bytes")
+                    .tags("source", region, "target", peer).register(registry);
+        }
+        Gauge.builder("meridian.replication.unreplicated.writes", () -> view.get().unreplicatedWrites())
+                .description("acknowledged writes of this region that no other region has acknowledged yet")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("meridian.replication.conflicts", view,
+                        v -> v.get().conflictsDetected())
+                .description("concurrent writes resolved here since start").register(registry);
+    }
+
+    private static ReplicationEngine.PeerReplication peer(Supplier<ReplicationEngine.View> view, String peer) {
+        return view.get().peers().stream().filter(p -> p.region().equals(peer)).findFirst().orElseThrow();
+    }
+
     private static PeerHealth find(Supplier<Collection<PeerHealth>> view, String peer) {
         return view.get().stream().filter(p -> p.region().equals(peer)).findFirst().orElseThrow();
     }

@@ -51,6 +51,8 @@ public final class RegionNode implements AutoCloseable {
     private final Path dataDir;
     private final NodeMetrics metrics;
     private Store store;
+    private ReplicationEngine replication;
+    private Forwarder forwarder;
     private Server server;
     private PeerProber prober;
     private int port;
@@ -71,15 +73,29 @@ public final class RegionNode implements AutoCloseable {
         RegionConfig region = config.region(regionName).orElseThrow(() -> new NodeStartException(
                 "region '" + regionName + "' is not in the configuration; regions: " + String.join(", ", config.regionNames())));
         List<String> refused = config.keyspaces().stream()
-                .filter(k -> !(k.policy() instanceof Policy.Local))
-                .map(k -> "keyspace '" + k.name() + "' has policy '" + k.policy().name() + "'")
+                .map(k -> notImplemented(k).map(why -> "keyspace '" + k.name() + "': " + why))
+                .flatMap(java.util.Optional::stream)
                 .toList();
         if (!refused.isEmpty()) {
             throw new NodeStartException(String.join("; ", refused)
-                    + ": this version of Meridian does not implement that policy yet and will not serve it as"
-                    + " 'local'. Only 'local' keyspaces can be served; remove or change the others.");
+                    + ". This version of Meridian serves local, primary, home-region and multi-master (lww) keyspaces;"
+                    + " it will not serve the others as something they are not. Remove or change them.");
         }
         return new RegionNode(config, region, dataDir);
+    }
+
+    /** Why this version cannot serve a keyspace, if it cannot. */
+    static java.util.Optional<String> notImplemented(KeyspaceConfig k) {
+        return switch (k.policy()) {
+            case Policy.Local l -> java.util.Optional.empty();
+            case Policy.Primary p -> java.util.Optional.empty();
+            case Policy.HomeRegion h -> java.util.Optional.empty();
+            case Policy.MultiMaster m -> m.resolver().equals(Policy.MultiMaster.LWW) ? java.util.Optional.empty()
+                    : java.util.Optional.of("resolver classes (" + m.resolver() + ") are not implemented yet; use resolver: lww");
+            case Policy.Strong s -> java.util.Optional.of("policy 'strong' is not implemented yet");
+            case Policy.Crdt c -> java.util.Optional.of("policy 'crdt' is not implemented yet");
+            case Policy.EventLog e -> java.util.Optional.of("policy 'event-log' is not implemented yet");
+        };
     }
 
     public String region() {
@@ -99,7 +115,20 @@ public final class RegionNode implements AutoCloseable {
                 .forEach(r -> peers.put(r.name(), config.addressFor(region.name(), r.name())));
         prober = new PeerProber(region.name(), peers, config.probe().interval(), config.probe().timeout());
         metrics.bindPeers(peers.keySet(), prober::view);
-        server = httpServer(new ApiHandler(this, new KvApi(region.name(), config, store), metrics));
+        ReplicatedKvApi replicatedApi = null;
+        if (config.keyspaces().stream().anyMatch(k -> !(k.policy() instanceof Policy.Local))) {
+            replication = new ReplicationEngine(region.name(), config, store);
+            try {
+                replication.start();
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+            forwarder = new Forwarder(region.name(), config);
+            replicatedApi = new ReplicatedKvApi(region.name(), config, replication, forwarder);
+            metrics.bindReplication(region.name(), replication.peers(), replication::view);
+        }
+        server = httpServer(new ApiHandler(this, new KvApi(region.name(), config, store), replicatedApi, metrics));
         try {
             server.start();
         } catch (Exception e) {
@@ -154,7 +183,8 @@ public final class RegionNode implements AutoCloseable {
         List<RegionView> regions = config.regions().stream()
                 .map(r -> new RegionView(r.name(), r.location(), r.http().httpUrl())).toList();
         List<KeyspaceView> keyspaces = config.keyspaces().stream().map(KeyspaceView::of).toList();
-        return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(PeerView::of).toList());
+        return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(PeerView::of).toList(),
+                replication == null ? null : replication.view());
     }
 
     @Override
@@ -165,6 +195,12 @@ public final class RegionNode implements AutoCloseable {
         closed = true;
         if (prober != null) {
             prober.close();
+        }
+        if (forwarder != null) {
+            forwarder.close();
+        }
+        if (replication != null) {
+            replication.close();
         }
         if (server != null) {
             try {
@@ -183,7 +219,8 @@ public final class RegionNode implements AutoCloseable {
     record ReadyView(String status, String region, boolean storageWritable, List<PeerView> peers, List<String> reasons) {
     }
 
-    record ClusterView(String region, List<RegionView> regions, List<KeyspaceView> keyspaces, List<PeerView> peers) {
+    record ClusterView(String region, List<RegionView> regions, List<KeyspaceView> keyspaces, List<PeerView> peers,
+                       ReplicationEngine.View replication) {
     }
 
     record RegionView(String name, String location, String url) {

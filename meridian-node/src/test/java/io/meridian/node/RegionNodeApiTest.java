@@ -56,7 +56,13 @@ class RegionNodeApiTest {
             b.headers(headers);
         }
         try {
-            return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            try {
+                return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                // A 413 closes its connection (the body is not drained); the client may have picked
+                // that connection from its pool just before it closed. Once more, on a new one.
+                return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            }
         } catch (IOException | InterruptedException e) {
             throw new AssertionError(e);
         }
@@ -88,7 +94,7 @@ class RegionNodeApiTest {
         HttpResponse<String> put = send("PUT", "/v1/kv/cache/greeting", "hello", "Content-Type", "text/plain; charset=utf-8");
         assertThat(put.statusCode()).isEqualTo(201);
         String etag = put.headers().firstValue("ETag").orElseThrow();
-        assertThat(json(put).path("version").asLong()).isEqualTo(Long.parseLong(etag.replace("\"", "")));
+        assertThat(json(put).path("version").asText()).isEqualTo(etag.replace("\"", ""));
 
         HttpResponse<String> get = send("GET", "/v1/kv/cache/greeting", null);
         assertThat(get.statusCode()).isEqualTo(200);
@@ -162,6 +168,7 @@ class RegionNodeApiTest {
         JsonNode second = json(send("GET", "/v1/kv/pages?prefix=p&limit=3&after=p2", null));
         assertThat(second.path("items")).extracting(JsonNode::toString).hasSize(2);
         assertThat(second.path("next").isNull()).isTrue();
+        assertThat(first.path("items").get(0).path("version").isTextual()).isTrue();
     }
 
     @Test
@@ -174,7 +181,7 @@ class RegionNodeApiTest {
             throw new AssertionError(e);
         }
         JsonNode item = json(send("GET", "/v1/kv/pages?prefix=bin", null)).path("items").get(0);
-        assertThat(item.path("value").isNull()).isTrue();
+        assertThat(item.has("value")).isFalse();
         assertThat(item.path("value_base64").asText()).isEqualTo("/wA=");
     }
 

@@ -31,8 +31,8 @@ class RegionNodeStartTest {
                 """);
         assertThatThrownBy(() -> RegionNode.create(config, "us-east", dir))
                 .isInstanceOf(NodeStartException.class)
-                .hasMessageContaining("keyspace 'accounts' has policy 'strong'")
-                .hasMessageContaining("does not implement that policy yet");
+                .hasMessageContaining("keyspace 'accounts': policy 'strong' is not implemented yet")
+                .hasMessageContaining("will not serve the others as something they are not");
     }
 
     @Test

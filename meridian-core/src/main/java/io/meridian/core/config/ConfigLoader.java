@@ -78,9 +78,11 @@ public final class ConfigLoader {
         List<LinkConfig> links = links(top, regionNames);
         List<KeyspaceConfig> keyspaces = keyspaces(top, regionNames);
         MeridianConfig.Probe probe = probe(top);
+        MeridianConfig.Replication replication = replication(top);
         Optional<WanConfig> wan = top.has("wan") ? Optional.ofNullable(wan(top.object("wan"), regionNames)) : Optional.empty();
-        top.finish(Set.of("regions", "links", "keyspaces", "probe", "wan"));
-        return new MeridianConfig(regions, links, keyspaces, probe, wan);
+        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "wan"));
+        requireReplicationAddresses(top, regions, keyspaces);
+        return new MeridianConfig(regions, links, keyspaces, probe, replication, wan);
     }
 
     private List<RegionConfig> regions(Obj top) {
@@ -94,8 +96,9 @@ public final class ConfigLoader {
         for (Obj r : items) {
             String name = r.name(REGION_NAME, "a region name: lower-case letters, digits and '-', starting with a letter");
             HostPort http = r.address("http", true);
+            HostPort replication = r.address("replication", false);
             String location = r.string("location", false);
-            r.finish(Set.of("name", "http", "location"));
+            r.finish(Set.of("name", "http", "replication", "location"));
             if (name == null || http == null) {
                 continue;
             }
@@ -105,7 +108,10 @@ public final class ConfigLoader {
             if (http.port() != 0 && !addresses.add(http)) {
                 error(r.at("http"), r.path + ".http", "address " + http + " is used by another region");
             }
-            regions.add(new RegionConfig(name, http, location));
+            if (replication != null && replication.port() != 0 && !addresses.add(replication)) {
+                error(r.at("replication"), r.path + ".replication", "address " + replication + " is already used");
+            }
+            regions.add(new RegionConfig(name, http, Optional.ofNullable(replication), location));
         }
         return regions;
     }
@@ -117,7 +123,8 @@ public final class ConfigLoader {
             String from = l.region("from", regionNames);
             String to = l.region("to", regionNames);
             HostPort via = l.address("via", true);
-            l.finish(Set.of("from", "to", "via"));
+            HostPort replicationVia = l.address("replication-via", false);
+            l.finish(Set.of("from", "to", "via", "replication-via"));
             if (from == null || to == null || via == null) {
                 continue;
             }
@@ -126,7 +133,7 @@ public final class ConfigLoader {
             } else if (!pairs.add(from + "->" + to)) {
                 error(l.at("from"), l.path, "a second link from '" + from + "' to '" + to + "'");
             } else {
-                links.add(new LinkConfig(from, to, via));
+                links.add(new LinkConfig(from, to, via, Optional.ofNullable(replicationVia)));
             }
         }
         return links;
@@ -214,6 +221,33 @@ public final class ConfigLoader {
         }
         Policy.SyncMode mode = sync == null ? Policy.SyncMode.QUORUM : Policy.SyncMode.valueOf(sync.toUpperCase(Locale.ROOT));
         return new Policy.Strong(mode, preference);
+    }
+
+    private MeridianConfig.Replication replication(Obj top) {
+        MeridianConfig.Replication d = MeridianConfig.Replication.DEFAULT;
+        Obj r = top.has("replication") ? top.object("replication") : null;
+        if (r == null) {
+            return d;
+        }
+        long wait = r.longValue("session-wait-ms", d.sessionWait().toMillis(), 0, 60_000);
+        long heartbeat = r.longValue("heartbeat-ms", d.heartbeat().toMillis(), 10, 10_000);
+        long retained = r.longValue("retained-log-entries", d.retainedEntries(), 1_000, 1_000_000_000_000L);
+        r.finish(Set.of("session-wait-ms", "heartbeat-ms", "retained-log-entries"));
+        return new MeridianConfig.Replication(Duration.ofMillis(wait), Duration.ofMillis(heartbeat), retained);
+    }
+
+    /** Keyspaces that replicate between regions need every region to serve replication. */
+    private void requireReplicationAddresses(Obj top, List<RegionConfig> regions, List<KeyspaceConfig> keyspaces) {
+        boolean replicated = keyspaces.stream().anyMatch(k -> !(k.policy() instanceof Policy.Local));
+        if (!replicated || regions.size() < 2) {
+            return;
+        }
+        for (RegionConfig r : regions) {
+            if (r.replication().isEmpty()) {
+                error(top.at("regions"), "regions[" + regions.indexOf(r) + "].replication", "missing: region '" + r.name()
+                        + "' needs a replication address (host:port) because keyspaces replicate between regions");
+            }
+        }
     }
 
     private MeridianConfig.Probe probe(Obj top) {

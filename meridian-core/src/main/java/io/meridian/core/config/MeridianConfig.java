@@ -9,7 +9,7 @@ import java.util.Optional;
  * reach each other, keyspaces, and node settings. Immutable and already validated.
  */
 public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links, List<KeyspaceConfig> keyspaces,
-                             Probe probe, Optional<WanConfig> wan) {
+                             Probe probe, Replication replication, Optional<WanConfig> wan) {
 
     /** 1 MiB: the default largest value a keyspace accepts. */
     public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 20;
@@ -27,6 +27,17 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
         public static final Probe DEFAULT = new Probe(Duration.ofSeconds(1), Duration.ofSeconds(2));
     }
 
+    /**
+     * Asynchronous replication settings.
+     *
+     * @param sessionWait     how long a session read waits for this region to catch up before forwarding
+     * @param heartbeat       how often a stream with nothing to ship sends an empty batch
+     * @param retainedEntries how many entries of each origin the log keeps; a region further behind needs a snapshot
+     */
+    public record Replication(Duration sessionWait, Duration heartbeat, long retainedEntries) {
+        public static final Replication DEFAULT = new Replication(Duration.ofSeconds(1), Duration.ofMillis(100), 1_000_000);
+    }
+
     public Optional<RegionConfig> region(String name) {
         return regions.stream().filter(r -> r.name().equals(name)).findFirst();
     }
@@ -39,12 +50,17 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
         return regions.stream().map(RegionConfig::name).toList();
     }
 
-    /** The address {@code from} dials to reach {@code to}: a configured link, else {@code to}'s own. */
+    /** The HTTP address {@code from} dials to reach {@code to}: a configured link, else {@code to}'s own. */
     public HostPort addressFor(String from, String to) {
-        return links.stream()
-                .filter(l -> l.from().equals(from) && l.to().equals(to))
-                .findFirst()
-                .map(LinkConfig::via)
-                .orElseGet(() -> region(to).orElseThrow().http());
+        return link(from, to).map(LinkConfig::via).orElseGet(() -> region(to).orElseThrow().http());
+    }
+
+    /** The replication address {@code from} dials to reach {@code to}, if {@code to} serves replication. */
+    public Optional<HostPort> replicationAddressFor(String from, String to) {
+        return link(from, to).flatMap(LinkConfig::replicationVia).or(() -> region(to).orElseThrow().replication());
+    }
+
+    private Optional<LinkConfig> link(String from, String to) {
+        return links.stream().filter(l -> l.from().equals(from) && l.to().equals(to)).findFirst();
     }
 }

@@ -1,10 +1,13 @@
 package io.meridian.core.config;
 
+import java.util.Optional;
+
 /**
- * One region: its name, the address its node serves HTTP on, and an optional human location
- * ("N. Virginia") for displays.
+ * One region: its name, the address its node serves HTTP on, the address it serves
+ * replication streams on (needed once keyspaces replicate between regions), and an optional
+ * human location ("N. Virginia") for displays.
  */
-public record RegionConfig(String name, HostPort http, String location) {
+public record RegionConfig(String name, HostPort http, Optional<HostPort> replication, String location) {
     public RegionConfig {
         location = location == null ? "" : location;
     }

@@ -67,13 +67,25 @@ public final class Outbound {
 
     /** The next entries to send, oldest first per origin, at most {@code maxEntries}. */
     public List<Entry> next(ReplicaStore log, int maxEntries, long nowMillis) {
+        return next(log, maxEntries, Long.MAX_VALUE, nowMillis);
+    }
+
+    /**
+     * The next entries to send, oldest first per origin: at most {@code maxEntries}, and no more
+     * values than {@code maxBytes} in all (but always at least one entry when any is due).
+     */
+    public List<Entry> next(ReplicaStore log, int maxEntries, long maxBytes, long nowMillis) {
         if (inFlight() > 0 && nowMillis - lastProgressMillis >= retransmitMillis) {
             acked.seqs().forEach(sent::put);
             origins.forEach(o -> sent.put(o, acked.get(o)));
             lastProgressMillis = nowMillis;
         }
         List<Entry> batch = new ArrayList<>();
+        long bytes = 0;
         for (String origin : origins) {
+            if (bytes >= maxBytes) {
+                break;
+            }
             long from = sent.get(origin) + 1;
             if (from > log.watermark(origin)) {
                 continue;
@@ -92,8 +104,14 @@ public final class Outbound {
                 if (!first.origin().equals(origin) || first.seq() != from) {
                     throw new IllegalStateException("log of " + origin + " from " + from + " starts at " + first.stamp());
                 }
-                sent.put(origin, entries.getLast().seq());
-                batch.addAll(entries);
+                for (Entry e : entries) {
+                    if (!batch.isEmpty() && bytes + e.value().length > maxBytes) {
+                        break;
+                    }
+                    batch.add(e);
+                    bytes += e.value().length;
+                    sent.put(origin, e.seq());
+                }
             }
         }
         return batch;

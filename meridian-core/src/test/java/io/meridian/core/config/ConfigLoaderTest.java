@@ -14,8 +14,10 @@ class ConfigLoaderTest {
               - name: us-east
                 location: N. Virginia
                 http: 127.0.0.1:7001
+                replication: 127.0.0.1:7051
               - name: eu-west
                 http: 127.0.0.1:7002
+                replication: 127.0.0.1:7052
             """;
 
     private static MeridianConfig parse(String yaml) {
@@ -78,7 +80,7 @@ class ConfigLoaderTest {
                 keyspaces:
                   - name: cache
                     policy: stronk
-                """)).containsExactly("test.yaml:9:13: keyspaces[0].policy: 'stronk' is not one of "
+                """)).containsExactly("test.yaml:11:13: keyspaces[0].policy: 'stronk' is not one of "
                 + "local, strong, primary, home-region, multi-master, crdt, event-log");
     }
 
@@ -89,7 +91,7 @@ class ConfigLoaderTest {
                   - name: cache
                     policy: local
                     max-value-byte: 10
-                """)).containsExactly("test.yaml:10:5: keyspaces[0].max-value-byte: unknown field; did you mean 'max-value-bytes'?");
+                """)).containsExactly("test.yaml:12:5: keyspaces[0].max-value-byte: unknown field; did you mean 'max-value-bytes'?");
     }
 
     @Test
@@ -98,7 +100,7 @@ class ConfigLoaderTest {
                 keyspaces:
                   - {name: catalog, policy: primary, primary: us-west}
                 """)).singleElement().asString()
-                .startsWith("test.yaml:8:")
+                .startsWith("test.yaml:10:")
                 .contains("keyspaces[0].primary: region 'us-west' is not defined; defined regions: eu-west, us-east");
     }
 
@@ -157,6 +159,16 @@ class ConfigLoaderTest {
                 .contains("keyspaces: expected a list, found a mapping");
         assertThat(errors(REGIONS + "keyspaces: [{name: c, policy: local, max-value-bytes: 0}]\n")).singleElement()
                 .asString().contains("'0' is not a whole number from 1 to 67108864");
+    }
+
+    @Test
+    void replicatedKeyspacesNeedEveryRegionToServeReplication() {
+        assertThat(errors("""
+                regions:
+                  - {name: us-east, http: 127.0.0.1:7001, replication: 127.0.0.1:7051}
+                  - {name: eu-west, http: 127.0.0.1:7002}
+                keyspaces: [{name: sessions, policy: multi-master}]
+                """)).singleElement().asString().contains("regions[1].replication: missing: region 'eu-west' needs a replication address");
     }
 
     @Test

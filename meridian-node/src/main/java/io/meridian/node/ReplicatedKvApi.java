@@ -1,0 +1,369 @@
+package io.meridian.node;
+
+import io.meridian.core.Consistency;
+import io.meridian.core.Headers;
+import io.meridian.core.Keys;
+import io.meridian.core.MeridianException;
+import io.meridian.core.Policy;
+import io.meridian.core.Preconditions;
+import io.meridian.core.ProblemType;
+import io.meridian.core.Versions;
+import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.config.MeridianConfig;
+import io.meridian.core.replication.Conflict;
+import io.meridian.core.replication.Entry;
+import io.meridian.core.replication.Replica;
+import io.meridian.core.replication.SessionToken;
+import io.meridian.storage.ReplicatedStore;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The key-value API of the asynchronously replicated policies ({@code primary},
+ * {@code home-region}, {@code multi-master}).
+ *
+ * <p><b>Writes</b> run in the region allowed to make them (the primary, the key's home, or
+ * here for multi-master) and are forwarded there otherwise. Each answer carries the write's
+ * version ({@code origin:seq}) and the session token extended with it.
+ *
+ * <p><b>Reads</b> honour {@code Meridian-Consistency}: {@code eventual} answers here;
+ * {@code session} (the default) waits up to {@code replication.session-wait-ms} for this region
+ * to hold the token's writes, then forwards to a region that has them; {@code bounded=Δ}
+ * answers here when this copy is at most Δ stale, else forwards to the region that is
+ * authoritative for the key (its primary or home) or, for multi-master data, answers 503.
+ * Every read states in {@code Meridian-Staleness-Ms} how stale its answer may be.
+ */
+final class ReplicatedKvApi {
+    private final String region;
+    private final MeridianConfig config;
+    private final ReplicationEngine engine;
+    private final Forwarder forwarder;
+
+    ReplicatedKvApi(String region, MeridianConfig config, ReplicationEngine engine, Forwarder forwarder) {
+        this.region = region;
+        this.config = config;
+        this.engine = engine;
+        this.forwarder = forwarder;
+    }
+
+    // ---- reads ----
+
+    void get(Exchange ex, KeyspaceConfig keyspace, String key) throws InterruptedException {
+        Keys.validate(key);
+        Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
+        SessionToken token = token(ex);
+        Preconditions conditions = KvApi.preconditions(ex);
+        if (!awaitSession(ex, consistency, token, null, "this region has not yet received the session's writes")) {
+            return;
+        }
+        Optional<Entry> current = engine.current(keyspace.name(), key);
+        Set<String> origins = originsFor(keyspace, current);
+        Optional<Long> staleness = engine.stalenessMillis(origins);
+        if (!withinBound(ex, keyspace, consistency, staleness, current, null)) {
+            return;
+        }
+        readHeaders(ex, staleness, token);
+        Entry e = current.filter(c -> !c.isTombstone()).orElseThrow(() -> notFound(keyspace, key));
+        ex.header("ETag", Versions.etag(ReplicationEngine.tag(e)));
+        ex.header("Last-Modified", httpDate(e.hlc().physicalMillis()));
+        if (!e.home().isEmpty()) {
+            ex.header(Headers.HOME, e.home());
+        }
+        if (conditions.ifNoneMatch() != null && conditions.ifNoneMatch().matches(ReplicationEngine.tag(e))) {
+            ex.sendEmpty(304);
+            return;
+        }
+        ex.send(200, e.contentType(), e.value());
+    }
+
+    void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws InterruptedException {
+        KvApi.checkScanParameters(query);
+        Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
+        SessionToken token = token(ex);
+        if (!awaitSession(ex, consistency, token, null, "this region has not yet received the session's writes")) {
+            return;
+        }
+        Optional<Long> staleness = engine.stalenessMillis(originsFor(keyspace, Optional.empty()));
+        if (!withinBound(ex, keyspace, consistency, staleness, Optional.empty(), null)) {
+            return;
+        }
+        readHeaders(ex, staleness, token);
+        ReplicatedStore.ScanResult page = engine.store().scan(keyspace.name(), query.getOrDefault("prefix", ""),
+                Optional.ofNullable(query.get("after")), KvApi.limit(query.get("limit")));
+        List<KvApi.ScanItem> items = page.items().stream().map(e -> {
+            KvApi.ScanItem item = KvApi.item(e.key(), ReplicationEngine.tag(e), e.contentType(), e.value());
+            return item.withHome(e.home());
+        }).toList();
+        ex.sendJson(200, new KvApi.ScanResult(keyspace.name(), region, items, page.next().orElse(null)));
+    }
+
+    /** Waits for the session's writes; forwards when they do not come in time. False when forwarded. */
+    private boolean awaitSession(Exchange ex, Consistency consistency, SessionToken token, byte[] body, String why)
+            throws InterruptedException {
+        if (token.writes().seqs().isEmpty() || consistency instanceof Consistency.Eventual
+                || token.satisfiedBy(engine.watermarks())) {
+            return true;
+        }
+        if (engine.awaitCovered(token, config.replication().sessionWait())) {
+            return true;
+        }
+        String origin = token.writes().seqs().entrySet().stream()
+                .filter(e -> engine.watermarks().get(e.getKey()) < e.getValue())
+                .map(Map.Entry::getKey).findFirst().orElseThrow();
+        forwarder.forward(ex, origin, body, why + " (waited " + config.replication().sessionWait().toMillis() + " ms for "
+                + origin + ")");
+        return false;
+    }
+
+    /** Checks a bounded read; forwards it to the authoritative region when this copy is too stale. False when forwarded. */
+    private boolean withinBound(Exchange ex, KeyspaceConfig keyspace, Consistency consistency, Optional<Long> staleness,
+                                Optional<Entry> current, byte[] body) {
+        switch (consistency) {
+            case Consistency.Strong s -> throw new MeridianException(ProblemType.WRONG_POLICY,
+                    "strong reads need a strong keyspace; '" + keyspace.name() + "' is " + keyspace.policy().name()
+                            + ": ask for session, bounded=<ms> or eventual", Map.of("keyspace", keyspace.name()));
+            case Consistency.Bounded b -> {
+                if (staleness.isPresent() && staleness.get() <= b.maxStalenessMillis()) {
+                    return true;
+                }
+                Optional<String> authority = authority(keyspace, current);
+                String why = "this copy may be " + staleness.map(s -> s + " ms").orElse("unboundedly") + " stale, over the "
+                        + b.maxStalenessMillis() + " ms asked";
+                if (authority.isEmpty() || authority.get().equals(region)) {
+                    throw new MeridianException(ProblemType.UNAVAILABLE, why + ", and no region holds every write of '"
+                            + keyspace.name() + "' (" + keyspace.policy().name() + "): retry, or relax the bound",
+                            Map.of("staleness_ms", staleness.orElse(-1L), "bound_ms", b.maxStalenessMillis()));
+                }
+                forwarder.forward(ex, authority.get(), body, why);
+                return false;
+            }
+            default -> {
+                return true;
+            }
+        }
+    }
+
+    /** The region that originates every write of the key, if there is one. */
+    private Optional<String> authority(KeyspaceConfig keyspace, Optional<Entry> current) {
+        return switch (keyspace.policy()) {
+            case Policy.Primary p -> Optional.of(p.primaryRegion());
+            case Policy.HomeRegion h -> current.map(Entry::home).filter(home -> !home.isEmpty());
+            default -> Optional.empty();
+        };
+    }
+
+    /** The regions whose writes a read of this key must have seen to be fresh. */
+    private Set<String> originsFor(KeyspaceConfig keyspace, Optional<Entry> current) {
+        Optional<String> authority = authority(keyspace, current);
+        return authority.map(Set::of).orElseGet(() -> new HashSet<>(config.regionNames()));
+    }
+
+    private void readHeaders(Exchange ex, Optional<Long> staleness, SessionToken token) {
+        ex.header(Headers.STALENESS, staleness.map(String::valueOf).orElse("unbounded"));
+        if (!token.writes().seqs().isEmpty()) {
+            ex.header(Headers.SESSION, token.format());
+        }
+    }
+
+    // ---- writes ----
+
+    void put(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException, InterruptedException {
+        Keys.validate(key);
+        String contentType = KvApi.contentType(ex);
+        Preconditions conditions = KvApi.preconditions(ex);
+        SessionToken token = token(ex);
+        Optional<String> requestedHome = requestedHome(ex, keyspace);
+        byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
+        if (!awaitSession(ex, new Consistency.Session(), token, body, "this region has not yet received the session's writes")) {
+            return;
+        }
+        String home = homeForWrite(keyspace, key, requestedHome);
+        String writer = writer(keyspace, home);
+        if (!writer.equals(region)) {
+            forwarder.forward(ex, writer, body, "writes to this key are made in " + writer);
+            return;
+        }
+        Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home), conditions);
+        respondWritten(ex, keyspace, w, token, w.replaced().filter(r -> !r.isTombstone()).isEmpty() ? 201 : 200);
+    }
+
+    void delete(Exchange ex, KeyspaceConfig keyspace, String key) throws InterruptedException {
+        Keys.validate(key);
+        Preconditions conditions = KvApi.preconditions(ex);
+        SessionToken token = token(ex);
+        if (!awaitSession(ex, new Consistency.Session(), token, null, "this region has not yet received the session's writes")) {
+            return;
+        }
+        Optional<Entry> current = engine.current(keyspace.name(), key);
+        String home = current.map(Entry::home).orElse("");
+        String writer = writer(keyspace, home.isEmpty() ? region : home);
+        if (!writer.equals(region)) {
+            forwarder.forward(ex, writer, null, "writes to this key are made in " + writer);
+            return;
+        }
+        if (current.isEmpty() || current.get().isTombstone()) {
+            throw notFound(keyspace, key);
+        }
+        Replica.Written w = engine.write(Replica.Write.delete(keyspace.name(), key, home), conditions);
+        ex.header(Headers.SESSION, token.with(w.entry().stamp()).format());
+        ex.sendEmpty(204);
+    }
+
+    void moveHome(Exchange ex, KeyspaceConfig keyspace, String key, Map<String, String> query) throws InterruptedException {
+        Keys.validate(key);
+        if (!(keyspace.policy() instanceof Policy.HomeRegion)) {
+            throw new MeridianException(ProblemType.WRONG_POLICY, "keyspace '" + keyspace.name() + "' is "
+                    + keyspace.policy().name() + "; only home-region keys have a home to move", Map.of("keyspace", keyspace.name()));
+        }
+        String to = query.get("to");
+        if (to == null || query.size() != 1) {
+            throw new MeridianException(ProblemType.INVALID_PARAMETER, "expected exactly ?to=REGION", Map.of("parameter", "to"));
+        }
+        requireRegion(keyspace, to, "to");
+        Preconditions conditions = KvApi.preconditions(ex);
+        SessionToken token = token(ex);
+        if (!awaitSession(ex, new Consistency.Session(), token, null, "this region has not yet received the session's writes")) {
+            return;
+        }
+        Entry current = engine.current(keyspace.name(), key).filter(e -> !e.isTombstone())
+                .orElseThrow(() -> notFound(keyspace, key));
+        if (!current.home().equals(region)) {
+            forwarder.forward(ex, current.home(), null, "the key's home is " + current.home());
+            return;
+        }
+        Replica.Written w = engine.write(new Replica.Write(keyspace.name(), key, current.op(), current.value(),
+                current.contentType(), to), conditions);
+        respondWritten(ex, keyspace, w, token, 200);
+    }
+
+    void conflicts(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) {
+        for (String name : query.keySet()) {
+            if (!List.of("after", "limit").contains(name)) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER,
+                        "unknown query parameter '" + name + "'; expected after or limit", Map.of("parameter", name));
+            }
+        }
+        long after = 0;
+        if (query.containsKey("after")) {
+            try {
+                after = Long.parseLong(query.get("after"));
+            } catch (NumberFormatException e) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "after '" + query.get("after")
+                        + "' is not a conflict number", Map.of("parameter", "after"));
+            }
+        }
+        int limit = KvApi.limit(query.get("limit"));
+        List<ReplicatedStore.NumberedConflict> page = engine.store().conflicts(keyspace.name(), after, limit + 1);
+        List<ConflictView> items = page.stream().limit(limit).map(ConflictView::of).toList();
+        Long next = page.size() > limit ? items.getLast().seq() : null;
+        ex.sendJson(200, new ConflictFeed(keyspace.name(), region, items, next));
+    }
+
+    private void respondWritten(Exchange ex, KeyspaceConfig keyspace, Replica.Written w, SessionToken token, int status) {
+        Entry e = w.entry();
+        ex.header("ETag", Versions.etag(ReplicationEngine.tag(e)));
+        ex.header(Headers.SESSION, token.with(e.stamp()).format());
+        if (!e.home().isEmpty()) {
+            ex.header(Headers.HOME, e.home());
+        }
+        ex.sendJson(status, new KvApi.WriteResult(keyspace.name(), e.key(), ReplicationEngine.tag(e), region,
+                e.home().isEmpty() ? null : e.home()));
+    }
+
+    /** The home a write to this key gives it: its current home, else the one asked for, else here. */
+    private String homeForWrite(KeyspaceConfig keyspace, String key, Optional<String> requested) {
+        if (!(keyspace.policy() instanceof Policy.HomeRegion)) {
+            return "";
+        }
+        Optional<Entry> current = engine.current(keyspace.name(), key);
+        if (current.isPresent()) {
+            String home = current.get().home();
+            if (requested.isPresent() && !requested.get().equals(home)) {
+                throw new MeridianException(ProblemType.HOME_CONFLICT, "key '" + key + "' lives in " + home + ", not "
+                        + requested.get() + "; POST /v1/kv/" + keyspace.name() + "/{key}/move-home?to=" + requested.get()
+                        + " moves it", Map.of("key", key, "home", home));
+            }
+            return home;
+        }
+        return requested.orElse(region);
+    }
+
+    private String writer(KeyspaceConfig keyspace, String home) {
+        return switch (keyspace.policy()) {
+            case Policy.Primary p -> p.primaryRegion();
+            case Policy.HomeRegion h -> home;
+            default -> region;
+        };
+    }
+
+    private Optional<String> requestedHome(Exchange ex, KeyspaceConfig keyspace) {
+        String home = ex.header(Headers.HOME);
+        if (home == null) {
+            return Optional.empty();
+        }
+        if (!(keyspace.policy() instanceof Policy.HomeRegion)) {
+            throw new MeridianException(ProblemType.WRONG_POLICY, Headers.HOME + " applies to home-region keyspaces; '"
+                    + keyspace.name() + "' is " + keyspace.policy().name(), Map.of("header", Headers.HOME));
+        }
+        requireRegion(keyspace, home.strip(), Headers.HOME);
+        return Optional.of(home.strip());
+    }
+
+    private void requireRegion(KeyspaceConfig keyspace, String name, String where) {
+        if (config.region(name).isEmpty()) {
+            throw new MeridianException(ProblemType.UNKNOWN_REGION, where + ": region '" + name + "' does not exist; regions: "
+                    + String.join(", ", config.regionNames()), Map.of("region", name));
+        }
+        if (!keyspace.residency().isEmpty() && !keyspace.residency().contains(name)) {
+            throw new MeridianException(ProblemType.OUTSIDE_RESIDENCY, where + ": keyspace '" + keyspace.name()
+                    + "' may only live in " + keyspace.residency(), Map.of("region", name));
+        }
+    }
+
+    private static SessionToken token(Exchange ex) {
+        String header = ex.header(Headers.SESSION);
+        return header == null ? SessionToken.EMPTY : SessionToken.parse(Headers.SESSION, header);
+    }
+
+    private static MeridianException notFound(KeyspaceConfig keyspace, String key) {
+        return new MeridianException(ProblemType.KEY_NOT_FOUND,
+                "key '" + key + "' does not exist in keyspace '" + keyspace.name() + "'",
+                Map.of("keyspace", keyspace.name(), "key", key));
+    }
+
+    private static String httpDate(long millis) {
+        return DateTimeFormatter.RFC_1123_DATE_TIME.format(Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC));
+    }
+
+    record ConflictFeed(String keyspace, String region, List<ConflictView> items, Long next) {
+    }
+
+    /** One conflict as the feed shows it: both sides, the rule, and where it was seen. */
+    record ConflictView(long seq, String key, String rule, String detectedBy, WriteView winner, WriteView loser) {
+        static ConflictView of(ReplicatedStore.NumberedConflict n) {
+            Conflict c = n.conflict();
+            return new ConflictView(n.seq(), c.key(), c.rule(), c.detectedBy(), WriteView.of(c.winner()), WriteView.of(c.loser()));
+        }
+    }
+
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    record WriteView(String version, String origin, long seq, String hlc, String op, String contentType, String value,
+                     String valueBase64, String home) {
+        static WriteView of(Entry e) {
+            KvApi.ScanItem item = KvApi.item(e.key(), ReplicationEngine.tag(e), e.contentType(), e.value());
+            return new WriteView(ReplicationEngine.tag(e), e.origin(), e.seq(), e.hlc().toString(),
+                    e.op().name().toLowerCase(java.util.Locale.ROOT), e.contentType(),
+                    e.isTombstone() ? null : item.value(), e.isTombstone() ? null : item.valueBase64(),
+                    e.home().isEmpty() ? null : e.home());
+        }
+    }
+
+}

@@ -1,0 +1,310 @@
+package io.meridian.node;
+
+import io.meridian.core.Preconditions;
+import io.meridian.core.config.HostPort;
+import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.config.MeridianConfig;
+import io.meridian.core.replication.Codec;
+import io.meridian.core.replication.Entry;
+import io.meridian.core.replication.Replica;
+import io.meridian.core.replication.SessionToken;
+import io.meridian.core.replication.Subscriptions;
+import io.meridian.core.replication.VersionVector;
+import io.meridian.replication.PeerStreams;
+import io.meridian.replication.ReplicationHost;
+import io.meridian.replication.ReplicationServer;
+import io.meridian.replication.Settings;
+import io.meridian.replication.Signal;
+import io.meridian.storage.ReplicatedStore;
+import io.meridian.storage.Store;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asynchronous replication in a node: the pure {@link Replica} over the region's
+ * {@link ReplicatedStore}, a {@link ReplicationServer} that peers subscribe to, and
+ * {@link PeerStreams} subscribing to every peer.
+ *
+ * <p><b>Concurrency.</b> Writes and applies go through the replica under one lock (the replica
+ * is single-threaded by contract); a local write is synced before the lock is released, applied
+ * batches are synced once per batch before they are acknowledged. Reads do not lock.
+ * Threads waiting for a session token wait on {@link #progress}, notified after every batch.
+ *
+ * <p><b>Freshness.</b> A batch from origin O carries O's wall clock when sent and O's own
+ * watermark; once this region has applied everything up to that watermark, it has all O wrote
+ * up to that instant. Staleness with respect to O is now minus the latest such instant. (It
+ * trusts the two regions' clocks to agree to within their skew.)
+ */
+final class ReplicationEngine implements ReplicationHost, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReplicationEngine.class);
+    /** How often the plan of subscriptions, freshness and log trimming are revisited. */
+    private static final long HOUSEKEEPING_MILLIS = 250;
+    /** A peer silent for this many heartbeats counts as unreachable for the subscription plan. */
+    private static final int HEARD_HEARTBEATS = 20;
+
+    private final String region;
+    private final MeridianConfig config;
+    private final ReplicatedStore store;
+    private final Replica replica;
+    private final Object lock = new Object();
+    private final Object progress = new Object();
+    private final Signal signal = new Signal();
+    private final Map<String, Long> freshUntil = new ConcurrentHashMap<>();
+    private final Map<String, VersionVector> peerAcks = new ConcurrentHashMap<>();
+    private final Map<String, VersionVector> peerHeads = new ConcurrentHashMap<>();
+    private final AtomicLong conflicts = new AtomicLong();
+    private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("replication-housekeeping").daemon().factory());
+    private ReplicationServer server;
+    private PeerStreams streams;
+
+    ReplicationEngine(String region, MeridianConfig config, Store store) {
+        this.region = region;
+        this.config = config;
+        this.store = new ReplicatedStore(store);
+        this.replica = new Replica(region, this.store);
+    }
+
+    void start() {
+        Settings settings = new Settings(config.replication().heartbeat(), Settings.DEFAULT.windowEntries(),
+                Settings.DEFAULT.retransmit(), Settings.DEFAULT.batchEntries(), Settings.DEFAULT.batchBytes(),
+                Settings.DEFAULT.reconnectMin(), Settings.DEFAULT.reconnectMax());
+        List<String> peers = peers();
+        if (peers.isEmpty()) {
+            return;
+        }
+        HostPort bind = config.region(region).orElseThrow().replication().orElseThrow();
+        try {
+            server = ReplicationServer.start(bind.host(), bind.port(), this, signal, settings);
+        } catch (IOException e) {
+            throw new NodeStartException(e.getMessage(), e);
+        }
+        Map<String, HostPort> addresses = new LinkedHashMap<>();
+        peers.forEach(p -> addresses.put(p, config.replicationAddressFor(region, p).orElseThrow()));
+        streams = new PeerStreams(this, addresses, settings);
+        streams.start();
+        housekeeping.scheduleWithFixedDelay(this::housekeeping, HOUSEKEEPING_MILLIS, HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
+        log.info("replication of {} on {}, subscribing to {}", region, bind, addresses);
+    }
+
+    List<String> peers() {
+        return config.regionNames().stream().filter(r -> !r.equals(region)).toList();
+    }
+
+    // ---- writes and reads ----
+
+    /**
+     * Writes locally after checking {@code conditions} against the key's current version, under
+     * the replica's lock, and syncs before returning.
+     */
+    Replica.Written write(Replica.Write w, Preconditions conditions) {
+        Replica.Written written;
+        synchronized (lock) {
+            Optional<Entry> current = store.current(w.keyspace(), w.key());
+            conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
+            written = replica.write(w, wallMillis());
+        }
+        signal.fire();
+        return written;
+    }
+
+    Optional<Entry> current(String keyspace, String key) {
+        return store.current(keyspace, key);
+    }
+
+    ReplicatedStore store() {
+        return store;
+    }
+
+    VersionVector watermarks() {
+        return store.watermarks();
+    }
+
+    /** Waits until this region has applied everything {@code token} covers, at most {@code max}. */
+    boolean awaitCovered(SessionToken token, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        synchronized (progress) {
+            while (!token.satisfiedBy(store.watermarks())) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                progress.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return true;
+    }
+
+    /**
+     * How stale this region may be with respect to writes originated in {@code origins}: 0 for
+     * this region's own, otherwise the time since the latest instant up to which it holds all of
+     * that origin's writes; empty when it has never heard from one of them.
+     */
+    Optional<Long> stalenessMillis(Set<String> origins) {
+        long now = wallMillis();
+        long worst = 0;
+        for (String origin : origins) {
+            if (origin.equals(region)) {
+                continue;
+            }
+            Long fresh = freshUntil.get(origin);
+            if (fresh == null) {
+                return Optional.empty();
+            }
+            worst = Math.max(worst, Math.max(0, now - fresh));
+        }
+        return Optional.of(worst);
+    }
+
+    static String tag(Entry e) {
+        return e.origin() + ":" + e.seq();
+    }
+
+    // ---- ReplicationHost ----
+
+    @Override
+    public String region() {
+        return region;
+    }
+
+    @Override
+    public ReplicatedStore log() {
+        return store;
+    }
+
+    @Override
+    public long wallMillis() {
+        return System.currentTimeMillis();
+    }
+
+    @Override
+    public VersionVector onBatch(Codec.Message.Batch batch) {
+        if (!batch.entries().isEmpty()) {
+            synchronized (lock) {
+                long now = wallMillis();
+                for (Entry e : batch.entries()) {
+                    if (replica.apply(e, now) instanceof Replica.Applied.Accepted a && a.conflict().isPresent()) {
+                        conflicts.incrementAndGet();
+                        log.debug("conflict on {}/{}: {} lost to {}", e.keyspace(), e.key(), a.conflict().get().loser().stamp(),
+                                a.conflict().get().winner().stamp());
+                    }
+                }
+                store.sync();
+            }
+            signal.fire();
+        }
+        VersionVector watermarks = store.watermarks();
+        String origin = batch.region();
+        peerHeads.put(origin, batch.watermarks());
+        if (watermarks.get(origin) >= batch.watermarks().get(origin)) {
+            freshUntil.merge(origin, batch.sentAtMillis(), Math::max);
+        }
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+        return watermarks;
+    }
+
+    @Override
+    public void onAck(String subscriber, VersionVector watermarks) {
+        peerAcks.merge(subscriber, watermarks, VersionVector::merge);
+    }
+
+    private void housekeeping() {
+        try {
+            long now = wallMillis();
+            long heard = config.replication().heartbeat().toMillis() * HEARD_HEARTBEATS;
+            Set<String> reachable = new HashSet<>();
+            streams.views().forEach((peer, v) -> {
+                if (v.connected() && now - v.lastBatchMillis() <= heard) {
+                    reachable.add(peer);
+                }
+            });
+            streams.plan(Subscriptions.plan(region, config.regionNames(), reachable));
+            for (String origin : config.regionNames()) {
+                store.trimLog(origin, config.replication().retainedEntries());
+            }
+        } catch (RuntimeException e) {
+            log.warn("replication housekeeping failed: {}", e.toString());
+        }
+    }
+
+    // ---- views ----
+
+    /** One peer as this region's replication sees it, both directions. */
+    record PeerReplication(String region, boolean connected, Long lastBatchMsAgo, Long stalenessMs, long entriesBehind,
+                           long lagEntries, long lagMs, long bytesSent, long bytesReceived, Set<String> origins,
+                           boolean snapshotNeeded) {
+    }
+
+    /** Everything about replication this region knows, for /v1/cluster, metrics and the lab. */
+    record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, List<PeerReplication> peers) {
+    }
+
+    View view() {
+        long now = wallMillis();
+        VersionVector mine = store.watermarks();
+        Map<String, ReplicationServer.StreamView> out = server == null ? Map.of() : server.streams();
+        Map<String, Long> sent = server == null ? Map.of() : server.bytesSent();
+        Map<String, PeerStreams.View> in = streams == null ? Map.of() : streams.views();
+        List<PeerReplication> peers = peers().stream().map(peer -> {
+            PeerStreams.View v = in.get(peer);
+            VersionVector acked = acked(peer, out);
+            long lagEntries = Math.max(0, mine.get(region) - acked.get(region));
+            return new PeerReplication(peer, v != null && v.connected(),
+                    v == null || v.lastBatchMillis() == 0 ? null : now - v.lastBatchMillis(),
+                    stalenessMillis(Set.of(peer)).orElse(null),
+                    Math.max(0, peerHeads.getOrDefault(peer, VersionVector.EMPTY).get(peer) - mine.get(peer)), lagEntries, lagMillis(acked.get(region), now), sent.getOrDefault(peer, 0L),
+                    v == null ? 0 : v.bytesReceived(), v == null ? Set.of() : v.origins(),
+                    out.containsKey(peer) && out.get(peer).snapshotNeeded());
+        }).toList();
+        long maxAcked = peers().stream().mapToLong(p -> acked(p, out).get(region)).max().orElse(mine.get(region));
+        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), peers);
+    }
+
+    /** What {@code peer} has acknowledged: from its open stream, else from its last acknowledgement. */
+    private VersionVector acked(String peer, Map<String, ReplicationServer.StreamView> out) {
+        VersionVector acked = peerAcks.getOrDefault(peer, VersionVector.EMPTY);
+        return out.containsKey(peer) ? acked.merge(out.get(peer).acked()) : acked;
+    }
+
+    /** How old this region's oldest write not yet acknowledged by a peer is, 0 when it has them all. */
+    private long lagMillis(long ackedSeq, long now) {
+        if (ackedSeq >= store.watermark(region)) {
+            return 0;
+        }
+        List<Entry> next = store.readLog(region, ackedSeq + 1, 1);
+        return next.isEmpty() ? 0 : Math.max(0, now - next.getFirst().hlc().physicalMillis());
+    }
+
+    Set<String> replicatedKeyspaces() {
+        Set<String> names = new HashSet<>();
+        config.keyspaces().stream().filter(k -> !(k.policy() instanceof io.meridian.core.Policy.Local))
+                .map(KeyspaceConfig::name).forEach(names::add);
+        return names;
+    }
+
+    @Override
+    public void close() {
+        housekeeping.shutdownNow();
+        if (streams != null) {
+            streams.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+}

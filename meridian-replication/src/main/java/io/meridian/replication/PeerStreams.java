@@ -1,0 +1,197 @@
+package io.meridian.replication;
+
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.meridian.core.replication.Codec;
+import io.meridian.core.replication.VersionVector;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receiving ends: one stream to every peer region, kept open (reconnecting with backoff),
+ * each subscribed to the origins the node's plan assigns to that peer. A received batch is
+ * applied and made durable by the host before it is acknowledged.
+ */
+public final class PeerStreams implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PeerStreams.class);
+
+    private final ReplicationHost host;
+    private final Settings settings;
+    private final Map<String, Stream> streams = new LinkedHashMap<>();
+    private final ScheduledExecutorService reconnects = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("replication-reconnect").daemon().factory());
+    private volatile boolean closed;
+
+    /** @param peers each peer region and the address this region dials it by */
+    public PeerStreams(ReplicationHost host, Map<String, io.meridian.core.config.HostPort> peers, Settings settings) {
+        this.host = host;
+        this.settings = settings;
+        peers.forEach((peer, address) -> streams.put(peer, new Stream(peer, address)));
+    }
+
+    public void start() {
+        streams.values().forEach(s -> s.connect(0));
+    }
+
+    /** Sets which origins to ask each peer for; a stream whose origins change resubscribes. */
+    public void plan(Map<String, Set<String>> originsByPeer) {
+        streams.forEach((peer, stream) -> {
+            Set<String> origins = new TreeSet<>(originsByPeer.getOrDefault(peer, Set.of(peer)));
+            origins.add(peer);
+            stream.setOrigins(origins);
+        });
+    }
+
+    /** What this region knows of each peer's stream. */
+    public record View(String peer, boolean connected, long lastBatchMillis, long bytesReceived, Set<String> origins) {
+    }
+
+    public Map<String, View> views() {
+        Map<String, View> views = new TreeMap<>();
+        streams.forEach((peer, s) -> views.put(peer, new View(peer, s.connected, s.lastBatchMillis, s.bytesReceived.get(), s.origins)));
+        return views;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        reconnects.shutdownNow();
+        streams.values().forEach(Stream::shutdown);
+    }
+
+    private final class Stream {
+        final String peer;
+        final ManagedChannel channel;
+        final AtomicLong bytesReceived = new AtomicLong();
+        volatile Set<String> origins;
+        volatile boolean connected;
+        volatile long lastBatchMillis;
+        private StreamObserver<byte[]> requests;
+        private volatile VersionVector lastAck;
+        private long backoffMillis;
+
+        Stream(String peer, io.meridian.core.config.HostPort address) {
+            this.peer = peer;
+            this.origins = new TreeSet<>(Set.of(peer));
+            this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
+                    .usePlaintext()
+                    .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
+                    .keepAliveTime(10, TimeUnit.SECONDS)
+                    .build();
+        }
+
+        synchronized void setOrigins(Set<String> next) {
+            if (!next.equals(origins)) {
+                origins = next;
+                subscribe();
+            }
+        }
+
+        void connect(long delayMillis) {
+            if (closed) {
+                return;
+            }
+            reconnects.schedule(this::open, delayMillis, TimeUnit.MILLISECONDS);
+        }
+
+        private synchronized void open() {
+            if (closed) {
+                return;
+            }
+            requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(Wire.STREAM, CallOptions.DEFAULT), new Responses());
+            lastAck = null;
+            subscribe();
+        }
+
+        /** Sends the current origins from this region's watermarks: the sender resumes from there. */
+        private synchronized void subscribe() {
+            if (requests == null) {
+                return;
+            }
+            Map<String, Long> from = new TreeMap<>();
+            VersionVector watermarks = host.log().watermarks();
+            origins.forEach(o -> from.put(o, watermarks.get(o)));
+            send(new Codec.Message.Subscribe(host.region(), from));
+        }
+
+        private synchronized void send(Codec.Message m) {
+            if (requests != null) {
+                try {
+                    requests.onNext(Codec.encode(m));
+                } catch (RuntimeException e) {
+                    log.debug("send to {} failed: {}", peer, e.toString());
+                }
+            }
+        }
+
+        private synchronized void broken(Throwable t) {
+            if (connected) {
+                log.info("replication stream from {} broke: {}", peer, t == null ? "closed" : t.getMessage());
+            }
+            connected = false;
+            requests = null;
+            backoffMillis = backoffMillis == 0 ? settings.reconnectMin().toMillis()
+                    : Math.min(backoffMillis * 2, settings.reconnectMax().toMillis());
+            connect(backoffMillis);
+        }
+
+        void shutdown() {
+            synchronized (this) {
+                if (requests != null) {
+                    try {
+                        requests.onCompleted();
+                    } catch (RuntimeException ignored) {
+                        // closing anyway
+                    }
+                }
+            }
+            channel.shutdownNow();
+        }
+
+        private final class Responses implements StreamObserver<byte[]> {
+            @Override
+            public void onNext(byte[] bytes) {
+                bytesReceived.addAndGet(bytes.length);
+                Codec.Message m = Codec.decodeMessage(bytes);
+                if (!(m instanceof Codec.Message.Batch batch) || !batch.region().equals(peer)) {
+                    throw new IllegalStateException("expected a batch from " + peer + ", got " + m.getClass().getSimpleName());
+                }
+                if (!connected) {
+                    synchronized (Stream.this) {
+                        connected = true;
+                        backoffMillis = 0;
+                    }
+                    log.info("replication stream from {} is up", peer);
+                }
+                lastBatchMillis = host.wallMillis();
+                VersionVector ack = host.onBatch(batch);
+                if (!ack.equals(lastAck)) {
+                    lastAck = ack;
+                    send(new Codec.Message.Ack(host.region(), ack));
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                broken(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                broken(null);
+            }
+        }
+    }
+}

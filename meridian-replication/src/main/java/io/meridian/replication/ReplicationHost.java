@@ -1,0 +1,25 @@
+package io.meridian.replication;
+
+import io.meridian.core.replication.Codec;
+import io.meridian.core.replication.ReplicaStore;
+import io.meridian.core.replication.VersionVector;
+
+/** What the replication streams need from the node they run in. */
+public interface ReplicationHost {
+    String region();
+
+    /** The log and watermarks to ship from; reads must be safe while the node writes. */
+    ReplicaStore log();
+
+    long wallMillis();
+
+    /**
+     * Applies a batch received from {@code batch.region()} and makes it durable.
+     *
+     * @return the watermarks to acknowledge to the sender
+     */
+    VersionVector onBatch(Codec.Message.Batch batch);
+
+    /** A subscriber acknowledged these watermarks (for lag and for knowing what exists elsewhere). */
+    void onAck(String subscriber, VersionVector watermarks);
+}

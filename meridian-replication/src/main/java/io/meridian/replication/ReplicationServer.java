@@ -1,0 +1,98 @@
+package io.meridian.replication;
+
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A region's replication endpoint: peers open streams here to receive the writes it has
+ * (its own and, when they ask, those it relays). One {@link Sender} per open stream.
+ */
+public final class ReplicationServer implements AutoCloseable {
+    private final Server server;
+    private final List<Sender> senders = new CopyOnWriteArrayList<>();
+
+    private ReplicationServer(Server server) {
+        this.server = server;
+    }
+
+    /**
+     * @throws IOException when the address cannot be bound (the message names it)
+     */
+    public static ReplicationServer start(String host, int port, ReplicationHost replicationHost, Signal signal,
+                                          Settings settings) throws IOException {
+        ReplicationServer[] self = new ReplicationServer[1];
+        ServerServiceDefinition service = ServerServiceDefinition.builder(Wire.SERVICE)
+                .addMethod(Wire.STREAM, ServerCalls.asyncBidiStreamingCall(responses -> {
+                    Sender sender = new Sender(replicationHost, signal, settings, (ServerCallStreamObserver<byte[]>) responses);
+                    self[0].senders.add(sender);
+                    self[0].senders.removeIf(s -> !s.isOpen() && s != sender);
+                    return sender;
+                }))
+                .build();
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                .addService(service)
+                .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
+                .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                .build();
+        self[0] = new ReplicationServer(server);
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new IOException("cannot listen on " + host + ":" + port + " for replication: "
+                    + (e.getCause() instanceof java.net.BindException ? "the port is in use" : e.getMessage()), e);
+        }
+        return self[0];
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** Per subscriber (the latest open stream of each): what it has acknowledged and what this region sent it. */
+    public Map<String, StreamView> streams() {
+        Map<String, StreamView> views = new java.util.TreeMap<>();
+        for (Sender s : senders) {
+            Sender.View v = s.view();
+            if (v != null && s.isOpen()) {
+                views.put(v.subscriber(), new StreamView(v.subscriber(), v.acked(), v.inFlight(), v.bytesSent(), v.snapshotNeeded()));
+            }
+        }
+        return views;
+    }
+
+    /** Bytes sent to each subscriber over every stream so far, closed ones included. */
+    public Map<String, Long> bytesSent() {
+        Map<String, Long> bytes = new java.util.TreeMap<>();
+        for (Sender s : new ArrayList<>(senders)) {
+            Sender.View v = s.view();
+            if (v != null) {
+                bytes.merge(v.subscriber(), v.bytesSent(), Long::sum);
+            }
+        }
+        return bytes;
+    }
+
+    public record StreamView(String subscriber, io.meridian.core.replication.VersionVector acked, long inFlight,
+                             long bytesSent, boolean snapshotNeeded) {
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+        try {
+            server.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

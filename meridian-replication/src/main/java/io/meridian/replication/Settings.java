@@ -1,0 +1,20 @@
+package io.meridian.replication;
+
+import java.time.Duration;
+
+/**
+ * Bounds and timings of the replication streams.
+ *
+ * @param heartbeat      how often a sender with nothing to ship sends an empty batch: it proves
+ *                       the link alive and lets the receiver bound its staleness
+ * @param windowEntries  entries per origin in flight (sent, unacknowledged) per stream
+ * @param retransmit     with entries in flight and no acknowledgement for this long, resend from the last acknowledged point
+ * @param batchEntries   entries per batch at most
+ * @param batchBytes     value bytes per batch at most (a single larger value still goes alone)
+ * @param reconnectMin   first wait before reconnecting a broken stream; doubles up to {@code reconnectMax}
+ */
+public record Settings(Duration heartbeat, int windowEntries, Duration retransmit, int batchEntries, long batchBytes,
+                       Duration reconnectMin, Duration reconnectMax) {
+    public static final Settings DEFAULT = new Settings(Duration.ofMillis(100), 10_000, Duration.ofSeconds(3), 512,
+            4L << 20, Duration.ofMillis(100), Duration.ofSeconds(2));
+}
