@@ -130,10 +130,22 @@ final class LabCommand {
                 System.out.printf("%-13s %-24s %-10s %-8d %s%n", r.name(), r.url(), r.status(), r.pid(),
                         String.join("; ", r.reasons()));
             }
+            System.out.printf("%nreplication (this region's writes not yet acknowledged by each peer):%n");
+            for (Lab.RegionStatus r : status.regions()) {
+                if (r.replication() == null) {
+                    continue;
+                }
+                StringBuilder line = new StringBuilder(String.format("  %-13s", r.name()));
+                r.replication().path("peers").forEach(p -> line.append(String.format("  -> %s %d entries %d ms",
+                        p.path("region").asText(), p.path("lag_entries").asLong(), p.path("lag_ms").asLong())));
+                line.append(String.format("  | %d writes nowhere else, %d conflicts",
+                        r.replication().path("unreplicated_writes").asLong(), r.replication().path("conflicts_detected").asLong()));
+                System.out.println(line);
+            }
             if (status.links() != null) {
                 System.out.printf("%nlinks (latency scale %s):%n", status.latencyScale());
-                status.links().forEach(l -> System.out.printf("  %-13s -> %-13s %7.1f ms one way  %s%n",
-                        l.path("from").asText(), l.path("to").asText(), l.path("one_way_ms").asDouble(),
+                status.links().forEach(l -> System.out.printf("  %-11s %-13s -> %-13s %7.1f ms one way  %s%n",
+                        l.path("kind").asText(), l.path("from").asText(), l.path("to").asText(), l.path("one_way_ms").asDouble(),
                         l.path("cut").asBoolean() ? "CUT" : "up"));
             } else {
                 System.out.println("the WAN emulator does not answer");

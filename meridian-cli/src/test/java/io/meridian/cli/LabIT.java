@@ -130,7 +130,10 @@ class LabIT {
             assertThat(ready.path("status").asText()).isEqualTo("degraded");
             assertThat(ready.path("reasons").toString()).contains("peer eu-west");
             Lab.Status status = lab.status();
-            assertThat(status.links()).filteredOn(l -> l.path("cut").asBoolean()).hasSize(2);
+            assertThat(status.links()).filteredOn(l -> l.path("cut").asBoolean())
+                    .extracting(l -> l.path("from").asText() + ">" + l.path("to").asText() + " " + l.path("kind").asText())
+                    .containsExactlyInAnyOrder("us-east>eu-west http", "eu-west>us-east http",
+                            "us-east>eu-west replication", "eu-west>us-east replication");
 
             lab.heal("eu-west", "us-east");
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->

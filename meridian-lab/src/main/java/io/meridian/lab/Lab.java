@@ -160,9 +160,12 @@ public final class Lab {
         return control("/v1/heal?a=" + requireRegion(requireState(), a).name() + "&b=" + requireRegion(requireState(), b).name());
     }
 
-    /** One region as {@code lab status} shows it. */
+    /**
+     * One region as {@code lab status} shows it; {@code replication} is the replication part of its
+     * {@code /v1/cluster} view (lag to each peer, unreplicated writes), null when it has none or is down.
+     */
     public record RegionStatus(String name, String url, boolean healthy, String status, long pid, boolean running,
-                               List<String> reasons) {
+                               List<String> reasons, JsonNode replication) {
     }
 
     public record Status(boolean running, String root, String config, double latencyScale, List<RegionStatus> regions,
@@ -188,7 +191,7 @@ public final class Lab {
     private RegionStatus regionStatus(LabState state, LabState.RegionProcess r) {
         boolean running = r.process().handle().isPresent();
         if (!running) {
-            return new RegionStatus(r.name(), r.url(), false, "down", r.pid(), false, List.of("process is not running"));
+            return new RegionStatus(r.name(), r.url(), false, "down", r.pid(), false, List.of("process is not running"), null);
         }
         try {
             HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(URI.create(r.url() + "/v1/health/ready"))
@@ -196,13 +199,20 @@ public final class Lab {
             JsonNode body = JSON.readTree(resp.body());
             List<String> reasons = new ArrayList<>();
             body.path("reasons").forEach(n -> reasons.add(n.asText()));
+            JsonNode replication = null;
+            try {
+                JsonNode cluster = get(r.url() + "/v1/cluster").path("replication");
+                replication = cluster.isMissingNode() || cluster.isNull() ? null : cluster;
+            } catch (LabException e) {
+                reasons.add("no cluster view: " + e.getMessage());
+            }
             return new RegionStatus(r.name(), r.url(), resp.statusCode() == 200, body.path("status").asText("unknown"),
-                    r.pid(), true, reasons);
+                    r.pid(), true, reasons, replication);
         } catch (IOException e) {
-            return new RegionStatus(r.name(), r.url(), false, "unreachable", r.pid(), true, List.of(e.toString()));
+            return new RegionStatus(r.name(), r.url(), false, "unreachable", r.pid(), true, List.of(e.toString()), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new RegionStatus(r.name(), r.url(), false, "unknown", r.pid(), true, List.of("interrupted"));
+            return new RegionStatus(r.name(), r.url(), false, "unknown", r.pid(), true, List.of("interrupted"), null);
         }
     }
 
