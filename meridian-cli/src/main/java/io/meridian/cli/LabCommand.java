@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "lab", description = "The local multi-region lab: a node per region and a WAN emulator between them.",
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
-                LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class})
+                LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class})
 final class LabCommand {
     @Option(names = "--lab-dir", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
     Path labDir;
@@ -192,6 +192,27 @@ final class LabCommand {
         int run(Lab lab) {
             lab.partition(a, b);
             System.out.println(a + " <-> " + b + " cut");
+            return 0;
+        }
+    }
+
+    @Command(name = "bench", description = "Measure replication lag and bytes per write on the running lab.")
+    static final class Bench extends Action {
+        @Option(names = "--region", defaultValue = "us-east", description = "where the writes originate (default ${DEFAULT-VALUE})")
+        String region;
+
+        @Option(names = "--rates", defaultValue = "100,1000", split = ",", description = "writes per second, one run each (default ${DEFAULT-VALUE})")
+        java.util.List<Integer> rates;
+
+        @Option(names = "--seconds", defaultValue = "10", description = "length of each run (default ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--value-bytes", defaultValue = "100", description = "size of each value (default ${DEFAULT-VALUE})")
+        int valueBytes;
+
+        @Override
+        int run(Lab lab) throws InterruptedException {
+            io.meridian.lab.ReplicationBench.run(lab, region, rates, Duration.ofSeconds(seconds), valueBytes, System.out);
             return 0;
         }
     }

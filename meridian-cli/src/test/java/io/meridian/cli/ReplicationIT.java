@@ -159,6 +159,10 @@ class ReplicationIT {
 
     @Test
     void concurrentWritesToOneKeyInThreeRegionsConvergeAndTheLosersAreOnTheConflictFeed() throws Exception {
+        // Cut every link so that no write can see another: all three are concurrent by construction.
+        lab.partition("us-east", "eu-west");
+        lab.partition("us-east", "ap-southeast");
+        lab.partition("eu-west", "ap-southeast");
         CountDownLatch start = new CountDownLatch(1);
         Map<String, String> versions = new java.util.concurrent.ConcurrentHashMap<>();
         List<Thread> writers = new ArrayList<>();
@@ -176,6 +180,7 @@ class ReplicationIT {
         for (Thread t : writers) {
             t.join();
         }
+        lab.heal(null, null);
         assertThat(versions).hasSize(3);
         String winner = converged("sessions", "contended");
         String winnerVersion = winner.substring(0, winner.indexOf('='));

@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
  * GET|HEAD|PUT|DELETE /v1/kv/{ks}/{key}
  * POST /v1/kv/{ks}/{key}/move-home?to=REGION     (home-region keyspaces)
  * GET  /v1/conflicts/{ks}       the conflict feed (after, limit)
+ * POST /v1/replication/reset-stats   restart the apply-delay distributions in /v1/cluster
  * </pre>
  */
 final class ApiHandler extends Handler.Abstract {
@@ -92,6 +93,12 @@ final class ApiHandler extends Handler.Abstract {
                 tags[1] = "cluster";
                 allow(ex, READ);
                 ex.sendJson(200, node.clusterView());
+            }
+            case "/v1/replication/reset-stats" -> {
+                tags[1] = "reset-stats";
+                allow(ex, List.of("POST"));
+                node.resetReplicationStats();
+                ex.sendEmpty(204);
             }
             case "/metrics" -> {
                 tags[1] = "metrics";

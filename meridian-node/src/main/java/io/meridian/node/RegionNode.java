@@ -179,6 +179,12 @@ public final class RegionNode implements AutoCloseable {
                 prober.view().stream().map(PeerView::of).toList(), r.reasons());
     }
 
+    void resetReplicationStats() {
+        if (replication != null) {
+            replication.resetStats();
+        }
+    }
+
     ClusterView clusterView() {
         List<RegionView> regions = config.regions().stream()
                 .map(r -> new RegionView(r.name(), r.location(), r.http().httpUrl())).toList();

@@ -66,6 +66,10 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private final Map<String, VersionVector> peerAcks = new ConcurrentHashMap<>();
     private final Map<String, VersionVector> peerHeads = new ConcurrentHashMap<>();
     private final AtomicLong conflicts = new AtomicLong();
+    /** Per origin: milliseconds from a write's HLC to its apply here (exact in the lab, where regions share a clock). */
+    private final Map<String, org.HdrHistogram.Recorder> applyDelay = new ConcurrentHashMap<>();
+    private final Map<String, org.HdrHistogram.Histogram> applyDelaySinceReset = new ConcurrentHashMap<>();
+    private volatile long statsSinceMillis = System.currentTimeMillis();
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("replication-housekeeping").daemon().factory());
     private ReplicationServer server;
@@ -196,7 +200,12 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             synchronized (lock) {
                 long now = wallMillis();
                 for (Entry e : batch.entries()) {
-                    if (replica.apply(e, now) instanceof Replica.Applied.Accepted a && a.conflict().isPresent()) {
+                    Replica.Applied applied = replica.apply(e, now);
+                    if (applied instanceof Replica.Applied.Accepted) {
+                        applyDelay.computeIfAbsent(e.origin(), o -> new org.HdrHistogram.Recorder(3))
+                                .recordValue(Math.max(0, now - e.hlc().physicalMillis()));
+                    }
+                    if (applied instanceof Replica.Applied.Accepted a && a.conflict().isPresent()) {
                         conflicts.incrementAndGet();
                         log.debug("conflict on {}/{}: {} lost to {}", e.keyspace(), e.key(), a.conflict().get().loser().stamp(),
                                 a.conflict().get().winner().stamp());
@@ -244,6 +253,28 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     // ---- views ----
 
+    /** Distribution of the delay from a write at its origin to its apply here, since the last reset. */
+    record Delay(long count, long p50Ms, long p90Ms, long p99Ms, long maxMs) {
+    }
+
+    synchronized Map<String, Delay> applyDelays() {
+        Map<String, Delay> out = new java.util.TreeMap<>();
+        applyDelay.forEach((origin, recorder) -> {
+            org.HdrHistogram.Histogram total = applyDelaySinceReset.computeIfAbsent(origin, o -> new org.HdrHistogram.Histogram(3));
+            total.add(recorder.getIntervalHistogram());
+            out.put(origin, new Delay(total.getTotalCount(), total.getValueAtPercentile(50), total.getValueAtPercentile(90),
+                    total.getValueAtPercentile(99), total.getMaxValue()));
+        });
+        return out;
+    }
+
+    /** Starts the apply-delay distributions afresh (benchmarks call it between runs). */
+    synchronized void resetStats() {
+        applyDelays();
+        applyDelaySinceReset.clear();
+        statsSinceMillis = System.currentTimeMillis();
+    }
+
     /** One peer as this region's replication sees it, both directions. */
     record PeerReplication(String region, boolean connected, Long lastBatchMsAgo, Long stalenessMs, long entriesBehind,
                            long lagEntries, long lagMs, long bytesSent, long bytesReceived, Set<String> origins,
@@ -251,7 +282,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     /** Everything about replication this region knows, for /v1/cluster, metrics and the lab. */
-    record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, List<PeerReplication> peers) {
+    record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, List<PeerReplication> peers,
+                Map<String, Delay> applyDelayMs, String statsSince) {
     }
 
     View view() {
@@ -272,7 +304,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                     out.containsKey(peer) && out.get(peer).snapshotNeeded());
         }).toList();
         long maxAcked = peers().stream().mapToLong(p -> acked(p, out).get(region)).max().orElse(mine.get(region));
-        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), peers);
+        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), peers, applyDelays(),
+                java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
     }
 
     /** What {@code peer} has acknowledged: from its open stream, else from its last acknowledgement. */

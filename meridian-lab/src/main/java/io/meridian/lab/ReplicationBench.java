@@ -1,0 +1,126 @@
+package io.meridian.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.meridian.client.MeridianClient;
+import java.io.PrintStream;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Measures asynchronous replication on a running lab: an open-loop writer puts to the
+ * multi-master keyspace {@code sessions} in one region at a fixed rate, then every other region
+ * reports the delay from each write's origin timestamp to its apply there (the regions share
+ * this machine's clock, so the figure is exact), beside the emulated one-way delay, which is the
+ * physical floor. Bytes per write are the replication streams' bytes over the writes.
+ */
+public final class ReplicationBench {
+    /** Writes in flight at most; past it the writer falls behind its schedule and says so. */
+    private static final int MAX_IN_FLIGHT = 512;
+    private static final String KEYSPACE = "sessions";
+
+    public record Row(String target, int rate, double achievedRate, long writes, long failed, long applied, long p50Ms,
+                      long p90Ms, long p99Ms, long maxMs, double oneWayMs, double bytesPerWrite) {
+    }
+
+    private ReplicationBench() {
+    }
+
+    public static List<Row> run(Lab lab, String region, List<Integer> rates, Duration duration, int valueBytes,
+                                PrintStream out) throws InterruptedException {
+        LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
+        LabState.RegionProcess writer = state.region(region).orElseThrow(() -> new LabException("no region " + region));
+        Map<String, MeridianClient> clients = new LinkedHashMap<>();
+        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url())));
+        List<Row> rows = new ArrayList<>();
+        try {
+            out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
+                    "p50 ms", "p90 ms", "p99 ms", "max ms", "one-way", "bytes/write");
+            for (int rate : rates) {
+                clients.values().forEach(c -> c.raw(c.request("/v1/replication/reset-stats").POST(HttpRequest.BodyPublishers.noBody())));
+                long bytesBefore = bytesSent(clients.get(region));
+                long[] counts = writeAt(clients.get(region), rate, duration, valueBytes);
+                awaitReplicated(clients, region, Duration.ofSeconds(60));
+                long bytes = bytesSent(clients.get(region)) - bytesBefore;
+                double achieved = counts[0] / (counts[2] / 1e9);
+                for (LabState.RegionProcess target : state.regions()) {
+                    if (target.name().equals(region)) {
+                        continue;
+                    }
+                    JsonNode d = clients.get(target.name()).getJson("/v1/cluster").path("replication").path("apply_delay_ms")
+                            .path(region);
+                    Row row = new Row(target.name(), rate, achieved, counts[0], counts[1], d.path("count").asLong(),
+                            d.path("p50_ms").asLong(), d.path("p90_ms").asLong(), d.path("p99_ms").asLong(),
+                            d.path("max_ms").asLong(), LabTopology.oneWayMillis(region, target.name()) * state.latencyScale(),
+                            counts[0] == 0 ? 0 : (double) bytes / counts[0] / (state.regions().size() - 1));
+                    rows.add(row);
+                    out.printf("%-13s %7d %9.0f %8d %6d %8d %8d %8d %8d %9.1f %11.0f%n", row.target(), rate, achieved,
+                            row.writes(), row.failed(), row.p50Ms(), row.p90Ms(), row.p99Ms(), row.maxMs(), row.oneWayMs(),
+                            row.bytesPerWrite());
+                }
+            }
+        } finally {
+            clients.values().forEach(MeridianClient::close);
+        }
+        return rows;
+    }
+
+    /** Open loop: write i is due at start + i/rate whatever happened to the earlier ones. @return {written, failed, nanos} */
+    private static long[] writeAt(MeridianClient client, int rate, Duration duration, int valueBytes) throws InterruptedException {
+        long total = (long) rate * duration.toSeconds();
+        byte[] value = "x".repeat(valueBytes).getBytes(StandardCharsets.UTF_8);
+        Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+        AtomicLong written = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        long start = System.nanoTime();
+        for (long i = 0; i < total; i++) {
+            long due = start + i * 1_000_000_000L / rate;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+            inFlight.acquire();
+            String key = "bench-" + rate + "-" + (i % 10_000);
+            Thread.ofVirtual().start(() -> {
+                try {
+                    client.put(KEYSPACE, key, value, "text/plain", null, null);
+                    written.incrementAndGet();
+                } catch (RuntimeException e) {
+                    failed.incrementAndGet();
+                } finally {
+                    inFlight.release();
+                }
+            });
+        }
+        inFlight.acquire(MAX_IN_FLIGHT);
+        inFlight.release(MAX_IN_FLIGHT);
+        return new long[] {written.get(), failed.get(), System.nanoTime() - start};
+    }
+
+    private static void awaitReplicated(Map<String, MeridianClient> clients, String origin, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        long head = clients.get(origin).getJson("/v1/cluster").path("replication").path("watermarks").path(origin).asLong();
+        for (MeridianClient c : clients.values()) {
+            while (c.getJson("/v1/cluster").path("replication").path("watermarks").path(origin).asLong() < head) {
+                if (System.nanoTime() > deadline) {
+                    throw new LabException(c.baseUrl() + " did not catch up with " + origin + " within " + max.toSeconds() + " s");
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private static long bytesSent(MeridianClient client) {
+        long bytes = 0;
+        for (JsonNode p : client.getJson("/v1/cluster").path("replication").path("peers")) {
+            bytes += p.path("bytes_sent").asLong();
+        }
+        return bytes;
+    }
+}
