@@ -210,9 +210,13 @@ final class LabCommand {
         @Option(names = "--value-bytes", defaultValue = "100", description = "size of each value (default ${DEFAULT-VALUE})")
         int valueBytes;
 
+        @Option(names = "--warmup-seconds", defaultValue = "10", description = "unreported first run at the first rate (default ${DEFAULT-VALUE})")
+        int warmupSeconds;
+
         @Override
         int run(Lab lab) throws InterruptedException {
-            io.meridian.lab.ReplicationBench.run(lab, region, rates, Duration.ofSeconds(seconds), valueBytes, System.out);
+            io.meridian.lab.ReplicationBench.run(lab, region, rates, Duration.ofSeconds(seconds), Duration.ofSeconds(warmupSeconds),
+                    valueBytes, System.out);
             return 0;
         }
     }

@@ -32,14 +32,20 @@ public final class ReplicationBench {
     private ReplicationBench() {
     }
 
-    public static List<Row> run(Lab lab, String region, List<Integer> rates, Duration duration, int valueBytes,
-                                PrintStream out) throws InterruptedException {
+    /** @param warmup a first run at the first rate, not reported: the JIT compiles the hot paths of every process */
+    public static List<Row> run(Lab lab, String region, List<Integer> rates, Duration duration, Duration warmup,
+                                int valueBytes, PrintStream out) throws InterruptedException {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
         LabState.RegionProcess writer = state.region(region).orElseThrow(() -> new LabException("no region " + region));
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
         state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url())));
         List<Row> rows = new ArrayList<>();
         try {
+            if (!warmup.isZero()) {
+                out.printf("warming up: %d writes/s for %d s%n", rates.getFirst(), warmup.toSeconds());
+                writeAt(clients.get(region), rates.getFirst(), warmup, valueBytes);
+                awaitReplicated(clients, region, Duration.ofSeconds(60));
+            }
             out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
                     "p50 ms", "p90 ms", "p99 ms", "max ms", "one-way", "bytes/write");
             for (int rate : rates) {

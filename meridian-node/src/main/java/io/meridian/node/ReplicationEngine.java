@@ -83,9 +83,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     void start() {
-        Settings settings = new Settings(config.replication().heartbeat(), Settings.DEFAULT.windowEntries(),
-                Settings.DEFAULT.retransmit(), Settings.DEFAULT.batchEntries(), Settings.DEFAULT.batchBytes(),
-                Settings.DEFAULT.reconnectMin(), Settings.DEFAULT.reconnectMax());
+        Settings settings = Settings.DEFAULT.withHeartbeat(config.replication().heartbeat());
         List<String> peers = peers();
         if (peers.isEmpty()) {
             return;

@@ -6,6 +6,7 @@ import io.meridian.core.replication.Codec;
 import io.meridian.core.replication.Entry;
 import io.meridian.core.replication.Outbound;
 import io.meridian.core.replication.VersionVector;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -97,12 +98,17 @@ final class Sender implements StreamObserver<byte[]> {
 
     private void ship() {
         long lastSent = 0;
+        long lastSentNanos = System.nanoTime() - settings.linger().toNanos();
         try {
             while (!closed) {
                 long seen = signal.generation();
                 if (!out.isReady()) {
                     signal.awaitAfter(seen, settings.heartbeat().toMillis());
                     continue;
+                }
+                long sinceLast = System.nanoTime() - lastSentNanos;
+                if (sinceLast < settings.linger().toNanos()) {
+                    Thread.sleep(Duration.ofNanos(settings.linger().toNanos() - sinceLast));
                 }
                 long now = host.wallMillis();
                 List<Entry> entries;
@@ -114,6 +120,7 @@ final class Sender implements StreamObserver<byte[]> {
                     out.onNext(bytes);
                     bytesSent.addAndGet(bytes.length);
                     lastSent = now;
+                    lastSentNanos = System.nanoTime();
                 }
                 if (entries.isEmpty()) {
                     signal.awaitAfter(seen, settings.heartbeat().toMillis());

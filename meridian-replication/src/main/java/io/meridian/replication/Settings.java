@@ -12,9 +12,15 @@ import java.time.Duration;
  * @param batchEntries   entries per batch at most
  * @param batchBytes     value bytes per batch at most (a single larger value still goes alone)
  * @param reconnectMin   first wait before reconnecting a broken stream; doubles up to {@code reconnectMax}
+ * @param linger         least time between two batches on a stream: writes arriving meanwhile share the next
+ *                       batch (and the receiver's fsync and acknowledgement) at the cost of this much delay
  */
 public record Settings(Duration heartbeat, int windowEntries, Duration retransmit, int batchEntries, long batchBytes,
-                       Duration reconnectMin, Duration reconnectMax) {
+                       Duration reconnectMin, Duration reconnectMax, Duration linger) {
     public static final Settings DEFAULT = new Settings(Duration.ofMillis(100), 10_000, Duration.ofSeconds(3), 512,
-            4L << 20, Duration.ofMillis(100), Duration.ofSeconds(2));
+            4L << 20, Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(2));
+
+    public Settings withHeartbeat(Duration newHeartbeat) {
+        return new Settings(newHeartbeat, windowEntries, retransmit, batchEntries, batchBytes, reconnectMin, reconnectMax, linger);
+    }
 }
