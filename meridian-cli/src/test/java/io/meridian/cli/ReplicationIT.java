@@ -310,6 +310,21 @@ class ReplicationIT {
     }
 
     @Test
+    void aDeleteReplicatesAsATombstoneThatIsCollectedOnceEveryRegionHasIt() {
+        at("eu-west").put("sessions", "doomed", "x");
+        converged("sessions", "doomed");
+        assertThat(at("us-east").delete("sessions", "doomed")).isTrue();
+        assertThat(converged("sessions", "doomed")).isEqualTo("absent");
+        await().atMost(CONVERGE).untilAsserted(() -> {
+            for (String r : REGIONS) {
+                JsonNode replication = at(r).getJson("/v1/cluster").path("replication");
+                assertThat(replication.path("tombstones_pending").asLong()).as(r).isZero();
+                assertThat(replication.path("tombstones_collected").asLong()).as(r).isPositive();
+            }
+        });
+    }
+
+    @Test
     void badReplicationHeadersAreRefused() {
         for (Map<String, String> headers : List.of(Map.of("Meridian-Session", "us-east=abc"),
                 Map.of("Meridian-Consistency", "linearizable"), Map.of("Meridian-Consistency", "strong"))) {

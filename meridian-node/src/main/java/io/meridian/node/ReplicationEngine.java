@@ -9,6 +9,7 @@ import io.meridian.core.replication.Entry;
 import io.meridian.core.replication.Replica;
 import io.meridian.core.replication.SessionToken;
 import io.meridian.core.replication.Subscriptions;
+import io.meridian.core.replication.Tombstones;
 import io.meridian.core.replication.VersionVector;
 import io.meridian.replication.PeerStreams;
 import io.meridian.replication.ReplicationHost;
@@ -66,6 +67,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private final Map<String, VersionVector> peerAcks = new ConcurrentHashMap<>();
     private final Map<String, VersionVector> peerHeads = new ConcurrentHashMap<>();
     private final AtomicLong conflicts = new AtomicLong();
+    private final AtomicLong tombstonesCollected = new AtomicLong();
     /** Per origin: milliseconds from a write's HLC to its apply here (exact in the lab, where regions share a clock). */
     private final Map<String, org.HdrHistogram.Recorder> applyDelay = new ConcurrentHashMap<>();
     private final Map<String, org.HdrHistogram.Histogram> applyDelaySinceReset = new ConcurrentHashMap<>();
@@ -244,8 +246,25 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             for (String origin : config.regionNames()) {
                 store.trimLog(origin, config.replication().retainedEntries());
             }
+            collectTombstones();
         } catch (RuntimeException e) {
             log.warn("replication housekeeping failed: {}", e.toString());
+        }
+    }
+
+    /** Bounds the work of one collection pass; the next pass continues. */
+    private static final int TOMBSTONES_PER_PASS = 1_000;
+
+    private void collectTombstones() {
+        List<String> peers = peers();
+        int dropped;
+        synchronized (lock) {
+            VersionVector applied = store.watermarks();
+            dropped = store.collectTombstones(t -> Tombstones.collectible(t, applied, peerAcks, peers), TOMBSTONES_PER_PASS);
+        }
+        if (dropped > 0) {
+            tombstonesCollected.addAndGet(dropped);
+            log.debug("collected {} tombstones", dropped);
         }
     }
 
@@ -280,8 +299,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     /** Everything about replication this region knows, for /v1/cluster, metrics and the lab. */
-    record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, List<PeerReplication> peers,
-                Map<String, Delay> applyDelayMs, String statsSince) {
+    record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, long tombstonesPending,
+                long tombstonesCollected, List<PeerReplication> peers, Map<String, Delay> applyDelayMs, String statsSince) {
     }
 
     View view() {
@@ -302,7 +321,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                     out.containsKey(peer) && out.get(peer).snapshotNeeded());
         }).toList();
         long maxAcked = peers().stream().mapToLong(p -> acked(p, out).get(region)).max().orElse(mine.get(region));
-        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), peers, applyDelays(),
+        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), store.tombstones(),
+                tombstonesCollected.get(), peers, applyDelays(),
                 java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
     }
 

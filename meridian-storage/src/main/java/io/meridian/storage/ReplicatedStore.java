@@ -137,6 +137,11 @@ public final class ReplicatedStore implements ReplicaStore {
             if (c.current().isPresent()) {
                 Entry cur = c.current().get();
                 batch.put(store.family(cur.keyspace()), cur.key().getBytes(StandardCharsets.UTF_8), Codec.encode(cur));
+                if (cur.isTombstone()) {
+                    batch.put(store.systemFamily(Store.TOMBSTONES), tombstoneKey(cur.keyspace(), cur.key()), new byte[0]);
+                } else {
+                    batch.delete(store.systemFamily(Store.TOMBSTONES), tombstoneKey(cur.keyspace(), cur.key()));
+                }
             }
             long seq = conflictSeq;
             for (Conflict conflict : c.conflicts()) {
@@ -227,6 +232,55 @@ public final class ReplicatedStore implements ReplicaStore {
             throw new StorageException("trim of the log of " + origin + " failed: " + e.getMessage(), e);
         }
         return end - start;
+    }
+
+    /**
+     * Drops the tombstones {@code collectible} accepts, at most {@code max}, and forgets index
+     * entries of keys no longer deleted. The caller holds the replica's lock, so no write to
+     * these keys runs meanwhile.
+     *
+     * @return how many tombstones were dropped
+     */
+    public int collectTombstones(java.util.function.Predicate<Entry> collectible, int max) {
+        int dropped = 0;
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.TOMBSTONES));
+             WriteBatch batch = new WriteBatch()) {
+            for (it.seekToFirst(); it.isValid() && dropped < max; it.next()) {
+                String id = new String(it.key(), StandardCharsets.UTF_8);
+                int zero = id.indexOf('\0');
+                String keyspace = id.substring(0, zero);
+                String key = id.substring(zero + 1);
+                Optional<Entry> current = current(keyspace, key);
+                if (current.isEmpty() || !current.get().isTombstone()) {
+                    batch.delete(store.systemFamily(Store.TOMBSTONES), it.key());
+                } else if (collectible.test(current.get())) {
+                    batch.delete(store.family(keyspace), key.getBytes(StandardCharsets.UTF_8));
+                    batch.delete(store.systemFamily(Store.TOMBSTONES), it.key());
+                    dropped++;
+                }
+            }
+            if (batch.count() > 0) {
+                store.db().write(bufferedWrite, batch);
+            }
+        } catch (RocksDBException e) {
+            throw new StorageException("tombstone collection failed: " + e.getMessage(), e);
+        }
+        return dropped;
+    }
+
+    /** Tombstones waiting to be collected. */
+    public long tombstones() {
+        long n = 0;
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.TOMBSTONES))) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static byte[] tombstoneKey(String keyspace, String key) {
+        return (keyspace + "\0" + key).getBytes(StandardCharsets.UTF_8);
     }
 
     private static byte[] logPrefix(String origin) {

@@ -54,7 +54,8 @@ public final class Store implements AutoCloseable {
     static final String LOG = "_replog";
     static final String WATERMARKS = "_watermarks";
     static final String CONFLICTS = "_conflicts";
-    private static final List<String> SYSTEM_FAMILIES = List.of(META, LOG, WATERMARKS, CONFLICTS);
+    static final String TOMBSTONES = "_tombstones";
+    private static final List<String> SYSTEM_FAMILIES = List.of(META, LOG, WATERMARKS, CONFLICTS, TOMBSTONES);
     static final long VERSION_BLOCK = 10_000;
     private static final int LOCK_STRIPES = 256;
     private static final byte[] VERSION_CEILING_KEY = "version-ceiling".getBytes(StandardCharsets.UTF_8);
