@@ -64,6 +64,9 @@ final class LabCommand {
         @Option(names = "--bandwidth-kbps", defaultValue = "0", description = "cap each link's bandwidth; 0 = no cap (default ${DEFAULT-VALUE})")
         long bandwidthKbps;
 
+        @Option(names = "--retained-log-entries", defaultValue = "0", description = "entries of each origin every replication log keeps; 0 = the nodes' default (1,000,000)")
+        long retainedLogEntries;
+
         @Option(names = "--base-port", defaultValue = "7001", description = "regions on PORT.., WAN control on PORT+99, links from PORT+100; 0 = any free ports (default ${DEFAULT-VALUE})")
         int basePort;
 
@@ -79,7 +82,10 @@ final class LabCommand {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "expected --latency-scale 0..100, --jitter-ms >= 0, --bandwidth-kbps >= 0, --base-port 0..65435");
             }
-            LabState state = lab.up(basePort, new LabTopology.Wan(latencyScale, jitterMillis, bandwidthKbps),
+            if (retainedLogEntries != 0 && retainedLogEntries < 1_000) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --retained-log-entries 0 or at least 1000");
+            }
+            LabState state = lab.up(basePort, new LabTopology.Wan(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries),
                     Duration.ofSeconds(timeoutSeconds));
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());
@@ -167,14 +173,17 @@ final class LabCommand {
         }
     }
 
-    @Command(name = "revive", description = "Restart a killed region's node on its data.")
+    @Command(name = "revive", description = "Restart a killed region's node on its data (or, with --wipe, empty).")
     static final class Revive extends Action {
         @Parameters(paramLabel = "REGION")
         String region;
 
+        @Option(names = "--wipe", description = "delete its data first: it rejoins as a new region, by snapshot")
+        boolean wipe;
+
         @Override
         int run(Lab lab) {
-            LabState.RegionProcess r = lab.revive(region, Duration.ofSeconds(60));
+            LabState.RegionProcess r = lab.revive(region, Duration.ofSeconds(90), wipe);
             System.out.println(region + " revived at " + r.url() + " (pid " + r.pid() + ")");
             return 0;
         }

@@ -39,6 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReplicationIT {
     private static final double SCALE = 0.2;
+    /** The smallest retained log the configuration allows, so a test can outrun it. */
+    private static final long RETAINED = 1_000;
     private static final Duration CONVERGE = Duration.ofSeconds(30);
     private static final List<String> REGIONS = LabTopology.REGIONS.stream().map(LabTopology.Region::name).toList();
 
@@ -50,7 +52,7 @@ class ReplicationIT {
     @BeforeAll
     void up() {
         lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()), System.out);
-        lab.up(0, new LabTopology.Wan(SCALE, 0, 0), Duration.ofSeconds(120));
+        lab.up(0, new LabTopology.Wan(SCALE, 0, 0, RETAINED), Duration.ofSeconds(120));
         for (String r : REGIONS) {
             clients.put(r, MeridianClient.connect(lab.state().orElseThrow().region(r).orElseThrow().url()));
         }
@@ -65,7 +67,12 @@ class ReplicationIT {
         try (var logs = Files.list(dir.resolve("lab/logs"))) {
             for (Path log : logs.sorted().toList()) {
                 List<String> lines = Files.readAllLines(log);
-                System.out.println("---- " + log.getFileName() + " (last lines)");
+                System.out.println("---- " + log.getFileName() + " (errors, then the last lines)");
+                for (int i = 0; i < lines.size(); i++) {
+                    if (lines.get(i).contains(" ERROR ")) {
+                        lines.subList(i, Math.min(lines.size(), i + 12)).forEach(System.out::println);
+                    }
+                }
                 lines.subList(Math.max(0, lines.size() - 12), lines.size()).forEach(System.out::println);
             }
         }
@@ -322,6 +329,53 @@ class ReplicationIT {
                 assertThat(replication.path("tombstones_collected").asLong()).as(r).isPositive();
             }
         });
+    }
+
+    @Test
+    void aRegionRebuiltEmptyJoinsBySnapshotAndNeverReusesASequence() {
+        MeridianClient.Written mine = at("eu-west").put("sessions", "before-wipe", "eu");
+        at("us-east").put("profiles", "wiped-home", "x".getBytes(StandardCharsets.UTF_8), "text/plain", null, null);
+        converged("sessions", "before-wipe");
+        converged("profiles", "wiped-home");
+        lab.kill("eu-west");
+        lab.revive("eu-west", Duration.ofSeconds(90), true);
+        JsonNode replication = at("eu-west").getJson("/v1/cluster").path("replication");
+        assertThat(replication.path("bootstrapped_from").asText()).isIn("us-east", "ap-southeast");
+        assertThat(at("eu-west").get("profiles", "wiped-home", eventual())).as("present as soon as it serves").isPresent();
+        assertThat(at("eu-west").get("sessions", "before-wipe", eventual())).isPresent();
+        MeridianClient.Written next = at("eu-west").put("sessions", "after-wipe", "eu");
+        long before = Long.parseLong(mine.version().substring("eu-west:".length()));
+        long after = Long.parseLong(next.version().substring("eu-west:".length()));
+        assertThat(after).isGreaterThan(before);
+        converged("sessions", "after-wipe");
+    }
+
+    @Test
+    void aRegionBehindTheRetainedLogCatchesUpBySnapshot() throws Exception {
+        lab.kill("ap-southeast");
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                int writer = w;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < (RETAINED * 3 / 2) / 8 + 1; i++) {
+                        at("us-east").put("catalog", "bulk-" + writer + "-" + i, "v" + i);
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            lab.revive("ap-southeast", Duration.ofSeconds(90));
+        }
+        await().atMost(CONVERGE).untilAsserted(() -> {
+            assertThat(at("ap-southeast").getJson("/v1/cluster").path("replication").path("bootstrapped_from").asText())
+                    .isIn("us-east", "eu-west");
+            assertThat(at("ap-southeast").get("catalog", "bulk-0-0", eventual())).isPresent();
+            assertThat(at("ap-southeast").get("catalog", "bulk-7-" + (RETAINED * 3 / 2) / 8, eventual())).isPresent();
+        });
+        converged("catalog", "bulk-3-17");
     }
 
     @Test

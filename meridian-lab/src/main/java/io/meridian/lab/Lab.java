@@ -136,11 +136,22 @@ public final class Lab {
 
     /** Starts a killed region's node again on its data and waits until it answers. */
     public LabState.RegionProcess revive(String region, Duration timeout) {
+        return revive(region, timeout, false);
+    }
+
+    /**
+     * Starts a killed region's node again and waits until it answers. With {@code wipe}, its data
+     * is deleted first: it comes back as a new, empty region and must bootstrap from a peer.
+     */
+    public LabState.RegionProcess revive(String region, Duration timeout, boolean wipe) {
         LabState state = requireState();
         LabState.RegionProcess r = requireRegion(state, region);
         if (r.process().handle().isPresent()) {
             throw new LabException("region " + region + " is running (pid " + r.pid() + "); `meridian lab kill "
                     + region + "` first");
+        }
+        if (wipe) {
+            deleteTree(Path.of(r.dataDir()));
         }
         LabState.RegionProcess started = startRegion(Path.of(state.config()), region, r.url());
         save(state.withRegion(started));

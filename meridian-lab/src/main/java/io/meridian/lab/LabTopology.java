@@ -66,9 +66,13 @@ public final class LabTopology {
         }
     }
 
-    /** Shaping options of {@code lab up}. */
-    public record Wan(double latencyScale, long jitterMillis, long bandwidthKbps) {
-        public static final Wan DEFAULT = new Wan(1.0, 0, 0);
+    /** Shaping options of {@code lab up}; {@code retainedLogEntries} 0 keeps the nodes' default. */
+    public record Wan(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries) {
+        public static final Wan DEFAULT = new Wan(1.0, 0, 0, 0);
+
+        public Wan(double latencyScale, long jitterMillis, long bandwidthKbps) {
+            this(latencyScale, jitterMillis, bandwidthKbps, 0);
+        }
     }
 
     private LabTopology() {
@@ -120,8 +124,11 @@ public final class LabTopology {
                   interval-ms: 1000
                   timeout-ms: 2000
 
-                wan:
                 """);
+        if (wan.retainedLogEntries() > 0) {
+            y.append("replication:\n  retained-log-entries: ").append(wan.retainedLogEntries()).append("\n\n");
+        }
+        y.append("wan:\n");
         y.append("  control: 127.0.0.1:").append(ports.control()).append('\n');
         y.append("  latency-scale: ").append(String.format(Locale.ROOT, "%s", wan.latencyScale())).append('\n');
         y.append("  jitter-ms: ").append(wan.jitterMillis()).append('\n');

@@ -76,7 +76,15 @@ final class PeerProber implements AutoCloseable {
     private Object probe(HttpClient client, String peer, HttpRequest request) {
         long start = System.nanoTime();
         try {
-            HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
+            HttpResponse<Void> response;
+            try {
+                response = client.send(request, HttpResponse.BodyHandlers.discarding());
+            } catch (IOException e) {
+                // A kept-alive connection the far end (or the WAN emulator) closed while idle fails at
+                // once; that says nothing of the peer. Once more, on a new connection.
+                start = System.nanoTime();
+                response = client.send(request, HttpResponse.BodyHandlers.discarding());
+            }
             double rttMillis = (System.nanoTime() - start) / 1e6;
             String answeredAs = response.headers().firstValue(Headers.REGION).orElse("(no " + Headers.REGION + " header)");
             if (!answeredAs.equals(peer)) {

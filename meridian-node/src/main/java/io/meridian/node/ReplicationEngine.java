@@ -99,6 +99,9 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         Map<String, HostPort> addresses = new LinkedHashMap<>();
         peers.forEach(p -> addresses.put(p, config.replicationAddressFor(region, p).orElseThrow()));
         streams = new PeerStreams(this, addresses, settings);
+        if (store.isEmpty()) {
+            bootstrap(peers, BOOTSTRAP_WAIT);
+        }
         streams.start();
         housekeeping.scheduleWithFixedDelay(this::housekeeping, HOUSEKEEPING_MILLIS, HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
         log.info("replication of {} on {}, subscribing to {}", region, bind, addresses);
@@ -252,6 +255,100 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
     }
 
+    /** How long a new (or emptied) region looks for a peer to bootstrap from before starting empty. */
+    static final Duration BOOTSTRAP_WAIT = Duration.ofSeconds(20);
+    /** How long one snapshot transfer may take. */
+    static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
+
+    private final java.util.concurrent.atomic.AtomicBoolean installing = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile String bootstrappedFrom;
+
+    /**
+     * A region whose store is empty (new, or its data lost) takes a snapshot from the first peer
+     * that answers before it serves: it learns what exists, and the sequence its own writes had
+     * reached, so it never numbers a write twice. When no peer answers within {@code wait}, it
+     * starts empty (a new deployment, where every region is empty, starts this way).
+     */
+    private void bootstrap(List<String> peers, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String peer : peers) {
+                if (installSnapshotFrom(peer)) {
+                    return;
+                }
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        log.warn("{} has no data and no peer answered within {} s: starting empty", region, wait.toSeconds());
+    }
+
+    /** Fetches and installs a snapshot from {@code peer}. @return false when the peer could not provide one */
+    private boolean installSnapshotFrom(String peer) {
+        if (!installing.compareAndSet(false, true)) {
+            return false;
+        }
+        try {
+            long start = System.nanoTime();
+            VersionVector before = store.watermarks();
+            long[] installed = new long[2];
+            Codec.Message.SnapshotEnd end = streams.fetchSnapshot(peer, SNAPSHOT_TIMEOUT, states -> {
+                synchronized (lock) {
+                    for (Entry state : states) {
+                        installed[0]++;
+                        if (replica.installState(state).isPresent()) {
+                            installed[1]++;
+                            conflicts.incrementAndGet();
+                        }
+                    }
+                }
+            });
+            synchronized (lock) {
+                replica.finishInstall(end.watermarks(), end.highest());
+                for (Map.Entry<String, Long> e : store.watermarks().seqs().entrySet()) {
+                    if (e.getValue() > before.get(e.getKey())) {
+                        store.dropLogThrough(e.getKey(), e.getValue());
+                    }
+                }
+            }
+            bootstrappedFrom = peer;
+            log.info("installed a snapshot from {}: {} keys, {} conflicts, watermarks {} -> {} in {} ms", peer, installed[0],
+                    installed[1], before, store.watermarks(), (System.nanoTime() - start) / 1_000_000);
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+            signal.fire();
+            return true;
+        } catch (RuntimeException e) {
+            log.debug("no snapshot from {}: {}", peer, e.toString());
+            return false;
+        } finally {
+            installing.set(false);
+        }
+    }
+
+    @Override
+    public void onSnapshotNeeded(String peer) {
+        housekeeping.execute(() -> {
+            if (!installSnapshotFrom(peer)) {
+                log.warn("{} says this region is behind its log, and its snapshot could not be fetched; will retry", peer);
+            }
+        });
+    }
+
+    @Override
+    public Codec.Message.SnapshotEnd snapshot(java.util.function.Consumer<List<Entry>> chunks) {
+        ReplicatedStore.Snapshot s = store.snapshot(List.copyOf(replicatedKeyspaces()), SNAPSHOT_CHUNK_STATES, chunks);
+        return new Codec.Message.SnapshotEnd(s.watermarks(), s.highest(), s.entries());
+    }
+
+    /** States per snapshot chunk. */
+    private static final int SNAPSHOT_CHUNK_STATES = 1_000;
+
     /** Bounds the work of one collection pass; the next pass continues. */
     private static final int TOMBSTONES_PER_PASS = 1_000;
 
@@ -300,7 +397,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     /** Everything about replication this region knows, for /v1/cluster, metrics and the lab. */
     record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, long tombstonesPending,
-                long tombstonesCollected, List<PeerReplication> peers, Map<String, Delay> applyDelayMs, String statsSince) {
+                long tombstonesCollected, String bootstrappedFrom, List<PeerReplication> peers, Map<String, Delay> applyDelayMs,
+                String statsSince) {
     }
 
     View view() {
@@ -322,7 +420,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }).toList();
         long maxAcked = peers().stream().mapToLong(p -> acked(p, out).get(region)).max().orElse(mine.get(region));
         return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), store.tombstones(),
-                tombstonesCollected.get(), peers, applyDelays(),
+                tombstonesCollected.get(), bootstrappedFrom, peers, applyDelays(),
                 java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
     }
 
@@ -337,7 +435,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         if (ackedSeq >= store.watermark(region)) {
             return 0;
         }
-        List<Entry> next = store.readLog(region, ackedSeq + 1, 1);
+        List<Entry> next = store.readLog(region, Math.max(ackedSeq + 1, store.logStart(region)), 1);
         return next.isEmpty() ? 0 : Math.max(0, now - next.getFirst().hlc().physicalMillis());
     }
 

@@ -58,6 +58,30 @@ public final class PeerStreams implements AutoCloseable {
     public record View(String peer, boolean connected, long lastBatchMillis, long bytesReceived, Set<String> origins) {
     }
 
+    /**
+     * Fetches a snapshot from {@code peer}, handing each chunk of states to {@code chunks}.
+     *
+     * @throws io.grpc.StatusRuntimeException when the peer cannot be reached or fails
+     */
+    public Codec.Message.SnapshotEnd fetchSnapshot(String peer, java.time.Duration timeout,
+                                                   java.util.function.Consumer<java.util.List<io.meridian.core.replication.Entry>> chunks) {
+        Stream stream = streams.get(peer);
+        java.util.Iterator<byte[]> responses = ClientCalls.blockingServerStreamingCall(stream.channel, Wire.SNAPSHOT,
+                CallOptions.DEFAULT.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS),
+                Codec.encode(new Codec.Message.SnapshotRequest(host.region())));
+        while (responses.hasNext()) {
+            Codec.Message m = Codec.decodeMessage(responses.next());
+            switch (m) {
+                case Codec.Message.SnapshotChunk c -> chunks.accept(c.states());
+                case Codec.Message.SnapshotEnd end -> {
+                    return end;
+                }
+                default -> throw new IllegalStateException("unexpected " + m.getClass().getSimpleName() + " in a snapshot");
+            }
+        }
+        throw new IllegalStateException("the snapshot from " + peer + " ended without its watermarks");
+    }
+
     public Map<String, View> views() {
         Map<String, View> views = new TreeMap<>();
         streams.forEach((peer, s) -> views.put(peer, new View(peer, s.connected, s.lastBatchMillis, s.bytesReceived.get(), s.origins)));
@@ -165,6 +189,10 @@ public final class PeerStreams implements AutoCloseable {
             public void onNext(byte[] bytes) {
                 bytesReceived.addAndGet(bytes.length);
                 Codec.Message m = Codec.decodeMessage(bytes);
+                if (m instanceof Codec.Message.SnapshotNeeded needed && needed.region().equals(peer)) {
+                    host.onSnapshotNeeded(peer);
+                    return;
+                }
                 if (!(m instanceof Codec.Message.Batch batch) || !batch.region().equals(peer)) {
                     throw new IllegalStateException("expected a batch from " + peer + ", got " + m.getClass().getSimpleName());
                 }

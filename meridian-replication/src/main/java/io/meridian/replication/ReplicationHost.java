@@ -22,4 +22,10 @@ public interface ReplicationHost {
 
     /** A subscriber acknowledged these watermarks (for lag and for knowing what exists elsewhere). */
     void onAck(String subscriber, VersionVector watermarks);
+
+    /** A peer's log no longer holds what this region lacks: fetch a snapshot from it. */
+    void onSnapshotNeeded(String peer);
+
+    /** Streams a consistent snapshot of the replicated keyspaces to {@code chunks}; returns what it covers. */
+    Codec.Message.SnapshotEnd snapshot(java.util.function.Consumer<java.util.List<io.meridian.core.replication.Entry>> chunks);
 }

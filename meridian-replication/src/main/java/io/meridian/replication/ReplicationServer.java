@@ -5,6 +5,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
+import io.meridian.core.replication.Codec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
  * (its own and, when they ask, those it relays). One {@link Sender} per open stream.
  */
 public final class ReplicationServer implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicationServer.class);
     private final Server server;
     private final List<Sender> senders = new CopyOnWriteArrayList<>();
 
@@ -37,6 +39,22 @@ public final class ReplicationServer implements AutoCloseable {
                     self[0].senders.add(sender);
                     self[0].senders.removeIf(s -> !s.isOpen() && s != sender);
                     return sender;
+                }))
+                .addMethod(Wire.SNAPSHOT, ServerCalls.asyncServerStreamingCall((request, responses) -> {
+                    try {
+                        Codec.Message m = Codec.decodeMessage(request);
+                        if (!(m instanceof Codec.Message.SnapshotRequest r)) {
+                            throw new IllegalArgumentException("expected a snapshot request");
+                        }
+                        log.info("sending a snapshot to {}", r.region());
+                        Codec.Message.SnapshotEnd end = replicationHost.snapshot(
+                                states -> responses.onNext(Codec.encode(new Codec.Message.SnapshotChunk(states))));
+                        responses.onNext(Codec.encode(end));
+                        responses.onCompleted();
+                        log.info("sent a snapshot of {} states at {} to {}", end.states(), end.watermarks(), r.region());
+                    } catch (RuntimeException e) {
+                        responses.onError(io.grpc.Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+                    }
                 }))
                 .build();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))

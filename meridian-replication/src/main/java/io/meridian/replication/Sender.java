@@ -29,6 +29,7 @@ final class Sender implements StreamObserver<byte[]> {
     private Outbound outbound;
     private String subscriber;
     private Thread loop;
+    private boolean snapshotTold;
     private volatile boolean closed;
 
     Sender(ReplicationHost host, Signal signal, Settings settings, ServerCallStreamObserver<byte[]> out) {
@@ -75,7 +76,7 @@ final class Sender implements StreamObserver<byte[]> {
                 host.onAck(a.region(), a.watermarks());
                 signal.fire();
             }
-            case Codec.Message.Batch b -> log.warn("{} sent a batch on its own subscription; ignored", b.region());
+            default -> log.warn("{} sent a {} on its subscription; ignored", subscriber, message.getClass().getSimpleName());
         }
     }
 
@@ -86,6 +87,7 @@ final class Sender implements StreamObserver<byte[]> {
                 outbound = new Outbound(s.region(), settings.windowEntries(), settings.retransmit().toMillis());
             }
             outbound.subscribe(s.from(), host.wallMillis());
+            snapshotTold = false;
             if (loop == null) {
                 loop = Thread.ofVirtual().name("ship-" + host.region() + "-to-" + s.region()).start(this::ship);
                 log.info("{} subscribed to origins {}", s.region(), s.from().keySet());
@@ -114,6 +116,15 @@ final class Sender implements StreamObserver<byte[]> {
                 List<Entry> entries;
                 synchronized (this) {
                     entries = outbound.next(host.log(), settings.batchEntries(), settings.batchBytes(), now);
+                }
+                boolean tellSnapshot;
+                synchronized (this) {
+                    tellSnapshot = outbound.snapshotNeeded() && !snapshotTold;
+                    snapshotTold |= tellSnapshot;
+                }
+                if (tellSnapshot) {
+                    log.warn("{} needs entries this log no longer holds: it must fetch a snapshot", subscriber);
+                    out.onNext(Codec.encode(new Codec.Message.SnapshotNeeded(host.region())));
                 }
                 if (!entries.isEmpty() || now - lastSent >= settings.heartbeat().toMillis()) {
                     byte[] bytes = Codec.encode(new Codec.Message.Batch(host.region(), now, host.log().watermarks(), entries));

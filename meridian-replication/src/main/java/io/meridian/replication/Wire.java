@@ -39,6 +39,16 @@ final class Wire {
             .setResponseMarshaller(BYTES)
             .build();
 
+    static final MethodDescriptor<byte[], byte[]> SNAPSHOT = MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
+            .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Snapshot"))
+            .setRequestMarshaller(BYTES)
+            .setResponseMarshaller(BYTES)
+            .build();
+
+    /** States per snapshot chunk. */
+    static final int SNAPSHOT_CHUNK_STATES = 1_000;
+
     private Wire() {
     }
 }

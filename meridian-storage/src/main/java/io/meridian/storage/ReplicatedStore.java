@@ -164,6 +164,99 @@ public final class ReplicatedStore implements ReplicaStore {
     }
 
     @Override
+    public void install(Entry cur, List<Conflict> conflicts) {
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(store.family(cur.keyspace()), cur.key().getBytes(StandardCharsets.UTF_8), Codec.encode(cur));
+            if (cur.isTombstone()) {
+                batch.put(store.systemFamily(Store.TOMBSTONES), tombstoneKey(cur.keyspace(), cur.key()), new byte[0]);
+            } else {
+                batch.delete(store.systemFamily(Store.TOMBSTONES), tombstoneKey(cur.keyspace(), cur.key()));
+            }
+            long seq = conflictSeq;
+            for (Conflict conflict : conflicts) {
+                seq++;
+                batch.put(store.systemFamily(Store.CONFLICTS), conflictKey(conflict.keyspace(), seq), Codec.encode(conflict));
+            }
+            if (seq != conflictSeq) {
+                batch.put(store.systemFamily(Store.META), CONFLICT_SEQ_KEY, longBytes(seq));
+            }
+            store.db().write(bufferedWrite, batch);
+            conflictSeq = seq;
+        } catch (RocksDBException e) {
+            throw new StorageException("install of " + cur.keyspace() + "/" + cur.key() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void raiseWatermarks(VersionVector to, Hlc high) {
+        VersionVector merged = watermarks.merge(to);
+        Hlc newHigh = high.isAfter(highest) ? high : highest;
+        try (WriteBatch batch = new WriteBatch()) {
+            for (Map.Entry<String, Long> e : merged.seqs().entrySet()) {
+                batch.put(store.systemFamily(Store.WATERMARKS), e.getKey().getBytes(StandardCharsets.UTF_8), longBytes(e.getValue()));
+            }
+            batch.put(store.systemFamily(Store.META), HLC_KEY,
+                    ByteBuffer.allocate(12).putLong(newHigh.physicalMillis()).putInt(newHigh.logical()).array());
+            store.db().write(store.syncWrite(), batch);
+            watermarks = merged;
+            highest = newHigh;
+        } catch (RocksDBException e) {
+            throw new StorageException("raising watermarks to " + to + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A consistent snapshot of the replicated keyspaces: every key's current state, in chunks of
+     * at most {@code chunkEntries}, read at one RocksDB sequence number together with the
+     * watermarks and the HLC high-water mark it matches.
+     */
+    public Snapshot snapshot(List<String> keyspaces, int chunkEntries, java.util.function.Consumer<List<Entry>> chunks) {
+        org.rocksdb.Snapshot snap = store.db().getSnapshot();
+        try (ReadOptions options = new ReadOptions().setSnapshot(snap)) {
+            Map<String, Long> seqs = new TreeMap<>();
+            try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.WATERMARKS), options)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    seqs.put(new String(it.key(), StandardCharsets.UTF_8), ByteBuffer.wrap(it.value()).getLong());
+                }
+            }
+            byte[] hlc = store.db().get(store.systemFamily(Store.META), options, HLC_KEY);
+            Hlc high = hlc == null ? Hlc.ZERO : new Hlc(ByteBuffer.wrap(hlc).getLong(), ByteBuffer.wrap(hlc).getInt(8));
+            long entries = 0;
+            for (String keyspace : keyspaces) {
+                List<Entry> chunk = new ArrayList<>();
+                try (RocksIterator it = store.db().newIterator(store.family(keyspace), options)) {
+                    for (it.seekToFirst(); it.isValid(); it.next()) {
+                        chunk.add(Codec.decodeEntry(it.value()));
+                        if (chunk.size() == chunkEntries) {
+                            chunks.accept(chunk);
+                            entries += chunk.size();
+                            chunk = new ArrayList<>();
+                        }
+                    }
+                }
+                if (!chunk.isEmpty()) {
+                    chunks.accept(chunk);
+                    entries += chunk.size();
+                }
+            }
+            return new Snapshot(new VersionVector(seqs), high, entries);
+        } catch (RocksDBException e) {
+            throw new StorageException("snapshot failed: " + e.getMessage(), e);
+        } finally {
+            store.db().releaseSnapshot(snap);
+        }
+    }
+
+    /** What a snapshot covers. */
+    public record Snapshot(VersionVector watermarks, Hlc highest, long entries) {
+    }
+
+    /** True when this store has never been written to: a new region, or one whose data was lost. */
+    public boolean isEmpty() {
+        return watermarks.seqs().isEmpty();
+    }
+
+    @Override
     public void sync() {
         try {
             store.db().flushWal(true);
@@ -277,6 +370,18 @@ public final class ReplicatedStore implements ReplicaStore {
             }
         }
         return n;
+    }
+
+    /**
+     * Forgets {@code origin}'s log entries up to {@code seq}: after a snapshot raised the
+     * watermark past entries this log never held, the log must not keep a gap.
+     */
+    public void dropLogThrough(String origin, long seq) {
+        try {
+            store.db().deleteRange(store.systemFamily(Store.LOG), logKey(origin, 0), logKey(origin, seq + 1));
+        } catch (RocksDBException e) {
+            throw new StorageException("dropping the log of " + origin + " failed: " + e.getMessage(), e);
+        }
     }
 
     private static byte[] tombstoneKey(String keyspace, String key) {

@@ -198,6 +198,25 @@ public final class Codec {
         /** Receiver to sender: everything I have applied. */
         record Ack(String region, VersionVector watermarks) implements Message {
         }
+
+        /** Sender to receiver: you are behind what my log still holds; fetch a snapshot from me. */
+        record SnapshotNeeded(String region) implements Message {
+        }
+
+        /** Asks a region for a snapshot of its replicated keyspaces. */
+        record SnapshotRequest(String region) implements Message {
+        }
+
+        /** Some keys' current states, part of a snapshot. */
+        record SnapshotChunk(List<Entry> states) implements Message {
+            public SnapshotChunk {
+                states = List.copyOf(states);
+            }
+        }
+
+        /** The end of a snapshot: the watermarks and HLC high-water mark it matches, and how many states it held. */
+        record SnapshotEnd(VersionVector watermarks, Hlc highest, long states) implements Message {
+        }
     }
 
     public static byte[] encode(Message m) {
@@ -227,6 +246,28 @@ public final class Codec {
                     out.writeByte(3);
                     out.writeUTF(a.region());
                     writeVector(out, a.watermarks());
+                }
+                case Message.SnapshotNeeded n -> {
+                    out.writeByte(4);
+                    out.writeUTF(n.region());
+                }
+                case Message.SnapshotRequest r -> {
+                    out.writeByte(5);
+                    out.writeUTF(r.region());
+                }
+                case Message.SnapshotChunk c -> {
+                    out.writeByte(6);
+                    out.writeInt(c.states().size());
+                    for (Entry e : c.states()) {
+                        writeEntry(out, e);
+                    }
+                }
+                case Message.SnapshotEnd end -> {
+                    out.writeByte(7);
+                    writeVector(out, end.watermarks());
+                    out.writeLong(end.highest().physicalMillis());
+                    out.writeInt(end.highest().logical());
+                    out.writeLong(end.states());
                 }
             }
         } catch (IOException ex) {
@@ -268,6 +309,20 @@ public final class Codec {
                     yield new Message.Batch(region, sentAt, watermarks, entries);
                 }
                 case 3 -> new Message.Ack(in.readUTF(), readVector(in));
+                case 4 -> new Message.SnapshotNeeded(in.readUTF());
+                case 5 -> new Message.SnapshotRequest(in.readUTF());
+                case 6 -> {
+                    int n = in.readInt();
+                    if (n < 0 || n > MAX_BATCH_ENTRIES) {
+                        throw new IOException(n + " states in a snapshot chunk");
+                    }
+                    List<Entry> states = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        states.add(readEntry(in));
+                    }
+                    yield new Message.SnapshotChunk(states);
+                }
+                case 7 -> new Message.SnapshotEnd(readVector(in), new Hlc(in.readLong(), in.readInt()), in.readLong());
                 default -> throw new IOException("message type " + type);
             };
             if (in.available() != 0) {

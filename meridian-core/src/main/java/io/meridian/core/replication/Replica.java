@@ -110,6 +110,29 @@ public final class Replica {
         return result;
     }
 
+    /**
+     * Merges one key's state from a peer's snapshot: kept if it follows what is here, ignored if
+     * what is here follows it, resolved as any concurrent write otherwise. Snapshots are installed
+     * entry by entry, then {@link ReplicaStore#raiseWatermarks}; a crash in between leaves the
+     * watermarks as they were and the install can simply run again.
+     *
+     * @return the conflict it caused, if any
+     */
+    public Optional<Conflict> installState(Entry state) {
+        Optional<Entry> current = store.current(state.keyspace(), state.key());
+        Applied.Accepted result = resolve(state, current);
+        if (current.isEmpty() || result.current() != current.get()) {
+            store.install(result.current(), result.conflict().stream().toList());
+        }
+        return result.conflict();
+    }
+
+    /** Finishes a snapshot install: the replica now holds everything the snapshot's watermarks cover. */
+    public void finishInstall(VersionVector snapshotWatermarks, Hlc snapshotHighest) {
+        store.raiseWatermarks(store.watermarks().merge(snapshotWatermarks), snapshotHighest);
+        clock.observe(snapshotHighest, 0);
+    }
+
     private Applied.Accepted resolve(Entry e, Optional<Entry> current) {
         if (current.isEmpty()) {
             return new Applied.Accepted(e, e, Optional.empty(), Optional.empty());

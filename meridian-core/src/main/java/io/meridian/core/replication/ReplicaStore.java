@@ -34,6 +34,18 @@ public interface ReplicaStore {
     void sync();
 
     /**
+     * Sets a key's current state from a snapshot, without a log entry (the snapshot stands for
+     * the log entries it summarises), recording any conflict.
+     */
+    void install(Entry current, List<Conflict> conflicts);
+
+    /**
+     * After a snapshot is installed: every origin's watermark becomes at least {@code to}, and the
+     * clock's high-water mark at least {@code highest}. Durable when this returns.
+     */
+    void raiseWatermarks(VersionVector to, Hlc highest);
+
+    /**
      * What one write changes, atomically: the entry joins the log and raises its origin's
      * watermark; the key's current state becomes {@code current} (unchanged when empty); conflicts
      * are recorded. {@code sync} asks for durability before {@code commit} returns: local writes

@@ -56,6 +56,20 @@ final class MemStore implements ReplicaStore {
     }
 
     @Override
+    public void install(Entry cur, List<Conflict> newConflicts) {
+        current.put(id(cur.keyspace(), cur.key()), cur);
+        conflicts.addAll(newConflicts);
+    }
+
+    @Override
+    public void raiseWatermarks(VersionVector to, Hlc high) {
+        watermarks = watermarks.merge(to);
+        if (high.isAfter(highest)) {
+            highest = high;
+        }
+    }
+
+    @Override
     public void commit(Commit c) {
         Entry e = c.logged();
         if (e.seq() != watermarks.get(e.origin()) + 1) {
