@@ -219,7 +219,7 @@ final class LabCommand {
         @Option(names = "--value-bytes", defaultValue = "100", description = "size of each value (default ${DEFAULT-VALUE})")
         int valueBytes;
 
-        @Option(names = "--warmup-seconds", defaultValue = "10", description = "unreported first run at the first rate (default ${DEFAULT-VALUE})")
+        @Option(names = "--warmup-seconds", defaultValue = "10", description = "unreported first run at the highest rate (default ${DEFAULT-VALUE})")
         int warmupSeconds;
 
         @Override

@@ -32,7 +32,7 @@ public final class ReplicationBench {
     private ReplicationBench() {
     }
 
-    /** @param warmup a first run at the first rate, not reported: the JIT compiles the hot paths of every process */
+    /** @param warmup a first run at the highest rate, not reported: the JIT compiles the hot paths of every process */
     public static List<Row> run(Lab lab, String region, List<Integer> rates, Duration duration, Duration warmup,
                                 int valueBytes, PrintStream out) throws InterruptedException {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
@@ -42,8 +42,9 @@ public final class ReplicationBench {
         List<Row> rows = new ArrayList<>();
         try {
             if (!warmup.isZero()) {
-                out.printf("warming up: %d writes/s for %d s%n", rates.getFirst(), warmup.toSeconds());
-                writeAt(clients.get(region), rates.getFirst(), warmup, valueBytes);
+                int top = rates.stream().mapToInt(Integer::intValue).max().orElseThrow();
+                out.printf("warming up: %d writes/s for %d s%n", top, warmup.toSeconds());
+                writeAt(clients.get(region), top, warmup, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
             }
             out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
