@@ -78,9 +78,10 @@ public final class RegionNode implements AutoCloseable {
                 .toList();
         if (!refused.isEmpty()) {
             throw new NodeStartException(String.join("; ", refused)
-                    + ". This version of Meridian serves local, primary, home-region and multi-master (lww) keyspaces;"
+                    + ". This version of Meridian serves local, primary, home-region and multi-master keyspaces;"
                     + " it will not serve the others as something they are not. Remove or change them.");
         }
+        Resolvers.load(config); // fails start-up naming a resolver class that cannot be used
         return new RegionNode(config, region, dataDir);
     }
 
@@ -90,8 +91,7 @@ public final class RegionNode implements AutoCloseable {
             case Policy.Local l -> java.util.Optional.empty();
             case Policy.Primary p -> java.util.Optional.empty();
             case Policy.HomeRegion h -> java.util.Optional.empty();
-            case Policy.MultiMaster m -> m.resolver().equals(Policy.MultiMaster.LWW) ? java.util.Optional.empty()
-                    : java.util.Optional.of("resolver classes (" + m.resolver() + ") are not implemented yet; use resolver: lww");
+            case Policy.MultiMaster m -> java.util.Optional.empty();
             case Policy.Strong s -> java.util.Optional.of("policy 'strong' is not implemented yet");
             case Policy.Crdt c -> java.util.Optional.of("policy 'crdt' is not implemented yet");
             case Policy.EventLog e -> java.util.Optional.of("policy 'event-log' is not implemented yet");

@@ -192,7 +192,7 @@ final class ReplicatedKvApi {
             return;
         }
         Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home), conditions);
-        respondWritten(ex, keyspace, w, token, w.replaced().filter(r -> !r.isTombstone()).isEmpty() ? 201 : 200);
+        respondWritten(ex, keyspace, w, token, w.replaced().filter(r -> !r.winner().isTombstone()).isEmpty() ? 201 : 200);
     }
 
     void delete(Exchange ex, KeyspaceConfig keyspace, String key) throws InterruptedException {

@@ -81,7 +81,9 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         this.region = region;
         this.config = config;
         this.store = new ReplicatedStore(store);
-        this.replica = new Replica(region, this.store);
+        Map<String, io.meridian.core.replication.ConflictResolver> resolvers = Resolvers.load(config);
+        this.replica = new Replica(region, this.store,
+                keyspace -> resolvers.getOrDefault(keyspace, io.meridian.core.replication.ConflictResolver.LWW));
     }
 
     void start() {

@@ -36,6 +36,26 @@ class RegionNodeStartTest {
     }
 
     @Test
+    void aResolverClassIsLoadedAndAMissingOneIsRefusedNamingIt() {
+        MeridianConfig good = ConfigLoader.parse("t.yaml", """
+                regions: [{name: us-east, http: 127.0.0.1:0}]
+                keyspaces: [{name: carts, policy: multi-master, resolver: io.meridian.node.LongerValueWins}]
+                """);
+        assertThat(Resolvers.load(good).get("carts")).isInstanceOf(LongerValueWins.class);
+        MeridianConfig missing = ConfigLoader.parse("t.yaml", """
+                regions: [{name: us-east, http: 127.0.0.1:0}]
+                keyspaces: [{name: carts, policy: multi-master, resolver: com.example.Nowhere}]
+                """);
+        assertThatThrownBy(() -> RegionNode.create(missing, "us-east", dir)).isInstanceOf(NodeStartException.class)
+                .hasMessageContaining("keyspace 'carts': resolver com.example.Nowhere is not on the class path");
+        MeridianConfig wrong = ConfigLoader.parse("t.yaml", """
+                regions: [{name: us-east, http: 127.0.0.1:0}]
+                keyspaces: [{name: carts, policy: multi-master, resolver: java.lang.String}]
+                """);
+        assertThatThrownBy(() -> RegionNode.create(wrong, "us-east", dir)).hasMessageContaining("does not implement");
+    }
+
+    @Test
     void aRegionNotInTheConfigurationIsRefusedListingTheRegions() {
         MeridianConfig config = ConfigLoader.parse("t.yaml", """
                 regions: [{name: us-east, http: 127.0.0.1:0}]

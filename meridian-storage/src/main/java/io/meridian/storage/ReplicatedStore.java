@@ -4,6 +4,7 @@ import io.meridian.core.replication.Codec;
 import io.meridian.core.replication.Conflict;
 import io.meridian.core.replication.Entry;
 import io.meridian.core.replication.Hlc;
+import io.meridian.core.replication.KeyState;
 import io.meridian.core.replication.ReplicaStore;
 import io.meridian.core.replication.VersionVector;
 import java.nio.ByteBuffer;
@@ -22,8 +23,9 @@ import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
- * The replicated keyspaces' side of a region's {@link Store}: keys hold their current
- * {@link Entry} (tombstones included), and the system families hold the replication log
+ * The replicated keyspaces' side of a region's {@link Store}: keys hold their
+ * {@link KeyState} (concurrent siblings and the winner, tombstones included), and the system
+ * families hold the replication log
  * ({@code _replog}: origin, 0, sequence → entry), the watermarks ({@code _watermarks}) and the
  * conflict feed ({@code _conflicts}: keyspace, 0, number → conflict). A commit writes all of
  * them in one RocksDB WriteBatch, so after a crash a write is either wholly there or absent.
@@ -62,20 +64,20 @@ public final class ReplicatedStore implements ReplicaStore {
     }
 
     @Override
-    public Optional<Entry> current(String keyspace, String key) {
+    public Optional<KeyState> state(String keyspace, String key) {
         try {
             byte[] bytes = store.db().get(store.family(keyspace), key.getBytes(StandardCharsets.UTF_8));
-            return bytes == null ? Optional.empty() : Optional.of(checked(keyspace, key, Codec.decodeEntry(bytes)));
+            return bytes == null ? Optional.empty() : Optional.of(checked(keyspace, key, Codec.decodeState(bytes)));
         } catch (RocksDBException e) {
             throw new StorageException("read of " + keyspace + " failed: " + e.getMessage(), e);
         }
     }
 
-    private static Entry checked(String keyspace, String key, Entry e) {
-        if (!e.keyspace().equals(keyspace) || !e.key().equals(key)) {
-            throw new IllegalStateException("key " + keyspace + "/" + key + " holds the entry of " + e.keyspace() + "/" + e.key());
+    private static KeyState checked(String keyspace, String key, KeyState s) {
+        if (!s.keyspace().equals(keyspace) || !s.key().equals(key)) {
+            throw new IllegalStateException("key " + keyspace + "/" + key + " holds the state of " + s.keyspace() + "/" + s.key());
         }
-        return e;
+        return s;
     }
 
     @Override
@@ -134,14 +136,8 @@ public final class ReplicatedStore implements ReplicaStore {
         try (WriteBatch batch = new WriteBatch()) {
             batch.put(store.systemFamily(Store.LOG), logKey(e.origin(), e.seq()), Codec.encode(e));
             batch.put(store.systemFamily(Store.WATERMARKS), e.origin().getBytes(StandardCharsets.UTF_8), longBytes(e.seq()));
-            if (c.current().isPresent()) {
-                Entry cur = c.current().get();
-                batch.put(store.family(cur.keyspace()), cur.key().getBytes(StandardCharsets.UTF_8), Codec.encode(cur));
-                if (cur.isTombstone()) {
-                    batch.put(store.systemFamily(Store.TOMBSTONES), tombstoneKey(cur.keyspace(), cur.key()), new byte[0]);
-                } else {
-                    batch.delete(store.systemFamily(Store.TOMBSTONES), tombstoneKey(cur.keyspace(), cur.key()));
-                }
+            if (c.state().isPresent()) {
+                putState(batch, c.state().get());
             }
             long seq = conflictSeq;
             for (Conflict conflict : c.conflicts()) {
@@ -163,15 +159,20 @@ public final class ReplicatedStore implements ReplicaStore {
         }
     }
 
+    /** Writes a key's state into the batch, and keeps the index of deleted keys in step. */
+    private void putState(WriteBatch batch, KeyState state) throws RocksDBException {
+        batch.put(store.family(state.keyspace()), state.key().getBytes(StandardCharsets.UTF_8), Codec.encode(state));
+        if (state.winner().isTombstone()) {
+            batch.put(store.systemFamily(Store.TOMBSTONES), tombstoneKey(state.keyspace(), state.key()), new byte[0]);
+        } else {
+            batch.delete(store.systemFamily(Store.TOMBSTONES), tombstoneKey(state.keyspace(), state.key()));
+        }
+    }
+
     @Override
-    public void install(Entry cur, List<Conflict> conflicts) {
+    public void install(KeyState cur, List<Conflict> conflicts) {
         try (WriteBatch batch = new WriteBatch()) {
-            batch.put(store.family(cur.keyspace()), cur.key().getBytes(StandardCharsets.UTF_8), Codec.encode(cur));
-            if (cur.isTombstone()) {
-                batch.put(store.systemFamily(Store.TOMBSTONES), tombstoneKey(cur.keyspace(), cur.key()), new byte[0]);
-            } else {
-                batch.delete(store.systemFamily(Store.TOMBSTONES), tombstoneKey(cur.keyspace(), cur.key()));
-            }
+            putState(batch, cur);
             long seq = conflictSeq;
             for (Conflict conflict : conflicts) {
                 seq++;
@@ -206,8 +207,8 @@ public final class ReplicatedStore implements ReplicaStore {
     }
 
     /**
-     * A consistent snapshot of the replicated keyspaces: every key's current state, in chunks of
-     * at most {@code chunkEntries}, read at one RocksDB sequence number together with the
+     * A consistent snapshot of the replicated keyspaces: every sibling of every key, in chunks of
+     * about {@code chunkEntries}, read at one RocksDB sequence number together with the
      * watermarks and the HLC high-water mark it matches.
      */
     public Snapshot snapshot(List<String> keyspaces, int chunkEntries, java.util.function.Consumer<List<Entry>> chunks) {
@@ -226,8 +227,8 @@ public final class ReplicatedStore implements ReplicaStore {
                 List<Entry> chunk = new ArrayList<>();
                 try (RocksIterator it = store.db().newIterator(store.family(keyspace), options)) {
                     for (it.seekToFirst(); it.isValid(); it.next()) {
-                        chunk.add(Codec.decodeEntry(it.value()));
-                        if (chunk.size() == chunkEntries) {
+                        chunk.addAll(Codec.decodeState(it.value()).siblings());
+                        if (chunk.size() >= chunkEntries) {
                             chunks.accept(chunk);
                             entries += chunk.size();
                             chunk = new ArrayList<>();
@@ -277,7 +278,7 @@ public final class ReplicatedStore implements ReplicaStore {
                 it.next();
             }
             for (; it.isValid() && startsWith(it.key(), p); it.next()) {
-                Entry e = Codec.decodeEntry(it.value());
+                Entry e = Codec.decodeState(it.value()).winner();
                 if (e.isTombstone()) {
                     continue;
                 }
@@ -343,10 +344,10 @@ public final class ReplicatedStore implements ReplicaStore {
                 int zero = id.indexOf('\0');
                 String keyspace = id.substring(0, zero);
                 String key = id.substring(zero + 1);
-                Optional<Entry> current = current(keyspace, key);
-                if (current.isEmpty() || !current.get().isTombstone()) {
+                Optional<KeyState> current = state(keyspace, key);
+                if (current.isEmpty() || !current.get().winner().isTombstone()) {
                     batch.delete(store.systemFamily(Store.TOMBSTONES), it.key());
-                } else if (collectible.test(current.get())) {
+                } else if (current.get().siblings().size() == 1 && collectible.test(current.get().winner())) {
                     batch.delete(store.family(keyspace), key.getBytes(StandardCharsets.UTF_8));
                     batch.delete(store.systemFamily(Store.TOMBSTONES), it.key());
                     dropped++;

@@ -117,7 +117,8 @@ class ReplicatedStoreTest {
             c.write(Replica.Write.put("sessions", "k", b("1"), "t/p", ""), 1);
             Entry second = c.write(Replica.Write.put("sessions", "k", b("2"), "t/p", ""), 2).entry();
             assertThatThrownBy(() -> replica.store().commit(new io.meridian.core.replication.ReplicaStore.Commit(
-                    second, Optional.of(second), java.util.List.of(), false))).hasMessageContaining("c:1 is next");
+                    second, Optional.of(io.meridian.core.replication.KeyState.of(second)), java.util.List.of(), false)))
+                    .hasMessageContaining("c:1 is next");
         } finally {
             otherDisk.close();
         }

@@ -142,6 +142,50 @@ public final class Codec {
         }
     }
 
+    // ---- key states ----
+
+    static final byte STATE_FORMAT = 2;
+
+    /** A key's state: {@code [format][winner index:2][count:2][entries...]}. */
+    public static byte[] encode(KeyState state) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + state.winner().value().length);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(STATE_FORMAT);
+            out.writeShort(state.winnerIndex());
+            out.writeShort(state.siblings().size());
+            for (Entry e : state.siblings()) {
+                writeEntry(out, e);
+            }
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static KeyState decodeState(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            byte format = in.readByte();
+            if (format != STATE_FORMAT) {
+                throw new IOException("key state format " + format + "; this version reads format " + STATE_FORMAT);
+            }
+            int winner = in.readUnsignedShort();
+            int n = in.readUnsignedShort();
+            if (n == 0 || n > MAX_ORIGINS) {
+                throw new IOException(n + " siblings");
+            }
+            List<Entry> siblings = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                siblings.add(readEntry(in));
+            }
+            if (in.available() != 0) {
+                throw new IOException(in.available() + " trailing bytes");
+            }
+            return new KeyState(siblings, winner);
+        } catch (IOException | IllegalArgumentException ex) {
+            throw new IllegalArgumentException("malformed key state of " + bytes.length + " bytes: " + ex.getMessage(), ex);
+        }
+    }
+
     // ---- conflicts ----
 
     public static byte[] encode(Conflict c) {

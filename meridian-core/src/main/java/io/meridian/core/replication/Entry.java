@@ -51,10 +51,6 @@ public record Entry(String origin, long seq, Hlc hlc, String keyspace, String ke
         return op == Op.DELETE;
     }
 
-    public Entry withContext(VersionVector merged) {
-        return new Entry(origin, seq, hlc, keyspace, key, op, value, contentType, home, merged);
-    }
-
     /** True when this and {@code other} are the same write (whatever their stored contexts). */
     public boolean sameWrite(Entry other) {
         return origin.equals(other.origin) && seq == other.seq;

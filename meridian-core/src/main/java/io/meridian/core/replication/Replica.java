@@ -1,7 +1,9 @@
 package io.meridian.core.replication;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * One region's replica of the asynchronously replicated keyspaces: it stamps local writes and
@@ -13,12 +15,15 @@ import java.util.Optional;
  * applied), so a resent entry is a no-op and a gap is refused until the missing entries come.
  * Writes of different origins may arrive in any order.
  *
- * <p><b>Resolution.</b> Every entry carries its key's version vector. An incoming entry whose
- * vector includes the current one's follows it and replaces it; one included by the current
- * one is already superseded and changes nothing; otherwise the two are concurrent, the higher
- * (HLC, origin) wins, the loser becomes a {@link Conflict}, and the key keeps the union of both
- * vectors so that later writes follow both. Every replica therefore ends with the same state
- * whatever the delivery order (the simulation checks this), and the same winner.
+ * <p><b>Resolution.</b> Every entry carries its key's version vector: every write to the key it
+ * follows. A key holds its {@link KeyState}: the writes no other write here follows. An incoming
+ * entry that some sibling follows is already superseded and changes nothing; otherwise it
+ * replaces the siblings it follows and joins the others. When siblings remain, they are
+ * concurrent: the keyspace's {@link ConflictResolver} (last-writer-wins by default) picks the
+ * winner, and each write that stops being, or never becomes, the winner is recorded as a
+ * {@link Conflict}. A local write follows every sibling, so it collapses them. Every replica
+ * thus ends with the same siblings and the same winner, whatever the delivery order (the
+ * simulation checks it).
  *
  * <p>Callers serialise calls per replica (the node holds a lock; the simulation is single-threaded).
  */
@@ -26,11 +31,19 @@ public final class Replica {
     private final String region;
     private final ReplicaStore store;
     private final HybridClock clock;
+    private final Function<String, ConflictResolver> resolvers;
 
+    /** A replica resolving every keyspace's conflicts by last-writer-wins. */
     public Replica(String region, ReplicaStore store) {
+        this(region, store, keyspace -> ConflictResolver.LWW);
+    }
+
+    /** @param resolvers the resolver of each keyspace */
+    public Replica(String region, ReplicaStore store, Function<String, ConflictResolver> resolvers) {
         this.region = region;
         this.store = store;
         this.clock = new HybridClock(store.highestHlc());
+        this.resolvers = resolvers;
     }
 
     public String region() {
@@ -57,20 +70,21 @@ public final class Replica {
     }
 
     /** The outcome of a local write: the logged entry and the state it replaced, if any. */
-    public record Written(Entry entry, Optional<Entry> replaced) {
+    public record Written(Entry entry, Optional<KeyState> replaced) {
     }
 
     /**
-     * Stamps and commits a write originated here. Policy checks (is this region allowed to write
-     * the key?) and preconditions are the caller's, made under the same lock.
+     * Stamps and commits a write originated here; it follows every sibling of the key. Policy
+     * checks (is this region allowed to write the key?) and preconditions are the caller's, made
+     * under the same lock.
      */
     public Written write(Write w, long wallMillis) {
         long seq = store.watermark(region) + 1;
         Hlc hlc = clock.now(wallMillis);
-        Optional<Entry> current = store.current(w.keyspace(), w.key());
-        VersionVector context = current.map(Entry::context).orElse(VersionVector.EMPTY).with(region, seq);
+        Optional<KeyState> current = store.state(w.keyspace(), w.key());
+        VersionVector context = current.map(KeyState::context).orElse(VersionVector.EMPTY).with(region, seq);
         Entry entry = new Entry(region, seq, hlc, w.keyspace(), w.key(), w.op(), w.value(), w.contentType(), w.home(), context);
-        store.commit(new ReplicaStore.Commit(entry, Optional.of(entry), List.of(), true));
+        store.commit(new ReplicaStore.Commit(entry, Optional.of(KeyState.of(entry)), List.of(), true));
         return new Written(entry, current);
     }
 
@@ -84,8 +98,11 @@ public final class Replica {
         record Gap(Entry entry, long expectedSeq) implements Applied {
         }
 
-        /** Logged; the key now holds {@code current}; {@code replaced} is what it held before if this followed it. */
-        record Accepted(Entry entry, Entry current, Optional<Entry> replaced, Optional<Conflict> conflict) implements Applied {
+        /**
+         * Logged; the key now holds {@code state}; {@code replaced} are the siblings this entry
+         * followed; {@code conflict} the write that lost, if the entry met a concurrent one.
+         */
+        record Accepted(Entry entry, KeyState state, List<Entry> replaced, Optional<Conflict> conflict) implements Applied {
         }
     }
 
@@ -102,27 +119,27 @@ public final class Replica {
             return new Applied.Gap(e, watermark + 1);
         }
         clock.observe(e.hlc(), wallMillis);
-        Optional<Entry> current = store.current(e.keyspace(), e.key());
-        Applied.Accepted result = resolve(e, current);
-        Optional<Entry> newCurrent = current.isPresent() && result.current() == current.get()
-                ? Optional.empty() : Optional.of(result.current());
-        store.commit(new ReplicaStore.Commit(e, newCurrent, result.conflict().stream().toList(), false));
+        Optional<KeyState> current = store.state(e.keyspace(), e.key());
+        Applied.Accepted result = merge(e, current);
+        Optional<KeyState> changed = current.isPresent() && result.state() == current.get()
+                ? Optional.empty() : Optional.of(result.state());
+        store.commit(new ReplicaStore.Commit(e, changed, result.conflict().stream().toList(), false));
         return result;
     }
 
     /**
-     * Merges one key's state from a peer's snapshot: kept if it follows what is here, ignored if
-     * what is here follows it, resolved as any concurrent write otherwise. Snapshots are installed
-     * entry by entry, then {@link ReplicaStore#raiseWatermarks}; a crash in between leaves the
-     * watermarks as they were and the install can simply run again.
+     * Merges one sibling from a peer's snapshot into the key's state, without a log entry (the
+     * snapshot stands for the entries it summarises). Snapshots are installed sibling by
+     * sibling, then {@link #finishInstall}; a crash in between leaves the watermarks as they were
+     * and the install can simply run again.
      *
      * @return the conflict it caused, if any
      */
-    public Optional<Conflict> installState(Entry state) {
-        Optional<Entry> current = store.current(state.keyspace(), state.key());
-        Applied.Accepted result = resolve(state, current);
-        if (current.isEmpty() || result.current() != current.get()) {
-            store.install(result.current(), result.conflict().stream().toList());
+    public Optional<Conflict> installState(Entry sibling) {
+        Optional<KeyState> current = store.state(sibling.keyspace(), sibling.key());
+        Applied.Accepted result = merge(sibling, current);
+        if (current.isEmpty() || result.state() != current.get()) {
+            store.install(result.state(), result.conflict().stream().toList());
         }
         return result.conflict();
     }
@@ -133,22 +150,36 @@ public final class Replica {
         clock.observe(snapshotHighest, 0);
     }
 
-    private Applied.Accepted resolve(Entry e, Optional<Entry> current) {
+    private Applied.Accepted merge(Entry e, Optional<KeyState> current) {
         if (current.isEmpty()) {
-            return new Applied.Accepted(e, e, Optional.empty(), Optional.empty());
+            return new Applied.Accepted(e, KeyState.of(e), List.of(), Optional.empty());
         }
-        Entry cur = current.get();
-        return switch (e.context().compare(cur.context())) {
-            case AFTER -> new Applied.Accepted(e, e, current, Optional.empty());
-            case BEFORE, EQUAL -> new Applied.Accepted(e, cur, Optional.empty(), Optional.empty());
-            case CONCURRENT -> {
-                VersionVector merged = e.context().merge(cur.context());
-                boolean incomingWins = Entry.LWW_ORDER.compare(e, cur) > 0;
-                Entry winner = (incomingWins ? e : cur).withContext(merged);
-                Entry loser = incomingWins ? cur : e;
-                Conflict conflict = new Conflict(e.keyspace(), e.key(), winner, loser, Conflict.LWW_RULE, region);
-                yield new Applied.Accepted(e, winner, Optional.empty(), Optional.of(conflict));
-            }
-        };
+        KeyState cur = current.get();
+        if (cur.includes(e.origin(), e.seq())) {
+            return new Applied.Accepted(e, cur, List.of(), Optional.empty());
+        }
+        List<Entry> kept = new ArrayList<>();
+        List<Entry> replaced = new ArrayList<>();
+        for (Entry s : cur.siblings()) {
+            (e.context().get(s.origin()) >= s.seq() ? replaced : kept).add(s);
+        }
+        if (kept.isEmpty()) {
+            return new Applied.Accepted(e, KeyState.of(e), replaced, Optional.empty());
+        }
+        List<Entry> siblings = new ArrayList<>(kept);
+        siblings.add(e);
+        ConflictResolver resolver = resolvers.apply(e.keyspace());
+        KeyState next = KeyState.resolve(siblings, resolver);
+        Entry winner = next.winner();
+        Entry previous = cur.winner();
+        Optional<Conflict> conflict;
+        if (winner.sameWrite(e)) {
+            conflict = kept.contains(previous)
+                    ? Optional.of(new Conflict(e.keyspace(), e.key(), winner, previous, resolver.rule(), region))
+                    : Optional.empty();
+        } else {
+            conflict = Optional.of(new Conflict(e.keyspace(), e.key(), winner, e, resolver.rule(), region));
+        }
+        return new Applied.Accepted(e, next, replaced, conflict);
     }
 }

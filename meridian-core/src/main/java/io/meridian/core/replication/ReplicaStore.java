@@ -10,8 +10,13 @@ import java.util.Optional;
  */
 public interface ReplicaStore {
 
-    /** The key's current state, tombstones included. */
-    Optional<Entry> current(String keyspace, String key);
+    /** The key's state: its concurrent siblings and the winner, tombstones included. */
+    Optional<KeyState> state(String keyspace, String key);
+
+    /** The key's winning write, tombstones included. */
+    default Optional<Entry> current(String keyspace, String key) {
+        return state(keyspace, key).map(KeyState::winner);
+    }
 
     /** Highest contiguous sequence of {@code origin}'s writes applied here (0 for none). */
     long watermark(String origin);
@@ -37,7 +42,7 @@ public interface ReplicaStore {
      * Sets a key's current state from a snapshot, without a log entry (the snapshot stands for
      * the log entries it summarises), recording any conflict.
      */
-    void install(Entry current, List<Conflict> conflicts);
+    void install(KeyState state, List<Conflict> conflicts);
 
     /**
      * After a snapshot is installed: every origin's watermark becomes at least {@code to}, and the
@@ -47,12 +52,12 @@ public interface ReplicaStore {
 
     /**
      * What one write changes, atomically: the entry joins the log and raises its origin's
-     * watermark; the key's current state becomes {@code current} (unchanged when empty); conflicts
+     * watermark; the key's state becomes {@code state} (unchanged when empty); conflicts
      * are recorded. {@code sync} asks for durability before {@code commit} returns: local writes
      * need it before they are acknowledged; applied remote entries are synced once per batch,
      * before the batch is acknowledged to the sender.
      */
-    record Commit(Entry logged, Optional<Entry> current, List<Conflict> conflicts, boolean sync) {
+    record Commit(Entry logged, Optional<KeyState> state, List<Conflict> conflicts, boolean sync) {
         public Commit {
             conflicts = List.copyOf(conflicts);
         }

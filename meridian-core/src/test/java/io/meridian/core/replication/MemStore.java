@@ -8,7 +8,7 @@ import java.util.TreeMap;
 
 /** A replica's "disk" in tests: survives a simulated crash; every commit is atomic. */
 final class MemStore implements ReplicaStore {
-    final Map<String, Entry> current = new TreeMap<>();
+    final Map<String, KeyState> current = new TreeMap<>();
     final Map<String, TreeMap<Long, Entry>> log = new TreeMap<>();
     final List<Conflict> conflicts = new ArrayList<>();
     private VersionVector watermarks = VersionVector.EMPTY;
@@ -19,7 +19,7 @@ final class MemStore implements ReplicaStore {
     }
 
     @Override
-    public Optional<Entry> current(String keyspace, String key) {
+    public Optional<KeyState> state(String keyspace, String key) {
         return Optional.ofNullable(current.get(id(keyspace, key)));
     }
 
@@ -56,7 +56,7 @@ final class MemStore implements ReplicaStore {
     }
 
     @Override
-    public void install(Entry cur, List<Conflict> newConflicts) {
+    public void install(KeyState cur, List<Conflict> newConflicts) {
         current.put(id(cur.keyspace(), cur.key()), cur);
         conflicts.addAll(newConflicts);
     }
@@ -77,7 +77,7 @@ final class MemStore implements ReplicaStore {
         }
         log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e);
         watermarks = watermarks.with(e.origin(), e.seq());
-        c.current().ifPresent(cur -> current.put(id(cur.keyspace(), cur.key()), cur));
+        c.state().ifPresent(cur -> current.put(id(cur.keyspace(), cur.key()), cur));
         conflicts.addAll(c.conflicts());
         if (e.hlc().isAfter(highest)) {
             highest = e.hlc();

@@ -47,11 +47,15 @@ class ReplicaTest {
         Entry fromB = b.write(put("k", "from b"), 200).entry();
         Replica.Applied atA = a.apply(fromB, 300);
         Replica.Applied atB = b.apply(fromA, 300);
-        Entry winnerA = a.store().current("ks", "k").orElseThrow();
-        Entry winnerB = b.store().current("ks", "k").orElseThrow();
-        assertThat(winnerA).isEqualTo(winnerB);
-        assertThat(winnerA.value()).isEqualTo(b("from b"));
-        assertThat(winnerA.context()).isEqualTo(new VersionVector(java.util.Map.of("a", 1L, "b", 1L)));
+        KeyState stateA = a.store().state("ks", "k").orElseThrow();
+        KeyState stateB = b.store().state("ks", "k").orElseThrow();
+        assertThat(stateA).isEqualTo(stateB);
+        assertThat(stateA.siblings()).hasSize(2);
+        assertThat(stateA.winner().value()).isEqualTo(b("from b"));
+        assertThat(stateA.context()).isEqualTo(new VersionVector(java.util.Map.of("a", 1L, "b", 1L)));
+        Entry next = a.write(put("k", "after both"), 400).entry();
+        assertThat(next.context()).isEqualTo(new VersionVector(java.util.Map.of("a", 2L, "b", 1L)));
+        assertThat(a.store().state("ks", "k").orElseThrow().siblings()).containsExactly(next);
         assertThat(((Replica.Applied.Accepted) atA).conflict()).hasValueSatisfying(c -> {
             assertThat(c.loser().sameWrite(fromA)).isTrue();
             assertThat(c.rule()).isEqualTo(Conflict.LWW_RULE);
@@ -84,6 +88,26 @@ class ReplicaTest {
         Replica.Applied late = c.apply(first, 140);
         assertThat(((Replica.Applied.Accepted) late).conflict()).isEmpty();
         assertThat(c.store().current("ks", "k").orElseThrow().value()).isEqualTo(b("2"));
+    }
+
+    @Test
+    void aResolverPicksTheSameWinnerWhateverTheOrderOfArrival() {
+        ConflictResolver longer = (x, y) -> Integer.compare(x.value().length, y.value().length);
+        Replica a = new Replica("a", new MemStore(), ks -> longer);
+        Replica b = new Replica("b", new MemStore(), ks -> longer);
+        Replica c = new Replica("c", new MemStore(), ks -> longer);
+        Entry longA = a.write(put("k", "looooong"), 100).entry();
+        Entry shortB = b.write(put("k", "s"), 200).entry();
+        b.apply(longA, 250);                       // b: {longA, shortB}, longA wins
+        Entry followA = a.write(put("k", "x"), 300).entry(); // follows longA only
+        b.apply(followA, 350);                      // b: {shortB, followA}: the longer of those
+        c.apply(shortB, 10);
+        c.apply(longA, 10);                         // c: {longA, shortB}
+        c.apply(followA, 10);                       // replaces longA
+        assertThat(b.store().state("ks", "k")).isEqualTo(c.store().state("ks", "k"));
+        KeyState state = c.store().state("ks", "k").orElseThrow();
+        assertThat(state.siblings()).containsExactly(followA, shortB);
+        assertThat(state.winner()).isEqualTo(followA); // "x" and "s" tie on length: last-writer-wins decides
     }
 
     @Test

@@ -32,12 +32,16 @@ final class Simulation {
 
     /** Knobs of one run, all derived from the seed. */
     record Params(int regions, long durationMillis, double writesPerSecond, double dropRate, double duplicateRate,
-                  long jitterMillis, int partitions, int crashes, boolean createRaces) {
+                  long jitterMillis, int partitions, int crashes, boolean createRaces, boolean customResolver) {
         static Params from(Random r) {
             return new Params(2 + r.nextInt(3), 3_000 + r.nextInt(4_000), 20 + r.nextInt(80),
-                    r.nextDouble() * 0.1, r.nextDouble() * 0.1, r.nextInt(60), r.nextInt(3), r.nextInt(3), r.nextBoolean());
+                    r.nextDouble() * 0.1, r.nextDouble() * 0.1, r.nextInt(60), r.nextInt(3), r.nextInt(3), r.nextBoolean(),
+                    r.nextBoolean());
         }
     }
+
+    /** A resolver unlike last-writer-wins, half of the runs: the longer value wins (deletes are shortest). */
+    static final ConflictResolver LONGER_VALUE_WINS = (a, b) -> Integer.compare(a.value().length, b.value().length);
 
     static final long TICK_MILLIS = 20;
     static final long HEARD_TIMEOUT_MILLIS = 300;
@@ -91,7 +95,12 @@ final class Simulation {
             this.name = name;
             this.clockOffset = random.nextInt(101) - 50;
             this.clockDrift = (random.nextDouble() - 0.5) * 0.02;
-            this.replica = new Replica(name, disk);
+            this.replica = newReplica();
+        }
+
+        Replica newReplica() {
+            return new Replica(name, disk, keyspace -> params.customResolver && keyspace.equals(MULTI)
+                    ? LONGER_VALUE_WINS : ConflictResolver.LWW);
         }
 
         long wall() {
@@ -106,7 +115,7 @@ final class Simulation {
         }
 
         void restart() {
-            replica = new Replica(name, disk);
+            replica = newReplica();
             up = true;
             lastSubscribe = Long.MIN_VALUE / 2;
         }
@@ -207,7 +216,7 @@ final class Simulation {
             return; // the client gets an error: nothing acknowledged
         }
         boolean delete = random.nextInt(8) == 0;
-        byte[] value = ("v" + eventSeq).getBytes(StandardCharsets.UTF_8);
+        byte[] value = ("v" + eventSeq + "x".repeat(random.nextInt(4))).getBytes(StandardCharsets.UTF_8);
         Replica.Write w = delete ? Replica.Write.delete(keyspace, key, home)
                 : Replica.Write.put(keyspace, key, value, "text/plain", home);
         Replica.Written written = at.replica.write(w, at.wall());
@@ -216,7 +225,7 @@ final class Simulation {
             throw new AssertionError(at.name + " issued " + e.hlc() + " after " + at.lastIssued);
         }
         at.lastIssued = e.hlc();
-        written.replaced().ifPresent(old -> accounted.add(id(old)));
+        written.replaced().ifPresent(old -> old.siblings().forEach(s -> accounted.add(id(s))));
         acknowledged.put(id(e), e);
         if (c != null) {
             c.token = c.token.with(e.stamp());
@@ -232,9 +241,9 @@ final class Simulation {
         }
         for (Map.Entry<String, Stamp> w : c.lastWrite.entrySet()) {
             String[] parts = w.getKey().split("/", 2);
-            Entry current = at.disk.current(parts[0], parts[1]).orElseThrow(() ->
+            KeyState current = at.disk.state(parts[0], parts[1]).orElseThrow(() ->
                     new AssertionError(at.name + " covers session " + c.token.format() + " but has no " + w.getKey()));
-            if (current.context().get(w.getValue().origin()) < w.getValue().seq()) {
+            if (!current.includes(w.getValue().origin(), w.getValue().seq())) {
                 throw new AssertionError(at.name + " covers session " + c.token.format() + " but " + w.getKey()
                         + " is " + current + ", before the session's write " + w.getValue());
             }
@@ -349,7 +358,7 @@ final class Simulation {
         for (Entry e : batch) {
             Replica.Applied applied = n.replica.apply(e, n.wall());
             if (applied instanceof Replica.Applied.Accepted a) {
-                a.replaced().ifPresent(old -> accounted.add(id(old)));
+                a.replaced().forEach(old -> accounted.add(id(old)));
                 a.conflict().ifPresent(c -> {
                     accounted.add(id(c.loser()));
                     conflictsSeen++;
@@ -403,7 +412,7 @@ final class Simulation {
             }
         }
         Set<String> winners = new HashSet<>();
-        reference.disk.current.values().forEach(e -> winners.add(id(e)));
+        reference.disk.current.values().forEach(state -> state.siblings().forEach(e -> winners.add(id(e))));
         for (Entry e : acknowledged.values()) {
             String id = id(e);
             if (!winners.contains(id) && !accounted.contains(id)) {
@@ -421,8 +430,8 @@ final class Simulation {
         for (Entry e : acknowledged.values()) {
             boolean singleWriter = e.keyspace().equals(PRIMARY) || (e.keyspace().equals(HOME) && !e.key().startsWith("race-"));
             if (singleWriter) {
-                Optional<Entry> current = reference.disk.current(e.keyspace(), e.key());
-                if (current.isEmpty() || current.get().context().get(e.origin()) < e.seq()) {
+                Optional<KeyState> current = reference.disk.state(e.keyspace(), e.key());
+                if (current.isEmpty() || current.get().siblings().size() != 1 || !current.get().includes(e.origin(), e.seq())) {
                     throw new AssertionError("acknowledged single-writer write " + e + " is not in the final state " + current);
                 }
             }
