@@ -1,0 +1,56 @@
+package io.meridian.core.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CodecTest {
+    private static final Entry PUT = new Entry("us-east", 7, new Hlc(1_700_000_000_000L, 3), "sessions", "user:1/é",
+            Entry.Op.PUT, "value".getBytes(StandardCharsets.UTF_8), "text/plain", "eu-west",
+            new VersionVector(Map.of("us-east", 7L, "eu-west", 2L)));
+    private static final Entry DELETE = new Entry("eu-west", 3, new Hlc(1_700_000_000_001L, 0), "sessions", "user:1/é",
+            Entry.Op.DELETE, new byte[0], "", "", new VersionVector(Map.of("eu-west", 3L)));
+
+    @Test
+    void entriesStatesAndConflictsRoundTrip() {
+        assertThat(Codec.decodeEntry(Codec.encode(PUT))).isEqualTo(PUT);
+        assertThat(Codec.decodeEntry(Codec.encode(DELETE))).isEqualTo(DELETE);
+        KeyState state = KeyState.resolve(List.of(PUT, DELETE), ConflictResolver.LWW);
+        assertThat(Codec.decodeState(Codec.encode(state))).isEqualTo(state);
+        Conflict conflict = new Conflict("sessions", "user:1/é", DELETE, PUT, Conflict.LWW_RULE, "ap-southeast");
+        assertThat(Codec.decodeConflict(Codec.encode(conflict))).isEqualTo(conflict);
+    }
+
+    @Test
+    void everyMessageRoundTrips() {
+        List<Codec.Message> messages = List.of(
+                new Codec.Message.Subscribe("eu-west", Map.of("us-east", 0L, "ap-southeast", 9L)),
+                new Codec.Message.Batch("us-east", 123, new VersionVector(Map.of("us-east", 7L)), List.of(PUT, DELETE)),
+                new Codec.Message.Batch("us-east", 124, VersionVector.EMPTY, List.of()),
+                new Codec.Message.Ack("eu-west", new VersionVector(Map.of("us-east", 7L))),
+                new Codec.Message.SnapshotNeeded("us-east"),
+                new Codec.Message.SnapshotRequest("eu-west"),
+                new Codec.Message.SnapshotChunk(List.of(PUT)),
+                new Codec.Message.SnapshotEnd(new VersionVector(Map.of("us-east", 7L)), new Hlc(5, 1), 1));
+        for (Codec.Message m : messages) {
+            assertThat(Codec.decodeMessage(Codec.encode(m))).as(m.toString()).usingRecursiveComparison().isEqualTo(m);
+        }
+    }
+
+    @Test
+    void malformedBytesAreRefusedNamingWhatWasWrong() {
+        byte[] entry = Codec.encode(PUT);
+        assertThatThrownBy(() -> Codec.decodeEntry(java.util.Arrays.copyOf(entry, entry.length - 2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("malformed entry");
+        byte[] wrongFormat = entry.clone();
+        wrongFormat[0] = 9;
+        assertThatThrownBy(() -> Codec.decodeEntry(wrongFormat)).hasMessageContaining("entry format 9");
+        assertThatThrownBy(() -> Codec.decodeMessage(new byte[] {42})).hasMessageContaining("message type 42");
+        byte[] trailing = java.util.Arrays.copyOf(entry, entry.length + 1);
+        assertThatThrownBy(() -> Codec.decodeEntry(trailing)).hasMessageContaining("trailing");
+    }
+}
