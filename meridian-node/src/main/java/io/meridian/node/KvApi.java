@@ -1,6 +1,7 @@
 package io.meridian.node;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.meridian.core.Headers;
 import io.meridian.core.Keys;
 import io.meridian.core.MeridianException;
 import io.meridian.core.Policy;
@@ -66,6 +67,7 @@ final class KvApi {
     void get(Exchange ex, KeyspaceConfig keyspace, String key) {
         byte[] keyBytes = Keys.validate(key);
         Preconditions conditions = preconditions(ex);
+        ex.header(Headers.STALENESS, "0"); // a local keyspace's only copy is this one
         StoredValue value = store.get(keyspace.name(), keyBytes).orElseThrow(() -> notFound(keyspace, key));
         ex.header("ETag", Versions.etag(value.version()));
         ex.header("Last-Modified", httpDate(value.modifiedMillis()));
@@ -112,6 +114,7 @@ final class KvApi {
         Optional<byte[]> after = Optional.ofNullable(query.get("after")).map(a -> a.getBytes(StandardCharsets.UTF_8));
         int limit = limit(query.get("limit"));
         ScanPage page = store.scan(keyspace.name(), prefix, after, limit);
+        ex.header(Headers.STALENESS, "0");
         List<ScanItem> items = page.items().stream().map(KvApi::item).toList();
         ex.sendJson(200, new ScanResult(keyspace.name(), region, items, page.next().map(Keys::fromBytes).orElse(null)));
     }
@@ -173,13 +176,13 @@ final class KvApi {
                 ifNoneMatch == null ? null : Versions.parseCondition("If-None-Match", ifNoneMatch));
     }
 
-    private static MeridianException notFound(KeyspaceConfig keyspace, String key) {
+    static MeridianException notFound(KeyspaceConfig keyspace, String key) {
         return new MeridianException(ProblemType.KEY_NOT_FOUND,
                 "key '" + key + "' does not exist in keyspace '" + keyspace.name() + "'",
                 Map.of("keyspace", keyspace.name(), "key", key));
     }
 
-    private static String httpDate(long millis) {
+    static String httpDate(long millis) {
         return DateTimeFormatter.RFC_1123_DATE_TIME.format(Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC));
     }
 

@@ -16,9 +16,6 @@ import io.meridian.core.replication.Replica;
 import io.meridian.core.replication.SessionToken;
 import io.meridian.storage.ReplicatedStore;
 import java.io.IOException;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,9 +68,9 @@ final class ReplicatedKvApi {
             return;
         }
         readHeaders(ex, staleness, token);
-        Entry e = current.filter(c -> !c.isTombstone()).orElseThrow(() -> notFound(keyspace, key));
+        Entry e = current.filter(c -> !c.isTombstone()).orElseThrow(() -> KvApi.notFound(keyspace, key));
         ex.header("ETag", Versions.etag(ReplicationEngine.tag(e)));
-        ex.header("Last-Modified", httpDate(e.hlc().physicalMillis()));
+        ex.header("Last-Modified", KvApi.httpDate(e.hlc().physicalMillis()));
         if (!e.home().isEmpty()) {
             ex.header(Headers.HOME, e.home());
         }
@@ -210,7 +207,7 @@ final class ReplicatedKvApi {
             return;
         }
         if (current.isEmpty() || current.get().isTombstone()) {
-            throw notFound(keyspace, key);
+            throw KvApi.notFound(keyspace, key);
         }
         Replica.Written w = engine.write(Replica.Write.delete(keyspace.name(), key, home), conditions);
         ex.header(Headers.SESSION, token.with(w.entry().stamp()).format());
@@ -234,7 +231,7 @@ final class ReplicatedKvApi {
             return;
         }
         Entry current = engine.current(keyspace.name(), key).filter(e -> !e.isTombstone())
-                .orElseThrow(() -> notFound(keyspace, key));
+                .orElseThrow(() -> KvApi.notFound(keyspace, key));
         if (!current.home().equals(region)) {
             forwarder.forward(ex, current.home(), null, "the key's home is " + current.home());
             return;
@@ -331,16 +328,6 @@ final class ReplicatedKvApi {
     private static SessionToken token(Exchange ex) {
         String header = ex.header(Headers.SESSION);
         return header == null ? SessionToken.EMPTY : SessionToken.parse(Headers.SESSION, header);
-    }
-
-    private static MeridianException notFound(KeyspaceConfig keyspace, String key) {
-        return new MeridianException(ProblemType.KEY_NOT_FOUND,
-                "key '" + key + "' does not exist in keyspace '" + keyspace.name() + "'",
-                Map.of("keyspace", keyspace.name(), "key", key));
-    }
-
-    private static String httpDate(long millis) {
-        return DateTimeFormatter.RFC_1123_DATE_TIME.format(Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC));
     }
 
     record ConflictFeed(String keyspace, String region, List<ConflictView> items, Long next) {

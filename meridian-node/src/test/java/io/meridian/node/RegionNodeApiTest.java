@@ -102,6 +102,7 @@ class RegionNodeApiTest {
         assertThat(get.headers().firstValue("Content-Type")).contains("text/plain; charset=utf-8");
         assertThat(get.headers().firstValue("ETag")).contains(etag);
         assertThat(get.headers().firstValue("Meridian-Region")).contains("us-east");
+        assertThat(get.headers().firstValue("Meridian-Staleness-Ms")).as("a local keyspace's only copy").contains("0");
 
         HttpResponse<String> replace = send("PUT", "/v1/kv/cache/greeting", "hi");
         assertThat(replace.statusCode()).isEqualTo(200);
