@@ -137,6 +137,42 @@ class ReplicationIT {
     }
 
     @Test
+    void twoRegionsCreatingOneHomeRegionKeyAtOnceSettleOnOneHomeEverywhere() {
+        lab.partition("us-east", "ap-southeast");
+        lab.partition("eu-west", "ap-southeast");
+        lab.partition("us-east", "eu-west");
+        MeridianClient.Written east;
+        MeridianClient.Written south;
+        try {
+            east = at("us-east").put("profiles", "raced", "from us-east");
+            south = at("ap-southeast").put("profiles", "raced", "from ap-southeast");
+        } finally {
+            lab.heal(null, null);
+        }
+        assertThat(east.region()).isEqualTo("us-east");
+        assertThat(south.region()).isEqualTo("ap-southeast");
+        String winner = converged("profiles", "raced");
+        String loser = winner.startsWith(east.version() + "=") ? south.version() : east.version();
+        String winnerOrigin = winner.substring(0, winner.indexOf(':'));
+        for (String r : REGIONS) {
+            HttpResponse<byte[]> read = at(r).raw(at(r).request("/v1/kv/profiles/raced")
+                    .header("Meridian-Consistency", "eventual").GET());
+            assertThat(read.headers().firstValue("Meridian-Home")).as("home seen in " + r).contains(winnerOrigin);
+        }
+        await().atMost(CONVERGE).untilAsserted(() -> {
+            Set<String> losers = new HashSet<>();
+            for (String r : List.of("us-east", "ap-southeast")) {
+                at(r).getJson("/v1/conflicts/profiles?limit=1000").path("items").forEach(c -> {
+                    if (c.path("key").asText().equals("raced")) {
+                        losers.add(c.path("loser").path("version").asText());
+                    }
+                });
+            }
+            assertThat(losers).contains(loser);
+        });
+    }
+
+    @Test
     void aKeysHomeMovesWithoutLosingWrites() throws Exception {
         MeridianClient.Written w = at("us-east").put("profiles", "mover", "before".getBytes(StandardCharsets.UTF_8),
                 "text/plain", null, null);

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * {@code -Dmeridian.sim.seeds=N} runs more seeds than the default.
  */
 class ReplicationSimulationTest {
-    private static final int DEFAULT_SEEDS = 1_500;
+    private static final int DEFAULT_SEEDS = 2_000;
     private static final long[] REGRESSIONS = {};
 
     private static Simulation runSeed(long seed) {
