@@ -58,7 +58,7 @@ final class ReplicatedKvApi {
         Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
         SessionToken token = token(ex);
         Preconditions conditions = KvApi.preconditions(ex);
-        if (!awaitSession(ex, consistency, token, null, "this region has not yet received the session's writes")) {
+        if (!awaitSession(ex, consistency, token)) {
             return;
         }
         Optional<Entry> current = engine.current(keyspace.name(), key);
@@ -85,7 +85,7 @@ final class ReplicatedKvApi {
         KvApi.checkScanParameters(query);
         Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
         SessionToken token = token(ex);
-        if (!awaitSession(ex, consistency, token, null, "this region has not yet received the session's writes")) {
+        if (!awaitSession(ex, consistency, token)) {
             return;
         }
         Optional<Long> staleness = engine.stalenessMillis(originsFor(keyspace, Optional.empty()));
@@ -103,8 +103,7 @@ final class ReplicatedKvApi {
     }
 
     /** Waits for the session's writes; forwards when they do not come in time. False when forwarded. */
-    private boolean awaitSession(Exchange ex, Consistency consistency, SessionToken token, byte[] body, String why)
-            throws InterruptedException {
+    private boolean awaitSession(Exchange ex, Consistency consistency, SessionToken token) throws InterruptedException {
         if (token.writes().seqs().isEmpty() || consistency instanceof Consistency.Eventual
                 || token.satisfiedBy(engine.watermarks())) {
             return true;
@@ -112,12 +111,42 @@ final class ReplicatedKvApi {
         if (engine.awaitCovered(token, config.replication().sessionWait())) {
             return true;
         }
-        String origin = token.writes().seqs().entrySet().stream()
-                .filter(e -> engine.watermarks().get(e.getKey()) < e.getValue())
-                .map(Map.Entry::getKey).findFirst().orElseThrow();
-        forwarder.forward(ex, origin, body, why + " (waited " + config.replication().sessionWait().toMillis() + " ms for "
+        String origin = uncoveredOrigin(token);
+        forwarder.forward(ex, origin, null, "this region has not yet received the session's writes (waited " + config.replication().sessionWait().toMillis() + " ms for "
                 + origin + ")");
         return false;
+    }
+
+    /** Waits, up to the session bound, for this region to hold the token's writes. */
+    private boolean awaitCovered(SessionToken token) throws InterruptedException {
+        return token.satisfiedBy(engine.watermarks()) || engine.awaitCovered(token, config.replication().sessionWait());
+    }
+
+    /**
+     * Sends a write where it must run: to its writer region when that is not this one (the writer
+     * waits for the session itself); for multi-master data this region may write, but if it still
+     * lacks the session's writes, the write goes to a region that has them, so that it follows
+     * them instead of racing them. False when forwarded.
+     */
+    private boolean routeWrite(Exchange ex, KeyspaceConfig keyspace, String writer, boolean covered, SessionToken token,
+                               byte[] body) {
+        if (!writer.equals(region)) {
+            forwarder.forward(ex, writer, body, "writes to this key are made in " + writer);
+            return false;
+        }
+        if (!covered && keyspace.policy() instanceof Policy.MultiMaster) {
+            String origin = uncoveredOrigin(token);
+            forwarder.forward(ex, origin, body, "this region has not yet received the session's writes (waited "
+                    + config.replication().sessionWait().toMillis() + " ms for " + origin + ")");
+            return false;
+        }
+        return true;
+    }
+
+    private String uncoveredOrigin(SessionToken token) {
+        return token.writes().seqs().entrySet().stream()
+                .filter(e -> engine.watermarks().get(e.getKey()) < e.getValue())
+                .map(Map.Entry::getKey).findFirst().orElseThrow();
     }
 
     /** Checks a bounded read; forwards it to the authoritative region when this copy is too stale. False when forwarded. */
@@ -179,13 +208,9 @@ final class ReplicatedKvApi {
         SessionToken token = token(ex);
         Optional<String> requestedHome = requestedHome(ex, keyspace);
         byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
-        if (!awaitSession(ex, new Consistency.Session(), token, body, "this region has not yet received the session's writes")) {
-            return;
-        }
+        boolean covered = awaitCovered(token);
         String home = homeForWrite(keyspace, key, requestedHome);
-        String writer = writer(keyspace, home);
-        if (!writer.equals(region)) {
-            forwarder.forward(ex, writer, body, "writes to this key are made in " + writer);
+        if (!routeWrite(ex, keyspace, writer(keyspace, home), covered, token, body)) {
             return;
         }
         Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home), conditions);
@@ -196,14 +221,10 @@ final class ReplicatedKvApi {
         Keys.validate(key);
         Preconditions conditions = KvApi.preconditions(ex);
         SessionToken token = token(ex);
-        if (!awaitSession(ex, new Consistency.Session(), token, null, "this region has not yet received the session's writes")) {
-            return;
-        }
+        boolean covered = awaitCovered(token);
         Optional<Entry> current = engine.current(keyspace.name(), key);
         String home = current.map(Entry::home).orElse("");
-        String writer = writer(keyspace, home.isEmpty() ? region : home);
-        if (!writer.equals(region)) {
-            forwarder.forward(ex, writer, null, "writes to this key are made in " + writer);
+        if (!routeWrite(ex, keyspace, writer(keyspace, home.isEmpty() ? region : home), covered, token, null)) {
             return;
         }
         if (current.isEmpty() || current.get().isTombstone()) {
@@ -227,9 +248,7 @@ final class ReplicatedKvApi {
         requireRegion(keyspace, to, "to");
         Preconditions conditions = KvApi.preconditions(ex);
         SessionToken token = token(ex);
-        if (!awaitSession(ex, new Consistency.Session(), token, null, "this region has not yet received the session's writes")) {
-            return;
-        }
+        awaitCovered(token);
         Entry current = engine.current(keyspace.name(), key).filter(e -> !e.isTombstone())
                 .orElseThrow(() -> KvApi.notFound(keyspace, key));
         if (!current.home().equals(region)) {
