@@ -1,0 +1,174 @@
+package io.meridian.replication.strong;
+
+import io.meridian.core.config.HostPort;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * One region's consensus endpoint: a Ratis server hosting a group per strong keyspace (one peer
+ * per region, named by region, see {@link RegionAddresses}), and a client per group that
+ * submits transactions through whichever region leads.
+ *
+ * <p>Settings follow {@code notes/ratis.md}: storage under the region's data directory (never
+ * /tmp), the gRPC server bound to the configured host only, linearizable reads by read index,
+ * the leader lease on, election timeouts as given (about 5-10x the WAN round trip), and a client
+ * retry policy that sleeps and gives up.
+ */
+public final class ConsensusServer implements AutoCloseable {
+    /** Timings of the group; the defaults suit loopback, regions want several WAN round trips. */
+    public record Timing(TimeDuration electionMin, TimeDuration electionMax, TimeDuration requestTimeout,
+                         int clientRetries, TimeDuration clientRetrySleep) {
+        public static final Timing LOOPBACK = new Timing(TimeDuration.valueOf(300, TimeUnit.MILLISECONDS),
+                TimeDuration.valueOf(600, TimeUnit.MILLISECONDS), TimeDuration.valueOf(3, TimeUnit.SECONDS),
+                30, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS));
+    }
+
+    private final RaftServer server;
+    private final Map<String, RaftGroup> groups;
+    private final Map<String, RaftClient> clients;
+
+    private ConsensusServer(RaftServer server, Map<String, RaftGroup> groups, Map<String, RaftClient> clients) {
+        this.server = server;
+        this.groups = groups;
+        this.clients = clients;
+    }
+
+    /** The group id of a strong keyspace: the same in every region. */
+    public static RaftGroupId groupId(String keyspace) {
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("meridian-strong:" + keyspace).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * @param regions    every region of the group, in leader-preference order (the first gets the highest priority)
+     * @param machines   the state machine of each strong keyspace hosted here
+     * @param addresses  how this region reaches every region's consensus endpoint (itself included)
+     */
+    public static ConsensusServer start(String region, HostPort bind, Path dir, List<String> regions,
+                                        Map<String, KeyspaceStateMachine> machines, Map<String, HostPort> addresses,
+                                        Timing timing) throws IOException {
+        RegionAddresses.use(addresses);
+        List<RaftPeer> peers = new ArrayList<>();
+        for (int i = 0; i < regions.size(); i++) {
+            peers.add(RaftPeer.newBuilder().setId(regions.get(i)).setAddress(RegionAddresses.of(regions.get(i)))
+                    .setPriority(regions.size() - i).build());
+        }
+        Map<String, RaftGroup> groups = new java.util.LinkedHashMap<>();
+        Map<RaftGroupId, KeyspaceStateMachine> byGroup = new java.util.HashMap<>();
+        machines.forEach((keyspace, machine) -> {
+            RaftGroup group = RaftGroup.valueOf(groupId(keyspace), peers);
+            groups.put(keyspace, group);
+            byGroup.put(group.getGroupId(), machine);
+        });
+        RaftProperties properties = properties(bind, dir, timing);
+        RaftPeerId self = RaftPeerId.valueOf(region);
+        // RECOVER loads the groups already in the storage directory; the others are added once.
+        RaftServer server = RaftServer.newBuilder()
+                .setServerId(self)
+                .setProperties(properties)
+                .setStateMachineRegistry(byGroup::get)
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .build();
+        server.start();
+        java.util.Set<RaftGroupId> present = new java.util.HashSet<>();
+        server.getGroupIds().forEach(present::add);
+        long call = 0;
+        for (RaftGroup group : groups.values()) {
+            if (!present.contains(group.getGroupId())) {
+                RaftClientReply added = server.groupManagement(org.apache.ratis.protocol.GroupManagementRequest.newAdd(
+                        org.apache.ratis.protocol.ClientId.randomId(), self, call++, group));
+                if (!added.isSuccess()) {
+                    server.close();
+                    throw new IOException("cannot add consensus group " + group.getGroupId() + ": " + added.getException());
+                }
+            }
+        }
+        Map<String, RaftClient> clients = new java.util.LinkedHashMap<>();
+        RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(timing.clientRetries(), timing.clientRetrySleep());
+        groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder()
+                .setRaftGroup(group).setProperties(properties).setRetryPolicy(retry).build()));
+        return new ConsensusServer(server, groups, clients);
+    }
+
+    private static RaftProperties properties(HostPort bind, Path dir, Timing timing) {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("ratis").toFile()));
+        RaftServerConfigKeys.setRemovedGroupsDir(p, dir.resolve("ratis-removed").toFile());
+        GrpcConfigKeys.Server.setHost(p, bind.host());
+        GrpcConfigKeys.Server.setPort(p, bind.port());
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, timing.electionMin());
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, timing.electionMax());
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, timing.requestTimeout());
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+        return p;
+    }
+
+    /** Submits a transaction (the JSON of {@code POST /v1/txn}) through the leader; returns the state machine's reply. */
+    public String submit(String keyspace, byte[] txnJson) throws IOException {
+        RaftClientReply reply = client(keyspace).io().send(Message.valueOf(
+                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(txnJson)));
+        return requireSuccess(reply);
+    }
+
+    /** A linearizable read of one key (read index at the leader). */
+    public String readLinearizable(String keyspace, String key) throws IOException {
+        return requireSuccess(client(keyspace).io().sendReadOnly(KeyspaceStateMachine.get(key)));
+    }
+
+    /** A read of this region's replica as it is, however stale. */
+    public String readLocal(String keyspace, String key) throws IOException {
+        return requireSuccess(client(keyspace).io().sendStaleRead(KeyspaceStateMachine.get(key), 0,
+                server.getId()));
+    }
+
+    /** The region leading a keyspace's group as this region knows it, if any. */
+    public java.util.Optional<String> leader(String keyspace) throws IOException {
+        var division = server.getDivision(groups.get(keyspace).getGroupId());
+        var leader = division.getInfo().getLeaderId();
+        return java.util.Optional.ofNullable(leader).map(RaftPeerId::toString);
+    }
+
+    private RaftClient client(String keyspace) {
+        RaftClient c = clients.get(keyspace);
+        if (c == null) {
+            throw new IllegalArgumentException("no strong keyspace '" + keyspace + "' here");
+        }
+        return c;
+    }
+
+    private static String requireSuccess(RaftClientReply reply) throws IOException {
+        if (!reply.isSuccess()) {
+            throw new IOException("consensus request failed: " + reply.getException());
+        }
+        return KeyspaceStateMachine.text(reply.getMessage());
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (RaftClient c : clients.values()) {
+            c.close();
+        }
+        server.close();
+    }
+}

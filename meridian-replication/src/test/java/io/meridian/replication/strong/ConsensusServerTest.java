@@ -1,0 +1,116 @@
+package io.meridian.replication.strong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meridian.core.config.HostPort;
+import io.meridian.storage.Store;
+import io.meridian.storage.StrongStore;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A strong keyspace's Raft group across three regions in one JVM: real Ratis servers over gRPC
+ * on 127.0.0.1, state machines on real RocksDB stores.
+ */
+class ConsensusServerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> REGIONS = List.of("us-east", "eu-west", "ap-southeast");
+
+    @TempDir
+    Path dir;
+    private final Map<String, Store> stores = new LinkedHashMap<>();
+    private final Map<String, ConsensusServer> servers = new LinkedHashMap<>();
+    private final Map<String, HostPort> addresses = new LinkedHashMap<>();
+
+    @AfterEach
+    void stop() throws IOException {
+        for (ConsensusServer s : servers.values()) {
+            s.close();
+        }
+        stores.values().forEach(Store::close);
+    }
+
+    private void start(String region) throws IOException {
+        Store store = Store.open(dir.resolve(region), Set.of("accounts"), System::currentTimeMillis);
+        stores.put(region, store);
+        servers.put(region, ConsensusServer.start(region, addresses.get(region), dir.resolve(region), REGIONS,
+                Map.of("accounts", new KeyspaceStateMachine(new StrongStore(store, "accounts"))), addresses,
+                ConsensusServer.Timing.LOOPBACK));
+    }
+
+    private void kill(String region) throws IOException {
+        servers.remove(region).close();
+        stores.remove(region).close();
+    }
+
+    private JsonNode txn(String region, String json) throws IOException {
+        return JSON.readTree(servers.get(region).submit("accounts", json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private JsonNode read(String region, String key, boolean linearizable) throws IOException {
+        ConsensusServer s = servers.get(region);
+        return JSON.readTree(linearizable ? s.readLinearizable("accounts", key) : s.readLocal("accounts", key));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void transactionsCommitThroughTheLeaderAndEveryRegionReadsThemAcrossALeaderDeath() throws Exception {
+        for (String r : REGIONS) {
+            addresses.put(r, new HostPort("127.0.0.1", freePort()));
+        }
+        for (String r : REGIONS) {
+            start(r);
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(servers.get("eu-west").leader("accounts")).as("the highest-priority region leads").contains("us-east"));
+
+        assertThat(txn("eu-west", """
+                {"then": [{"put": {"key": "alice", "value": "100"}}, {"put": {"key": "bob", "value": "0"}}]}""")
+                .path("succeeded").asBoolean()).isTrue();
+        String transfer = """
+                {"if": [{"key": "alice", "at_least": 30}, {"key": "bob", "exists": true}],
+                 "then": [{"add": {"key": "alice", "delta": -30}}, {"add": {"key": "bob", "delta": 30}}]}""";
+        JsonNode moved = txn("ap-southeast", transfer);
+        assertThat(moved.path("succeeded").asBoolean()).isTrue();
+        assertThat(moved.path("results").get(0).path("value").asText()).isEqualTo("70");
+        for (String r : REGIONS) {
+            assertThat(read(r, "bob", true).path("value").asText()).as("linearizable read in " + r).isEqualTo("30");
+        }
+        assertThat(txn("us-east", transfer).path("succeeded").asBoolean()).isTrue();   // alice 40, bob 60
+        assertThat(txn("eu-west", transfer).path("succeeded").asBoolean()).isTrue();   // alice 10, bob 90
+        assertThat(txn("us-east", transfer).path("succeeded").asBoolean()).as("alice has 10 left: overdraft refused").isFalse();
+
+        JsonNode notANumber = txn("eu-west", """
+                {"then": [{"put": {"key": "note", "value": "hi"}}, {"add": {"key": "alice", "delta": 1}}, {"add": {"key": "note", "delta": 1}}]}""");
+        assertThat(notANumber.path("error").asText()).isEqualTo("urn:meridian:problem:not-an-integer");
+        assertThat(read("eu-west", "note", true).has("value")).as("the failed transaction applied nothing").isFalse();
+
+        kill("us-east");
+        assertThat(txn("eu-west", "{\"then\": [{\"add\": {\"key\": \"bob\", \"delta\": 1}}]}").path("succeeded").asBoolean())
+                .as("a new leader commits").isTrue();
+        start("us-east");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(read("us-east", "bob", false).path("value").asText()).as("the revived region caught up").isEqualTo("91"));
+        assertThat(read("us-east", "alice", true).path("value").asText()).isEqualTo("10");
+    }
+}

@@ -1,0 +1,78 @@
+package io.meridian.storage;
+
+import io.meridian.core.txn.TxnEvaluator;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * A strong keyspace's state-machine storage: values with the consensus log index that wrote
+ * them as their version, in the keyspace's column family, and the last applied log position in
+ * {@code _meta}, written in the same batch. The consensus log is the durable record, so batches
+ * are not synced: after a crash, entries past the recorded position are applied again, and
+ * entries at or before it are skipped.
+ */
+public final class StrongStore {
+    private final Store store;
+    private final String keyspace;
+    private final byte[] appliedKey;
+    private final WriteOptions buffered = new WriteOptions().setSync(false);
+
+    public StrongStore(Store store, String keyspace) {
+        this.store = store;
+        this.keyspace = keyspace;
+        this.appliedKey = ("strong-applied:" + keyspace).getBytes(StandardCharsets.UTF_8);
+        store.family(keyspace); // fails now if the keyspace has no column family
+    }
+
+    /** The last applied log position: {term, index}, {0, -1} before any. */
+    public long[] applied() {
+        try {
+            byte[] bytes = store.db().get(store.systemFamily(Store.META), appliedKey);
+            if (bytes == null) {
+                return new long[] {0, -1};
+            }
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            return new long[] {b.getLong(), b.getLong()};
+        } catch (RocksDBException e) {
+            throw new StorageException("read of the applied index of " + keyspace + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<TxnEvaluator.Stored> get(String key) {
+        try {
+            byte[] bytes = store.db().get(store.family(keyspace), key.getBytes(StandardCharsets.UTF_8));
+            if (bytes == null) {
+                return Optional.empty();
+            }
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            long version = b.getLong();
+            return Optional.of(new TxnEvaluator.Stored(new String(bytes, 8, bytes.length - 8, StandardCharsets.UTF_8), version));
+        } catch (RocksDBException e) {
+            throw new StorageException("read of " + keyspace + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Applies one log entry's writes (empty: delete) and records its position, atomically. */
+    public void apply(long term, long index, Map<String, Optional<String>> writes) {
+        try (WriteBatch batch = new WriteBatch()) {
+            for (Map.Entry<String, Optional<String>> w : writes.entrySet()) {
+                byte[] key = w.getKey().getBytes(StandardCharsets.UTF_8);
+                if (w.getValue().isPresent()) {
+                    byte[] value = w.getValue().get().getBytes(StandardCharsets.UTF_8);
+                    batch.put(store.family(keyspace), key, ByteBuffer.allocate(8 + value.length).putLong(index).put(value).array());
+                } else {
+                    batch.delete(store.family(keyspace), key);
+                }
+            }
+            batch.put(store.systemFamily(Store.META), appliedKey, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
+            store.db().write(buffered, batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("apply of log entry " + index + " to " + keyspace + " failed: " + e.getMessage(), e);
+        }
+    }
+}
