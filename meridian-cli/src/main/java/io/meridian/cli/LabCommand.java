@@ -67,7 +67,7 @@ final class LabCommand {
         @Option(names = "--retained-log-entries", defaultValue = "0", description = "entries of each origin every replication log keeps; 0 = the nodes' default (1,000,000)")
         long retainedLogEntries;
 
-        @Option(names = "--base-port", defaultValue = "7001", description = "regions' HTTP on PORT.., their replication on PORT+50.., WAN control on PORT+99, links on PORT+100.. and PORT+110..; 0 = any free ports (default ${DEFAULT-VALUE})")
+        @Option(names = "--base-port", defaultValue = "7001", description = "regions' HTTP on PORT.., replication on PORT+50.., consensus on PORT+60.., WAN control on PORT+99, links on PORT+100.., +110.., +120..; 0 = any free ports (default ${DEFAULT-VALUE})")
         int basePort;
 
         @Option(names = "--timeout", defaultValue = "90", description = "seconds to wait for readiness (default ${DEFAULT-VALUE})")

@@ -133,7 +133,8 @@ class LabIT {
             assertThat(status.links()).filteredOn(l -> l.path("cut").asBoolean())
                     .extracting(l -> l.path("from").asText() + ">" + l.path("to").asText() + " " + l.path("kind").asText())
                     .containsExactlyInAnyOrder("us-east>eu-west http", "eu-west>us-east http",
-                            "us-east>eu-west replication", "eu-west>us-east replication");
+                            "us-east>eu-west replication", "eu-west>us-east replication",
+                            "us-east>eu-west consensus", "eu-west>us-east consensus");
 
             lab.heal("eu-west", "us-east");
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->

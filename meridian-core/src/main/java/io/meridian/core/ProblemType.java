@@ -22,6 +22,7 @@ public enum ProblemType {
     NOT_AN_INTEGER(409, "not-an-integer", "An add met a value that is not an integer"),
     PRECONDITION_FAILED(412, "precondition-failed", "A condition of the request does not hold"),
     VALUE_TOO_LARGE(413, "value-too-large", "The value is larger than the keyspace allows"),
+    UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "The body is not of a type this keyspace stores"),
     URI_TOO_LONG(414, "uri-too-long", "The request URI is too long"),
     HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
     NOT_IMPLEMENTED(501, "not-implemented", "This feature is not implemented yet"),

@@ -387,8 +387,9 @@ public final class Lab {
                 s.bind(new InetSocketAddress("127.0.0.1", port));
             } catch (IOException e) {
                 throw new LabException("port " + port + " on 127.0.0.1 is in use; the lab needs ports " + basePort + "-"
-                        + (basePort + 2) + ", " + (basePort + 50) + "-" + (basePort + 52) + " and " + (basePort + 99) + "-"
-                        + (basePort + 115) + ". Choose others with --base-port, or 0 for any free ones");
+                        + (basePort + 2) + ", " + (basePort + 50) + "-" + (basePort + 52) + ", " + (basePort + 60) + "-"
+                        + (basePort + 62) + " and " + (basePort + 99) + "-" + (basePort + 125)
+                        + ". Choose others with --base-port, or 0 for any free ones");
             }
         }
         return ports;

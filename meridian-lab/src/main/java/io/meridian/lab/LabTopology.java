@@ -27,40 +27,39 @@ public final class LabTopology {
             new Delay("eu-west", "ap-southeast", 88));
 
     /**
-     * Ports the lab uses: each region's HTTP and replication ports, the WAN control API, and for
-     * every directed link one port for HTTP and one for replication.
+     * Ports the lab uses: each region's HTTP, replication and consensus ports, the WAN control
+     * API, and for every directed link one port for each of the three.
      */
-    public record Ports(List<Integer> regions, List<Integer> replication, int control, List<Integer> links,
-                        List<Integer> replicationLinks) {
+    public record Ports(List<Integer> regions, List<Integer> replication, List<Integer> consensus, int control,
+                        List<Integer> links, List<Integer> replicationLinks, List<Integer> consensusLinks) {
         public static int count() {
             int n = REGIONS.size();
-            return 2 * n + 1 + 2 * n * (n - 1);
+            return 3 * n + 1 + 3 * n * (n - 1);
         }
 
         /** In the order {@link #count()} counts them. */
         public static Ports of(List<Integer> all) {
             int n = REGIONS.size();
-            int links = n * (n - 1);
-            return new Ports(all.subList(0, n), all.subList(n, 2 * n), all.get(2 * n),
-                    all.subList(2 * n + 1, 2 * n + 1 + links), all.subList(2 * n + 1 + links, count()));
+            int l = n * (n - 1);
+            int c = 3 * n;
+            return new Ports(all.subList(0, n), all.subList(n, 2 * n), all.subList(2 * n, 3 * n), all.get(c),
+                    all.subList(c + 1, c + 1 + l), all.subList(c + 1 + l, c + 1 + 2 * l), all.subList(c + 1 + 2 * l, count()));
         }
 
-        /** Consecutive layout from a base port: HTTP +0.., replication +50.., control +99, links +100.., +110.. */
+        /** Consecutive layout from a base port: HTTP +0.., replication +50.., consensus +60.., control +99, links +100.., +110.., +120.. */
         public static List<Integer> fromBase(int base) {
             int n = REGIONS.size();
             List<Integer> ports = new java.util.ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                ports.add(base + i);
-            }
-            for (int i = 0; i < n; i++) {
-                ports.add(base + 50 + i);
+            for (int offset : List.of(0, 50, 60)) {
+                for (int i = 0; i < n; i++) {
+                    ports.add(base + offset + i);
+                }
             }
             ports.add(base + 99);
-            for (int i = 0; i < n * (n - 1); i++) {
-                ports.add(base + 100 + i);
-            }
-            for (int i = 0; i < n * (n - 1); i++) {
-                ports.add(base + 110 + i);
+            for (int offset : List.of(100, 110, 120)) {
+                for (int i = 0; i < n * (n - 1); i++) {
+                    ports.add(base + offset + i);
+                }
             }
             return ports;
         }
@@ -93,7 +92,8 @@ public final class LabTopology {
             y.append("  - name: ").append(r.name()).append('\n')
                     .append("    location: ").append(r.location()).append('\n')
                     .append("    http: 127.0.0.1:").append(ports.regions().get(i)).append('\n')
-                    .append("    replication: 127.0.0.1:").append(ports.replication().get(i)).append('\n');
+                    .append("    replication: 127.0.0.1:").append(ports.replication().get(i)).append('\n')
+                    .append("    consensus: 127.0.0.1:").append(ports.consensus().get(i)).append('\n');
         }
         y.append("\n# Every region reaches every other through the WAN emulator.\nlinks:\n");
         int link = 0;
@@ -102,7 +102,8 @@ public final class LabTopology {
                 if (!from.equals(to)) {
                     y.append("  - {from: ").append(from.name()).append(", to: ").append(to.name())
                             .append(", via: 127.0.0.1:").append(ports.links().get(link))
-                            .append(", replication-via: 127.0.0.1:").append(ports.replicationLinks().get(link)).append("}\n");
+                            .append(", replication-via: 127.0.0.1:").append(ports.replicationLinks().get(link))
+                            .append(", consensus-via: 127.0.0.1:").append(ports.consensusLinks().get(link)).append("}\n");
                     link++;
                 }
             }
@@ -119,6 +120,12 @@ public final class LabTopology {
                     policy: home-region
                   - name: sessions       # written anywhere; concurrent writes: last writer wins, losers on the conflict feed
                     policy: multi-master
+                  - name: accounts       # one Raft group across the regions: linearizable, transactions
+                    policy: strong
+                    leader-preference: [us-east, eu-west]
+                  - name: inventory
+                    policy: strong
+                    leader-preference: [us-east, eu-west]
 
                 probe:
                   interval-ms: 1000

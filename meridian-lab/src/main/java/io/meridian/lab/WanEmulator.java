@@ -61,6 +61,11 @@ public final class WanEmulator implements AutoCloseable {
                     links.add(bind(link, "replication", link.replicationVia().get(),
                             new InetSocketAddress(target.host(), target.port()), shaper, jitterNanos));
                 }
+                if (link.consensusVia().isPresent() && to.consensus().isPresent()) {
+                    var target = to.consensus().get();
+                    links.add(bind(link, "consensus", link.consensusVia().get(),
+                            new InetSocketAddress(target.host(), target.port()), shaper, jitterNanos));
+                }
             }
             HttpServer control = HttpServer.create();
             try {

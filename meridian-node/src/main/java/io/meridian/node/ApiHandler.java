@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
  * GET|HEAD|PUT|DELETE /v1/kv/{ks}/{key}
  * POST /v1/kv/{ks}/{key}/move-home?to=REGION     (home-region keyspaces)
  * GET  /v1/conflicts/{ks}       the conflict feed (after, limit)
+ * POST /v1/txn/{ks}             a transaction on a strong keyspace
  * POST /v1/replication/reset-stats   restart the apply-delay distributions in /v1/cluster
  * </pre>
  */
@@ -36,6 +37,7 @@ final class ApiHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
     private static final String KV = "/v1/kv/";
     private static final String CONFLICTS = "/v1/conflicts/";
+    private static final String TXN = "/v1/txn/";
     private static final String MOVE_HOME = "/move-home";
     private static final List<String> READ = List.of("GET", "HEAD");
     private static final List<String> ITEM = List.of("GET", "HEAD", "PUT", "DELETE");
@@ -43,13 +45,15 @@ final class ApiHandler extends Handler.Abstract {
     private final RegionNode node;
     private final KvApi kv;
     private final ReplicatedKvApi replicated;
+    private final StrongKvApi strong;
     private final NodeMetrics metrics;
 
-    /** @param replicated null when no keyspace replicates */
-    ApiHandler(RegionNode node, KvApi kv, ReplicatedKvApi replicated, NodeMetrics metrics) {
+    /** @param replicated null when no keyspace replicates asynchronously; @param strong null when none is strong */
+    ApiHandler(RegionNode node, KvApi kv, ReplicatedKvApi replicated, StrongKvApi strong, NodeMetrics metrics) {
         this.node = node;
         this.kv = kv;
         this.replicated = replicated;
+        this.strong = strong;
         this.metrics = metrics;
     }
 
@@ -108,13 +112,23 @@ final class ApiHandler extends Handler.Abstract {
             default -> {
                 if (path.startsWith(KV)) {
                     routeKv(ex, path.substring(KV.length()), tags);
+                } else if (path.startsWith(TXN) && path.indexOf('/', TXN.length()) < 0) {
+                    tags[1] = "txn";
+                    allow(ex, List.of("POST"));
+                    KeyspaceConfig keyspace = kv.keyspace(keyspaceName(path.substring(TXN.length())));
+                    tags[0] = keyspace.name();
+                    if (!(keyspace.policy() instanceof Policy.Strong)) {
+                        throw new MeridianException(ProblemType.WRONG_POLICY, "transactions need a strong keyspace; '"
+                                + keyspace.name() + "' is " + keyspace.policy().name(), Map.of("keyspace", keyspace.name()));
+                    }
+                    strong.txn(ex, keyspace);
                 } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
                     tags[1] = "conflicts";
                     allow(ex, READ);
                     KeyspaceConfig keyspace = kv.keyspace(keyspaceName(path.substring(CONFLICTS.length())));
                     tags[0] = keyspace.name();
                     Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
-                    if (keyspace.policy() instanceof Policy.Local) {
+                    if (keyspace.policy() instanceof Policy.Local || keyspace.policy() instanceof Policy.Strong) {
                         ex.sendJson(200, Map.of("keyspace", keyspace.name(), "region", node.region(), "items", List.of()));
                     } else {
                         replicated.conflicts(ex, keyspace, query);
@@ -148,6 +162,10 @@ final class ApiHandler extends Handler.Abstract {
         tags[0] = keyspace.name();
         boolean local = keyspace.policy() instanceof Policy.Local;
         Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
+        if (keyspace.policy() instanceof Policy.Strong) {
+            routeStrong(ex, keyspace, rest, slash, moveHome, query);
+            return;
+        }
         if (slash < 0) {
             if (local) {
                 kv.scan(ex, keyspace, query);
@@ -188,6 +206,24 @@ final class ApiHandler extends Handler.Abstract {
                     replicated.get(ex, keyspace, key);
                 }
             }
+        }
+    }
+
+    private void routeStrong(Exchange ex, KeyspaceConfig keyspace, String rest, int slash, boolean moveHome,
+                             Map<String, String> query) throws Exception {
+        if (slash < 0) {
+            strong.scan(ex, keyspace, query);
+            return;
+        }
+        if (moveHome) {
+            throw new MeridianException(ProblemType.WRONG_POLICY, "keyspace '" + keyspace.name()
+                    + "' is strong; only home-region keys have a home to move", Map.of("keyspace", keyspace.name()));
+        }
+        String key = Keys.decodePathSegment(rest.substring(slash + 1));
+        switch (ex.method()) {
+            case "PUT" -> strong.put(ex, keyspace, key);
+            case "DELETE" -> strong.delete(ex, keyspace, key);
+            default -> strong.get(ex, keyspace, key);
         }
     }
 

@@ -52,6 +52,7 @@ public final class RegionNode implements AutoCloseable {
     private final NodeMetrics metrics;
     private Store store;
     private ReplicationEngine replication;
+    private io.meridian.replication.strong.ConsensusServer consensus;
     private Forwarder forwarder;
     private Server server;
     private PeerProber prober;
@@ -78,7 +79,7 @@ public final class RegionNode implements AutoCloseable {
                 .toList();
         if (!refused.isEmpty()) {
             throw new NodeStartException(String.join("; ", refused)
-                    + ". This version of Meridian serves local, primary, home-region and multi-master keyspaces;"
+                    + ". This version of Meridian serves local, strong, primary, home-region and multi-master keyspaces;"
                     + " it will not serve the others as something they are not. Remove or change them.");
         }
         Resolvers.load(config); // fails start-up naming a resolver class that cannot be used
@@ -92,7 +93,7 @@ public final class RegionNode implements AutoCloseable {
             case Policy.Primary p -> java.util.Optional.empty();
             case Policy.HomeRegion h -> java.util.Optional.empty();
             case Policy.MultiMaster m -> java.util.Optional.empty();
-            case Policy.Strong s -> java.util.Optional.of("policy 'strong' is not implemented yet");
+            case Policy.Strong s -> java.util.Optional.empty();
             case Policy.Crdt c -> java.util.Optional.of("policy 'crdt' is not implemented yet");
             case Policy.EventLog e -> java.util.Optional.of("policy 'event-log' is not implemented yet");
         };
@@ -128,7 +129,11 @@ public final class RegionNode implements AutoCloseable {
             replicatedApi = new ReplicatedKvApi(region.name(), config, replication, forwarder);
             metrics.bindReplication(region.name(), replication.peers(), replication::view);
         }
-        server = httpServer(new ApiHandler(this, new KvApi(region.name(), config, store), replicatedApi, metrics));
+        StrongKvApi strongApi = null;
+        if (config.keyspaces().stream().anyMatch(k -> k.policy() instanceof Policy.Strong)) {
+            strongApi = startConsensus();
+        }
+        server = httpServer(new ApiHandler(this, new KvApi(region.name(), config, store), replicatedApi, strongApi, metrics));
         try {
             server.start();
         } catch (Exception e) {
@@ -143,6 +148,60 @@ public final class RegionNode implements AutoCloseable {
         prober.start();
         log.info("region {} serving http://{}:{} with data in {}; keyspaces {}; peers {}", region.name(),
                 region.http().host(), port, dataDir, keyspaces, peers);
+    }
+
+    /** Election timeouts for groups spanning regions: several WAN round trips (notes/ratis.md). */
+    static final io.meridian.replication.strong.ConsensusServer.Timing WAN_TIMING =
+            new io.meridian.replication.strong.ConsensusServer.Timing(
+                    org.apache.ratis.util.TimeDuration.valueOf(1_000, java.util.concurrent.TimeUnit.MILLISECONDS),
+                    org.apache.ratis.util.TimeDuration.valueOf(2_000, java.util.concurrent.TimeUnit.MILLISECONDS),
+                    org.apache.ratis.util.TimeDuration.valueOf(5, java.util.concurrent.TimeUnit.SECONDS),
+                    50, org.apache.ratis.util.TimeDuration.valueOf(200, java.util.concurrent.TimeUnit.MILLISECONDS));
+
+    /** Starts the Raft groups of the strong keyspaces, leader preference first in each group's order. */
+    private StrongKvApi startConsensus() {
+        Map<String, io.meridian.storage.StrongStore> stores = new LinkedHashMap<>();
+        Map<String, io.meridian.replication.strong.KeyspaceStateMachine> machines = new LinkedHashMap<>();
+        Map<String, List<String>> orders = new LinkedHashMap<>();
+        for (KeyspaceConfig k : config.keyspaces()) {
+            if (k.policy() instanceof Policy.Strong s) {
+                io.meridian.storage.StrongStore strongStore = new io.meridian.storage.StrongStore(store, k.name());
+                stores.put(k.name(), strongStore);
+                machines.put(k.name(), new io.meridian.replication.strong.KeyspaceStateMachine(strongStore));
+                List<String> order = new java.util.ArrayList<>(s.leaderPreference());
+                config.regionNames().stream().filter(r -> !order.contains(r)).forEach(order::add);
+                orders.put(k.name(), order);
+            }
+        }
+        Map<String, HostPort> addresses = new LinkedHashMap<>();
+        config.regionNames().forEach(r -> addresses.put(r, config.consensusAddressFor(region.name(), r).orElseThrow()));
+        try {
+            consensus = io.meridian.replication.strong.ConsensusServer.start(region.name(), region.consensus().orElseThrow(),
+                    dataDir, orders, machines, addresses, WAN_TIMING);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw new NodeStartException("cannot start consensus on " + region.consensus().orElseThrow() + ": " + e.getMessage(), e);
+        }
+        log.info("strong keyspaces {} in Raft groups, leader preference {}", stores.keySet(), orders);
+        return new StrongKvApi(region.name(), consensus, stores);
+    }
+
+    /** Each strong keyspace's group as this region sees it. */
+    List<io.meridian.replication.strong.ConsensusServer.GroupView> strongView() {
+        if (consensus == null) {
+            return List.of();
+        }
+        List<io.meridian.replication.strong.ConsensusServer.GroupView> views = new java.util.ArrayList<>();
+        for (KeyspaceConfig k : config.keyspaces()) {
+            if (k.policy() instanceof Policy.Strong) {
+                try {
+                    views.add(consensus.view(k.name()));
+                } catch (IOException e) {
+                    views.add(new io.meridian.replication.strong.ConsensusServer.GroupView(k.name(), null, false, -1, -1));
+                }
+            }
+        }
+        return views;
     }
 
     private Server httpServer(ApiHandler handler) {
@@ -190,7 +249,7 @@ public final class RegionNode implements AutoCloseable {
                 .map(r -> new RegionView(r.name(), r.location(), r.http().httpUrl())).toList();
         List<KeyspaceView> keyspaces = config.keyspaces().stream().map(KeyspaceView::of).toList();
         return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(PeerView::of).toList(),
-                replication == null ? null : replication.view());
+                replication == null ? null : replication.view(), consensus == null ? null : strongView());
     }
 
     @Override
@@ -207,6 +266,13 @@ public final class RegionNode implements AutoCloseable {
         }
         if (replication != null) {
             replication.close();
+        }
+        if (consensus != null) {
+            try {
+                consensus.close();
+            } catch (IOException e) {
+                log.warn("consensus of {} did not stop cleanly: {}", region.name(), e.toString());
+            }
         }
         if (server != null) {
             try {
@@ -226,7 +292,7 @@ public final class RegionNode implements AutoCloseable {
     }
 
     record ClusterView(String region, List<RegionView> regions, List<KeyspaceView> keyspaces, List<PeerView> peers,
-                       ReplicationEngine.View replication) {
+                       ReplicationEngine.View replication, List<io.meridian.replication.strong.ConsensusServer.GroupView> strong) {
     }
 
     record RegionView(String name, String location, String url) {

@@ -27,11 +27,11 @@ class RegionNodeStartTest {
                 regions: [{name: us-east, http: 127.0.0.1:0}]
                 keyspaces:
                   - {name: cache, policy: local}
-                  - {name: accounts, policy: strong}
+                  - {name: likes, policy: crdt, type: counter}
                 """);
         assertThatThrownBy(() -> RegionNode.create(config, "us-east", dir))
                 .isInstanceOf(NodeStartException.class)
-                .hasMessageContaining("keyspace 'accounts': policy 'strong' is not implemented yet")
+                .hasMessageContaining("keyspace 'likes': policy 'crdt' is not implemented yet")
                 .hasMessageContaining("will not serve the others as something they are not");
     }
 

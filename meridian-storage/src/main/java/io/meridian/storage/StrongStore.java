@@ -57,6 +57,33 @@ public final class StrongStore {
         }
     }
 
+    /** A key with its value and version, as a scan lists it. */
+    public record Item(String key, String value, long version) {
+    }
+
+    /** This replica's keys starting with {@code prefix}, after {@code after}, at most {@code limit}; {@code next} when more remain. */
+    public java.util.List<Item> scan(String prefix, Optional<String> after, int limit, String[] next) {
+        java.util.List<Item> items = new java.util.ArrayList<>();
+        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+        try (org.rocksdb.RocksIterator it = store.db().newIterator(store.family(keyspace))) {
+            byte[] a = after.map(x -> x.getBytes(StandardCharsets.UTF_8)).orElse(null);
+            it.seek(a != null && java.util.Arrays.compareUnsigned(a, p) > 0 ? a : p);
+            if (a != null && it.isValid() && java.util.Arrays.equals(it.key(), a)) {
+                it.next();
+            }
+            for (; it.isValid() && Store.startsWith(it.key(), p); it.next()) {
+                if (items.size() == limit) {
+                    next[0] = items.getLast().key();
+                    return items;
+                }
+                byte[] v = it.value();
+                items.add(new Item(new String(it.key(), StandardCharsets.UTF_8),
+                        new String(v, 8, v.length - 8, StandardCharsets.UTF_8), ByteBuffer.wrap(v).getLong()));
+            }
+        }
+        return items;
+    }
+
     /** Applies one log entry's writes (empty: delete) and records its position, atomically. */
     public void apply(long term, long index, Map<String, Optional<String>> writes) {
         try (WriteBatch batch = new WriteBatch()) {

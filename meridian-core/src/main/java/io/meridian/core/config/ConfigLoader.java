@@ -97,8 +97,9 @@ public final class ConfigLoader {
             String name = r.name(REGION_NAME, "a region name: lower-case letters, digits and '-', starting with a letter");
             HostPort http = r.address("http", true);
             HostPort replication = r.address("replication", false);
+            HostPort consensus = r.address("consensus", false);
             String location = r.string("location", false);
-            r.finish(Set.of("name", "http", "replication", "location"));
+            r.finish(Set.of("name", "http", "replication", "consensus", "location"));
             if (name == null || http == null) {
                 continue;
             }
@@ -111,7 +112,10 @@ public final class ConfigLoader {
             if (replication != null && replication.port() != 0 && !addresses.add(replication)) {
                 error(r.at("replication"), r.path + ".replication", "address " + replication + " is already used");
             }
-            regions.add(new RegionConfig(name, http, Optional.ofNullable(replication), location));
+            if (consensus != null && consensus.port() != 0 && !addresses.add(consensus)) {
+                error(r.at("consensus"), r.path + ".consensus", "address " + consensus + " is already used");
+            }
+            regions.add(new RegionConfig(name, http, Optional.ofNullable(replication), Optional.ofNullable(consensus), location));
         }
         return regions;
     }
@@ -124,7 +128,8 @@ public final class ConfigLoader {
             String to = l.region("to", regionNames);
             HostPort via = l.address("via", true);
             HostPort replicationVia = l.address("replication-via", false);
-            l.finish(Set.of("from", "to", "via", "replication-via"));
+            HostPort consensusVia = l.address("consensus-via", false);
+            l.finish(Set.of("from", "to", "via", "replication-via", "consensus-via"));
             if (from == null || to == null || via == null) {
                 continue;
             }
@@ -133,7 +138,7 @@ public final class ConfigLoader {
             } else if (!pairs.add(from + "->" + to)) {
                 error(l.at("from"), l.path, "a second link from '" + from + "' to '" + to + "'");
             } else {
-                links.add(new LinkConfig(from, to, via, Optional.ofNullable(replicationVia)));
+                links.add(new LinkConfig(from, to, via, Optional.ofNullable(replicationVia), Optional.ofNullable(consensusVia)));
             }
         }
         return links;
@@ -236,16 +241,22 @@ public final class ConfigLoader {
         return new MeridianConfig.Replication(Duration.ofMillis(wait), Duration.ofMillis(heartbeat), retained);
     }
 
-    /** Keyspaces that replicate between regions need every region to serve replication. */
+    /**
+     * Keyspaces that replicate asynchronously need every region to serve replication; strong
+     * keyspaces need every region to serve consensus (even alone: a Raft group of one).
+     */
     private void requireReplicationAddresses(Obj top, List<RegionConfig> regions, List<KeyspaceConfig> keyspaces) {
-        boolean replicated = keyspaces.stream().anyMatch(k -> !(k.policy() instanceof Policy.Local));
-        if (!replicated || regions.size() < 2) {
-            return;
-        }
+        boolean replicated = keyspaces.stream().anyMatch(k -> !(k.policy() instanceof Policy.Local)
+                && !(k.policy() instanceof Policy.Strong));
+        boolean strong = keyspaces.stream().anyMatch(k -> k.policy() instanceof Policy.Strong);
         for (RegionConfig r : regions) {
-            if (r.replication().isEmpty()) {
+            if (replicated && regions.size() > 1 && r.replication().isEmpty()) {
                 error(top.at("regions"), "regions[" + regions.indexOf(r) + "].replication", "missing: region '" + r.name()
                         + "' needs a replication address (host:port) because keyspaces replicate between regions");
+            }
+            if (strong && r.consensus().isEmpty()) {
+                error(top.at("regions"), "regions[" + regions.indexOf(r) + "].consensus", "missing: region '" + r.name()
+                        + "' needs a consensus address (host:port) because strong keyspaces are configured");
             }
         }
     }

@@ -60,6 +60,14 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
         return link(from, to).flatMap(LinkConfig::replicationVia).or(() -> region(to).orElseThrow().replication());
     }
 
+    /** The consensus address {@code from} dials to reach {@code to} (itself: its own), if {@code to} serves consensus. */
+    public Optional<HostPort> consensusAddressFor(String from, String to) {
+        if (from.equals(to)) {
+            return region(to).orElseThrow().consensus();
+        }
+        return link(from, to).flatMap(LinkConfig::consensusVia).or(() -> region(to).orElseThrow().consensus());
+    }
+
     private Optional<LinkConfig> link(String from, String to) {
         return links.stream().filter(l -> l.from().equals(from) && l.to().equals(to)).findFirst();
     }

@@ -4,10 +4,12 @@ import java.util.Optional;
 
 /**
  * One region: its name, the address its node serves HTTP on, the address it serves
- * replication streams on (needed once keyspaces replicate between regions), and an optional
- * human location ("N. Virginia") for displays.
+ * replication streams on (needed once keyspaces replicate between regions), the address of its
+ * consensus endpoint (needed for strong keyspaces), and an optional human location
+ * ("N. Virginia") for displays.
  */
-public record RegionConfig(String name, HostPort http, Optional<HostPort> replication, String location) {
+public record RegionConfig(String name, HostPort http, Optional<HostPort> replication, Optional<HostPort> consensus,
+                           String location) {
     public RegionConfig {
         location = location == null ? "" : location;
     }

@@ -15,9 +15,11 @@ class ConfigLoaderTest {
                 location: N. Virginia
                 http: 127.0.0.1:7001
                 replication: 127.0.0.1:7051
+                consensus: 127.0.0.1:7061
               - name: eu-west
                 http: 127.0.0.1:7002
                 replication: 127.0.0.1:7052
+                consensus: 127.0.0.1:7062
             """;
 
     private static MeridianConfig parse(String yaml) {
@@ -80,7 +82,7 @@ class ConfigLoaderTest {
                 keyspaces:
                   - name: cache
                     policy: stronk
-                """)).containsExactly("test.yaml:11:13: keyspaces[0].policy: 'stronk' is not one of "
+                """)).containsExactly("test.yaml:13:13: keyspaces[0].policy: 'stronk' is not one of "
                 + "local, strong, primary, home-region, multi-master, crdt, event-log");
     }
 
@@ -91,7 +93,7 @@ class ConfigLoaderTest {
                   - name: cache
                     policy: local
                     max-value-byte: 10
-                """)).containsExactly("test.yaml:12:5: keyspaces[0].max-value-byte: unknown field; did you mean 'max-value-bytes'?");
+                """)).containsExactly("test.yaml:14:5: keyspaces[0].max-value-byte: unknown field; did you mean 'max-value-bytes'?");
     }
 
     @Test
@@ -100,7 +102,7 @@ class ConfigLoaderTest {
                 keyspaces:
                   - {name: catalog, policy: primary, primary: us-west}
                 """)).singleElement().asString()
-                .startsWith("test.yaml:10:")
+                .startsWith("test.yaml:12:")
                 .contains("keyspaces[0].primary: region 'us-west' is not defined; defined regions: eu-west, us-east");
     }
 
@@ -169,6 +171,15 @@ class ConfigLoaderTest {
                   - {name: eu-west, http: 127.0.0.1:7002}
                 keyspaces: [{name: sessions, policy: multi-master}]
                 """)).singleElement().asString().contains("regions[1].replication: missing: region 'eu-west' needs a replication address");
+    }
+
+    @Test
+    void strongKeyspacesNeedEveryRegionToServeConsensus() {
+        assertThat(errors("""
+                regions:
+                  - {name: us-east, http: 127.0.0.1:7001}
+                keyspaces: [{name: accounts, policy: strong}]
+                """)).singleElement().asString().contains("regions[0].consensus: missing");
     }
 
     @Test

@@ -59,23 +59,33 @@ public final class ConsensusServer implements AutoCloseable {
         return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("meridian-strong:" + keyspace).getBytes(StandardCharsets.UTF_8)));
     }
 
-    /**
-     * @param regions    every region of the group, in leader-preference order (the first gets the highest priority)
-     * @param machines   the state machine of each strong keyspace hosted here
-     * @param addresses  how this region reaches every region's consensus endpoint (itself included)
-     */
+    /** Every region in the same order for every keyspace. */
     public static ConsensusServer start(String region, HostPort bind, Path dir, List<String> regions,
                                         Map<String, KeyspaceStateMachine> machines, Map<String, HostPort> addresses,
                                         Timing timing) throws IOException {
+        Map<String, List<String>> orders = new java.util.LinkedHashMap<>();
+        machines.keySet().forEach(k -> orders.put(k, regions));
+        return start(region, bind, dir, orders, machines, addresses, timing);
+    }
+
+    /**
+     * @param orders     per keyspace, every region of its group in leader-preference order (the first gets the highest priority)
+     * @param machines   the state machine of each strong keyspace hosted here
+     * @param addresses  how this region reaches every region's consensus endpoint (itself included)
+     */
+    public static ConsensusServer start(String region, HostPort bind, Path dir, Map<String, List<String>> orders,
+                                        Map<String, KeyspaceStateMachine> machines, Map<String, HostPort> addresses,
+                                        Timing timing) throws IOException {
         RegionAddresses.use(addresses);
-        List<RaftPeer> peers = new ArrayList<>();
-        for (int i = 0; i < regions.size(); i++) {
-            peers.add(RaftPeer.newBuilder().setId(regions.get(i)).setAddress(RegionAddresses.of(regions.get(i)))
-                    .setPriority(regions.size() - i).build());
-        }
         Map<String, RaftGroup> groups = new java.util.LinkedHashMap<>();
         Map<RaftGroupId, KeyspaceStateMachine> byGroup = new java.util.HashMap<>();
         machines.forEach((keyspace, machine) -> {
+            List<String> regions = orders.get(keyspace);
+            List<RaftPeer> peers = new ArrayList<>();
+            for (int i = 0; i < regions.size(); i++) {
+                peers.add(RaftPeer.newBuilder().setId(regions.get(i)).setAddress(RegionAddresses.of(regions.get(i)))
+                        .setPriority(regions.size() - i).build());
+            }
             RaftGroup group = RaftGroup.valueOf(groupId(keyspace), peers);
             groups.put(keyspace, group);
             byGroup.put(group.getGroupId(), machine);
@@ -126,9 +136,41 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** Submits a transaction (the JSON of {@code POST /v1/txn}) through the leader; returns the state machine's reply. */
     public String submit(String keyspace, byte[] txnJson) throws IOException {
-        RaftClientReply reply = client(keyspace).io().send(Message.valueOf(
+        return submit(keyspace, txnJson, false);
+    }
+
+    /**
+     * Submits a transaction; with {@code everyRegion}, returns only once every region of the group
+     * has committed it ({@code sync: all}), not just a quorum.
+     */
+    public String submit(String keyspace, byte[] txnJson, boolean everyRegion) throws IOException {
+        RaftClient client = client(keyspace);
+        RaftClientReply reply = client.io().send(Message.valueOf(
                 org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(txnJson)));
-        return requireSuccess(reply);
+        String answer = requireSuccess(reply);
+        if (everyRegion) {
+            requireSuccess(client.io().watch(reply.getLogIndex(), org.apache.ratis.proto.RaftProtos.ReplicationLevel.ALL_COMMITTED));
+        }
+        return answer;
+    }
+
+    /** What this region knows of a keyspace's group: the leader, and how long since it last heard from it. */
+    public record GroupView(String keyspace, String leader, boolean isLeader, long appliedIndex, long leaderSilentMillis) {
+    }
+
+    public GroupView view(String keyspace) throws IOException {
+        var division = server.getDivision(groups.get(keyspace).getGroupId());
+        var info = division.getInfo();
+        RaftPeerId leader = info.getLeaderId();
+        long silent = -1;
+        var role = info.getRoleInfoProto();
+        if (info.isLeader()) {
+            silent = 0;
+        } else if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+            silent = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
+        }
+        return new GroupView(keyspace, leader == null ? null : leader.toString(), info.isLeader(),
+                info.getLastAppliedIndex(), silent);
     }
 
     /** A linearizable read of one key (read index at the leader). */
