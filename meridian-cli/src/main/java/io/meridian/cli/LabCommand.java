@@ -18,7 +18,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "lab", description = "The local multi-region lab: a node per region and a WAN emulator between them.",
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
-                LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class})
+                LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
+                LabCommand.BenchStrong.class})
 final class LabCommand {
     @Option(names = "--lab-dir", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
     Path labDir;
@@ -226,6 +227,24 @@ final class LabCommand {
         int run(Lab lab) throws InterruptedException {
             io.meridian.lab.ReplicationBench.run(lab, region, rates, Duration.ofSeconds(seconds), Duration.ofSeconds(warmupSeconds),
                     valueBytes, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "bench-strong", description = "Measure the strong keyspace 'accounts': latency per region against the physical limit, throughput, failover.")
+    static final class BenchStrong extends Action {
+        @Option(names = "--writes", defaultValue = "200", description = "sequential writes measured per region (default ${DEFAULT-VALUE})")
+        int writes;
+
+        @Option(names = "--seconds", defaultValue = "10", description = "length of the throughput run (default ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--failover", description = "also kill the leader's region and time the first new commit (it is revived after)")
+        boolean failover;
+
+        @Override
+        int run(Lab lab) throws Exception {
+            io.meridian.lab.StrongBench.run(lab, writes, Duration.ofSeconds(seconds), failover, System.out);
             return 0;
         }
     }

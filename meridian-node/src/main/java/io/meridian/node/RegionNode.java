@@ -150,13 +150,17 @@ public final class RegionNode implements AutoCloseable {
                 region.http().host(), port, dataDir, keyspaces, peers);
     }
 
-    /** Election timeouts for groups spanning regions: several WAN round trips (notes/ratis.md). */
+    /**
+     * Election timeouts for groups spanning regions: about 5-7x the longest WAN round trip (216 ms
+     * us-east to ap-southeast; notes/ratis.md). The client retries every 50 ms for up to 10 s, so
+     * a write sent while the leader dies lands on the next leader as soon as there is one.
+     */
     static final io.meridian.replication.strong.ConsensusServer.Timing WAN_TIMING =
             new io.meridian.replication.strong.ConsensusServer.Timing(
                     org.apache.ratis.util.TimeDuration.valueOf(1_000, java.util.concurrent.TimeUnit.MILLISECONDS),
-                    org.apache.ratis.util.TimeDuration.valueOf(2_000, java.util.concurrent.TimeUnit.MILLISECONDS),
+                    org.apache.ratis.util.TimeDuration.valueOf(1_500, java.util.concurrent.TimeUnit.MILLISECONDS),
                     org.apache.ratis.util.TimeDuration.valueOf(5, java.util.concurrent.TimeUnit.SECONDS),
-                    50, org.apache.ratis.util.TimeDuration.valueOf(200, java.util.concurrent.TimeUnit.MILLISECONDS));
+                    200, org.apache.ratis.util.TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS));
 
     /** Starts the Raft groups of the strong keyspaces, leader preference first in each group's order. */
     private StrongKvApi startConsensus() {

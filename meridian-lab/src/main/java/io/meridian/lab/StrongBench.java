@@ -1,0 +1,127 @@
+package io.meridian.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.meridian.client.MeridianClient;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Measures a strong keyspace on a running lab: write latency from each region against the
+ * physical limit (the round trip to the leader plus the leader's round trip to its nearest
+ * quorum member, from the emulated delays), throughput with 64 concurrent writers in the
+ * leader's region, and the time from the death of the leader's region to the first new commit.
+ */
+public final class StrongBench {
+    private static final String KEYSPACE = "accounts";
+    private static final int CONCURRENCY = 64;
+
+    private StrongBench() {
+    }
+
+    public static void run(Lab lab, int writes, Duration throughputRun, boolean failover, PrintStream out) throws Exception {
+        LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
+        Map<String, MeridianClient> clients = new LinkedHashMap<>();
+        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30))));
+        try {
+            String leader = leader(clients.values().iterator().next());
+            List<String> regions = state.regions().stream().map(LabState.RegionProcess::name).toList();
+            double scale = state.latencyScale();
+            double quorum = regions.stream().filter(r -> !r.equals(leader))
+                    .mapToDouble(r -> 2 * LabTopology.oneWayMillis(leader, r) * scale).min().orElse(0);
+            out.printf("leader of %s: %s; its nearest quorum round trip: %.1f ms%n", KEYSPACE, leader, quorum);
+            out.printf("%-13s %8s %8s %8s %10s %8s%n", "from", "p50 ms", "p99 ms", "max ms", "limit ms", "p50/limit");
+            for (String region : regions) {
+                double limit = (region.equals(leader) ? 0 : 2 * LabTopology.oneWayMillis(region, leader) * scale) + quorum;
+                Histogram h = new Histogram(3);
+                MeridianClient c = clients.get(region);
+                for (int i = 0; i < writes + writes / 4; i++) {
+                    long start = System.nanoTime();
+                    c.put(KEYSPACE, "bench-" + region + "-" + (i % 100), "v" + i);
+                    if (i >= writes / 4) {
+                        h.recordValue((System.nanoTime() - start) / 1_000);
+                    }
+                }
+                out.printf("%-13s %8.1f %8.1f %8.1f %10.1f %8.2f%n", region, h.getValueAtPercentile(50) / 1000.0,
+                        h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0, limit,
+                        h.getValueAtPercentile(50) / 1000.0 / Math.max(limit, 0.001));
+            }
+            throughput(clients.get(leader), leader, throughputRun, out);
+            if (failover) {
+                failover(lab, clients, leader, out);
+            }
+        } finally {
+            clients.values().forEach(MeridianClient::close);
+        }
+    }
+
+    private static void throughput(MeridianClient client, String region, Duration run, PrintStream out) throws InterruptedException {
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong done = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < CONCURRENCY; t++) {
+            int id = t;
+            threads.add(Thread.ofVirtual().start(() -> {
+                for (int i = 0; !stop.get(); i++) {
+                    try {
+                        client.put(KEYSPACE, "tput-" + id + "-" + (i % 50), "v");
+                        done.incrementAndGet();
+                    } catch (RuntimeException e) {
+                        failed.incrementAndGet();
+                    }
+                }
+            }));
+        }
+        long start = System.nanoTime();
+        Thread.sleep(run);
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        out.printf("throughput: %d concurrent writers in %s: %.0f writes/s (%d failed)%n", CONCURRENCY, region,
+                done.get() / seconds, failed.get());
+    }
+
+    private static void failover(Lab lab, Map<String, MeridianClient> clients, String leader, PrintStream out) throws InterruptedException {
+        String probe = clients.keySet().stream().filter(r -> !r.equals(leader)).findFirst().orElseThrow();
+        MeridianClient c = clients.get(probe);
+        long killed = System.nanoTime();
+        lab.kill(leader);
+        long committed = -1;
+        while (System.nanoTime() - killed < Duration.ofSeconds(60).toNanos()) {
+            try {
+                c.put(KEYSPACE, "failover", "after");
+                committed = System.nanoTime();
+                break;
+            } catch (RuntimeException e) {
+                Thread.sleep(10);
+            }
+        }
+        out.printf("failover: %s killed; first commit through %s after %s%n", leader, probe,
+                committed < 0 ? "none within 60 s" : String.format("%.2f s", (committed - killed) / 1e9));
+        lab.revive(leader, Duration.ofSeconds(90));
+        out.printf("%s revived%n", leader);
+    }
+
+    private static String leader(MeridianClient client) {
+        for (JsonNode g : client.getJson("/v1/cluster").path("strong")) {
+            if (g.path("keyspace").asText().equals(KEYSPACE) && g.hasNonNull("leader")) {
+                return g.path("leader").asText();
+            }
+        }
+        throw new LabException("keyspace " + KEYSPACE + " has no leader now");
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
