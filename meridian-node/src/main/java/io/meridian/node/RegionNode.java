@@ -160,7 +160,8 @@ public final class RegionNode implements AutoCloseable {
                     org.apache.ratis.util.TimeDuration.valueOf(1_000, java.util.concurrent.TimeUnit.MILLISECONDS),
                     org.apache.ratis.util.TimeDuration.valueOf(1_500, java.util.concurrent.TimeUnit.MILLISECONDS),
                     org.apache.ratis.util.TimeDuration.valueOf(5, java.util.concurrent.TimeUnit.SECONDS),
-                    200, org.apache.ratis.util.TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS));
+                    200, org.apache.ratis.util.TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS),
+                    100_000, 8L << 20);
 
     /** Starts the Raft groups of the strong keyspaces, leader preference first in each group's order. */
     private StrongKvApi startConsensus() {

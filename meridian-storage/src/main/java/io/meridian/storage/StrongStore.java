@@ -84,6 +84,46 @@ public final class StrongStore {
         return items;
     }
 
+    /** Every key of the keyspace, in order: what a snapshot holds. */
+    public void forEach(java.util.function.Consumer<Item> each) {
+        try (org.rocksdb.RocksIterator it = store.db().newIterator(store.family(keyspace))) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] v = it.value();
+                each.accept(new Item(new String(it.key(), StandardCharsets.UTF_8),
+                        new String(v, 8, v.length - 8, StandardCharsets.UTF_8), ByteBuffer.wrap(v).getLong()));
+            }
+        }
+    }
+
+    /** Replaces the whole keyspace with a snapshot's items, at the snapshot's log position, in one batch. */
+    public void replaceAll(java.util.List<Item> items, long term, long index) {
+        try (WriteBatch batch = new WriteBatch()) {
+            try (org.rocksdb.RocksIterator it = store.db().newIterator(store.family(keyspace))) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    batch.delete(store.family(keyspace), it.key());
+                }
+            }
+            for (Item item : items) {
+                byte[] value = item.value().getBytes(StandardCharsets.UTF_8);
+                batch.put(store.family(keyspace), item.key().getBytes(StandardCharsets.UTF_8),
+                        ByteBuffer.allocate(8 + value.length).putLong(item.version()).put(value).array());
+            }
+            batch.put(store.systemFamily(Store.META), appliedKey, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
+            store.db().write(store.syncWrite(), batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("installing a snapshot of " + keyspace + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Makes every applied entry durable (before a snapshot lets the consensus log be purged). */
+    public void sync() {
+        try {
+            store.db().flushWal(true);
+        } catch (RocksDBException e) {
+            throw new StorageException("WAL sync failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Applies one log entry's writes (empty: delete) and records its position, atomically. */
     public void apply(long term, long index, Map<String, Optional<String>> writes) {
         try (WriteBatch batch = new WriteBatch()) {

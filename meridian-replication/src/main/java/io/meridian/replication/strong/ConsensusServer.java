@@ -38,10 +38,14 @@ import org.apache.ratis.util.TimeDuration;
 public final class ConsensusServer implements AutoCloseable {
     /** Timings of the group; the defaults suit loopback, regions want several WAN round trips. */
     public record Timing(TimeDuration electionMin, TimeDuration electionMax, TimeDuration requestTimeout,
-                         int clientRetries, TimeDuration clientRetrySleep) {
+                         int clientRetries, TimeDuration clientRetrySleep, long snapshotEveryEntries, long logSegmentBytes) {
         public static final Timing LOOPBACK = new Timing(TimeDuration.valueOf(300, TimeUnit.MILLISECONDS),
                 TimeDuration.valueOf(600, TimeUnit.MILLISECONDS), TimeDuration.valueOf(3, TimeUnit.SECONDS),
-                30, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS));
+                30, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS), 100_000, 8L << 20);
+
+        public Timing withSnapshots(long everyEntries, long segmentBytes) {
+            return new Timing(electionMin, electionMax, requestTimeout, clientRetries, clientRetrySleep, everyEntries, segmentBytes);
+        }
     }
 
     private final RaftServer server;
@@ -131,6 +135,12 @@ public final class ConsensusServer implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setRequestTimeout(p, timing.requestTimeout());
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+        // Snapshot every so many entries, purge the log up to it; segments roll at this size.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, timing.snapshotEveryEntries());
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, timing.snapshotEveryEntries()));
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, org.apache.ratis.util.SizeInBytes.valueOf(timing.logSegmentBytes()));
         return p;
     }
 

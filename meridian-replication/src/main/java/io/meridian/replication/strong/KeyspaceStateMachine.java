@@ -32,18 +32,93 @@ import org.apache.ratis.util.LifeCycle;
  * index for linearizable reads. Each entry's writes land in one RocksDB batch, so a read never
  * sees half of one.
  *
- * <p>Snapshots are not taken yet: the log is never purged, and a lagging or rebuilt replica
- * catches up by replaying it (entries at or before the stored position are skipped). The
- * lifecycle is kept as {@code notes/ratis.md} requires, so adding snapshots later will not trip
- * the pause/reinitialize check on install.
+ * <p><b>Snapshots.</b> A snapshot is a file of every key, value and version at one log
+ * position, taken (on the apply thread, so between entries) when Ratis asks; Ratis then purges
+ * the log up to it and ships the file to a replica too far behind, which loads it in
+ * {@link #reinitialize}. At start-up, a store behind the latest snapshot (its unsynced writes
+ * lost in a crash) is loaded from it; entries the store already holds are skipped on replay.
+ * The lifecycle moves as {@code notes/ratis.md} requires for install to work.
  */
 public final class KeyspaceStateMachine extends BaseStateMachine {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StrongStore store;
+    private final org.apache.ratis.statemachine.impl.SimpleStateMachineStorage snapshots =
+            new org.apache.ratis.statemachine.impl.SimpleStateMachineStorage();
 
     public KeyspaceStateMachine(StrongStore store) {
         this.store = store;
+    }
+
+    @Override
+    public org.apache.ratis.statemachine.StateMachineStorage getStateMachineStorage() {
+        return snapshots;
+    }
+
+    @Override
+    public org.apache.ratis.statemachine.SnapshotInfo getLatestSnapshot() {
+        return snapshots.getLatestSnapshot();
+    }
+
+    @Override
+    public long takeSnapshot() throws IOException {
+        org.apache.ratis.server.protocol.TermIndex last = getLastAppliedTermIndex();
+        if (last == null || last.getIndex() < 0) {
+            return org.apache.ratis.server.raftlog.RaftLog.INVALID_LOG_INDEX;
+        }
+        store.sync();
+        java.io.File file = snapshots.getSnapshotFile(last.getTerm(), last.getIndex());
+        java.io.File tmp = new java.io.File(file.getPath() + ".tmp");
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                new java.io.FileOutputStream(tmp)))) {
+            out.writeByte(SNAPSHOT_FORMAT);
+            store.forEach(item -> {
+                try {
+                    out.writeBoolean(true);
+                    out.writeUTF(item.key());
+                    byte[] value = item.value().getBytes(StandardCharsets.UTF_8);
+                    out.writeInt(value.length);
+                    out.write(value);
+                    out.writeLong(item.version());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            out.writeBoolean(false);
+        }
+        java.nio.file.Files.move(tmp.toPath(), file.toPath(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        org.apache.ratis.io.MD5Hash md5 = org.apache.ratis.util.MD5FileUtil.computeAndSaveMd5ForFile(file);
+        snapshots.updateLatestSnapshot(new org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo(
+                new org.apache.ratis.server.storage.FileInfo(file.toPath(), md5), last));
+        return last.getIndex();
+    }
+
+    private static final byte SNAPSHOT_FORMAT = 1;
+
+    /** Loads the latest snapshot into the store when the store is behind it; returns its position, or null. */
+    private org.apache.ratis.server.protocol.TermIndex loadSnapshotIfAhead() throws IOException {
+        org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo latest = snapshots.loadLatestSnapshot();
+        if (latest == null) {
+            return null;
+        }
+        org.apache.ratis.server.protocol.TermIndex at = latest.getTermIndex();
+        if (store.applied()[1] < at.getIndex()) {
+            java.util.List<StrongStore.Item> items = new java.util.ArrayList<>();
+            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(
+                    java.nio.file.Files.newInputStream(latest.getFile().getPath())))) {
+                byte format = in.readByte();
+                if (format != SNAPSHOT_FORMAT) {
+                    throw new IOException("snapshot " + latest.getFile().getPath() + " has format " + format);
+                }
+                while (in.readBoolean()) {
+                    String key = in.readUTF();
+                    byte[] value = in.readNBytes(in.readInt());
+                    items.add(new StrongStore.Item(key, new String(value, StandardCharsets.UTF_8), in.readLong()));
+                }
+            }
+            store.replaceAll(items, at.getTerm(), at.getIndex());
+        }
+        return at;
     }
 
     /**
@@ -54,7 +129,13 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
         super.initialize(server, groupId, storage);
-        getLifeCycle().startAndTransition(() -> { });
+        snapshots.init(storage);
+        getLifeCycle().startAndTransition(() -> {
+            org.apache.ratis.server.protocol.TermIndex at = loadSnapshotIfAhead();
+            if (at != null) {
+                setLastAppliedTermIndex(at); // Ratis replays the log after the snapshot only
+            }
+        });
     }
 
     @Override
@@ -63,9 +144,14 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
         getLifeCycle().transition(LifeCycle.State.PAUSED);
     }
 
+    /** After a snapshot was installed from the leader: load it, and continue from its position. */
     @Override
     public void reinitialize() throws IOException {
         getLifeCycle().transition(LifeCycle.State.STARTING);
+        org.apache.ratis.server.protocol.TermIndex at = loadSnapshotIfAhead();
+        if (at != null) {
+            setLastAppliedTermIndex(at);
+        }
         getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
 

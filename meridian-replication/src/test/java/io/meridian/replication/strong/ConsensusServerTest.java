@@ -44,12 +44,13 @@ class ConsensusServerTest {
         stores.values().forEach(Store::close);
     }
 
+    private ConsensusServer.Timing timing = ConsensusServer.Timing.LOOPBACK;
+
     private void start(String region) throws IOException {
         Store store = Store.open(dir.resolve(region), Set.of("accounts"), System::currentTimeMillis);
         stores.put(region, store);
         servers.put(region, ConsensusServer.start(region, addresses.get(region), dir.resolve(region), REGIONS,
-                Map.of("accounts", new KeyspaceStateMachine(new StrongStore(store, "accounts"))), addresses,
-                ConsensusServer.Timing.LOOPBACK));
+                Map.of("accounts", new KeyspaceStateMachine(new StrongStore(store, "accounts"))), addresses, timing));
     }
 
     private void kill(String region) throws IOException {
@@ -71,6 +72,41 @@ class ConsensusServerTest {
             s.bind(new InetSocketAddress("127.0.0.1", 0));
             return s.getLocalPort();
         }
+    }
+
+    @Test
+    void aReplicaBehindThePurgedLogCatchesUpFromASnapshotAndTheLeaderRestartsFromOne() throws Exception {
+        timing = ConsensusServer.Timing.LOOPBACK.withSnapshots(50, 64 * 1024);
+        for (String r : REGIONS) {
+            addresses.put(r, new HostPort("127.0.0.1", freePort()));
+        }
+        for (String r : REGIONS) {
+            start(r);
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(servers.get("eu-west").leader("accounts")).contains("us-east"));
+        kill("ap-southeast");
+        String padding = "x".repeat(1_000);
+        for (int i = 0; i < 300; i++) {
+            txn("eu-west", "{\"then\": [{\"put\": {\"key\": \"k-" + (i % 20) + "\", \"value\": \"" + i + padding + "\"}}]}");
+        }
+        java.nio.file.Path snapshots = dir.resolve("us-east");
+        try (var files = java.nio.file.Files.walk(snapshots)) {
+            List<String> names = files.map(f -> f.getFileName().toString()).toList();
+            assertThat(names).filteredOn(n -> n.startsWith("snapshot.")).as("the leader took snapshots").isNotEmpty();
+            assertThat(names).filteredOn(n -> n.startsWith("log_0-")).as("and purged the log the down replica lacks").isEmpty();
+        }
+        start("ap-southeast");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(read("ap-southeast", "k-19", false).path("value").asText()).startsWith("299"));
+        assertThat(read("ap-southeast", "k-0", false).path("value").asText()).startsWith("280");
+
+        kill("us-east");
+        start("us-east");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(read("us-east", "k-7", false).path("value").asText()).startsWith("287"));
+        assertThat(txn("us-east", "{\"then\": [{\"put\": {\"key\": \"after\", \"value\": \"1\"}}]}")
+                .path("succeeded").asBoolean()).isTrue();
     }
 
     @Test
@@ -109,7 +145,7 @@ class ConsensusServerTest {
         assertThat(txn("eu-west", "{\"then\": [{\"add\": {\"key\": \"bob\", \"delta\": 1}}]}").path("succeeded").asBoolean())
                 .as("a new leader commits").isTrue();
         start("us-east");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
                 assertThat(read("us-east", "bob", false).path("value").asText()).as("the revived region caught up").isEqualTo("91"));
         assertThat(read("us-east", "alice", true).path("value").asText()).isEqualTo("10");
     }
