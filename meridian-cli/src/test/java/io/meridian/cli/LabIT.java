@@ -15,7 +15,6 @@ import io.meridian.lab.Launcher;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,13 +55,7 @@ class LabIT {
         if (lab != null) {
             lab.down(true);
         }
-        try (var logs = Files.list(dir.resolve("lab/logs"))) {
-            for (Path log : logs.toList()) {
-                System.out.println("---- " + log.getFileName() + " (last lines)");
-                List<String> lines = Files.readAllLines(log);
-                lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(System.out::println);
-            }
-        }
+        LabLogs.print(dir.resolve("lab/logs"), 12);
     }
 
     private String url(String region) {

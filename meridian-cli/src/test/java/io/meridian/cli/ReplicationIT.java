@@ -12,7 +12,6 @@ import io.meridian.lab.LabTopology;
 import io.meridian.lab.Launcher;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,18 +63,7 @@ class ReplicationIT {
         if (lab != null) {
             lab.down(true);
         }
-        try (var logs = Files.list(dir.resolve("lab/logs"))) {
-            for (Path log : logs.sorted().toList()) {
-                List<String> lines = Files.readAllLines(log);
-                System.out.println("---- " + log.getFileName() + " (errors, then the last lines)");
-                for (int i = 0; i < lines.size(); i++) {
-                    if (lines.get(i).contains(" ERROR ")) {
-                        lines.subList(i, Math.min(lines.size(), i + 12)).forEach(System.out::println);
-                    }
-                }
-                lines.subList(Math.max(0, lines.size() - 12), lines.size()).forEach(System.out::println);
-            }
-        }
+        LabLogs.print(dir.resolve("lab/logs"), 12);
     }
 
     private MeridianClient at(String region) {

@@ -14,7 +14,6 @@ import io.meridian.lab.Launcher;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,17 +65,7 @@ class StrongIT {
         if (lab != null) {
             lab.down(true);
         }
-        try (var logs = Files.list(dir.resolve("lab/logs"))) {
-            for (Path log : logs.sorted().toList()) {
-                List<String> lines = Files.readAllLines(log);
-                System.out.println("---- " + log.getFileName() + " (errors)");
-                for (int i = 0; i < lines.size(); i++) {
-                    if (lines.get(i).contains(" ERROR ") && lines.get(i).contains("i.m.")) {
-                        lines.subList(i, Math.min(lines.size(), i + 8)).forEach(System.out::println);
-                    }
-                }
-            }
-        }
+        LabLogs.print(dir.resolve("lab/logs"), 12);
     }
 
     private String leader(String keyspace) {

@@ -1,0 +1,30 @@
+package io.meridian.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Prints what a test's lab processes logged: each error with the lines after it, then the last lines. */
+final class LabLogs {
+    private LabLogs() {
+    }
+
+    static void print(Path logs, int tailLines) throws IOException {
+        if (!Files.isDirectory(logs)) {
+            return;
+        }
+        try (var files = Files.list(logs)) {
+            for (Path log : files.sorted().toList()) {
+                List<String> lines = Files.readAllLines(log);
+                System.out.println("---- " + log.getFileName() + " (errors, then the last lines)");
+                for (int i = 0; i < lines.size(); i++) {
+                    if (lines.get(i).contains(" ERROR ")) {
+                        lines.subList(i, Math.min(lines.size(), i + 10)).forEach(System.out::println);
+                    }
+                }
+                lines.subList(Math.max(0, lines.size() - tailLines), lines.size()).forEach(System.out::println);
+            }
+        }
+    }
+}
