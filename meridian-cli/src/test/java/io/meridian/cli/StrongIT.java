@@ -123,13 +123,7 @@ class StrongIT {
                     threads.add(Thread.ofPlatform().start(() -> runRegisterClient(id, region, history, stop, answered)));
                 }
             }
-            for (Thread t : threads) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            joinAll(threads);
         }, stop);
         Checker.Result result = Checker.check(history, 50_000_000);
         System.out.printf("linearizability: %d operations (%d answered), %s after %d steps%n", history.size(), answered.get(),
@@ -195,6 +189,16 @@ class StrongIT {
         }
     }
 
+    private static void joinAll(List<Thread> threads) {
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     private static boolean refused(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof java.net.ConnectException) {
@@ -248,13 +252,7 @@ class StrongIT {
                     }
                 }));
             }
-            for (Thread t : threads) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            joinAll(threads);
         }, stop);
         long total = 0;
         for (int i = 0; i < accounts; i++) {
