@@ -171,8 +171,23 @@ public final class ReplicatedStore implements ReplicaStore {
 
     @Override
     public void install(KeyState cur, List<Conflict> conflicts) {
+        writeState(cur.keyspace(), cur.key(), Optional.of(cur), conflicts, bufferedWrite);
+    }
+
+    @Override
+    public void replace(String keyspace, String key, Optional<KeyState> state, List<Conflict> conflicts) {
+        writeState(keyspace, key, state, conflicts, store.syncWrite());
+    }
+
+    /** Sets (or removes) a key's state without a log entry, recording conflicts, in one batch. */
+    private void writeState(String keyspace, String key, Optional<KeyState> state, List<Conflict> conflicts, WriteOptions options) {
         try (WriteBatch batch = new WriteBatch()) {
-            putState(batch, cur);
+            if (state.isPresent()) {
+                putState(batch, state.get());
+            } else {
+                batch.delete(store.family(keyspace), key.getBytes(StandardCharsets.UTF_8));
+                batch.delete(store.systemFamily(Store.TOMBSTONES), tombstoneKey(keyspace, key));
+            }
             long seq = conflictSeq;
             for (Conflict conflict : conflicts) {
                 seq++;
@@ -181,10 +196,10 @@ public final class ReplicatedStore implements ReplicaStore {
             if (seq != conflictSeq) {
                 batch.put(store.systemFamily(Store.META), CONFLICT_SEQ_KEY, longBytes(seq));
             }
-            store.db().write(bufferedWrite, batch);
+            store.db().write(options, batch);
             conflictSeq = seq;
         } catch (RocksDBException e) {
-            throw new StorageException("install of " + cur.keyspace() + "/" + cur.key() + " failed: " + e.getMessage(), e);
+            throw new StorageException("setting the state of " + keyspace + "/" + key + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -6,4 +6,17 @@ package io.meridian.core.replication;
  */
 public record Conflict(String keyspace, String key, Entry winner, Entry loser, String rule, String detectedBy) {
     public static final String LWW_RULE = "last-writer-wins: higher (hlc, origin) wins";
+    /** The rule of a write lost in a failover; such a record names the write as both sides. */
+    public static final String UNREPLICATED_RULE = "unreplicated: acknowledged by its region, which failed before any other"
+            + " region received it; a failover gave its keys to another region";
+
+    /** A write its origin acknowledged but lost in a failover, as recorded by {@code detectedBy}. */
+    public static Conflict lost(Entry write, String detectedBy) {
+        return new Conflict(write.keyspace(), write.key(), write, write, UNREPLICATED_RULE, detectedBy);
+    }
+
+    /** True for the record of a write lost in a failover rather than a conflict between two writes. */
+    public boolean isLoss() {
+        return UNREPLICATED_RULE.equals(rule);
+    }
 }

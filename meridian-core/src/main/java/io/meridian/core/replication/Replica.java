@@ -32,6 +32,7 @@ public final class Replica {
     private final ReplicaStore store;
     private final HybridClock clock;
     private final Function<String, ConflictResolver> resolvers;
+    private final OriginFence fence;
 
     /** A replica resolving every keyspace's conflicts by last-writer-wins. */
     public Replica(String region, ReplicaStore store) {
@@ -40,10 +41,16 @@ public final class Replica {
 
     /** @param resolvers the resolver of each keyspace */
     public Replica(String region, ReplicaStore store, Function<String, ConflictResolver> resolvers) {
+        this(region, store, resolvers, OriginFence.NONE);
+    }
+
+    /** @param fence what failovers say about received writes */
+    public Replica(String region, ReplicaStore store, Function<String, ConflictResolver> resolvers, OriginFence fence) {
         this.region = region;
         this.store = store;
         this.clock = new HybridClock(store.highestHlc());
         this.resolvers = resolvers;
+        this.fence = fence;
     }
 
     public String region() {
@@ -104,6 +111,14 @@ public final class Replica {
          */
         record Accepted(Entry entry, KeyState state, List<Entry> replaced, Optional<Conflict> conflict) implements Applied {
         }
+
+        /** Its origin lost it in a failover: logged and recorded on the conflict feed, not applied. */
+        record Lost(Entry entry, Conflict record) implements Applied {
+        }
+
+        /** Its origin failed and has not yet said how far its writes go: refused for now, nothing changed. */
+        record Held(Entry entry) implements Applied {
+        }
     }
 
     public Applied apply(Entry e, long wallMillis) {
@@ -117,6 +132,18 @@ public final class Replica {
         }
         if (e.seq() > watermark + 1) {
             return new Applied.Gap(e, watermark + 1);
+        }
+        switch (fence.judge(e)) {
+            case HOLD -> {
+                return new Applied.Held(e);
+            }
+            case LOST -> {
+                Conflict record = Conflict.lost(e, region);
+                store.commit(new ReplicaStore.Commit(e, Optional.empty(), List.of(record), false));
+                return new Applied.Lost(e, record);
+            }
+            case APPLY -> {
+            }
         }
         clock.observe(e.hlc(), wallMillis);
         Optional<KeyState> current = store.state(e.keyspace(), e.key());
@@ -148,6 +175,69 @@ public final class Replica {
     public void finishInstall(VersionVector snapshotWatermarks, Hlc snapshotHighest) {
         store.raiseWatermarks(store.watermarks().merge(snapshotWatermarks), snapshotHighest);
         clock.observe(snapshotHighest, 0);
+    }
+
+    /** What {@link #revertLost} undid: how many writes, and when the first and last were made. */
+    public record Reverted(long writes, long firstMillis, long lastMillis) {
+    }
+
+    /**
+     * The writes this region originated numbered {@code (after, through]} in keyspaces that
+     * {@code lost} selects: those it acknowledged after the other regions stopped receiving its
+     * writes, and that a failover has since given to another region. Only reads.
+     */
+    public Reverted lostWrites(long after, long through, java.util.function.Predicate<String> lost) {
+        long[] acc = {0, 0, 0};
+        forOwnLog(after, through, e -> {
+            if (lost.test(e.keyspace())) {
+                acc[1] = acc[0] == 0 ? e.hlc().physicalMillis() : acc[1];
+                acc[2] = e.hlc().physicalMillis();
+                acc[0]++;
+            }
+        });
+        return new Reverted(acc[0], acc[1], acc[2]);
+    }
+
+    /**
+     * Undoes, in this region's own state, the writes {@link #lostWrites} selects: each is
+     * recorded on the conflict feed and removed from its key's siblings (a key left with none is
+     * removed), so that the survivors' version of the key, installed next from a peer's snapshot,
+     * is what this region holds, as everywhere else. The log keeps the entries: peers receive them
+     * and record them as lost too.
+     */
+    public Reverted revertLost(long after, long through, java.util.function.Predicate<String> lost) {
+        Reverted r = lostWrites(after, through, lost);
+        forOwnLog(after, through, e -> {
+            if (!lost.test(e.keyspace())) {
+                return;
+            }
+            Optional<KeyState> current = store.state(e.keyspace(), e.key());
+            List<Entry> remaining = current.map(KeyState::siblings).orElse(List.of()).stream()
+                    .filter(s -> !s.sameWrite(e)).toList();
+            Optional<KeyState> next = current.isEmpty() ? Optional.empty()
+                    : remaining.size() == current.get().siblings().size() ? current
+                    : remaining.isEmpty() ? Optional.empty()
+                    : Optional.of(KeyState.resolve(remaining, resolvers.apply(e.keyspace())));
+            store.replace(e.keyspace(), e.key(), next, List.of(Conflict.lost(e, region)));
+        });
+        return r;
+    }
+
+    private void forOwnLog(long after, long through, java.util.function.Consumer<Entry> each) {
+        long from = Math.max(after + 1, store.logStart(region));
+        while (from <= through) {
+            List<Entry> chunk = store.readLog(region, from, 1_000);
+            if (chunk.isEmpty()) {
+                return;
+            }
+            for (Entry e : chunk) {
+                if (e.seq() > through) {
+                    return;
+                }
+                each.accept(e);
+                from = e.seq() + 1;
+            }
+        }
     }
 
     private Applied.Accepted merge(Entry e, Optional<KeyState> current) {

@@ -45,6 +45,12 @@ public interface ReplicaStore {
     void install(KeyState state, List<Conflict> conflicts);
 
     /**
+     * Sets a key's state (removes the key when empty), without a log entry, recording
+     * {@code conflicts}: for undoing writes lost in a failover.
+     */
+    void replace(String keyspace, String key, Optional<KeyState> state, List<Conflict> conflicts);
+
+    /**
      * After a snapshot is installed: every origin's watermark becomes at least {@code to}, and the
      * clock's high-water mark at least {@code highest}. Durable when this returns.
      */

@@ -62,6 +62,16 @@ final class MemStore implements ReplicaStore {
     }
 
     @Override
+    public void replace(String keyspace, String key, Optional<KeyState> state, List<Conflict> newConflicts) {
+        if (state.isPresent()) {
+            current.put(id(keyspace, key), state.get());
+        } else {
+            current.remove(id(keyspace, key));
+        }
+        conflicts.addAll(newConflicts);
+    }
+
+    @Override
     public void raiseWatermarks(VersionVector to, Hlc high) {
         watermarks = watermarks.merge(to);
         if (high.isAfter(highest)) {

@@ -1,0 +1,87 @@
+package io.meridian.core.failover;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the control plane's log holds: each command is applied, in log order, by
+ * {@link ControlState#apply} in every region. Times ({@code atMillis}) are the proposer's wall
+ * clock, carried in the command so that every region records the same ones.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = Command.Report.class, name = "report"),
+        @JsonSubTypes.Type(value = Command.Renew.class, name = "renew"),
+        @JsonSubTypes.Type(value = Command.Raise.class, name = "raise"),
+        @JsonSubTypes.Type(value = Command.Approve.class, name = "approve"),
+        @JsonSubTypes.Type(value = Command.Reject.class, name = "reject"),
+        @JsonSubTypes.Type(value = Command.Withdraw.class, name = "withdraw"),
+        @JsonSubTypes.Type(value = Command.Activate.class, name = "activate"),
+        @JsonSubTypes.Type(value = Command.Rejoin.class, name = "rejoin"),
+        @JsonSubTypes.Type(value = Command.Failback.class, name = "failback"),
+        @JsonSubTypes.Type(value = Command.Restore.class, name = "restore")})
+public sealed interface Command {
+
+    long atMillis();
+
+    /**
+     * A region's periodic report: the regions it suspects, replication it sees stalled, its
+     * watermarks (its own sequence included) and the epoch it had applied when it read them.
+     */
+    record Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,
+                  long atMillis) implements Command {
+        public Report {
+            suspects = Set.copyOf(suspects);
+            stalled = Set.copyOf(stalled);
+            watermarks = Map.copyOf(watermarks);
+        }
+    }
+
+    /** A region asks to extend its write lease; granted only while it is active. */
+    record Renew(String region, long atMillis) implements Command {
+    }
+
+    /**
+     * The detector's verdict on a region: {@code act} fences it at once (automatic failover);
+     * otherwise a pending decision awaits an operator.
+     */
+    record Raise(String region, boolean act, String trigger, List<String> evidence, long atMillis) implements Command {
+        public Raise {
+            evidence = List.copyOf(evidence);
+        }
+    }
+
+    record Approve(long decision, String by, long atMillis) implements Command {
+    }
+
+    record Reject(long decision, String by, long atMillis) implements Command {
+    }
+
+    /** A pending decision whose evidence has gone (the region answers again). */
+    record Withdraw(long decision, String why, long atMillis) implements Command {
+    }
+
+    /** The fenced region's lease has expired (the proposer waited for it): its keys go to their next region. */
+    record Activate(String region, long atMillis) implements Command {
+    }
+
+    /**
+     * A failed region is back: {@code lastSeq} is the last write it originated. Its writes after
+     * the cutoff that never reached another region ({@code lostWrites} of them, written between
+     * the two instants) are its RPO.
+     */
+    record Rejoin(String region, long lastSeq, long lostWrites, long lostFromMillis, long lostToMillis, long atMillis)
+            implements Command {
+    }
+
+    /** Starts giving a rejoined region its keys back: the acting regions stop and report how far they wrote. */
+    record Failback(String region, String by, long atMillis) implements Command {
+    }
+
+    /** The region holds every write the acting regions made for it: it is active again. */
+    record Restore(String region, long atMillis) implements Command {
+    }
+}

@@ -1,0 +1,137 @@
+package io.meridian.core.failover;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The control plane leader's judgement, run every few hundred milliseconds: which regions have
+ * failed, what to do about them under the deployment's policy, and which fenced regions may now
+ * fail over. Pure: the leader's own observations (can it reach a region's readiness check, how
+ * long since it applied the region's last lease renewal) are passed in.
+ *
+ * <p>A region is <b>failed</b> when a majority of the other live regions suspect it and its
+ * readiness check fails from here. The case is <b>clear-cut</b> when every other live region
+ * suspects it and it is not flapping. Policies: {@code auto} acts on failed; {@code hybrid} acts
+ * on clear-cut and raises a pending decision for anything else suspicious (a partial partition,
+ * flapping, replication stalled behind a region that answers); {@code manual} raises a pending
+ * decision for all of it. A pending decision is withdrawn once its evidence is gone.
+ */
+public final class Decider {
+    private Decider() {
+    }
+
+    /**
+     * @param nowMillis              the leader's wall clock (reports carry their proposers' clocks)
+     * @param readyFromHere          per region, whether its readiness check answered ready from here (absent: not checked)
+     * @param sinceLastRenewalMillis per region, time since this leader applied its last granted renewal
+     */
+    public record Inputs(long nowMillis, Map<String, Boolean> readyFromHere, Map<String, Long> sinceLastRenewalMillis) {
+    }
+
+    /** What one region's situation looks like to the leader. */
+    public record Assessment(String region, List<String> suspecters, List<String> voters, boolean readinessFails,
+                             boolean flapping, List<String> stalledBy) {
+        public boolean majority() {
+            return suspecters.size() * 2 > voters.size();
+        }
+
+        public boolean everyone() {
+            return !voters.isEmpty() && suspecters.size() == voters.size();
+        }
+
+        public boolean failed() {
+            return majority() && readinessFails;
+        }
+
+        public boolean clearCut() {
+            return everyone() && readinessFails && !flapping;
+        }
+
+        public boolean suspicious() {
+            return !suspecters.isEmpty() || flapping || !stalledBy.isEmpty();
+        }
+
+        List<String> evidence() {
+            List<String> e = new ArrayList<>();
+            e.add("suspected by " + (suspecters.isEmpty() ? "no region" : String.join(", ", suspecters)) + " of "
+                    + voters.size() + " live regions (" + String.join(", ", voters) + ")");
+            e.add(readinessFails ? "readiness check fails from the control plane leader" : "readiness check answers from the control plane leader");
+            if (flapping) {
+                e.add("flapping: suspected and cleared repeatedly");
+            }
+            if (!stalledBy.isEmpty()) {
+                e.add("replication from it stalled as seen by " + String.join(", ", stalledBy) + " while it answers");
+            }
+            return e;
+        }
+    }
+
+    public static Assessment assess(ControlState state, FailoverSettings f, String region, Inputs in) {
+        long fresh = in.nowMillis() - f.reportTtl().toMillis();
+        List<String> voters = new ArrayList<>();
+        List<String> suspecters = new ArrayList<>();
+        List<String> stalledBy = new ArrayList<>();
+        for (ControlState.Region r : state.regions()) {
+            if (r.name().equals(region) || r.status() == ControlState.Status.FENCED || r.status() == ControlState.Status.FAILED) {
+                continue;
+            }
+            voters.add(r.name());
+            Optional<Command.Report> report = state.report(r.name()).filter(rep -> rep.atMillis() >= fresh);
+            if (report.isPresent() && report.get().suspects().contains(region)) {
+                suspecters.add(r.name());
+            }
+            if (report.isPresent() && report.get().stalled().contains(region)) {
+                stalledBy.add(r.name());
+            }
+        }
+        boolean readinessFails = !in.readyFromHere().getOrDefault(region, true);
+        boolean flapping = state.onsetsSince(region, in.nowMillis() - f.flapWindow().toMillis()) >= f.flapOnsets();
+        return new Assessment(region, suspecters, voters, readinessFails, flapping, stalledBy);
+    }
+
+    public static List<Command> decide(ControlState state, FailoverSettings f, String self, Inputs in) {
+        List<Command> out = new ArrayList<>();
+        long now = in.nowMillis();
+        for (ControlState.Region r : state.regions()) {
+            if (r.witness()) {
+                continue;
+            }
+            switch (r.status()) {
+                case ACTIVE -> {
+                    if (r.name().equals(self)) {
+                        continue; // a leader never judges itself: if it leads, it is alive
+                    }
+                    Assessment a = assess(state, f, r.name(), in);
+                    Optional<ControlState.Decision> pending = state.openDecision(r.name())
+                            .filter(d -> d.status() == ControlState.DecisionStatus.PENDING);
+                    boolean act = switch (f.policy()) {
+                        case AUTO -> a.failed();
+                        case HYBRID -> a.clearCut();
+                        case MANUAL -> false;
+                    };
+                    boolean ask = f.policy() != FailoverSettings.Policy.AUTO && a.suspicious();
+                    if (act) {
+                        out.add(new Command.Raise(r.name(), true, f.policy().configName() + (f.policy() == FailoverSettings.Policy.HYBRID
+                                ? ": clear-cut" : ""), a.evidence(), now));
+                    } else if (ask && pending.isEmpty()) {
+                        out.add(new Command.Raise(r.name(), false, f.policy().configName() + ": needs an operator",
+                                a.evidence(), now));
+                    } else if (!a.suspicious() && pending.isPresent()) {
+                        out.add(new Command.Withdraw(pending.get().id(), "no region suspects " + r.name() + " any more", now));
+                    }
+                }
+                case FENCED -> {
+                    long since = in.sinceLastRenewalMillis().getOrDefault(r.name(), 0L);
+                    if (state.frozenComplete(r.name()) && since >= f.leaseExpiryWait().toMillis()) {
+                        out.add(new Command.Activate(r.name(), now));
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,56 @@
+package io.meridian.core.failover;
+
+import java.time.Duration;
+
+/**
+ * How a deployment detects failed regions and fails over ({@code failover:} in the
+ * configuration).
+ *
+ * @param policy           who decides: {@code auto}, {@code manual} or {@code hybrid}
+ * @param heartbeat        how often each region sends a heartbeat (a health probe) to every other
+ * @param phiThreshold     suspicion level at which a silent peer is suspected
+ * @param acceptablePause  silence tolerated on top of the usual interval before suspicion rises
+ * @param lease            how long a granted write lease lasts from the moment its renewal was sent
+ * @param renewEvery       how often a region renews its lease
+ * @param reportEvery      how often a region reports its suspicions and watermarks to the control plane
+ * @param flapOnsets       this many onsets of suspicion of one region within {@code flapWindow} is flapping
+ * @param flapWindow       the window flapping is judged over
+ * @param autoFailback     give a rejoined region its keys back by itself once it has caught up
+ */
+public record FailoverSettings(Policy policy, Duration heartbeat, double phiThreshold, Duration acceptablePause,
+                               Duration lease, Duration renewEvery, Duration reportEvery, int flapOnsets,
+                               Duration flapWindow, boolean autoFailback) {
+
+    public enum Policy {
+        AUTO, MANUAL, HYBRID;
+
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public static final FailoverSettings DEFAULT = new FailoverSettings(Policy.HYBRID, Duration.ofMillis(200), 8.0,
+            Duration.ofMillis(400), Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMillis(250), 3,
+            Duration.ofSeconds(60), false);
+
+    public FailoverSettings {
+        if (renewEvery.compareTo(lease.dividedBy(2)) > 0) {
+            throw new IllegalArgumentException("renew-every (" + renewEvery.toMillis() + " ms) must be at most half the lease ("
+                    + lease.toMillis() + " ms)");
+        }
+    }
+
+    /**
+     * How long after a region's last granted renewal the control plane waits before another region
+     * may act for it: the lease plus a margin for clocks that run at slightly different rates and
+     * for scheduling delay.
+     */
+    public Duration leaseExpiryWait() {
+        return lease.plus(Duration.ofMillis(Math.max(200, lease.toMillis() / 10)));
+    }
+
+    /** How long a region's report of suspicions counts; older ones say nothing. */
+    public Duration reportTtl() {
+        return reportEvery.multipliedBy(8).plus(Duration.ofSeconds(1));
+    }
+}

@@ -1,0 +1,194 @@
+package io.meridian.core.failover;
+
+import io.meridian.core.failure.PhiAccrualDetector;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One region's part in failure detection and failover, as pure logic: a phi accrual detector
+ * per peer fed by heartbeats, the region's write lease, and each tick the commands it owes the
+ * control plane (its report, its lease renewal, its rejoin after a failover, the end of its
+ * failback). The node runs it on a timer against Ratis; the simulation runs it against a
+ * simulated clock and network. Not thread-safe: one caller at a time.
+ *
+ * <p>Two clocks come in: wall milliseconds (carried in commands, for reports' freshness and the
+ * decision history) and monotonic nanoseconds (for the lease, which must not jump with the wall
+ * clock).
+ */
+public final class RegionAgent {
+    private final String region;
+    private final FailoverSettings settings;
+    private final Map<String, PhiAccrualDetector> detectors = new LinkedHashMap<>();
+    private final Lease lease;
+    private long lastReportMillis = Long.MIN_VALUE / 2;
+    private long lastRenewNanos;
+    private boolean renewSent;
+    private long rejoinSentForDecision;
+    private long restoreSentAtEpoch = -1;
+    private long failbackSentForDecision;
+
+    public RegionAgent(String region, List<String> peers, FailoverSettings settings) {
+        this.region = region;
+        this.settings = settings;
+        this.lease = new Lease(settings.lease());
+        for (String peer : peers) {
+            detectors.put(peer, new PhiAccrualDetector(100, Math.max(20, settings.heartbeat().toMillis() / 4.0),
+                    settings.acceptablePause().toMillis(), settings.heartbeat().toMillis()));
+        }
+    }
+
+    public String region() {
+        return region;
+    }
+
+    public Lease lease() {
+        return lease;
+    }
+
+    /** Any sign of life from {@code peer} (a heartbeat answered). */
+    public void heartbeat(String peer, long nowMillis) {
+        PhiAccrualDetector d = detectors.get(peer);
+        if (d != null) {
+            d.heartbeat(nowMillis);
+        }
+    }
+
+    public double phi(String peer, long nowMillis) {
+        return detectors.get(peer).phi(nowMillis);
+    }
+
+    /**
+     * The peers this region suspects now. A peer never heard from since this region started is
+     * suspected once a few heartbeat intervals have passed, so that a region that starts while
+     * another is down still reports it.
+     */
+    public Set<String> suspects(long nowMillis, long startedMillis) {
+        Set<String> out = new TreeSet<>();
+        long grace = settings.heartbeat().toMillis() * 10 + settings.acceptablePause().toMillis();
+        detectors.forEach((peer, d) -> {
+            boolean neverHeard = d.lastHeartbeatMillis() < 0;
+            if (neverHeard ? nowMillis - startedMillis > grace : d.phi(nowMillis) >= settings.phiThreshold()) {
+                out.add(peer);
+            }
+        });
+        return out;
+    }
+
+    /** What this region knows about its own data, for the tick. */
+    public record Local(Map<String, Long> watermarks, Set<String> stalled, long startedMillis) {
+    }
+
+    /** What the caller learns when a lost-writes scan is needed: how many of this region's writes a failover lost. */
+    @FunctionalInterface
+    public interface LostScan {
+        /** The lost writes among this region's own numbered {@code (after, through]}. */
+        Rpo scan(long after, long through);
+
+        record Rpo(long writes, long fromMillis, long toMillis) {
+        }
+    }
+
+    /**
+     * The commands this region owes the control plane now. Renewals: the caller proposes the
+     * {@link Command.Renew} and reports the answer with {@link #renewed}.
+     */
+    public List<Command> tick(long nowMillis, long nowNanos, ControlState state, Local local, LostScan lostScan) {
+        List<Command> out = new ArrayList<>();
+        if (nowMillis - lastReportMillis >= settings.reportEvery().toMillis()) {
+            out.add(new Command.Report(region, state.epoch(), suspects(nowMillis, local.startedMillis()), local.stalled(),
+                    local.watermarks(), nowMillis));
+            lastReportMillis = nowMillis;
+        }
+        Optional<ControlState.Region> me = state.region(region);
+        if (me.isEmpty() || me.get().witness()) {
+            return out;
+        }
+        ControlState.Region r = me.get();
+        switch (r.status()) {
+            case ACTIVE -> {
+                if (!renewSent && (!lease.valid(nowNanos) || nowNanos - lastRenewNanos >= settings.renewEvery().toNanos())) {
+                    out.add(new Command.Renew(region, nowMillis));
+                    renewSent = true;
+                    lastRenewNanos = nowNanos;
+                }
+            }
+            case FENCED -> lease.revoked();
+            case FAILED -> {
+                lease.revoked();
+                if (rejoinSentForDecision != r.decision()) {
+                    long last = local.watermarks().getOrDefault(region, 0L);
+                    LostScan.Rpo rpo = last > r.cutoff() ? lostScan.scan(r.cutoff(), last) : new LostScan.Rpo(0, 0, 0);
+                    out.add(new Command.Rejoin(region, last, rpo.writes(), rpo.fromMillis(), rpo.toMillis(), nowMillis));
+                    rejoinSentForDecision = r.decision();
+                }
+            }
+            case REJOINED -> {
+                lease.revoked();
+                if (settings.autoFailback() && failbackSentForDecision != r.decision() && caughtUp(state, local)) {
+                    out.add(new Command.Failback(region, region + " (automatic failback)", nowMillis));
+                    failbackSentForDecision = r.decision();
+                }
+            }
+            case DRAINING -> {
+                lease.revoked();
+                if (state.drainComplete(region) && restoreSentAtEpoch != state.epoch()
+                        && r.drained().entrySet().stream().allMatch(e -> local.watermarks().getOrDefault(e.getKey(), 0L) >= e.getValue())) {
+                    out.add(new Command.Restore(region, nowMillis));
+                    restoreSentAtEpoch = state.epoch();
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A proposed command may be lost (no majority, a leader change): let the next tick send it again. */
+    public void proposalFailed(Command c) {
+        switch (c) {
+            case Command.Renew r -> renewSent = false;
+            case Command.Rejoin r -> rejoinSentForDecision = 0;
+            case Command.Restore r -> restoreSentAtEpoch = -1;
+            case Command.Failback f -> failbackSentForDecision = 0;
+            default -> {
+            }
+        }
+    }
+
+    /** The answer to the renewal sent at {@code sentNanos}. */
+    public void renewed(long sentNanos, boolean granted) {
+        renewSent = false;
+        if (granted) {
+            lease.granted(sentNanos);
+        } else {
+            lease.revoked();
+        }
+    }
+
+    /** True when this region holds every write of the others that they had made when last reported. */
+    private boolean caughtUp(ControlState state, Local local) {
+        for (ControlState.Region other : state.regions()) {
+            if (other.witness() || other.name().equals(region)) {
+                continue;
+            }
+            Optional<Command.Report> report = state.report(other.name());
+            if (report.isPresent() && local.watermarks().getOrDefault(other.name(), 0L)
+                    < report.get().watermarks().getOrDefault(other.name(), 0L)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * May this region write {@code home}'s keys now: it is their acting region in its copy of
+     * the control state, it is active, and its lease is valid.
+     */
+    public boolean mayWrite(ControlState state, List<String> order, String home, long nowNanos) {
+        return Ownership.acting(state, order, home).filter(region::equals).isPresent()
+                && state.status(region) == ControlState.Status.ACTIVE && lease.valid(nowNanos);
+    }
+}
