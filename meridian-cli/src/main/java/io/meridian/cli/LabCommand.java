@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "lab", description = "The local multi-region lab: a node per region and a WAN emulator between them.",
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
-                LabCommand.BenchStrong.class})
+                LabCommand.BenchStrong.class, LabCommand.DrillCommand.class})
 final class LabCommand {
     @Option(names = "--lab-dir", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
     Path labDir;
@@ -68,6 +68,15 @@ final class LabCommand {
         @Option(names = "--retained-log-entries", defaultValue = "0", description = "entries of each origin every replication log keeps; 0 = the nodes' default (1,000,000)")
         long retainedLogEntries;
 
+        @Option(names = "--failover", defaultValue = "hybrid", description = "failover policy: auto, manual or hybrid (default ${DEFAULT-VALUE})")
+        String failover;
+
+        @Option(names = "--auto-failback", description = "give a region that failed over its keys back once it has rejoined and caught up")
+        boolean autoFailback;
+
+        @Option(names = "--witness", description = "two data regions (us-east, eu-west) and a witness (us-west) instead of three data regions")
+        boolean witness;
+
         @Option(names = "--base-port", defaultValue = "7001", description = "regions' HTTP on PORT.., replication on PORT+50.., consensus on PORT+60.., WAN control on PORT+99, links on PORT+100.., +110.., +120..; 0 = any free ports (default ${DEFAULT-VALUE})")
         int basePort;
 
@@ -86,8 +95,11 @@ final class LabCommand {
             if (retainedLogEntries != 0 && retainedLogEntries < 1_000) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --retained-log-entries 0 or at least 1000");
             }
-            LabState state = lab.up(basePort, new LabTopology.Wan(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries),
-                    Duration.ofSeconds(timeoutSeconds));
+            if (!java.util.List.of("auto", "manual", "hybrid").contains(failover)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --failover auto, manual or hybrid, not '" + failover + "'");
+            }
+            LabState state = lab.up(basePort, new LabTopology.Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries)
+                    .withFailover(failover, autoFailback).withWitness(witness), Duration.ofSeconds(timeoutSeconds));
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());
             }
@@ -245,6 +257,40 @@ final class LabCommand {
         @Override
         int run(Lab lab) throws Exception {
             io.meridian.lab.StrongBench.run(lab, writes, Duration.ofSeconds(seconds), failover, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "drill", description = "Run a failure drill with a workload in every region against every policy, and report"
+            + " RTO, RPO (every acknowledged write accounted for), errors and staleness per policy.")
+    static final class DrillCommand extends Action {
+        @Parameters(index = "0", paramLabel = "KIND", description = "region-outage, partition or flapping")
+        String kind;
+
+        @Option(names = "--region", required = true, description = "the region to fail")
+        String region;
+
+        @Option(names = "--json", description = "print the report as JSON only")
+        boolean json;
+
+        @Option(names = "--recovery-timeout", defaultValue = "30", description = "seconds to wait for writes to recover (default ${DEFAULT-VALUE})")
+        long recoverySeconds;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        int run(Lab lab) throws Exception {
+            io.meridian.lab.Drill.Kind k = switch (kind) {
+                case "region-outage" -> io.meridian.lab.Drill.Kind.REGION_OUTAGE;
+                case "partition" -> io.meridian.lab.Drill.Kind.PARTITION;
+                case "flapping" -> io.meridian.lab.Drill.Kind.FLAPPING;
+                default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "unknown drill '" + kind + "'; expected region-outage, partition or flapping");
+            };
+            java.io.PrintStream progress = json ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.out;
+            java.util.Map<String, Object> report = new io.meridian.lab.Drill(lab, progress).run(k, region, Duration.ofSeconds(recoverySeconds));
+            System.out.println(Lab.toJson(report));
             return 0;
         }
     }

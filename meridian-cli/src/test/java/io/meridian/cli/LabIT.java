@@ -47,7 +47,7 @@ class LabIT {
     @BeforeAll
     void up() {
         lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()), System.out);
-        state = lab.up(0, new LabTopology.Wan(SCALE, 0, 0), Duration.ofSeconds(120));
+        state = lab.up(0, new LabTopology.Setup(SCALE, 0, 0), Duration.ofSeconds(120));
     }
 
     @AfterAll
@@ -173,7 +173,7 @@ class LabIT {
 
     @Test
     void aSecondLabUpSaysOneIsRunning() {
-        assertThatThrownBy(() -> lab.up(0, LabTopology.Wan.DEFAULT, Duration.ofSeconds(5)))
+        assertThatThrownBy(() -> lab.up(0, LabTopology.Setup.DEFAULT, Duration.ofSeconds(5)))
                 .isInstanceOf(LabException.class).hasMessageContaining("a lab is already running");
         assertThat(lab.state()).isPresent();
     }

@@ -52,7 +52,8 @@ class StrongIT {
     @BeforeAll
     void up() {
         lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()), System.out);
-        lab.up(0, new LabTopology.Wan(SCALE, 0, 0), Duration.ofSeconds(120));
+        // Regions here are killed and cut off on purpose; an operator (none) decides failovers, so none happens.
+        lab.up(0, new LabTopology.Setup(SCALE, 0, 0).withFailover("manual", false), Duration.ofSeconds(120));
         for (String r : REGIONS) {
             clients.put(r, MeridianClient.connect(lab.state().orElseThrow().region(r).orElseThrow().url(), Duration.ofSeconds(15)));
         }
@@ -103,6 +104,7 @@ class StrongIT {
             Thread.sleep(4_000);
         } finally {
             lab.heal(null, null);
+            lab.awaitReady(Duration.ofSeconds(60)); // write leases return once the control plane has a majority again
             Thread.sleep(1_000);
             stop.set(true);
             worker.join();

@@ -12,6 +12,8 @@ public final class Headers {
     public static final String HOME = "Meridian-Home";
     /** On requests one node forwards to another: the forwarding region. Forwarded requests are not forwarded again. */
     public static final String FORWARDED_BY = "Meridian-Forwarded-By";
+    /** The failover epoch a region routed a forwarded request under; the receiver refuses another. */
+    public static final String EPOCH = "Meridian-Epoch";
 
     private Headers() {
     }

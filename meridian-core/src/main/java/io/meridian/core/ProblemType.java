@@ -27,6 +27,11 @@ public enum ProblemType {
     HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
     NOT_IMPLEMENTED(501, "not-implemented", "This feature is not implemented yet"),
     UNAVAILABLE(503, "unavailable", "The region cannot serve this request now"),
+    NOT_OWNER(503, "not-owner", "This region may not write these keys now (its write lease lapsed, or a failover is in progress)"),
+    STALE_EPOCH(503, "stale-epoch", "The request was routed under another failover epoch"),
+    NO_DECISION(404, "no-decision", "No such failover decision"),
+    WITNESS(421, "witness-holds-no-data", "This region is a witness: it votes and watches, and holds no data"),
+    DECISION_REFUSED(409, "decision-refused", "The control plane refused the failover command"),
     INTERNAL(500, "internal", "Internal error");
 
     private static final String PREFIX = "urn:meridian:problem:";

@@ -64,7 +64,7 @@ public final class Lab {
      * @param basePort first port (regions, then WAN control at +99 and links from +100), or 0 for free ports
      * @throws LabException when a lab already runs here, a port is taken, or a process fails to start
      */
-    public LabState up(int basePort, LabTopology.Wan wan, Duration readyTimeout) {
+    public LabState up(int basePort, LabTopology.Setup wan, Duration readyTimeout) {
         Optional<LabState> existing = state();
         if (existing.isPresent() && anyAlive(existing.get())) {
             throw new LabException("a lab is already running from " + root + " (" + describe(existing.get())
@@ -86,8 +86,8 @@ public final class Lab {
         LabState state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), Instant.now().toString(), regions);
         try {
             awaitAnswer(controlUrl + "/v1/links", wanPid.pid(), root.resolve("logs/wan.log"), readyTimeout, "the WAN emulator");
-            for (int i = 0; i < LabTopology.REGIONS.size(); i++) {
-                String name = LabTopology.REGIONS.get(i).name();
+            for (int i = 0; i < wan.regions().size(); i++) {
+                String name = wan.regions().get(i).name();
                 regions.add(startRegion(config, name, "http://127.0.0.1:" + ports.regions().get(i)));
             }
             state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(), regions);
@@ -102,6 +102,16 @@ public final class Lab {
         }
         out.printf("lab up in %.1f s (latency scale %s)%n", (System.nanoTime() - started) / 1e9, wan.latencyScale());
         return state;
+    }
+
+    /** Waits until every running region answers its readiness check with 200 (a lease held, storage writable). */
+    public void awaitReady(Duration timeout) {
+        LabState state = requireState();
+        for (LabState.RegionProcess r : state.regions()) {
+            if (r.process().handle().isPresent()) {
+                awaitAnswer(r.url() + "/v1/health/ready", r.pid(), Path.of(r.log()), timeout, "region " + r.name());
+            }
+        }
     }
 
     private LabState.RegionProcess startRegion(Path config, String name, String url) {
@@ -278,7 +288,8 @@ public final class Lab {
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
                         .GET().build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
+                // A region is ready to drill once it holds its write lease, not merely answering.
+                if (r.statusCode() == 200 && !r.body().contains("no write lease")) {
                     return;
                 }
                 last = "HTTP " + r.statusCode() + ": " + r.body();

@@ -27,6 +27,26 @@ public final class LabTopology {
             new Delay("eu-west", "ap-southeast", 88));
 
     /**
+     * The witness topology: two data regions and a witness in a third failure domain (Oregon),
+     * which votes in the control plane and detects failures but holds no data, so that losing
+     * either data region leaves a majority. Virginia-Oregon from notes/wan.md; Dublin-Oregon
+     * ~125 ms round trip.
+     */
+    public static final String WITNESS = "us-west";
+    public static final List<Region> WITNESS_REGIONS = List.of(
+            new Region("us-east", "N. Virginia"),
+            new Region("eu-west", "Dublin"),
+            new Region(WITNESS, "Oregon (witness)"));
+    public static final List<Delay> WITNESS_DELAYS = List.of(
+            new Delay("us-east", "eu-west", 35),
+            new Delay("us-east", WITNESS, 38),
+            new Delay("eu-west", WITNESS, 62));
+
+    public static List<Region> regions(boolean witness) {
+        return witness ? WITNESS_REGIONS : REGIONS;
+    }
+
+    /**
      * Ports the lab uses: each region's HTTP, replication and consensus ports, the WAN control
      * API, and for every directed link one port for each of the three.
      */
@@ -65,12 +85,33 @@ public final class LabTopology {
         }
     }
 
-    /** Shaping options of {@code lab up}; {@code retainedLogEntries} 0 keeps the nodes' default. */
-    public record Wan(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries) {
-        public static final Wan DEFAULT = new Wan(1.0, 0, 0, 0);
+    /**
+     * Options of {@code lab up}: WAN shaping, {@code retainedLogEntries} (0 keeps the nodes'
+     * default), the failover policy ({@code auto}, {@code manual}, {@code hybrid}), automatic
+     * failback, and the witness topology.
+     */
+    public record Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
+                        String failoverPolicy, boolean autoFailback, boolean witness) {
+        public static final Setup DEFAULT = new Setup(1.0, 0, 0, 0);
 
-        public Wan(double latencyScale, long jitterMillis, long bandwidthKbps) {
+        public Setup(double latencyScale, long jitterMillis, long bandwidthKbps) {
             this(latencyScale, jitterMillis, bandwidthKbps, 0);
+        }
+
+        public Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries) {
+            this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, "hybrid", false, false);
+        }
+
+        public Setup withFailover(String policy, boolean autoFailback) {
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, policy, autoFailback, witness);
+        }
+
+        public Setup withWitness(boolean w) {
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, w);
+        }
+
+        public List<Region> regions() {
+            return LabTopology.regions(witness);
         }
     }
 
@@ -78,27 +119,32 @@ public final class LabTopology {
     }
 
     public static double oneWayMillis(String a, String b) {
-        return DELAYS.stream().filter(d -> (d.a().equals(a) && d.b().equals(b)) || (d.a().equals(b) && d.b().equals(a)))
+        return java.util.stream.Stream.concat(DELAYS.stream(), WITNESS_DELAYS.stream()).filter(d -> (d.a().equals(a) && d.b().equals(b)) || (d.a().equals(b) && d.b().equals(a)))
                 .findFirst().orElseThrow().oneWayMillis();
     }
 
     /** The configuration file the lab's nodes and WAN emulator run with. */
-    public static String configYaml(Ports ports, Wan wan) {
+    public static String configYaml(Ports ports, Setup wan) {
+        List<Region> regions = wan.regions();
         StringBuilder y = new StringBuilder();
         y.append("# Written by `meridian lab up`; regenerated on every start.\n");
         y.append("regions:\n");
-        for (int i = 0; i < REGIONS.size(); i++) {
-            Region r = REGIONS.get(i);
+        for (int i = 0; i < regions.size(); i++) {
+            Region r = regions.get(i);
             y.append("  - name: ").append(r.name()).append('\n')
-                    .append("    location: ").append(r.location()).append('\n')
+                    .append("    location: ").append(r.location()).append('\n');
+            if (r.name().equals(WITNESS)) {
+                y.append("    role: witness\n");
+            }
+            y
                     .append("    http: 127.0.0.1:").append(ports.regions().get(i)).append('\n')
                     .append("    replication: 127.0.0.1:").append(ports.replication().get(i)).append('\n')
                     .append("    consensus: 127.0.0.1:").append(ports.consensus().get(i)).append('\n');
         }
         y.append("\n# Every region reaches every other through the WAN emulator.\nlinks:\n");
         int link = 0;
-        for (Region from : REGIONS) {
-            for (Region to : REGIONS) {
+        for (Region from : regions) {
+            for (Region to : regions) {
                 if (!from.equals(to)) {
                     y.append("  - {from: ").append(from.name()).append(", to: ").append(to.name())
                             .append(", via: 127.0.0.1:").append(ports.links().get(link))
@@ -132,6 +178,8 @@ public final class LabTopology {
                   timeout-ms: 2000
 
                 """);
+        y.append("# Failure detection and failover (docs/failover.md).\nfailover:\n  policy: ").append(wan.failoverPolicy())
+                .append("\n  failback: ").append(wan.autoFailback() ? "auto" : "manual").append("\n\n");
         if (wan.retainedLogEntries() > 0) {
             y.append("replication:\n  retained-log-entries: ").append(wan.retainedLogEntries()).append("\n\n");
         }
@@ -141,7 +189,7 @@ public final class LabTopology {
         y.append("  jitter-ms: ").append(wan.jitterMillis()).append('\n');
         y.append("  bandwidth-kbps: ").append(wan.bandwidthKbps()).append('\n');
         y.append("  delays:\n");
-        for (Delay d : DELAYS) {
+        for (Delay d : wan.witness() ? WITNESS_DELAYS : DELAYS) {
             y.append("    - {between: [").append(d.a()).append(", ").append(d.b()).append("], one-way-ms: ")
                     .append(String.format(Locale.ROOT, "%s", d.oneWayMillis())).append("}\n");
         }

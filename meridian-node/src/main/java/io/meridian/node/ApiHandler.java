@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/conflicts/{ks}       the conflict feed (after, limit)
  * POST /v1/txn/{ks}             a transaction on a strong keyspace
  * POST /v1/replication/reset-stats   restart the apply-delay distributions in /v1/cluster
+ * GET  /v1/failovers            failover state: epoch, regions, lease, decisions with evidence and outcome
+ * POST /v1/failovers/{id}/approve|reject        answer a pending decision
+ * POST /v1/failovers/failback?region=R           give a rejoined region its keys back (drained handoff)
  * </pre>
  */
 final class ApiHandler extends Handler.Abstract {
@@ -38,6 +41,7 @@ final class ApiHandler extends Handler.Abstract {
     private static final String KV = "/v1/kv/";
     private static final String CONFLICTS = "/v1/conflicts/";
     private static final String TXN = "/v1/txn/";
+    private static final String FAILOVERS = "/v1/failovers";
     private static final String MOVE_HOME = "/move-home";
     private static final List<String> READ = List.of("GET", "HEAD");
     private static final List<String> ITEM = List.of("GET", "HEAD", "PUT", "DELETE");
@@ -78,6 +82,53 @@ final class ApiHandler extends Handler.Abstract {
         return true;
     }
 
+    private void failovers(Exchange ex, String rest) {
+        FailoverAgent f = node.failover();
+        if (f == null) {
+            throw new MeridianException(ProblemType.NOT_IMPLEMENTED, "regions do not fail over in this deployment: it needs"
+                    + " more than one region, each with a consensus address, and a replicated keyspace");
+        }
+        long now = System.currentTimeMillis();
+        if (rest.isEmpty()) {
+            allow(ex, READ);
+            ex.sendJson(200, f.view());
+            return;
+        }
+        allow(ex, List.of("POST"));
+        String by = "operator via " + node.region();
+        if (rest.equals("/failback")) {
+            Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
+            String target = query.get("region");
+            if (target == null || query.size() != 1) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "expected exactly ?region=REGION", Map.of("parameter", "region"));
+            }
+            if (f.state().region(target).isEmpty()) {
+                throw new MeridianException(ProblemType.UNKNOWN_REGION, "region '" + target + "' does not exist", Map.of("region", target));
+            }
+            ex.sendJson(200, f.operate(new io.meridian.core.failover.Command.Failback(target, by, now)));
+            return;
+        }
+        String[] parts = rest.substring(1).split("/");
+        if (parts.length != 2 || !List.of("approve", "reject").contains(parts[1])) {
+            throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + FAILOVERS + rest
+                    + "; expected /v1/failovers/{id}/approve, /v1/failovers/{id}/reject or /v1/failovers/failback?region=R");
+        }
+        long id;
+        try {
+            id = Long.parseLong(parts[0]);
+        } catch (NumberFormatException e) {
+            throw new MeridianException(ProblemType.INVALID_PARAMETER, "'" + parts[0] + "' is not a decision number",
+                    Map.of("parameter", "id"));
+        }
+        if (f.state().decision(id).isEmpty()) {
+            throw new MeridianException(ProblemType.NO_DECISION, "no failover decision " + id + "; GET /v1/failovers lists them",
+                    Map.of("decision", id));
+        }
+        ex.sendJson(200, f.operate(parts[1].equals("approve")
+                ? new io.meridian.core.failover.Command.Approve(id, by, now)
+                : new io.meridian.core.failover.Command.Reject(id, by, now)));
+    }
+
     /** Dispatches; fills {@code tags} with the keyspace and operation for metrics. */
     private void route(Exchange ex, String[] tags) throws Exception {
         String path = ex.rawPath();
@@ -110,7 +161,14 @@ final class ApiHandler extends Handler.Abstract {
                 ex.sendText(200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
             }
             default -> {
-                if (path.startsWith(KV)) {
+                if (node.isWitness() && (path.startsWith(KV) || path.startsWith(TXN) || path.startsWith(CONFLICTS))) {
+                    throw new MeridianException(ProblemType.WITNESS, node.region() + " is a witness: it votes in the control"
+                            + " plane and detects failures, and holds no keyspace data; send data requests to a data region");
+                }
+                if (path.equals(FAILOVERS) || path.startsWith(FAILOVERS + "/")) {
+                    tags[1] = "failovers";
+                    failovers(ex, path.substring(FAILOVERS.length()));
+                } else if (path.startsWith(KV)) {
                     routeKv(ex, path.substring(KV.length()), tags);
                 } else if (path.startsWith(TXN) && path.indexOf('/', TXN.length()) < 0) {
                     tags[1] = "txn";

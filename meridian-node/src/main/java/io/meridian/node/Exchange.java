@@ -163,14 +163,20 @@ final class Exchange {
         for (org.eclipse.jetty.http.HttpField f : request.getHeaders()) {
             String lower = f.getName().toLowerCase(java.util.Locale.ROOT);
             if (lower.equals("content-type") || lower.equals("if-match") || lower.equals("if-none-match")
-                    || (lower.startsWith("meridian-") && !lower.equals("meridian-forwarded-by"))) {
+                    || (lower.startsWith("meridian-") && !lower.equals("meridian-forwarded-by") && !lower.equals("meridian-epoch"))) {
                 out.put(f.getName(), f.getValue());
             }
         }
         return out;
     }
 
+    /** Every 503 says when to try again: the causes (a failover, a lease being renewed, a peer catching up) pass in seconds. */
+    static final String RETRY_AFTER_SECONDS = "1";
+
     void sendProblem(MeridianException e) {
+        if (e.type().status() == 503) {
+            header("Retry-After", RETRY_AFTER_SECONDS);
+        }
         send(e.type().status(), PROBLEM_JSON, Problems.render(e.type(), e.detail(), rawPath(), region, e.extensions()));
     }
 }

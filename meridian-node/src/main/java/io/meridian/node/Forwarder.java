@@ -24,12 +24,15 @@ final class Forwarder implements AutoCloseable {
 
     private final String region;
     private final MeridianConfig config;
+    private final java.util.function.LongSupplier epoch;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(3)).build();
 
-    Forwarder(String region, MeridianConfig config) {
+    /** @param epoch this region's failover epoch, sent with every forwarded request; null when regions do not fail over */
+    Forwarder(String region, MeridianConfig config, java.util.function.LongSupplier epoch) {
         this.region = region;
         this.config = config;
+        this.epoch = epoch;
     }
 
     /** True when this request was itself forwarded here. */
@@ -50,6 +53,9 @@ final class Forwarder implements AutoCloseable {
                         ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         ex.forwardableHeaders().forEach(b::header);
         b.header(Headers.FORWARDED_BY, region);
+        if (epoch != null) {
+            b.header(Headers.EPOCH, Long.toString(epoch.getAsLong()));
+        }
         try {
             HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
             ex.sendRelayed(r.statusCode(), r.headers().map(), r.body());

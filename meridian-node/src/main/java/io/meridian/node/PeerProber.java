@@ -35,6 +35,7 @@ final class PeerProber implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final List<HttpClient> clients = new ArrayList<>();
     private volatile boolean running;
+    private volatile java.util.function.Consumer<String> onAnswer = peer -> { };
 
     PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
         this.region = region;
@@ -42,6 +43,11 @@ final class PeerProber implements AutoCloseable {
         this.interval = interval;
         this.timeout = timeout;
         addresses.forEach((peer, address) -> health.put(peer, PeerHealth.unknown(peer, address.toString())));
+    }
+
+    /** Called with the peer's name on every answered probe: the heartbeats failure detection feeds on. */
+    void onAnswer(java.util.function.Consumer<String> listener) {
+        this.onAnswer = listener;
     }
 
     void start() {
@@ -107,6 +113,9 @@ final class PeerProber implements AutoCloseable {
     }
 
     private synchronized void record(String peer, Object outcome) {
+        if (outcome instanceof Double) {
+            onAnswer.accept(peer);
+        }
         PeerHealth before = health.get(peer);
         PeerHealth after = outcome instanceof Double rtt
                 ? before.onAnswer(rtt, System.currentTimeMillis())

@@ -56,6 +56,7 @@ public final class RegionNode implements AutoCloseable {
     private Forwarder forwarder;
     private Server server;
     private PeerProber prober;
+    private FailoverAgent failover;
     private int port;
     private volatile boolean closed;
 
@@ -114,24 +115,33 @@ public final class RegionNode implements AutoCloseable {
         Map<String, HostPort> peers = new LinkedHashMap<>();
         config.regions().stream().filter(r -> !r.name().equals(region.name()))
                 .forEach(r -> peers.put(r.name(), config.addressFor(region.name(), r.name())));
-        prober = new PeerProber(region.name(), peers, config.probe().interval(), config.probe().timeout());
+        java.time.Duration probeEvery = config.controlPlane() && config.failover().heartbeat().compareTo(config.probe().interval()) < 0
+                ? config.failover().heartbeat() : config.probe().interval();
+        prober = new PeerProber(region.name(), peers, probeEvery, config.probe().timeout());
         metrics.bindPeers(peers.keySet(), prober::view);
+        if (config.controlPlane()) {
+            failover = new FailoverAgent(region.name(), config, store);
+            prober.onAnswer(failover::heartbeat);
+        }
         ReplicatedKvApi replicatedApi = null;
-        if (config.keyspaces().stream().anyMatch(k -> !(k.policy() instanceof Policy.Local))) {
-            replication = new ReplicationEngine(region.name(), config, store);
+        if (!region.witness() && config.keyspaces().stream().anyMatch(k -> !(k.policy() instanceof Policy.Local))) {
+            replication = new ReplicationEngine(region.name(), config, store, failover);
             try {
                 replication.start();
             } catch (RuntimeException e) {
                 close();
                 throw e;
             }
-            forwarder = new Forwarder(region.name(), config);
-            replicatedApi = new ReplicatedKvApi(region.name(), config, replication, forwarder);
+            forwarder = new Forwarder(region.name(), config, failover == null ? null : failover::epoch);
+            replicatedApi = new ReplicatedKvApi(region.name(), config, replication, forwarder, failover);
             metrics.bindReplication(region.name(), replication.peers(), replication::view);
         }
         StrongKvApi strongApi = null;
-        if (config.keyspaces().stream().anyMatch(k -> k.policy() instanceof Policy.Strong)) {
+        if (failover != null || config.keyspaces().stream().anyMatch(k -> k.policy() instanceof Policy.Strong)) {
             strongApi = startConsensus();
+        }
+        if (failover != null) {
+            failover.start(consensus, replication);
         }
         server = httpServer(new ApiHandler(this, new KvApi(region.name(), config, store), replicatedApi, strongApi, metrics));
         try {
@@ -166,15 +176,19 @@ public final class RegionNode implements AutoCloseable {
     /** Starts the Raft groups of the strong keyspaces, leader preference first in each group's order. */
     private StrongKvApi startConsensus() {
         Map<String, io.meridian.storage.StrongStore> stores = new LinkedHashMap<>();
-        Map<String, io.meridian.replication.strong.KeyspaceStateMachine> machines = new LinkedHashMap<>();
+        Map<String, org.apache.ratis.statemachine.StateMachine> machines = new LinkedHashMap<>();
         Map<String, List<String>> orders = new LinkedHashMap<>();
+        if (failover != null) {
+            machines.put(io.meridian.replication.strong.ConsensusServer.CONTROL, failover.machine());
+            orders.put(io.meridian.replication.strong.ConsensusServer.CONTROL, config.regionNames());
+        }
         for (KeyspaceConfig k : config.keyspaces()) {
-            if (k.policy() instanceof Policy.Strong s) {
+            if (k.policy() instanceof Policy.Strong s && !region.witness()) {
                 io.meridian.storage.StrongStore strongStore = new io.meridian.storage.StrongStore(store, k.name());
                 stores.put(k.name(), strongStore);
                 machines.put(k.name(), new io.meridian.replication.strong.KeyspaceStateMachine(strongStore));
                 List<String> order = new java.util.ArrayList<>(s.leaderPreference());
-                config.regionNames().stream().filter(r -> !order.contains(r)).forEach(order::add);
+                config.dataRegionNames().stream().filter(r -> !order.contains(r)).forEach(order::add);
                 orders.put(k.name(), order);
             }
         }
@@ -187,13 +201,13 @@ public final class RegionNode implements AutoCloseable {
             close();
             throw new NodeStartException("cannot start consensus on " + region.consensus().orElseThrow() + ": " + e.getMessage(), e);
         }
-        log.info("strong keyspaces {} in Raft groups, leader preference {}", stores.keySet(), orders);
-        return new StrongKvApi(region.name(), consensus, stores);
+        log.info("Raft groups {} (strong keyspaces and the control plane), leader preference {}", machines.keySet(), orders);
+        return stores.isEmpty() ? null : new StrongKvApi(region.name(), consensus, stores);
     }
 
     /** Each strong keyspace's group as this region sees it. */
     List<io.meridian.replication.strong.ConsensusServer.GroupView> strongView() {
-        if (consensus == null) {
+        if (consensus == null || region.witness()) {
             return List.of();
         }
         List<io.meridian.replication.strong.ConsensusServer.GroupView> views = new java.util.ArrayList<>();
@@ -239,8 +253,27 @@ public final class RegionNode implements AutoCloseable {
             storageError = Optional.of(e.getMessage());
         }
         Readiness r = Readiness.evaluate(storageError, prober.view());
-        return new ReadyView(r.status().wireName(), region.name(), storageError.isEmpty(),
-                prober.view().stream().map(PeerView::of).toList(), r.reasons());
+        String status = r.status().wireName();
+        List<String> reasons = new java.util.ArrayList<>(r.reasons());
+        Optional<String> ownership = failover == null ? Optional.empty() : failover.ownershipProblem();
+        if (ownership.isPresent()) {
+            // It serves reads, multi-master writes and forwards; only the keys it owns cannot be written here now.
+            reasons.add(ownership.get());
+            if (status.equals("ready")) {
+                status = "degraded";
+            }
+        }
+        return new ReadyView(status, region.name(), storageError.isEmpty(),
+                prober.view().stream().map(PeerView::of).toList(), reasons);
+    }
+
+    boolean isWitness() {
+        return region.witness();
+    }
+
+    /** The failover agent, or null when regions do not fail over. */
+    FailoverAgent failover() {
+        return failover;
     }
 
     void resetReplicationStats() {
@@ -265,6 +298,9 @@ public final class RegionNode implements AutoCloseable {
         closed = true;
         if (prober != null) {
             prober.close();
+        }
+        if (failover != null) {
+            failover.close();
         }
         if (forwarder != null) {
             forwarder.close();

@@ -43,12 +43,15 @@ final class ReplicatedKvApi {
     private final MeridianConfig config;
     private final ReplicationEngine engine;
     private final Forwarder forwarder;
+    private final FailoverAgent failover;
 
-    ReplicatedKvApi(String region, MeridianConfig config, ReplicationEngine engine, Forwarder forwarder) {
+    /** @param failover null when regions do not fail over (one region, or no control plane configured) */
+    ReplicatedKvApi(String region, MeridianConfig config, ReplicationEngine engine, Forwarder forwarder, FailoverAgent failover) {
         this.region = region;
         this.config = config;
         this.engine = engine;
         this.forwarder = forwarder;
+        this.failover = failover;
     }
 
     // ---- reads ----
@@ -189,7 +192,7 @@ final class ReplicatedKvApi {
     /** The regions whose writes a read of this key must have seen to be fresh. */
     private Set<String> originsFor(KeyspaceConfig keyspace, Optional<Entry> current) {
         Optional<String> authority = authority(keyspace, current);
-        return authority.map(Set::of).orElseGet(() -> new HashSet<>(config.regionNames()));
+        return authority.map(Set::of).orElseGet(() -> new HashSet<>(config.dataRegionNames()));
     }
 
     private void readHeaders(Exchange ex, Optional<Long> staleness, SessionToken token) {
@@ -213,7 +216,8 @@ final class ReplicatedKvApi {
         if (!routeWrite(ex, keyspace, writer(keyspace, home), covered, token, body)) {
             return;
         }
-        Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home), conditions);
+        Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home), conditions,
+                ownerCheck(ex, keyspace, home));
         respondWritten(ex, keyspace, w, token, w.replaced().filter(r -> !r.winner().isTombstone()).isEmpty() ? 201 : 200);
     }
 
@@ -230,7 +234,8 @@ final class ReplicatedKvApi {
         if (current.isEmpty() || current.get().isTombstone()) {
             throw KvApi.notFound(keyspace, key);
         }
-        Replica.Written w = engine.write(Replica.Write.delete(keyspace.name(), key, home), conditions);
+        Replica.Written w = engine.write(Replica.Write.delete(keyspace.name(), key, home), conditions,
+                ownerCheck(ex, keyspace, home.isEmpty() ? region : home));
         ex.header(Headers.SESSION, token.with(w.entry().stamp()).format());
         ex.sendEmpty(204);
     }
@@ -251,12 +256,14 @@ final class ReplicatedKvApi {
         awaitCovered(token);
         Entry current = engine.current(keyspace.name(), key).filter(e -> !e.isTombstone())
                 .orElseThrow(() -> KvApi.notFound(keyspace, key));
-        if (!current.home().equals(region)) {
-            forwarder.forward(ex, current.home(), null, "the key's home is " + current.home());
+        String writer = writer(keyspace, current.home());
+        if (!writer.equals(region)) {
+            forwarder.forward(ex, writer, null, "the key's home is " + current.home()
+                    + (writer.equals(current.home()) ? "" : ", written by " + writer + " since a failover"));
             return;
         }
         Replica.Written w = engine.write(new Replica.Write(keyspace.name(), key, current.op(), current.value(),
-                current.contentType(), to), conditions);
+                current.contentType(), to), conditions, ownerCheck(ex, keyspace, current.home()));
         respondWritten(ex, keyspace, w, token, 200);
     }
 
@@ -312,11 +319,48 @@ final class ReplicatedKvApi {
         return requested.orElse(region);
     }
 
+    /**
+     * The region that makes this write: the primary or the key's home, or the region acting for
+     * it after a failover; this region for multi-master data.
+     */
     private String writer(KeyspaceConfig keyspace, String home) {
-        return switch (keyspace.policy()) {
+        String owner = switch (keyspace.policy()) {
             case Policy.Primary p -> p.primaryRegion();
             case Policy.HomeRegion h -> home;
-            default -> region;
+            default -> null;
+        };
+        if (owner == null) {
+            return region;
+        }
+        if (failover == null) {
+            return owner;
+        }
+        return failover.acting(keyspace, owner).orElseThrow(() -> new MeridianException(ProblemType.NOT_OWNER,
+                "no region may write the keys of " + owner + " in '" + keyspace.name() + "' at epoch " + failover.epoch()
+                        + ": a failover or failback is completing; retry", Map.of("home", owner, "epoch", failover.epoch())));
+    }
+
+    /**
+     * The check a write of an owned key makes under the replica's lock: this region is acting for
+     * the key's home, active, with a valid lease; before taking the lock, a forwarded request's
+     * epoch is checked and a lease being renewed is waited for.
+     */
+    private Runnable ownerCheck(Exchange ex, KeyspaceConfig keyspace, String home) {
+        if (failover == null || !(keyspace.policy() instanceof Policy.Primary || keyspace.policy() instanceof Policy.HomeRegion)) {
+            return () -> { };
+        }
+        String owner = keyspace.policy() instanceof Policy.Primary p ? p.primaryRegion() : home;
+        failover.checkEpoch(ex.header(Headers.EPOCH));
+        try {
+            failover.awaitLease(keyspace, owner);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MeridianException(ProblemType.UNAVAILABLE, "interrupted waiting for the write lease");
+        }
+        return () -> {
+            failover.checkMayWrite(keyspace, owner);
+            // The epoch this write was accepted under: clients and drills can check that one home never had two writers in an epoch.
+            ex.header(Headers.EPOCH, Long.toString(failover.epoch()));
         };
     }
 
@@ -334,9 +378,10 @@ final class ReplicatedKvApi {
     }
 
     private void requireRegion(KeyspaceConfig keyspace, String name, String where) {
-        if (config.region(name).isEmpty()) {
-            throw new MeridianException(ProblemType.UNKNOWN_REGION, where + ": region '" + name + "' does not exist; regions: "
-                    + String.join(", ", config.regionNames()), Map.of("region", name));
+        if (config.region(name).isEmpty() || config.region(name).get().witness()) {
+            throw new MeridianException(ProblemType.UNKNOWN_REGION, where + ": region '" + name + "' "
+                    + (config.region(name).isEmpty() ? "does not exist" : "is a witness and holds no data") + "; data regions: "
+                    + String.join(", ", config.dataRegionNames()), Map.of("region", name));
         }
         if (!keyspace.residency().isEmpty() && !keyspace.residency().contains(name)) {
             throw new MeridianException(ProblemType.OUTSIDE_RESIDENCY, where + ": keyspace '" + keyspace.name()

@@ -76,14 +76,19 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             Thread.ofPlatform().name("replication-housekeeping").daemon().factory());
     private ReplicationServer server;
     private PeerStreams streams;
+    private final FailoverAgent failover;
+    private final AtomicLong lostWritesSeen = new AtomicLong();
 
-    ReplicationEngine(String region, MeridianConfig config, Store store) {
+    /** @param failover the region's failover agent, or null when regions do not fail over */
+    ReplicationEngine(String region, MeridianConfig config, Store store, FailoverAgent failover) {
         this.region = region;
         this.config = config;
         this.store = new ReplicatedStore(store);
+        this.failover = failover;
         Map<String, io.meridian.core.replication.ConflictResolver> resolvers = Resolvers.load(config);
         this.replica = new Replica(region, this.store,
-                keyspace -> resolvers.getOrDefault(keyspace, io.meridian.core.replication.ConflictResolver.LWW));
+                keyspace -> resolvers.getOrDefault(keyspace, io.meridian.core.replication.ConflictResolver.LWW),
+                failover == null ? io.meridian.core.replication.OriginFence.NONE : failover.originFence());
     }
 
     void start() {
@@ -110,7 +115,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     List<String> peers() {
-        return config.regionNames().stream().filter(r -> !r.equals(region)).toList();
+        return config.dataRegionNames().stream().filter(r -> !r.equals(region)).toList();
     }
 
     // ---- writes and reads ----
@@ -120,8 +125,18 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * the replica's lock, and syncs before returning.
      */
     Replica.Written write(Replica.Write w, Preconditions conditions) {
+        return write(w, conditions, () -> { });
+    }
+
+    /**
+     * As {@link #write(Replica.Write, Preconditions)}, after {@code guard} (which may throw) under
+     * the same lock: the failover check that this region may write the key runs there, so a
+     * write either finished before a failback stopped this region or sees it stopped.
+     */
+    Replica.Written write(Replica.Write w, Preconditions conditions, Runnable guard) {
         Replica.Written written;
         synchronized (lock) {
+            guard.run();
             Optional<Entry> current = store.current(w.keyspace(), w.key());
             conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
             written = replica.write(w, wallMillis());
@@ -201,6 +216,10 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     @Override
     public VersionVector onBatch(Codec.Message.Batch batch) {
+        if (failover != null && !failover.acceptsFrom(batch.region())) {
+            // A fenced region's own stream: its writes stop here until its failover sets the cutoff.
+            return store.watermarks();
+        }
         if (!batch.entries().isEmpty()) {
             synchronized (lock) {
                 long now = wallMillis();
@@ -209,6 +228,11 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                     if (applied instanceof Replica.Applied.Accepted) {
                         applyDelay.computeIfAbsent(e.origin(), o -> new org.HdrHistogram.Recorder(3))
                                 .recordValue(Math.max(0, now - e.hlc().physicalMillis()));
+                    }
+                    if (applied instanceof Replica.Applied.Lost lost) {
+                        lostWritesSeen.incrementAndGet();
+                        log.warn("write {} of {}/{} was acknowledged by {} and lost in its failover: recorded on the conflict feed",
+                                lost.entry().stamp(), e.keyspace(), e.key(), e.origin());
                     }
                     if (applied instanceof Replica.Applied.Accepted a && a.conflict().isPresent()) {
                         conflicts.incrementAndGet();
@@ -247,14 +271,59 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                     reachable.add(peer);
                 }
             });
-            streams.plan(Subscriptions.plan(region, config.regionNames(), reachable));
-            for (String origin : config.regionNames()) {
+            streams.plan(Subscriptions.plan(region, config.dataRegionNames(), reachable));
+            for (String origin : config.dataRegionNames()) {
                 store.trimLog(origin, config.replication().retainedEntries());
             }
             collectTombstones();
         } catch (RuntimeException e) {
             log.warn("replication housekeeping failed: {}", e.toString());
         }
+    }
+
+    // ---- failover ----
+
+    /** Every origin's watermark, read under the write lock: no write that passed its guard is left out. */
+    VersionVector watermarksLocked() {
+        synchronized (lock) {
+            return store.watermarks();
+        }
+    }
+
+    /** How many of {@code peer}'s writes it has announced that this region has not applied. */
+    long entriesBehind(String peer) {
+        return Math.max(0, peerHeads.getOrDefault(peer, VersionVector.EMPTY).get(peer) - store.watermark(peer));
+    }
+
+    /** Writes of other regions recorded here as lost in their failovers. */
+    long lostWritesSeen() {
+        return lostWritesSeen.get();
+    }
+
+    Replica.Reverted lostWrites(long after, long through, java.util.function.Predicate<String> singleOwner) {
+        synchronized (lock) {
+            return replica.lostWrites(after, through, singleOwner);
+        }
+    }
+
+    /**
+     * After this region's failover: undoes its own writes numbered {@code (after, through]} that
+     * reached no other region (they go on the conflict feed), then installs a snapshot from a peer
+     * so that those keys hold what the other regions hold. False when no peer gave a snapshot.
+     */
+    boolean revertLostAndResync(long after, long through, java.util.function.Predicate<String> singleOwner, List<String> from) {
+        Replica.Reverted r;
+        synchronized (lock) {
+            r = replica.revertLost(after, through, singleOwner);
+        }
+        log.warn("{} rejoins after a failover: {} acknowledged writes (sequences {}..{}) never reached another region;"
+                + " undone here and recorded on the conflict feed", region, r.writes(), after + 1, through);
+        for (String peer : from) {
+            if (installSnapshotFrom(peer)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** How long a new (or emptied) region looks for a peer to bootstrap from before starting empty. */
@@ -398,7 +467,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     /** Everything about replication this region knows, for /v1/cluster, metrics and the lab. */
-    record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, long tombstonesPending,
+    record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, long lostWritesRecorded,
+                long tombstonesPending,
                 long tombstonesCollected, String bootstrappedFrom, List<PeerReplication> peers, Map<String, Delay> applyDelayMs,
                 String statsSince) {
     }
@@ -421,8 +491,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                     out.containsKey(peer) && out.get(peer).snapshotNeeded());
         }).toList();
         long maxAcked = peers().stream().mapToLong(p -> acked(p, out).get(region)).max().orElse(mine.get(region));
-        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), store.tombstones(),
-                tombstonesCollected.get(), bootstrappedFrom, peers, applyDelays(),
+        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), lostWritesSeen.get(),
+                store.tombstones(), tombstonesCollected.get(), bootstrappedFrom, peers, applyDelays(),
                 java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
     }
 

@@ -245,6 +245,24 @@ public final class Store implements AutoCloseable {
     }
 
     /** Proves the store can still make a write durable (for the deep health check). */
+    /** A number kept in the metadata family (synced), or {@code fallback} when absent. */
+    public long metaLong(String name, long fallback) {
+        try {
+            byte[] bytes = db.get(families.get(META), ("n:" + name).getBytes(StandardCharsets.UTF_8));
+            return bytes == null ? fallback : ByteBuffer.wrap(bytes).getLong();
+        } catch (RocksDBException e) {
+            throw new StorageException("read of metadata " + name + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    public void putMetaLong(String name, long value) {
+        try {
+            db.put(families.get(META), syncWrite, ("n:" + name).getBytes(StandardCharsets.UTF_8), ByteBuffer.allocate(8).putLong(value).array());
+        } catch (RocksDBException e) {
+            throw new StorageException("write of metadata " + name + " failed: " + e.getMessage(), e);
+        }
+    }
+
     public void probeWrite() {
         try {
             db.put(families.get(META), syncWrite, PROBE_KEY, Long.toString(wallClockMillis.getAsLong()).getBytes(StandardCharsets.UTF_8));

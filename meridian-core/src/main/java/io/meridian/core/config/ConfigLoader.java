@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import io.meridian.core.failover.FailoverSettings;
 
 /**
  * Reads a deployment's YAML into a validated {@link MeridianConfig}. Every policy of DESIGN.md
@@ -31,8 +32,8 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> POLICY_OPTIONS = Map.of(
             "local", Set.of(),
             "strong", Set.of("sync", "leader-preference"),
-            "primary", Set.of("primary"),
-            "home-region", Set.of(),
+            "primary", Set.of("primary", "failover-order"),
+            "home-region", Set.of("failover-order"),
             "multi-master", Set.of("resolver"),
             "crdt", Set.of("type"),
             "event-log", Set.of());
@@ -79,10 +80,12 @@ public final class ConfigLoader {
         List<KeyspaceConfig> keyspaces = keyspaces(top, regionNames);
         MeridianConfig.Probe probe = probe(top);
         MeridianConfig.Replication replication = replication(top);
+        FailoverSettings failover = failover(top);
         Optional<WanConfig> wan = top.has("wan") ? Optional.ofNullable(wan(top.object("wan"), regionNames)) : Optional.empty();
-        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "wan"));
+        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan"));
         requireReplicationAddresses(top, regions, keyspaces);
-        return new MeridianConfig(regions, links, keyspaces, probe, replication, wan);
+        witnessesHoldNoData(top, regions, keyspaces);
+        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan);
     }
 
     private List<RegionConfig> regions(Obj top) {
@@ -99,7 +102,12 @@ public final class ConfigLoader {
             HostPort replication = r.address("replication", false);
             HostPort consensus = r.address("consensus", false);
             String location = r.string("location", false);
-            r.finish(Set.of("name", "http", "replication", "consensus", "location"));
+            String role = r.choice("role", List.of("data", "witness"), false);
+            r.finish(Set.of("name", "http", "replication", "consensus", "location", "role"));
+            if ("witness".equals(role) && consensus == null && name != null) {
+                error(r.at("role"), r.path + ".consensus", "missing: witness '" + name
+                        + "' votes in the control plane and needs a consensus address (host:port)");
+            }
             if (name == null || http == null) {
                 continue;
             }
@@ -115,7 +123,8 @@ public final class ConfigLoader {
             if (consensus != null && consensus.port() != 0 && !addresses.add(consensus)) {
                 error(r.at("consensus"), r.path + ".consensus", "address " + consensus + " is already used");
             }
-            regions.add(new RegionConfig(name, http, Optional.ofNullable(replication), Optional.ofNullable(consensus), location));
+            regions.add(new RegionConfig(name, http, Optional.ofNullable(replication), Optional.ofNullable(consensus), location,
+                    "witness".equals(role)));
         }
         return regions;
     }
@@ -155,6 +164,7 @@ public final class ConfigLoader {
             long maxValueBytes = k.longValue("max-value-bytes", MeridianConfig.DEFAULT_MAX_VALUE_BYTES,
                     1, MeridianConfig.MAX_MAX_VALUE_BYTES);
             Policy policy = policyName == null ? null : policy(k, policyName, regionNames, residency);
+            List<String> failoverOrder = k.regions("failover-order", regionNames);
             Set<String> allowed = new HashSet<>(KEYSPACE_COMMON);
             if (policyName != null) {
                 allowed.addAll(POLICY_OPTIONS.get(policyName));
@@ -164,7 +174,7 @@ public final class ConfigLoader {
             if (name != null && !seen.add(name)) {
                 error(k.at("name"), k.path + ".name", "keyspace '" + name + "' is defined twice");
             } else if (name != null && policy != null) {
-                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes));
+                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes, failoverOrder));
             }
         }
         return keyspaces;
@@ -173,7 +183,7 @@ public final class ConfigLoader {
     private void misplacedOptions(Obj k, String policyName) {
         POLICY_OPTIONS.forEach((other, options) -> {
             for (String option : options) {
-                if (!other.equals(policyName) && k.has(option)) {
+                if (!other.equals(policyName) && k.has(option) && !POLICY_OPTIONS.get(policyName).contains(option)) {
                     error(k.at(option), k.path + "." + option,
                             "'" + option + "' applies to policy " + other + ", not to " + policyName);
                     k.used.add(option);
@@ -250,13 +260,76 @@ public final class ConfigLoader {
                 && !(k.policy() instanceof Policy.Strong));
         boolean strong = keyspaces.stream().anyMatch(k -> k.policy() instanceof Policy.Strong);
         for (RegionConfig r : regions) {
-            if (replicated && regions.size() > 1 && r.replication().isEmpty()) {
+            if (replicated && regions.size() > 1 && r.replication().isEmpty() && !r.witness()) {
                 error(top.at("regions"), "regions[" + regions.indexOf(r) + "].replication", "missing: region '" + r.name()
                         + "' needs a replication address (host:port) because keyspaces replicate between regions");
             }
             if (strong && r.consensus().isEmpty()) {
                 error(top.at("regions"), "regions[" + regions.indexOf(r) + "].consensus", "missing: region '" + r.name()
                         + "' needs a consensus address (host:port) because strong keyspaces are configured");
+            }
+        }
+    }
+
+    private FailoverSettings failover(Obj top) {
+        FailoverSettings d = FailoverSettings.DEFAULT;
+        Obj f = top.has("failover") ? top.object("failover") : null;
+        if (f == null) {
+            return d;
+        }
+        String policy = f.choice("policy", List.of("auto", "manual", "hybrid"), false);
+        long heartbeat = f.longValue("heartbeat-ms", d.heartbeat().toMillis(), 10, 60_000);
+        double phi = f.doubleValue("phi-threshold", d.phiThreshold(), 1, 100);
+        long pause = f.longValue("acceptable-pause-ms", d.acceptablePause().toMillis(), 0, 600_000);
+        long lease = f.longValue("lease-ms", d.lease().toMillis(), 100, 600_000);
+        long renew = f.longValue("renew-every-ms", Math.min(d.renewEvery().toMillis(), lease / 2), 10, 300_000);
+        long report = f.longValue("report-every-ms", d.reportEvery().toMillis(), 10, 60_000);
+        long onsets = f.longValue("flapping-onsets", d.flapOnsets(), 2, 1_000);
+        long window = f.longValue("flapping-window-ms", d.flapWindow().toMillis(), 1_000, 86_400_000);
+        String failback = f.choice("failback", List.of("manual", "auto"), false);
+        f.finish(Set.of("policy", "heartbeat-ms", "phi-threshold", "acceptable-pause-ms", "lease-ms", "renew-every-ms",
+                "report-every-ms", "flapping-onsets", "flapping-window-ms", "failback"));
+        if (renew * 2 > lease) {
+            error(f.at("renew-every-ms"), "failover.renew-every-ms", renew + " ms is more than half the lease ("
+                    + lease + " ms): a lease could lapse between two renewals");
+            renew = lease / 2;
+        }
+        return new FailoverSettings(policy == null ? d.policy() : FailoverSettings.Policy.valueOf(policy.toUpperCase(Locale.ROOT)),
+                Duration.ofMillis(heartbeat), phi, Duration.ofMillis(pause), Duration.ofMillis(lease), Duration.ofMillis(renew),
+                Duration.ofMillis(report), (int) onsets, Duration.ofMillis(window), "auto".equals(failback));
+    }
+
+    /** Witnesses vote and watch; they hold no data, so no keyspace may name one as a place for data. */
+    private void witnessesHoldNoData(Obj top, List<RegionConfig> regions, List<KeyspaceConfig> keyspaces) {
+        Set<String> witnesses = new HashSet<>();
+        regions.stream().filter(RegionConfig::witness).forEach(r -> witnesses.add(r.name()));
+        if (!witnesses.isEmpty() && regions.size() - witnesses.size() < 1) {
+            error(top.at("regions"), "regions", "every region is a witness; at least one must hold data");
+        }
+        for (int i = 0; i < keyspaces.size(); i++) {
+            KeyspaceConfig k = keyspaces.get(i);
+            List<String> named = new ArrayList<>(k.residency());
+            named.addAll(k.failoverOrder());
+            switch (k.policy()) {
+                case Policy.Primary p -> named.add(p.primaryRegion());
+                case Policy.Strong s -> named.addAll(s.leaderPreference());
+                default -> {
+                }
+            }
+            for (String region : named) {
+                if (witnesses.contains(region)) {
+                    error(top.at("keyspaces"), "keyspaces[" + i + "]", "keyspace '" + k.name() + "' names witness region '"
+                            + region + "', which holds no data");
+                }
+            }
+            if (!k.failoverOrder().isEmpty()) {
+                Set<String> listed = new HashSet<>(k.failoverOrder());
+                List<String> missing = regions.stream().filter(r -> !r.witness() && !listed.contains(r.name()))
+                        .map(RegionConfig::name).toList();
+                if (listed.size() != k.failoverOrder().size() || !missing.isEmpty()) {
+                    error(top.at("keyspaces"), "keyspaces[" + i + "].failover-order", "must list every data region once"
+                            + (missing.isEmpty() ? "" : "; missing " + missing));
+                }
             }
         }
     }

@@ -9,7 +9,8 @@ import java.util.Optional;
  * reach each other, keyspaces, and node settings. Immutable and already validated.
  */
 public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links, List<KeyspaceConfig> keyspaces,
-                             Probe probe, Replication replication, Optional<WanConfig> wan) {
+                             Probe probe, Replication replication, io.meridian.core.failover.FailoverSettings failover,
+                             Optional<WanConfig> wan) {
 
     /** 1 MiB: the default largest value a keyspace accepts. */
     public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 20;
@@ -48,6 +49,40 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
 
     public List<String> regionNames() {
         return regions.stream().map(RegionConfig::name).toList();
+    }
+
+    /** The regions that hold keyspace data: every region but the witnesses. */
+    public List<String> dataRegionNames() {
+        return regions.stream().filter(r -> !r.witness()).map(RegionConfig::name).toList();
+    }
+
+    public List<String> witnessNames() {
+        return regions.stream().filter(RegionConfig::witness).map(RegionConfig::name).toList();
+    }
+
+    /**
+     * True when regions fail over: more than one region, every one with a consensus address (the
+     * control plane is a Raft group across them), and some keyspace replicating.
+     */
+    public boolean controlPlane() {
+        return regions.size() > 1 && regions.stream().allMatch(r -> r.consensus().isPresent())
+                && keyspaces.stream().anyMatch(k -> !(k.policy() instanceof io.meridian.core.Policy.Local));
+    }
+
+    /**
+     * The order in which data regions take over a failed region's keys in {@code k}: as configured,
+     * else the primary first (primary keyspaces) and then every data region in configuration order.
+     */
+    public List<String> failoverOrder(KeyspaceConfig k) {
+        if (!k.failoverOrder().isEmpty()) {
+            return k.failoverOrder();
+        }
+        java.util.List<String> order = new java.util.ArrayList<>();
+        if (k.policy() instanceof io.meridian.core.Policy.Primary p) {
+            order.add(p.primaryRegion());
+        }
+        dataRegionNames().stream().filter(r -> !order.contains(r)).forEach(order::add);
+        return order;
     }
 
     /** The HTTP address {@code from} dials to reach {@code to}: a configured link, else {@code to}'s own. */

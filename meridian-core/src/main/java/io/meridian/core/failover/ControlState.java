@@ -191,6 +191,12 @@ public final class ControlState {
         return decisions.values().stream().filter(d -> d.region().equals(region) && d.open()).findFirst();
     }
 
+    /** When the latest suspicion of {@code region} began (its proposer's clock), if it ever was suspected. */
+    public Optional<Long> lastOnset(String region) {
+        Deque<Long> times = onsets.get(region);
+        return times == null || times.isEmpty() ? Optional.empty() : Optional.of(times.getLast());
+    }
+
     /** Onsets of suspicion of {@code region} at or after {@code sinceMillis}. */
     public int onsetsSince(String region, long sinceMillis) {
         return (int) onsets.getOrDefault(region, new ArrayDeque<>()).stream().filter(t -> t >= sinceMillis).count();

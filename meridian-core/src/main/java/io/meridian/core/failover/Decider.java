@@ -19,6 +19,13 @@ import java.util.Optional;
  * decision for all of it. A pending decision is withdrawn once its evidence is gone.
  */
 public final class Decider {
+    /**
+     * A suspicion that is not (yet) clear-cut is put to an operator only after it has lasted this
+     * long: a region that dies is usually suspected by one peer a moment before the others, and
+     * that moment is not a partial partition.
+     */
+    static final long ASK_AFTER_MILLIS = 3_000;
+
     private Decider() {
     }
 
@@ -111,7 +118,9 @@ public final class Decider {
                         case HYBRID -> a.clearCut();
                         case MANUAL -> false;
                     };
-                    boolean ask = f.policy() != FailoverSettings.Policy.AUTO && a.suspicious();
+                    boolean lasting = a.flapping() || !a.stalledBy().isEmpty()
+                            || state.lastOnset(r.name()).map(t -> now - t >= ASK_AFTER_MILLIS).orElse(false);
+                    boolean ask = f.policy() != FailoverSettings.Policy.AUTO && a.suspicious() && lasting;
                     if (act) {
                         out.add(new Command.Raise(r.name(), true, f.policy().configName() + (f.policy() == FailoverSettings.Policy.HYBRID
                                 ? ": clear-cut" : ""), a.evidence(), now));

@@ -21,6 +21,8 @@ import java.util.TreeSet;
  * clock).
  */
 public final class RegionAgent {
+    /** A peer not heard from since this region started is suspected after this long (regions start at different times). */
+    static final long NEVER_HEARD_GRACE_MILLIS = 15_000;
     private final String region;
     private final FailoverSettings settings;
     private final Map<String, PhiAccrualDetector> detectors = new LinkedHashMap<>();
@@ -69,7 +71,7 @@ public final class RegionAgent {
      */
     public Set<String> suspects(long nowMillis, long startedMillis) {
         Set<String> out = new TreeSet<>();
-        long grace = settings.heartbeat().toMillis() * 10 + settings.acceptablePause().toMillis();
+        long grace = NEVER_HEARD_GRACE_MILLIS;
         detectors.forEach((peer, d) -> {
             boolean neverHeard = d.lastHeartbeatMillis() < 0;
             if (neverHeard ? nowMillis - startedMillis > grace : d.phi(nowMillis) >= settings.phiThreshold()) {

@@ -197,4 +197,37 @@ class ConfigLoaderTest {
         assertThat(wan.oneWayMillis("eu-west", "us-east")).isEqualTo(17.5);
         assertThat(wan.bandwidthBytesPerSecond()).isEqualTo(1000);
     }
+
+    @Test
+    void failoverSettingsWitnessesAndFailoverOrdersParse() {
+        MeridianConfig config = parse(REGIONS + """
+                  - {name: us-west, role: witness, http: 127.0.0.1:7003, consensus: 127.0.0.1:7063}
+                keyspaces:
+                  - {name: catalog, policy: primary, primary: us-east, failover-order: [us-east, eu-west]}
+                  - {name: profiles, policy: home-region}
+                failover: {policy: auto, lease-ms: 4000, renew-every-ms: 1000, failback: auto}
+                """);
+        assertThat(config.witnessNames()).containsExactly("us-west");
+        assertThat(config.dataRegionNames()).containsExactly("us-east", "eu-west");
+        assertThat(config.failover().policy()).isEqualTo(io.meridian.core.failover.FailoverSettings.Policy.AUTO);
+        assertThat(config.failover().lease()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(config.failover().autoFailback()).isTrue();
+        assertThat(config.failoverOrder(config.keyspace("profiles").orElseThrow())).containsExactly("us-east", "eu-west");
+        assertThat(config.controlPlane()).isTrue();
+    }
+
+    @Test
+    void aWitnessHoldsNoDataAndFailoverSettingsAreChecked() {
+        assertThat(errors(REGIONS + """
+                  - {name: us-west, role: witness, http: 127.0.0.1:7003}
+                keyspaces:
+                  - {name: catalog, policy: primary, primary: us-west}
+                  - {name: profiles, policy: home-region, failover-order: [eu-west]}
+                failover: {policy: sometimes, lease-ms: 1000, renew-every-ms: 900}
+                """)).anySatisfy(e -> assertThat(e).contains("witness 'us-west' votes in the control plane and needs a consensus address"))
+                .anySatisfy(e -> assertThat(e).contains("names witness region 'us-west', which holds no data"))
+                .anySatisfy(e -> assertThat(e).contains("failover-order: must list every data region once; missing [us-east]"))
+                .anySatisfy(e -> assertThat(e).contains("failover.policy: 'sometimes' is not one of auto, manual, hybrid"))
+                .anySatisfy(e -> assertThat(e).contains("more than half the lease"));
+    }
 }

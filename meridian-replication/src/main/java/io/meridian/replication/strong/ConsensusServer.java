@@ -58,37 +58,42 @@ public final class ConsensusServer implements AutoCloseable {
         this.clients = clients;
     }
 
-    /** The group id of a strong keyspace: the same in every region. */
+    /** The name the control plane's group is hosted under (no keyspace can have it: names start with a letter). */
+    public static final String CONTROL = "_control";
+
+    /** The group id of a strong keyspace, or of the control plane: the same in every region. */
     public static RaftGroupId groupId(String keyspace) {
-        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("meridian-strong:" + keyspace).getBytes(StandardCharsets.UTF_8)));
+        String name = keyspace.equals(CONTROL) ? "meridian-control" : "meridian-strong:" + keyspace;
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Every region in the same order for every keyspace. */
     public static ConsensusServer start(String region, HostPort bind, Path dir, List<String> regions,
-                                        Map<String, KeyspaceStateMachine> machines, Map<String, HostPort> addresses,
-                                        Timing timing) throws IOException {
+                                        Map<String, ? extends org.apache.ratis.statemachine.StateMachine> machines,
+                                        Map<String, HostPort> addresses, Timing timing) throws IOException {
         Map<String, List<String>> orders = new java.util.LinkedHashMap<>();
         machines.keySet().forEach(k -> orders.put(k, regions));
         return start(region, bind, dir, orders, machines, addresses, timing);
     }
 
     /**
-     * @param orders     per keyspace, every region of its group in leader-preference order (the first gets the highest priority)
-     * @param machines   the state machine of each strong keyspace hosted here
+     * @param orders     per keyspace, every region of its group in leader-preference order (the first gets the highest
+     *                   priority); the control plane's group ({@link #CONTROL}) has no preference
+     * @param machines   the state machine of each group hosted here, by keyspace (or {@link #CONTROL})
      * @param addresses  how this region reaches every region's consensus endpoint (itself included)
      */
     public static ConsensusServer start(String region, HostPort bind, Path dir, Map<String, List<String>> orders,
-                                        Map<String, KeyspaceStateMachine> machines, Map<String, HostPort> addresses,
-                                        Timing timing) throws IOException {
+                                        Map<String, ? extends org.apache.ratis.statemachine.StateMachine> machines,
+                                        Map<String, HostPort> addresses, Timing timing) throws IOException {
         RegionAddresses.use(addresses);
         Map<String, RaftGroup> groups = new java.util.LinkedHashMap<>();
-        Map<RaftGroupId, KeyspaceStateMachine> byGroup = new java.util.HashMap<>();
+        Map<RaftGroupId, org.apache.ratis.statemachine.StateMachine> byGroup = new java.util.HashMap<>();
         machines.forEach((keyspace, machine) -> {
             List<String> regions = orders.get(keyspace);
             List<RaftPeer> peers = new ArrayList<>();
             for (int i = 0; i < regions.size(); i++) {
                 peers.add(RaftPeer.newBuilder().setId(regions.get(i)).setAddress(RegionAddresses.of(regions.get(i)))
-                        .setPriority(regions.size() - i).build());
+                        .setPriority(keyspace.equals(CONTROL) ? 0 : regions.size() - i).build());
             }
             RaftGroup group = RaftGroup.valueOf(groupId(keyspace), peers);
             groups.put(keyspace, group);
@@ -119,8 +124,15 @@ public final class ConsensusServer implements AutoCloseable {
         }
         Map<String, RaftClient> clients = new java.util.LinkedHashMap<>();
         RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(timing.clientRetries(), timing.clientRetrySleep());
+        // The control plane's proposals (lease renewals above all) must fail fast and be sent again, not linger:
+        // few retries, and a short wait for each attempt (a partitioned link swallows requests).
+        RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(10, timing.clientRetrySleep());
+        RaftProperties controlProperties = properties(bind, dir, timing);
+        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(controlProperties,
+                TimeDuration.valueOf(1, TimeUnit.SECONDS));
         groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder()
-                .setRaftGroup(group).setProperties(properties).setRetryPolicy(retry).build()));
+                .setRaftGroup(group).setProperties(keyspace.equals(CONTROL) ? controlProperties : properties)
+                .setRetryPolicy(keyspace.equals(CONTROL) ? controlRetry : retry).build()));
         return new ConsensusServer(server, groups, clients);
     }
 
@@ -163,6 +175,31 @@ public final class ConsensusServer implements AutoCloseable {
         }
         return answer;
     }
+
+    /**
+     * Proposes a control plane command without waiting: the reply (the state machine's answer)
+     * completes the future, or it fails after {@code timeout}.
+     */
+    public java.util.concurrent.CompletableFuture<String> proposeControl(byte[] command, java.time.Duration timeout) {
+        // Blocking sends on a small pool, not Ratis's async API: that one keeps a client's requests in
+        // order, so one request retrying towards a dead leader holds back every later one.
+        try {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return submit(CONTROL, command);
+                } catch (IOException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, controlProposals).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new IOException("too many control plane proposals waiting"));
+        }
+    }
+
+    /** Bounded: proposals that cannot be sent now fail at once, and the agent sends them again on a later tick. */
+    private final java.util.concurrent.ExecutorService controlProposals = new java.util.concurrent.ThreadPoolExecutor(
+            4, 4, 0, TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(16),
+            Thread.ofPlatform().name("control-proposal-", 0).daemon().factory());
 
     /** What this region knows of a keyspace's group: the leader, and how long since it last heard from it. */
     public record GroupView(String keyspace, String leader, boolean isLeader, long appliedIndex, long leaderSilentMillis) {
@@ -218,6 +255,7 @@ public final class ConsensusServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        controlProposals.shutdownNow();
         for (RaftClient c : clients.values()) {
             c.close();
         }

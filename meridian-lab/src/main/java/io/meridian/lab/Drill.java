@@ -1,0 +1,548 @@
+package io.meridian.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Failure drills on a running lab. A workload runs from clients in every region against a
+ * keyspace of every policy (primary, home-region, multi-master, strong), each write to a key of
+ * its own so that every acknowledged write can be looked for afterwards. Then a fault:
+ *
+ * <ul>
+ *   <li>{@code region-outage}: SIGKILL the region, wait until writes to the keys it owned
+ *       succeed again elsewhere (its RTO), revive it, wait for its rejoin, fail it back;</li>
+ *   <li>{@code partition}: cut the region off from every other while its own clients keep
+ *       writing to it, heal, rejoin, fail back;</li>
+ *   <li>{@code flapping}: cut it off and heal it five times in a row.</li>
+ * </ul>
+ *
+ * Per policy the report gives the RTO (from the fault until writes to keys the region owned
+ * succeed again; for keys it did not own, the longest gap survivors saw), the RPO (acknowledged
+ * writes absent afterwards, each found on a conflict feed as lost, and the window they span),
+ * acknowledged writes not accounted for (must be 0), errors clients saw, the staleness of reads
+ * during the fault, and, for the single-writer policies, whether a home ever had two writers in
+ * one epoch.
+ */
+public final class Drill {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** keyspace -> policy, as the lab configures them. */
+    static final Map<String, String> KEYSPACES = new LinkedHashMap<>();
+    static {
+        KEYSPACES.put("catalog", "primary");
+        KEYSPACES.put("profiles", "home-region");
+        KEYSPACES.put("sessions", "multi-master");
+        KEYSPACES.put("accounts", "strong");
+    }
+    private static final String PRIMARY = "us-east";
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    private static final long PAUSE_MILLIS = 25;
+
+    public enum Kind { REGION_OUTAGE, PARTITION, FLAPPING }
+
+    /** One write a client made, and what became of it. */
+    record Write(String keyspace, String key, String value, String client, String home, long sentMillis, long doneMillis,
+                 int status, String servedBy, long epoch, String problem) {
+        boolean acknowledged() {
+            return status == 200 || status == 201;
+        }
+    }
+
+    private final Lab lab;
+    private final PrintStream out;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+    private final List<Write> writes = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, Histogram> staleness = new ConcurrentHashMap<>();
+    private final Map<String, String> urls = new LinkedHashMap<>();
+    private List<String> dataRegions;
+
+    public Drill(Lab lab, PrintStream out) {
+        this.lab = lab;
+        this.out = out;
+    }
+
+    public Map<String, Object> run(Kind kind, String victim, Duration recoveryTimeout) throws Exception {
+        LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
+        state.regions().forEach(r -> urls.put(r.name(), r.url()));
+        if (!urls.containsKey(victim)) {
+            throw new LabException("region '" + victim + "' is not in the lab; regions: " + String.join(", ", urls.keySet()));
+        }
+        JsonNode failovers = json(urls.get(victim), "/v1/failovers");
+        dataRegions = new ArrayList<>();
+        failovers.path("regions").forEach(r -> {
+            if (!r.path("witness").asBoolean()) {
+                dataRegions.add(r.path("name").asText());
+            }
+        });
+        if (!dataRegions.contains(victim)) {
+            throw new LabException("region '" + victim + "' is a witness: it owns no keys; drill a data region");
+        }
+        String policy = failovers.path("policy").asText();
+        long decisionsBefore = failovers.path("decisions").size();
+        String strongLeader = json(urls.get(victim), "/v1/cluster").path("strong").path(0).path("leader").asText("");
+        out.printf("drill %s of %s: failover policy %s, latency scale %s; strong leader %s%n", name(kind), victim, policy,
+                state.latencyScale(), strongLeader);
+
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> clients = new ArrayList<>();
+        for (String client : dataRegions) {
+            for (String keyspace : KEYSPACES.keySet()) {
+                clients.add(Thread.ofPlatform().name("drill-" + client + "-" + keyspace).daemon()
+                        .start(() -> workload(client, keyspace, stop)));
+            }
+            clients.add(Thread.ofPlatform().name("drill-read-" + client).daemon().start(() -> reads(client, victim, stop)));
+        }
+        sleep(3_000);
+        long faultAt = System.currentTimeMillis();
+        long healedAt;
+        Map<String, Long> recovery = new LinkedHashMap<>();
+        switch (kind) {
+            case REGION_OUTAGE -> {
+                lab.kill(victim);
+                out.printf("killed %s%n", victim);
+                awaitRecovery(victim, faultAt, strongLeader, recoveryTimeout, recovery);
+                sleep(2_000);
+                healedAt = System.currentTimeMillis();
+                lab.revive(victim, Duration.ofSeconds(120));
+                out.printf("revived %s after %.1f s%n", victim, (System.currentTimeMillis() - faultAt) / 1000.0);
+            }
+            case PARTITION -> {
+                isolate(victim, true);
+                out.printf("cut %s off from every region; its clients keep writing to it%n", victim);
+                awaitRecovery(victim, faultAt, strongLeader, recoveryTimeout, recovery);
+                sleep(2_000);
+                isolate(victim, false);
+                healedAt = System.currentTimeMillis();
+                out.printf("healed after %.1f s%n", (healedAt - faultAt) / 1000.0);
+            }
+            case FLAPPING -> {
+                for (int i = 0; i < 5; i++) {
+                    isolate(victim, true);
+                    sleep(1_500);
+                    isolate(victim, false);
+                    sleep(2_000);
+                }
+                healedAt = System.currentTimeMillis();
+                out.printf("flapped %s five times (1.5 s cut, 2 s healed)%n", victim);
+            }
+            default -> throw new IllegalStateException();
+        }
+        Map<String, Object> rejoin = rejoinAndFailBack(victim, decisionsBefore, Duration.ofSeconds(90));
+        sleep(2_000);
+        stop.set(true);
+        for (Thread t : clients) {
+            t.join(15_000);
+        }
+        long endAt = System.currentTimeMillis();
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("drill", name(kind));
+        report.put("region", victim);
+        report.put("failover_policy", policy);
+        report.put("latency_scale", state.latencyScale());
+        report.put("fault_lasted_ms", healedAt - faultAt);
+        report.put("decisions", decisionsSince(decisionsBefore));
+        report.put("rejoin", rejoin);
+        Map<String, Object> policies = new LinkedHashMap<>();
+        awaitConvergence(Duration.ofSeconds(30));
+        for (Map.Entry<String, String> k : KEYSPACES.entrySet()) {
+            policies.put(k.getValue(), account(k.getKey(), k.getValue(), victim, faultAt, healedAt, endAt, recovery,
+                    strongLeader.equals(victim)));
+        }
+        report.put("policies", policies);
+        report.put("read_staleness_of_its_keys_ms", stalenessReport());
+        return report;
+    }
+
+    private static String name(Kind kind) {
+        return kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    // ---- the workload ----
+
+    /** One client in {@code client}'s region writing new keys of {@code keyspace}, homed in turn in every data region. */
+    private void workload(String client, String keyspace, AtomicBoolean stop) {
+        for (long i = 0; !stop.get(); i++) {
+            String home = KEYSPACES.get(keyspace).equals("home-region") ? dataRegions.get((int) (i % dataRegions.size()))
+                    : KEYSPACES.get(keyspace).equals("primary") ? PRIMARY : "";
+            String key = "drill-" + client + "-" + i + (home.isEmpty() ? "" : "-" + home);
+            String value = client + "#" + i + "@" + System.currentTimeMillis();
+            writes.add(put(client, keyspace, key, value, home));
+            sleep(PAUSE_MILLIS);
+        }
+    }
+
+    private Write put(String client, String keyspace, String key, String value, String home) {
+        long sent = System.currentTimeMillis();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(urls.get(client) + "/v1/kv/" + keyspace + "/" + key))
+                .timeout(REQUEST_TIMEOUT).header("Content-Type", "text/plain")
+                .PUT(HttpRequest.BodyPublishers.ofString(value));
+        if (KEYSPACES.get(keyspace).equals("home-region")) {
+            b.header("Meridian-Home", home);
+        }
+        try {
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            long epoch = r.headers().firstValue("Meridian-Epoch").map(Long::parseLong).orElse(0L);
+            String servedBy = "";
+            String problem = null;
+            if (r.statusCode() < 300) {
+                servedBy = JSON.readTree(r.body()).path("region").asText("");
+            } else {
+                problem = JSON.readTree(r.body()).path("type").asText("HTTP " + r.statusCode());
+            }
+            return new Write(keyspace, key, value, client, home, sent, System.currentTimeMillis(), r.statusCode(), servedBy,
+                    epoch, problem);
+        } catch (IOException e) {
+            return new Write(keyspace, key, value, client, home, sent, System.currentTimeMillis(), 0, "", 0,
+                    e instanceof java.net.http.HttpTimeoutException ? "timeout" : "unreachable");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Write(keyspace, key, value, client, home, sent, System.currentTimeMillis(), 0, "", 0, "interrupted");
+        }
+    }
+
+    /** A client reading, locally and eventually, keys homed in the victim: how stale its region says they may be. */
+    private void reads(String client, String victim, AtomicBoolean stop) {
+        while (!stop.get()) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(urls.get(client)
+                                + "/v1/kv/profiles/drill-" + victim + "-0-" + victim)).timeout(REQUEST_TIMEOUT)
+                        .header("Meridian-Consistency", "eventual").GET().build(), HttpResponse.BodyHandlers.ofString());
+                r.headers().firstValue("Meridian-Staleness-Ms").filter(s -> s.matches("\\d+")).ifPresent(s ->
+                        staleness.computeIfAbsent(client, c -> new Histogram(3)).recordValue(Math.min(Long.parseLong(s), 3_600_000)));
+            } catch (IOException e) {
+                // the client's own region is down or cut off
+            } catch (InterruptedException e) {
+                return;
+            }
+            sleep(100);
+        }
+    }
+
+    // ---- the fault and the recovery ----
+
+    private void isolate(String victim, boolean cut) {
+        for (String other : urls.keySet()) {
+            if (!other.equals(victim)) {
+                if (cut) {
+                    lab.partition(victim, other);
+                } else {
+                    lab.heal(victim, other);
+                }
+            }
+        }
+    }
+
+    /** Waits until survivors' writes to keys the victim owned succeed again (or the timeout). */
+    private void awaitRecovery(String victim, long faultAt, String strongLeader, Duration timeout, Map<String, Long> recovery) {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (System.currentTimeMillis() < deadline) {
+            for (String keyspace : KEYSPACES.keySet()) {
+                if (!recovery.containsKey(keyspace) && owned(keyspace, victim, strongLeader)) {
+                    firstOwnedSuccess(keyspace, victim, faultAt).ifPresent(t -> recovery.put(keyspace, t - faultAt));
+                }
+            }
+            if (KEYSPACES.keySet().stream().filter(k -> owned(k, victim, strongLeader)).allMatch(recovery::containsKey)) {
+                out.printf("writes to keys %s owned succeed again: %s ms after the fault%n", victim, recovery);
+                return;
+            }
+            sleep(100);
+        }
+        out.printf("not every policy recovered within %d s: %s%n", timeout.toSeconds(), recovery);
+    }
+
+    private static boolean owned(String keyspace, String victim, String strongLeader) {
+        return switch (KEYSPACES.get(keyspace)) {
+            case "primary" -> victim.equals(PRIMARY);
+            case "home-region" -> true;
+            case "strong" -> victim.equals(strongLeader);
+            default -> false;
+        };
+    }
+
+    /** The first write after the fault, by a client outside the victim, to a key the victim owned, that was acknowledged. */
+    private Optional<Long> firstOwnedSuccess(String keyspace, String victim, long faultAt) {
+        synchronized (writes) {
+            return writes.stream().filter(w -> w.keyspace().equals(keyspace) && !w.client().equals(victim)
+                            && w.sentMillis() > faultAt && w.acknowledged() && (w.home().isEmpty() || w.home().equals(victim)))
+                    .map(Write::doneMillis).min(Long::compare);
+        }
+    }
+
+    /** After the fault: wait for the victim's rejoin (if it failed over), fail it back, and time both. */
+    private Map<String, Object> rejoinAndFailBack(String victim, long decisionsBefore, Duration timeout) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        long start = System.currentTimeMillis();
+        long deadline = start + timeout.toMillis();
+        String survivor = urls.keySet().stream().filter(r -> !r.equals(victim)).findFirst().orElseThrow();
+        while (System.currentTimeMillis() < deadline) {
+            String status = regionStatus(survivor, victim);
+            if (status.equals("active") && !openDecision(survivor, victim)) {
+                out.put("failed_over", false);
+                return out;
+            }
+            if (status.equals("rejoined")) {
+                out.put("failed_over", true);
+                out.put("rejoined_after_ms", System.currentTimeMillis() - start);
+                long fb = System.currentTimeMillis();
+                post(survivor, "/v1/failovers/failback?region=" + victim);
+                while (System.currentTimeMillis() < deadline && !regionStatus(survivor, victim).equals("active")) {
+                    sleep(100);
+                }
+                out.put("failback_ms", System.currentTimeMillis() - fb);
+                out.put("status", regionStatus(survivor, victim));
+                return out;
+            }
+            if (status.equals("active") && openDecision(survivor, victim)) {
+                // A pending decision (manual or hybrid): the drill plays the operator and rejects it.
+                for (JsonNode d : json(urls.get(survivor), "/v1/failovers").path("decisions")) {
+                    if (d.path("region").asText().equals(victim) && d.path("status").asText().equals("PENDING")) {
+                        post(survivor, "/v1/failovers/" + d.path("id").asLong() + "/reject");
+                        out.put("rejected_pending", d.path("id").asLong());
+                    }
+                }
+            }
+            sleep(200);
+        }
+        out.put("status", regionStatus(survivor, victim));
+        out.put("timed_out", true);
+        return out;
+    }
+
+    private String regionStatus(String at, String region) {
+        for (JsonNode r : json(urls.get(at), "/v1/failovers").path("regions")) {
+            if (r.path("name").asText().equals(region)) {
+                return r.path("status").asText();
+            }
+        }
+        return "unknown";
+    }
+
+    private boolean openDecision(String at, String region) {
+        for (JsonNode d : json(urls.get(at), "/v1/failovers").path("decisions")) {
+            if (d.path("region").asText().equals(region)
+                    && !List.of("RESTORED", "REJECTED", "WITHDRAWN").contains(d.path("status").asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private List<JsonNode> decisionsSince(long before) {
+        List<JsonNode> out = new ArrayList<>();
+        JsonNode all = json(urls.get(dataRegions.getFirst()), "/v1/failovers").path("decisions");
+        for (int i = (int) before; i < all.size(); i++) {
+            out.add(all.get(i));
+        }
+        return out;
+    }
+
+    /** Waits until every data region holds the same replication watermarks. */
+    private void awaitConvergence(Duration timeout) {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (System.currentTimeMillis() < deadline) {
+            Set<String> seen = new HashSet<>();
+            for (String r : dataRegions) {
+                seen.add(json(urls.get(r), "/v1/cluster").path("replication").path("watermarks").toString());
+            }
+            if (seen.size() == 1) {
+                return;
+            }
+            sleep(250);
+        }
+    }
+
+    // ---- accounting ----
+
+    private Map<String, Object> account(String keyspace, String policy, String victim, long faultAt, long healedAt, long endAt,
+                                        Map<String, Long> recovery, boolean victimLedStrong) {
+        List<Write> mine;
+        synchronized (writes) {
+            mine = writes.stream().filter(w -> w.keyspace().equals(keyspace)).toList();
+        }
+        Map<String, Write> lostOnFeeds = new HashMap<>();
+        if (!policy.equals("strong")) {
+            for (String r : dataRegions) {
+                for (JsonNode c : feed(r, keyspace)) {
+                    if (c.path("rule").asText().startsWith("unreplicated")) {
+                        lostOnFeeds.put(c.path("key").asText(), null);
+                    }
+                }
+            }
+        }
+        String reader = dataRegions.stream().filter(r -> !r.equals(victim)).findFirst().orElseThrow();
+        long acknowledged = 0;
+        List<Map<String, Object>> lost = new ArrayList<>();
+        List<String> unaccounted = new ArrayList<>();
+        for (Write w : mine) {
+            if (!w.acknowledged()) {
+                continue;
+            }
+            acknowledged++;
+            Optional<String> value = get(reader, keyspace, w.key());
+            if (value.isPresent() && value.get().equals(w.value())) {
+                continue;
+            }
+            if (lostOnFeeds.containsKey(w.key())) {
+                lost.add(Map.of("key", w.key(), "value", w.value(), "acknowledged_at", java.time.Instant.ofEpochMilli(w.doneMillis()).toString(),
+                        "by", w.servedBy()));
+            } else {
+                unaccounted.add(w.key() + " (acknowledged by " + w.servedBy() + ", read " + value.orElse("nothing") + ")");
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("keyspace", keyspace);
+        boolean owned = owned(keyspace, victim, victimLedStrong ? victim : "");
+        m.put("victim_owned_keys", owned);
+        m.put("rto_ms", owned ? recovery.get(keyspace) : longestGap(mine, victim, faultAt, healedAt));
+        m.put("rpo_writes_lost", lost.size());
+        if (!lost.isEmpty()) {
+            List<Long> times = lost.stream().map(l -> java.time.Instant.parse((String) l.get("acknowledged_at")).toEpochMilli()).sorted().toList();
+            m.put("rpo_window_ms", times.getLast() - times.getFirst());
+            m.put("rpo_before_fault_ms", faultAt - times.getFirst());
+        }
+        m.put("acknowledged", acknowledged);
+        m.put("unaccounted", unaccounted.size());
+        if (!unaccounted.isEmpty()) {
+            m.put("unaccounted_examples", unaccounted.stream().limit(5).toList());
+        }
+        m.put("lost", lost.stream().limit(20).toList());
+        Map<String, Integer> errors = new TreeMap<>();
+        for (Write w : mine) {
+            if (!w.acknowledged() && w.sentMillis() >= faultAt - 1_000 && !w.client().equals(victim)) {
+                errors.merge(w.problem() == null ? "HTTP " + w.status() : w.problem(), 1, Integer::sum);
+            }
+        }
+        m.put("errors_seen_by_other_regions", errors);
+        m.put("writes_refused_in_victim", mine.stream().filter(w -> w.client().equals(victim) && !w.acknowledged()
+                && w.sentMillis() >= faultAt).count());
+        if (policy.equals("primary") || policy.equals("home-region")) {
+            m.put("two_writers_in_one_epoch", twoWriters(mine));
+        }
+        return m;
+    }
+
+    /** Homes whose keys were acknowledged by two regions under one epoch: must be none. */
+    private static List<String> twoWriters(List<Write> writes) {
+        Map<String, Set<String>> byHomeEpoch = new TreeMap<>();
+        for (Write w : writes) {
+            if (w.acknowledged() && w.epoch() > 0) {
+                byHomeEpoch.computeIfAbsent(w.home() + "@epoch " + w.epoch(), k -> new TreeSet<>()).add(w.servedBy());
+            }
+        }
+        List<String> out = new ArrayList<>();
+        byHomeEpoch.forEach((k, v) -> {
+            if (v.size() > 1) {
+                out.add(k + ": " + v);
+            }
+        });
+        return out;
+    }
+
+    /** The longest stretch during the fault in which a client outside the victim had a write of this keyspace fail. */
+    private static long longestGap(List<Write> writes, String victim, long faultAt, long healedAt) {
+        long longest = 0;
+        Map<String, Long> failingSince = new HashMap<>();
+        for (Write w : writes.stream().sorted(java.util.Comparator.comparingLong(Write::sentMillis)).toList()) {
+            if (w.client().equals(victim) || w.sentMillis() < faultAt || w.sentMillis() > healedAt) {
+                continue;
+            }
+            if (!w.acknowledged()) {
+                failingSince.putIfAbsent(w.client(), w.sentMillis());
+            } else if (failingSince.containsKey(w.client())) {
+                longest = Math.max(longest, w.doneMillis() - failingSince.remove(w.client()));
+            }
+        }
+        return longest;
+    }
+
+    /** Per reading region: how stale its region said reads of a key homed in the victim could be, over the whole drill. */
+    private Map<String, Object> stalenessReport() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        staleness.forEach((client, h) -> m.put(client, Map.of("p50_ms", h.getValueAtPercentile(50),
+                "p99_ms", h.getValueAtPercentile(99), "max_ms", h.getMaxValue())));
+        return m;
+    }
+
+    // ---- HTTP ----
+
+    private Optional<String> get(String region, String keyspace, String key) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(urls.get(region) + "/v1/kv/" + keyspace + "/" + key))
+                    .timeout(REQUEST_TIMEOUT).header("Meridian-Consistency", keyspace.equals("accounts") ? "strong" : "eventual")
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
+        } catch (IOException e) {
+            throw new LabException("cannot read " + keyspace + "/" + key + " in " + region + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted");
+        }
+    }
+
+    private List<JsonNode> feed(String region, String keyspace) {
+        List<JsonNode> out = new ArrayList<>();
+        String after = null;
+        do {
+            JsonNode page = json(urls.get(region), "/v1/conflicts/" + keyspace + "?limit=1000" + (after == null ? "" : "&after=" + after));
+            page.path("items").forEach(out::add);
+            after = page.path("next").isNull() || page.path("next").isMissingNode() ? null : page.path("next").asText();
+        } while (after != null);
+        return out;
+    }
+
+    private JsonNode json(String url, String path) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new LabException("GET " + url + path + " failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted");
+        }
+    }
+
+    private void post(String region, String path) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(urls.get(region) + path)).timeout(Duration.ofSeconds(15))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                out.printf("POST %s answered %d: %s%n", path, r.statusCode(), r.body());
+            }
+        } catch (IOException e) {
+            out.printf("POST %s failed: %s%n", path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

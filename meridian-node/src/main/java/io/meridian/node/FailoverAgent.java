@@ -1,0 +1,488 @@
+package io.meridian.node;
+
+import io.meridian.core.MeridianException;
+import io.meridian.core.Policy;
+import io.meridian.core.ProblemType;
+import io.meridian.core.config.HostPort;
+import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.config.MeridianConfig;
+import io.meridian.core.failover.Command;
+import io.meridian.core.failover.ControlState;
+import io.meridian.core.failover.Decider;
+import io.meridian.core.failover.FailoverSettings;
+import io.meridian.core.failover.Ownership;
+import io.meridian.core.failover.RegionAgent;
+import io.meridian.core.replication.OriginFence;
+import io.meridian.core.replication.VersionVector;
+import io.meridian.replication.control.ControlStateMachine;
+import io.meridian.replication.strong.ConsensusServer;
+import io.meridian.storage.Store;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A region's failover agent: runs the pure {@link RegionAgent} (detection, reports, lease,
+ * rejoin, failback) against the control plane's Raft group, and, while this region leads that
+ * group, the {@link Decider}. It answers the write path's questions: which region writes a
+ * home's keys now, may this region write them (it is acting, active, and its lease is valid),
+ * and what to do with a received write of a region that failed over.
+ *
+ * <p>Threads: one ticks the agent every {@link #TICK_MILLIS}; one runs the decider (it probes
+ * readiness over HTTP, which may take up to a second). Agent calls are serialised on the agent.
+ */
+final class FailoverAgent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FailoverAgent.class);
+    static final long TICK_MILLIS = 50;
+    static final long DECIDE_MILLIS = 250;
+    static final Duration PROPOSE_TIMEOUT = Duration.ofSeconds(2);
+    /** Replication from a peer that answers but has not moved for this long, with its writes announced, is stalled. */
+    static final Duration STALL = Duration.ofSeconds(5);
+    /** The readiness reason while this region holds no write lease (the lab waits for it to go). */
+    static final String NO_LEASE = "no write lease";
+
+    private final String region;
+    private final MeridianConfig config;
+    private final FailoverSettings settings;
+    private final Store store;
+    private final RegionAgent agent;
+    private final ControlStateMachine machine;
+    private final long startedMillis = System.currentTimeMillis();
+    private final long startedNanos = System.nanoTime();
+    private final Map<String, Long> renewAppliedNanos = new ConcurrentHashMap<>();
+    private final Map<String, long[]> progress = new ConcurrentHashMap<>();
+    private final Set<String> singleOwner = new HashSet<>();
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("failover-agent").daemon().factory());
+    private final ScheduledExecutorService decider = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("failover-decider").daemon().factory());
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(1)).build();
+    private final Object leaseSignal = new Object();
+    private volatile ConsensusServer consensus;
+    private volatile ReplicationEngine engine;
+    private volatile boolean resyncing;
+
+    FailoverAgent(String region, MeridianConfig config, Store store) {
+        this.region = region;
+        this.config = config;
+        this.settings = config.failover();
+        this.store = store;
+        this.agent = new RegionAgent(region, config.regionNames().stream().filter(r -> !r.equals(region)).toList(), settings);
+        this.machine = new ControlStateMachine(new ControlState(config.dataRegionNames(), config.witnessNames()), this::applied);
+        config.keyspaces().stream()
+                .filter(k -> k.policy() instanceof Policy.Primary || k.policy() instanceof Policy.HomeRegion)
+                .forEach(k -> singleOwner.add(k.name()));
+        config.regionNames().forEach(r -> renewAppliedNanos.put(r, startedNanos));
+    }
+
+    /** The control plane's state machine, to host in this region's consensus server. */
+    ControlStateMachine machine() {
+        return machine;
+    }
+
+    void start(ConsensusServer consensus, ReplicationEngine engine) {
+        this.consensus = consensus;
+        this.engine = engine;
+        ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        decider.scheduleWithFixedDelay(this::decide, DECIDE_MILLIS, DECIDE_MILLIS, TimeUnit.MILLISECONDS);
+        log.info("failover of {}: policy {}, lease {} ms, heartbeats every {} ms, phi threshold {}", region,
+                settings.policy().configName(), settings.lease().toMillis(), settings.heartbeat().toMillis(), settings.phiThreshold());
+    }
+
+    ControlState state() {
+        return machine.current();
+    }
+
+    long epoch() {
+        return state().epoch();
+    }
+
+    /** A peer answered a heartbeat. */
+    void heartbeat(String peer) {
+        synchronized (agent) {
+            agent.heartbeat(peer, System.currentTimeMillis());
+        }
+    }
+
+    // ---- the write path ----
+
+    /** The region that writes {@code home}'s keys of {@code keyspace} now; empty while none may. */
+    Optional<String> acting(KeyspaceConfig keyspace, String home) {
+        return Ownership.acting(state(), config.failoverOrder(keyspace), home);
+    }
+
+    /**
+     * Waits, up to one lease, for this region's lease when it is the acting region and active but
+     * holds none yet (just started, or a renewal is late): a write then succeeds instead of failing.
+     */
+    void awaitLease(KeyspaceConfig keyspace, String home) throws InterruptedException {
+        long deadline = System.nanoTime() + settings.lease().toNanos();
+        while (!agent.lease().valid(System.nanoTime()) && System.nanoTime() < deadline
+                && acting(keyspace, home).filter(region::equals).isPresent()
+                && state().status(region) == ControlState.Status.ACTIVE) {
+            synchronized (leaseSignal) {
+                leaseSignal.wait(20);
+            }
+        }
+    }
+
+    /** Throws unless this region may write {@code home}'s keys of {@code keyspace} now. Runs under the replica's lock. */
+    void checkMayWrite(KeyspaceConfig keyspace, String home) {
+        ControlState s = state();
+        if (agent.mayWrite(s, config.failoverOrder(keyspace), home, System.nanoTime())) {
+            return;
+        }
+        ControlState.Status status = s.status(region);
+        Optional<String> acting = Ownership.acting(s, config.failoverOrder(keyspace), home);
+        String why;
+        if (status != ControlState.Status.ACTIVE) {
+            why = region + " is " + status.name().toLowerCase(java.util.Locale.ROOT) + " in the control plane (decision "
+                    + s.region(region).map(ControlState.Region::decision).orElse(0L) + ", epoch " + s.epoch()
+                    + "): it writes no keys until it has rejoined and failed back";
+        } else if (acting.isEmpty() || !acting.get().equals(region)) {
+            why = "the keys of " + home + " in '" + keyspace.name() + "' are written by "
+                    + acting.orElse("no region while a failover or failback completes") + " at epoch " + s.epoch();
+        } else {
+            why = region + " could not renew its write lease with the control plane (a majority of regions is unreachable"
+                    + " or slow); it stops writing the keys it owns until it can, so that no other region and it write them at once";
+        }
+        throw new MeridianException(ProblemType.NOT_OWNER, why, Map.of("home", home, "epoch", s.epoch()));
+    }
+
+    /** Refuses a forwarded request routed under another epoch than this region's. */
+    void checkEpoch(String header) {
+        if (header == null) {
+            return;
+        }
+        long theirs;
+        try {
+            theirs = Long.parseLong(header.strip());
+        } catch (NumberFormatException e) {
+            throw new MeridianException(ProblemType.MALFORMED_HEADER, io.meridian.core.Headers.EPOCH + " '" + header
+                    + "' is not an epoch number", Map.of("header", io.meridian.core.Headers.EPOCH));
+        }
+        long mine = epoch();
+        if (theirs != mine) {
+            throw new MeridianException(ProblemType.STALE_EPOCH, "the request was routed at epoch " + theirs + " and "
+                    + region + " is at epoch " + mine + ": " + (theirs < mine ? "the sender's view is stale" : "this region is catching up")
+                    + "; retry", Map.of("epoch", mine, "request_epoch", theirs));
+        }
+    }
+
+    /** False for the direct stream of a region being fenced: its writes stop here until the cutoff is set. */
+    boolean acceptsFrom(String sender) {
+        return state().region(sender).map(r -> r.status() != ControlState.Status.FENCED).orElse(true);
+    }
+
+    /** What failovers say about a received write (see {@link OriginFence}). */
+    OriginFence originFence() {
+        return e -> {
+            ControlState s = machine.current();
+            for (ControlState.LostRange lost : s.lost()) {
+                if (lost.region().equals(e.origin()) && lost.contains(e.seq())) {
+                    return singleOwner.contains(e.keyspace()) ? OriginFence.Verdict.LOST : OriginFence.Verdict.APPLY;
+                }
+            }
+            Optional<ControlState.Region> origin = s.region(e.origin());
+            if (origin.isPresent() && origin.get().status() == ControlState.Status.FAILED && e.seq() > origin.get().cutoff()) {
+                return OriginFence.Verdict.HOLD;
+            }
+            return OriginFence.Verdict.APPLY;
+        };
+    }
+
+    // ---- the agent ----
+
+    private void tick() {
+        try {
+            ConsensusServer c = consensus;
+            ReplicationEngine e = engine;
+            VersionVector watermarks = e == null ? VersionVector.EMPTY : e.watermarksLocked();
+            ControlState s = state();
+            RegionAgent.Local local = new RegionAgent.Local(watermarks.seqs(), stalled(e), startedMillis);
+            List<Command> commands;
+            synchronized (agent) {
+                commands = agent.tick(System.currentTimeMillis(), System.nanoTime(), s, local, (after, through) -> {
+                    var r = e.lostWrites(after, through, singleOwner::contains);
+                    return new RegionAgent.LostScan.Rpo(r.writes(), r.firstMillis(), r.lastMillis());
+                });
+            }
+            for (Command command : commands) {
+                propose(c, command);
+            }
+            resyncIfRejoined(s, e);
+        } catch (RuntimeException ex) {
+            log.warn("failover tick failed: {}", ex.toString());
+        }
+    }
+
+    private void propose(ConsensusServer c, Command command) {
+        long sent = System.nanoTime();
+        c.proposeControl(ControlStateMachine.encode(command), PROPOSE_TIMEOUT).whenComplete((reply, error) -> {
+            synchronized (agent) {
+                if (error != null) {
+                    agent.proposalFailed(command);
+                    if (command instanceof Command.Renew) {
+                        log.debug("lease renewal failed: {}", error.toString());
+                    }
+                    return;
+                }
+                ControlState.Outcome outcome;
+                try {
+                    outcome = ControlStateMachine.decodeOutcome(reply);
+                } catch (java.io.IOException ex) {
+                    agent.proposalFailed(command);
+                    return;
+                }
+                if (command instanceof Command.Renew) {
+                    agent.renewed(sent, outcome.applied());
+                    synchronized (leaseSignal) {
+                        leaseSignal.notifyAll();
+                    }
+                } else if (!outcome.applied()) {
+                    agent.proposalFailed(command);
+                    log.debug("control plane refused {}: {}", command.getClass().getSimpleName(), outcome.detail());
+                }
+            }
+        });
+    }
+
+    /** Peers whose replication to this region has not moved for {@link #STALL} though they announced writes. */
+    private Set<String> stalled(ReplicationEngine e) {
+        Set<String> out = new java.util.TreeSet<>();
+        if (e == null) {
+            return out;
+        }
+        long now = System.nanoTime();
+        for (String peer : e.peers()) {
+            long behind = e.entriesBehind(peer);
+            long applied = e.watermarks().get(peer);
+            long[] p = progress.computeIfAbsent(peer, x -> new long[] {applied, now});
+            if (applied != p[0] || behind == 0) {
+                p[0] = applied;
+                p[1] = now;
+            } else if (now - p[1] > STALL.toNanos()) {
+                out.add(peer);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Once this region's rejoin is recorded, undo its lost writes and take the survivors' state
+     * from a peer's snapshot, once per decision (remembered on disk).
+     */
+    private void resyncIfRejoined(ControlState s, ReplicationEngine e) {
+        Optional<ControlState.Region> me = s.region(region);
+        if (e == null || me.isEmpty() || resyncing) {
+            return;
+        }
+        ControlState.Region r = me.get();
+        boolean after = r.status() == ControlState.Status.REJOINED || r.status() == ControlState.Status.DRAINING;
+        if (!after || store.metaLong("failover-resynced", 0) == r.decision()) {
+            return;
+        }
+        Optional<ControlState.LostRange> lost = s.lost().stream()
+                .filter(l -> l.region().equals(region) && l.decision() == r.decision()).findFirst();
+        if (lost.isEmpty()) {
+            store.putMetaLong("failover-resynced", r.decision());
+            return;
+        }
+        resyncing = true;
+        Thread.ofPlatform().name("failover-resync").daemon().start(() -> {
+            try {
+                List<String> from = new ArrayList<>(e.peers());
+                if (e.revertLostAndResync(lost.get().after(), lost.get().through(), singleOwner::contains, from)) {
+                    store.putMetaLong("failover-resynced", r.decision());
+                }
+            } catch (RuntimeException ex) {
+                log.warn("resync after failover failed, will retry: {}", ex.toString());
+            } finally {
+                resyncing = false;
+            }
+        });
+    }
+
+    /** Every region hears every applied command: the leader's clock for lease expiry starts at the apply. */
+    private void applied(Command command, ControlState.Outcome outcome, ControlState after) {
+        if (command instanceof Command.Renew renew && outcome.applied()) {
+            renewAppliedNanos.put(renew.region(), System.nanoTime());
+        }
+        if (outcome.applied() && !(command instanceof Command.Renew) && !(command instanceof Command.Report)) {
+            log.info("control plane: {} -> {} (epoch {})", describe(command), outcome.detail(), outcome.epoch());
+        }
+    }
+
+    private static String describe(Command c) {
+        return switch (c) {
+            case Command.Raise r -> "raise " + r.region() + (r.act() ? " (act)" : " (ask)") + " " + r.evidence();
+            case Command.Activate a -> "activate failover of " + a.region();
+            case Command.Rejoin r -> "rejoin of " + r.region() + " (last write " + r.lastSeq() + ", " + r.lostWrites() + " lost)";
+            case Command.Failback f -> "failback of " + f.region() + " by " + f.by();
+            case Command.Restore r -> "restore of " + r.region();
+            case Command.Approve a -> "approve decision " + a.decision() + " by " + a.by();
+            case Command.Reject r -> "reject decision " + r.decision() + " by " + r.by();
+            case Command.Withdraw w -> "withdraw decision " + w.decision() + ": " + w.why();
+            default -> c.getClass().getSimpleName();
+        };
+    }
+
+    // ---- the leader's judgement ----
+
+    private void decide() {
+        try {
+            ConsensusServer c = consensus;
+            if (c == null || !c.view(ConsensusServer.CONTROL).isLeader()) {
+                return;
+            }
+            ControlState s = state();
+            long now = System.nanoTime();
+            Map<String, Long> since = new LinkedHashMap<>();
+            renewAppliedNanos.forEach((r, at) -> since.put(r, (now - at) / 1_000_000));
+            Map<String, Boolean> ready = new LinkedHashMap<>();
+            long fresh = System.currentTimeMillis() - settings.reportTtl().toMillis();
+            for (String r : config.regionNames()) {
+                boolean suspected = s.regions().stream().anyMatch(o -> s.report(o.name())
+                        .filter(rep -> rep.atMillis() >= fresh && rep.suspects().contains(r)).isPresent());
+                if (suspected && !r.equals(region)) {
+                    ready.put(r, ready(r));
+                }
+            }
+            for (Command command : Decider.decide(s, settings, region, new Decider.Inputs(System.currentTimeMillis(), ready, since))) {
+                try {
+                    String reply = c.proposeControl(ControlStateMachine.encode(command), PROPOSE_TIMEOUT).get();
+                    ControlState.Outcome o = ControlStateMachine.decodeOutcome(reply);
+                    if (!o.applied()) {
+                        log.debug("control plane refused {}: {}", describe(command), o.detail());
+                    }
+                } catch (Exception ex) {
+                    log.debug("proposal {} failed: {}", describe(command), ex.toString());
+                }
+            }
+        } catch (Exception ex) {
+            log.warn("failover decision round failed: {}", ex.toString());
+        }
+    }
+
+    /** The deep readiness check of {@code peer} as seen from here: 200 within a second. */
+    private boolean ready(String peer) {
+        HostPort address = config.addressFor(region, peer);
+        try {
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health/ready"))
+                    .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (java.io.IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    // ---- operators ----
+
+    /** Proposes an operator's command and waits for the control plane's answer. */
+    ControlState.Outcome operate(Command command) {
+        try {
+            String reply = consensus.proposeControl(ControlStateMachine.encode(command), Duration.ofSeconds(10)).get();
+            ControlState.Outcome o = ControlStateMachine.decodeOutcome(reply);
+            if (!o.applied()) {
+                throw new MeridianException(ProblemType.DECISION_REFUSED, o.detail(), Map.of("epoch", o.epoch()));
+            }
+            return o;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MeridianException(ProblemType.UNAVAILABLE, "interrupted waiting for the control plane");
+        } catch (java.util.concurrent.ExecutionException | java.io.IOException e) {
+            throw new MeridianException(ProblemType.UNAVAILABLE, "the control plane did not answer (no majority of regions"
+                    + " reachable from " + region + "?): " + (e.getCause() == null ? e : e.getCause()).toString());
+        }
+    }
+
+    /** {@code GET /v1/failovers}: the deployment's failover state as this region has applied it. */
+    record View(String region, String policy, long epoch, String controlLeader, Lease lease, List<RegionView> regions,
+                List<ControlState.LostRange> lost, List<ControlState.Decision> decisions) {
+    }
+
+    record Lease(boolean held, long remainingMs, long durationMs) {
+    }
+
+    record RegionView(String name, boolean witness, String status, Long decision, Map<String, String> actingFor,
+                      List<String> suspects, String reportedAt) {
+    }
+
+    View view() {
+        ControlState s = state();
+        String leader = null;
+        try {
+            leader = consensus == null ? null : consensus.leader(ConsensusServer.CONTROL).orElse(null);
+        } catch (java.io.IOException ignored) {
+            // no leader known
+        }
+        List<RegionView> regions = new ArrayList<>();
+        for (ControlState.Region r : s.regions()) {
+            Map<String, String> acting = new LinkedHashMap<>();
+            if (!r.witness()) {
+                for (KeyspaceConfig k : config.keyspaces()) {
+                    boolean owns = k.policy() instanceof Policy.HomeRegion
+                            || k.policy() instanceof Policy.Primary p && p.primaryRegion().equals(r.name());
+                    if (owns) {
+                        acting.put(k.name(), Ownership.acting(s, config.failoverOrder(k), r.name()).orElse(null));
+                    }
+                }
+            }
+            Optional<Command.Report> rep = s.report(r.name());
+            regions.add(new RegionView(r.name(), r.witness(), r.status().name().toLowerCase(java.util.Locale.ROOT),
+                    r.decision() == 0 ? null : r.decision(), acting,
+                    rep.map(x -> List.copyOf(x.suspects())).orElse(List.of()),
+                    rep.map(x -> Instant.ofEpochMilli(x.atMillis()).toString()).orElse(null)));
+        }
+        long now = System.nanoTime();
+        return new View(region, settings.policy().configName(), s.epoch(), leader,
+                new Lease(agent.lease().valid(now), agent.lease().remainingNanos(now) / 1_000_000, settings.lease().toMillis()),
+                regions, s.lost(), s.decisions());
+    }
+
+    /** For readiness: why this region cannot write what it owns, if it cannot. */
+    Optional<String> ownershipProblem() {
+        ControlState s = state();
+        if (config.region(region).map(io.meridian.core.config.RegionConfig::witness).orElse(false)) {
+            return Optional.empty();
+        }
+        ControlState.Status status = s.status(region);
+        if (status != ControlState.Status.ACTIVE) {
+            return Optional.of("failed over: " + status.name().toLowerCase(java.util.Locale.ROOT) + " (decision " + s.region(region).get().decision() + ")");
+        }
+        return agent.lease().valid(System.nanoTime()) ? Optional.empty()
+                : Optional.of(NO_LEASE + ": writes to the keys it owns are refused until the control plane renews it");
+    }
+
+    Predicate<String> singleOwnerKeyspaces() {
+        return singleOwner::contains;
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        decider.shutdownNow();
+        http.shutdownNow();
+    }
+}
