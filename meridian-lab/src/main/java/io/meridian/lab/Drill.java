@@ -76,6 +76,8 @@ public final class Drill {
     private final Map<String, Histogram> staleness = new ConcurrentHashMap<>();
     private final Map<String, String> urls = new LinkedHashMap<>();
     private List<String> dataRegions;
+    /** Names this drill's keys apart from an earlier drill's on the same lab. */
+    private final String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
 
     public Drill(Lab lab, PrintStream out) {
         this.lab = lab;
@@ -108,8 +110,16 @@ public final class Drill {
         List<Thread> clients = new ArrayList<>();
         for (String client : dataRegions) {
             for (String keyspace : KEYSPACES.keySet()) {
-                clients.add(Thread.ofPlatform().name("drill-" + client + "-" + keyspace).daemon()
-                        .start(() -> workload(client, keyspace, stop)));
+                // A client per home for home-region keys: one stalled on a forward does not hold back the others.
+                List<String> homes = switch (KEYSPACES.get(keyspace)) {
+                    case "home-region" -> dataRegions;
+                    case "primary" -> List.of(PRIMARY);
+                    default -> List.of("");
+                };
+                for (String home : homes) {
+                    clients.add(Thread.ofPlatform().name("drill-" + client + "-" + keyspace + "-" + home).daemon()
+                            .start(() -> workload(client, keyspace, home, stop)));
+                }
             }
             clients.add(Thread.ofPlatform().name("drill-read-" + client).daemon().start(() -> reads(client, victim, stop)));
         }
@@ -160,8 +170,18 @@ public final class Drill {
         report.put("region", victim);
         report.put("failover_policy", policy);
         report.put("latency_scale", state.latencyScale());
+        report.put("fault_at", java.time.Instant.ofEpochMilli(faultAt).toString());
         report.put("fault_lasted_ms", healedAt - faultAt);
-        report.put("decisions", decisionsSince(decisionsBefore));
+        List<JsonNode> decisions = decisionsSince(decisionsBefore);
+        report.put("decisions", decisions);
+        List<Map<String, Object>> timelines = new ArrayList<>();
+        for (JsonNode d : decisions) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("decision", d.path("id").asLong());
+            d.path("history").forEach(h -> t.put(h.path("what").asText().replaceAll(" .*", ""), h.path("at_millis").asLong() - faultAt));
+            timelines.add(t);
+        }
+        report.put("decision_timeline_ms_after_fault", timelines);
         report.put("rejoin", rejoin);
         Map<String, Object> policies = new LinkedHashMap<>();
         awaitConvergence(Duration.ofSeconds(30));
@@ -180,12 +200,10 @@ public final class Drill {
 
     // ---- the workload ----
 
-    /** One client in {@code client}'s region writing new keys of {@code keyspace}, homed in turn in every data region. */
-    private void workload(String client, String keyspace, AtomicBoolean stop) {
+    /** One client in {@code client}'s region writing new keys of {@code keyspace} (homed in {@code home}, if any). */
+    private void workload(String client, String keyspace, String home, AtomicBoolean stop) {
         for (long i = 0; !stop.get(); i++) {
-            String home = KEYSPACES.get(keyspace).equals("home-region") ? dataRegions.get((int) (i % dataRegions.size()))
-                    : KEYSPACES.get(keyspace).equals("primary") ? PRIMARY : "";
-            String key = "drill-" + client + "-" + i + (home.isEmpty() ? "" : "-" + home);
+            String key = "drill" + run + "-" + client + "-" + i + (home.isEmpty() ? "" : "-" + home);
             String value = client + "#" + i + "@" + System.currentTimeMillis();
             writes.add(put(client, keyspace, key, value, home));
             sleep(PAUSE_MILLIS);
@@ -226,7 +244,7 @@ public final class Drill {
         while (!stop.get()) {
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(urls.get(client)
-                                + "/v1/kv/profiles/drill-" + victim + "-0-" + victim)).timeout(REQUEST_TIMEOUT)
+                                + "/v1/kv/profiles/drill" + run + "-" + victim + "-0-" + victim)).timeout(REQUEST_TIMEOUT)
                         .header("Meridian-Consistency", "eventual").GET().build(), HttpResponse.BodyHandlers.ofString());
                 r.headers().firstValue("Meridian-Staleness-Ms").filter(s -> s.matches("\\d+")).ifPresent(s ->
                         staleness.computeIfAbsent(client, c -> new Histogram(3)).recordValue(Math.min(Long.parseLong(s), 3_600_000)));

@@ -321,10 +321,14 @@ final class FailoverAgent implements AutoCloseable {
         });
     }
 
-    /** Every region hears every applied command: the leader's clock for lease expiry starts at the apply. */
-    private void applied(Command command, ControlState.Outcome outcome, ControlState after) {
+    /**
+     * Every region hears every applied command. A granted renewal starts the leader's wait for
+     * that lease to expire: from when it was applied, or, for one committed after an election,
+     * from when this region became leader (it was sent before that).
+     */
+    private void applied(Command command, ControlState.Outcome outcome, ControlState after, long proposedByNanos) {
         if (command instanceof Command.Renew renew && outcome.applied()) {
-            renewAppliedNanos.put(renew.region(), System.nanoTime());
+            renewAppliedNanos.put(renew.region(), proposedByNanos);
         }
         if (outcome.applied() && !(command instanceof Command.Renew) && !(command instanceof Command.Report)) {
             log.info("control plane: {} -> {} (epoch {})", describe(command), outcome.detail(), outcome.epoch());

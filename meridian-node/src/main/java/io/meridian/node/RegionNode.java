@@ -169,7 +169,7 @@ public final class RegionNode implements AutoCloseable {
             new io.meridian.replication.strong.ConsensusServer.Timing(
                     org.apache.ratis.util.TimeDuration.valueOf(1_000, java.util.concurrent.TimeUnit.MILLISECONDS),
                     org.apache.ratis.util.TimeDuration.valueOf(1_500, java.util.concurrent.TimeUnit.MILLISECONDS),
-                    org.apache.ratis.util.TimeDuration.valueOf(5, java.util.concurrent.TimeUnit.SECONDS),
+                    org.apache.ratis.util.TimeDuration.valueOf(2, java.util.concurrent.TimeUnit.SECONDS),
                     200, org.apache.ratis.util.TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS),
                     100_000, 8L << 20);
 

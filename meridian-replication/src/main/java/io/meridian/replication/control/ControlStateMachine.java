@@ -33,13 +33,21 @@ public final class ControlStateMachine extends BaseStateMachine {
     /** Hears every applied command, on Ratis's apply thread: keep it short. */
     @FunctionalInterface
     public interface Listener {
-        void applied(Command command, ControlState.Outcome outcome, ControlState after);
+        /**
+         * @param proposedByNanos a {@code System.nanoTime()} no earlier than the moment the command was
+         *                        proposed: when it was applied here, or, for an entry of an earlier term
+         *                        applied by this region as leader, when this region became leader
+         *                        (Raft elects a leader only with every committed entry already in its log,
+         *                        so such an entry was sent before the election)
+         */
+        void applied(Command command, ControlState.Outcome outcome, ControlState after, long proposedByNanos);
     }
 
     private final Listener listener;
     private final SimpleStateMachineStorage snapshots = new SimpleStateMachineStorage();
     private ControlState state;
     private volatile ControlState published;
+    private volatile long leaderSinceNanos;
 
     /** @param initial the state of a new deployment (every data region active) */
     public ControlStateMachine(ControlState initial, Listener listener) {
@@ -126,6 +134,27 @@ public final class ControlStateMachine extends BaseStateMachine {
     }
 
     @Override
+    public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId member, org.apache.ratis.protocol.RaftPeerId leader) {
+        if (member.getPeerId().equals(leader)) {
+            leaderSinceNanos = System.nanoTime();
+        }
+    }
+
+    /** See {@link Listener#applied}. */
+    private long proposedBy(LogEntryProto entry) {
+        long now = System.nanoTime();
+        try {
+            var info = getServer().join().getDivision(getGroupId()).getInfo();
+            if (info.isLeader() && entry.getTerm() < info.getCurrentTerm() && leaderSinceNanos != 0) {
+                return Math.min(now, leaderSinceNanos);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not known: the apply time is always a safe bound
+        }
+        return now;
+    }
+
+    @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
@@ -145,7 +174,7 @@ public final class ControlStateMachine extends BaseStateMachine {
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         }
         if (command != null) {
-            listener.applied(command, outcome, after);
+            listener.applied(command, outcome, after, proposedBy(entry));
         }
         try {
             return CompletableFuture.completedFuture(Message.valueOf(new String(JSON.writeValueAsBytes(outcome), StandardCharsets.UTF_8)));
