@@ -34,7 +34,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -477,10 +476,6 @@ final class FailoverAgent implements AutoCloseable {
         }
         return agent.lease().valid(System.nanoTime()) ? Optional.empty()
                 : Optional.of(NO_LEASE + ": writes to the keys it owns are refused until the control plane renews it");
-    }
-
-    Predicate<String> singleOwnerKeyspaces() {
-        return singleOwner::contains;
     }
 
     @Override

@@ -166,10 +166,6 @@ public final class ControlState {
         return List.copyOf(regions.values());
     }
 
-    public List<String> dataRegions() {
-        return regions.values().stream().filter(r -> !r.witness()).map(Region::name).toList();
-    }
-
     public Optional<Command.Report> report(String reporter) {
         return Optional.ofNullable(reports.get(reporter));
     }

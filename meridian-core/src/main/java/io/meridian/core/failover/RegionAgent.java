@@ -60,10 +60,6 @@ public final class RegionAgent {
         }
     }
 
-    public double phi(String peer, long nowMillis) {
-        return detectors.get(peer).phi(nowMillis);
-    }
-
     /**
      * The peers this region suspects now. A peer never heard from since this region started is
      * suspected once a few heartbeat intervals have passed, so that a region that starts while
