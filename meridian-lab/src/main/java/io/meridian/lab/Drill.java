@@ -126,10 +126,12 @@ public final class Drill {
         sleep(3_000);
         long faultAt = System.currentTimeMillis();
         long healedAt;
+        // The fault counts from the moment it has taken effect (the kill or cut has returned).
         Map<String, Long> recovery = new LinkedHashMap<>();
         switch (kind) {
             case REGION_OUTAGE -> {
                 lab.kill(victim);
+                faultAt = System.currentTimeMillis();
                 out.printf("killed %s%n", victim);
                 awaitRecovery(victim, faultAt, strongLeader, recoveryTimeout, recovery);
                 sleep(2_000);
@@ -139,6 +141,7 @@ public final class Drill {
             }
             case PARTITION -> {
                 isolate(victim, true);
+                faultAt = System.currentTimeMillis();
                 out.printf("cut %s off from every region; its clients keep writing to it%n", victim);
                 awaitRecovery(victim, faultAt, strongLeader, recoveryTimeout, recovery);
                 sleep(2_000);
@@ -175,10 +178,11 @@ public final class Drill {
         List<JsonNode> decisions = decisionsSince(decisionsBefore);
         report.put("decisions", decisions);
         List<Map<String, Object>> timelines = new ArrayList<>();
+        long faultedAt = faultAt;
         for (JsonNode d : decisions) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("decision", d.path("id").asLong());
-            d.path("history").forEach(h -> t.put(h.path("what").asText().replaceAll(" .*", ""), h.path("at_millis").asLong() - faultAt));
+            d.path("history").forEach(h -> t.put(h.path("what").asText().replaceAll(" .*", ""), h.path("at_millis").asLong() - faultedAt));
             timelines.add(t);
         }
         report.put("decision_timeline_ms_after_fault", timelines);
@@ -298,11 +302,15 @@ public final class Drill {
         };
     }
 
-    /** The first write after the fault, by a client outside the victim, to a key the victim owned, that was acknowledged. */
+    /**
+     * The first write after the fault, by a client outside the victim, to a key the victim owned,
+     * acknowledged by another region than the victim.
+     */
     private Optional<Long> firstOwnedSuccess(String keyspace, String victim, long faultAt) {
         synchronized (writes) {
             return writes.stream().filter(w -> w.keyspace().equals(keyspace) && !w.client().equals(victim)
-                            && w.sentMillis() > faultAt && w.acknowledged() && (w.home().isEmpty() || w.home().equals(victim)))
+                            && w.sentMillis() > faultAt && w.acknowledged() && !w.servedBy().equals(victim)
+                            && (w.home().isEmpty() || w.home().equals(victim)))
                     .map(Write::doneMillis).min(Long::compare);
         }
     }

@@ -126,7 +126,7 @@ public final class ConsensusServer implements AutoCloseable {
         RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(timing.clientRetries(), timing.clientRetrySleep());
         // The control plane's proposals (lease renewals above all) must fail fast and be sent again, not linger:
         // few retries, and a short wait for each attempt (a partitioned link swallows requests).
-        RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(10, timing.clientRetrySleep());
+        RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, timing.clientRetrySleep());
         RaftProperties controlProperties = properties(bind, dir, timing);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(controlProperties,
                 TimeDuration.valueOf(1, TimeUnit.SECONDS));
@@ -198,7 +198,7 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** Bounded: proposals that cannot be sent now fail at once, and the agent sends them again on a later tick. */
     private final java.util.concurrent.ExecutorService controlProposals = new java.util.concurrent.ThreadPoolExecutor(
-            4, 4, 0, TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(16),
+            8, 8, 0, TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(32),
             Thread.ofPlatform().name("control-proposal-", 0).daemon().factory());
 
     /** What this region knows of a keyspace's group: the leader, and how long since it last heard from it. */
