@@ -126,12 +126,13 @@ public final class Drill {
         sleep(3_000);
         long faultAt = System.currentTimeMillis();
         long healedAt;
-        // The fault counts from the moment it has taken effect (the kill or cut has returned).
+        // The fault counts from just before it is made: SIGKILL takes effect at once, while lab.kill
+        // returns only once the process has been reaped (1-2 s later). Writes the victim itself
+        // acknowledged after this instant do not count as recovery.
         Map<String, Long> recovery = new LinkedHashMap<>();
         switch (kind) {
             case REGION_OUTAGE -> {
                 lab.kill(victim);
-                faultAt = System.currentTimeMillis();
                 out.printf("killed %s%n", victim);
                 awaitRecovery(victim, faultAt, strongLeader, recoveryTimeout, recovery);
                 sleep(2_000);
@@ -141,7 +142,6 @@ public final class Drill {
             }
             case PARTITION -> {
                 isolate(victim, true);
-                faultAt = System.currentTimeMillis();
                 out.printf("cut %s off from every region; its clients keep writing to it%n", victim);
                 awaitRecovery(victim, faultAt, strongLeader, recoveryTimeout, recovery);
                 sleep(2_000);
