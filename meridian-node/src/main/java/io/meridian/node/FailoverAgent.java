@@ -87,7 +87,7 @@ final class FailoverAgent implements AutoCloseable {
         this.agent = new RegionAgent(region, config.regionNames().stream().filter(r -> !r.equals(region)).toList(), settings);
         this.machine = new ControlStateMachine(new ControlState(config.dataRegionNames(), config.witnessNames()), this::applied);
         config.keyspaces().stream()
-                .filter(k -> k.policy() instanceof Policy.Primary || k.policy() instanceof Policy.HomeRegion)
+                .filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).singleOwner())
                 .forEach(k -> singleOwner.add(k.name()));
         config.regionNames().forEach(r -> renewAppliedNanos.put(r, startedNanos));
     }

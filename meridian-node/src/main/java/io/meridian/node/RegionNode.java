@@ -1,5 +1,6 @@
 package io.meridian.node;
 
+import io.meridian.core.KeyspaceRules;
 import io.meridian.core.Policy;
 import io.meridian.core.config.HostPort;
 import io.meridian.core.config.KeyspaceConfig;
@@ -124,7 +125,7 @@ public final class RegionNode implements AutoCloseable {
             prober.onAnswer(failover::heartbeat);
         }
         ReplicatedKvApi replicatedApi = null;
-        if (!region.witness() && config.keyspaces().stream().anyMatch(k -> !(k.policy() instanceof Policy.Local))) {
+        if (!region.witness() && config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).asynchronous())) {
             replication = new ReplicationEngine(region.name(), config, store, failover);
             try {
                 replication.start();
@@ -148,9 +149,9 @@ public final class RegionNode implements AutoCloseable {
             server.start();
         } catch (Exception e) {
             close();
-            if (e instanceof IOException && e.getCause() instanceof BindException || e instanceof BindException) {
-                throw new NodeStartException("cannot listen on " + region.http() + ": the port is in use"
-                        + " (another node or program has it; `ss -ltnp 'sport = :" + region.http().port() + "'` shows which)", e);
+            Optional<BindException> bind = bindException(e);
+            if (bind.isPresent()) {
+                throw new NodeStartException(region.http().bindFailure("HTTP", bind.get().getMessage()), e);
             }
             throw new NodeStartException("cannot start the HTTP server on " + region.http() + ": " + e.getMessage(), e);
         }
@@ -199,10 +200,24 @@ public final class RegionNode implements AutoCloseable {
                     dataDir, orders, machines, addresses, WAN_TIMING);
         } catch (IOException | RuntimeException e) {
             close();
+            Optional<BindException> bind = bindException(e);
+            if (bind.isPresent()) {
+                throw new NodeStartException(region.consensus().orElseThrow().bindFailure("consensus (Raft)", bind.get().getMessage()), e);
+            }
             throw new NodeStartException("cannot start consensus on " + region.consensus().orElseThrow() + ": " + e.getMessage(), e);
         }
         log.info("Raft groups {} (strong keyspaces and the control plane), leader preference {}", machines.keySet(), orders);
         return stores.isEmpty() ? null : new StrongKvApi(region.name(), consensus, stores);
+    }
+
+    /** The bind failure somewhere in {@code e}'s causes, if that is what it is. */
+    private static Optional<BindException> bindException(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException b) {
+                return Optional.of(b);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Each strong keyspace's group as this region sees it. */

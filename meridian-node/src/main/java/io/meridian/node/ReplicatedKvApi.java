@@ -182,11 +182,14 @@ final class ReplicatedKvApi {
 
     /** The region that originates every write of the key, if there is one. */
     private Optional<String> authority(KeyspaceConfig keyspace, Optional<Entry> current) {
-        return switch (keyspace.policy()) {
+        Optional<String> owner = switch (keyspace.policy()) {
             case Policy.Primary p -> Optional.of(p.primaryRegion());
             case Policy.HomeRegion h -> current.map(Entry::home).filter(home -> !home.isEmpty());
             default -> Optional.empty();
         };
+        // After a failover the acting region makes the owner's writes: freshness is measured
+        // against it, and a read too stale here goes there, not to the failed owner.
+        return failover == null ? owner : owner.map(o -> failover.acting(keyspace, o).orElse(o));
     }
 
     /** The regions whose writes a read of this key must have seen to be fresh. */

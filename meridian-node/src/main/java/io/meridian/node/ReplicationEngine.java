@@ -323,6 +323,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 return true;
             }
         }
+        log.warn("{} could not take the survivors' state from any of {} (last: {}); will retry", region, from, lastSnapshotFailure);
         return false;
     }
 
@@ -333,6 +334,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     private final java.util.concurrent.atomic.AtomicBoolean installing = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile String bootstrappedFrom;
+    /** Why the last snapshot fetch failed, for the callers that give up and say so. */
+    private volatile String lastSnapshotFailure = "";
 
     /**
      * A region whose store is empty (new, or its data lost) takes a snapshot from the first peer
@@ -396,6 +399,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             return true;
         } catch (RuntimeException e) {
             log.debug("no snapshot from {}: {}", peer, e.toString());
+            lastSnapshotFailure = peer + ": " + e;
             return false;
         } finally {
             installing.set(false);
@@ -513,7 +517,8 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     Set<String> replicatedKeyspaces() {
         Set<String> names = new HashSet<>();
-        config.keyspaces().stream().filter(k -> !(k.policy() instanceof io.meridian.core.Policy.Local))
+        // Strong keyspaces are stored and replicated by their Raft groups, in another format: never here.
+        config.keyspaces().stream().filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).asynchronous())
                 .map(KeyspaceConfig::name).forEach(names::add);
         return names;
     }

@@ -256,8 +256,7 @@ public final class ConfigLoader {
      * keyspaces need every region to serve consensus (even alone: a Raft group of one).
      */
     private void requireReplicationAddresses(Obj top, List<RegionConfig> regions, List<KeyspaceConfig> keyspaces) {
-        boolean replicated = keyspaces.stream().anyMatch(k -> !(k.policy() instanceof Policy.Local)
-                && !(k.policy() instanceof Policy.Strong));
+        boolean replicated = keyspaces.stream().anyMatch(k -> io.meridian.core.KeyspaceRules.of(k.policy()).asynchronous());
         boolean strong = keyspaces.stream().anyMatch(k -> k.policy() instanceof Policy.Strong);
         for (RegionConfig r : regions) {
             if (replicated && regions.size() > 1 && r.replication().isEmpty() && !r.witness()) {
@@ -429,7 +428,8 @@ public final class ConfigLoader {
         String choice(String field, List<String> choices, boolean required) {
             String value = string(field, required);
             if (value != null && !choices.contains(value)) {
-                error(at(field), child(field), "'" + value + "' is not one of " + String.join(", ", choices));
+                error(at(field), child(field), "'" + value + "' is not one of " + String.join(", ", choices)
+                        + suggestion(value, choices));
                 return null;
             }
             return value;
@@ -438,7 +438,8 @@ public final class ConfigLoader {
         String region(String field, Set<String> regionNames) {
             String value = string(field, true);
             if (value != null && !regionNames.contains(value)) {
-                error(at(field), child(field), "region '" + value + "' is not defined; " + defined(regionNames));
+                error(at(field), child(field), "region '" + value + "' is not defined; " + defined(regionNames)
+                        + suggestion(value, regionNames));
                 return null;
             }
             return value;
@@ -581,6 +582,18 @@ public final class ConfigLoader {
     }
 
     /** True when two names differ by at most two edits: enough to catch most typos. */
+    /** {@code "; did you mean 'x'?"} when one of {@code choices} is close to {@code value}, else nothing. */
+    private static String suggestion(String value, java.util.Collection<String> choices) {
+        String folded = fold(value);
+        return choices.stream().filter(c -> fold(c).equals(folded) || close(c, value)).sorted().findFirst()
+                .map(c -> "; did you mean '" + c + "'?").orElse("");
+    }
+
+    /** Case, hyphens and underscores folded away: {@code MultiMaster}, {@code multi_master} and {@code multi-master} match. */
+    private static String fold(String s) {
+        return s.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+    }
+
     private static boolean close(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
