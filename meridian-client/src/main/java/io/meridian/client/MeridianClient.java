@@ -25,6 +25,9 @@ import java.util.Optional;
 public final class MeridianClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    /** Pauses between retries of a refusal that asks for one: from the first to the largest, doubling. */
+    static final long RETRY_PAUSE_MIN_MILLIS = 50;
+    static final long RETRY_PAUSE_MAX_MILLIS = 1_000;
 
     private final URI base;
     private final Duration timeout;
@@ -108,7 +111,7 @@ public final class MeridianClient implements AutoCloseable {
         HttpRequest.Builder b = request(itemPath(keyspace, key)).GET();
         headers.forEach(b::header);
         HttpResponse<byte[]> r = send(b.build(), 404);
-        if (r.statusCode() == 404) {
+        if (keyNotFound(r)) {
             return Optional.empty();
         }
         String etag = r.headers().firstValue("ETag").orElse("\"\"");
@@ -121,7 +124,22 @@ public final class MeridianClient implements AutoCloseable {
     /** @return true when the key existed */
     public boolean delete(String keyspace, String key) {
         HttpResponse<byte[]> r = send(request(itemPath(keyspace, key)).DELETE().build(), 404);
-        return r.statusCode() == 204;
+        return !keyNotFound(r);
+    }
+
+    /**
+     * True for a 404 that says the key does not exist; any other 404 (an unknown keyspace, a path
+     * the node does not serve) is thrown as the problem it is.
+     */
+    private static boolean keyNotFound(HttpResponse<byte[]> r) {
+        if (r.statusCode() != 404) {
+            return false;
+        }
+        MeridianClientException problem = problem(r);
+        if (problem.type() == ProblemType.KEY_NOT_FOUND) {
+            return true;
+        }
+        throw problem;
     }
 
     public ScanPage scan(String keyspace, String prefix, String after, int limit) {
@@ -160,27 +178,61 @@ public final class MeridianClient implements AutoCloseable {
         return HttpRequest.newBuilder(base.resolve(path)).timeout(timeout);
     }
 
+    /**
+     * Sends a request; a refusal that guarantees nothing changed and says to retry
+     * ({@code not-owner} while a write lease is renewed or a failover completes, {@code stale-epoch})
+     * is sent again, with growing pauses, until the client's timeout has passed since the first try.
+     */
     private HttpResponse<byte[]> send(HttpRequest request, int... alsoOk) {
-        HttpResponse<byte[]> r;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pauseMillis = RETRY_PAUSE_MIN_MILLIS;
+        while (true) {
+            HttpResponse<byte[]> r = sendOnce(request);
+            int status = r.statusCode();
+            for (int ok : alsoOk) {
+                if (ok == status || ok == -1) {
+                    return r;
+                }
+            }
+            if (status < 400) {
+                return r;
+            }
+            MeridianClientException problem = problem(r);
+            boolean retry = problem.type() == ProblemType.NOT_OWNER || problem.type() == ProblemType.STALE_EPOCH;
+            if (!retry || System.nanoTime() + pauseMillis * 1_000_000 - deadline > 0) {
+                throw problem;
+            }
+            try {
+                Thread.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw problem;
+            }
+            pauseMillis = Math.min(RETRY_PAUSE_MAX_MILLIS, pauseMillis * 2);
+        }
+    }
+
+    private HttpResponse<byte[]> sendOnce(HttpRequest request) {
         try {
-            r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (java.net.ConnectException e) {
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "cannot connect to " + authority()
+                    + ": nothing listens there (the node is down, or the address is wrong)", null, e);
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, request.method() + " " + request.uri().getRawPath()
+                    + " got no answer from " + authority() + " within " + timeout.toMillis() + " ms", null, e);
         } catch (IOException e) {
-            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0,
-                    request.method() + " " + request.uri() + " failed: " + e, null, e);
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, request.method() + " " + request.uri().getRawPath()
+                    + " to " + authority() + " failed: the connection broke (" + (e.getMessage() == null
+                    ? e.getClass().getSimpleName() : e.getMessage()) + ")", null, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "interrupted", null, e);
         }
-        int status = r.statusCode();
-        for (int ok : alsoOk) {
-            if (ok == status || ok == -1) {
-                return r;
-            }
-        }
-        if (status >= 400) {
-            throw problem(r);
-        }
-        return r;
+    }
+
+    private String authority() {
+        return base.getScheme() + "://" + base.getAuthority();
     }
 
     private static MeridianClientException problem(HttpResponse<byte[]> r) {

@@ -23,13 +23,20 @@ import java.util.TreeSet;
 public final class RegionAgent {
     /** A peer not heard from since this region started is suspected after this long (regions start at different times). */
     static final long NEVER_HEARD_GRACE_MILLIS = 15_000;
+    /**
+     * Renewals in flight at once. A renewal is sent every {@code renew-every} even while earlier
+     * ones are unanswered, so one proposal stuck behind a slow or changing control-plane leader
+     * (a loaded machine, an election) does not hold back the next: the lease lapses only when no
+     * renewal at all gets through for a whole lease.
+     */
+    static final int RENEWALS_IN_FLIGHT_MAX = 4;
     private final String region;
     private final FailoverSettings settings;
     private final Map<String, PhiAccrualDetector> detectors = new LinkedHashMap<>();
     private final Lease lease;
     private long lastReportMillis = Long.MIN_VALUE / 2;
     private long lastRenewNanos;
-    private boolean renewSent;
+    private int renewalsInFlight;
     private long rejoinSentForDecision;
     private long restoreSentAtEpoch = -1;
     private long failbackSentForDecision;
@@ -109,9 +116,11 @@ public final class RegionAgent {
         ControlState.Region r = me.get();
         switch (r.status()) {
             case ACTIVE -> {
-                if (!renewSent && (!lease.valid(nowNanos) || nowNanos - lastRenewNanos >= settings.renewEvery().toNanos())) {
+                boolean due = renewalsInFlight == 0 ? !lease.valid(nowNanos) || nowNanos - lastRenewNanos >= settings.renewEvery().toNanos()
+                        : nowNanos - lastRenewNanos >= settings.renewEvery().toNanos();
+                if (due && renewalsInFlight < RENEWALS_IN_FLIGHT_MAX) {
                     out.add(new Command.Renew(region, nowMillis));
-                    renewSent = true;
+                    renewalsInFlight++;
                     lastRenewNanos = nowNanos;
                 }
             }
@@ -147,7 +156,7 @@ public final class RegionAgent {
     /** A proposed command may be lost (no majority, a leader change): let the next tick send it again. */
     public void proposalFailed(Command c) {
         switch (c) {
-            case Command.Renew r -> renewSent = false;
+            case Command.Renew r -> renewalsInFlight = Math.max(0, renewalsInFlight - 1);
             case Command.Rejoin r -> rejoinSentForDecision = 0;
             case Command.Restore r -> restoreSentAtEpoch = -1;
             case Command.Failback f -> failbackSentForDecision = 0;
@@ -158,7 +167,7 @@ public final class RegionAgent {
 
     /** The answer to the renewal sent at {@code sentNanos}. */
     public void renewed(long sentNanos, boolean granted) {
-        renewSent = false;
+        renewalsInFlight = Math.max(0, renewalsInFlight - 1);
         if (granted) {
             lease.granted(sentNanos);
         } else {
