@@ -71,7 +71,7 @@ public final class WanEmulator implements AutoCloseable {
             try {
                 control.bind(new InetSocketAddress(wan.control().host(), wan.control().port()), 16);
             } catch (java.net.BindException e) {
-                throw new java.net.BindException("cannot listen on " + wan.control() + " for the WAN control API: the port is in use");
+                throw new java.net.BindException(wan.control().bindFailure("the WAN control API", e.getMessage()));
             }
             WanEmulator emulator = new WanEmulator(links, control);
             control.createContext("/", emulator::handle);
@@ -92,8 +92,8 @@ public final class WanEmulator implements AutoCloseable {
             return new LinkProxy(link.from(), link.to(), kind, new InetSocketAddress(listen.host(), listen.port()),
                     target, shaper, jitterNanos);
         } catch (java.net.BindException e) {
-            throw new java.net.BindException("cannot listen on " + listen + " for the " + kind + " link " + link.from()
-                    + " -> " + link.to() + ": the port is in use");
+            throw new java.net.BindException(listen.bindFailure("the " + kind + " link " + link.from() + " -> " + link.to(),
+                    e.getMessage()));
         }
     }
 

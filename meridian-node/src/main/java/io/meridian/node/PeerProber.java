@@ -105,7 +105,9 @@ final class PeerProber implements AutoCloseable {
         } catch (ConnectException e) {
             return "connection refused";
         } catch (IOException e) {
-            return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+            // The JDK's messages ("HTTP/1.1 header parser received no bytes", "Connection reset") say
+            // what the socket saw; say what it means.
+            return "the connection closed without an answer (the peer restarted, or the link between dropped it)";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";

@@ -66,8 +66,8 @@ public final class ReplicationServer implements AutoCloseable {
         try {
             server.start();
         } catch (IOException e) {
-            throw new IOException("cannot listen on " + host + ":" + port + " for replication: "
-                    + (e.getCause() instanceof java.net.BindException ? "the port is in use" : e.getMessage()), e);
+            Throwable cause = e.getCause() instanceof java.net.BindException ? e.getCause() : e;
+            throw new IOException(new io.meridian.core.config.HostPort(host, port).bindFailure("replication", cause.getMessage()), e);
         }
         return self[0];
     }

@@ -138,11 +138,38 @@ public final class Store implements AutoCloseable {
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+            writeOwner(dir);
             return new Store(dir, db, dbOptions, cfOptions, handles, wallClockMillis);
         } catch (RocksDBException e) {
             dbOptions.close();
             cfOptions.close();
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("/LOCK") || message.contains("lock hold")) {
+                throw new StorageException("data directory " + dir + " is in use by another node" + ownerOf(dir)
+                        + "; stop it first, or give this node another data directory", e);
+            }
             throw new StorageException("cannot open RocksDB in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The file naming the process that has the directory open, so a second opener can say who. */
+    private static final String OWNER_FILE = "OWNER";
+
+    private static void writeOwner(Path dir) {
+        try {
+            Files.writeString(dir.resolve(OWNER_FILE), ProcessHandle.current().pid() + "\n");
+        } catch (java.io.IOException e) {
+            log.warn("cannot write {}: {}", dir.resolve(OWNER_FILE), e.toString());
+        }
+    }
+
+    private static String ownerOf(Path dir) {
+        try {
+            long pid = Long.parseLong(Files.readString(dir.resolve(OWNER_FILE)).strip());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                    .map(p -> " (process " + pid + p.info().command().map(c -> ", " + c).orElse("") + ")").orElse("");
+        } catch (java.io.IOException | NumberFormatException e) {
+            return "";
         }
     }
 

@@ -52,6 +52,7 @@ sealed interface YamlTree {
     }
 
     static YamlTree parse(String text) throws SyntaxException {
+        checkIndentation(text);
         try (JsonParser parser = new YAMLFactory().createParser(text)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
@@ -60,7 +61,7 @@ sealed interface YamlTree {
             }
             return read(parser);
         } catch (JsonProcessingException e) {
-            throw new SyntaxException(e.getOriginalMessage(), location(e.getLocation()));
+            throw new SyntaxException(explain(e.getOriginalMessage()), location(e.getLocation()));
         } catch (IOException e) {
             throw new SyntaxException(e.getMessage(), new Location(1, 1));
         }
@@ -98,6 +99,48 @@ sealed interface YamlTree {
                 return new Scalar(parser.getText(), at);
             }
         }
+    }
+
+    /**
+     * YAML indents with spaces only. The parser notices a tab only where it next needs a token,
+     * often lines later; this names the tab's own line and column.
+     */
+    private static void checkIndentation(String text) throws SyntaxException {
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            String content = line.strip();
+            if (content.isEmpty() || content.startsWith("#")) {
+                continue;
+            }
+            for (int c = 0; c < line.length() && (line.charAt(c) == ' ' || line.charAt(c) == '\t'); c++) {
+                if (line.charAt(c) == '\t') {
+                    throw new SyntaxException("a tab in the indentation; YAML indents with spaces only", new Location(i + 1, c + 1));
+                }
+            }
+        }
+    }
+
+    /** The YAML parser's message in plain words where we know what it means; else as it is, first line only. */
+    static String explain(String message) {
+        String m = message == null ? "" : message;
+        if (m.contains("mapping values are not allowed here")) {
+            return "a ':' where no key can start (is a value missing its quotes, or the line indented too far?)";
+        }
+        if (m.contains("expected <block end>")) {
+            return "this line's indentation does not match the lines above it (indent fields of one mapping equally)";
+        }
+        if (m.contains("found unexpected end of stream") || m.contains("found unexpected end")) {
+            return "the file ends inside a quoted or bracketed value (a quote or bracket is not closed)";
+        }
+        if (m.contains("did not find expected key") || m.contains("did not find expected '-' indicator")) {
+            return "a line here is not a 'key: value' or '- item' at the indentation expected";
+        }
+        if (m.contains("found character that cannot start any token") || m.contains("cannot start any token")) {
+            return "a character that cannot start a value here (quote values that begin with '@', '`' or '%')";
+        }
+        int newline = m.indexOf('\n');
+        return newline < 0 ? m : m.substring(0, newline);
     }
 
     private static Location location(JsonLocation l) {

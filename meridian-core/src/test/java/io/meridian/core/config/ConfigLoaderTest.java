@@ -83,7 +83,36 @@ class ConfigLoaderTest {
                   - name: cache
                     policy: stronk
                 """)).containsExactly("test.yaml:13:13: keyspaces[0].policy: 'stronk' is not one of "
-                + "local, strong, primary, home-region, multi-master, crdt, event-log");
+                + "local, strong, primary, home-region, multi-master, crdt, event-log; did you mean 'strong'?");
+    }
+
+    @Test
+    void aMisspelledPolicySuggestsTheClosestOne() {
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - {name: cache, policy: lcoal}
+                  - {name: sessions, policy: multimaster}
+                  - {name: carts, policy: Multi_Master}
+                  - {name: other, policy: quorum}
+                """)).satisfiesExactly(
+                e -> assertThat(e).endsWith("'lcoal' is not one of local, strong, primary, home-region, multi-master, crdt,"
+                        + " event-log; did you mean 'local'?"),
+                e -> assertThat(e).endsWith("; did you mean 'multi-master'?"),
+                e -> assertThat(e).endsWith("; did you mean 'multi-master'?"),
+                e -> assertThat(e).endsWith("crdt, event-log"));
+    }
+
+    @Test
+    void aTabInTheIndentationIsReportedWhereItIs() {
+        assertThat(errors(REGIONS + "keyspaces:\n  - name: cache\n\tpolicy: local\n"))
+                .containsExactly("test.yaml:13:1: not valid YAML: a tab in the indentation; YAML indents with spaces only");
+    }
+
+    @Test
+    void aYamlSyntaxErrorIsExplainedInPlainWords() {
+        assertThat(errors(REGIONS + "keyspaces:\n  - name: cache\n     policy: local\n")).containsExactly(
+                "test.yaml:13:12: not valid YAML: a ':' where no key can start (is a value missing its quotes, or the line"
+                        + " indented too far?)");
     }
 
     @Test
