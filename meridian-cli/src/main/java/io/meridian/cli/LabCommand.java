@@ -270,8 +270,12 @@ final class LabCommand {
         @Option(names = "--region", required = true, description = "the region to fail")
         String region;
 
-        @Option(names = "--json", description = "print the report as JSON only")
+        @Option(names = "--json", description = "print the whole report as JSON only (default: progress and a summary)")
         boolean json;
+
+        @Option(names = "--client-pause-ms", defaultValue = "25", description = "each client's pause between two writes;"
+                + " larger is a lighter workload (default ${DEFAULT-VALUE}: about 600 writes/s in all)")
+        long pauseMillis;
 
         @Option(names = "--recovery-timeout", defaultValue = "30", description = "seconds to wait for writes to recover (default ${DEFAULT-VALUE})")
         long recoverySeconds;
@@ -289,8 +293,16 @@ final class LabCommand {
                         "unknown drill '" + kind + "'; expected region-outage, partition or flapping");
             };
             java.io.PrintStream progress = json ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.out;
-            java.util.Map<String, Object> report = new io.meridian.lab.Drill(lab, progress).run(k, region, Duration.ofSeconds(recoverySeconds));
-            System.out.println(Lab.toJson(report));
+            if (pauseMillis < 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--client-pause-ms must be 0 or more");
+            }
+            java.util.Map<String, Object> report = new io.meridian.lab.Drill(lab, progress, pauseMillis)
+                    .run(k, region, Duration.ofSeconds(recoverySeconds));
+            if (json) {
+                System.out.println(Lab.toJson(report));
+            } else {
+                DrillSummary.print(report, System.out);
+            }
             return 0;
         }
     }

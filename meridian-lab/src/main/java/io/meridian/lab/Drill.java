@@ -56,7 +56,8 @@ public final class Drill {
     }
     private static final String PRIMARY = "us-east";
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
-    private static final long PAUSE_MILLIS = 25;
+    /** The default pause of each client between two writes: about 30 writes a second per client, 600 in all. */
+    public static final long DEFAULT_PAUSE_MILLIS = 25;
 
     public enum Kind { REGION_OUTAGE, PARTITION, FLAPPING }
 
@@ -70,6 +71,7 @@ public final class Drill {
 
     private final Lab lab;
     private final PrintStream out;
+    private final long pauseMillis;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     private final List<Write> writes = Collections.synchronizedList(new ArrayList<>());
@@ -80,8 +82,17 @@ public final class Drill {
     private final String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
 
     public Drill(Lab lab, PrintStream out) {
+        this(lab, out, DEFAULT_PAUSE_MILLIS);
+    }
+
+    /** @param pauseMillis each client's pause between two writes: larger is a lighter workload */
+    public Drill(Lab lab, PrintStream out, long pauseMillis) {
+        if (pauseMillis < 0) {
+            throw new IllegalArgumentException("pause " + pauseMillis + " ms is negative");
+        }
         this.lab = lab;
         this.out = out;
+        this.pauseMillis = pauseMillis;
     }
 
     public Map<String, Object> run(Kind kind, String victim, Duration recoveryTimeout) throws Exception {
@@ -136,9 +147,11 @@ public final class Drill {
                 out.printf("killed %s%n", victim);
                 awaitRecovery(victim, faultAt, strongLeader, recoveryTimeout, recovery);
                 sleep(2_000);
-                healedAt = System.currentTimeMillis();
+                out.printf("reviving %s %.1f s after the fault%n", victim, (System.currentTimeMillis() - faultAt) / 1000.0);
                 lab.revive(victim, Duration.ofSeconds(120));
-                out.printf("revived %s after %.1f s%n", victim, (System.currentTimeMillis() - faultAt) / 1000.0);
+                // The outage lasts until the region serves again, restart included.
+                healedAt = System.currentTimeMillis();
+                out.printf("%s serves again %.1f s after the fault%n", victim, (healedAt - faultAt) / 1000.0);
             }
             case PARTITION -> {
                 isolate(victim, true);
@@ -182,7 +195,7 @@ public final class Drill {
         for (JsonNode d : decisions) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("decision", d.path("id").asLong());
-            d.path("history").forEach(h -> t.put(h.path("what").asText().replaceAll(" .*", ""), h.path("at_millis").asLong() - faultedAt));
+            d.path("history").forEach(h -> t.put(step(h.path("what").asText()), h.path("at_millis").asLong() - faultedAt));
             timelines.add(t);
         }
         report.put("decision_timeline_ms_after_fault", timelines);
@@ -198,6 +211,12 @@ public final class Drill {
         return report;
     }
 
+    /** A decision history step's name: "failed over at epoch 3; ..." is {@code failed_over}, "rejoined; ..." is {@code rejoined}. */
+    static String step(String what) {
+        String first = what.split("[ ;,(:]", 2)[0];
+        return first.equals("failed") && what.startsWith("failed over") ? "failed_over" : first;
+    }
+
     private static String name(Kind kind) {
         return kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
@@ -210,7 +229,7 @@ public final class Drill {
             String key = "drill" + run + "-" + client + "-" + i + (home.isEmpty() ? "" : "-" + home);
             String value = client + "#" + i + "@" + System.currentTimeMillis();
             writes.add(put(client, keyspace, key, value, home));
-            sleep(PAUSE_MILLIS);
+            sleep(pauseMillis);
         }
     }
 
@@ -440,12 +459,16 @@ public final class Drill {
         m.put("keyspace", keyspace);
         boolean owned = owned(keyspace, victim, victimLedStrong ? victim : "");
         m.put("victim_owned_keys", owned);
-        m.put("rto_ms", owned ? recovery.get(keyspace) : longestGap(mine, victim, faultAt, healedAt));
+        // null when the keys it owned never became writable elsewhere within the recovery timeout
+        m.put("rto_ms", owned ? recovery.get(keyspace) : Long.valueOf(longestGap(mine, victim, faultAt, healedAt)));
         m.put("rpo_writes_lost", lost.size());
         if (!lost.isEmpty()) {
             List<Long> times = lost.stream().map(l -> java.time.Instant.parse((String) l.get("acknowledged_at")).toEpochMilli()).sorted().toList();
             m.put("rpo_window_ms", times.getLast() - times.getFirst());
-            m.put("rpo_before_fault_ms", faultAt - times.getFirst());
+            // When the first lost write was acknowledged, from the fault: negative is before it (a
+            // write that had not shipped yet), positive is in the instant between the fault being
+            // made and taking effect (SIGKILL delivery, a partition closing its sockets).
+            m.put("rpo_first_lost_ms_after_fault", times.getFirst() - faultAt);
         }
         m.put("acknowledged", acknowledged);
         m.put("unaccounted", unaccounted.size());

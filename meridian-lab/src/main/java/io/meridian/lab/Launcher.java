@@ -16,9 +16,16 @@ public record Launcher(Path javaBin, String classPath, String mainClass, List<St
         jvmArgs = List.copyOf(jvmArgs);
     }
 
-    /** Heap and flags for one lab process: small, since three nodes and the WAN share two cores. */
-    static final List<String> DEFAULT_JVM_ARGS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC",
-            "--enable-native-access=ALL-UNNAMED");
+    /**
+     * Heap and flags for one lab process: small, since three nodes and the WAN share two cores.
+     * RocksDB loads its native library (JDK 22+ asks for native access to be granted); the
+     * shaded Netty inside gRPC and Ratis uses {@code sun.misc.Unsafe} memory access, which JDK 23+
+     * warns about unless allowed (JEP 471), and the flag does not exist before 23.
+     */
+    static final List<String> DEFAULT_JVM_ARGS = Runtime.version().feature() >= 23
+            ? List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                    "--sun-misc-unsafe-memory-access=allow")
+            : List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED");
 
     public static Launcher current(String mainClass) {
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
