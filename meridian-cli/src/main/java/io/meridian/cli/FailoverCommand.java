@@ -26,16 +26,20 @@ final class FailoverCommand {
 
     /** Sends one request to a node (--url, else a running region of the lab) and prints the answer. */
     abstract static class Action implements Callable<Integer> {
-        @Option(names = "--url", description = "a node's base URL (default: a running region of the lab)")
+        @Option(names = "--url", paramLabel = "URL", description = "a node's base URL (default: a running region of the lab)")
         String url;
 
-        @Option(names = "--lab-dir", description = "the lab's state directory (default: as `lab`)")
+        @Option(names = "--lab-dir", paramLabel = "DIR", description = "the lab's state directory (default: as `lab`)")
         Path labDir;
+
+        @Option(names = "--json", description = "print the node's answer as JSON")
+        boolean json;
 
         @Override
         public Integer call() throws Exception {
+            HttpRequest request = null;
             try {
-                HttpRequest request = request(base());
+                request = request(base());
                 HttpResponse<String> r = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
                 JsonNode body = JSON.readTree(r.body());
                 if (r.statusCode() >= 300) {
@@ -43,8 +47,16 @@ final class FailoverCommand {
                             + ", HTTP " + r.statusCode() + ", region " + body.path("region").asText() + ")");
                     return 1;
                 }
-                print(body);
+                if (json) {
+                    System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
+                } else {
+                    print(body);
+                }
                 return 0;
+            } catch (java.net.ConnectException e) {
+                System.err.println("error: cannot connect to " + request.uri().getAuthority()
+                        + ": nothing listens there (the node is down, or the address is wrong)");
+                return 1;
             } catch (LabException | IOException e) {
                 System.err.println("error: " + e.getMessage());
                 return 1;
@@ -53,8 +65,9 @@ final class FailoverCommand {
 
         abstract HttpRequest request(String base);
 
+        /** The answer of an operator's command: what the control plane did. */
         void print(JsonNode body) throws IOException {
-            System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
+            System.out.println(body.path("detail").asText("done") + " (epoch " + body.path("epoch").asText() + ")");
         }
 
         static HttpRequest post(String url) {
@@ -79,11 +92,52 @@ final class FailoverCommand {
         HttpRequest request(String base) {
             return HttpRequest.newBuilder(URI.create(base + "/v1/failovers")).timeout(Duration.ofSeconds(10)).GET().build();
         }
+
+        @Override
+        void print(JsonNode f) {
+            JsonNode lease = f.path("lease");
+            System.out.printf("epoch %d, failover policy %s, control-plane leader %s; as seen from %s, which %s%n",
+                    f.path("epoch").asLong(), f.path("policy").asText(), f.path("control_leader").asText("(none)"),
+                    f.path("region").asText(), lease.path("held").asBoolean()
+                            ? "holds its write lease (" + lease.path("remaining_ms").asLong() + " ms left)"
+                            : "holds no write lease");
+            System.out.printf("%n%-13s %-9s %-9s %-40s %s%n", "REGION", "STATUS", "DECISION", "ACTING FOR ITS KEYS", "SUSPECTS");
+            for (JsonNode r : f.path("regions")) {
+                java.util.List<String> acting = new java.util.ArrayList<>();
+                r.path("acting_for").properties().forEach(e -> acting.add(e.getKey() + ": " + e.getValue().asText("nobody")));
+                java.util.List<String> suspects = new java.util.ArrayList<>();
+                r.path("suspects").forEach(s -> suspects.add(s.asText()));
+                System.out.printf("%-13s %-9s %-9s %-40s %s%n", r.path("name").asText() + (r.path("witness").asBoolean() ? " (w)" : ""),
+                        r.path("status").asText(), r.path("decision").isNull() || r.path("decision").isMissingNode() ? "-"
+                                : "#" + r.path("decision").asLong(),
+                        acting.isEmpty() ? "-" : String.join(", ", acting), suspects.isEmpty() ? "-" : String.join(", ", suspects));
+            }
+            JsonNode decisions = f.path("decisions");
+            System.out.println();
+            if (decisions.isEmpty()) {
+                System.out.println("no failover decisions");
+            }
+            for (JsonNode d : decisions) {
+                java.util.List<String> evidence = new java.util.ArrayList<>();
+                d.path("evidence").forEach(e -> evidence.add(e.asText()));
+                System.out.printf("decision #%d: %s %s (%s, raised %s)%n    evidence: %s%n", d.path("id").asLong(),
+                        d.path("region").asText(), d.path("status").asText(), d.path("trigger").asText(),
+                        java.time.Instant.ofEpochMilli(d.path("raised_at_millis").asLong()), String.join("; ", evidence));
+                if (d.path("status").asText().equals("pending")) {
+                    System.out.printf("    ./meridian failover approve %d   or   ./meridian failover reject %d%n",
+                            d.path("id").asLong(), d.path("id").asLong());
+                }
+            }
+            for (JsonNode l : f.path("lost")) {
+                System.out.printf("lost writes of %s: its sequences %d..%d (decision #%d), on every region's conflict feed%n",
+                        l.path("region").asText(), l.path("after").asLong() + 1, l.path("through").asLong(), l.path("decision").asLong());
+            }
+        }
     }
 
     @Command(name = "approve", description = "Approve a pending decision: the region is fenced and fails over once its lease has expired.")
     static final class Approve extends Action {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "the pending decision's number, as `failover list` shows it")
         long id;
 
         @Override
@@ -94,7 +148,7 @@ final class FailoverCommand {
 
     @Command(name = "reject", description = "Reject a pending decision: nothing changes.")
     static final class Reject extends Action {
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "the pending decision's number, as `failover list` shows it")
         long id;
 
         @Override
@@ -105,7 +159,7 @@ final class FailoverCommand {
 
     @Command(name = "failback", description = "Give a rejoined region its keys back: the acting regions stop, it takes everything they wrote, then it writes again.")
     static final class Failback extends Action {
-        @Parameters(paramLabel = "REGION")
+        @Parameters(paramLabel = "REGION", description = "a rejoined region (status rejoined in `failover list`)")
         String region;
 
         @Override

@@ -8,7 +8,6 @@ import io.meridian.lab.Launcher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
                 LabCommand.BenchStrong.class, LabCommand.DrillCommand.class})
 final class LabCommand {
-    @Option(names = "--lab-dir", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
+    @Option(names = "--lab-dir", paramLabel = "DIR", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
     Path labDir;
 
     Lab lab() {
@@ -53,6 +52,9 @@ final class LabCommand {
 
     @Command(name = "up", description = "Start the lab and wait until every region is ready. Without --detach, Ctrl-C stops it.")
     static final class Up extends Action {
+        /** How often a foreground lab looks for its state, to notice a `lab down` from another shell. */
+        static final long STATE_POLL_MILLIS = 1_000;
+
         @Option(names = "--detach", description = "return once ready, leaving the lab running in the background")
         boolean detach;
 
@@ -109,9 +111,12 @@ final class LabCommand {
                 return 0;
             }
             System.out.println("Ctrl-C stops the lab");
-            CountDownLatch forever = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> lab.down(false), "lab-down"));
-            forever.await();
+            // `lab down` from another shell removes the lab's state: notice it, and end too.
+            while (lab.state().isPresent()) {
+                Thread.sleep(STATE_POLL_MILLIS);
+            }
+            System.out.println("the lab was stopped (`lab down` from another shell)");
             return 0;
         }
     }
@@ -175,7 +180,7 @@ final class LabCommand {
 
     @Command(name = "kill", description = "SIGKILL a region's node.")
     static final class Kill extends Action {
-        @Parameters(paramLabel = "REGION")
+        @Parameters(paramLabel = "REGION", description = "the region whose node to kill, e.g. ap-southeast")
         String region;
 
         @Override
@@ -188,7 +193,7 @@ final class LabCommand {
 
     @Command(name = "revive", description = "Restart a killed region's node on its data (or, with --wipe, empty).")
     static final class Revive extends Action {
-        @Parameters(paramLabel = "REGION")
+        @Parameters(paramLabel = "REGION", description = "the killed region to start again")
         String region;
 
         @Option(names = "--wipe", description = "delete its data first: it rejoins as a new region, by snapshot")
@@ -204,10 +209,10 @@ final class LabCommand {
 
     @Command(name = "partition", description = "Cut the WAN link between two regions, both ways.")
     static final class Partition extends Action {
-        @Parameters(index = "0", paramLabel = "A")
+        @Parameters(index = "0", paramLabel = "A", description = "a region")
         String a;
 
-        @Parameters(index = "1", paramLabel = "B")
+        @Parameters(index = "1", paramLabel = "B", description = "another region")
         String b;
 
         @Override
@@ -235,8 +240,20 @@ final class LabCommand {
         @Option(names = "--warmup-seconds", defaultValue = "10", description = "unreported first run at the highest rate (default ${DEFAULT-VALUE})")
         int warmupSeconds;
 
+        @Spec
+        CommandSpec spec;
+
         @Override
         int run(Lab lab) throws InterruptedException {
+            if (rates.isEmpty() || rates.stream().anyMatch(r -> r <= 0) || seconds <= 0 || valueBytes <= 0 || warmupSeconds < 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --rates of writes per second above 0"
+                        + " (e.g. 100,1000), --seconds above 0, --value-bytes above 0 and --warmup-seconds 0 or more");
+            }
+            LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `./meridian lab up --detach` first"));
+            if (state.region(region).isEmpty()) {
+                throw new LabException("region '" + region + "' is not in the lab; regions: "
+                        + String.join(", ", state.regions().stream().map(LabState.RegionProcess::name).toList()));
+            }
             io.meridian.lab.ReplicationBench.run(lab, region, rates, Duration.ofSeconds(seconds), Duration.ofSeconds(warmupSeconds),
                     valueBytes, System.out);
             return 0;
@@ -309,7 +326,7 @@ final class LabCommand {
 
     @Command(name = "heal", description = "Heal the link between two regions, or every link.")
     static final class Heal extends Action {
-        @Parameters(arity = "0..2", paramLabel = "REGION")
+        @Parameters(arity = "0..2", paramLabel = "REGION", description = "two regions whose link to heal (default: every link)")
         java.util.List<String> regions = new java.util.ArrayList<>();
 
         @Spec

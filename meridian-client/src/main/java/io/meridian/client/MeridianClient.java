@@ -102,8 +102,18 @@ public final class MeridianClient implements AutoCloseable {
                 r.headers().firstValue(Headers.SESSION).orElse(null));
     }
 
+    /** Writes a value with options: conditions, a session token, a new key's home. */
+    public Written put(String keyspace, String key, byte[] value, String contentType, RequestOptions options) {
+        return put(keyspace, key, value, contentType, null, null, options.headers());
+    }
+
     public Optional<Value> get(String keyspace, String key) {
         return get(keyspace, key, Map.of());
+    }
+
+    /** Reads a key at the consistency level, and with the session, the options name. */
+    public Optional<Value> get(String keyspace, String key, RequestOptions options) {
+        return get(keyspace, key, options.headers());
     }
 
     /** A read with extra headers, e.g. {@code Meridian-Session} or {@code Meridian-Consistency}. */
@@ -123,8 +133,14 @@ public final class MeridianClient implements AutoCloseable {
 
     /** @return true when the key existed */
     public boolean delete(String keyspace, String key) {
-        HttpResponse<byte[]> r = send(request(itemPath(keyspace, key)).DELETE().build(), 404);
-        return !keyNotFound(r);
+        return delete(keyspace, key, RequestOptions.NONE);
+    }
+
+    /** A delete with options, e.g. {@code ifMatch}. @return true when the key existed */
+    public boolean delete(String keyspace, String key, RequestOptions options) {
+        HttpRequest.Builder b = request(itemPath(keyspace, key)).DELETE();
+        options.headers().forEach(b::header);
+        return !keyNotFound(send(b.build(), 404));
     }
 
     /**
@@ -143,6 +159,11 @@ public final class MeridianClient implements AutoCloseable {
     }
 
     public ScanPage scan(String keyspace, String prefix, String after, int limit) {
+        return scan(keyspace, prefix, after, limit, RequestOptions.NONE);
+    }
+
+    /** A page of keys starting with {@code prefix}, after {@code after} (null: from the first), at most {@code limit}. */
+    public ScanPage scan(String keyspace, String prefix, String after, int limit, RequestOptions options) {
         StringBuilder path = new StringBuilder("/v1/kv/").append(encode(keyspace)).append("?limit=").append(limit);
         if (prefix != null && !prefix.isEmpty()) {
             path.append("&prefix=").append(encode(prefix));
@@ -150,7 +171,9 @@ public final class MeridianClient implements AutoCloseable {
         if (after != null) {
             path.append("&after=").append(encode(after));
         }
-        HttpResponse<byte[]> r = send(request(path.toString()).GET().build());
+        HttpRequest.Builder b = request(path.toString()).GET();
+        options.headers().forEach(b::header);
+        HttpResponse<byte[]> r = send(b.build());
         JsonNode body = json(r);
         List<Value> items = new ArrayList<>();
         for (JsonNode item : body.path("items")) {
@@ -162,6 +185,50 @@ public final class MeridianClient implements AutoCloseable {
         }
         JsonNode next = body.path("next");
         return new ScanPage(items, next.isNull() || next.isMissingNode() ? Optional.empty() : Optional.of(next.asText()));
+    }
+
+    /** One key a transaction's branch touched: its version after it, and its value (null when deleted). */
+    public record TxnResult(String key, String version, String value) {
+    }
+
+    /** A transaction's outcome: whether every compare held (the {@code then} branch ran), and what it touched. */
+    public record TxnOutcome(boolean succeeded, List<TxnResult> results, String region) {
+    }
+
+    /**
+     * Runs a transaction on a strong keyspace: compares, then the operations of {@code then} if
+     * all hold, else those of {@code else}, atomically. {@code json} is the body of
+     * {@code POST /v1/txn/{keyspace}} (see docs/api.md).
+     */
+    public TxnOutcome transaction(String keyspace, String json) {
+        HttpResponse<byte[]> r = send(request("/v1/txn/" + encode(keyspace)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+        JsonNode body = json(r);
+        List<TxnResult> results = new ArrayList<>();
+        for (JsonNode t : body.path("results")) {
+            results.add(new TxnResult(t.path("key").asText(), t.path("version").asText(),
+                    t.path("value").isNull() ? null : t.path("value").asText()));
+        }
+        return new TxnOutcome(body.path("succeeded").asBoolean(), results, region(r));
+    }
+
+    /** A conflict this region resolved: the key, the rule that decided, and the winning and losing writes. */
+    public record Conflict(long seq, String key, String rule, String detectedBy, JsonNode winner, JsonNode loser) {
+    }
+
+    public record ConflictPage(List<Conflict> items, Optional<Long> next) {
+    }
+
+    /** A page of this region's conflict feed for a replicated keyspace, after feed position {@code after} (0: from the start). */
+    public ConflictPage conflicts(String keyspace, long after, int limit) {
+        JsonNode body = getJson("/v1/conflicts/" + encode(keyspace) + "?after=" + after + "&limit=" + limit);
+        List<Conflict> items = new ArrayList<>();
+        for (JsonNode c : body.path("items")) {
+            items.add(new Conflict(c.path("seq").asLong(), c.path("key").asText(), c.path("rule").asText(),
+                    c.path("detected_by").asText(), c.path("winner"), c.path("loser")));
+        }
+        JsonNode next = body.path("next");
+        return new ConflictPage(items, next.isNull() || next.isMissingNode() ? Optional.empty() : Optional.of(next.asLong()));
     }
 
     /** GETs an API document (health, cluster...) as JSON; problem answers throw. */

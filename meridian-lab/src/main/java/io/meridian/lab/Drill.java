@@ -361,7 +361,7 @@ public final class Drill {
             if (status.equals("active") && openDecision(survivor, victim)) {
                 // A pending decision (manual or hybrid): the drill plays the operator and rejects it.
                 for (JsonNode d : json(urls.get(survivor), "/v1/failovers").path("decisions")) {
-                    if (d.path("region").asText().equals(victim) && d.path("status").asText().equals("PENDING")) {
+                    if (d.path("region").asText().equals(victim) && d.path("status").asText().equals("pending")) {
                         post(survivor, "/v1/failovers/" + d.path("id").asLong() + "/reject");
                         out.put("rejected_pending", d.path("id").asLong());
                     }
@@ -386,7 +386,7 @@ public final class Drill {
     private boolean openDecision(String at, String region) {
         for (JsonNode d : json(urls.get(at), "/v1/failovers").path("decisions")) {
             if (d.path("region").asText().equals(region)
-                    && !List.of("RESTORED", "REJECTED", "WITHDRAWN").contains(d.path("status").asText())) {
+                    && !List.of("restored", "rejected", "withdrawn").contains(d.path("status").asText())) {
                 return true;
             }
         }

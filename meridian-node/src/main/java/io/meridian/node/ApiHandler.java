@@ -186,8 +186,14 @@ final class ApiHandler extends Handler.Abstract {
                     KeyspaceConfig keyspace = kv.keyspace(keyspaceName(path.substring(CONFLICTS.length())));
                     tags[0] = keyspace.name();
                     Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
-                    if (keyspace.policy() instanceof Policy.Local || keyspace.policy() instanceof Policy.Strong) {
-                        ex.sendJson(200, Map.of("keyspace", keyspace.name(), "region", node.region(), "items", List.of()));
+                    if (!io.meridian.core.KeyspaceRules.of(keyspace.policy()).asynchronous()) {
+                        // Nothing resolves conflicts here (one copy, or consensus): an empty feed of the same shape.
+                        Map<String, Object> empty = new java.util.LinkedHashMap<>();
+                        empty.put("keyspace", keyspace.name());
+                        empty.put("region", node.region());
+                        empty.put("items", List.of());
+                        empty.put("next", null);
+                        ex.sendJson(200, empty);
                     } else {
                         replicated.conflicts(ex, keyspace, query);
                     }

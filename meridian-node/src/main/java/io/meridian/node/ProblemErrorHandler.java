@@ -21,10 +21,19 @@ final class ProblemErrorHandler extends ErrorHandler {
         this.region = region;
     }
 
-    /** The rejected request line, as far as Jetty parsed it. */
+    /**
+     * The rejected request line, as far as Jetty parsed it. A request line it could not parse at
+     * all (a '%' without two hex digits after it, a space or control character in the URI) comes
+     * as Jetty's placeholder {@code BAD /badMessage}, which names nothing the client sent.
+     */
     private static String describe(Request request) {
         try {
-            return ": " + request.getMethod() + " " + request.getHttpURI().asString();
+            String uri = request.getHttpURI().asString();
+            if (uri.endsWith("/badMessage")) {
+                return ": the request line does not parse (a '%' not followed by two hex digits, or a space or control"
+                        + " character in the URI?); percent-encode every byte of a key outside A-Z a-z 0-9 - . _ ~";
+            }
+            return ": " + request.getMethod() + " " + uri;
         } catch (RuntimeException e) {
             return "";
         }
@@ -42,7 +51,8 @@ final class ProblemErrorHandler extends ErrorHandler {
             case 503 -> ProblemType.UNAVAILABLE;
             default -> code >= 400 && code < 500 ? ProblemType.MALFORMED_REQUEST : ProblemType.INTERNAL;
         };
-        String detail = (message == null || message.isBlank() ? type.title() : message) + describe(request);
+        String detail = (message == null || message.isBlank() || message.equals("Bad Request") ? type.title() : message)
+                + describe(request);
         byte[] body = Problems.render(type, detail, null, region, Map.of());
         response.setStatus(type.status());
         response.getHeaders().put(Headers.REGION, region);
