@@ -73,7 +73,7 @@ class DocsIT {
         Files.writeString(script, "#!/usr/bin/env bash\nexec '" + java + "' " + String.join(" ", Launcher.current("x").jvmArgs())
                 + " -XX:TieredStopAtLevel=1 -cp '" + System.getProperty("java.class.path") + "' io.meridian.cli.Main \"$@\"\n");
         script.toFile().setExecutable(true);
-        lab = new Lab(home.resolve(".meridian/lab"), Launcher.current(Main.class.getName()), System.out);
+        lab = new Lab(home.resolve(".meridian/lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
         LabState state = lab.up(0, new LabTopology.Setup(SCALE, 0, 0), Duration.ofSeconds(120));
         state.regions().forEach(r -> urls.put(r.name(), r.url().replace("http://", "")));
     }
@@ -183,10 +183,27 @@ class DocsIT {
         return doc.getParent().getFileName().toString().equals("docs") ? "docs/" + doc.getFileName() : doc.getFileName().toString();
     }
 
-    /** A command goes on while a line ends in a backslash or a single quote is open. */
+    /** A command goes on while a line ends in a backslash or a quote is open (comments, after an unquoted #, do not count). */
     private static boolean continues(String text) {
-        long quotes = text.chars().filter(c -> c == '\'').count();
-        return quotes % 2 == 1 || text.stripTrailing().endsWith("\\");
+        boolean single = false;
+        boolean dbl = false;
+        boolean comment = false;
+        char previous = '\n';
+        for (char c : text.toCharArray()) {
+            if (c == '\n') {
+                comment = false;
+            } else if (!comment) {
+                if (c == '\'' && !dbl) {
+                    single = !single;
+                } else if (c == '"' && !single) {
+                    dbl = !dbl;
+                } else if (c == '#' && !single && !dbl && Character.isWhitespace(previous)) {
+                    comment = true;
+                }
+            }
+            previous = c;
+        }
+        return single || dbl || text.stripTrailing().endsWith("\\");
     }
 
     private static String block(String page, String opening) {

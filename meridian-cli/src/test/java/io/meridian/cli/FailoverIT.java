@@ -40,7 +40,7 @@ class FailoverIT {
 
     @BeforeAll
     void up() {
-        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()), System.out);
+        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
         lab.up(0, new LabTopology.Setup(SCALE, 0, 0), Duration.ofSeconds(120));
     }
 

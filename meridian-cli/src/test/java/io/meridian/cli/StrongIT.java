@@ -51,7 +51,7 @@ class StrongIT {
 
     @BeforeAll
     void up() {
-        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()), System.out);
+        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
         // Regions here are killed and cut off on purpose; an operator (none) decides failovers, so none happens.
         lab.up(0, new LabTopology.Setup(SCALE, 0, 0).withFailover("manual", false), Duration.ofSeconds(120));
         for (String r : REGIONS) {

@@ -28,6 +28,8 @@ public final class MeridianClient implements AutoCloseable {
     /** Pauses between retries of a refusal that asks for one: from the first to the largest, doubling. */
     static final long RETRY_PAUSE_MIN_MILLIS = 50;
     static final long RETRY_PAUSE_MAX_MILLIS = 1_000;
+    /** Beyond the timeout for the answer's headers, how long the rest of one exchange (the body) may take. */
+    static final long EXCHANGE_MARGIN_MILLIS = 5_000;
 
     private final URI base;
     private final Duration timeout;
@@ -279,23 +281,39 @@ public final class MeridianClient implements AutoCloseable {
         }
     }
 
+    /**
+     * One exchange, bounded as a whole: the request's own timeout covers only the wait for the
+     * response headers, and a body that stops arriving would otherwise block for ever.
+     */
     private HttpResponse<byte[]> sendOnce(HttpRequest request) {
+        java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> exchange =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         try {
-            return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (java.net.ConnectException e) {
-            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "cannot connect to " + authority()
-                    + ": nothing listens there (the node is down, or the address is wrong)", null, e);
-        } catch (java.net.http.HttpTimeoutException e) {
+            return exchange.get(timeout.toMillis() + EXCHANGE_MARGIN_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            exchange.cancel(true);
             throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, request.method() + " " + request.uri().getRawPath()
-                    + " got no answer from " + authority() + " within " + timeout.toMillis() + " ms", null, e);
-        } catch (IOException e) {
-            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, request.method() + " " + request.uri().getRawPath()
-                    + " to " + authority() + " failed: the connection broke (" + (e.getMessage() == null
-                    ? e.getClass().getSimpleName() : e.getMessage()) + ")", null, e);
+                    + " to " + authority() + " did not complete within " + (timeout.toMillis() + EXCHANGE_MARGIN_MILLIS) + " ms", null, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw failed(request, e.getCause());
         } catch (InterruptedException e) {
+            exchange.cancel(true);
             Thread.currentThread().interrupt();
             throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "interrupted", null, e);
         }
+    }
+
+    private MeridianClientException failed(HttpRequest request, Throwable cause) {
+        String what = request.method() + " " + request.uri().getRawPath() + " to " + authority();
+        String detail = switch (cause) {
+            case java.net.ConnectException e -> "cannot connect to " + authority()
+                    + ": nothing listens there (the node is down, or the address is wrong)";
+            case java.net.http.HttpTimeoutException e -> what + " got no answer within " + timeout.toMillis() + " ms";
+            case IOException e -> what + " failed: the connection broke ("
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")";
+            default -> what + " failed: " + cause;
+        };
+        return new MeridianClientException(ProblemType.UNAVAILABLE, 0, detail, null, cause);
     }
 
     private String authority() {
