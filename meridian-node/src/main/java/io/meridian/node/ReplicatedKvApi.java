@@ -392,9 +392,21 @@ final class ReplicatedKvApi {
         }
     }
 
-    private static SessionToken token(Exchange ex) {
+    /** The request's session token; one naming a region this deployment does not have is malformed. */
+    private SessionToken token(Exchange ex) {
         String header = ex.header(Headers.SESSION);
-        return header == null ? SessionToken.EMPTY : SessionToken.parse(Headers.SESSION, header);
+        if (header == null) {
+            return SessionToken.EMPTY;
+        }
+        SessionToken token = SessionToken.parse(Headers.SESSION, header);
+        for (String origin : token.writes().seqs().keySet()) {
+            if (!config.dataRegionNames().contains(origin)) {
+                throw new MeridianException(ProblemType.MALFORMED_HEADER, Headers.SESSION + " names region '" + origin
+                        + "', which holds no data in this deployment; data regions: " + String.join(", ", config.dataRegionNames()),
+                        Map.of("header", Headers.SESSION, "value", header));
+            }
+        }
+        return token;
     }
 
     record ConflictFeed(String keyspace, String region, List<ConflictView> items, Long next) {
