@@ -109,4 +109,63 @@ class RegionNodeStartTest {
             assertThat(r.body()).contains("urn:meridian:problem:outside-residency").contains("[eu-west]");
         }
     }
+
+    @Test
+    void anAddressThatIsNotThisMachinesIsNamedAsSuchNotAsAPortInUse() {
+        MeridianConfig config = ConfigLoader.parse("t.yaml", "regions: [{name: us-east, http: 192.0.2.1:7001}]\n"
+                + "keyspaces: [{name: cache, policy: local}]\n");
+        try (RegionNode node = RegionNode.create(config, "us-east", dir.resolve("elsewhere"))) {
+            assertThatThrownBy(node::start).isInstanceOf(NodeStartException.class)
+                    .hasMessageStartingWith("cannot listen on 192.0.2.1:7001 for HTTP: 192.0.2.1 is not an address of this machine")
+                    .hasMessageNotContaining("in use");
+        }
+    }
+
+    @Test
+    void aDataDirectoryInUseByAnotherNodeSaysSo() {
+        MeridianConfig config = ConfigLoader.parse("t.yaml", "regions: [{name: us-east, http: 127.0.0.1:0}]\n"
+                + "keyspaces: [{name: cache, policy: local}]\n");
+        Path data = dir.resolve("shared-data");
+        try (RegionNode first = RegionNode.create(config, "us-east", data); RegionNode second = RegionNode.create(config, "us-east", data)) {
+            first.start();
+            assertThatThrownBy(second::start)
+                    .hasMessageContaining("data directory " + data + " is in use by another node (process "
+                            + ProcessHandle.current().pid())
+                    .hasMessageNotContaining("Resource temporarily unavailable");
+        }
+    }
+
+    @Test
+    void aDeploymentWhoseOnlyReplicatedKeyspacesAreStrongStartsWithoutReplicationAddresses() throws Exception {
+        int[] consensus = new int[2];
+        for (int i = 0; i < 2; i++) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                consensus[i] = s.getLocalPort();
+            }
+        }
+        MeridianConfig config = ConfigLoader.parse("t.yaml", """
+                regions:
+                  - {name: us-east, http: 127.0.0.1:0, consensus: 127.0.0.1:%d}
+                  - {name: eu-west, http: 127.0.0.1:0, consensus: 127.0.0.1:%d}
+                keyspaces: [{name: accounts, policy: strong}]
+                """.formatted(consensus[0], consensus[1]));
+        try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("strong-east"));
+             RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("strong-west"))) {
+            east.start();
+            west.start();
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> put = null;
+            for (int i = 0; i < 100 && (put == null || put.statusCode() >= 500); i++) {
+                put = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + east.port() + "/v1/kv/accounts/a"))
+                        .PUT(HttpRequest.BodyPublishers.ofString("1")).build(), HttpResponse.BodyHandlers.ofString());
+                if (put.statusCode() >= 500) {
+                    Thread.sleep(200); // until the group has elected a leader
+                }
+            }
+            assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+            HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + west.port()
+                    + "/v1/kv/accounts/a")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(get.body()).isEqualTo("1");
+        }
+    }
 }
