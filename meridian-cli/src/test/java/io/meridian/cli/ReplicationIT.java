@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * byte between them through the WAN emulator at a fifth of the real delays.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class ReplicationIT {
     private static final double SCALE = 0.2;
     /** The smallest retained log the configuration allows, so a test can outrun it. */
@@ -359,7 +360,14 @@ class ReplicationIT {
         });
     }
 
+    /**
+     * Last: a wiped region rejoins its Raft groups (the control plane's included) as if it had
+     * kept its log and its votes, which it must not (issue 9, defect 1). Until it rejoins them
+     * through a membership change, the control group can lose its majority when another region
+     * then goes down, and leases stop: a later test that kills a region would fail for that.
+     */
     @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
     void aRegionRebuiltEmptyJoinsBySnapshotAndNeverReusesASequence() {
         MeridianClient.Written mine = at("eu-west").put("sessions", "before-wipe", "eu");
         at("us-east").put("profiles", "wiped-home", "x".getBytes(StandardCharsets.UTF_8), "text/plain", null, null);
