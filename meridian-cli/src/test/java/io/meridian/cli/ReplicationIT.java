@@ -361,19 +361,21 @@ class ReplicationIT {
     }
 
     /**
-     * Last: a wiped region rejoins its Raft groups (the control plane's included) as if it had
-     * kept its log and its votes, which it must not (issue 9, defect 1). Until it rejoins them
-     * through a membership change, the control group can lose its majority when another region
-     * then goes down, and leases stop: a later test that kills a region would fail for that.
+     * Last: a wiped region comes back by snapshot for its asynchronous keyspaces and through a
+     * membership change for its Raft groups, the control plane's included (issue 9, defect 1):
+     * it serves the strong keyspace again, and votes again, so the groups keep a majority when
+     * another region then goes down.
      */
     @Test
     @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
     void aRegionRebuiltEmptyJoinsBySnapshotAndNeverReusesASequence() {
         MeridianClient.Written mine = at("eu-west").put("sessions", "before-wipe", "eu");
         at("us-east").put("profiles", "wiped-home", "x".getBytes(StandardCharsets.UTF_8), "text/plain", null, null);
+        at("us-east").put("accounts", "before-wipe", "100");
         converged("sessions", "before-wipe");
         converged("profiles", "wiped-home");
         lab.kill("eu-west");
+        at("us-east").put("accounts", "while-wiped", "7");
         lab.revive("eu-west", Duration.ofSeconds(90), true);
         JsonNode replication = at("eu-west").getJson("/v1/cluster").path("replication");
         assertThat(replication.path("bootstrapped_from").asText()).isIn("us-east", "ap-southeast");
@@ -384,6 +386,20 @@ class ReplicationIT {
         long after = Long.parseLong(next.version().substring("eu-west:".length()));
         assertThat(after).isGreaterThan(before);
         converged("sessions", "after-wipe");
+
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+            assertThat(at("eu-west").get("accounts", "while-wiped", eventual())).hasValueSatisfying(v ->
+                    assertThat(v.text()).isEqualTo("7"));
+            for (JsonNode group : at("eu-west").getJson("/v1/cluster").path("strong")) {
+                assertThat(group.path("membership").asText()).as(group.toString()).isEqualTo("voter");
+            }
+        });
+        assertThat(at("eu-west").get("accounts", "before-wipe")).as("a linearizable read").hasValueSatisfying(v ->
+                assertThat(v.text()).isEqualTo("100"));
+        lab.kill("us-east");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+                assertThat(at("ap-southeast").put("accounts", "after-wipe", "1").version()).as(
+                        "the rebuilt region makes a majority with ap-southeast").isNotEmpty());
     }
 
     @Test

@@ -1,15 +1,27 @@
 package io.meridian.core;
 
+import java.util.List;
+import java.util.Optional;
+
 /**
  * What a keyspace's policy means for the rest of the system, decided in one place: how it
- * replicates, who writes a key, and whether a key has a single owner (so failover and fencing
- * apply). Code that needs one of these answers asks the rules instead of switching on the
- * policy, so a new policy is one more case here and the compiler points at nothing else.
+ * replicates, who writes a key, whether a key has a single owner (so failover and fencing
+ * apply), which read levels it serves and how concurrent writes resolve. Code that needs one of
+ * these answers asks the rules instead of switching on the policy, so a new policy is one more
+ * case here (and one in the node's {@code Engines.create}) and the compiler points at nothing else.
  *
  * @param replication how writes reach the other regions
  * @param writer      which region may write a key
+ * @param primary     the primary region, for {@link Writer#PRIMARY}; empty otherwise
+ * @param resolver    how concurrent writes of multi-master data resolve ({@code lww} or a class name); empty otherwise
+ * @param leaders     for consensus: the regions preferred as leader, first the most; empty otherwise
+ * @param commitEverywhere for consensus: a write is acknowledged once every region holds it, not a majority
  */
-public record KeyspaceRules(Replication replication, Writer writer) {
+public record KeyspaceRules(Replication replication, Writer writer, Optional<String> primary, Optional<String> resolver,
+                            List<String> leaders, boolean commitEverywhere) {
+    public KeyspaceRules {
+        leaders = List.copyOf(leaders);
+    }
 
     /** How a keyspace's writes reach the other regions. */
     public enum Replication {
@@ -36,14 +48,19 @@ public record KeyspaceRules(Replication replication, Writer writer) {
     }
 
     public static KeyspaceRules of(Policy policy) {
+        Optional<String> none = Optional.empty();
+        List<String> noLeaders = List.of();
         return switch (policy) {
-            case Policy.Local l -> new KeyspaceRules(Replication.NONE, Writer.ANY);
-            case Policy.Strong s -> new KeyspaceRules(Replication.CONSENSUS, Writer.LEADER);
-            case Policy.Primary p -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.PRIMARY);
-            case Policy.HomeRegion h -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.HOME);
-            case Policy.MultiMaster m -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY);
-            case Policy.Crdt c -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY);
-            case Policy.EventLog e -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.STREAM_HOME);
+            case Policy.Local l -> new KeyspaceRules(Replication.NONE, Writer.ANY, none, none, noLeaders, false);
+            case Policy.Strong s -> new KeyspaceRules(Replication.CONSENSUS, Writer.LEADER, none, none, s.leaderPreference(),
+                    s.sync() == Policy.SyncMode.ALL);
+            case Policy.Primary p -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.PRIMARY, Optional.of(p.primaryRegion()), none,
+                    noLeaders, false);
+            case Policy.HomeRegion h -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.HOME, none, none, noLeaders, false);
+            case Policy.MultiMaster m -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY, none, Optional.of(m.resolver()),
+                    noLeaders, false);
+            case Policy.Crdt c -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY, none, none, noLeaders, false);
+            case Policy.EventLog e -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.STREAM_HOME, none, none, noLeaders, false);
         };
     }
 
@@ -52,8 +69,42 @@ public record KeyspaceRules(Replication replication, Writer writer) {
         return replication == Replication.ASYNCHRONOUS;
     }
 
+    /** True when the keyspace's writes commit through a Raft group (linearizable reads, transactions). */
+    public boolean consensus() {
+        return replication == Replication.CONSENSUS;
+    }
+
     /** True when each key has exactly one region writing it at a time: failover, leases and fencing apply. */
     public boolean singleOwner() {
         return writer == Writer.PRIMARY || writer == Writer.HOME;
+    }
+
+    /** True when keys have a home region that writes them and can move ({@code Meridian-Home}, move-home). */
+    public boolean homed() {
+        return writer == Writer.HOME;
+    }
+
+    /**
+     * The region that owns a key (makes its writes, unless failed over): the primary, or the key's
+     * home; empty when the keyspace has no single owner or the home is not known here.
+     *
+     * @param home the key's home as this region knows it, empty when unknown
+     */
+    public Optional<String> owner(String home) {
+        return switch (writer) {
+            case PRIMARY -> primary;
+            case HOME -> home == null || home.isEmpty() ? Optional.empty() : Optional.of(home);
+            case ANY, LEADER, STREAM_HOME -> Optional.empty();
+        };
+    }
+
+    /** The regions a policy names (a primary, preferred leaders): each must exist and hold data. */
+    public List<String> namedRegions() {
+        return primary.map(List::of).orElse(leaders);
+    }
+
+    /** True when this region's copy may be written by requests arriving anywhere, the session's writes first. */
+    public boolean writtenEverywhere() {
+        return writer == Writer.ANY && asynchronous();
     }
 }

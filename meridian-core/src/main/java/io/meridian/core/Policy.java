@@ -1,6 +1,8 @@
 package io.meridian.core;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How a keyspace replicates and who may write it (DESIGN.md section 2). One record per policy;
@@ -10,6 +12,11 @@ public sealed interface Policy {
 
     /** The policy's name in configuration files and in the API. */
     String name();
+
+    /** The policy's options as the API shows them (names as in configuration, snake_case), in a stable order. */
+    default Map<String, Object> options() {
+        return Map.of();
+    }
 
     /** Data stays in the region where it was written; nothing replicates. */
     record Local() implements Policy {
@@ -27,12 +34,25 @@ public sealed interface Policy {
         public String name() {
             return "strong";
         }
+
+        @Override
+        public Map<String, Object> options() {
+            Map<String, Object> options = new LinkedHashMap<>();
+            options.put("sync", sync.configName());
+            options.put("leader_preference", leaderPreference);
+            return options;
+        }
     }
 
     /** One region writes the whole keyspace; the others hold read replicas. */
     record Primary(String primaryRegion) implements Policy {
         public String name() {
             return "primary";
+        }
+
+        @Override
+        public Map<String, Object> options() {
+            return Map.of("primary", primaryRegion);
         }
     }
 
@@ -50,12 +70,22 @@ public sealed interface Policy {
         public String name() {
             return "multi-master";
         }
+
+        @Override
+        public Map<String, Object> options() {
+            return Map.of("resolver", resolver);
+        }
     }
 
     /** Every region writes; replicas merge as the named conflict-free replicated data type. */
     record Crdt(CrdtType type) implements Policy {
         public String name() {
             return "crdt";
+        }
+
+        @Override
+        public Map<String, Object> options() {
+            return Map.of("type", type.configName());
         }
     }
 

@@ -2,9 +2,9 @@ package io.meridian.node;
 
 import io.meridian.core.Keys;
 import io.meridian.core.MeridianException;
-import io.meridian.core.Policy;
 import io.meridian.core.ProblemType;
 import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.config.MeridianConfig;
 import io.meridian.storage.StorageException;
 import java.util.List;
 import java.util.Map;
@@ -47,18 +47,29 @@ final class ApiHandler extends Handler.Abstract {
     private static final List<String> ITEM = List.of("GET", "HEAD", "PUT", "DELETE");
 
     private final RegionNode node;
-    private final KvApi kv;
-    private final ReplicatedKvApi replicated;
-    private final StrongKvApi strong;
+    private final MeridianConfig config;
+    private final Map<String, KeyspaceEngine> engines;
     private final NodeMetrics metrics;
 
-    /** @param replicated null when no keyspace replicates asynchronously; @param strong null when none is strong */
-    ApiHandler(RegionNode node, KvApi kv, ReplicatedKvApi replicated, StrongKvApi strong, NodeMetrics metrics) {
+    /** @param engines each keyspace's engine (none in a witness region) */
+    ApiHandler(RegionNode node, MeridianConfig config, Map<String, KeyspaceEngine> engines, NodeMetrics metrics) {
         this.node = node;
-        this.kv = kv;
-        this.replicated = replicated;
-        this.strong = strong;
+        this.config = config;
+        this.engines = Map.copyOf(engines);
         this.metrics = metrics;
+    }
+
+    /** The keyspace named in a URL (checked against the configuration and its residency) and its engine. */
+    private KeyspaceEngine engine(KeyspaceConfig keyspace) {
+        KeyspaceEngine engine = engines.get(keyspace.name());
+        if (engine == null) {
+            throw new IllegalStateException("no engine for keyspace '" + keyspace.name() + "'");
+        }
+        return engine;
+    }
+
+    private KeyspaceConfig keyspace(String raw) {
+        return Requests.keyspace(config, node.region(), keyspaceName(raw));
     }
 
     @Override
@@ -97,7 +108,7 @@ final class ApiHandler extends Handler.Abstract {
         allow(ex, List.of("POST"));
         String by = "operator via " + node.region();
         if (rest.equals("/failback")) {
-            Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
+            Map<String, String> query = Requests.parseQuery(ex.rawQuery());
             String target = query.get("region");
             if (target == null || query.size() != 1) {
                 throw new MeridianException(ProblemType.INVALID_PARAMETER, "expected exactly ?region=REGION", Map.of("parameter", "region"));
@@ -173,30 +184,15 @@ final class ApiHandler extends Handler.Abstract {
                 } else if (path.startsWith(TXN) && path.indexOf('/', TXN.length()) < 0) {
                     tags[1] = "txn";
                     allow(ex, List.of("POST"));
-                    KeyspaceConfig keyspace = kv.keyspace(keyspaceName(path.substring(TXN.length())));
+                    KeyspaceConfig keyspace = keyspace(path.substring(TXN.length()));
                     tags[0] = keyspace.name();
-                    if (!(keyspace.policy() instanceof Policy.Strong)) {
-                        throw new MeridianException(ProblemType.WRONG_POLICY, "transactions need a strong keyspace; '"
-                                + keyspace.name() + "' is " + keyspace.policy().name(), Map.of("keyspace", keyspace.name()));
-                    }
-                    strong.txn(ex, keyspace);
+                    engine(keyspace).txn(ex, keyspace);
                 } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
                     tags[1] = "conflicts";
                     allow(ex, READ);
-                    KeyspaceConfig keyspace = kv.keyspace(keyspaceName(path.substring(CONFLICTS.length())));
+                    KeyspaceConfig keyspace = keyspace(path.substring(CONFLICTS.length()));
                     tags[0] = keyspace.name();
-                    Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
-                    if (!io.meridian.core.KeyspaceRules.of(keyspace.policy()).asynchronous()) {
-                        // Nothing resolves conflicts here (one copy, or consensus): an empty feed of the same shape.
-                        Map<String, Object> empty = new java.util.LinkedHashMap<>();
-                        empty.put("keyspace", keyspace.name());
-                        empty.put("region", node.region());
-                        empty.put("items", List.of());
-                        empty.put("next", null);
-                        ex.sendJson(200, empty);
-                    } else {
-                        replicated.conflicts(ex, keyspace, query);
-                    }
+                    engine(keyspace).conflicts(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
                             + "; the API lives under /v1/kv, /v1/health, /v1/cluster and /metrics");
@@ -222,72 +218,24 @@ final class ApiHandler extends Handler.Abstract {
             };
             allow(ex, ITEM);
         }
-        KeyspaceConfig keyspace = kv.keyspace(keyspaceName(rawKeyspace));
+        KeyspaceConfig keyspace = keyspace(rawKeyspace);
         tags[0] = keyspace.name();
-        boolean local = keyspace.policy() instanceof Policy.Local;
-        Map<String, String> query = KvApi.parseQuery(ex.rawQuery());
-        if (keyspace.policy() instanceof Policy.Strong) {
-            routeStrong(ex, keyspace, rest, slash, moveHome, query);
-            return;
-        }
+        KeyspaceEngine engine = engine(keyspace);
+        Map<String, String> query = Requests.parseQuery(ex.rawQuery());
         if (slash < 0) {
-            if (local) {
-                kv.scan(ex, keyspace, query);
-            } else {
-                replicated.scan(ex, keyspace, query);
-            }
+            engine.scan(ex, keyspace, query);
             return;
         }
         if (moveHome) {
             String key = Keys.decodePathSegment(rest.substring(slash + 1, rest.length() - MOVE_HOME.length()));
-            if (local) {
-                throw new MeridianException(ProblemType.WRONG_POLICY, "keyspace '" + keyspace.name()
-                        + "' is local; only home-region keys have a home to move", Map.of("keyspace", keyspace.name()));
-            }
-            replicated.moveHome(ex, keyspace, key, query);
+            engine.moveHome(ex, keyspace, key, query);
             return;
         }
         String key = Keys.decodePathSegment(rest.substring(slash + 1));
         switch (ex.method()) {
-            case "PUT" -> {
-                if (local) {
-                    kv.put(ex, keyspace, key);
-                } else {
-                    replicated.put(ex, keyspace, key);
-                }
-            }
-            case "DELETE" -> {
-                if (local) {
-                    kv.delete(ex, keyspace, key);
-                } else {
-                    replicated.delete(ex, keyspace, key);
-                }
-            }
-            default -> {
-                if (local) {
-                    kv.get(ex, keyspace, key);
-                } else {
-                    replicated.get(ex, keyspace, key);
-                }
-            }
-        }
-    }
-
-    private void routeStrong(Exchange ex, KeyspaceConfig keyspace, String rest, int slash, boolean moveHome,
-                             Map<String, String> query) throws Exception {
-        if (slash < 0) {
-            strong.scan(ex, keyspace, query);
-            return;
-        }
-        if (moveHome) {
-            throw new MeridianException(ProblemType.WRONG_POLICY, "keyspace '" + keyspace.name()
-                    + "' is strong; only home-region keys have a home to move", Map.of("keyspace", keyspace.name()));
-        }
-        String key = Keys.decodePathSegment(rest.substring(slash + 1));
-        switch (ex.method()) {
-            case "PUT" -> strong.put(ex, keyspace, key);
-            case "DELETE" -> strong.delete(ex, keyspace, key);
-            default -> strong.get(ex, keyspace, key);
+            case "PUT" -> engine.put(ex, keyspace, key);
+            case "DELETE" -> engine.delete(ex, keyspace, key);
+            default -> engine.get(ex, keyspace, key);
         }
     }
 

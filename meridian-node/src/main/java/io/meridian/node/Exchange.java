@@ -40,6 +40,11 @@ final class Exchange {
         return request.getMethod();
     }
 
+    /** The region serving this request. */
+    String region() {
+        return region;
+    }
+
     /** The path as sent, still percent-encoded. */
     String rawPath() {
         return request.getHttpURI().getPath();

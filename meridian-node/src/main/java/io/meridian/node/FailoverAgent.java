@@ -445,8 +445,8 @@ final class FailoverAgent implements AutoCloseable {
             Map<String, String> acting = new LinkedHashMap<>();
             if (!r.witness()) {
                 for (KeyspaceConfig k : config.keyspaces()) {
-                    boolean owns = k.policy() instanceof Policy.HomeRegion
-                            || k.policy() instanceof Policy.Primary p && p.primaryRegion().equals(r.name());
+                    io.meridian.core.KeyspaceRules rules = io.meridian.core.KeyspaceRules.of(k.policy());
+                    boolean owns = rules.homed() || rules.primary().filter(r.name()::equals).isPresent();
                     if (owns) {
                         acting.put(k.name(), Ownership.acting(s, config.failoverOrder(k), r.name()).orElse(null));
                     }

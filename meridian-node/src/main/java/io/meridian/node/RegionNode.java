@@ -75,10 +75,7 @@ public final class RegionNode implements AutoCloseable {
     public static RegionNode create(MeridianConfig config, String regionName, Path dataDir) {
         RegionConfig region = config.region(regionName).orElseThrow(() -> new NodeStartException(
                 "region '" + regionName + "' is not in the configuration; regions: " + String.join(", ", config.regionNames())));
-        List<String> refused = config.keyspaces().stream()
-                .map(k -> notImplemented(k).map(why -> "keyspace '" + k.name() + "': " + why))
-                .flatMap(java.util.Optional::stream)
-                .toList();
+        List<String> refused = Engines.refusals(config, regionName);
         if (!refused.isEmpty()) {
             throw new NodeStartException(String.join("; ", refused)
                     + ". This version of Meridian serves local, strong, primary, home-region and multi-master keyspaces;"
@@ -86,19 +83,6 @@ public final class RegionNode implements AutoCloseable {
         }
         Resolvers.load(config); // fails start-up naming a resolver class that cannot be used
         return new RegionNode(config, region, dataDir);
-    }
-
-    /** Why this version cannot serve a keyspace, if it cannot. */
-    static java.util.Optional<String> notImplemented(KeyspaceConfig k) {
-        return switch (k.policy()) {
-            case Policy.Local l -> java.util.Optional.empty();
-            case Policy.Primary p -> java.util.Optional.empty();
-            case Policy.HomeRegion h -> java.util.Optional.empty();
-            case Policy.MultiMaster m -> java.util.Optional.empty();
-            case Policy.Strong s -> java.util.Optional.empty();
-            case Policy.Crdt c -> java.util.Optional.of("policy 'crdt' is not implemented yet");
-            case Policy.EventLog e -> java.util.Optional.of("policy 'event-log' is not implemented yet");
-        };
     }
 
     public String region() {
@@ -124,7 +108,6 @@ public final class RegionNode implements AutoCloseable {
             failover = new FailoverAgent(region.name(), config, store);
             prober.onAnswer(failover::heartbeat);
         }
-        ReplicatedKvApi replicatedApi = null;
         if (!region.witness() && config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).asynchronous())) {
             replication = new ReplicationEngine(region.name(), config, store, failover);
             try {
@@ -134,17 +117,22 @@ public final class RegionNode implements AutoCloseable {
                 throw e;
             }
             forwarder = new Forwarder(region.name(), config, failover == null ? null : failover::epoch);
-            replicatedApi = new ReplicatedKvApi(region.name(), config, replication, forwarder, failover);
             metrics.bindReplication(region.name(), replication.peers(), replication::view);
         }
-        StrongKvApi strongApi = null;
-        if (failover != null || config.keyspaces().stream().anyMatch(k -> k.policy() instanceof Policy.Strong)) {
-            strongApi = startConsensus();
+        Map<String, io.meridian.storage.StrongStore> strongStores = Map.of();
+        if (failover != null || config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).consensus())) {
+            strongStores = startConsensus();
         }
         if (failover != null) {
             failover.start(consensus, replication);
         }
-        server = httpServer(new ApiHandler(this, new KvApi(region.name(), config, store), replicatedApi, strongApi, metrics));
+        Map<String, KeyspaceEngine> engines = new LinkedHashMap<>();
+        if (!region.witness()) {
+            Engines.Context context = new Engines.Context(region.name(), config, store, replication, forwarder, failover, consensus,
+                    strongStores);
+            config.keyspaces().forEach(k -> engines.put(k.name(), Engines.create(k, context)));
+        }
+        server = httpServer(new ApiHandler(this, config, engines, metrics));
         try {
             server.start();
         } catch (Exception e) {
@@ -175,7 +163,7 @@ public final class RegionNode implements AutoCloseable {
                     100_000, 8L << 20);
 
     /** Starts the Raft groups of the strong keyspaces, leader preference first in each group's order. */
-    private StrongKvApi startConsensus() {
+    private Map<String, io.meridian.storage.StrongStore> startConsensus() {
         Map<String, io.meridian.storage.StrongStore> stores = new LinkedHashMap<>();
         Map<String, org.apache.ratis.statemachine.StateMachine> machines = new LinkedHashMap<>();
         Map<String, List<String>> orders = new LinkedHashMap<>();
@@ -184,11 +172,12 @@ public final class RegionNode implements AutoCloseable {
             orders.put(io.meridian.replication.strong.ConsensusServer.CONTROL, config.regionNames());
         }
         for (KeyspaceConfig k : config.keyspaces()) {
-            if (k.policy() instanceof Policy.Strong s && !region.witness()) {
+            KeyspaceRules rules = KeyspaceRules.of(k.policy());
+            if (rules.consensus() && !region.witness()) {
                 io.meridian.storage.StrongStore strongStore = new io.meridian.storage.StrongStore(store, k.name());
                 stores.put(k.name(), strongStore);
                 machines.put(k.name(), new io.meridian.replication.strong.KeyspaceStateMachine(strongStore));
-                List<String> order = new java.util.ArrayList<>(s.leaderPreference());
+                List<String> order = new java.util.ArrayList<>(rules.leaders());
                 config.dataRegionNames().stream().filter(r -> !order.contains(r)).forEach(order::add);
                 orders.put(k.name(), order);
             }
@@ -207,7 +196,7 @@ public final class RegionNode implements AutoCloseable {
             throw new NodeStartException("cannot start consensus on " + region.consensus().orElseThrow() + ": " + e.getMessage(), e);
         }
         log.info("Raft groups {} (strong keyspaces and the control plane), leader preference {}", machines.keySet(), orders);
-        return stores.isEmpty() ? null : new StrongKvApi(region.name(), consensus, stores);
+        return stores;
     }
 
     /** The bind failure somewhere in {@code e}'s causes, if that is what it is. */
@@ -227,11 +216,12 @@ public final class RegionNode implements AutoCloseable {
         }
         List<io.meridian.replication.strong.ConsensusServer.GroupView> views = new java.util.ArrayList<>();
         for (KeyspaceConfig k : config.keyspaces()) {
-            if (k.policy() instanceof Policy.Strong) {
+            if (KeyspaceRules.of(k.policy()).consensus()) {
                 try {
                     views.add(consensus.view(k.name()));
                 } catch (IOException e) {
-                    views.add(new io.meridian.replication.strong.ConsensusServer.GroupView(k.name(), null, false, -1, -1));
+                    views.add(new io.meridian.replication.strong.ConsensusServer.GroupView(k.name(), null, false, -1, -1,
+                            consensus.membership(k.name())));
                 }
             }
         }
@@ -356,20 +346,7 @@ public final class RegionNode implements AutoCloseable {
 
     record KeyspaceView(String name, String policy, Map<String, Object> options, List<String> residency, long maxValueBytes) {
         static KeyspaceView of(KeyspaceConfig k) {
-            Map<String, Object> options = new LinkedHashMap<>();
-            switch (k.policy()) {
-                case Policy.Local l -> { }
-                case Policy.Strong s -> {
-                    options.put("sync", s.sync().configName());
-                    options.put("leader_preference", s.leaderPreference());
-                }
-                case Policy.Primary p -> options.put("primary", p.primaryRegion());
-                case Policy.HomeRegion h -> { }
-                case Policy.MultiMaster m -> options.put("resolver", m.resolver());
-                case Policy.Crdt c -> options.put("type", c.type().configName());
-                case Policy.EventLog e -> { }
-            }
-            return new KeyspaceView(k.name(), k.policy().name(), options, k.residency(), k.maxValueBytes());
+            return new KeyspaceView(k.name(), k.policy().name(), k.policy().options(), k.residency(), k.maxValueBytes());
         }
     }
 

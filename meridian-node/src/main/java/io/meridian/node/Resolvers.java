@@ -20,9 +20,8 @@ final class Resolvers {
     static Map<String, ConflictResolver> load(MeridianConfig config) {
         Map<String, ConflictResolver> resolvers = new LinkedHashMap<>();
         for (KeyspaceConfig k : config.keyspaces()) {
-            if (k.policy() instanceof Policy.MultiMaster m) {
-                resolvers.put(k.name(), m.resolver().equals(Policy.MultiMaster.LWW) ? ConflictResolver.LWW : instantiate(k, m.resolver()));
-            }
+            io.meridian.core.KeyspaceRules.of(k.policy()).resolver().ifPresent(resolver -> resolvers.put(k.name(),
+                    resolver.equals(Policy.MultiMaster.LWW) ? ConflictResolver.LWW : instantiate(k, resolver)));
         }
         return resolvers;
     }

@@ -257,7 +257,7 @@ public final class ConfigLoader {
      */
     private void requireReplicationAddresses(Obj top, List<RegionConfig> regions, List<KeyspaceConfig> keyspaces) {
         boolean replicated = keyspaces.stream().anyMatch(k -> io.meridian.core.KeyspaceRules.of(k.policy()).asynchronous());
-        boolean strong = keyspaces.stream().anyMatch(k -> k.policy() instanceof Policy.Strong);
+        boolean strong = keyspaces.stream().anyMatch(k -> io.meridian.core.KeyspaceRules.of(k.policy()).consensus());
         for (RegionConfig r : regions) {
             if (replicated && regions.size() > 1 && r.replication().isEmpty() && !r.witness()) {
                 error(top.at("regions"), "regions[" + regions.indexOf(r) + "].replication", "missing: region '" + r.name()
@@ -309,12 +309,7 @@ public final class ConfigLoader {
             KeyspaceConfig k = keyspaces.get(i);
             List<String> named = new ArrayList<>(k.residency());
             named.addAll(k.failoverOrder());
-            switch (k.policy()) {
-                case Policy.Primary p -> named.add(p.primaryRegion());
-                case Policy.Strong s -> named.addAll(s.leaderPreference());
-                default -> {
-                }
-            }
+            named.addAll(io.meridian.core.KeyspaceRules.of(k.policy()).namedRegions());
             for (String region : named) {
                 if (witnesses.contains(region)) {
                     error(top.at("keyspaces"), "keyspaces[" + i + "]", "keyspace '" + k.name() + "' names witness region '"

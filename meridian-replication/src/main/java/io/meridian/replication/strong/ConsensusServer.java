@@ -48,9 +48,22 @@ public final class ConsensusServer implements AutoCloseable {
         }
     }
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ConsensusServer.class);
+
+    /** Whether this region votes in a group, or is still coming back into it after losing its disk. */
+    public enum Membership {
+        /** A voting member, as configured. */
+        VOTER,
+        /** Lost its Raft state and is rejoining through a membership change; serves no read of the group yet. */
+        REJOINING
+    }
+
     private final RaftServer server;
     private final Map<String, RaftGroup> groups;
     private final Map<String, RaftClient> clients;
+    private final Map<String, String> rejoining = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<Thread> rejoiners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile boolean closed;
 
     private ConsensusServer(RaftServer server, Map<String, RaftGroup> groups, Map<String, RaftClient> clients) {
         this.server = server;
@@ -111,15 +124,23 @@ public final class ConsensusServer implements AutoCloseable {
         server.start();
         java.util.Set<RaftGroupId> present = new java.util.HashSet<>();
         server.getGroupIds().forEach(present::add);
-        long call = 0;
-        for (RaftGroup group : groups.values()) {
-            if (!present.contains(group.getGroupId())) {
-                RaftClientReply added = server.groupManagement(org.apache.ratis.protocol.GroupManagementRequest.newAdd(
-                        org.apache.ratis.protocol.ClientId.randomId(), self, call++, group));
-                if (!added.isSuccess()) {
-                    server.close();
-                    throw new IOException("cannot add consensus group " + group.getGroupId() + ": " + added.getException());
+        List<String> toRejoin = new ArrayList<>();
+        for (Map.Entry<String, RaftGroup> e : groups.entrySet()) {
+            RaftGroup group = e.getValue();
+            Path marker = GroupJoin.marker(dir, e.getKey());
+            if (present.contains(group.getGroupId())) {
+                if (java.nio.file.Files.exists(marker)) {
+                    toRejoin.add(e.getKey()); // a rejoin interrupted by a restart: finish it
                 }
+                continue;
+            }
+            GroupJoin.Plan plan = GroupJoin.decide(GroupJoin.probe(group, self, properties(bind, dir, timing)));
+            if (plan == GroupJoin.Plan.REJOIN) {
+                java.nio.file.Files.createDirectories(marker.getParent());
+                java.nio.file.Files.writeString(marker, "rejoining since " + java.time.Instant.now() + "\n");
+                toRejoin.add(e.getKey());
+            } else {
+                addLocally(server, self, group);
             }
         }
         Map<String, RaftClient> clients = new java.util.LinkedHashMap<>();
@@ -133,7 +154,124 @@ public final class ConsensusServer implements AutoCloseable {
         groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder()
                 .setRaftGroup(group).setProperties(keyspace.equals(CONTROL) ? controlProperties : properties)
                 .setRetryPolicy(keyspace.equals(CONTROL) ? controlRetry : retry).build()));
-        return new ConsensusServer(server, groups, clients);
+        ConsensusServer consensus = new ConsensusServer(server, groups, clients);
+        for (String keyspace : toRejoin) {
+            consensus.startRejoin(keyspace, dir, properties);
+        }
+        return consensus;
+    }
+
+    private static void addLocally(RaftServer server, RaftPeerId self, RaftGroup group) throws IOException {
+        RaftClientReply added = server.groupManagement(org.apache.ratis.protocol.GroupManagementRequest.newAdd(
+                org.apache.ratis.protocol.ClientId.randomId(), self, 0, group));
+        if (!added.isSuccess()) {
+            server.close();
+            throw new IOException("cannot add consensus group " + group.getGroupId() + ": " + added.getException());
+        }
+    }
+
+    /**
+     * Brings this region back into a group whose state it lost: first the others remove it from
+     * the configuration (so that it cannot vote, or count towards a commit, with an empty log),
+     * then it hosts the group again, then the leader adds it back with its priority. Ratis stages
+     * an added member (it catches up as a non-voting member, by log or snapshot) before the new
+     * configuration counts it. Each step is retried until it succeeds; the group is
+     * {@link Membership#REJOINING} until then.
+     */
+    private void startRejoin(String keyspace, Path dir, RaftProperties properties) {
+        RaftGroup group = groups.get(keyspace);
+        RaftPeerId self = server.getId();
+        List<RaftPeer> all = new ArrayList<>(group.getPeers());
+        List<RaftPeer> others = all.stream().filter(p -> !p.getId().equals(self)).toList();
+        rejoining.put(keyspace, "waiting for the others to remove this region's old membership");
+        Thread t = Thread.ofPlatform().daemon().name("rejoin-" + keyspace).start(() -> {
+            long started = System.nanoTime();
+            try {
+                log.warn("{} holds no Raft state for '{}' but the group has committed entries: it lost its disk,"
+                        + " and rejoins as a new member", self, keyspace);
+                if (!hosts(keyspace)) {
+                    retry(keyspace, () -> reconfigure(group, others, properties));
+                    rejoining.put(keyspace, "hosting the group again");
+                    addLocally(server, self, group);
+                }
+                rejoining.put(keyspace, "catching up and being added back as a voter");
+                retry(keyspace, () -> reconfigure(group, all, properties));
+                java.nio.file.Files.deleteIfExists(GroupJoin.marker(dir, keyspace));
+                rejoining.remove(keyspace);
+                log.warn("{} rejoined '{}' as a voter in {} ms", self, keyspace, (System.nanoTime() - started) / 1_000_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException e) {
+                rejoining.put(keyspace, "failed: " + e.getMessage());
+                log.error("{} could not rejoin '{}'", self, keyspace, e);
+            }
+        });
+        rejoiners.add(t);
+    }
+
+    private interface Step {
+        void run() throws IOException;
+    }
+
+    private void retry(String keyspace, Step step) throws InterruptedException {
+        while (!closed) {
+            try {
+                step.run();
+                return;
+            } catch (IOException | RuntimeException e) {
+                log.info("rejoining '{}': {}; retrying", keyspace, e.getMessage());
+                Thread.sleep(1_000);
+            }
+        }
+        throw new InterruptedException("closed");
+    }
+
+    /**
+     * Sets the group's voters through its leader, asking the other members in turn: this region
+     * does not host the group while it rejoins, so a request sent to it would fail.
+     */
+    private void reconfigure(RaftGroup group, List<RaftPeer> voters, RaftProperties properties) throws IOException {
+        IOException last = null;
+        for (RaftPeer peer : group.getPeers()) {
+            if (peer.getId().equals(server.getId())) {
+                continue;
+            }
+            try (RaftClient admin = RaftClient.newBuilder().setRaftGroup(group).setLeaderId(peer.getId())
+                    .setProperties(properties).setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
+                            TimeDuration.valueOf(200, TimeUnit.MILLISECONDS))).build()) {
+                RaftClientReply reply = admin.admin().setConfiguration(voters);
+                if (reply.isSuccess()) {
+                    return;
+                }
+                last = new IOException("the membership change failed: " + reply.getException());
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw last == null ? new IOException("no other member to ask") : last;
+    }
+
+    /** Whether this region votes in the keyspace's group, or is still rejoining it. */
+    public Membership membership(String keyspace) {
+        return rejoining.containsKey(keyspace) ? Membership.REJOINING : Membership.VOTER;
+    }
+
+    private void requireHosted(String keyspace) throws IOException {
+        String step = rejoining.get(keyspace);
+        if (step != null && !hosts(keyspace)) {
+            throw new IOException("this region lost its Raft state for '" + keyspace + "' and is rejoining the group ("
+                    + step + ")");
+        }
+    }
+
+    private boolean hosts(String keyspace) {
+        RaftGroupId id = groups.get(keyspace).getGroupId();
+        for (RaftGroupId g : server.getGroupIds()) {
+            if (g.equals(id)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static RaftProperties properties(HostPort bind, Path dir, Timing timing) {
@@ -156,20 +294,27 @@ public final class ConsensusServer implements AutoCloseable {
         return p;
     }
 
-    /** Submits a transaction (the JSON of {@code POST /v1/txn}) through the leader; returns the state machine's reply. */
+    /**
+     * Submits a transaction given as the JSON of {@code POST /v1/txn} and answers in that API's
+     * JSON (succeeded and results, or error and detail): for tests and tools.
+     */
     public String submit(String keyspace, byte[] txnJson) throws IOException {
-        return submit(keyspace, txnJson, false);
+        return TxnJson.render(submit(keyspace, io.meridian.core.txn.TxnParser.parse(txnJson), false));
     }
 
     /**
-     * Submits a transaction; with {@code everyRegion}, returns only once every region of the group
-     * has committed it ({@code sync: all}), not just a quorum.
+     * Commits a transaction through the leader (in its durable binary form); with
+     * {@code everyRegion}, returns only once every region of the group has committed it
+     * ({@code sync: all}), not just a quorum.
      */
-    public String submit(String keyspace, byte[] txnJson, boolean everyRegion) throws IOException {
+    public TxnCodec.Reply submit(String keyspace, io.meridian.core.txn.Txn txn, boolean everyRegion) throws IOException {
         RaftClient client = client(keyspace);
         RaftClientReply reply = client.io().send(Message.valueOf(
-                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(txnJson)));
-        String answer = requireSuccess(reply);
+                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(TxnCodec.encode(txn))));
+        if (!reply.isSuccess()) {
+            throw new IOException("consensus request failed: " + reply.getException());
+        }
+        TxnCodec.Reply answer = TxnCodec.decodeReply(reply.getMessage().getContent().toByteArray());
         if (everyRegion) {
             requireSuccess(client.io().watch(reply.getLogIndex(), org.apache.ratis.proto.RaftProtos.ReplicationLevel.ALL_COMMITTED));
         }
@@ -186,7 +331,8 @@ public final class ConsensusServer implements AutoCloseable {
         try {
             return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
-                    return submit(CONTROL, command);
+                    return requireSuccess(client(CONTROL).io().send(Message.valueOf(
+                            org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(command))));
                 } catch (IOException e) {
                     throw new java.util.concurrent.CompletionException(e);
                 }
@@ -202,10 +348,14 @@ public final class ConsensusServer implements AutoCloseable {
             Thread.ofPlatform().name("control-proposal-", 0).daemon().factory());
 
     /** What this region knows of a keyspace's group: the leader, and how long since it last heard from it. */
-    public record GroupView(String keyspace, String leader, boolean isLeader, long appliedIndex, long leaderSilentMillis) {
+    public record GroupView(String keyspace, String leader, boolean isLeader, long appliedIndex, long leaderSilentMillis,
+                            Membership membership) {
     }
 
     public GroupView view(String keyspace) throws IOException {
+        if (!hosts(keyspace)) {
+            return new GroupView(keyspace, null, false, -1, -1, membership(keyspace));
+        }
         var division = server.getDivision(groups.get(keyspace).getGroupId());
         var info = division.getInfo();
         RaftPeerId leader = info.getLeaderId();
@@ -217,7 +367,7 @@ public final class ConsensusServer implements AutoCloseable {
             silent = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
         }
         return new GroupView(keyspace, leader == null ? null : leader.toString(), info.isLeader(),
-                info.getLastAppliedIndex(), silent);
+                info.getLastAppliedIndex(), silent, membership(keyspace));
     }
 
     /** A linearizable read of one key (read index at the leader). */
@@ -227,12 +377,16 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** A read of this region's replica as it is, however stale. */
     public String readLocal(String keyspace, String key) throws IOException {
+        requireHosted(keyspace);
         return requireSuccess(client(keyspace).io().sendStaleRead(KeyspaceStateMachine.get(key), 0,
                 server.getId()));
     }
 
     /** The region leading a keyspace's group as this region knows it, if any. */
     public java.util.Optional<String> leader(String keyspace) throws IOException {
+        if (!hosts(keyspace)) {
+            return java.util.Optional.empty();
+        }
         var division = server.getDivision(groups.get(keyspace).getGroupId());
         var leader = division.getInfo().getLeaderId();
         return java.util.Optional.ofNullable(leader).map(RaftPeerId::toString);
@@ -255,6 +409,8 @@ public final class ConsensusServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        closed = true;
+        rejoiners.forEach(Thread::interrupt);
         controlProposals.shutdownNow();
         for (RaftClient c : clients.values()) {
             c.close();

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meridian.core.MeridianException;
 import io.meridian.core.txn.Txn;
 import io.meridian.core.txn.TxnEvaluator;
-import io.meridian.core.txn.TxnParser;
 import io.meridian.storage.StrongStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +21,12 @@ import org.apache.ratis.util.LifeCycle;
 
 /**
  * A strong keyspace's Raft state machine: a thin adapter that decodes a log entry (a
- * transaction, in the JSON of {@code POST /v1/txn}), evaluates it with the pure
+ * transaction, in {@link TxnCodec}'s versioned binary form), evaluates it with the pure
  * {@link TxnEvaluator} against {@link StrongStore}, applies the writes with the entry's position
  * in one batch, and encodes the outcome as the reply. Every replica computes the same outcome
  * from the same entry. A failed compare is an outcome ({@code succeeded: false}), and an
- * {@code add} on a non-integer is an error reply; neither throws, so the log always advances.
+ * {@code add} on a non-integer is a typed refusal; neither throws, so the log always advances.
+ * An entry this version cannot read stops the group's apply with an error naming it.
  *
  * <p>Reads ({@code {"get": key}}) go through {@link #query}; Ratis runs them after the read
  * index for linearizable reads. Each entry's writes land in one RocksDB batch, so a read never
@@ -41,6 +41,7 @@ import org.apache.ratis.util.LifeCycle;
  */
 public final class KeyspaceStateMachine extends BaseStateMachine {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KeyspaceStateMachine.class);
 
     private final StrongStore store;
     private final org.apache.ratis.statemachine.impl.SimpleStateMachineStorage snapshots =
@@ -162,34 +163,35 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
         long term = entry.getTerm();
         if (index <= store.applied()[1]) {
             updateLastAppliedTermIndex(term, index); // replayed after a restart: already in the store
-            return CompletableFuture.completedFuture(Message.valueOf("{\"replayed\":true}"));
+            return reply(new TxnCodec.Reply.Replayed());
         }
         byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
-        ObjectNode reply = JSON.createObjectNode();
+        Txn txn;
         try {
-            Txn txn = TxnParser.parse(bytes);
+            txn = TxnCodec.decode(bytes);
+        } catch (IOException | MeridianException e) {
+            // Every replica reads the same bytes: one that cannot must stop here rather than skip the entry.
+            log.error("entry {} of this strong keyspace's log cannot be read: {}", index, e.getMessage());
+            return CompletableFuture.failedFuture(new IOException("log entry " + index + ": " + e.getMessage(), e));
+        }
+        TxnCodec.Reply reply;
+        try {
             TxnEvaluator.Outcome outcome = TxnEvaluator.evaluate(txn, store::get, index);
             store.apply(term, index, outcome.writes());
-            reply.put("succeeded", outcome.succeeded());
-            var results = reply.putArray("results");
-            for (TxnEvaluator.Result r : outcome.results()) {
-                ObjectNode o = results.addObject();
-                o.put("key", r.key());
-                o.put("version", Long.toString(r.version()));
-                if (r.value() == null) {
-                    o.putNull("value");
-                } else {
-                    o.put("value", r.value());
-                }
-            }
+            reply = new TxnCodec.Reply.Committed(outcome.succeeded(), outcome.results());
         } catch (MeridianException e) {
             store.apply(term, index, java.util.Map.of());
-            reply.put("error", e.type().uri());
-            reply.put("detail", e.detail());
-            e.extensions().forEach((k, v) -> reply.put(k, String.valueOf(v)));
+            java.util.Map<String, String> extensions = new java.util.LinkedHashMap<>();
+            e.extensions().forEach((k, v) -> extensions.put(k, String.valueOf(v)));
+            reply = new TxnCodec.Reply.Failed(e.type(), e.detail(), extensions);
         }
         updateLastAppliedTermIndex(term, index);
-        return CompletableFuture.completedFuture(Message.valueOf(reply.toString()));
+        return reply(reply);
+    }
+
+    private static CompletableFuture<Message> reply(TxnCodec.Reply reply) {
+        return CompletableFuture.completedFuture(Message.valueOf(
+                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(TxnCodec.encode(reply))));
     }
 
     @Override

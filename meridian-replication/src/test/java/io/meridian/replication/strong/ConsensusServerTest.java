@@ -149,4 +149,45 @@ class ConsensusServerTest {
                 assertThat(read("us-east", "bob", false).path("value").asText()).as("the revived region caught up").isEqualTo("91"));
         assertThat(read("us-east", "alice", true).path("value").asText()).isEqualTo("10");
     }
+
+    /**
+     * A member that lost its disk must not come back as if it had kept its log and its votes
+     * (issue 9, defect 1): it rejoins as a new member through a membership change, catches up,
+     * and votes again, so that the group keeps a majority when another member then dies.
+     */
+    @Test
+    void aMemberThatLostItsDiskRejoinsThroughAMembershipChangeAndVotesAgain() throws Exception {
+        for (String r : REGIONS) {
+            addresses.put(r, new HostPort("127.0.0.1", freePort()));
+        }
+        for (String r : REGIONS) {
+            start(r);
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(servers.get("eu-west").leader("accounts")).contains("us-east"));
+        for (int i = 0; i < 5; i++) {
+            txn("eu-west", "{\"then\": [{\"put\": {\"key\": \"k-" + i + "\", \"value\": \"" + i + "\"}}]}");
+        }
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(read("ap-southeast", "k-4", false).path("value").asText()).isEqualTo("4"));
+        kill("ap-southeast");
+        txn("eu-west", "{\"then\": [{\"put\": {\"key\": \"while-down\", \"value\": \"1\"}}]}");
+        try (var files = java.nio.file.Files.walk(dir.resolve("ap-southeast"))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+
+        start("ap-southeast");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+            assertThat(read("ap-southeast", "while-down", false).path("value").asText()).isEqualTo("1");
+            assertThat(servers.get("ap-southeast").membership("accounts")).isEqualTo(ConsensusServer.Membership.VOTER);
+        });
+        assertThat(read("ap-southeast", "k-0", false).path("value").asText()).isEqualTo("0");
+        assertThat(read("ap-southeast", "k-3", true).path("value").asText()).isEqualTo("3");
+
+        kill("us-east");
+        assertThat(txn("eu-west", "{\"then\": [{\"put\": {\"key\": \"after\", \"value\": \"2\"}}]}")
+                .path("succeeded").asBoolean()).as("the rebuilt member makes a majority with eu-west").isTrue();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(read("ap-southeast", "after", false).path("value").asText()).isEqualTo("2"));
+    }
 }

@@ -2,18 +2,19 @@ package io.meridian.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meridian.core.Consistency;
 import io.meridian.core.Headers;
 import io.meridian.core.Keys;
 import io.meridian.core.MeridianException;
-import io.meridian.core.Policy;
 import io.meridian.core.Preconditions;
 import io.meridian.core.ProblemType;
 import io.meridian.core.Versions;
 import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.KeyspaceRules;
+import io.meridian.core.txn.Txn;
 import io.meridian.core.txn.TxnParser;
+import io.meridian.replication.strong.TxnCodec;
+import io.meridian.replication.strong.TxnJson;
 import io.meridian.replication.strong.ConsensusServer;
 import io.meridian.storage.StrongStore;
 import java.io.IOException;
@@ -26,31 +27,32 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The API of strong keyspaces: every write is a transaction committed through the keyspace's
+ * The engine of strong keyspaces: every write is a transaction committed through the keyspace's
  * Raft group (quorum, or every region with {@code sync: all}); reads are linearizable by default
  * ({@code Meridian-Consistency: strong}, read index at the leader), or served by this region's
  * replica for {@code bounded=Δ} (when it heard from the leader within Δ) and {@code eventual}.
  * Values are UTF-8 text, so that integers can be added to; versions are Raft log indexes.
  */
-final class StrongKvApi {
+final class StrongEngine implements KeyspaceEngine {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String region;
     private final ConsensusServer consensus;
     private final Map<String, StrongStore> stores;
 
-    StrongKvApi(String region, ConsensusServer consensus, Map<String, StrongStore> stores) {
+    StrongEngine(String region, ConsensusServer consensus, Map<String, StrongStore> stores) {
         this.region = region;
         this.consensus = consensus;
         this.stores = stores;
     }
 
-    void get(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
+    @Override
+    public void get(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
         Keys.validate(key);
-        Preconditions conditions = KvApi.preconditions(ex);
+        Preconditions conditions = Requests.preconditions(ex);
         JsonNode read = read(ex, keyspace, key);
         if (!read.has("value")) {
-            throw KvApi.notFound(keyspace, key);
+            throw Requests.notFound(keyspace, key);
         }
         String version = read.path("version").asText();
         ex.header("ETag", Versions.etag(version));
@@ -81,53 +83,47 @@ final class StrongKvApi {
         return JSON.readTree(answer);
     }
 
-    void put(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
+    @Override
+    public void put(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
         Keys.validate(key);
-        Preconditions conditions = KvApi.preconditions(ex);
+        Preconditions conditions = Requests.preconditions(ex);
         String value = utf8(ex.body(keyspace.maxValueBytes(), keyspace.name()), keyspace);
-        ObjectNode txn = JSON.createObjectNode();
-        ArrayNode ifs = txn.putArray("if");
-        addConditions(ifs, key, conditions);
+        List<Txn.Compare> ifs = conditions(key, conditions);
         boolean conditional = !ifs.isEmpty();
-        if (!conditional) {
-            ifs.addObject().put("key", key).put("exists", false);
-        }
-        ObjectNode put = JSON.createObjectNode();
-        put.putObject("put").put("key", key).put("value", value);
-        txn.putArray("then").add(put);
-        if (!conditional) {
-            txn.putArray("else").add(put.deepCopy());
-        }
-        JsonNode reply = submit(keyspace, txn);
-        if (conditional && !reply.path("succeeded").asBoolean()) {
+        Txn.Op put = new Txn.Op.Put(key, value);
+        // Unconditional: "create if absent, else overwrite" in one entry, so the answer can say 201 or 200.
+        Txn txn = conditional ? new Txn(ifs, List.of(put), List.of())
+                : new Txn(List.of(new Txn.Compare.Exists(key, false)), List.of(put), List.of(put));
+        TxnCodec.Reply.Committed reply = submit(keyspace, txn);
+        if (conditional && !reply.succeeded()) {
             throw preconditionFailed(keyspace, key);
         }
-        String version = reply.path("results").get(0).path("version").asText();
+        String version = Long.toString(reply.results().getFirst().version());
         ex.header("ETag", Versions.etag(version));
-        boolean created = !conditional && reply.path("succeeded").asBoolean();
-        ex.sendJson(created ? 201 : 200, new KvApi.WriteResult(keyspace.name(), key, version, region, null));
+        boolean created = !conditional && reply.succeeded();
+        ex.sendJson(created ? 201 : 200, new Requests.WriteResult(keyspace.name(), key, version, region, null));
     }
 
-    void delete(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
+    @Override
+    public void delete(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
         Keys.validate(key);
-        Preconditions conditions = KvApi.preconditions(ex);
-        ObjectNode txn = JSON.createObjectNode();
-        ArrayNode ifs = txn.putArray("if");
-        ifs.addObject().put("key", key).put("exists", true);
-        addConditions(ifs, key, conditions);
-        txn.putArray("then").addObject().putObject("delete").put("key", key);
-        JsonNode reply = submit(keyspace, txn);
-        if (!reply.path("succeeded").asBoolean()) {
+        Preconditions conditions = Requests.preconditions(ex);
+        List<Txn.Compare> ifs = new java.util.ArrayList<>();
+        ifs.add(new Txn.Compare.Exists(key, true));
+        ifs.addAll(conditions(key, conditions));
+        TxnCodec.Reply.Committed reply = submit(keyspace, new Txn(ifs, List.of(new Txn.Op.Delete(key)), List.of()));
+        if (!reply.succeeded()) {
             if (ifs.size() > 1 && JSON.readTree(consensus.readLinearizable(keyspace.name(), key)).has("value")) {
                 throw preconditionFailed(keyspace, key);
             }
-            throw KvApi.notFound(keyspace, key);
+            throw Requests.notFound(keyspace, key);
         }
         ex.sendEmpty(204);
     }
 
-    void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws IOException {
-        KvApi.checkScanParameters(query);
+    @Override
+    public void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws IOException {
+        Requests.checkScanParameters(query);
         Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
         if (!(consistency instanceof Consistency.Eventual || consistency instanceof Consistency.Bounded)) {
             throw new MeridianException(ProblemType.WRONG_POLICY, "scans of strong keyspace '" + keyspace.name()
@@ -145,55 +141,47 @@ final class StrongKvApi {
                 : view.leaderSilentMillis() >= 0 ? Long.toString(view.leaderSilentMillis()) : "unbounded");
         String[] next = new String[1];
         List<StrongStore.Item> items = stores.get(keyspace.name()).scan(query.getOrDefault("prefix", ""),
-                Optional.ofNullable(query.get("after")), KvApi.limit(query.get("limit")), next);
-        List<KvApi.ScanItem> out = items.stream().map(i -> new KvApi.ScanItem(i.key(), Long.toString(i.version()),
+                Optional.ofNullable(query.get("after")), Requests.limit(query.get("limit")), next);
+        List<Requests.ScanItem> out = items.stream().map(i -> new Requests.ScanItem(i.key(), Long.toString(i.version()),
                 "text/plain; charset=utf-8", i.value(), null, null)).toList();
-        ex.sendJson(200, new KvApi.ScanResult(keyspace.name(), region, out, next[0]));
+        ex.sendJson(200, new Requests.ScanResult(keyspace.name(), region, out, next[0]));
     }
 
     /** {@code POST /v1/txn/{keyspace}}: the body is checked here, then committed as one log entry. */
-    void txn(Exchange ex, KeyspaceConfig keyspace) throws IOException {
+    @Override
+    public void txn(Exchange ex, KeyspaceConfig keyspace) throws IOException {
         byte[] body = ex.body(Math.max(keyspace.maxValueBytes(), 1L << 20), keyspace.name());
-        TxnParser.parse(body);
-        JsonNode reply = submit(keyspace, JSON.readTree(body));
-        ObjectNode out = JSON.createObjectNode();
-        out.put("succeeded", reply.path("succeeded").asBoolean());
-        out.set("results", reply.path("results"));
-        ex.send(200, Exchange.JSON, JSON.writeValueAsBytes(out));
+        TxnCodec.Reply.Committed reply = submit(keyspace, TxnParser.parse(body));
+        ex.send(200, Exchange.JSON, JSON.writeValueAsBytes(TxnJson.results(reply.succeeded(), reply.results())));
     }
 
-    private JsonNode submit(KeyspaceConfig keyspace, JsonNode txn) throws IOException {
-        boolean all = ((Policy.Strong) keyspace.policy()).sync() == Policy.SyncMode.ALL;
-        String answer;
+    private TxnCodec.Reply.Committed submit(KeyspaceConfig keyspace, Txn txn) throws IOException {
+        TxnCodec.Reply reply;
         try {
-            answer = consensus.submit(keyspace.name(), JSON.writeValueAsBytes(txn), all);
+            reply = consensus.submit(keyspace.name(), txn, KeyspaceRules.of(keyspace.policy()).commitEverywhere());
         } catch (IOException e) {
             throw unavailable(keyspace, e);
         }
-        JsonNode reply = JSON.readTree(answer);
-        if (reply.has("error")) {
-            Map<String, Object> ext = new LinkedHashMap<>();
-            reply.fields().forEachRemaining(f -> {
-                if (!List.of("error", "detail").contains(f.getKey())) {
-                    ext.put(f.getKey(), f.getValue().asText());
-                }
-            });
-            throw new MeridianException(ProblemType.fromUri(reply.path("error").asText()), reply.path("detail").asText(), ext);
-        }
-        return reply;
+        return switch (reply) {
+            case TxnCodec.Reply.Committed c -> c;
+            case TxnCodec.Reply.Failed f -> throw new MeridianException(f.type(), f.detail(), new LinkedHashMap<>(f.extensions()));
+            case TxnCodec.Reply.Replayed r -> throw new IllegalStateException("a new entry answered as replayed");
+        };
     }
 
-    private static void addConditions(ArrayNode ifs, String key, Preconditions conditions) {
+    /** The conditions of If-Match / If-None-Match as compares on the key. */
+    private static List<Txn.Compare> conditions(String key, Preconditions conditions) {
+        List<Txn.Compare> ifs = new java.util.ArrayList<>();
         if (conditions.ifMatch() != null) {
             if (conditions.ifMatch().any()) {
-                ifs.addObject().put("key", key).put("exists", true);
+                ifs.add(new Txn.Compare.Exists(key, true));
             } else {
                 List<String> tags = conditions.ifMatch().tags();
                 if (tags.size() != 1 || !tags.getFirst().chars().allMatch(Character::isDigit) || tags.getFirst().isEmpty()) {
                     throw new MeridianException(ProblemType.MALFORMED_HEADER, "If-Match on a strong keyspace takes * or one"
                             + " version such as \"42\"; got " + tags, Map.of("header", "If-Match"));
                 }
-                ifs.addObject().put("key", key).put("version", Long.parseLong(tags.getFirst()));
+                ifs.add(new Txn.Compare.Version(key, Long.parseLong(tags.getFirst())));
             }
         }
         if (conditions.ifNoneMatch() != null) {
@@ -201,8 +189,9 @@ final class StrongKvApi {
                 throw new MeridianException(ProblemType.MALFORMED_HEADER, "If-None-Match on a write takes only *",
                         Map.of("header", "If-None-Match"));
             }
-            ifs.addObject().put("key", key).put("exists", false);
+            ifs.add(new Txn.Compare.Exists(key, false));
         }
+        return ifs;
     }
 
     private static String utf8(byte[] body, KeyspaceConfig keyspace) {

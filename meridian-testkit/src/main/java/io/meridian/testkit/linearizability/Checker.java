@@ -1,4 +1,4 @@
-package io.meridian.core.linearizability;
+package io.meridian.testkit.linearizability;
 
 import java.util.ArrayList;
 import java.util.BitSet;

@@ -28,29 +28,22 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The key-value API of {@code local} keyspaces, whose data stays in the region that wrote it:
- * {@code GET|HEAD|PUT|DELETE /v1/kv/{keyspace}/{key}} and {@code GET /v1/kv/{keyspace}} scans.
- * Also the request parsing shared with {@link ReplicatedKvApi}.
+ * What every keyspace engine reads from a request and writes into an answer the same way:
+ * query parameters, preconditions, content types, scan limits, and the shapes of write results
+ * and scan pages.
  */
-final class KvApi {
+final class Requests {
     static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     static final int SCAN_LIMIT_DEFAULT = 100;
     static final int SCAN_LIMIT_MAX = 1000;
     private static final Pattern MEDIA_TYPE =
             Pattern.compile("[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\\s*;\\s*[^;\\s]+=[^;]*)*\\s*");
 
-    private final String region;
-    private final MeridianConfig config;
-    private final Store store;
-
-    KvApi(String region, MeridianConfig config, Store store) {
-        this.region = region;
-        this.config = config;
-        this.store = store;
+    private Requests() {
     }
 
-    /** The keyspace named in a URL, checked against the configuration and its residency. */
-    KeyspaceConfig keyspace(String name) {
+    /** The keyspace named in a URL, checked against the configuration and its residency in {@code region}. */
+    static KeyspaceConfig keyspace(MeridianConfig config, String region, String name) {
         KeyspaceConfig keyspace = config.keyspace(name).orElseThrow(() -> new MeridianException(
                 ProblemType.UNKNOWN_KEYSPACE,
                 "keyspace '" + name + "' does not exist; keyspaces: " + String.join(", ",
@@ -64,40 +57,6 @@ final class KvApi {
         return keyspace;
     }
 
-    void get(Exchange ex, KeyspaceConfig keyspace, String key) {
-        byte[] keyBytes = Keys.validate(key);
-        Preconditions conditions = preconditions(ex);
-        ex.header(Headers.STALENESS, "0"); // a local keyspace's only copy is this one
-        StoredValue value = store.get(keyspace.name(), keyBytes).orElseThrow(() -> notFound(keyspace, key));
-        ex.header("ETag", Versions.etag(value.version()));
-        ex.header("Last-Modified", httpDate(value.modifiedMillis()));
-        if (conditions.ifNoneMatch() != null && conditions.ifNoneMatch().matches(value.version())) {
-            ex.sendEmpty(304);
-            return;
-        }
-        ex.send(200, value.contentType(), value.value());
-    }
-
-    void put(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
-        byte[] keyBytes = Keys.validate(key);
-        String contentType = contentType(ex);
-        Preconditions conditions = preconditions(ex);
-        byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
-        Store.PutResult result = store.put(keyspace.name(), keyBytes, body, contentType, conditions);
-        ex.header("ETag", Versions.etag(result.stored().version()));
-        ex.sendJson(result.created() ? 201 : 200,
-                new WriteResult(keyspace.name(), key, Long.toString(result.stored().version()), region, null));
-    }
-
-    void delete(Exchange ex, KeyspaceConfig keyspace, String key) {
-        byte[] keyBytes = Keys.validate(key);
-        Optional<Long> deleted = store.delete(keyspace.name(), keyBytes, preconditions(ex));
-        if (deleted.isEmpty()) {
-            throw notFound(keyspace, key);
-        }
-        ex.sendEmpty(204);
-    }
-
     static void checkScanParameters(Map<String, String> query) {
         for (String name : query.keySet()) {
             if (!List.of("prefix", "limit", "after").contains(name)) {
@@ -106,17 +65,6 @@ final class KvApi {
                         Map.of("parameter", name));
             }
         }
-    }
-
-    void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) {
-        checkScanParameters(query);
-        byte[] prefix = query.getOrDefault("prefix", "").getBytes(StandardCharsets.UTF_8);
-        Optional<byte[]> after = Optional.ofNullable(query.get("after")).map(a -> a.getBytes(StandardCharsets.UTF_8));
-        int limit = limit(query.get("limit"));
-        ScanPage page = store.scan(keyspace.name(), prefix, after, limit);
-        ex.header(Headers.STALENESS, "0");
-        List<ScanItem> items = page.items().stream().map(KvApi::item).toList();
-        ex.sendJson(200, new ScanResult(keyspace.name(), region, items, page.next().map(Keys::fromBytes).orElse(null)));
     }
 
     static int limit(String text) {
@@ -136,7 +84,7 @@ final class KvApi {
                 Map.of("parameter", "limit", "value", text));
     }
 
-    private static ScanItem item(StoredValue v) {
+    static ScanItem item(StoredValue v) {
         return item(Keys.fromBytes(v.key()), Long.toString(v.version()), v.contentType(), v.value());
     }
 

@@ -1,10 +1,10 @@
-package io.meridian.core.linearizability;
+package io.meridian.testkit.linearizability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meridian.core.linearizability.Checker.Verdict;
-import io.meridian.core.linearizability.Operation.Input;
-import io.meridian.core.linearizability.Operation.Output;
+import io.meridian.testkit.linearizability.Checker.Verdict;
+import io.meridian.testkit.linearizability.Operation.Input;
+import io.meridian.testkit.linearizability.Operation.Output;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -1,0 +1,258 @@
+package io.meridian.replication.strong;
+
+import io.meridian.core.ProblemType;
+import io.meridian.core.txn.Txn;
+import io.meridian.core.txn.TxnEvaluator;
+import io.meridian.core.txn.TxnParser;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The durable form of a strong keyspace's transactions in its Raft log, and of their outcomes:
+ * versioned binary, independent of the HTTP API's JSON (renaming an API field must not change
+ * what the log holds).
+ *
+ * <pre>
+ * entry   = format(1 byte) compares ops(then) ops(else)
+ * format  = 2                       ('{', the API's JSON, is the format of logs written before 0.1.1: still read)
+ * compares= count(int) { tag(1) key(utf) operand }      tag: 1 exists(bool) 2 version(long) 3 equals(utf)
+ *                                                             4 at-least(long) 5 at-most(long)
+ * ops     = count(int) { tag(1) key(utf) operand }      tag: 1 put(value: int length + UTF-8) 2 delete 3 add(long)
+ * reply   = format(1 byte) kind(1)  kind: 1 committed(succeeded bool, results) 2 failed(problem slug, detail,
+ *           extensions) 3 replayed (an entry applied before a restart: nobody waits for it)
+ * </pre>
+ *
+ * A format this version does not know is an error naming it: the node must be upgraded, never
+ * guess.
+ */
+public final class TxnCodec {
+    static final byte FORMAT = 2;
+    private static final byte LEGACY_JSON = '{';
+
+    private TxnCodec() {
+    }
+
+    /** What applying an entry gave: the transaction's outcome, a refusal every replica agrees on, or a replay. */
+    public sealed interface Reply {
+        record Committed(boolean succeeded, List<TxnEvaluator.Result> results) implements Reply {
+            public Committed {
+                results = List.copyOf(results);
+            }
+        }
+
+        record Failed(ProblemType type, String detail, Map<String, String> extensions) implements Reply {
+            public Failed {
+                extensions = Map.copyOf(extensions);
+            }
+        }
+
+        record Replayed() implements Reply {
+        }
+    }
+
+    public static byte[] encode(Txn txn) {
+        return write(out -> {
+            out.writeByte(FORMAT);
+            out.writeInt(txn.compares().size());
+            for (Txn.Compare c : txn.compares()) {
+                switch (c) {
+                    case Txn.Compare.Exists e -> {
+                        out.writeByte(1);
+                        out.writeUTF(e.key());
+                        out.writeBoolean(e.exists());
+                    }
+                    case Txn.Compare.Version v -> {
+                        out.writeByte(2);
+                        out.writeUTF(v.key());
+                        out.writeLong(v.version());
+                    }
+                    case Txn.Compare.ValueEquals v -> {
+                        out.writeByte(3);
+                        out.writeUTF(v.key());
+                        writeText(out, v.value());
+                    }
+                    case Txn.Compare.AtLeast a -> {
+                        out.writeByte(4);
+                        out.writeUTF(a.key());
+                        out.writeLong(a.bound());
+                    }
+                    case Txn.Compare.AtMost a -> {
+                        out.writeByte(5);
+                        out.writeUTF(a.key());
+                        out.writeLong(a.bound());
+                    }
+                }
+            }
+            writeOps(out, txn.then());
+            writeOps(out, txn.otherwise());
+        });
+    }
+
+    /**
+     * @throws IOException naming the format when the entry is in one this version does not read
+     */
+    public static Txn decode(byte[] entry) throws IOException {
+        if (entry.length == 0) {
+            throw new IOException("an empty transaction entry");
+        }
+        if (entry[0] == LEGACY_JSON) {
+            return TxnParser.parse(entry);
+        }
+        if (entry[0] != FORMAT) {
+            throw new IOException("a transaction entry in format " + entry[0] + ", which this version does not read"
+                    + " (it reads " + FORMAT + " and the JSON of earlier versions): upgrade this node");
+        }
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry, 1, entry.length - 1));
+        List<Txn.Compare> compares = new ArrayList<>();
+        for (int i = in.readInt(); i > 0; i--) {
+            byte tag = in.readByte();
+            String key = in.readUTF();
+            compares.add(switch (tag) {
+                case 1 -> new Txn.Compare.Exists(key, in.readBoolean());
+                case 2 -> new Txn.Compare.Version(key, in.readLong());
+                case 3 -> new Txn.Compare.ValueEquals(key, readText(in));
+                case 4 -> new Txn.Compare.AtLeast(key, in.readLong());
+                case 5 -> new Txn.Compare.AtMost(key, in.readLong());
+                default -> throw new IOException("unknown compare " + tag + " in a transaction entry");
+            });
+        }
+        return new Txn(compares, readOps(in), readOps(in));
+    }
+
+    public static byte[] encode(Reply reply) {
+        return write(out -> {
+            out.writeByte(FORMAT);
+            switch (reply) {
+                case Reply.Committed c -> {
+                    out.writeByte(1);
+                    out.writeBoolean(c.succeeded());
+                    out.writeInt(c.results().size());
+                    for (TxnEvaluator.Result r : c.results()) {
+                        out.writeUTF(r.key());
+                        out.writeLong(r.version());
+                        out.writeBoolean(r.value() != null);
+                        if (r.value() != null) {
+                            writeText(out, r.value());
+                        }
+                    }
+                }
+                case Reply.Failed f -> {
+                    out.writeByte(2);
+                    out.writeUTF(f.type().uri());
+                    writeText(out, f.detail());
+                    out.writeInt(f.extensions().size());
+                    for (Map.Entry<String, String> e : new java.util.TreeMap<>(f.extensions()).entrySet()) {
+                        out.writeUTF(e.getKey());
+                        writeText(out, e.getValue());
+                    }
+                }
+                case Reply.Replayed r -> out.writeByte(3);
+            }
+        });
+    }
+
+    public static Reply decodeReply(byte[] bytes) throws IOException {
+        if (bytes.length < 2 || bytes[0] != FORMAT) {
+            throw new IOException("a transaction reply in format " + (bytes.length == 0 ? "(empty)" : bytes[0])
+                    + ", which this version does not read");
+        }
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 2, bytes.length - 2));
+        return switch (bytes[1]) {
+            case 1 -> {
+                boolean succeeded = in.readBoolean();
+                List<TxnEvaluator.Result> results = new ArrayList<>();
+                for (int i = in.readInt(); i > 0; i--) {
+                    String key = in.readUTF();
+                    long version = in.readLong();
+                    results.add(new TxnEvaluator.Result(key, version, in.readBoolean() ? readText(in) : null));
+                }
+                yield new Reply.Committed(succeeded, results);
+            }
+            case 2 -> {
+                ProblemType type = ProblemType.fromUri(in.readUTF());
+                String detail = readText(in);
+                Map<String, String> extensions = new LinkedHashMap<>();
+                for (int i = in.readInt(); i > 0; i--) {
+                    extensions.put(in.readUTF(), readText(in));
+                }
+                yield new Reply.Failed(type, detail, extensions);
+            }
+            case 3 -> new Reply.Replayed();
+            default -> throw new IOException("unknown transaction reply kind " + bytes[1]);
+        };
+    }
+
+    private static void writeOps(DataOutputStream out, List<Txn.Op> ops) throws IOException {
+        out.writeInt(ops.size());
+        for (Txn.Op op : ops) {
+            switch (op) {
+                case Txn.Op.Put p -> {
+                    out.writeByte(1);
+                    out.writeUTF(p.key());
+                    writeText(out, p.value());
+                }
+                case Txn.Op.Delete d -> {
+                    out.writeByte(2);
+                    out.writeUTF(d.key());
+                }
+                case Txn.Op.Add a -> {
+                    out.writeByte(3);
+                    out.writeUTF(a.key());
+                    out.writeLong(a.delta());
+                }
+            }
+        }
+    }
+
+    private static List<Txn.Op> readOps(DataInputStream in) throws IOException {
+        List<Txn.Op> ops = new ArrayList<>();
+        for (int i = in.readInt(); i > 0; i--) {
+            byte tag = in.readByte();
+            String key = in.readUTF();
+            ops.add(switch (tag) {
+                case 1 -> new Txn.Op.Put(key, readText(in));
+                case 2 -> new Txn.Op.Delete(key);
+                case 3 -> new Txn.Op.Add(key, in.readLong());
+                default -> throw new IOException("unknown operation " + tag + " in a transaction entry");
+            });
+        }
+        return ops;
+    }
+
+    /** Values may exceed writeUTF's 64 KiB: a length and UTF-8. */
+    private static void writeText(DataOutputStream out, String text) throws IOException {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.writeInt(bytes.length);
+        out.write(bytes);
+    }
+
+    private static String readText(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0 || length > in.available()) {
+            throw new IOException("a text of " + length + " bytes where " + in.available() + " remain");
+        }
+        return new String(in.readNBytes(length), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private interface Writer {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] write(Writer writer) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writer.write(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+        return bytes.toByteArray();
+    }
+}

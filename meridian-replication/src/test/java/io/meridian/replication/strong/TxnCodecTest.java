@@ -1,0 +1,58 @@
+package io.meridian.replication.strong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meridian.core.ProblemType;
+import io.meridian.core.txn.Txn;
+import io.meridian.core.txn.TxnEvaluator;
+import io.meridian.core.txn.TxnParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The Raft log's durable form of transactions and their replies. */
+class TxnCodecTest {
+    private static final Txn EVERY_KIND = new Txn(
+            List.of(new Txn.Compare.Exists("a", true), new Txn.Compare.Version("b", 42), new Txn.Compare.ValueEquals("c", "x"),
+                    new Txn.Compare.AtLeast("d", -5), new Txn.Compare.AtMost("e", Long.MAX_VALUE)),
+            List.of(new Txn.Op.Put("f", "é".repeat(40_000)), new Txn.Op.Delete("g"), new Txn.Op.Add("h", Long.MIN_VALUE)),
+            List.of(new Txn.Op.Put("i", "")));
+
+    @Test
+    void everyCompareAndOperationSurvivesTheRoundTrip() throws IOException {
+        byte[] bytes = TxnCodec.encode(EVERY_KIND);
+        assertThat(bytes[0]).as("a format byte first").isEqualTo(TxnCodec.FORMAT);
+        assertThat(TxnCodec.decode(bytes)).isEqualTo(EVERY_KIND);
+    }
+
+    @Test
+    void entriesWrittenAsTheApiJsonBeforeThisFormatAreStillRead() throws IOException {
+        String json = "{\"if\": [{\"key\": \"alice\", \"at_least\": 30}], \"then\": [{\"add\": {\"key\": \"alice\", \"delta\": -30}}]}";
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        assertThat(TxnCodec.decode(bytes)).isEqualTo(TxnParser.parse(bytes));
+    }
+
+    @Test
+    void aFormatThisVersionDoesNotKnowIsAnErrorNamingIt() {
+        byte[] future = TxnCodec.encode(EVERY_KIND);
+        future[0] = 9;
+        assertThatThrownBy(() -> TxnCodec.decode(future)).isInstanceOf(IOException.class).hasMessageContaining("format 9")
+                .hasMessageContaining("upgrade");
+        byte[] cut = Arrays.copyOf(TxnCodec.encode(EVERY_KIND), 40);
+        assertThatThrownBy(() -> TxnCodec.decode(cut)).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void repliesAreTypedOutcomesAndRefusals() throws IOException {
+        TxnCodec.Reply committed = new TxnCodec.Reply.Committed(true,
+                List.of(new TxnEvaluator.Result("a", 7, "1"), new TxnEvaluator.Result("b", 0, null)));
+        TxnCodec.Reply failed = new TxnCodec.Reply.Failed(ProblemType.NOT_AN_INTEGER, "'note' holds \"hi\"", Map.of("key", "note"));
+        for (TxnCodec.Reply r : List.of(committed, failed, new TxnCodec.Reply.Replayed())) {
+            assertThat(TxnCodec.decodeReply(TxnCodec.encode(r))).isEqualTo(r);
+        }
+    }
+}
