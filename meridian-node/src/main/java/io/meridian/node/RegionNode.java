@@ -156,10 +156,8 @@ public final class RegionNode implements AutoCloseable {
      */
     static final io.meridian.replication.strong.ConsensusServer.Timing WAN_TIMING =
             new io.meridian.replication.strong.ConsensusServer.Timing(
-                    org.apache.ratis.util.TimeDuration.valueOf(1_000, java.util.concurrent.TimeUnit.MILLISECONDS),
-                    org.apache.ratis.util.TimeDuration.valueOf(1_500, java.util.concurrent.TimeUnit.MILLISECONDS),
-                    org.apache.ratis.util.TimeDuration.valueOf(2, java.util.concurrent.TimeUnit.SECONDS),
-                    200, org.apache.ratis.util.TimeDuration.valueOf(50, java.util.concurrent.TimeUnit.MILLISECONDS),
+                    java.time.Duration.ofMillis(1_000), java.time.Duration.ofMillis(1_500), java.time.Duration.ofSeconds(2),
+                    200, java.time.Duration.ofMillis(50),
                     100_000, 8L << 20);
 
     /** Starts the Raft groups of the strong keyspaces, leader preference first in each group's order. */

@@ -131,18 +131,19 @@ final class ReplicatedEngine implements KeyspaceEngine {
     }
 
     /**
-     * Routes a write (waiting for the session when asked to); true when it runs here. The request
-     * is built again after a wait: the key's home may have arrived with the session's writes.
+     * Routes a write; true when it runs here. It first waits (up to the session bound) for the
+     * session's writes, as the router asks: the request, the key's home above all, is read after
+     * them.
      */
-    private boolean routeWrite(Exchange ex, KeyspaceConfig keyspace, Supplier<Router.Write> request, byte[] body)
-            throws InterruptedException {
-        Router.Write write = request.get();
-        Router.Route route = Router.decide(write, rules(keyspace), view);
-        if (route instanceof Router.Route.AwaitSession) {
-            engine.awaitCovered(write.token(), config.replication().sessionWait());
-            route = Router.decide(request.get().waitedForSession(), rules(keyspace), view);
+    private boolean routeWrite(Exchange ex, KeyspaceConfig keyspace, SessionToken token, Supplier<Router.Write> request,
+                               byte[] body) throws InterruptedException {
+        boolean waited = false;
+        if (!view.covers(token)) {
+            engine.awaitCovered(token, config.replication().sessionWait());
+            waited = true;
         }
-        return perform(ex, route, body).isPresent();
+        Router.Write write = waited ? request.get().waitedForSession() : request.get();
+        return perform(ex, Router.decide(write, rules(keyspace), view), body).isPresent();
     }
 
     // ---- reads ----
@@ -218,7 +219,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
             home[0] = homeForWrite(keyspace, key, requestedHome);
             return new Router.Write(keyspace.name(), key, token, home[0], false);
         };
-        if (!routeWrite(ex, keyspace, write, body)) {
+        if (!routeWrite(ex, keyspace, token, write, body)) {
             return;
         }
         Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home[0]), conditions,
@@ -232,7 +233,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
         Preconditions conditions = Requests.preconditions(ex);
         SessionToken token = token(ex);
         Supplier<Router.Write> write = () -> new Router.Write(keyspace.name(), key, token, ownerOf(keyspace, key), false);
-        if (!routeWrite(ex, keyspace, write, null)) {
+        if (!routeWrite(ex, keyspace, token, write, null)) {
             return;
         }
         Optional<Entry> current = engine.current(keyspace.name(), key);
@@ -265,7 +266,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
                     .orElseThrow(() -> Requests.notFound(keyspace, key));
             return new Router.Write(keyspace.name(), key, token, current.home(), false);
         };
-        if (!routeWrite(ex, keyspace, write, null)) {
+        if (!routeWrite(ex, keyspace, token, write, null)) {
             return;
         }
         Entry current = engine.current(keyspace.name(), key).filter(e -> !e.isTombstone())

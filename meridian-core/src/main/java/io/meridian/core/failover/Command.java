@@ -1,7 +1,5 @@
 package io.meridian.core.failover;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -9,20 +7,9 @@ import java.util.Set;
 /**
  * What the control plane's log holds: each command is applied, in log order, by
  * {@link ControlState#apply} in every region. Times ({@code atMillis}) are the proposer's wall
- * clock, carried in the command so that every region records the same ones.
+ * clock, carried in the command so that every region records the same ones. Their encoding in the
+ * log is the consensus layer's ({@code ControlStateMachine}), not this model's.
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
-@JsonSubTypes({
-        @JsonSubTypes.Type(value = Command.Report.class, name = "report"),
-        @JsonSubTypes.Type(value = Command.Renew.class, name = "renew"),
-        @JsonSubTypes.Type(value = Command.Raise.class, name = "raise"),
-        @JsonSubTypes.Type(value = Command.Approve.class, name = "approve"),
-        @JsonSubTypes.Type(value = Command.Reject.class, name = "reject"),
-        @JsonSubTypes.Type(value = Command.Withdraw.class, name = "withdraw"),
-        @JsonSubTypes.Type(value = Command.Activate.class, name = "activate"),
-        @JsonSubTypes.Type(value = Command.Rejoin.class, name = "rejoin"),
-        @JsonSubTypes.Type(value = Command.Failback.class, name = "failback"),
-        @JsonSubTypes.Type(value = Command.Restore.class, name = "restore")})
 public sealed interface Command {
 
     long atMillis();

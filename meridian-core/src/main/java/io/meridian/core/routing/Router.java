@@ -22,9 +22,10 @@ import java.util.Optional;
  * that originates every write of the key (its owner, or the region acting for it), else, when the
  * key is not known here and a single region's writes may be missing, to that region.
  *
- * <p>Writes run in the region allowed to make them (the owner or the region acting for it, or
- * here for data written everywhere); data written everywhere is written after the session's
- * writes, so a write that follows them does not race them.
+ * <p>Writes first wait for the session's writes (one of them may have moved the key's home), then
+ * run in the region allowed to make them (the owner or the region acting for it, or here for data
+ * written everywhere); data written everywhere that still lacks the session's writes goes to the
+ * region that made them, so that it follows them instead of racing them.
  */
 public final class Router {
     private Router() {
@@ -152,6 +153,11 @@ public final class Router {
     }
 
     public static Route decide(Write write, KeyspaceRules rules, View view) {
+        boolean covered = write.token().writes().seqs().isEmpty() || view.covers(write.token());
+        if (!covered && !write.waited()) {
+            // First the session's writes: one of them may be the key's move to another home.
+            return new Route.AwaitSession();
+        }
         Optional<String> owner = rules.owner(write.home());
         String writer = view.region();
         if (owner.isPresent()) {
@@ -164,15 +170,11 @@ public final class Router {
             writer = acting.get();
         }
         if (!writer.equals(view.region())) {
-            return new Route.Forward(writer, "writes to this key are made in " + writer); // the writer waits for the session
+            return new Route.Forward(writer, "writes to this key are made in " + writer);
         }
-        if (!write.token().writes().seqs().isEmpty() && !view.covers(write.token())) {
-            if (!write.waited()) {
-                return new Route.AwaitSession();
-            }
-            if (rules.writtenEverywhere()) {
-                return followSession(write.token(), view);
-            }
+        if (!covered && rules.writtenEverywhere()) {
+            // Here it would race the session's writes it has not seen; where they were made, it follows them.
+            return followSession(write.token(), view);
         }
         return new Route.Serve(Optional.of(0L));
     }

@@ -28,7 +28,27 @@ import org.apache.ratis.util.LifeCycle;
  * and the listener hears what was applied.
  */
 public final class ControlStateMachine extends BaseStateMachine {
-    static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .addMixIn(Command.class, CommandFormat.class);
+
+    /**
+     * The control log's encoding of commands: JSON objects whose {@code type} names the command.
+     * These names are a durable format: never rename one; add new commands with new names.
+     */
+    @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME, property = "type")
+    @com.fasterxml.jackson.annotation.JsonSubTypes({
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Report.class, name = "report"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Renew.class, name = "renew"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Raise.class, name = "raise"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Approve.class, name = "approve"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Reject.class, name = "reject"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Withdraw.class, name = "withdraw"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Activate.class, name = "activate"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Rejoin.class, name = "rejoin"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Failback.class, name = "failback"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Restore.class, name = "restore")})
+    private interface CommandFormat {
+    }
 
     /** Hears every applied command, on Ratis's apply thread: keep it short. */
     @FunctionalInterface

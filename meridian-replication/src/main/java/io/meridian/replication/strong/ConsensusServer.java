@@ -37,11 +37,10 @@ import org.apache.ratis.util.TimeDuration;
  */
 public final class ConsensusServer implements AutoCloseable {
     /** Timings of the group; the defaults suit loopback, regions want several WAN round trips. */
-    public record Timing(TimeDuration electionMin, TimeDuration electionMax, TimeDuration requestTimeout,
-                         int clientRetries, TimeDuration clientRetrySleep, long snapshotEveryEntries, long logSegmentBytes) {
-        public static final Timing LOOPBACK = new Timing(TimeDuration.valueOf(300, TimeUnit.MILLISECONDS),
-                TimeDuration.valueOf(600, TimeUnit.MILLISECONDS), TimeDuration.valueOf(3, TimeUnit.SECONDS),
-                30, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS), 100_000, 8L << 20);
+    public record Timing(java.time.Duration electionMin, java.time.Duration electionMax, java.time.Duration requestTimeout,
+                         int clientRetries, java.time.Duration clientRetrySleep, long snapshotEveryEntries, long logSegmentBytes) {
+        public static final Timing LOOPBACK = new Timing(java.time.Duration.ofMillis(300), java.time.Duration.ofMillis(600),
+                java.time.Duration.ofSeconds(3), 30, java.time.Duration.ofMillis(200), 100_000, 8L << 20);
 
         public Timing withSnapshots(long everyEntries, long segmentBytes) {
             return new Timing(electionMin, electionMax, requestTimeout, clientRetries, clientRetrySleep, everyEntries, segmentBytes);
@@ -144,10 +143,10 @@ public final class ConsensusServer implements AutoCloseable {
             }
         }
         Map<String, RaftClient> clients = new java.util.LinkedHashMap<>();
-        RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(timing.clientRetries(), timing.clientRetrySleep());
+        RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(timing.clientRetries(), ratis(timing.clientRetrySleep()));
         // The control plane's proposals (lease renewals above all) must fail fast and be sent again, not linger:
         // few retries, and a short wait for each attempt (a partitioned link swallows requests).
-        RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, timing.clientRetrySleep());
+        RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ratis(timing.clientRetrySleep()));
         RaftProperties controlProperties = properties(bind, dir, timing);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(controlProperties,
                 TimeDuration.valueOf(1, TimeUnit.SECONDS));
@@ -274,15 +273,19 @@ public final class ConsensusServer implements AutoCloseable {
         return false;
     }
 
+    private static TimeDuration ratis(java.time.Duration d) {
+        return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     private static RaftProperties properties(HostPort bind, Path dir, Timing timing) {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("ratis").toFile()));
         RaftServerConfigKeys.setRemovedGroupsDir(p, dir.resolve("ratis-removed").toFile());
         GrpcConfigKeys.Server.setHost(p, bind.host());
         GrpcConfigKeys.Server.setPort(p, bind.port());
-        RaftServerConfigKeys.Rpc.setTimeoutMin(p, timing.electionMin());
-        RaftServerConfigKeys.Rpc.setTimeoutMax(p, timing.electionMax());
-        RaftServerConfigKeys.Rpc.setRequestTimeout(p, timing.requestTimeout());
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, ratis(timing.electionMin()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, ratis(timing.electionMax()));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, ratis(timing.requestTimeout()));
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
         // Snapshot every so many entries, purge the log up to it; segments roll at this size.
