@@ -67,6 +67,18 @@ class ConsensusServerTest {
         return JSON.readTree(linearizable ? s.readLinearizable("accounts", key) : s.readLocal("accounts", key));
     }
 
+    /** Starts every region on free ports and waits until the highest-priority region leads. */
+    private void startAllWithLeader(String leader) throws IOException {
+        for (String r : REGIONS) {
+            addresses.put(r, new HostPort("127.0.0.1", freePort()));
+        }
+        for (String r : REGIONS) {
+            start(r);
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(servers.get("eu-west").leader("accounts")).as("the highest-priority region leads").contains(leader));
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket()) {
             s.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -77,14 +89,7 @@ class ConsensusServerTest {
     @Test
     void aReplicaBehindThePurgedLogCatchesUpFromASnapshotAndTheLeaderRestartsFromOne() throws Exception {
         timing = ConsensusServer.Timing.LOOPBACK.withSnapshots(50, 64 * 1024);
-        for (String r : REGIONS) {
-            addresses.put(r, new HostPort("127.0.0.1", freePort()));
-        }
-        for (String r : REGIONS) {
-            start(r);
-        }
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(servers.get("eu-west").leader("accounts")).contains("us-east"));
+        startAllWithLeader("us-east");
         kill("ap-southeast");
         String padding = "x".repeat(1_000);
         for (int i = 0; i < 300; i++) {
@@ -111,14 +116,7 @@ class ConsensusServerTest {
 
     @Test
     void transactionsCommitThroughTheLeaderAndEveryRegionReadsThemAcrossALeaderDeath() throws Exception {
-        for (String r : REGIONS) {
-            addresses.put(r, new HostPort("127.0.0.1", freePort()));
-        }
-        for (String r : REGIONS) {
-            start(r);
-        }
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(servers.get("eu-west").leader("accounts")).as("the highest-priority region leads").contains("us-east"));
+        startAllWithLeader("us-east");
 
         assertThat(txn("eu-west", """
                 {"then": [{"put": {"key": "alice", "value": "100"}}, {"put": {"key": "bob", "value": "0"}}]}""")
@@ -157,14 +155,7 @@ class ConsensusServerTest {
      */
     @Test
     void aMemberThatLostItsDiskRejoinsThroughAMembershipChangeAndVotesAgain() throws Exception {
-        for (String r : REGIONS) {
-            addresses.put(r, new HostPort("127.0.0.1", freePort()));
-        }
-        for (String r : REGIONS) {
-            start(r);
-        }
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(servers.get("eu-west").leader("accounts")).contains("us-east"));
+        startAllWithLeader("us-east");
         for (int i = 0; i < 5; i++) {
             txn("eu-west", "{\"then\": [{\"put\": {\"key\": \"k-" + i + "\", \"value\": \"" + i + "\"}}]}");
         }
