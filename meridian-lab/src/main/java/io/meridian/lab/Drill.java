@@ -1,5 +1,7 @@
 package io.meridian.lab;
 
+import io.meridian.core.KeyspaceRules;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -46,15 +48,11 @@ import org.HdrHistogram.Histogram;
  */
 public final class Drill {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** keyspace -> policy, as the lab configures them. */
-    static final Map<String, String> KEYSPACES = new LinkedHashMap<>();
-    static {
-        KEYSPACES.put("catalog", "primary");
-        KEYSPACES.put("profiles", "home-region");
-        KEYSPACES.put("sessions", "multi-master");
-        KEYSPACES.put("accounts", "strong");
-    }
-    private static final String PRIMARY = "us-east";
+    /**
+     * The keyspaces drilled, from the lab's configuration (declared once, there): the first of each
+     * policy that replicates, in configuration order; what each one means comes from its rules.
+     */
+    private final Map<String, io.meridian.core.config.KeyspaceConfig> keyspaces = new LinkedHashMap<>();
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
     /** The default pause of each client between two writes: about 30 writes a second per client, 600 in all. */
     public static final long DEFAULT_PAUSE_MILLIS = 25;
@@ -98,6 +96,15 @@ public final class Drill {
     public Map<String, Object> run(Kind kind, String victim, Duration recoveryTimeout) throws Exception {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
         state.regions().forEach(r -> urls.put(r.name(), r.url()));
+        java.nio.file.Path configFile = lab.root().resolve(Lab.CONFIG_FILE);
+        io.meridian.core.config.MeridianConfig config = io.meridian.core.config.ConfigLoader.parse(configFile.toString(),
+                java.nio.file.Files.readString(configFile));
+        Set<String> policiesSeen = new java.util.HashSet<>();
+        for (io.meridian.core.config.KeyspaceConfig k : config.keyspaces()) {
+            if (rules(k).replication() != KeyspaceRules.Replication.NONE && policiesSeen.add(k.policy().name())) {
+                keyspaces.put(k.name(), k);
+            }
+        }
         if (!urls.containsKey(victim)) {
             throw new LabException("region '" + victim + "' is not in the lab; regions: " + String.join(", ", urls.keySet()));
         }
@@ -120,13 +127,10 @@ public final class Drill {
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> clients = new ArrayList<>();
         for (String client : dataRegions) {
-            for (String keyspace : KEYSPACES.keySet()) {
+            for (String keyspace : keyspaces.keySet()) {
                 // A client per home for home-region keys: one stalled on a forward does not hold back the others.
-                List<String> homes = switch (KEYSPACES.get(keyspace)) {
-                    case "home-region" -> dataRegions;
-                    case "primary" -> List.of(PRIMARY);
-                    default -> List.of("");
-                };
+                KeyspaceRules rules = rules(keyspaces.get(keyspace));
+                List<String> homes = rules.homed() ? dataRegions : rules.primary().map(List::of).orElse(List.of(""));
                 for (String home : homes) {
                     clients.add(Thread.ofPlatform().name("drill-" + client + "-" + keyspace + "-" + home).daemon()
                             .start(() -> workload(client, keyspace, home, stop)));
@@ -202,8 +206,8 @@ public final class Drill {
         report.put("rejoin", rejoin);
         Map<String, Object> policies = new LinkedHashMap<>();
         awaitConvergence(Duration.ofSeconds(30));
-        for (Map.Entry<String, String> k : KEYSPACES.entrySet()) {
-            policies.put(k.getValue(), account(k.getKey(), k.getValue(), victim, faultAt, healedAt, endAt, recovery,
+        for (io.meridian.core.config.KeyspaceConfig k : keyspaces.values()) {
+            policies.put(k.policy().name(), account(k.name(), rules(k), victim, faultAt, healedAt, endAt, recovery,
                     strongLeader.equals(victim)));
         }
         report.put("policies", policies);
@@ -238,7 +242,7 @@ public final class Drill {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(urls.get(client) + "/v1/kv/" + keyspace + "/" + key))
                 .timeout(REQUEST_TIMEOUT).header("Content-Type", "text/plain")
                 .PUT(HttpRequest.BodyPublishers.ofString(value));
-        if (KEYSPACES.get(keyspace).equals("home-region")) {
+        if (rules(keyspaces.get(keyspace)).homed()) {
             b.header("Meridian-Home", home);
         }
         try {
@@ -298,12 +302,12 @@ public final class Drill {
     private void awaitRecovery(String victim, long faultAt, String strongLeader, Duration timeout, Map<String, Long> recovery) {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (System.currentTimeMillis() < deadline) {
-            for (String keyspace : KEYSPACES.keySet()) {
+            for (String keyspace : keyspaces.keySet()) {
                 if (!recovery.containsKey(keyspace) && owned(keyspace, victim, strongLeader)) {
                     firstOwnedSuccess(keyspace, victim, faultAt).ifPresent(t -> recovery.put(keyspace, t - faultAt));
                 }
             }
-            if (KEYSPACES.keySet().stream().filter(k -> owned(k, victim, strongLeader)).allMatch(recovery::containsKey)) {
+            if (keyspaces.keySet().stream().filter(k -> owned(k, victim, strongLeader)).allMatch(recovery::containsKey)) {
                 out.printf("writes to keys %s owned succeed again: %s ms after the fault%n", victim, recovery);
                 return;
             }
@@ -312,13 +316,15 @@ public final class Drill {
         out.printf("not every policy recovered within %d s: %s%n", timeout.toSeconds(), recovery);
     }
 
-    private static boolean owned(String keyspace, String victim, String strongLeader) {
-        return switch (KEYSPACES.get(keyspace)) {
-            case "primary" -> victim.equals(PRIMARY);
-            case "home-region" -> true;
-            case "strong" -> victim.equals(strongLeader);
-            default -> false;
-        };
+    /** True when the victim owned keys of the keyspace: every home's for homed keys, the primary's, or the Raft leader's. */
+    private boolean owned(String keyspace, String victim, String strongLeader) {
+        KeyspaceRules rules = rules(keyspaces.get(keyspace));
+        return rules.homed() || rules.primary().filter(victim::equals).isPresent()
+                || rules.consensus() && victim.equals(strongLeader);
+    }
+
+    private static KeyspaceRules rules(io.meridian.core.config.KeyspaceConfig keyspace) {
+        return KeyspaceRules.of(keyspace.policy());
     }
 
     /**
@@ -419,14 +425,14 @@ public final class Drill {
 
     // ---- accounting ----
 
-    private Map<String, Object> account(String keyspace, String policy, String victim, long faultAt, long healedAt, long endAt,
+    private Map<String, Object> account(String keyspace, KeyspaceRules rules, String victim, long faultAt, long healedAt, long endAt,
                                         Map<String, Long> recovery, boolean victimLedStrong) {
         List<Write> mine;
         synchronized (writes) {
             mine = writes.stream().filter(w -> w.keyspace().equals(keyspace)).toList();
         }
         Map<String, Write> lostOnFeeds = new HashMap<>();
-        if (!policy.equals("strong")) {
+        if (!rules.consensus()) {
             for (String r : dataRegions) {
                 for (JsonNode c : feed(r, keyspace)) {
                     if (c.path("rule").asText().startsWith("unreplicated")) {
@@ -485,7 +491,7 @@ public final class Drill {
         m.put("errors_seen_by_other_regions", errors);
         m.put("writes_refused_in_victim", mine.stream().filter(w -> w.client().equals(victim) && !w.acknowledged()
                 && w.sentMillis() >= faultAt).count());
-        if (policy.equals("primary") || policy.equals("home-region")) {
+        if (rules.singleOwner()) {
             m.put("two_writers_in_one_epoch", twoWriters(mine));
         }
         return m;
@@ -538,7 +544,7 @@ public final class Drill {
     private Optional<String> get(String region, String keyspace, String key) {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(urls.get(region) + "/v1/kv/" + keyspace + "/" + key))
-                    .timeout(REQUEST_TIMEOUT).header("Meridian-Consistency", keyspace.equals("accounts") ? "strong" : "eventual")
+                    .timeout(REQUEST_TIMEOUT).header("Meridian-Consistency", rules(keyspaces.get(keyspace)).consensus() ? "strong" : "eventual")
                     .GET().build(), HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
         } catch (IOException e) {
