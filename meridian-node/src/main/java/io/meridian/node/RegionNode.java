@@ -163,10 +163,8 @@ public final class RegionNode implements AutoCloseable {
     /** Starts the Raft groups of the strong keyspaces, leader preference first in each group's order. */
     private Map<String, io.meridian.storage.StrongStore> startConsensus() {
         Map<String, io.meridian.storage.StrongStore> stores = new LinkedHashMap<>();
-        Map<String, org.apache.ratis.statemachine.StateMachine> machines = new LinkedHashMap<>();
         Map<String, List<String>> orders = new LinkedHashMap<>();
         if (failover != null) {
-            machines.put(io.meridian.replication.strong.ConsensusServer.CONTROL, failover.machine());
             orders.put(io.meridian.replication.strong.ConsensusServer.CONTROL, config.regionNames());
         }
         for (KeyspaceConfig k : config.keyspaces()) {
@@ -174,7 +172,6 @@ public final class RegionNode implements AutoCloseable {
             if (rules.consensus() && !region.witness()) {
                 io.meridian.storage.StrongStore strongStore = new io.meridian.storage.StrongStore(store, k.name());
                 stores.put(k.name(), strongStore);
-                machines.put(k.name(), new io.meridian.replication.strong.KeyspaceStateMachine(strongStore));
                 List<String> order = new java.util.ArrayList<>(rules.leaders());
                 config.dataRegionNames().stream().filter(r -> !order.contains(r)).forEach(order::add);
                 orders.put(k.name(), order);
@@ -184,7 +181,7 @@ public final class RegionNode implements AutoCloseable {
         config.regionNames().forEach(r -> addresses.put(r, config.consensusAddressFor(region.name(), r).orElseThrow()));
         try {
             consensus = io.meridian.replication.strong.ConsensusServer.start(region.name(), region.consensus().orElseThrow(),
-                    dataDir, orders, machines, addresses, WAN_TIMING);
+                    dataDir, orders, stores, failover == null ? null : failover.machine(), addresses, WAN_TIMING);
         } catch (IOException | RuntimeException e) {
             close();
             Optional<BindException> bind = bindException(e);
@@ -193,7 +190,7 @@ public final class RegionNode implements AutoCloseable {
             }
             throw new NodeStartException("cannot start consensus on " + region.consensus().orElseThrow() + ": " + e.getMessage(), e);
         }
-        log.info("Raft groups {} (strong keyspaces and the control plane), leader preference {}", machines.keySet(), orders);
+        log.info("Raft groups {} (strong keyspaces and the control plane), leader preference {}", orders.keySet(), orders);
         return stores;
     }
 

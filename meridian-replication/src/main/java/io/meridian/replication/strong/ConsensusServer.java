@@ -89,6 +89,25 @@ public final class ConsensusServer implements AutoCloseable {
     }
 
     /**
+     * Starts a region's groups from Meridian's own parts, so that callers see no Ratis type: a
+     * state machine per strong keyspace on its store, and the control plane's when given.
+     *
+     * @param orders  per group (keyspace, or {@link #CONTROL}), its regions in leader-preference order
+     * @param control the control plane's state machine, or null when this deployment has none
+     */
+    public static ConsensusServer start(String region, HostPort bind, Path dir, Map<String, List<String>> orders,
+                                        Map<String, io.meridian.storage.StrongStore> stores,
+                                        io.meridian.replication.control.ControlStateMachine control,
+                                        Map<String, HostPort> addresses, Timing timing) throws IOException {
+        Map<String, org.apache.ratis.statemachine.StateMachine> machines = new java.util.LinkedHashMap<>();
+        if (control != null) {
+            machines.put(CONTROL, control);
+        }
+        stores.forEach((keyspace, store) -> machines.put(keyspace, new KeyspaceStateMachine(store)));
+        return start(region, bind, dir, orders, machines, addresses, timing);
+    }
+
+    /**
      * @param orders     per keyspace, every region of its group in leader-preference order (the first gets the highest
      *                   priority); the control plane's group ({@link #CONTROL}) has no preference
      * @param machines   the state machine of each group hosted here, by keyspace (or {@link #CONTROL})
