@@ -123,6 +123,7 @@ public final class Drill {
         String strongLeader = json(urls.get(victim), "/v1/cluster").path("strong").path(0).path("leader").asText("");
         out.printf("drill %s of %s: failover policy %s, latency scale %s; strong leader %s%n", name(kind), victim, policy,
                 state.latencyScale(), strongLeader);
+        awaitNoRecentSuspicion(victim, config.failover().flapWindow());
 
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> clients = new ArrayList<>();
@@ -213,6 +214,35 @@ public final class Drill {
         report.put("policies", policies);
         report.put("read_staleness_of_its_keys_ms", stalenessReport());
         return report;
+    }
+
+    /**
+     * Waits until no region suspected the victim within the flapping window: earlier suspicions
+     * (a previous drill, a region starting on a busy machine) would count towards flapping, and
+     * the drill would measure the flapping rule instead of the fault.
+     */
+    private void awaitNoRecentSuspicion(String victim, Duration window) throws InterruptedException {
+        long deadline = System.nanoTime() + window.plusSeconds(10).toNanos();
+        boolean said = false;
+        while (System.nanoTime() < deadline) {
+            int recent = 0;
+            for (JsonNode r : json(urls.get(victim), "/v1/failovers").path("regions")) {
+                if (r.path("name").asText().equals(victim)) {
+                    recent = r.path("recent_suspicions").asInt();
+                }
+            }
+            if (recent == 0) {
+                return;
+            }
+            if (!said) {
+                out.printf("waiting for %d earlier suspicion(s) of %s to leave the %d s flapping window%n", recent, victim,
+                        window.toSeconds());
+                said = true;
+            }
+            Thread.sleep(1_000);
+        }
+        out.printf("%s was still suspected recently after %d s: the drill may see the flapping rule%n", victim,
+                window.plusSeconds(10).toSeconds());
     }
 
     /** A decision history step's name: "failed over at epoch 3; ..." is {@code failed_over}, "rejoined; ..." is {@code rejoined}. */

@@ -428,8 +428,9 @@ final class FailoverAgent implements AutoCloseable {
     record Lease(boolean held, long remainingMs, long durationMs) {
     }
 
+    /** @param recentSuspicions onsets of suspicion of the region within the flapping window (flapping at {@code flapping-onsets}) */
     record RegionView(String name, boolean witness, String status, Long decision, Map<String, String> actingFor,
-                      List<String> suspects, String reportedAt) {
+                      List<String> suspects, String reportedAt, int recentSuspicions) {
     }
 
     View view() {
@@ -456,7 +457,8 @@ final class FailoverAgent implements AutoCloseable {
             regions.add(new RegionView(r.name(), r.witness(), r.status().name().toLowerCase(java.util.Locale.ROOT),
                     r.decision() == 0 ? null : r.decision(), acting,
                     rep.map(x -> List.copyOf(x.suspects())).orElse(List.of()),
-                    rep.map(x -> Instant.ofEpochMilli(x.atMillis()).toString()).orElse(null)));
+                    rep.map(x -> Instant.ofEpochMilli(x.atMillis()).toString()).orElse(null),
+                    s.onsetsSince(r.name(), System.currentTimeMillis() - settings.flapWindow().toMillis())));
         }
         long now = System.nanoTime();
         return new View(region, settings.policy().configName(), s.epoch(), leader,
