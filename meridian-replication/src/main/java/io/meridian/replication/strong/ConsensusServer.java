@@ -380,16 +380,22 @@ public final class ConsensusServer implements AutoCloseable {
         }
         var division = server.getDivision(groups.get(keyspace).getGroupId());
         var info = division.getInfo();
-        RaftPeerId leader = info.getLeaderId();
-        long silent = -1;
-        var role = info.getRoleInfoProto();
-        if (info.isLeader()) {
-            silent = 0;
-        } else if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
-            silent = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
+        try {
+            RaftPeerId leader = info.getLeaderId();
+            long silent = -1;
+            var role = info.getRoleInfoProto();
+            if (info.isLeader()) {
+                silent = 0;
+            } else if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+                silent = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
+            }
+            return new GroupView(keyspace, leader == null ? null : leader.toString(), info.isLeader(),
+                    info.getLastAppliedIndex(), silent, membership(keyspace));
+        } catch (RuntimeException e) {
+            // A division hosted but not yet in the group's configuration (a rejoin between its steps) has no
+            // role yet, and Ratis's role info throws: nothing is known of the group here for now.
+            return new GroupView(keyspace, null, false, -1, -1, membership(keyspace));
         }
-        return new GroupView(keyspace, leader == null ? null : leader.toString(), info.isLeader(),
-                info.getLastAppliedIndex(), silent, membership(keyspace));
     }
 
     /** A linearizable read of one key (read index at the leader). */
@@ -410,8 +416,11 @@ public final class ConsensusServer implements AutoCloseable {
             return java.util.Optional.empty();
         }
         var division = server.getDivision(groups.get(keyspace).getGroupId());
-        var leader = division.getInfo().getLeaderId();
-        return java.util.Optional.ofNullable(leader).map(RaftPeerId::toString);
+        try {
+            return java.util.Optional.ofNullable(division.getInfo().getLeaderId()).map(RaftPeerId::toString);
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty(); // no role yet (see view)
+        }
     }
 
     private RaftClient client(String keyspace) {
