@@ -1,7 +1,6 @@
 package io.meridian.node;
 
 import io.meridian.core.MeridianException;
-import io.meridian.core.Policy;
 import io.meridian.core.ProblemType;
 import io.meridian.core.config.HostPort;
 import io.meridian.core.config.KeyspaceConfig;

@@ -1,7 +1,6 @@
 package io.meridian.node;
 
 import io.meridian.core.KeyspaceRules;
-import io.meridian.core.Policy;
 import io.meridian.core.config.HostPort;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;

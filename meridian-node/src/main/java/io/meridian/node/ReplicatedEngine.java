@@ -18,7 +18,6 @@ import io.meridian.core.replication.VersionVector;
 import io.meridian.core.routing.Router;
 import io.meridian.storage.ReplicatedStore;
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

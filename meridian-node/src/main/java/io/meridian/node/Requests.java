@@ -1,19 +1,14 @@
 package io.meridian.node;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.meridian.core.Headers;
 import io.meridian.core.Keys;
 import io.meridian.core.MeridianException;
-import io.meridian.core.Policy;
 import io.meridian.core.Preconditions;
 import io.meridian.core.ProblemType;
 import io.meridian.core.Versions;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
-import io.meridian.storage.ScanPage;
-import io.meridian.storage.Store;
 import io.meridian.storage.StoredValue;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
