@@ -13,6 +13,8 @@ import io.meridian.core.failover.Ownership;
 import io.meridian.core.failover.RegionAgent;
 import io.meridian.core.replication.OriginFence;
 import io.meridian.core.replication.VersionVector;
+import io.meridian.core.time.Clock;
+import io.meridian.core.time.Scheduler;
 import io.meridian.replication.control.ControlStateMachine;
 import io.meridian.replication.strong.ConsensusServer;
 import io.meridian.storage.Store;
@@ -30,8 +32,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,15 +62,15 @@ final class FailoverAgent implements AutoCloseable {
     private final Store store;
     private final RegionAgent agent;
     private final ControlStateMachine machine;
-    private final long startedMillis = System.currentTimeMillis();
-    private final long startedNanos = System.nanoTime();
+    private final Clock clock;
+    private final long startedMillis;
+    private final long startedNanos;
     private final Map<String, Long> renewAppliedNanos = new ConcurrentHashMap<>();
     private final Map<String, long[]> progress = new ConcurrentHashMap<>();
     private final Set<String> singleOwner = new HashSet<>();
-    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("failover-agent").daemon().factory());
-    private final ScheduledExecutorService decider = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("failover-decider").daemon().factory());
+    private final Scheduler ticker;
+    private final Scheduler decider;
+    private final Scheduler resync;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(1)).build();
     private final Object leaseSignal = new Object();
@@ -78,8 +78,20 @@ final class FailoverAgent implements AutoCloseable {
     private volatile ReplicationEngine engine;
     private volatile boolean resyncing;
 
-    FailoverAgent(String region, MeridianConfig config, Store store) {
+    /**
+     * @param ticker  runs the agent's tick (heartbeats, lease renewals, reports)
+     * @param decider runs the decisions; apart from the ticker, so a slow proposal does not delay renewals
+     * @param resync   runs the resynchronisation after a failover (a snapshot transfer, which may take long)
+     */
+    FailoverAgent(String region, MeridianConfig config, Store store, Clock clock, Scheduler ticker, Scheduler decider,
+                  Scheduler resync) {
         this.region = region;
+        this.clock = clock;
+        this.ticker = ticker;
+        this.decider = decider;
+        this.resync = resync;
+        this.startedMillis = clock.wallMillis();
+        this.startedNanos = clock.monotonicNanos();
         this.config = config;
         this.settings = config.failover();
         this.store = store;
@@ -99,8 +111,8 @@ final class FailoverAgent implements AutoCloseable {
     void start(ConsensusServer consensus, ReplicationEngine engine) {
         this.consensus = consensus;
         this.engine = engine;
-        ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-        decider.scheduleWithFixedDelay(this::decide, DECIDE_MILLIS, DECIDE_MILLIS, TimeUnit.MILLISECONDS);
+        ticker.every(Duration.ofMillis(TICK_MILLIS), this::tick);
+        decider.every(Duration.ofMillis(DECIDE_MILLIS), this::decide);
         log.info("failover of {}: policy {}, lease {} ms, heartbeats every {} ms, phi threshold {}", region,
                 settings.policy().configName(), settings.lease().toMillis(), settings.heartbeat().toMillis(), settings.phiThreshold());
     }
@@ -116,7 +128,7 @@ final class FailoverAgent implements AutoCloseable {
     /** A peer answered a heartbeat. */
     void heartbeat(String peer) {
         synchronized (agent) {
-            agent.heartbeat(peer, System.currentTimeMillis());
+            agent.heartbeat(peer, clock.wallMillis());
         }
     }
 
@@ -132,8 +144,8 @@ final class FailoverAgent implements AutoCloseable {
      * holds none yet (just started, or a renewal is late): a write then succeeds instead of failing.
      */
     void awaitLease(KeyspaceConfig keyspace, String home) throws InterruptedException {
-        long deadline = System.nanoTime() + settings.lease().toNanos();
-        while (!agent.lease().valid(System.nanoTime()) && System.nanoTime() < deadline
+        long deadline = clock.monotonicNanos() + settings.lease().toNanos();
+        while (!agent.lease().valid(clock.monotonicNanos()) && clock.monotonicNanos() < deadline
                 && acting(keyspace, home).filter(region::equals).isPresent()
                 && state().status(region) == ControlState.Status.ACTIVE) {
             synchronized (leaseSignal) {
@@ -145,7 +157,7 @@ final class FailoverAgent implements AutoCloseable {
     /** Throws unless this region may write {@code home}'s keys of {@code keyspace} now. Runs under the replica's lock. */
     void checkMayWrite(KeyspaceConfig keyspace, String home) {
         ControlState s = state();
-        if (agent.mayWrite(s, config.failoverOrder(keyspace), home, System.nanoTime())) {
+        if (agent.mayWrite(s, config.failoverOrder(keyspace), home, clock.monotonicNanos())) {
             return;
         }
         ControlState.Status status = s.status(region);
@@ -218,7 +230,7 @@ final class FailoverAgent implements AutoCloseable {
             RegionAgent.Local local = new RegionAgent.Local(watermarks.seqs(), stalled(e), startedMillis);
             List<Command> commands;
             synchronized (agent) {
-                commands = agent.tick(System.currentTimeMillis(), System.nanoTime(), s, local, (after, through) -> {
+                commands = agent.tick(clock.wallMillis(), clock.monotonicNanos(), s, local, (after, through) -> {
                     var r = e.lostWrites(after, through, singleOwner::contains);
                     return new RegionAgent.LostScan.Rpo(r.writes(), r.firstMillis(), r.lastMillis());
                 });
@@ -233,7 +245,7 @@ final class FailoverAgent implements AutoCloseable {
     }
 
     private void propose(ConsensusServer c, Command command) {
-        long sent = System.nanoTime();
+        long sent = clock.monotonicNanos();
         c.proposeControl(ControlStateMachine.encode(command), PROPOSE_TIMEOUT).whenComplete((reply, error) -> {
             synchronized (agent) {
                 if (error != null) {
@@ -269,7 +281,7 @@ final class FailoverAgent implements AutoCloseable {
         if (e == null) {
             return out;
         }
-        long now = System.nanoTime();
+        long now = clock.monotonicNanos();
         for (String peer : e.peers()) {
             long behind = e.entriesBehind(peer);
             long applied = e.watermarks().get(peer);
@@ -305,7 +317,7 @@ final class FailoverAgent implements AutoCloseable {
             return;
         }
         resyncing = true;
-        Thread.ofPlatform().name("failover-resync").daemon().start(() -> {
+        resync.execute(() -> {
             try {
                 List<String> from = new ArrayList<>(e.peers());
                 if (e.revertLostAndResync(lost.get().after(), lost.get().through(), singleOwner::contains, from)) {
@@ -356,11 +368,11 @@ final class FailoverAgent implements AutoCloseable {
                 return;
             }
             ControlState s = state();
-            long now = System.nanoTime();
+            long now = clock.monotonicNanos();
             Map<String, Long> since = new LinkedHashMap<>();
             renewAppliedNanos.forEach((r, at) -> since.put(r, (now - at) / 1_000_000));
             Map<String, Boolean> ready = new LinkedHashMap<>();
-            long fresh = System.currentTimeMillis() - settings.reportTtl().toMillis();
+            long fresh = clock.wallMillis() - settings.reportTtl().toMillis();
             for (String r : config.regionNames()) {
                 boolean suspected = s.regions().stream().anyMatch(o -> s.report(o.name())
                         .filter(rep -> rep.atMillis() >= fresh && rep.suspects().contains(r)).isPresent());
@@ -368,7 +380,7 @@ final class FailoverAgent implements AutoCloseable {
                     ready.put(r, ready(r));
                 }
             }
-            for (Command command : Decider.decide(s, settings, region, new Decider.Inputs(System.currentTimeMillis(), ready, since))) {
+            for (Command command : Decider.decide(s, settings, region, new Decider.Inputs(clock.wallMillis(), ready, since))) {
                 try {
                     String reply = c.proposeControl(ControlStateMachine.encode(command), PROPOSE_TIMEOUT).get();
                     ControlState.Outcome o = ControlStateMachine.decodeOutcome(reply);
@@ -457,9 +469,9 @@ final class FailoverAgent implements AutoCloseable {
                     r.decision() == 0 ? null : r.decision(), acting,
                     rep.map(x -> List.copyOf(x.suspects())).orElse(List.of()),
                     rep.map(x -> Instant.ofEpochMilli(x.atMillis()).toString()).orElse(null),
-                    s.onsetsSince(r.name(), System.currentTimeMillis() - settings.flapWindow().toMillis())));
+                    s.onsetsSince(r.name(), clock.wallMillis() - settings.flapWindow().toMillis())));
         }
-        long now = System.nanoTime();
+        long now = clock.monotonicNanos();
         return new View(region, settings.policy().configName(), s.epoch(), leader,
                 new Lease(agent.lease().valid(now), agent.lease().remainingNanos(now) / 1_000_000, settings.lease().toMillis()),
                 regions, s.lost(), s.decisions());
@@ -475,14 +487,15 @@ final class FailoverAgent implements AutoCloseable {
         if (status != ControlState.Status.ACTIVE) {
             return Optional.of("failed over: " + status.name().toLowerCase(java.util.Locale.ROOT) + " (decision " + s.region(region).get().decision() + ")");
         }
-        return agent.lease().valid(System.nanoTime()) ? Optional.empty()
+        return agent.lease().valid(clock.monotonicNanos()) ? Optional.empty()
                 : Optional.of(NO_LEASE + ": writes to the keys it owns are refused until the control plane renews it");
     }
 
     @Override
     public void close() {
-        ticker.shutdownNow();
-        decider.shutdownNow();
+        ticker.close();
+        decider.close();
+        resync.close();
         http.shutdownNow();
     }
 }

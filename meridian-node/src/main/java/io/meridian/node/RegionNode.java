@@ -50,6 +50,8 @@ public final class RegionNode implements AutoCloseable {
     private final RegionConfig region;
     private final Path dataDir;
     private final NodeMetrics metrics;
+    /** The clocks every shell reads; the system's in a running node. */
+    private final io.meridian.core.time.Clock clock = io.meridian.core.time.Clock.SYSTEM;
     private Store store;
     private ReplicationEngine replication;
     private io.meridian.replication.strong.ConsensusServer consensus;
@@ -94,7 +96,7 @@ public final class RegionNode implements AutoCloseable {
 
     public synchronized void start() {
         List<String> keyspaces = config.keyspaces().stream().map(KeyspaceConfig::name).toList();
-        store = Store.open(dataDir, Set.copyOf(keyspaces), System::currentTimeMillis);
+        store = Store.open(dataDir, Set.copyOf(keyspaces), clock::wallMillis);
         metrics.bindStorage(store, keyspaces);
         Map<String, HostPort> peers = new LinkedHashMap<>();
         config.regions().stream().filter(r -> !r.name().equals(region.name()))
@@ -104,11 +106,13 @@ public final class RegionNode implements AutoCloseable {
         prober = new PeerProber(region.name(), peers, probeEvery, config.probe().timeout());
         metrics.bindPeers(peers.keySet(), prober::view);
         if (config.controlPlane()) {
-            failover = new FailoverAgent(region.name(), config, store);
+            failover = new FailoverAgent(region.name(), config, store, clock, new ThreadScheduler("failover-agent"),
+                    new ThreadScheduler("failover-decider"), new ThreadScheduler("failover-resync"));
             prober.onAnswer(failover::heartbeat);
         }
         if (!region.witness() && config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).asynchronous())) {
-            replication = new ReplicationEngine(region.name(), config, store, failover);
+            replication = new ReplicationEngine(region.name(), config, store, failover, clock,
+                    new ThreadScheduler("replication-housekeeping"));
             try {
                 replication.start();
             } catch (RuntimeException e) {

@@ -79,7 +79,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
 
         @Override
         public Optional<Long> stalenessMillis(String origin) {
-            return engine.stalenessMillis(Set.of(origin));
+            return engine.stalenessMillis(origin);
         }
 
         @Override

@@ -7,10 +7,11 @@ import io.meridian.core.config.MeridianConfig;
 import io.meridian.core.replication.Codec;
 import io.meridian.core.replication.Entry;
 import io.meridian.core.replication.Replica;
+import io.meridian.core.replication.ReplicationMachine;
 import io.meridian.core.replication.SessionToken;
-import io.meridian.core.replication.Subscriptions;
-import io.meridian.core.replication.Tombstones;
 import io.meridian.core.replication.VersionVector;
+import io.meridian.core.time.Clock;
+import io.meridian.core.time.Scheduler;
 import io.meridian.replication.PeerStreams;
 import io.meridian.replication.ReplicationHost;
 import io.meridian.replication.ReplicationServer;
@@ -20,75 +21,80 @@ import io.meridian.storage.ReplicatedStore;
 import io.meridian.storage.Store;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Asynchronous replication in a node: the pure {@link Replica} over the region's
- * {@link ReplicatedStore}, a {@link ReplicationServer} that peers subscribe to, and
- * {@link PeerStreams} subscribing to every peer.
+ * Asynchronous replication in a node: the shell around the pure {@link ReplicationMachine}. It
+ * owns the network ({@link ReplicationServer} that peers subscribe to, {@link PeerStreams}
+ * subscribing to every peer), the lock, the waits, the metrics and the logs; the machine
+ * decides (what a batch does, freshness, the subscription plan, tombstones, bootstrap).
  *
- * <p><b>Concurrency.</b> Writes and applies go through the replica under one lock (the replica
- * is single-threaded by contract); a local write is synced before the lock is released, applied
+ * <p><b>Concurrency.</b> Every input to the machine runs under one lock (the machine is
+ * single-threaded by contract); a local write is synced before the lock is released, applied
  * batches are synced once per batch before they are acknowledged. Reads do not lock.
  * Threads waiting for a session token wait on {@link #progress}, notified after every batch.
- *
- * <p><b>Freshness.</b> A batch from origin O carries O's wall clock when sent and O's own
- * watermark; once this region has applied everything up to that watermark, it has all O wrote
- * up to that instant. Staleness with respect to O is now minus the latest such instant. (It
- * trusts the two regions' clocks to agree to within their skew.)
+ * Time comes from the injected {@link Clock}; periodic work runs on the injected {@link Scheduler}.
  */
 final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicationEngine.class);
-    /** How often the plan of subscriptions, freshness and log trimming are revisited. */
-    private static final long HOUSEKEEPING_MILLIS = 250;
+    /** How often the plan of subscriptions, log trimming and tombstones are revisited. */
+    private static final Duration HOUSEKEEPING = Duration.ofMillis(250);
     /** A peer silent for this many heartbeats counts as unreachable for the subscription plan. */
     private static final int HEARD_HEARTBEATS = 20;
+    /** How long a new (or emptied) region looks for a peer to bootstrap from before starting empty. */
+    static final Duration BOOTSTRAP_WAIT = Duration.ofSeconds(20);
+    /** How long one snapshot transfer may take. */
+    static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
+    /** States per snapshot chunk. */
+    private static final int SNAPSHOT_CHUNK_STATES = 1_000;
+    /** Bounds the work of one collection pass; the next pass continues. */
+    private static final int TOMBSTONES_PER_PASS = 1_000;
 
     private final String region;
     private final MeridianConfig config;
     private final ReplicatedStore store;
-    private final Replica replica;
+    private final ReplicationMachine machine;
+    private final Clock clock;
+    private final Scheduler scheduler;
     private final Object lock = new Object();
     private final Object progress = new Object();
     private final Signal signal = new Signal();
-    private final Map<String, Long> freshUntil = new ConcurrentHashMap<>();
-    private final Map<String, VersionVector> peerAcks = new ConcurrentHashMap<>();
-    private final Map<String, VersionVector> peerHeads = new ConcurrentHashMap<>();
-    private final AtomicLong conflicts = new AtomicLong();
-    private final AtomicLong tombstonesCollected = new AtomicLong();
     /** Per origin: milliseconds from a write's HLC to its apply here (exact in the lab, where regions share a clock). */
     private final Map<String, org.HdrHistogram.Recorder> applyDelay = new ConcurrentHashMap<>();
     private final Map<String, org.HdrHistogram.Histogram> applyDelaySinceReset = new ConcurrentHashMap<>();
-    private volatile long statsSinceMillis = System.currentTimeMillis();
-    private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("replication-housekeeping").daemon().factory());
+    private volatile long statsSinceMillis;
     private ReplicationServer server;
     private PeerStreams streams;
     private final FailoverAgent failover;
-    private final AtomicLong lostWritesSeen = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean installing = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Why the last snapshot fetch failed, for the callers that give up and say so. */
+    private volatile String lastSnapshotFailure = "";
 
     /** @param failover the region's failover agent, or null when regions do not fail over */
-    ReplicationEngine(String region, MeridianConfig config, Store store, FailoverAgent failover) {
+    ReplicationEngine(String region, MeridianConfig config, Store store, FailoverAgent failover, Clock clock,
+                      Scheduler scheduler) {
         this.region = region;
         this.config = config;
         this.store = new ReplicatedStore(store);
         this.failover = failover;
+        this.clock = clock;
+        this.scheduler = scheduler;
+        this.statsSinceMillis = clock.wallMillis();
         Map<String, io.meridian.core.replication.ConflictResolver> resolvers = Resolvers.load(config);
-        this.replica = new Replica(region, this.store,
+        Replica replica = new Replica(region, this.store,
                 keyspace -> resolvers.getOrDefault(keyspace, io.meridian.core.replication.ConflictResolver.LWW),
                 failover == null ? io.meridian.core.replication.OriginFence.NONE : failover.originFence());
+        long heard = config.replication().heartbeat().toMillis() * HEARD_HEARTBEATS;
+        this.machine = new ReplicationMachine(replica, config.dataRegionNames(), new ReplicationMachine.Settings(heard,
+                config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200));
     }
 
     void start() {
@@ -106,16 +112,14 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         Map<String, HostPort> addresses = new LinkedHashMap<>();
         peers.forEach(p -> addresses.put(p, config.replicationAddressFor(region, p).orElseThrow()));
         streams = new PeerStreams(this, addresses, settings);
-        if (store.isEmpty()) {
-            bootstrap(peers, BOOTSTRAP_WAIT);
-        }
+        bootstrap();
         streams.start();
-        housekeeping.scheduleWithFixedDelay(this::housekeeping, HOUSEKEEPING_MILLIS, HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
+        scheduler.every(HOUSEKEEPING, this::housekeeping);
         log.info("replication of {} on {}, subscribing to {}", region, bind, addresses);
     }
 
     List<String> peers() {
-        return config.dataRegionNames().stream().filter(r -> !r.equals(region)).toList();
+        return machine.peers();
     }
 
     // ---- writes and reads ----
@@ -139,7 +143,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             guard.run();
             Optional<Entry> current = store.current(w.keyspace(), w.key());
             conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
-            written = replica.write(w, wallMillis());
+            written = machine.write(w, wallMillis());
         }
         signal.fire();
         return written;
@@ -159,10 +163,10 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     /** Waits until this region has applied everything {@code token} covers, at most {@code max}. */
     boolean awaitCovered(SessionToken token, Duration max) throws InterruptedException {
-        long deadline = System.nanoTime() + max.toNanos();
+        long deadline = clock.monotonicNanos() + max.toNanos();
         synchronized (progress) {
             while (!token.satisfiedBy(store.watermarks())) {
-                long left = deadline - System.nanoTime();
+                long left = deadline - clock.monotonicNanos();
                 if (left <= 0) {
                     return false;
                 }
@@ -173,24 +177,11 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     /**
-     * How stale this region may be with respect to writes originated in {@code origins}: 0 for
-     * this region's own, otherwise the time since the latest instant up to which it holds all of
-     * that origin's writes; empty when it has never heard from one of them.
+     * How stale this region may be with respect to writes originated in {@code origin}: 0 for
+     * this region's own; empty when it has never heard from it.
      */
-    Optional<Long> stalenessMillis(Set<String> origins) {
-        long now = wallMillis();
-        long worst = 0;
-        for (String origin : origins) {
-            if (origin.equals(region)) {
-                continue;
-            }
-            Long fresh = freshUntil.get(origin);
-            if (fresh == null) {
-                return Optional.empty();
-            }
-            worst = Math.max(worst, Math.max(0, now - fresh));
-        }
-        return Optional.of(worst);
+    Optional<Long> stalenessMillis(String origin) {
+        return machine.stalenessMillis(origin, wallMillis());
     }
 
     static String tag(Entry e) {
@@ -211,7 +202,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     @Override
     public long wallMillis() {
-        return System.currentTimeMillis();
+        return clock.wallMillis();
     }
 
     @Override
@@ -220,64 +211,55 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             // A fenced region's own stream: its writes stop here until its failover sets the cutoff.
             return store.watermarks();
         }
-        if (!batch.entries().isEmpty()) {
-            synchronized (lock) {
-                long now = wallMillis();
-                for (Entry e : batch.entries()) {
-                    Replica.Applied applied = replica.apply(e, now);
-                    if (applied instanceof Replica.Applied.Accepted) {
-                        applyDelay.computeIfAbsent(e.origin(), o -> new org.HdrHistogram.Recorder(3))
-                                .recordValue(Math.max(0, now - e.hlc().physicalMillis()));
-                    }
-                    if (applied instanceof Replica.Applied.Lost lost) {
-                        lostWritesSeen.incrementAndGet();
-                        log.warn("write {} of {}/{} was acknowledged by {} and lost in its failover: recorded on the conflict feed",
-                                lost.entry().stamp(), e.keyspace(), e.key(), e.origin());
-                    }
-                    if (applied instanceof Replica.Applied.Accepted a && a.conflict().isPresent()) {
-                        conflicts.incrementAndGet();
-                        log.debug("conflict on {}/{}: {} lost to {}", e.keyspace(), e.key(), a.conflict().get().loser().stamp(),
-                                a.conflict().get().winner().stamp());
-                    }
-                }
-                store.sync();
-            }
-            signal.fire();
+        ReplicationMachine.BatchResult result;
+        long now;
+        synchronized (lock) {
+            now = wallMillis();
+            result = machine.onBatch(batch.region(), batch.entries(), batch.sentAtMillis(), batch.watermarks(), now);
         }
-        VersionVector watermarks = store.watermarks();
-        String origin = batch.region();
-        peerHeads.put(origin, batch.watermarks());
-        if (watermarks.get(origin) >= batch.watermarks().get(origin)) {
-            freshUntil.merge(origin, batch.sentAtMillis(), Math::max);
+        for (int i = 0; i < result.applied().size(); i++) {
+            Entry e = batch.entries().get(i);
+            switch (result.applied().get(i)) {
+                case Replica.Applied.Accepted a -> {
+                    applyDelay.computeIfAbsent(e.origin(), o -> new org.HdrHistogram.Recorder(3))
+                            .recordValue(Math.max(0, now - e.hlc().physicalMillis()));
+                    a.conflict().ifPresent(c -> log.debug("conflict on {}/{}: {} lost to {}", e.keyspace(), e.key(),
+                            c.loser().stamp(), c.winner().stamp()));
+                }
+                case Replica.Applied.Lost lost -> log.warn("write {} of {}/{} was acknowledged by {} and lost in its failover:"
+                        + " recorded on the conflict feed", lost.entry().stamp(), e.keyspace(), e.key(), e.origin());
+                default -> { }
+            }
+        }
+        if (!batch.entries().isEmpty()) {
+            signal.fire();
         }
         synchronized (progress) {
             progress.notifyAll();
         }
-        return watermarks;
+        return result.watermarks();
     }
 
     @Override
     public void onAck(String subscriber, VersionVector watermarks) {
-        peerAcks.merge(subscriber, watermarks, VersionVector::merge);
+        machine.onAck(subscriber, watermarks);
     }
 
     private void housekeeping() {
-        try {
-            long now = wallMillis();
-            long heard = config.replication().heartbeat().toMillis() * HEARD_HEARTBEATS;
-            Set<String> reachable = new HashSet<>();
-            streams.views().forEach((peer, v) -> {
-                if (v.connected() && now - v.lastBatchMillis() <= heard) {
-                    reachable.add(peer);
-                }
-            });
-            streams.plan(Subscriptions.plan(region, config.dataRegionNames(), reachable));
-            for (String origin : config.dataRegionNames()) {
-                store.trimLog(origin, config.replication().retainedEntries());
+        long now = wallMillis();
+        Map<String, Long> heard = new LinkedHashMap<>();
+        streams.views().forEach((peer, v) -> {
+            if (v.connected() && v.lastBatchMillis() > 0) {
+                heard.put(peer, v.lastBatchMillis());
             }
-            collectTombstones();
-        } catch (RuntimeException e) {
-            log.warn("replication housekeeping failed: {}", e.toString());
+        });
+        ReplicationMachine.Tick tick;
+        synchronized (lock) {
+            tick = machine.tick(now, heard);
+        }
+        streams.plan(tick.plan());
+        if (tick.tombstonesCollected() > 0) {
+            log.debug("collected {} tombstones", tick.tombstonesCollected());
         }
     }
 
@@ -292,17 +274,17 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     /** How many of {@code peer}'s writes it has announced that this region has not applied. */
     long entriesBehind(String peer) {
-        return Math.max(0, peerHeads.getOrDefault(peer, VersionVector.EMPTY).get(peer) - store.watermark(peer));
+        return machine.entriesBehind(peer);
     }
 
     /** Writes of other regions recorded here as lost in their failovers. */
     long lostWritesSeen() {
-        return lostWritesSeen.get();
+        return machine.lostWritesSeen();
     }
 
     Replica.Reverted lostWrites(long after, long through, java.util.function.Predicate<String> singleOwner) {
         synchronized (lock) {
-            return replica.lostWrites(after, through, singleOwner);
+            return machine.lostWrites(after, through, singleOwner);
         }
     }
 
@@ -314,7 +296,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     boolean revertLostAndResync(long after, long through, java.util.function.Predicate<String> singleOwner, List<String> from) {
         Replica.Reverted r;
         synchronized (lock) {
-            r = replica.revertLost(after, through, singleOwner);
+            r = machine.revertLost(after, through, singleOwner);
         }
         log.warn("{} rejoins after a failover: {} acknowledged writes (sequences {}..{}) never reached another region;"
                 + " undone here and recorded on the conflict feed", region, r.writes(), after + 1, through);
@@ -327,38 +309,32 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         return false;
     }
 
-    /** How long a new (or emptied) region looks for a peer to bootstrap from before starting empty. */
-    static final Duration BOOTSTRAP_WAIT = Duration.ofSeconds(20);
-    /** How long one snapshot transfer may take. */
-    static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
-
-    private final java.util.concurrent.atomic.AtomicBoolean installing = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile String bootstrappedFrom;
-    /** Why the last snapshot fetch failed, for the callers that give up and say so. */
-    private volatile String lastSnapshotFailure = "";
-
-    /**
-     * A region whose store is empty (new, or its data lost) takes a snapshot from the first peer
-     * that answers before it serves: it learns what exists, and the sequence its own writes had
-     * reached, so it never numbers a write twice. When no peer answers within {@code wait}, it
-     * starts empty (a new deployment, where every region is empty, starts this way).
-     */
-    private void bootstrap(List<String> peers, Duration wait) {
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (String peer : peers) {
-                if (installSnapshotFrom(peer)) {
+    /** Performs the machine's bootstrap steps: before this region serves, an empty store takes a peer's snapshot. */
+    private void bootstrap() {
+        while (true) {
+            ReplicationMachine.BootstrapStep step = machine.nextBootstrapStep(clock.monotonicNanos() / 1_000_000, store.isEmpty());
+            switch (step) {
+                case ReplicationMachine.BootstrapStep.Fetch fetch -> {
+                    if (!installSnapshotFrom(fetch.peer())) {
+                        machine.snapshotFailed(fetch.peer(), lastSnapshotFailure);
+                    }
+                }
+                case ReplicationMachine.BootstrapStep.Pause pause -> {
+                    try {
+                        Thread.sleep(pause.millis());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                case ReplicationMachine.BootstrapStep.Done done -> {
+                    if (done.from().isEmpty() && store.isEmpty()) {
+                        log.warn("{}: {}", region, done.why());
+                    }
                     return;
                 }
             }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
         }
-        log.warn("{} has no data and no peer answered within {} s: starting empty", region, wait.toSeconds());
     }
 
     /** Fetches and installs a snapshot from {@code peer}. @return false when the peer could not provide one */
@@ -367,31 +343,23 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             return false;
         }
         try {
-            long start = System.nanoTime();
+            long start = clock.monotonicNanos();
             VersionVector before = store.watermarks();
             long[] installed = new long[2];
+            synchronized (lock) {
+                machine.beginInstall();
+            }
             Codec.Message.SnapshotEnd end = streams.fetchSnapshot(peer, SNAPSHOT_TIMEOUT, states -> {
                 synchronized (lock) {
-                    for (Entry state : states) {
-                        installed[0]++;
-                        if (replica.installState(state).isPresent()) {
-                            installed[1]++;
-                            conflicts.incrementAndGet();
-                        }
-                    }
+                    installed[0] += states.size();
+                    installed[1] += machine.installChunk(states);
                 }
             });
             synchronized (lock) {
-                replica.finishInstall(end.watermarks(), end.highest());
-                for (Map.Entry<String, Long> e : store.watermarks().seqs().entrySet()) {
-                    if (e.getValue() > before.get(e.getKey())) {
-                        store.dropLogThrough(e.getKey(), e.getValue());
-                    }
-                }
+                machine.finishInstall(peer, end.watermarks(), end.highest());
             }
-            bootstrappedFrom = peer;
             log.info("installed a snapshot from {}: {} keys, {} conflicts, watermarks {} -> {} in {} ms", peer, installed[0],
-                    installed[1], before, store.watermarks(), (System.nanoTime() - start) / 1_000_000);
+                    installed[1], before, store.watermarks(), (clock.monotonicNanos() - start) / 1_000_000);
             synchronized (progress) {
                 progress.notifyAll();
             }
@@ -408,7 +376,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     @Override
     public void onSnapshotNeeded(String peer) {
-        housekeeping.execute(() -> {
+        scheduler.execute(() -> {
             if (!installSnapshotFrom(peer)) {
                 log.warn("{} says this region is behind its log, and its snapshot could not be fetched; will retry", peer);
             }
@@ -419,25 +387,6 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     public Codec.Message.SnapshotEnd snapshot(java.util.function.Consumer<List<Entry>> chunks) {
         ReplicatedStore.Snapshot s = store.snapshot(List.copyOf(replicatedKeyspaces()), SNAPSHOT_CHUNK_STATES, chunks);
         return new Codec.Message.SnapshotEnd(s.watermarks(), s.highest(), s.entries());
-    }
-
-    /** States per snapshot chunk. */
-    private static final int SNAPSHOT_CHUNK_STATES = 1_000;
-
-    /** Bounds the work of one collection pass; the next pass continues. */
-    private static final int TOMBSTONES_PER_PASS = 1_000;
-
-    private void collectTombstones() {
-        List<String> peers = peers();
-        int dropped;
-        synchronized (lock) {
-            VersionVector applied = store.watermarks();
-            dropped = store.collectTombstones(t -> Tombstones.collectible(t, applied, peerAcks, peers), TOMBSTONES_PER_PASS);
-        }
-        if (dropped > 0) {
-            tombstonesCollected.addAndGet(dropped);
-            log.debug("collected {} tombstones", dropped);
-        }
     }
 
     // ---- views ----
@@ -461,7 +410,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     synchronized void resetStats() {
         applyDelays();
         applyDelaySinceReset.clear();
-        statsSinceMillis = System.currentTimeMillis();
+        statsSinceMillis = wallMillis();
     }
 
     /** One peer as this region's replication sees it, both directions. */
@@ -489,20 +438,19 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             long lagEntries = Math.max(0, mine.get(region) - acked.get(region));
             return new PeerReplication(peer, v != null && v.connected(),
                     v == null || v.lastBatchMillis() == 0 ? null : now - v.lastBatchMillis(),
-                    stalenessMillis(Set.of(peer)).orElse(null),
-                    Math.max(0, peerHeads.getOrDefault(peer, VersionVector.EMPTY).get(peer) - mine.get(peer)), lagEntries, lagMillis(acked.get(region), now), sent.getOrDefault(peer, 0L),
+                    stalenessMillis(peer).orElse(null), machine.entriesBehind(peer), lagEntries, lagMillis(acked.get(region), now), sent.getOrDefault(peer, 0L),
                     v == null ? 0 : v.bytesReceived(), v == null ? Set.of() : v.origins(),
                     out.containsKey(peer) && out.get(peer).snapshotNeeded());
         }).toList();
         long maxAcked = peers().stream().mapToLong(p -> acked(p, out).get(region)).max().orElse(mine.get(region));
-        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), conflicts.get(), lostWritesSeen.get(),
-                store.tombstones(), tombstonesCollected.get(), bootstrappedFrom, peers, applyDelays(),
+        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), machine.conflictsDetected(),
+                machine.lostWritesSeen(), store.tombstones(), machine.tombstonesCollected(), machine.bootstrappedFrom(), peers, applyDelays(),
                 java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
     }
 
     /** What {@code peer} has acknowledged: from its open stream, else from its last acknowledgement. */
     private VersionVector acked(String peer, Map<String, ReplicationServer.StreamView> out) {
-        VersionVector acked = peerAcks.getOrDefault(peer, VersionVector.EMPTY);
+        VersionVector acked = machine.acked(peer);
         return out.containsKey(peer) ? acked.merge(out.get(peer).acked()) : acked;
     }
 
@@ -525,7 +473,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     @Override
     public void close() {
-        housekeeping.shutdownNow();
+        scheduler.close();
         if (streams != null) {
             streams.close();
         }

@@ -329,6 +329,7 @@ public final class ReplicatedStore implements ReplicaStore {
      * Drops the oldest log entries of {@code origin} so that at most {@code keep} remain. Peers
      * that need older ones must be bootstrapped from a snapshot.
      */
+    @Override
     public long trimLog(String origin, long keep) {
         long start = logStart(origin);
         long end = watermark(origin) - keep + 1; // exclusive
@@ -350,6 +351,7 @@ public final class ReplicatedStore implements ReplicaStore {
      *
      * @return how many tombstones were dropped
      */
+    @Override
     public int collectTombstones(java.util.function.Predicate<Entry> collectible, int max) {
         int dropped = 0;
         try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.TOMBSTONES));
@@ -392,6 +394,7 @@ public final class ReplicatedStore implements ReplicaStore {
      * Forgets {@code origin}'s log entries up to {@code seq}: after a snapshot raised the
      * watermark past entries this log never held, the log must not keep a gap.
      */
+    @Override
     public void dropLogThrough(String origin, long seq) {
         try {
             store.db().deleteRange(store.systemFamily(Store.LOG), logKey(origin, 0), logKey(origin, seq + 1));

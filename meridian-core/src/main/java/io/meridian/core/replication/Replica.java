@@ -84,12 +84,18 @@ public final class Replica {
      * Stamps and commits a write originated here; it follows every sibling of the key. Policy
      * checks (is this region allowed to write the key?) and preconditions are the caller's, made
      * under the same lock.
+     *
+     * <p>A write to a key this region does not hold follows everything the region has applied:
+     * the key may have been deleted here and its tombstone collected, and the write must still
+     * follow that delete everywhere (a region still holding the tombstone would otherwise see the
+     * two as concurrent, record a conflict, and with a resolver that prefers deletes keep the
+     * delete while this region keeps the write). The simulation found it once it collected tombstones.
      */
     public Written write(Write w, long wallMillis) {
         long seq = store.watermark(region) + 1;
         Hlc hlc = clock.now(wallMillis);
         Optional<KeyState> current = store.state(w.keyspace(), w.key());
-        VersionVector context = current.map(KeyState::context).orElse(VersionVector.EMPTY).with(region, seq);
+        VersionVector context = current.map(KeyState::context).orElseGet(store::watermarks).with(region, seq);
         Entry entry = new Entry(region, seq, hlc, w.keyspace(), w.key(), w.op(), w.value(), w.contentType(), w.home(), context);
         store.commit(new ReplicaStore.Commit(entry, Optional.of(KeyState.of(entry)), List.of(), true));
         return new Written(entry, current);

@@ -57,6 +57,24 @@ public interface ReplicaStore {
     void raiseWatermarks(VersionVector to, Hlc highest);
 
     /**
+     * Drops the oldest log entries of {@code origin} so that at most {@code keep} remain; a peer
+     * that needs older ones is sent a snapshot. @return how many were dropped
+     */
+    long trimLog(String origin, long keep);
+
+    /**
+     * Forgets {@code origin}'s log entries up to {@code seq}: after a snapshot raised the
+     * watermark past entries this log never held, the log must not keep a gap.
+     */
+    void dropLogThrough(String origin, long seq);
+
+    /**
+     * Drops the tombstones (keys whose only sibling is a delete) that {@code collectible}
+     * accepts, at most {@code max}. @return how many were dropped
+     */
+    int collectTombstones(java.util.function.Predicate<Entry> collectible, int max);
+
+    /**
      * What one write changes, atomically: the entry joins the log and raises its origin's
      * watermark; the key's state becomes {@code state} (unchanged when empty); conflicts
      * are recorded. {@code sync} asks for durability before {@code commit} returns: local writes

@@ -11,6 +11,8 @@ final class MemStore implements ReplicaStore {
     final Map<String, KeyState> current = new TreeMap<>();
     final Map<String, TreeMap<Long, Entry>> log = new TreeMap<>();
     final List<Conflict> conflicts = new ArrayList<>();
+    /** Deletes whose tombstones were collected: they took effect, and left no state behind. */
+    final List<Entry> collected = new ArrayList<>();
     private VersionVector watermarks = VersionVector.EMPTY;
     private Hlc highest = Hlc.ZERO;
 
@@ -92,5 +94,37 @@ final class MemStore implements ReplicaStore {
         if (e.hlc().isAfter(highest)) {
             highest = e.hlc();
         }
+    }
+
+    @Override
+    public long trimLog(String origin, long keep) {
+        TreeMap<Long, Entry> entries = log.getOrDefault(origin, new TreeMap<>());
+        long end = watermark(origin) - keep + 1;
+        long dropped = 0;
+        while (!entries.isEmpty() && entries.firstKey() < end) {
+            entries.pollFirstEntry();
+            dropped++;
+        }
+        return dropped;
+    }
+
+    @Override
+    public void dropLogThrough(String origin, long seq) {
+        log.getOrDefault(origin, new TreeMap<>()).headMap(seq, true).clear();
+    }
+
+    @Override
+    public int collectTombstones(java.util.function.Predicate<Entry> collectible, int max) {
+        int dropped = 0;
+        var it = current.values().iterator();
+        while (it.hasNext() && dropped < max) {
+            KeyState state = it.next();
+            if (state.siblings().size() == 1 && state.winner().isTombstone() && collectible.test(state.winner())) {
+                collected.add(state.winner());
+                it.remove();
+                dropped++;
+            }
+        }
+        return dropped;
     }
 }

@@ -27,6 +27,27 @@ class ReplicaTest {
     }
 
     @Test
+    void aWriteAfterATombstoneWasCollectedStillFollowsTheDeleteEverywhere() {
+        // A resolver that prefers deletes: were the new write concurrent with the delete at b, b would keep the delete.
+        ConflictResolver deleteWins = (x, y) -> Boolean.compare(x.isTombstone(), y.isTombstone());
+        MemStore diskA = new MemStore();
+        Replica a = new Replica("a", diskA, ks -> deleteWins);
+        Replica b = new Replica("b", new MemStore(), ks -> deleteWins);
+        Entry put = a.write(put("k", "1"), 10).entry();
+        b.apply(put, 11);
+        Entry delete = b.write(Replica.Write.delete("ks", "k", ""), 12).entry(); // deleted in b
+        a.apply(delete, 13);
+        assertThat(diskA.collectTombstones(t -> true, 10)).isEqualTo(1);  // a forgets the tombstone
+        assertThat(diskA.state("ks", "k")).isEmpty();
+
+        Entry again = a.write(put("k", "2"), 20).entry();
+        assertThat(again.context().get("b")).as("follows the collected delete").isGreaterThanOrEqualTo(delete.seq());
+        Replica.Applied atB = b.apply(again, 21);
+        assertThat(((Replica.Applied.Accepted) atB).conflict()).isEmpty();
+        assertThat(b.store().current("ks", "k").orElseThrow().value()).isEqualTo(b("2"));
+    }
+
+    @Test
     void aResentEntryChangesNothingAndAGapIsRefused() {
         Replica a = new Replica("a", new MemStore());
         Replica b = new Replica("b", new MemStore());

@@ -37,6 +37,10 @@ class ReplicationSimulationTest {
         long writes = 0;
         long conflicts = 0;
         long sessionChecks = 0;
+        long freshnessChecks = 0;
+        long tombstones = 0;
+        long forwards = 0;
+        long unroutable = 0;
         List<Long> failed = new ArrayList<>();
         AssertionError first = null;
         for (long seed = 1; seed <= seeds; seed++) {
@@ -45,6 +49,10 @@ class ReplicationSimulationTest {
                 writes += sim.acknowledged.size();
                 conflicts += sim.conflictsSeen;
                 sessionChecks += sim.sessionChecks;
+                freshnessChecks += sim.freshnessChecks;
+                tombstones += sim.tombstonesCollected;
+                forwards += sim.forwards;
+                unroutable += sim.unroutable;
             } catch (AssertionError e) {
                 failed.add(seed);
                 if (first == null) {
@@ -55,10 +63,14 @@ class ReplicationSimulationTest {
         if (first != null) {
             throw new AssertionError(failed.size() + " of " + seeds + " seeds failed: " + failed, first);
         }
-        System.out.printf("simulation: %d seeds, %d acknowledged writes, %d conflicts resolved, %d session reads checked%n",
-                seeds, writes, conflicts, sessionChecks);
+        System.out.printf("simulation: %d seeds, %d acknowledged writes (%d forwarded by the router, %d refused after a"
+                        + " forward), %d conflicts resolved, %d session reads and %d freshness claims checked, %d tombstones"
+                        + " collected%n", seeds, writes, forwards, unroutable, conflicts, sessionChecks, freshnessChecks, tombstones);
         assertThat(conflicts).as("the workload must produce conflicts, or the conflict checks prove nothing").isPositive();
         assertThat(sessionChecks).as("session reads must be checked").isPositive();
+        assertThat(freshnessChecks).as("freshness claims must be checked").isPositive();
+        assertThat(forwards).as("the router must forward writes, or routing is not exercised").isPositive();
+        assertThat(tombstones).as("tombstones must be collected, or their rule is not exercised").isPositive();
     }
 
     @Test

@@ -1,5 +1,9 @@
 package io.meridian.core.replication;
 
+import io.meridian.core.Consistency;
+import io.meridian.core.KeyspaceRules;
+import io.meridian.core.Policy;
+import io.meridian.core.routing.Router;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,7 +48,16 @@ final class Simulation {
     static final ConflictResolver LONGER_VALUE_WINS = (a, b) -> Integer.compare(a.value().length, b.value().length);
 
     static final long TICK_MILLIS = 20;
+    /** A request visits at most two regions: as in a node, a forwarded request is not forwarded again. */
+    static final int MAX_HOPS = 2;
     static final long HEARD_TIMEOUT_MILLIS = 300;
+    /** The machine's settings: logs are never trimmed here (the simulation has no snapshots); tombstones are collected. */
+    static final ReplicationMachine.Settings SETTINGS = new ReplicationMachine.Settings(HEARD_TIMEOUT_MILLIS,
+            Long.MAX_VALUE / 4, 1_000, 0, 0);
+    static final Map<String, Policy> POLICIES = Map.of(PRIMARY, new Policy.Primary("r0"), HOME, new Policy.HomeRegion(),
+            MULTI, new Policy.MultiMaster(Policy.MultiMaster.LWW));
+    static final Map<String, KeyspaceRules> RULES = Map.of(PRIMARY, KeyspaceRules.of(POLICIES.get(PRIMARY)),
+            HOME, KeyspaceRules.of(POLICIES.get(HOME)), MULTI, KeyspaceRules.of(POLICIES.get(MULTI)));
     static final long RESUBSCRIBE_MILLIS = 1_000;
     static final int BATCH_ENTRIES = 32;
     static final int WINDOW_ENTRIES = 64;
@@ -69,7 +82,11 @@ final class Simulation {
     final Set<String> accounted = new HashSet<>();
     final List<Client> clients = new ArrayList<>();
     long sessionChecks;
+    long freshnessChecks;
     long conflictsSeen;
+    long tombstonesCollected;
+    long forwards;
+    long unroutable;
 
     record Event(long time, long seq, Runnable action) implements Comparable<Event> {
         public int compareTo(Event o) {
@@ -83,9 +100,10 @@ final class Simulation {
         final MemStore disk = new MemStore();
         final long clockOffset;
         final double clockDrift;
-        Replica replica;
+        ReplicationMachine machine;
         boolean up = true;
         final Map<String, Outbound> outbound = new TreeMap<>();
+        /** When each peer was last heard from, on this node's clock. */
         final Map<String, Long> lastHeard = new TreeMap<>();
         Map<String, Set<String>> plan = Map.of();
         long lastSubscribe = Long.MIN_VALUE / 2;
@@ -95,12 +113,13 @@ final class Simulation {
             this.name = name;
             this.clockOffset = random.nextInt(101) - 50;
             this.clockDrift = (random.nextDouble() - 0.5) * 0.02;
-            this.replica = newReplica();
+            this.machine = newMachine();
         }
 
-        Replica newReplica() {
-            return new Replica(name, disk, keyspace -> params.customResolver && keyspace.equals(MULTI)
+        ReplicationMachine newMachine() {
+            Replica replica = new Replica(name, disk, keyspace -> params.customResolver && keyspace.equals(MULTI)
                     ? LONGER_VALUE_WINS : ConflictResolver.LWW);
+            return new ReplicationMachine(replica, names, SETTINGS);
         }
 
         long wall() {
@@ -115,9 +134,47 @@ final class Simulation {
         }
 
         void restart() {
-            replica = newReplica();
+            machine = newMachine();
             up = true;
             lastSubscribe = Long.MIN_VALUE / 2;
+        }
+
+        /** What this node knows when it routes, as the node's engine builds it. */
+        Router.View view() {
+            return new Router.View() {
+                public String region() {
+                    return name;
+                }
+
+                public List<String> dataRegions() {
+                    return names;
+                }
+
+                public boolean covers(SessionToken token) {
+                    return token.satisfiedBy(disk.watermarks());
+                }
+
+                public Optional<String> uncoveredOrigin(SessionToken token) {
+                    return token.writes().seqs().entrySet().stream().filter(e -> disk.watermark(e.getKey()) < e.getValue())
+                            .map(Map.Entry::getKey).findFirst();
+                }
+
+                public Optional<Long> stalenessMillis(String origin) {
+                    return machine.stalenessMillis(origin, wall());
+                }
+
+                public Optional<String> acting(String keyspace, String owner) {
+                    return Optional.of(owner); // no failover in this simulation
+                }
+
+                public long epoch() {
+                    return 0;
+                }
+
+                public long sessionWaitMillis() {
+                    return 0;
+                }
+            };
         }
     }
 
@@ -200,15 +257,46 @@ final class Simulation {
         }
     }
 
+    /**
+     * A client's write, sent to a random region and routed from there by the node's own
+     * {@link Router}: forwarded to the region allowed to make it, or (data written everywhere)
+     * to the region that made the session's writes. The simulation does not advance time inside
+     * a request, so a wait for the session's writes always times out.
+     */
     private void write(Client c) {
         String keyspace = List.of(PRIMARY, HOME, MULTI).get(random.nextInt(3));
         String key = "k" + random.nextInt(4);
-        Node at = switch (keyspace) {
-            case PRIMARY -> nodes.get(names.getFirst());                       // writes go to the primary
-            case HOME -> nodes.get(names.get(Math.floorMod(key.hashCode(), names.size()))); // and to the key's home
-            default -> nodes.get(names.get(random.nextInt(names.size())));      // anywhere
-        };
-        writeAt(at, c, keyspace, key, keyspace.equals(HOME) ? at.name : "");
+        // Home-region keys: the client names each key's home, the same region for a key every time.
+        String home = keyspace.equals(HOME) ? names.get(Math.floorMod(key.hashCode(), names.size())) : "";
+        Node at = nodes.get(names.get(random.nextInt(names.size())));
+        for (int hops = 0; hops < MAX_HOPS; hops++) {
+            if (!at.up) {
+                return; // the client gets an error: nothing acknowledged
+            }
+            Router.Write w = new Router.Write(keyspace, key, c.token, home, false);
+            Router.Route route = Router.decide(w, RULES.get(keyspace), at.view());
+            if (route instanceof Router.Route.AwaitSession) {
+                route = Router.decide(w.waitedForSession(), RULES.get(keyspace), at.view());
+            }
+            switch (route) {
+                case Router.Route.Serve serve -> {
+                    writeAt(at, c, keyspace, key, home);
+                    return;
+                }
+                case Router.Route.Forward forward -> {
+                    if (forward.region().equals(at.name)) {
+                        throw new AssertionError("the router forwarded a write from " + at.name + " to itself");
+                    }
+                    at = nodes.get(forward.region());
+                    forwards++;
+                }
+                case Router.Route.Refuse refuse -> {
+                    return;
+                }
+                case Router.Route.AwaitSession again -> throw new AssertionError("the router asked to wait twice");
+            }
+        }
+        unroutable++; // a forwarded request that would go on: the node refuses it (503), the client gets an error
     }
 
     private void writeAt(Node at, Client c, String keyspace, String key, String home) {
@@ -219,7 +307,7 @@ final class Simulation {
         byte[] value = ("v" + eventSeq + "x".repeat(random.nextInt(4))).getBytes(StandardCharsets.UTF_8);
         Replica.Write w = delete ? Replica.Write.delete(keyspace, key, home)
                 : Replica.Write.put(keyspace, key, value, "text/plain", home);
-        Replica.Written written = at.replica.write(w, at.wall());
+        Replica.Written written = at.machine.write(w, at.wall());
         Entry e = written.entry();
         if (!e.hlc().isAfter(at.lastIssued)) {
             throw new AssertionError(at.name + " issued " + e.hlc() + " after " + at.lastIssued);
@@ -233,21 +321,60 @@ final class Simulation {
         }
     }
 
-    /** A session read anywhere: when the replica's watermarks cover the token, it must show the client's writes. */
+    /**
+     * A session read of every key the client wrote, at a random region: when the {@link Router}
+     * serves it there, it must show the client's writes. Also checks that the region's freshness
+     * never claims more than it holds.
+     */
     private void read(Client c) {
         Node at = nodes.get(names.get(random.nextInt(names.size())));
-        if (!at.up || c.lastWrite.isEmpty() || !c.token.satisfiedBy(at.disk.watermarks())) {
-            return; // the node would wait, then forward: covered by the integration tests
+        if (!at.up) {
+            return;
         }
+        checkFreshness(at);
         for (Map.Entry<String, Stamp> w : c.lastWrite.entrySet()) {
             String[] parts = w.getKey().split("/", 2);
-            KeyState current = at.disk.state(parts[0], parts[1]).orElseThrow(() ->
-                    new AssertionError(at.name + " covers session " + c.token.format() + " but has no " + w.getKey()));
-            if (!current.includes(w.getValue().origin(), w.getValue().seq())) {
+            Optional<KeyState> current = at.disk.state(parts[0], parts[1]);
+            Router.Read r = new Router.Read(parts[0], POLICIES.get(parts[0]).name(), Optional.of(parts[1]),
+                    new Consistency.Session(), c.token, current.map(s -> s.winner().home()).orElse(""), current.isPresent(), false);
+            if (!(Router.decide(r, RULES.get(parts[0]), at.view()) instanceof Router.Route.Serve)) {
+                continue; // the node would wait, then forward: covered by the integration tests
+            }
+            if (current.isEmpty() && wasCollected(at, w.getValue())) {
+                sessionChecks++;
+                continue;
+            }
+            KeyState state = current.orElseThrow(() -> new AssertionError(at.name + " covers session " + c.token.format()
+                    + " but has no " + w.getKey()));
+            if (!state.includes(w.getValue().origin(), w.getValue().seq())) {
                 throw new AssertionError(at.name + " covers session " + c.token.format() + " but " + w.getKey()
-                        + " is " + current + ", before the session's write " + w.getValue());
+                        + " is " + state + ", before the session's write " + w.getValue());
             }
             sessionChecks++;
+        }
+    }
+
+    /** True when {@code at} collected a tombstone that follows the write {@code w}. */
+    private static boolean wasCollected(Node at, Stamp w) {
+        return at.disk.collected.stream().anyMatch(t -> t.context().get(w.origin()) >= w.seq());
+    }
+
+    /**
+     * Freshness law: when a region says it holds every write of origin O made before instant F
+     * (on O's clock), the first of O's writes it has not applied was made at F or later.
+     */
+    private void checkFreshness(Node at) {
+        for (String origin : names) {
+            if (origin.equals(at.name)) {
+                continue;
+            }
+            Optional<Long> fresh = at.machine.freshUntil(origin);
+            Entry missing = acknowledged.get(origin + ":" + (at.disk.watermark(origin) + 1));
+            if (fresh.isPresent() && missing != null && missing.hlc().physicalMillis() < fresh.get()) {
+                throw new AssertionError(at.name + " says it holds every write of " + origin + " before " + fresh.get()
+                        + " but lacks " + missing);
+            }
+            freshnessChecks++;
         }
     }
 
@@ -316,23 +443,16 @@ final class Simulation {
 
     // ---- protocol ----
 
+    /** One tick of a node's shell: the machine's housekeeping and plan, then (re)subscribe and ship batches. */
     private void tick(Node n) {
         at(now + TICK_MILLIS, () -> tick(n));
         if (!n.up) {
             return;
         }
-        Set<String> reachable = new HashSet<>();
-        n.lastHeard.forEach((peer, t) -> {
-            if (now - t <= HEARD_TIMEOUT_MILLIS) {
-                reachable.add(peer);
-            }
-        });
-        Map<String, Set<String>> plan = Subscriptions.plan(n.name, names, reachable);
-        for (String peer : names) {
-            if (!peer.equals(n.name) && !plan.containsKey(peer)) {
-                plan.put(peer, Set.of(peer)); // probe unreachable peers for their own writes; they answer with heartbeats
-            }
-        }
+        ReplicationMachine.Tick t = n.machine.tick(n.wall(), n.lastHeard);
+        tombstonesCollected += t.tombstonesCollected();
+        Map<String, Set<String>> plan = t.plan();
+        // Subscriptions can be lost on this network: resend them now and then, as a stream reconnecting would.
         if (!plan.equals(n.plan) || now - n.lastSubscribe >= RESUBSCRIBE_MILLIS) {
             n.plan = plan;
             n.lastSubscribe = now;
@@ -345,7 +465,9 @@ final class Simulation {
         for (Outbound out : n.outbound.values()) {
             List<Entry> batch = out.next(n.disk, BATCH_ENTRIES, now);
             String target = out.target();
-            send(n.name, target, () -> onBatch(nodes.get(target), n.name, batch));
+            long sentAt = n.wall();
+            VersionVector senderWatermarks = n.disk.watermarks();
+            send(n.name, target, () -> onBatch(nodes.get(target), n.name, batch, sentAt, senderWatermarks));
         }
     }
 
@@ -353,10 +475,10 @@ final class Simulation {
         n.outbound.computeIfAbsent(subscriber, s -> new Outbound(s, WINDOW_ENTRIES, RETRANSMIT_MILLIS)).subscribe(from, now);
     }
 
-    private void onBatch(Node n, String from, List<Entry> batch) {
-        n.lastHeard.put(from, now);
-        for (Entry e : batch) {
-            Replica.Applied applied = n.replica.apply(e, n.wall());
+    private void onBatch(Node n, String from, List<Entry> batch, long sentAt, VersionVector senderWatermarks) {
+        n.lastHeard.put(from, n.wall());
+        ReplicationMachine.BatchResult result = n.machine.onBatch(from, batch, sentAt, senderWatermarks, n.wall());
+        for (Replica.Applied applied : result.applied()) {
             if (applied instanceof Replica.Applied.Accepted a) {
                 a.replaced().forEach(old -> accounted.add(id(old)));
                 a.conflict().ifPresent(c -> {
@@ -365,10 +487,11 @@ final class Simulation {
                 });
             }
         }
-        VersionVector watermarks = n.disk.watermarks();
+        VersionVector watermarks = result.watermarks();
         send(n.name, from, () -> {
             Node sender = nodes.get(from);
-            sender.lastHeard.put(n.name, now);
+            sender.lastHeard.put(n.name, sender.wall());
+            sender.machine.onAck(n.name, watermarks);
             Outbound out = sender.outbound.get(n.name);
             if (out != null) {
                 out.onAck(watermarks, now);
@@ -402,20 +525,36 @@ final class Simulation {
         return true;
     }
 
+    /** A key's state, leaving out lone tombstones: a region may have collected one that another still holds. */
+    private static Map<String, KeyState> live(MemStore disk) {
+        Map<String, KeyState> live = new TreeMap<>(disk.current);
+        live.values().removeIf(state -> state.siblings().size() == 1 && state.winner().isTombstone());
+        return live;
+    }
+
     /** The invariants once healed and converged. */
     void check() {
         Node reference = nodes.values().iterator().next();
+        Map<String, KeyState> expected = live(reference.disk);
         for (Node n : nodes.values()) {
-            if (!n.disk.current.equals(reference.disk.current)) {
-                throw new AssertionError("replicas differ: " + reference.name + " " + reference.disk.current.values()
-                        + " vs " + n.name + " " + n.disk.current.values());
+            if (!live(n.disk).equals(expected)) {
+                throw new AssertionError("replicas differ: " + reference.name + " " + expected.values()
+                        + " vs " + n.name + " " + live(n.disk).values());
             }
         }
+        // A write is accounted for when it is current somewhere, was followed by a later write, lost a
+        // conflict, or is a delete (or followed by one) whose tombstone a region collected.
         Set<String> winners = new HashSet<>();
-        reference.disk.current.values().forEach(state -> state.siblings().forEach(e -> winners.add(id(e))));
+        List<Entry> collected = new ArrayList<>();
+        for (Node n : nodes.values()) {
+            n.disk.current.values().forEach(state -> state.siblings().forEach(e -> winners.add(id(e))));
+            collected.addAll(n.disk.collected);
+        }
         for (Entry e : acknowledged.values()) {
             String id = id(e);
-            if (!winners.contains(id) && !accounted.contains(id)) {
+            boolean deleted = collected.stream().anyMatch(t -> t.keyspace().equals(e.keyspace()) && t.key().equals(e.key())
+                    && t.context().get(e.origin()) >= e.seq());
+            if (!winners.contains(id) && !accounted.contains(id) && !deleted) {
                 throw new AssertionError("acknowledged write " + e + " vanished: not current, not followed by a later"
                         + " write, not on any conflict feed");
             }
@@ -431,7 +570,11 @@ final class Simulation {
             boolean singleWriter = e.keyspace().equals(PRIMARY) || (e.keyspace().equals(HOME) && !e.key().startsWith("race-"));
             if (singleWriter) {
                 Optional<KeyState> current = reference.disk.state(e.keyspace(), e.key());
-                if (current.isEmpty() || current.get().siblings().size() != 1 || !current.get().includes(e.origin(), e.seq())) {
+                boolean deleted = current.isEmpty() && collected.stream().anyMatch(t -> t.keyspace().equals(e.keyspace())
+                        && t.key().equals(e.key()) && t.context().get(e.origin()) >= e.seq());
+                boolean holds = current.isPresent() && current.get().siblings().size() == 1
+                        && current.get().includes(e.origin(), e.seq());
+                if (!holds && !deleted) {
                     throw new AssertionError("acknowledged single-writer write " + e + " is not in the final state " + current);
                 }
             }

@@ -1,0 +1,99 @@
+package io.meridian.core.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ReplicationMachineTest {
+    private static final List<String> REGIONS = List.of("a", "b", "c");
+    private static final ReplicationMachine.Settings SETTINGS = new ReplicationMachine.Settings(300, 1_000, 100, 1_000, 200);
+
+    private static ReplicationMachine machine(String region) {
+        return new ReplicationMachine(new Replica(region, new MemStore()), REGIONS, SETTINGS);
+    }
+
+    private static Replica.Write put(String key) {
+        return Replica.Write.put("ks", key, key.getBytes(StandardCharsets.UTF_8), "text/plain", "");
+    }
+
+    @Test
+    void aPeerHeardFromIsAskedForItsOwnWritesAndASilentOnesAreAskedOfEveryone() {
+        ReplicationMachine a = machine("a");
+        Map<String, Set<String>> plan = a.tick(1_000, Map.of("b", 900L, "c", 500L)).plan();
+        // c was last heard 500 ms ago (> 300): its writes are asked of b, and c is still asked for its own.
+        assertThat(plan).isEqualTo(Map.of("b", Set.of("b", "c"), "c", Set.of("c")));
+        assertThat(a.tick(1_000, Map.of("b", 900L, "c", 950L)).plan()).isEqualTo(Map.of("b", Set.of("b"), "c", Set.of("c")));
+    }
+
+    @Test
+    void freshnessRisesOnlyWhenTheSendersWritesAreAllApplied() {
+        ReplicationMachine b = machine("b");
+        ReplicationMachine a = machine("a");
+        Entry e1 = b.write(put("k1"), 100).entry();
+        Entry e2 = b.write(put("k2"), 110).entry();
+        assertThat(a.stalenessMillis("b", 200)).isEmpty();
+        // A batch carrying only e1 while b is at 2: a does not hold all of b's writes up to the send.
+        a.onBatch("b", List.of(e1), 120, b.store().watermarks(), 130);
+        assertThat(a.stalenessMillis("b", 200)).isEmpty();
+        assertThat(a.entriesBehind("b")).isEqualTo(1);
+        a.onBatch("b", List.of(e2), 150, b.store().watermarks(), 160);
+        assertThat(a.stalenessMillis("b", 200)).contains(50L);
+        assertThat(a.entriesBehind("b")).isZero();
+        // A heartbeat moves freshness on; an older, reordered one does not move it back.
+        a.onBatch("b", List.of(), 190, b.store().watermarks(), 195);
+        a.onBatch("b", List.of(), 170, b.store().watermarks(), 196);
+        assertThat(a.freshUntil("b")).contains(190L);
+        assertThat(a.stalenessMillis("a", 1_000)).contains(0L);
+    }
+
+    @Test
+    void aTombstoneGoesOnlyWhenEveryPeerAcknowledgedIt() {
+        ReplicationMachine a = machine("a");
+        a.write(put("k"), 10);
+        a.write(Replica.Write.delete("ks", "k", ""), 20);
+        VersionVector mine = a.store().watermarks();
+        a.onAck("b", mine);
+        assertThat(a.tick(30, Map.of()).tombstonesCollected()).isZero();
+        a.onAck("c", mine);
+        assertThat(a.tick(40, Map.of()).tombstonesCollected()).isEqualTo(1);
+        assertThat(a.tombstonesCollected()).isEqualTo(1);
+        assertThat(a.store().state("ks", "k")).isEmpty();
+    }
+
+    @Test
+    void anEmptyRegionAsksEachPeerInTurnPausesBetweenRoundsAndStartsEmptyAfterTheWait() {
+        ReplicationMachine a = machine("a");
+        assertThat(a.nextBootstrapStep(0, true)).isEqualTo(new ReplicationMachine.BootstrapStep.Fetch("b"));
+        a.snapshotFailed("b", "refused");
+        assertThat(a.nextBootstrapStep(10, true)).isEqualTo(new ReplicationMachine.BootstrapStep.Fetch("c"));
+        a.snapshotFailed("c", "timed out");
+        assertThat(a.nextBootstrapStep(20, true)).isEqualTo(new ReplicationMachine.BootstrapStep.Pause(200));
+        assertThat(a.nextBootstrapStep(220, true)).isEqualTo(new ReplicationMachine.BootstrapStep.Fetch("b"));
+        a.snapshotFailed("b", "refused again");
+        ReplicationMachine.BootstrapStep last = a.nextBootstrapStep(1_000, true);
+        assertThat(last).isInstanceOfSatisfying(ReplicationMachine.BootstrapStep.Done.class, done -> {
+            assertThat(done.from()).isEmpty();
+            assertThat(done.why()).contains("b: refused again", "c: timed out", "starting empty");
+        });
+    }
+
+    @Test
+    void aSnapshotEndsTheBootstrapAndARegionWithDataSkipsIt() {
+        ReplicationMachine b = machine("b");
+        Entry e = b.write(put("k"), 10).entry();
+        ReplicationMachine a = machine("a");
+        assertThat(a.nextBootstrapStep(0, true)).isEqualTo(new ReplicationMachine.BootstrapStep.Fetch("b"));
+        a.beginInstall();
+        a.installChunk(List.of(e));
+        a.finishInstall("b", b.store().watermarks(), e.hlc());
+        assertThat(a.nextBootstrapStep(5, false)).isEqualTo(new ReplicationMachine.BootstrapStep.Done(Optional.of("b"), "installed a snapshot"));
+        assertThat(a.store().watermark("b")).isEqualTo(1);
+        assertThat(a.bootstrappedFrom()).isEqualTo("b");
+        assertThat(machine("c").nextBootstrapStep(0, false)).isInstanceOf(ReplicationMachine.BootstrapStep.Done.class);
+    }
+}
