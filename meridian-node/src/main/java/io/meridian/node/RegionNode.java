@@ -7,6 +7,17 @@ import io.meridian.core.config.MeridianConfig;
 import io.meridian.core.config.RegionConfig;
 import io.meridian.core.health.PeerHealth;
 import io.meridian.core.health.Readiness;
+import io.meridian.node.engine.Engines;
+import io.meridian.node.engine.KeyspaceEngine;
+import io.meridian.node.failover.FailoverAgent;
+import io.meridian.node.health.PeerProber;
+import io.meridian.node.http.ApiHandler;
+import io.meridian.node.http.ProblemErrorHandler;
+import io.meridian.node.http.Requests;
+import io.meridian.node.metrics.NodeMetrics;
+import io.meridian.node.replication.ReplicationEngine;
+import io.meridian.node.replication.Resolvers;
+import io.meridian.node.routing.Forwarder;
 import io.meridian.storage.StorageException;
 import io.meridian.storage.Store;
 import java.io.IOException;
@@ -247,7 +258,7 @@ public final class RegionNode implements AutoCloseable {
     }
 
     /** The deep health check: a synced probe write, then the peers as last probed. */
-    ReadyView readiness() {
+    public ReadyView readiness() {
         Optional<String> storageError;
         try {
             store.probeWrite();
@@ -270,22 +281,22 @@ public final class RegionNode implements AutoCloseable {
                 prober.view().stream().map(PeerView::of).toList(), reasons);
     }
 
-    boolean isWitness() {
+    public boolean isWitness() {
         return region.witness();
     }
 
     /** The failover agent, or null when regions do not fail over. */
-    FailoverAgent failover() {
+    public FailoverAgent failover() {
         return failover;
     }
 
-    void resetReplicationStats() {
+    public void resetReplicationStats() {
         if (replication != null) {
             replication.resetStats();
         }
     }
 
-    ClusterView clusterView() {
+    public ClusterView clusterView() {
         List<RegionView> regions = config.regions().stream()
                 .map(r -> new RegionView(r.name(), r.location(), r.http().httpUrl())).toList();
         List<KeyspaceView> keyspaces = config.keyspaces().stream().map(KeyspaceView::of).toList();
@@ -332,7 +343,7 @@ public final class RegionNode implements AutoCloseable {
         log.info("region {} stopped", region.name());
     }
 
-    record ReadyView(String status, String region, boolean storageWritable, List<PeerView> peers, List<String> reasons) {
+    public record ReadyView(String status, String region, boolean storageWritable, List<PeerView> peers, List<String> reasons) {
     }
 
     record ClusterView(String region, List<RegionView> regions, List<KeyspaceView> keyspaces, List<PeerView> peers,

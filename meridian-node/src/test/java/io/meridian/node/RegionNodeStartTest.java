@@ -1,5 +1,6 @@
 package io.meridian.node;
 
+import io.meridian.node.replication.Resolvers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,8 +1,9 @@
-package io.meridian.node;
+package io.meridian.node.engine;
 
 import io.meridian.core.MeridianException;
 import io.meridian.core.ProblemType;
 import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.node.http.Exchange;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +13,7 @@ import java.util.Map;
  * runs (here, forwarded, refused), waits for what it needs, and answers. Operations a policy
  * does not have answer {@code 409 wrong-policy} saying which policy has them.
  */
-interface KeyspaceEngine {
+public interface KeyspaceEngine {
     /** {@code GET|HEAD /v1/kv/{keyspace}/{key}}. */
     void get(Exchange ex, KeyspaceConfig keyspace, String key) throws Exception;
 

@@ -1,10 +1,12 @@
-package io.meridian.node;
+package io.meridian.node.engine;
 
 import io.meridian.core.Headers;
 import io.meridian.core.Keys;
 import io.meridian.core.Preconditions;
 import io.meridian.core.Versions;
 import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.node.http.Exchange;
+import io.meridian.node.http.Requests;
 import io.meridian.storage.ScanPage;
 import io.meridian.storage.Store;
 import io.meridian.storage.StoredValue;

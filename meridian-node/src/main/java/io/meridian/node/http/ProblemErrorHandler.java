@@ -1,4 +1,4 @@
-package io.meridian.node;
+package io.meridian.node.http;
 
 import io.meridian.core.Headers;
 import io.meridian.core.ProblemType;
@@ -14,10 +14,10 @@ import org.eclipse.jetty.util.Callback;
  * Renders the errors Jetty raises before a request reaches {@link ApiHandler} (a malformed
  * request line, an ambiguous URI, oversized headers) as problem documents too.
  */
-final class ProblemErrorHandler extends ErrorHandler {
+public final class ProblemErrorHandler extends ErrorHandler {
     private final String region;
 
-    ProblemErrorHandler(String region) {
+    public ProblemErrorHandler(String region) {
         this.region = region;
     }
 

@@ -1,4 +1,4 @@
-package io.meridian.node;
+package io.meridian.node.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.meridian.core.Keys;
@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * query parameters, preconditions, content types, scan limits, and the shapes of write results
  * and scan pages.
  */
-final class Requests {
+public final class Requests {
     static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     static final int SCAN_LIMIT_DEFAULT = 100;
     static final int SCAN_LIMIT_MAX = 1000;
@@ -52,7 +52,7 @@ final class Requests {
         return keyspace;
     }
 
-    static void checkScanParameters(Map<String, String> query) {
+    public static void checkScanParameters(Map<String, String> query) {
         for (String name : query.keySet()) {
             if (!List.of("prefix", "limit", "after").contains(name)) {
                 throw new MeridianException(ProblemType.INVALID_PARAMETER,
@@ -62,7 +62,7 @@ final class Requests {
         }
     }
 
-    static int limit(String text) {
+    public static int limit(String text) {
         if (text == null) {
             return SCAN_LIMIT_DEFAULT;
         }
@@ -79,12 +79,12 @@ final class Requests {
                 Map.of("parameter", "limit", "value", text));
     }
 
-    static ScanItem item(StoredValue v) {
+    public static ScanItem item(StoredValue v) {
         return item(Keys.fromBytes(v.key()), Long.toString(v.version()), v.contentType(), v.value());
     }
 
     /** A value as JSON: its text when it is UTF-8, else base64. */
-    static ScanItem item(String key, String version, String contentType, byte[] value) {
+    public static ScanItem item(String key, String version, String contentType, byte[] value) {
         Optional<String> text = utf8(value);
         return new ScanItem(key, version, contentType, text.orElse(null),
                 text.isPresent() ? null : Base64.getEncoder().encodeToString(value), null);
@@ -98,7 +98,7 @@ final class Requests {
         }
     }
 
-    static String contentType(Exchange ex) {
+    public static String contentType(Exchange ex) {
         String type = ex.header("Content-Type");
         if (type == null || type.isBlank()) {
             return DEFAULT_CONTENT_TYPE;
@@ -111,7 +111,7 @@ final class Requests {
         return type.strip();
     }
 
-    static Preconditions preconditions(Exchange ex) {
+    public static Preconditions preconditions(Exchange ex) {
         String ifMatch = ex.header("If-Match");
         String ifNoneMatch = ex.header("If-None-Match");
         return new Preconditions(
@@ -119,29 +119,29 @@ final class Requests {
                 ifNoneMatch == null ? null : Versions.parseCondition("If-None-Match", ifNoneMatch));
     }
 
-    static MeridianException notFound(KeyspaceConfig keyspace, String key) {
+    public static MeridianException notFound(KeyspaceConfig keyspace, String key) {
         return new MeridianException(ProblemType.KEY_NOT_FOUND,
                 "key '" + key + "' does not exist in keyspace '" + keyspace.name() + "'",
                 Map.of("keyspace", keyspace.name(), "key", key));
     }
 
-    static String httpDate(long millis) {
+    public static String httpDate(long millis) {
         return DateTimeFormatter.RFC_1123_DATE_TIME.format(Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC));
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record WriteResult(String keyspace, String key, String version, String region, String home) {
+    public record WriteResult(String keyspace, String key, String version, String region, String home) {
     }
 
     /** A scanned value: {@code value} holds UTF-8 text, {@code value_base64} anything else; {@code home} for home-region keys. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record ScanItem(String key, String version, String contentType, String value, String valueBase64, String home) {
-        ScanItem withHome(String newHome) {
+    public record ScanItem(String key, String version, String contentType, String value, String valueBase64, String home) {
+        public ScanItem withHome(String newHome) {
             return new ScanItem(key, version, contentType, value, valueBase64, newHome == null || newHome.isEmpty() ? null : newHome);
         }
     }
 
-    record ScanResult(String keyspace, String region, List<ScanItem> items, String next) {
+    public record ScanResult(String keyspace, String region, List<ScanItem> items, String next) {
     }
 
     static Map<String, String> parseQuery(String raw) {

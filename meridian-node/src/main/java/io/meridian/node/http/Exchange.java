@@ -1,4 +1,4 @@
-package io.meridian.node;
+package io.meridian.node.http;
 
 import io.meridian.core.Headers;
 import io.meridian.core.MeridianException;
@@ -19,9 +19,9 @@ import org.eclipse.jetty.util.Callback;
  * One HTTP request and its response, the only place that touches Jetty's request types. It
  * answers exactly once; every response names the serving region.
  */
-final class Exchange {
-    static final String PROBLEM_JSON = "application/problem+json";
-    static final String JSON = "application/json";
+public final class Exchange {
+    public static final String PROBLEM_JSON = "application/problem+json";
+    public static final String JSON = "application/json";
 
     private final Request request;
     private final Response response;
@@ -36,26 +36,26 @@ final class Exchange {
         this.region = region;
     }
 
-    String method() {
+    public String method() {
         return request.getMethod();
     }
 
     /** The region serving this request. */
-    String region() {
+    public String region() {
         return region;
     }
 
     /** The path as sent, still percent-encoded. */
-    String rawPath() {
+    public String rawPath() {
         return request.getHttpURI().getPath();
     }
 
     /** The query string as sent, or null. */
-    String rawQuery() {
+    public String rawQuery() {
         return request.getHttpURI().getQuery();
     }
 
-    String header(String name) {
+    public String header(String name) {
         return request.getHeaders().get(name);
     }
 
@@ -67,7 +67,7 @@ final class Exchange {
      * Reads the body, refusing one over {@code maxBytes} without buffering more than one byte
      * past the limit.
      */
-    byte[] body(long maxBytes, String keyspace) throws IOException {
+    public byte[] body(long maxBytes, String keyspace) throws IOException {
         long declared = contentLength();
         if (declared > maxBytes) {
             throw tooLarge(declared, maxBytes, keyspace);
@@ -90,7 +90,7 @@ final class Exchange {
                 what + "; keyspace '" + keyspace + "' accepts at most " + maxBytes + " bytes", ext);
     }
 
-    void header(String name, String value) {
+    public void header(String name, String value) {
         response.getHeaders().put(name, value);
     }
 
@@ -98,7 +98,7 @@ final class Exchange {
         return status;
     }
 
-    void send(int status, String contentType, byte[] body) {
+    public void send(int status, String contentType, byte[] body) {
         this.status = status;
         response.setStatus(status);
         response.getHeaders().put(Headers.REGION, region);
@@ -110,7 +110,7 @@ final class Exchange {
         response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), callback);
     }
 
-    void sendJson(int status, Object body) {
+    public void sendJson(int status, Object body) {
         send(status, JSON, Json.bytes(body));
     }
 
@@ -118,7 +118,7 @@ final class Exchange {
         send(status, contentType, body.getBytes(StandardCharsets.UTF_8));
     }
 
-    void sendEmpty(int status) {
+    public void sendEmpty(int status) {
         this.status = status;
         response.setStatus(status);
         response.getHeaders().put(Headers.REGION, region);
@@ -129,7 +129,7 @@ final class Exchange {
      * Relays another region's answer to a forwarded request: its status, headers and body, with
      * the region that served it in {@code Meridian-Region} and this one in {@code Meridian-Forwarded-By}.
      */
-    void sendRelayed(int status, java.util.Map<String, java.util.List<String>> headers, byte[] body) {
+    public void sendRelayed(int status, java.util.Map<String, java.util.List<String>> headers, byte[] body) {
         this.status = status;
         response.setStatus(status);
         headers.forEach((name, values) -> {
@@ -163,7 +163,7 @@ final class Exchange {
             java.util.Set.of("content-type", "etag", "last-modified", "allow", "retry-after");
 
     /** Request headers a forwarded request carries on. */
-    java.util.Map<String, String> forwardableHeaders() {
+    public java.util.Map<String, String> forwardableHeaders() {
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
         for (org.eclipse.jetty.http.HttpField f : request.getHeaders()) {
             String lower = f.getName().toLowerCase(java.util.Locale.ROOT);

@@ -1,9 +1,10 @@
-package io.meridian.node;
+package io.meridian.node.routing;
 
 import io.meridian.core.Headers;
 import io.meridian.core.MeridianException;
 import io.meridian.core.ProblemType;
 import io.meridian.core.config.MeridianConfig;
+import io.meridian.node.http.Exchange;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,7 +19,7 @@ import java.util.Map;
  * the answer. A forwarded request is marked, and never forwarded again: two regions that
  * disagree for a moment about a key's home answer 503 rather than bounce a request forever.
  */
-final class Forwarder implements AutoCloseable {
+public final class Forwarder implements AutoCloseable {
     /** How long a forwarded request may take end to end. */
     static final Duration TIMEOUT = Duration.ofSeconds(10);
 
@@ -29,7 +30,7 @@ final class Forwarder implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(3)).build();
 
     /** @param epoch this region's failover epoch, sent with every forwarded request; null when regions do not fail over */
-    Forwarder(String region, MeridianConfig config, java.util.function.LongSupplier epoch) {
+    public Forwarder(String region, MeridianConfig config, java.util.function.LongSupplier epoch) {
         this.region = region;
         this.config = config;
         this.epoch = epoch;
@@ -40,7 +41,7 @@ final class Forwarder implements AutoCloseable {
         return ex.header(Headers.FORWARDED_BY) != null;
     }
 
-    void forward(Exchange ex, String target, byte[] body, String why) {
+    public void forward(Exchange ex, String target, byte[] body, String why) {
         if (wasForwarded(ex)) {
             throw new MeridianException(ProblemType.UNAVAILABLE, "this request was forwarded here by "
                     + ex.header(Headers.FORWARDED_BY) + ", but " + why + "; regions disagree for a moment (a move or a"

@@ -1,6 +1,7 @@
-package io.meridian.node;
+package io.meridian.node.metrics;
 
 import io.meridian.core.health.PeerHealth;
+import io.meridian.node.replication.ReplicationEngine;
 import io.meridian.storage.Store;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -20,18 +21,18 @@ import java.util.function.Supplier;
  * Request latency is a histogram per keyspace, operation and status
  * ({@code meridian_requests_seconds}); storage and peer figures are gauges read at scrape time.
  */
-final class NodeMetrics {
+public final class NodeMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
-    NodeMetrics(String region) {
+    public NodeMetrics(String region) {
         registry.config().commonTags("region", region);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
     }
 
-    void recordRequest(String keyspace, String operation, int status, long nanos) {
+    public void recordRequest(String keyspace, String operation, int status, long nanos) {
         String id = keyspace + '\0' + operation + '\0' + status;
         timers.computeIfAbsent(id, k -> Timer.builder("meridian.requests")
                         .description("HTTP API requests by keyspace, operation and status")
@@ -43,7 +44,7 @@ final class NodeMetrics {
                 .record(Duration.ofNanos(nanos));
     }
 
-    void bindStorage(Store store, Collection<String> keyspaces) {
+    public void bindStorage(Store store, Collection<String> keyspaces) {
         for (String keyspace : keyspaces) {
             Gauge.builder("meridian.storage.keys", () -> store.stats(keyspace).estimatedKeys())
                     .description("RocksDB's estimate of the keys in the keyspace").tag("keyspace", keyspace).register(registry);
@@ -54,7 +55,7 @@ final class NodeMetrics {
         }
     }
 
-    void bindPeers(Collection<String> peers, Supplier<Collection<PeerHealth>> view) {
+    public void bindPeers(Collection<String> peers, Supplier<Collection<PeerHealth>> view) {
         for (String peer : peers) {
             Gauge.builder("meridian.peer.reachable", () -> find(view, peer).reachable() ? 1 : 0)
                     .description("1 when the last probe of the peer region was answered").tag("peer", peer).register(registry);
@@ -68,7 +69,7 @@ final class NodeMetrics {
      * of this region's own writes it has not acknowledged, how old the oldest of them is, and the
      * bytes sent to it; and the writes that exist nowhere else yet.
      */
-    void bindReplication(String region, Collection<String> peers, Supplier<ReplicationEngine.View> view) {
+    public void bindReplication(String region, Collection<String> peers, Supplier<ReplicationEngine.View> view) {
         for (String peer : peers) {
             Gauge.builder("meridian.replication.lag.entries", () -> peer(view, peer).lagEntries())
                     .description("this region's writes the target region has not acknowledged")
@@ -98,11 +99,11 @@ final class NodeMetrics {
         return view.get().stream().filter(p -> p.region().equals(peer)).findFirst().orElseThrow();
     }
 
-    String scrape() {
+    public String scrape() {
         return registry.scrape();
     }
 
-    void close() {
+    public void close() {
         registry.close();
     }
 }

@@ -1,4 +1,4 @@
-package io.meridian.node;
+package io.meridian.node.replication;
 
 import io.meridian.core.Preconditions;
 import io.meridian.core.config.HostPort;
@@ -12,6 +12,8 @@ import io.meridian.core.replication.SessionToken;
 import io.meridian.core.replication.VersionVector;
 import io.meridian.core.time.Clock;
 import io.meridian.core.time.Scheduler;
+import io.meridian.node.NodeStartException;
+import io.meridian.node.failover.FailoverAgent;
 import io.meridian.replication.PeerStreams;
 import io.meridian.replication.ReplicationHost;
 import io.meridian.replication.ReplicationServer;
@@ -21,11 +23,11 @@ import io.meridian.storage.ReplicatedStore;
 import io.meridian.storage.Store;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * Threads waiting for a session token wait on {@link #progress}, notified after every batch.
  * Time comes from the injected {@link Clock}; periodic work runs on the injected {@link Scheduler}.
  */
-final class ReplicationEngine implements ReplicationHost, AutoCloseable {
+public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicationEngine.class);
     /** How often the plan of subscriptions, log trimming and tombstones are revisited. */
     private static final Duration HOUSEKEEPING = Duration.ofMillis(250);
@@ -79,7 +81,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private volatile String lastSnapshotFailure = "";
 
     /** @param failover the region's failover agent, or null when regions do not fail over */
-    ReplicationEngine(String region, MeridianConfig config, Store store, FailoverAgent failover, Clock clock,
+    public ReplicationEngine(String region, MeridianConfig config, Store store, FailoverAgent failover, Clock clock,
                       Scheduler scheduler) {
         this.region = region;
         this.config = config;
@@ -97,7 +99,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200));
     }
 
-    void start() {
+    public void start() {
         Settings settings = Settings.DEFAULT.withHeartbeat(config.replication().heartbeat());
         List<String> peers = peers();
         if (peers.isEmpty()) {
@@ -118,7 +120,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         log.info("replication of {} on {}, subscribing to {}", region, bind, addresses);
     }
 
-    List<String> peers() {
+    public List<String> peers() {
         return machine.peers();
     }
 
@@ -128,7 +130,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * Writes locally after checking {@code conditions} against the key's current version, under
      * the replica's lock, and syncs before returning.
      */
-    Replica.Written write(Replica.Write w, Preconditions conditions) {
+    public Replica.Written write(Replica.Write w, Preconditions conditions) {
         return write(w, conditions, () -> { });
     }
 
@@ -137,7 +139,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * the same lock: the failover check that this region may write the key runs there, so a
      * write either finished before a failback stopped this region or sees it stopped.
      */
-    Replica.Written write(Replica.Write w, Preconditions conditions, Runnable guard) {
+    public Replica.Written write(Replica.Write w, Preconditions conditions, Runnable guard) {
         Replica.Written written;
         synchronized (lock) {
             guard.run();
@@ -149,20 +151,20 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         return written;
     }
 
-    Optional<Entry> current(String keyspace, String key) {
+    public Optional<Entry> current(String keyspace, String key) {
         return store.current(keyspace, key);
     }
 
-    ReplicatedStore store() {
+    public ReplicatedStore store() {
         return store;
     }
 
-    VersionVector watermarks() {
+    public VersionVector watermarks() {
         return store.watermarks();
     }
 
     /** Waits until this region has applied everything {@code token} covers, at most {@code max}. */
-    boolean awaitCovered(SessionToken token, Duration max) throws InterruptedException {
+    public boolean awaitCovered(SessionToken token, Duration max) throws InterruptedException {
         long deadline = clock.monotonicNanos() + max.toNanos();
         synchronized (progress) {
             while (!token.satisfiedBy(store.watermarks())) {
@@ -180,11 +182,11 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * How stale this region may be with respect to writes originated in {@code origin}: 0 for
      * this region's own; empty when it has never heard from it.
      */
-    Optional<Long> stalenessMillis(String origin) {
+    public Optional<Long> stalenessMillis(String origin) {
         return machine.stalenessMillis(origin, wallMillis());
     }
 
-    static String tag(Entry e) {
+    public static String tag(Entry e) {
         return e.origin() + ":" + e.seq();
     }
 
@@ -266,14 +268,14 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     // ---- failover ----
 
     /** Every origin's watermark, read under the write lock: no write that passed its guard is left out. */
-    VersionVector watermarksLocked() {
+    public VersionVector watermarksLocked() {
         synchronized (lock) {
             return store.watermarks();
         }
     }
 
     /** How many of {@code peer}'s writes it has announced that this region has not applied. */
-    long entriesBehind(String peer) {
+    public long entriesBehind(String peer) {
         return machine.entriesBehind(peer);
     }
 
@@ -282,7 +284,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         return machine.lostWritesSeen();
     }
 
-    Replica.Reverted lostWrites(long after, long through, java.util.function.Predicate<String> singleOwner) {
+    public Replica.Reverted lostWrites(long after, long through, java.util.function.Predicate<String> singleOwner) {
         synchronized (lock) {
             return machine.lostWrites(after, through, singleOwner);
         }
@@ -293,7 +295,7 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * reached no other region (they go on the conflict feed), then installs a snapshot from a peer
      * so that those keys hold what the other regions hold. False when no peer gave a snapshot.
      */
-    boolean revertLostAndResync(long after, long through, java.util.function.Predicate<String> singleOwner, List<String> from) {
+    public boolean revertLostAndResync(long after, long through, java.util.function.Predicate<String> singleOwner, List<String> from) {
         Replica.Reverted r;
         synchronized (lock) {
             r = machine.revertLost(after, through, singleOwner);
@@ -407,26 +409,26 @@ final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     /** Starts the apply-delay distributions afresh (benchmarks call it between runs). */
-    synchronized void resetStats() {
+    public synchronized void resetStats() {
         applyDelays();
         applyDelaySinceReset.clear();
         statsSinceMillis = wallMillis();
     }
 
     /** One peer as this region's replication sees it, both directions. */
-    record PeerReplication(String region, boolean connected, Long lastBatchMsAgo, Long stalenessMs, long entriesBehind,
+    public record PeerReplication(String region, boolean connected, Long lastBatchMsAgo, Long stalenessMs, long entriesBehind,
                            long lagEntries, long lagMs, long bytesSent, long bytesReceived, Set<String> origins,
                            boolean snapshotNeeded) {
     }
 
     /** Everything about replication this region knows, for /v1/cluster, metrics and the lab. */
-    record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, long lostWritesRecorded,
+    public record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, long lostWritesRecorded,
                 long tombstonesPending,
                 long tombstonesCollected, String bootstrappedFrom, List<PeerReplication> peers, Map<String, Delay> applyDelayMs,
                 String statsSince) {
     }
 
-    View view() {
+    public View view() {
         long now = wallMillis();
         VersionVector mine = store.watermarks();
         Map<String, ReplicationServer.StreamView> out = server == null ? Map.of() : server.streams();

@@ -1,4 +1,4 @@
-package io.meridian.node;
+package io.meridian.node.http;
 
 import io.meridian.core.ProblemType;
 import java.util.LinkedHashMap;

@@ -1,10 +1,14 @@
-package io.meridian.node;
+package io.meridian.node.http;
 
 import io.meridian.core.Keys;
 import io.meridian.core.MeridianException;
 import io.meridian.core.ProblemType;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
+import io.meridian.node.RegionNode;
+import io.meridian.node.engine.KeyspaceEngine;
+import io.meridian.node.failover.FailoverAgent;
+import io.meridian.node.metrics.NodeMetrics;
 import io.meridian.storage.StorageException;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/failovers/failback?region=R           give a rejoined region its keys back (drained handoff)
  * </pre>
  */
-final class ApiHandler extends Handler.Abstract {
+public final class ApiHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
     private static final String KV = "/v1/kv/";
     private static final String CONFLICTS = "/v1/conflicts/";
@@ -52,7 +56,7 @@ final class ApiHandler extends Handler.Abstract {
     private final NodeMetrics metrics;
 
     /** @param engines each keyspace's engine (none in a witness region) */
-    ApiHandler(RegionNode node, MeridianConfig config, Map<String, KeyspaceEngine> engines, NodeMetrics metrics) {
+    public ApiHandler(RegionNode node, MeridianConfig config, Map<String, KeyspaceEngine> engines, NodeMetrics metrics) {
         this.node = node;
         this.config = config;
         this.engines = Map.copyOf(engines);

@@ -1,8 +1,12 @@
-package io.meridian.node;
+package io.meridian.node.engine;
 
 import io.meridian.core.Policy;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
+import io.meridian.node.NodeStartException;
+import io.meridian.node.failover.FailoverAgent;
+import io.meridian.node.replication.ReplicationEngine;
+import io.meridian.node.routing.Forwarder;
 import io.meridian.replication.strong.ConsensusServer;
 import io.meridian.storage.Store;
 import io.meridian.storage.StrongStore;
@@ -14,7 +18,7 @@ import java.util.Map;
  * The node's one switch over policies: which engine serves a keyspace. Adding a policy means its
  * record and rules in core ({@code KeyspaceRules.of}), its engine, and one case here.
  */
-final class Engines {
+public final class Engines {
     private Engines() {
     }
 
@@ -22,7 +26,7 @@ final class Engines {
      * What engines are built from; parts a deployment does not run are null (no replication
      * without asynchronous keyspaces, no consensus without strong ones or a control plane).
      */
-    record Context(String region, MeridianConfig config, Store store, ReplicationEngine replication, Forwarder forwarder,
+    public record Context(String region, MeridianConfig config, Store store, ReplicationEngine replication, Forwarder forwarder,
                    FailoverAgent failover, ConsensusServer consensus, Map<String, StrongStore> strongStores) {
         /** Enough to tell whether each keyspace can be served, before anything starts. */
         static Context check(MeridianConfig config, String region) {
@@ -31,7 +35,7 @@ final class Engines {
     }
 
     /** @throws NodeStartException when this version cannot serve the keyspace's policy */
-    static KeyspaceEngine create(KeyspaceConfig keyspace, Context c) {
+    public static KeyspaceEngine create(KeyspaceConfig keyspace, Context c) {
         return switch (keyspace.policy()) {
             case Policy.Local l -> new LocalEngine(c.region(), c.store());
             case Policy.Strong s -> new StrongEngine(c.region(), c.consensus(), c.strongStores());
@@ -44,7 +48,7 @@ final class Engines {
     }
 
     /** Why this version cannot serve some keyspaces of the configuration, if it cannot. */
-    static List<String> refusals(MeridianConfig config, String region) {
+    public static List<String> refusals(MeridianConfig config, String region) {
         List<String> refused = new ArrayList<>();
         for (KeyspaceConfig k : config.keyspaces()) {
             try {

@@ -1,4 +1,4 @@
-package io.meridian.node;
+package io.meridian.node.health;
 
 import io.meridian.core.Headers;
 import io.meridian.core.config.HostPort;
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * round-trip time. One virtual thread per peer, so a silent peer delays no other probe.
  * Reachability changes are logged once at INFO; each probe is DEBUG.
  */
-final class PeerProber implements AutoCloseable {
+public final class PeerProber implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerProber.class);
 
     private final String region;
@@ -37,7 +37,7 @@ final class PeerProber implements AutoCloseable {
     private volatile boolean running;
     private volatile java.util.function.Consumer<String> onAnswer = peer -> { };
 
-    PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
+    public PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
         this.region = region;
         this.addresses = new LinkedHashMap<>(addresses);
         this.interval = interval;
@@ -46,11 +46,11 @@ final class PeerProber implements AutoCloseable {
     }
 
     /** Called with the peer's name on every answered probe: the heartbeats failure detection feeds on. */
-    void onAnswer(java.util.function.Consumer<String> listener) {
+    public void onAnswer(java.util.function.Consumer<String> listener) {
         this.onAnswer = listener;
     }
 
-    void start() {
+    public void start() {
         running = true;
         addresses.forEach((peer, address) -> {
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -61,7 +61,7 @@ final class PeerProber implements AutoCloseable {
     }
 
     /** The latest view of every peer, in configuration order. */
-    synchronized List<PeerHealth> view() {
+    public synchronized List<PeerHealth> view() {
         return List.copyOf(health.values());
     }
 

@@ -1,4 +1,4 @@
-package io.meridian.node;
+package io.meridian.node.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.meridian.node;
+package io.meridian.node.failover;
 
 import io.meridian.core.MeridianException;
 import io.meridian.core.ProblemType;
@@ -15,6 +15,7 @@ import io.meridian.core.replication.OriginFence;
 import io.meridian.core.replication.VersionVector;
 import io.meridian.core.time.Clock;
 import io.meridian.core.time.Scheduler;
+import io.meridian.node.replication.ReplicationEngine;
 import io.meridian.replication.control.ControlStateMachine;
 import io.meridian.replication.strong.ConsensusServer;
 import io.meridian.storage.Store;
@@ -46,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: one ticks the agent every {@link #TICK_MILLIS}; one runs the decider (it probes
  * readiness over HTTP, which may take up to a second). Agent calls are serialised on the agent.
  */
-final class FailoverAgent implements AutoCloseable {
+public final class FailoverAgent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FailoverAgent.class);
     static final long TICK_MILLIS = 50;
     static final long DECIDE_MILLIS = 250;
@@ -83,7 +84,7 @@ final class FailoverAgent implements AutoCloseable {
      * @param decider runs the decisions; apart from the ticker, so a slow proposal does not delay renewals
      * @param resync   runs the resynchronisation after a failover (a snapshot transfer, which may take long)
      */
-    FailoverAgent(String region, MeridianConfig config, Store store, Clock clock, Scheduler ticker, Scheduler decider,
+    public FailoverAgent(String region, MeridianConfig config, Store store, Clock clock, Scheduler ticker, Scheduler decider,
                   Scheduler resync) {
         this.region = region;
         this.clock = clock;
@@ -104,11 +105,11 @@ final class FailoverAgent implements AutoCloseable {
     }
 
     /** The control plane's state machine, to host in this region's consensus server. */
-    ControlStateMachine machine() {
+    public ControlStateMachine machine() {
         return machine;
     }
 
-    void start(ConsensusServer consensus, ReplicationEngine engine) {
+    public void start(ConsensusServer consensus, ReplicationEngine engine) {
         this.consensus = consensus;
         this.engine = engine;
         ticker.every(Duration.ofMillis(TICK_MILLIS), this::tick);
@@ -117,16 +118,16 @@ final class FailoverAgent implements AutoCloseable {
                 settings.policy().configName(), settings.lease().toMillis(), settings.heartbeat().toMillis(), settings.phiThreshold());
     }
 
-    ControlState state() {
+    public ControlState state() {
         return machine.current();
     }
 
-    long epoch() {
+    public long epoch() {
         return state().epoch();
     }
 
     /** A peer answered a heartbeat. */
-    void heartbeat(String peer) {
+    public void heartbeat(String peer) {
         synchronized (agent) {
             agent.heartbeat(peer, clock.wallMillis());
         }
@@ -135,7 +136,7 @@ final class FailoverAgent implements AutoCloseable {
     // ---- the write path ----
 
     /** The region that writes {@code home}'s keys of {@code keyspace} now; empty while none may. */
-    Optional<String> acting(KeyspaceConfig keyspace, String home) {
+    public Optional<String> acting(KeyspaceConfig keyspace, String home) {
         return Ownership.acting(state(), config.failoverOrder(keyspace), home);
     }
 
@@ -143,7 +144,7 @@ final class FailoverAgent implements AutoCloseable {
      * Waits, up to one lease, for this region's lease when it is the acting region and active but
      * holds none yet (just started, or a renewal is late): a write then succeeds instead of failing.
      */
-    void awaitLease(KeyspaceConfig keyspace, String home) throws InterruptedException {
+    public void awaitLease(KeyspaceConfig keyspace, String home) throws InterruptedException {
         long deadline = clock.monotonicNanos() + settings.lease().toNanos();
         while (!agent.lease().valid(clock.monotonicNanos()) && clock.monotonicNanos() < deadline
                 && acting(keyspace, home).filter(region::equals).isPresent()
@@ -155,7 +156,7 @@ final class FailoverAgent implements AutoCloseable {
     }
 
     /** Throws unless this region may write {@code home}'s keys of {@code keyspace} now. Runs under the replica's lock. */
-    void checkMayWrite(KeyspaceConfig keyspace, String home) {
+    public void checkMayWrite(KeyspaceConfig keyspace, String home) {
         ControlState s = state();
         if (agent.mayWrite(s, config.failoverOrder(keyspace), home, clock.monotonicNanos())) {
             return;
@@ -178,7 +179,7 @@ final class FailoverAgent implements AutoCloseable {
     }
 
     /** Refuses a forwarded request routed under another epoch than this region's. */
-    void checkEpoch(String header) {
+    public void checkEpoch(String header) {
         if (header == null) {
             return;
         }
@@ -198,12 +199,12 @@ final class FailoverAgent implements AutoCloseable {
     }
 
     /** False for the direct stream of a region being fenced: its writes stop here until the cutoff is set. */
-    boolean acceptsFrom(String sender) {
+    public boolean acceptsFrom(String sender) {
         return state().region(sender).map(r -> r.status() != ControlState.Status.FENCED).orElse(true);
     }
 
     /** What failovers say about a received write (see {@link OriginFence}). */
-    OriginFence originFence() {
+    public OriginFence originFence() {
         return e -> {
             ControlState s = machine.current();
             for (ControlState.LostRange lost : s.lost()) {
@@ -414,7 +415,7 @@ final class FailoverAgent implements AutoCloseable {
     // ---- operators ----
 
     /** Proposes an operator's command and waits for the control plane's answer. */
-    ControlState.Outcome operate(Command command) {
+    public ControlState.Outcome operate(Command command) {
         try {
             String reply = consensus.proposeControl(ControlStateMachine.encode(command), Duration.ofSeconds(10)).get();
             ControlState.Outcome o = ControlStateMachine.decodeOutcome(reply);
@@ -444,7 +445,7 @@ final class FailoverAgent implements AutoCloseable {
                       List<String> suspects, String reportedAt, int recentSuspicions) {
     }
 
-    View view() {
+    public View view() {
         ControlState s = state();
         String leader = null;
         try {
@@ -478,7 +479,7 @@ final class FailoverAgent implements AutoCloseable {
     }
 
     /** For readiness: why this region cannot write what it owns, if it cannot. */
-    Optional<String> ownershipProblem() {
+    public Optional<String> ownershipProblem() {
         ControlState s = state();
         if (config.region(region).map(io.meridian.core.config.RegionConfig::witness).orElse(false)) {
             return Optional.empty();

@@ -1,21 +1,23 @@
-package io.meridian.node;
+package io.meridian.node.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meridian.core.Consistency;
 import io.meridian.core.Headers;
 import io.meridian.core.Keys;
+import io.meridian.core.KeyspaceRules;
 import io.meridian.core.MeridianException;
 import io.meridian.core.Preconditions;
 import io.meridian.core.ProblemType;
 import io.meridian.core.Versions;
 import io.meridian.core.config.KeyspaceConfig;
-import io.meridian.core.KeyspaceRules;
 import io.meridian.core.txn.Txn;
 import io.meridian.core.txn.TxnParser;
+import io.meridian.node.http.Exchange;
+import io.meridian.node.http.Requests;
+import io.meridian.replication.strong.ConsensusServer;
 import io.meridian.replication.strong.TxnCodec;
 import io.meridian.replication.strong.TxnJson;
-import io.meridian.replication.strong.ConsensusServer;
 import io.meridian.storage.StrongStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,10 +1,10 @@
-package io.meridian.node;
+package io.meridian.node.engine;
 
 import io.meridian.core.Consistency;
 import io.meridian.core.Headers;
 import io.meridian.core.Keys;
-import io.meridian.core.MeridianException;
 import io.meridian.core.KeyspaceRules;
+import io.meridian.core.MeridianException;
 import io.meridian.core.Preconditions;
 import io.meridian.core.ProblemType;
 import io.meridian.core.Versions;
@@ -16,6 +16,11 @@ import io.meridian.core.replication.Replica;
 import io.meridian.core.replication.SessionToken;
 import io.meridian.core.replication.VersionVector;
 import io.meridian.core.routing.Router;
+import io.meridian.node.failover.FailoverAgent;
+import io.meridian.node.http.Exchange;
+import io.meridian.node.http.Requests;
+import io.meridian.node.replication.ReplicationEngine;
+import io.meridian.node.routing.Forwarder;
 import io.meridian.storage.ReplicatedStore;
 import java.io.IOException;
 import java.util.List;

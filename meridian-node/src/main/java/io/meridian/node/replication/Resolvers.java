@@ -1,15 +1,16 @@
-package io.meridian.node;
+package io.meridian.node.replication;
 
 import io.meridian.core.Policy;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
 import io.meridian.core.replication.ConflictResolver;
+import io.meridian.node.NodeStartException;
 import java.lang.reflect.InvocationTargetException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Loads the conflict resolvers named by multi-master keyspaces ({@code resolver: com.example.MyResolver}). */
-final class Resolvers {
+public final class Resolvers {
     private Resolvers() {
     }
 
@@ -17,7 +18,7 @@ final class Resolvers {
      * @return each multi-master keyspace's resolver
      * @throws NodeStartException naming the keyspace, the class and what is wrong with it
      */
-    static Map<String, ConflictResolver> load(MeridianConfig config) {
+    public static Map<String, ConflictResolver> load(MeridianConfig config) {
         Map<String, ConflictResolver> resolvers = new LinkedHashMap<>();
         for (KeyspaceConfig k : config.keyspaces()) {
             io.meridian.core.KeyspaceRules.of(k.policy()).resolver().ifPresent(resolver -> resolvers.put(k.name(),

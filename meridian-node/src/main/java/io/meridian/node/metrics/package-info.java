@@ -1,0 +1,2 @@
+/** The region's Prometheus metrics ({@code GET /metrics}), bound to the views of the other parts. */
+package io.meridian.node.metrics;
