@@ -16,7 +16,8 @@ public final class Main {
         System.exit(run(args));
     }
 
-    static int run(String... args) {
+    /** Runs the command line in this process and returns its exit code (the tests drive it this way). */
+    public static int run(String... args) {
         return new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("error: " + e.getMessage());

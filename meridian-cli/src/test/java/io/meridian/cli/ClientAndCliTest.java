@@ -47,6 +47,17 @@ class ClientAndCliTest {
     }
 
     @Test
+    void theClusterDocumentReadsIntoItsRecordWithoutLosingAMember() throws Exception {
+        io.meridian.core.api.ClusterView cluster = client.cluster();
+        assertThat(cluster.region()).isEqualTo("us-east");
+        assertThat(cluster.keyspaces()).extracting(io.meridian.core.api.ClusterView.Keyspace::policy).containsExactly("local");
+        com.fasterxml.jackson.databind.JsonNode raw = client.getJson("/v1/cluster");
+        com.fasterxml.jackson.databind.ObjectMapper m = io.meridian.core.api.ApiJson.MAPPER;
+        assertThat(m.writeValueAsString(m.treeToValue(raw, io.meridian.core.api.ClusterView.class)))
+                .as("every member the node writes has a place in ClusterView").isEqualTo(m.writeValueAsString(raw));
+    }
+
+    @Test
     void aMissingKeyIsAbsentButAnUnknownKeyspaceIsAnError() {
         assertThat(client.get("cache", "missing")).isEmpty();
         assertThat(client.delete("cache", "missing")).isFalse();

@@ -2,6 +2,9 @@ package io.meridian.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meridian.core.api.ApiJson;
+import io.meridian.core.api.ClusterView;
+import io.meridian.core.api.FailoverView;
 import io.meridian.core.Headers;
 import io.meridian.core.ProblemType;
 import io.meridian.core.Versions;
@@ -231,6 +234,25 @@ public final class MeridianClient implements AutoCloseable {
         }
         JsonNode next = body.path("next");
         return new ConflictPage(items, next.isNull() || next.isMissingNode() ? Optional.empty() : Optional.of(next.asLong()));
+    }
+
+    /** {@code GET /v1/failovers}: the deployment's failover state as this region has applied it. */
+    public FailoverView failovers() {
+        return document("/v1/failovers", FailoverView.class);
+    }
+
+    /** {@code GET /v1/cluster}: the deployment as this region sees it (regions, peers, replication, strong groups). */
+    public ClusterView cluster() {
+        return document("/v1/cluster", ClusterView.class);
+    }
+
+    private <T> T document(String path, Class<T> type) {
+        HttpResponse<byte[]> r = send(request(path).GET().build());
+        try {
+            return ApiJson.read(r.body(), type);
+        } catch (IllegalArgumentException e) {
+            throw new MeridianClientException(ProblemType.INTERNAL, r.statusCode(), e.getMessage(), region(r), e);
+        }
     }
 
     /** GETs an API document (health, cluster...) as JSON; problem answers throw. */

@@ -2,7 +2,12 @@ package io.meridian.lab;
 
 import io.meridian.core.KeyspaceRules;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.meridian.client.MeridianClient;
+import io.meridian.client.MeridianClientException;
+import io.meridian.core.api.ApiJson;
+import io.meridian.core.api.ClusterView;
+import io.meridian.core.api.FailoverView;
+import io.meridian.core.failover.ControlState;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -75,6 +80,7 @@ public final class Drill {
     private final List<Write> writes = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Histogram> staleness = new ConcurrentHashMap<>();
     private final Map<String, String> urls = new LinkedHashMap<>();
+    private final Map<String, MeridianClient> apiClients = new ConcurrentHashMap<>();
     private List<String> dataRegions;
     /** Names this drill's keys apart from an earlier drill's on the same lab. */
     private final String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
@@ -96,9 +102,7 @@ public final class Drill {
     public Map<String, Object> run(Kind kind, String victim, Duration recoveryTimeout) throws Exception {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
         state.regions().forEach(r -> urls.put(r.name(), r.url()));
-        java.nio.file.Path configFile = lab.root().resolve(Lab.CONFIG_FILE);
-        io.meridian.core.config.MeridianConfig config = io.meridian.core.config.ConfigLoader.parse(configFile.toString(),
-                java.nio.file.Files.readString(configFile));
+        io.meridian.core.config.MeridianConfig config = lab.config();
         Set<String> policiesSeen = new java.util.HashSet<>();
         for (io.meridian.core.config.KeyspaceConfig k : config.keyspaces()) {
             if (rules(k).replication() != KeyspaceRules.Replication.NONE && policiesSeen.add(k.policy().name())) {
@@ -108,19 +112,21 @@ public final class Drill {
         if (!urls.containsKey(victim)) {
             throw new LabException("region '" + victim + "' is not in the lab; regions: " + String.join(", ", urls.keySet()));
         }
-        JsonNode failovers = json(urls.get(victim), "/v1/failovers");
+        FailoverView failovers = failovers(victim);
         dataRegions = new ArrayList<>();
-        failovers.path("regions").forEach(r -> {
-            if (!r.path("witness").asBoolean()) {
-                dataRegions.add(r.path("name").asText());
+        failovers.regions().forEach(r -> {
+            if (!r.witness()) {
+                dataRegions.add(r.name());
             }
         });
         if (!dataRegions.contains(victim)) {
             throw new LabException("region '" + victim + "' is a witness: it owns no keys; drill a data region");
         }
-        String policy = failovers.path("policy").asText();
-        long decisionsBefore = failovers.path("decisions").size();
-        String strongLeader = json(urls.get(victim), "/v1/cluster").path("strong").path(0).path("leader").asText("");
+        String policy = failovers.policy();
+        long decisionsBefore = failovers.decisions().size();
+        ClusterView cluster = client(victim).cluster();
+        String strongLeader = cluster.strong() == null || cluster.strong().isEmpty() || cluster.strong().getFirst().leader() == null
+                ? "" : cluster.strong().getFirst().leader();
         out.printf("drill %s of %s: failover policy %s, latency scale %s; strong leader %s%n", name(kind), victim, policy,
                 state.latencyScale(), strongLeader);
         awaitNoRecentSuspicion(victim, config.failover().flapWindow());
@@ -193,14 +199,14 @@ public final class Drill {
         report.put("latency_scale", state.latencyScale());
         report.put("fault_at", java.time.Instant.ofEpochMilli(faultAt).toString());
         report.put("fault_lasted_ms", healedAt - faultAt);
-        List<JsonNode> decisions = decisionsSince(decisionsBefore);
-        report.put("decisions", decisions);
+        List<ControlState.Decision> decisions = decisionsSince(decisionsBefore);
+        report.put("decisions", ApiJson.MAPPER.valueToTree(decisions));
         List<Map<String, Object>> timelines = new ArrayList<>();
         long faultedAt = faultAt;
-        for (JsonNode d : decisions) {
+        for (ControlState.Decision d : decisions) {
             Map<String, Object> t = new LinkedHashMap<>();
-            t.put("decision", d.path("id").asLong());
-            d.path("history").forEach(h -> t.put(step(h.path("what").asText()), h.path("at_millis").asLong() - faultedAt));
+            t.put("decision", d.id());
+            d.history().forEach(h -> t.put(step(h.what()), h.atMillis() - faultedAt));
             timelines.add(t);
         }
         report.put("decision_timeline_ms_after_fault", timelines);
@@ -225,12 +231,7 @@ public final class Drill {
         long deadline = System.nanoTime() + window.plusSeconds(10).toNanos();
         boolean said = false;
         while (System.nanoTime() < deadline) {
-            int recent = 0;
-            for (JsonNode r : json(urls.get(victim), "/v1/failovers").path("regions")) {
-                if (r.path("name").asText().equals(victim)) {
-                    recent = r.path("recent_suspicions").asInt();
-                }
-            }
+            int recent = failovers(victim).regionNamed(victim).map(FailoverView.RegionStatus::recentSuspicions).orElse(0);
             if (recent == 0) {
                 return;
             }
@@ -396,10 +397,10 @@ public final class Drill {
             }
             if (status.equals("active") && openDecision(survivor, victim)) {
                 // A pending decision (manual or hybrid): the drill plays the operator and rejects it.
-                for (JsonNode d : json(urls.get(survivor), "/v1/failovers").path("decisions")) {
-                    if (d.path("region").asText().equals(victim) && d.path("status").asText().equals("pending")) {
-                        post(survivor, "/v1/failovers/" + d.path("id").asLong() + "/reject");
-                        out.put("rejected_pending", d.path("id").asLong());
+                for (ControlState.Decision d : failovers(survivor).decisions()) {
+                    if (d.region().equals(victim) && d.status() == ControlState.DecisionStatus.PENDING) {
+                        post(survivor, "/v1/failovers/" + d.id() + "/reject");
+                        out.put("rejected_pending", d.id());
                     }
                 }
             }
@@ -411,31 +412,16 @@ public final class Drill {
     }
 
     private String regionStatus(String at, String region) {
-        for (JsonNode r : json(urls.get(at), "/v1/failovers").path("regions")) {
-            if (r.path("name").asText().equals(region)) {
-                return r.path("status").asText();
-            }
-        }
-        return "unknown";
+        return failovers(at).regionNamed(region).map(FailoverView.RegionStatus::status).orElse("unknown");
     }
 
     private boolean openDecision(String at, String region) {
-        for (JsonNode d : json(urls.get(at), "/v1/failovers").path("decisions")) {
-            if (d.path("region").asText().equals(region)
-                    && !List.of("restored", "rejected", "withdrawn").contains(d.path("status").asText())) {
-                return true;
-            }
-        }
-        return false;
+        return failovers(at).decisions().stream().anyMatch(d -> d.region().equals(region) && d.open());
     }
 
-    private List<JsonNode> decisionsSince(long before) {
-        List<JsonNode> out = new ArrayList<>();
-        JsonNode all = json(urls.get(dataRegions.getFirst()), "/v1/failovers").path("decisions");
-        for (int i = (int) before; i < all.size(); i++) {
-            out.add(all.get(i));
-        }
-        return out;
+    private List<ControlState.Decision> decisionsSince(long before) {
+        List<ControlState.Decision> all = failovers(dataRegions.getFirst()).decisions();
+        return before >= all.size() ? List.of() : List.copyOf(all.subList((int) before, all.size()));
     }
 
     /** Waits until every data region holds the same replication watermarks. */
@@ -444,7 +430,7 @@ public final class Drill {
         while (System.currentTimeMillis() < deadline) {
             Set<String> seen = new HashSet<>();
             for (String r : dataRegions) {
-                seen.add(json(urls.get(r), "/v1/cluster").path("replication").path("watermarks").toString());
+                seen.add(String.valueOf(client(r).cluster().replication().watermarks()));
             }
             if (seen.size() == 1) {
                 return;
@@ -464,9 +450,9 @@ public final class Drill {
         Map<String, Write> lostOnFeeds = new HashMap<>();
         if (!rules.consensus()) {
             for (String r : dataRegions) {
-                for (JsonNode c : feed(r, keyspace)) {
-                    if (c.path("rule").asText().startsWith("unreplicated")) {
-                        lostOnFeeds.put(c.path("key").asText(), null);
+                for (MeridianClient.Conflict c : feed(r, keyspace)) {
+                    if (c.rule().startsWith("unreplicated")) {
+                        lostOnFeeds.put(c.key(), null);
                     }
                 }
             }
@@ -585,27 +571,45 @@ public final class Drill {
         }
     }
 
-    private List<JsonNode> feed(String region, String keyspace) {
-        List<JsonNode> out = new ArrayList<>();
-        String after = null;
-        do {
-            JsonNode page = json(urls.get(region), "/v1/conflicts/" + keyspace + "?limit=1000" + (after == null ? "" : "&after=" + after));
-            page.path("items").forEach(out::add);
-            after = page.path("next").isNull() || page.path("next").isMissingNode() ? null : page.path("next").asText();
-        } while (after != null);
-        return out;
+    /** Every conflict on {@code region}'s feed of {@code keyspace}; a region answering with a problem shows what it gave so far. */
+    private List<MeridianClient.Conflict> feed(String region, String keyspace) {
+        List<MeridianClient.Conflict> out = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            MeridianClient.ConflictPage page;
+            try {
+                page = client(region).conflicts(keyspace, after, 1_000);
+            } catch (MeridianClientException e) {
+                if (e.status() > 0) {
+                    return out;
+                }
+                throw new LabException("GET " + urls.get(region) + "/v1/conflicts/" + keyspace + " failed: " + e.getMessage());
+            }
+            out.addAll(page.items());
+            if (page.next().isEmpty()) {
+                return out;
+            }
+            after = page.next().get();
+        }
     }
 
-    private JsonNode json(String url, String path) {
+    /** A client of {@code region}'s API, one per region for the drill. */
+    private MeridianClient client(String region) {
+        return apiClients.computeIfAbsent(region, r -> MeridianClient.connect(urls.get(r), REQUEST_TIMEOUT));
+    }
+
+    /**
+     * {@code region}'s failover view. A region that answers with a problem (its control plane has
+     * no majority for a moment) shows nothing; one that cannot be reached stops the drill.
+     */
+    private FailoverView failovers(String region) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return JSON.readTree(r.body());
-        } catch (IOException e) {
-            throw new LabException("GET " + url + path + " failed: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LabException("interrupted");
+            return client(region).failovers();
+        } catch (MeridianClientException e) {
+            if (e.status() > 0) {
+                return new FailoverView(region, "", 0, null, null, List.of(), List.of(), List.of());
+            }
+            throw new LabException("GET " + urls.get(region) + "/v1/failovers failed: " + e.getMessage());
         }
     }
 

@@ -54,6 +54,26 @@ public final class Lab {
         this.out = out;
     }
 
+    /** The running lab's configuration: its regions and keyspaces, declared once in its config file. */
+    public io.meridian.core.config.MeridianConfig config() {
+        Path file = root.resolve(CONFIG_FILE);
+        try {
+            return io.meridian.core.config.ConfigLoader.parse(file.toString(), Files.readString(file));
+        } catch (IOException e) {
+            throw new LabException("cannot read the lab's configuration " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The lab's first keyspace whose rules {@code fits}: benchmarks and drills pick what they
+     * measure by what it means, not by name.
+     */
+    public String keyspaceWhere(java.util.function.Predicate<io.meridian.core.KeyspaceRules> fits, String what) {
+        return config().keyspaces().stream().filter(k -> fits.test(io.meridian.core.KeyspaceRules.of(k.policy())))
+                .map(io.meridian.core.config.KeyspaceConfig::name).findFirst()
+                .orElseThrow(() -> new LabException("the lab's configuration has no keyspace " + what));
+    }
+
     public Path root() {
         return root;
     }

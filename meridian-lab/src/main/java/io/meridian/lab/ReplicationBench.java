@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Measures asynchronous replication on a running lab: an open-loop writer puts to the
- * multi-master keyspace {@code sessions} in one region at a fixed rate, then every other region
+ * keyspace every region writes (multi-master, {@code sessions} in the lab) in one region at a fixed rate, then every other region
  * reports the delay from each write's origin timestamp to its apply there (the regions share
  * this machine's clock, so the figure is exact), beside the emulated one-way delay, which is the
  * physical floor. Bytes per write are the replication streams' bytes over the writes.
@@ -23,7 +23,6 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ReplicationBench {
     /** Writes in flight at most; past it the writer falls behind its schedule and says so. */
     private static final int MAX_IN_FLIGHT = 512;
-    private static final String KEYSPACE = "sessions";
 
     public record Row(String target, int rate, double achievedRate, long writes, long failed, long applied, long p50Ms,
                       long p90Ms, long p99Ms, long maxMs, double oneWayMs, double bytesPerWrite) {
@@ -36,6 +35,8 @@ public final class ReplicationBench {
     public static List<Row> run(Lab lab, String region, List<Integer> rates, Duration duration, Duration warmup,
                                 int valueBytes, PrintStream out) throws InterruptedException {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
+        // Written in one region, read everywhere: a keyspace every region may write, so any region can be the source.
+        String keyspace = lab.keyspaceWhere(io.meridian.core.KeyspaceRules::writtenEverywhere, "that every region writes");
         LabState.RegionProcess writer = state.region(region).orElseThrow(() -> new LabException("no region " + region));
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
         state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url())));
@@ -44,7 +45,7 @@ public final class ReplicationBench {
             if (!warmup.isZero()) {
                 int top = rates.stream().mapToInt(Integer::intValue).max().orElseThrow();
                 out.printf("warming up: %d writes/s for %d s%n", top, warmup.toSeconds());
-                writeAt(clients.get(region), top, warmup, valueBytes);
+                writeAt(clients.get(region), keyspace, top, warmup, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
             }
             out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
@@ -52,7 +53,7 @@ public final class ReplicationBench {
             for (int rate : rates) {
                 clients.values().forEach(c -> c.raw(c.request("/v1/replication/reset-stats").POST(HttpRequest.BodyPublishers.noBody())));
                 long bytesBefore = bytesSent(clients.get(region));
-                long[] counts = writeAt(clients.get(region), rate, duration, valueBytes);
+                long[] counts = writeAt(clients.get(region), keyspace, rate, duration, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
                 long bytes = bytesSent(clients.get(region)) - bytesBefore;
                 double achieved = counts[0] / (counts[2] / 1e9);
@@ -79,7 +80,7 @@ public final class ReplicationBench {
     }
 
     /** Open loop: write i is due at start + i/rate whatever happened to the earlier ones. @return {written, failed, nanos} */
-    private static long[] writeAt(MeridianClient client, int rate, Duration duration, int valueBytes) throws InterruptedException {
+    private static long[] writeAt(MeridianClient client, String keyspace, int rate, Duration duration, int valueBytes) throws InterruptedException {
         long total = (long) rate * duration.toSeconds();
         byte[] value = "x".repeat(valueBytes).getBytes(StandardCharsets.UTF_8);
         Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
@@ -96,7 +97,7 @@ public final class ReplicationBench {
             String key = "bench-" + rate + "-" + (i % 10_000);
             Thread.ofVirtual().start(() -> {
                 try {
-                    client.put(KEYSPACE, key, value, "text/plain", null, null);
+                    client.put(keyspace, key, value, "text/plain", null, null);
                     written.incrementAndGet();
                 } catch (RuntimeException e) {
                     failed.incrementAndGet();

@@ -1,6 +1,5 @@
 package io.meridian.lab;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.meridian.client.MeridianClient;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +19,6 @@ import org.HdrHistogram.Histogram;
  * leader's region, and the time from the death of the leader's region to the first new commit.
  */
 public final class StrongBench {
-    private static final String KEYSPACE = "accounts";
     private static final int CONCURRENCY = 64;
 
     private StrongBench() {
@@ -28,15 +26,16 @@ public final class StrongBench {
 
     public static void run(Lab lab, int writes, Duration throughputRun, boolean failover, PrintStream out) throws Exception {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
+        String keyspace = lab.keyspaceWhere(io.meridian.core.KeyspaceRules::consensus, "replicated by consensus (strong)");
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
         state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30))));
         try {
-            String leader = leader(clients.values().iterator().next());
+            String leader = leader(clients.values().iterator().next(), keyspace);
             List<String> regions = state.regions().stream().map(LabState.RegionProcess::name).toList();
             double scale = state.latencyScale();
             double quorum = regions.stream().filter(r -> !r.equals(leader))
                     .mapToDouble(r -> 2 * LabTopology.oneWayMillis(leader, r) * scale).min().orElse(0);
-            out.printf("leader of %s: %s; its nearest quorum round trip: %.1f ms%n", KEYSPACE, leader, quorum);
+            out.printf("leader of %s: %s; its nearest quorum round trip: %.1f ms%n", keyspace, leader, quorum);
             out.printf("%-13s %8s %8s %8s %10s %8s%n", "from", "p50 ms", "p99 ms", "max ms", "limit ms", "p50/limit");
             for (String region : regions) {
                 double limit = (region.equals(leader) ? 0 : 2 * LabTopology.oneWayMillis(region, leader) * scale) + quorum;
@@ -44,7 +43,7 @@ public final class StrongBench {
                 MeridianClient c = clients.get(region);
                 for (int i = 0; i < writes + writes / 4; i++) {
                     long start = System.nanoTime();
-                    c.put(KEYSPACE, "bench-" + region + "-" + (i % 100), "v" + i);
+                    c.put(keyspace, "bench-" + region + "-" + (i % 100), "v" + i);
                     if (i >= writes / 4) {
                         h.recordValue((System.nanoTime() - start) / 1_000);
                     }
@@ -53,16 +52,16 @@ public final class StrongBench {
                         h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0, limit,
                         h.getValueAtPercentile(50) / 1000.0 / Math.max(limit, 0.001));
             }
-            throughput(clients.get(leader), leader, throughputRun, out);
+            throughput(clients.get(leader), keyspace, leader, throughputRun, out);
             if (failover) {
-                failover(lab, clients, leader, out);
+                failover(lab, clients, keyspace, leader, out);
             }
         } finally {
             clients.values().forEach(MeridianClient::close);
         }
     }
 
-    private static void throughput(MeridianClient client, String region, Duration run, PrintStream out) throws InterruptedException {
+    private static void throughput(MeridianClient client, String keyspace, String region, Duration run, PrintStream out) throws InterruptedException {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
@@ -72,7 +71,7 @@ public final class StrongBench {
             threads.add(Thread.ofVirtual().start(() -> {
                 for (int i = 0; !stop.get(); i++) {
                     try {
-                        client.put(KEYSPACE, "tput-" + id + "-" + (i % 50), "v");
+                        client.put(keyspace, "tput-" + id + "-" + (i % 50), "v");
                         done.incrementAndGet();
                     } catch (RuntimeException e) {
                         failed.incrementAndGet();
@@ -91,7 +90,7 @@ public final class StrongBench {
                 done.get() / seconds, failed.get());
     }
 
-    private static void failover(Lab lab, Map<String, MeridianClient> clients, String leader, PrintStream out) throws InterruptedException {
+    private static void failover(Lab lab, Map<String, MeridianClient> clients, String keyspace, String leader, PrintStream out) throws InterruptedException {
         String probe = clients.keySet().stream().filter(r -> !r.equals(leader)).findFirst().orElseThrow();
         MeridianClient c = clients.get(probe);
         long killed = System.nanoTime();
@@ -99,7 +98,7 @@ public final class StrongBench {
         long committed = -1;
         while (System.nanoTime() - killed < Duration.ofSeconds(60).toNanos()) {
             try {
-                c.put(KEYSPACE, "failover", "after");
+                c.put(keyspace, "failover", "after");
                 committed = System.nanoTime();
                 break;
             } catch (RuntimeException e) {
@@ -112,13 +111,9 @@ public final class StrongBench {
         out.printf("%s revived%n", leader);
     }
 
-    private static String leader(MeridianClient client) {
-        for (JsonNode g : client.getJson("/v1/cluster").path("strong")) {
-            if (g.path("keyspace").asText().equals(KEYSPACE) && g.hasNonNull("leader")) {
-                return g.path("leader").asText();
-            }
-        }
-        throw new LabException("keyspace " + KEYSPACE + " has no leader now");
+    private static String leader(MeridianClient client, String keyspace) {
+        return client.cluster().strongGroup(keyspace).map(io.meridian.core.api.StrongGroupView::leader)
+                .orElseThrow(() -> new LabException("keyspace " + keyspace + " has no leader now"));
     }
 
     static byte[] bytes(String s) {

@@ -1,5 +1,8 @@
 package io.meridian.node;
 
+import io.meridian.core.api.ClusterView;
+import io.meridian.core.api.ReadyView;
+import io.meridian.core.api.StrongGroupView;
 import io.meridian.core.KeyspaceRules;
 import io.meridian.core.config.HostPort;
 import io.meridian.core.config.KeyspaceConfig;
@@ -219,17 +222,17 @@ public final class RegionNode implements AutoCloseable {
     }
 
     /** Each strong keyspace's group as this region sees it. */
-    List<io.meridian.replication.strong.ConsensusServer.GroupView> strongView() {
+    List<StrongGroupView> strongView() {
         if (consensus == null || region.witness()) {
             return List.of();
         }
-        List<io.meridian.replication.strong.ConsensusServer.GroupView> views = new java.util.ArrayList<>();
+        List<StrongGroupView> views = new java.util.ArrayList<>();
         for (KeyspaceConfig k : config.keyspaces()) {
             if (KeyspaceRules.of(k.policy()).consensus()) {
                 try {
                     views.add(consensus.view(k.name()));
                 } catch (IOException e) {
-                    views.add(new io.meridian.replication.strong.ConsensusServer.GroupView(k.name(), null, false, -1, -1,
+                    views.add(new StrongGroupView(k.name(), null, false, -1, -1,
                             consensus.membership(k.name())));
                 }
             }
@@ -278,7 +281,7 @@ public final class RegionNode implements AutoCloseable {
             }
         }
         return new ReadyView(status, region.name(), storageError.isEmpty(),
-                prober.view().stream().map(PeerView::of).toList(), reasons);
+                prober.view().stream().map(ClusterView.Peer::of).toList(), reasons);
     }
 
     public boolean isWitness() {
@@ -297,10 +300,10 @@ public final class RegionNode implements AutoCloseable {
     }
 
     public ClusterView clusterView() {
-        List<RegionView> regions = config.regions().stream()
-                .map(r -> new RegionView(r.name(), r.location(), r.http().httpUrl())).toList();
-        List<KeyspaceView> keyspaces = config.keyspaces().stream().map(KeyspaceView::of).toList();
-        return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(PeerView::of).toList(),
+        List<ClusterView.Region> regions = config.regions().stream()
+                .map(r -> new ClusterView.Region(r.name(), r.location(), r.http().httpUrl())).toList();
+        List<ClusterView.Keyspace> keyspaces = config.keyspaces().stream().map(ClusterView.Keyspace::of).toList();
+        return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(ClusterView.Peer::of).toList(),
                 replication == null ? null : replication.view(), consensus == null ? null : strongView());
     }
 
@@ -341,36 +344,5 @@ public final class RegionNode implements AutoCloseable {
         }
         metrics.close();
         log.info("region {} stopped", region.name());
-    }
-
-    public record ReadyView(String status, String region, boolean storageWritable, List<PeerView> peers, List<String> reasons) {
-    }
-
-    record ClusterView(String region, List<RegionView> regions, List<KeyspaceView> keyspaces, List<PeerView> peers,
-                       ReplicationEngine.View replication, List<io.meridian.replication.strong.ConsensusServer.GroupView> strong) {
-    }
-
-    record RegionView(String name, String location, String url) {
-    }
-
-    record KeyspaceView(String name, String policy, Map<String, Object> options, List<String> residency, long maxValueBytes) {
-        static KeyspaceView of(KeyspaceConfig k) {
-            return new KeyspaceView(k.name(), k.policy().name(), k.policy().options(), k.residency(), k.maxValueBytes());
-        }
-    }
-
-    /** A peer as this node sees it; round-trip times in milliseconds, absent until measured. */
-    record PeerView(String region, String address, boolean reachable, Double rttMs, Double rttMinMs, Double rttAvgMs,
-                    String lastSeen, long probes, long failures, String error) {
-        static PeerView of(PeerHealth p) {
-            return new PeerView(p.region(), p.address(), p.reachable(), round(p.lastRttMillis()),
-                    round(p.minRttMillis()), round(p.avgRttMillis()),
-                    p.lastSeenMillis() == 0 ? null : Instant.ofEpochMilli(p.lastSeenMillis()).toString(),
-                    p.probes(), p.failures(), p.lastError().orElse(null));
-        }
-
-        private static Double round(double millis) {
-            return Double.isNaN(millis) ? null : Math.round(millis * 100) / 100.0;
-        }
     }
 }

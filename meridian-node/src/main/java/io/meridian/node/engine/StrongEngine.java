@@ -67,7 +67,7 @@ final class StrongEngine implements KeyspaceEngine {
 
     private JsonNode read(Exchange ex, KeyspaceConfig keyspace, String key) throws IOException {
         Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
-        ConsensusServer.GroupView view = consensus.view(keyspace.name());
+        io.meridian.core.api.StrongGroupView view = consensus.view(keyspace.name());
         boolean local = switch (consistency) {
             case Consistency.Strong s -> false;
             case Consistency.Session s -> false; // a linearizable read includes every write of the session
@@ -132,7 +132,7 @@ final class StrongEngine implements KeyspaceEngine {
                     + "' read this region's replica: ask for Meridian-Consistency: eventual or bounded=<ms>",
                     Map.of("keyspace", keyspace.name()));
         }
-        ConsensusServer.GroupView view = consensus.view(keyspace.name());
+        io.meridian.core.api.StrongGroupView view = consensus.view(keyspace.name());
         if (consistency instanceof Consistency.Bounded b && !view.isLeader()
                 && (view.leaderSilentMillis() < 0 || view.leaderSilentMillis() > b.maxStalenessMillis())) {
             throw new MeridianException(ProblemType.UNAVAILABLE, "this replica last heard from the leader "

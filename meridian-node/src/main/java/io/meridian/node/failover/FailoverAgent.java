@@ -2,6 +2,7 @@ package io.meridian.node.failover;
 
 import io.meridian.core.MeridianException;
 import io.meridian.core.ProblemType;
+import io.meridian.core.api.FailoverView;
 import io.meridian.core.config.HostPort;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
@@ -433,19 +434,7 @@ public final class FailoverAgent implements AutoCloseable {
     }
 
     /** {@code GET /v1/failovers}: the deployment's failover state as this region has applied it. */
-    record View(String region, String policy, long epoch, String controlLeader, Lease lease, List<RegionView> regions,
-                List<ControlState.LostRange> lost, List<ControlState.Decision> decisions) {
-    }
-
-    record Lease(boolean held, long remainingMs, long durationMs) {
-    }
-
-    /** @param recentSuspicions onsets of suspicion of the region within the flapping window (flapping at {@code flapping-onsets}) */
-    record RegionView(String name, boolean witness, String status, Long decision, Map<String, String> actingFor,
-                      List<String> suspects, String reportedAt, int recentSuspicions) {
-    }
-
-    public View view() {
+    public FailoverView view() {
         ControlState s = state();
         String leader = null;
         try {
@@ -453,7 +442,7 @@ public final class FailoverAgent implements AutoCloseable {
         } catch (java.io.IOException ignored) {
             // no leader known
         }
-        List<RegionView> regions = new ArrayList<>();
+        List<FailoverView.RegionStatus> regions = new ArrayList<>();
         for (ControlState.Region r : s.regions()) {
             Map<String, String> acting = new LinkedHashMap<>();
             if (!r.witness()) {
@@ -466,15 +455,15 @@ public final class FailoverAgent implements AutoCloseable {
                 }
             }
             Optional<Command.Report> rep = s.report(r.name());
-            regions.add(new RegionView(r.name(), r.witness(), r.status().name().toLowerCase(java.util.Locale.ROOT),
+            regions.add(new FailoverView.RegionStatus(r.name(), r.witness(), r.status().name().toLowerCase(java.util.Locale.ROOT),
                     r.decision() == 0 ? null : r.decision(), acting,
                     rep.map(x -> List.copyOf(x.suspects())).orElse(List.of()),
                     rep.map(x -> Instant.ofEpochMilli(x.atMillis()).toString()).orElse(null),
                     s.onsetsSince(r.name(), clock.wallMillis() - settings.flapWindow().toMillis())));
         }
         long now = clock.monotonicNanos();
-        return new View(region, settings.policy().configName(), s.epoch(), leader,
-                new Lease(agent.lease().valid(now), agent.lease().remainingNanos(now) / 1_000_000, settings.lease().toMillis()),
+        return new FailoverView(region, settings.policy().configName(), s.epoch(), leader,
+                new FailoverView.Lease(agent.lease().valid(now), agent.lease().remainingNanos(now) / 1_000_000, settings.lease().toMillis()),
                 regions, s.lost(), s.decisions());
     }
 

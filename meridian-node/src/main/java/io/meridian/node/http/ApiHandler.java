@@ -156,7 +156,7 @@ public final class ApiHandler extends Handler.Abstract {
             case "/v1/health/ready" -> {
                 tags[1] = "ready";
                 allow(ex, READ);
-                RegionNode.ReadyView ready = node.readiness();
+                io.meridian.core.api.ReadyView ready = node.readiness();
                 ex.sendJson(ready.status().equals("not-ready") ? 503 : 200, ready);
             }
             case "/v1/cluster" -> {

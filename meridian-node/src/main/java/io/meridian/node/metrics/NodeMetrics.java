@@ -1,7 +1,7 @@
 package io.meridian.node.metrics;
 
 import io.meridian.core.health.PeerHealth;
-import io.meridian.node.replication.ReplicationEngine;
+import io.meridian.core.api.ReplicationView;
 import io.meridian.storage.Store;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -69,7 +69,7 @@ public final class NodeMetrics {
      * of this region's own writes it has not acknowledged, how old the oldest of them is, and the
      * bytes sent to it; and the writes that exist nowhere else yet.
      */
-    public void bindReplication(String region, Collection<String> peers, Supplier<ReplicationEngine.View> view) {
+    public void bindReplication(String region, Collection<String> peers, Supplier<ReplicationView> view) {
         for (String peer : peers) {
             Gauge.builder("meridian.replication.lag.entries", () -> peer(view, peer).lagEntries())
                     .description("this region's writes the target region has not acknowledged")
@@ -79,7 +79,7 @@ public final class NodeMetrics {
                     .tags("source", region, "target", peer).register(registry);
             io.micrometer.core.instrument.FunctionCounter.builder("meridian.replication.bytes", view,
                             v -> v.get().peers().stream().filter(p -> p.region().equals(peer)).findFirst()
-                                    .map(ReplicationEngine.PeerReplication::bytesSent).orElse(0L))
+                                    .map(ReplicationView.PeerReplication::bytesSent).orElse(0L))
                     .description("bytes of replication streams sent to the target").baseUnit("bytes")
                     .tags("source", region, "target", peer).register(registry);
         }
@@ -91,7 +91,7 @@ public final class NodeMetrics {
                 .description("concurrent writes resolved here since start").register(registry);
     }
 
-    private static ReplicationEngine.PeerReplication peer(Supplier<ReplicationEngine.View> view, String peer) {
+    private static ReplicationView.PeerReplication peer(Supplier<ReplicationView> view, String peer) {
         return view.get().peers().stream().filter(p -> p.region().equals(peer)).findFirst().orElseThrow();
     }
 

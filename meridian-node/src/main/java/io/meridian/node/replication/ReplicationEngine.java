@@ -1,6 +1,7 @@
 package io.meridian.node.replication;
 
 import io.meridian.core.Preconditions;
+import io.meridian.core.api.ReplicationView;
 import io.meridian.core.config.HostPort;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
@@ -393,16 +394,12 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     // ---- views ----
 
-    /** Distribution of the delay from a write at its origin to its apply here, since the last reset. */
-    record Delay(long count, long p50Ms, long p90Ms, long p99Ms, long maxMs) {
-    }
-
-    synchronized Map<String, Delay> applyDelays() {
-        Map<String, Delay> out = new java.util.TreeMap<>();
+    synchronized Map<String, ReplicationView.Delay> applyDelays() {
+        Map<String, ReplicationView.Delay> out = new java.util.TreeMap<>();
         applyDelay.forEach((origin, recorder) -> {
             org.HdrHistogram.Histogram total = applyDelaySinceReset.computeIfAbsent(origin, o -> new org.HdrHistogram.Histogram(3));
             total.add(recorder.getIntervalHistogram());
-            out.put(origin, new Delay(total.getTotalCount(), total.getValueAtPercentile(50), total.getValueAtPercentile(90),
+            out.put(origin, new ReplicationView.Delay(total.getTotalCount(), total.getValueAtPercentile(50), total.getValueAtPercentile(90),
                     total.getValueAtPercentile(99), total.getMaxValue()));
         });
         return out;
@@ -415,37 +412,24 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         statsSinceMillis = wallMillis();
     }
 
-    /** One peer as this region's replication sees it, both directions. */
-    public record PeerReplication(String region, boolean connected, Long lastBatchMsAgo, Long stalenessMs, long entriesBehind,
-                           long lagEntries, long lagMs, long bytesSent, long bytesReceived, Set<String> origins,
-                           boolean snapshotNeeded) {
-    }
-
-    /** Everything about replication this region knows, for /v1/cluster, metrics and the lab. */
-    public record View(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected, long lostWritesRecorded,
-                long tombstonesPending,
-                long tombstonesCollected, String bootstrappedFrom, List<PeerReplication> peers, Map<String, Delay> applyDelayMs,
-                String statsSince) {
-    }
-
-    public View view() {
+    public ReplicationView view() {
         long now = wallMillis();
         VersionVector mine = store.watermarks();
         Map<String, ReplicationServer.StreamView> out = server == null ? Map.of() : server.streams();
         Map<String, Long> sent = server == null ? Map.of() : server.bytesSent();
         Map<String, PeerStreams.View> in = streams == null ? Map.of() : streams.views();
-        List<PeerReplication> peers = peers().stream().map(peer -> {
+        List<ReplicationView.PeerReplication> peers = peers().stream().map(peer -> {
             PeerStreams.View v = in.get(peer);
             VersionVector acked = acked(peer, out);
             long lagEntries = Math.max(0, mine.get(region) - acked.get(region));
-            return new PeerReplication(peer, v != null && v.connected(),
+            return new ReplicationView.PeerReplication(peer, v != null && v.connected(),
                     v == null || v.lastBatchMillis() == 0 ? null : now - v.lastBatchMillis(),
                     stalenessMillis(peer).orElse(null), machine.entriesBehind(peer), lagEntries, lagMillis(acked.get(region), now), sent.getOrDefault(peer, 0L),
                     v == null ? 0 : v.bytesReceived(), v == null ? Set.of() : v.origins(),
                     out.containsKey(peer) && out.get(peer).snapshotNeeded());
         }).toList();
         long maxAcked = peers().stream().mapToLong(p -> acked(p, out).get(region)).max().orElse(mine.get(region));
-        return new View(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), machine.conflictsDetected(),
+        return new ReplicationView(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), machine.conflictsDetected(),
                 machine.lostWritesSeen(), store.tombstones(), machine.tombstonesCollected(), machine.bootstrappedFrom(), peers, applyDelays(),
                 java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
     }

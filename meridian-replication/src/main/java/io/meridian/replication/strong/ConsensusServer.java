@@ -1,5 +1,7 @@
 package io.meridian.replication.strong;
 
+import io.meridian.core.api.StrongGroupView;
+import io.meridian.core.api.StrongGroupView.Membership;
 import io.meridian.core.config.HostPort;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -48,14 +50,6 @@ public final class ConsensusServer implements AutoCloseable {
     }
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ConsensusServer.class);
-
-    /** Whether this region votes in a group, or is still coming back into it after losing its disk. */
-    public enum Membership {
-        /** A voting member, as configured. */
-        VOTER,
-        /** Lost its Raft state and is rejoining through a membership change; serves no read of the group yet. */
-        REJOINING
-    }
 
     private final RaftServer server;
     private final Map<String, RaftGroup> groups;
@@ -370,13 +364,9 @@ public final class ConsensusServer implements AutoCloseable {
             Thread.ofPlatform().name("control-proposal-", 0).daemon().factory());
 
     /** What this region knows of a keyspace's group: the leader, and how long since it last heard from it. */
-    public record GroupView(String keyspace, String leader, boolean isLeader, long appliedIndex, long leaderSilentMillis,
-                            Membership membership) {
-    }
-
-    public GroupView view(String keyspace) throws IOException {
+    public StrongGroupView view(String keyspace) throws IOException {
         if (!hosts(keyspace)) {
-            return new GroupView(keyspace, null, false, -1, -1, membership(keyspace));
+            return new StrongGroupView(keyspace, null, false, -1, -1, membership(keyspace));
         }
         var division = server.getDivision(groups.get(keyspace).getGroupId());
         var info = division.getInfo();
@@ -389,12 +379,12 @@ public final class ConsensusServer implements AutoCloseable {
             } else if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
                 silent = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
             }
-            return new GroupView(keyspace, leader == null ? null : leader.toString(), info.isLeader(),
+            return new StrongGroupView(keyspace, leader == null ? null : leader.toString(), info.isLeader(),
                     info.getLastAppliedIndex(), silent, membership(keyspace));
         } catch (RuntimeException e) {
             // A division hosted but not yet in the group's configuration (a rejoin between its steps) has no
             // role yet, and Ratis's role info throws: nothing is known of the group here for now.
-            return new GroupView(keyspace, null, false, -1, -1, membership(keyspace));
+            return new StrongGroupView(keyspace, null, false, -1, -1, membership(keyspace));
         }
     }
 

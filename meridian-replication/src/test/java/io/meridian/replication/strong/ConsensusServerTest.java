@@ -171,7 +171,7 @@ class ConsensusServerTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
             // The view answers at every step of the rejoin (a division not yet in the configuration has no role).
-            ConsensusServer.GroupView view = servers.get("ap-southeast").view("accounts");
+            io.meridian.core.api.StrongGroupView view = servers.get("ap-southeast").view("accounts");
             servers.get("ap-southeast").leader("accounts");
             String seen;
             try {
@@ -179,7 +179,7 @@ class ConsensusServerTest {
             } catch (IOException e) {
                 seen = e.getMessage(); // rejoining: no replica to read yet
             }
-            if (seen.equals("1") && view.membership() == ConsensusServer.Membership.VOTER) {
+            if (seen.equals("1") && view.membership() == io.meridian.core.api.StrongGroupView.Membership.VOTER) {
                 break;
             }
             assertThat(System.nanoTime()).as("rejoined within 60 s; last read: " + seen + ", view " + view).isLessThan(deadline);

@@ -1,9 +1,10 @@
-package io.meridian.cli;
+package io.meridian.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.meridian.cli.Main;
 import io.meridian.client.MeridianClient;
 import io.meridian.client.MeridianClientException;
 import io.meridian.core.ProblemType;

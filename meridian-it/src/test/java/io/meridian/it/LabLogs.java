@@ -1,4 +1,4 @@
-package io.meridian.cli;
+package io.meridian.it;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.meridian.cli;
+package io.meridian.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meridian.cli.Main;
 import io.meridian.client.MeridianClient;
 import io.meridian.lab.Lab;
 import io.meridian.lab.LabException;

@@ -1,7 +1,8 @@
-package io.meridian.cli;
+package io.meridian.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meridian.cli.Main;
 import io.meridian.lab.Lab;
 import io.meridian.lab.LabState;
 import io.meridian.lab.LabTopology;

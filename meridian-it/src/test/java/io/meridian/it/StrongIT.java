@@ -1,16 +1,17 @@
-package io.meridian.cli;
+package io.meridian.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meridian.cli.Main;
 import io.meridian.client.MeridianClient;
-import io.meridian.testkit.linearizability.Checker;
-import io.meridian.testkit.linearizability.Operation;
 import io.meridian.lab.Lab;
 import io.meridian.lab.LabTopology;
 import io.meridian.lab.Launcher;
+import io.meridian.testkit.linearizability.Checker;
+import io.meridian.testkit.linearizability.Operation;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -131,7 +132,26 @@ class StrongIT {
         System.out.printf("linearizability: %d operations (%d answered), %s after %d steps%n", history.size(), answered.get(),
                 result.verdict(), result.steps());
         assertThat(answered.get()).as("operations that completed").isGreaterThan(50);
+        if (result.verdict() != Checker.Verdict.LINEARIZABLE) {
+            printHistory(history, result.key());
+        }
         assertThat(result.verdict()).as("history on key " + result.key()).isEqualTo(Checker.Verdict.LINEARIZABLE);
+    }
+
+    /** The operations on one key in invocation order, milliseconds from the first: what a failure is judged on. */
+    private static void printHistory(List<Operation> history, String key) {
+        List<Operation> ops;
+        synchronized (history) {
+            ops = history.stream().filter(o -> o.key().equals(key))
+                    .sorted(java.util.Comparator.comparingLong(Operation::invokeTime)).toList();
+        }
+        long t0 = ops.isEmpty() ? 0 : ops.getFirst().invokeTime();
+        System.out.println("history of " + key + " (" + ops.size() + " operations; client, invoked..returned ms, input -> output):");
+        for (Operation o : ops) {
+            System.out.printf("  c%d %9.1f..%s %s -> %s%n", o.client(), (o.invokeTime() - t0) / 1e6,
+                    o.returnTime().map(r -> String.format("%.1f", (r - t0) / 1e6)).orElse("?"), o.input(),
+                    o.output().map(Object::toString).orElse("unknown"));
+        }
     }
 
     private void runRegisterClient(int id, String region, List<Operation> history, AtomicBoolean stop, AtomicInteger answered) {

@@ -1,7 +1,8 @@
-package io.meridian.cli;
+package io.meridian.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meridian.cli.Main;
 import io.meridian.lab.Drill;
 import io.meridian.lab.Lab;
 import io.meridian.lab.LabTopology;
@@ -64,6 +65,15 @@ class FailoverIT {
         @SuppressWarnings("unchecked")
         Map<String, Object> rejoin = (Map<String, Object>) report.get("rejoin");
         assertThat(rejoin).containsEntry("failed_over", true).containsEntry("status", "active");
+        // The failover document, with a decision's whole history in it, reads into its record without losing a member.
+        String survivor = lab.state().orElseThrow().regions().stream().filter(r -> !r.name().equals("us-east")).findFirst()
+                .orElseThrow().url();
+        try (io.meridian.client.MeridianClient c = io.meridian.client.MeridianClient.connect(survivor)) {
+            com.fasterxml.jackson.databind.JsonNode raw = c.getJson("/v1/failovers");
+            com.fasterxml.jackson.databind.ObjectMapper m = io.meridian.core.api.ApiJson.MAPPER;
+            assertThat(m.writeValueAsString(m.treeToValue(raw, io.meridian.core.api.FailoverView.class)))
+                    .as("every member of /v1/failovers has a place in FailoverView").isEqualTo(m.writeValueAsString(raw));
+        }
         for (String p : List.of("primary", "home-region", "multi-master", "strong")) {
             Map<String, Object> m = policy(report, p);
             assertThat(((Number) m.get("unaccounted")).longValue()).as(p + ": " + m).isZero();
