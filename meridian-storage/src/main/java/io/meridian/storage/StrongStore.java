@@ -15,17 +15,30 @@ import org.rocksdb.WriteOptions;
  * {@code _meta}, written in the same batch. The consensus log is the durable record, so batches
  * are not synced: after a crash, entries past the recorded position are applied again, and
  * entries at or before it are skipped.
+ *
+ * <p><b>Requests applied once.</b> A client that loses the answer to a proposal (its leader died)
+ * sends it again, and Raft may then log it twice. Each entry names its request; the store keeps
+ * the reply of the last {@link #REQUESTS_KEPT} requests, keyed by log index in {@code _meta} and
+ * written in the entry's batch, so a second entry of the same request gets the first one's reply
+ * and changes nothing (Raft dissertation, section 6.3).
  */
 public final class StrongStore {
     private final Store store;
     private final String keyspace;
     private final byte[] appliedKey;
     private final WriteOptions buffered = new WriteOptions().setSync(false);
+    /** How many requests' replies are kept for retries (about 100 bytes each). */
+    public static final int REQUESTS_KEPT = 100_000;
+    private final byte[] requestPrefix;
+    /** Request id to log index and back, for the kept replies; loaded from the store on first use. */
+    private java.util.Map<java.util.UUID, Long> requestIndex;
+    private final java.util.TreeMap<Long, java.util.UUID> requestsByIndex = new java.util.TreeMap<>();
 
     public StrongStore(Store store, String keyspace) {
         this.store = store;
         this.keyspace = keyspace;
         this.appliedKey = ("strong-applied:" + keyspace).getBytes(StandardCharsets.UTF_8);
+        this.requestPrefix = ("strong-request:" + keyspace + ":").getBytes(StandardCharsets.UTF_8);
         store.family(keyspace); // fails now if the keyspace has no column family
     }
 
@@ -126,6 +139,16 @@ public final class StrongStore {
 
     /** Applies one log entry's writes (empty: delete) and records its position, atomically. */
     public void apply(long term, long index, Map<String, Optional<String>> writes) {
+        apply(term, index, writes, null, null);
+    }
+
+    /**
+     * As {@link #apply(long, long, Map)}, and records {@code reply} as the answer to request
+     * {@code requestId} in the same batch (both null: an entry without a request id).
+     */
+    public synchronized void apply(long term, long index, Map<String, Optional<String>> writes, java.util.UUID requestId,
+                                   byte[] reply) {
+        loadRequests();
         try (WriteBatch batch = new WriteBatch()) {
             for (Map.Entry<String, Optional<String>> w : writes.entrySet()) {
                 byte[] key = w.getKey().getBytes(StandardCharsets.UTF_8);
@@ -136,10 +159,63 @@ public final class StrongStore {
                     batch.delete(store.family(keyspace), key);
                 }
             }
+            if (requestId != null) {
+                batch.put(store.systemFamily(Store.META), requestKey(index), ByteBuffer.allocate(16 + reply.length)
+                        .putLong(requestId.getMostSignificantBits()).putLong(requestId.getLeastSignificantBits()).put(reply).array());
+            }
+            long forgetBelow = requestsByIndex.isEmpty() ? -1 : index - REQUESTS_KEPT;
+            boolean forget = requestId != null && !requestsByIndex.isEmpty() && requestsByIndex.firstKey() < forgetBelow;
+            if (forget) {
+                batch.deleteRange(store.systemFamily(Store.META), requestKey(0), requestKey(forgetBelow));
+            }
             batch.put(store.systemFamily(Store.META), appliedKey, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
             store.db().write(buffered, batch);
+            if (requestId != null) {
+                requestIndex.put(requestId, index);
+                requestsByIndex.put(index, requestId);
+            }
+            if (forget) {
+                var old = requestsByIndex.headMap(forgetBelow);
+                old.values().forEach(requestIndex::remove);
+                old.clear();
+            }
         } catch (RocksDBException e) {
             throw new StorageException("apply of log entry " + index + " to " + keyspace + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The reply recorded for request {@code requestId}, if it was applied (and is still kept). */
+    public synchronized Optional<byte[]> reply(java.util.UUID requestId) {
+        loadRequests();
+        Long index = requestIndex.get(requestId);
+        if (index == null) {
+            return Optional.empty();
+        }
+        try {
+            byte[] record = store.db().get(store.systemFamily(Store.META), requestKey(index));
+            return record == null ? Optional.empty() : Optional.of(java.util.Arrays.copyOfRange(record, 16, record.length));
+        } catch (RocksDBException e) {
+            throw new StorageException("read of a request's reply in " + keyspace + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private byte[] requestKey(long index) {
+        return ByteBuffer.allocate(requestPrefix.length + 8).put(requestPrefix).putLong(index).array();
+    }
+
+    private void loadRequests() {
+        if (requestIndex != null) {
+            return;
+        }
+        requestIndex = new java.util.HashMap<>();
+        try (org.rocksdb.RocksIterator it = store.db().newIterator(store.systemFamily(Store.META))) {
+            for (it.seek(requestPrefix); it.isValid() && Store.startsWith(it.key(), requestPrefix); it.next()) {
+                long index = ByteBuffer.wrap(it.key(), requestPrefix.length, 8).getLong();
+                ByteBuffer v = ByteBuffer.wrap(it.value());
+                java.util.UUID id = new java.util.UUID(v.getLong(), v.getLong());
+                requestIndex.put(id, index);
+                requestsByIndex.put(index, id);
+            }
         }
     }
 }

@@ -324,9 +324,16 @@ public final class ConsensusServer implements AutoCloseable {
      * ({@code sync: all}), not just a quorum.
      */
     public TxnCodec.Reply submit(String keyspace, io.meridian.core.txn.Txn txn, boolean everyRegion) throws IOException {
+        // One id per request: if the client resends it after a leader change, the state machine applies it once.
+        return submit(keyspace, txn, everyRegion, java.util.UUID.randomUUID());
+    }
+
+    /** As {@link #submit(String, io.meridian.core.txn.Txn, boolean)}, as request {@code requestId}. */
+    TxnCodec.Reply submit(String keyspace, io.meridian.core.txn.Txn txn, boolean everyRegion, java.util.UUID requestId)
+            throws IOException {
         RaftClient client = client(keyspace);
         RaftClientReply reply = client.io().send(Message.valueOf(
-                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(TxnCodec.encode(txn))));
+                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(TxnCodec.encode(txn, requestId))));
         if (!reply.isSuccess()) {
             throw new IOException("consensus request failed: " + reply.getException());
         }

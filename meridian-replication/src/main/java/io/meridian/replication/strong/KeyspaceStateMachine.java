@@ -3,7 +3,6 @@ package io.meridian.replication.strong;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meridian.core.MeridianException;
-import io.meridian.core.txn.Txn;
 import io.meridian.core.txn.TxnEvaluator;
 import io.meridian.storage.StrongStore;
 import java.io.IOException;
@@ -166,27 +165,43 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
             return reply(new TxnCodec.Reply.Replayed());
         }
         byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
-        Txn txn;
+        TxnCodec.Entry decoded;
         try {
-            txn = TxnCodec.decode(bytes);
+            decoded = TxnCodec.decode(bytes);
         } catch (IOException | MeridianException e) {
             // Every replica reads the same bytes: one that cannot must stop here rather than skip the entry.
             log.error("entry {} of this strong keyspace's log cannot be read: {}", index, e.getMessage());
             return CompletableFuture.failedFuture(new IOException("log entry " + index + ": " + e.getMessage(), e));
         }
+        java.util.UUID requestId = decoded.requestId().orElse(null);
+        if (requestId != null) {
+            Optional<byte[]> earlier = store.reply(requestId);
+            if (earlier.isPresent()) {
+                // A client's retry of a request already applied (its answer was lost with a leader): same answer, no effect.
+                log.debug("entry {} repeats request {}: answering as before", index, requestId);
+                store.apply(term, index, java.util.Map.of());
+                updateLastAppliedTermIndex(term, index);
+                return CompletableFuture.completedFuture(Message.valueOf(
+                        org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(earlier.get())));
+            }
+        }
         TxnCodec.Reply reply;
+        java.util.Map<String, Optional<String>> writes;
         try {
-            TxnEvaluator.Outcome outcome = TxnEvaluator.evaluate(txn, store::get, index);
-            store.apply(term, index, outcome.writes());
+            TxnEvaluator.Outcome outcome = TxnEvaluator.evaluate(decoded.txn(), store::get, index);
+            writes = outcome.writes();
             reply = new TxnCodec.Reply.Committed(outcome.succeeded(), outcome.results());
         } catch (MeridianException e) {
-            store.apply(term, index, java.util.Map.of());
+            writes = java.util.Map.of();
             java.util.Map<String, String> extensions = new java.util.LinkedHashMap<>();
             e.extensions().forEach((k, v) -> extensions.put(k, String.valueOf(v)));
             reply = new TxnCodec.Reply.Failed(e.type(), e.detail(), extensions);
         }
+        byte[] answer = TxnCodec.encode(reply);
+        store.apply(term, index, writes, requestId, requestId == null ? null : answer);
         updateLastAppliedTermIndex(term, index);
-        return reply(reply);
+        return CompletableFuture.completedFuture(Message.valueOf(
+                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(answer)));
     }
 
     private static CompletableFuture<Message> reply(TxnCodec.Reply reply) {

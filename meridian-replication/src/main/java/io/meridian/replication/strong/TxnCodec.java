@@ -21,12 +21,15 @@ import java.util.Map;
  * what the log holds).
  *
  * <pre>
- * entry   = format(1 byte) compares ops(then) ops(else)
- * format  = 2                       ('{', the API's JSON, is the format of logs written before 0.1.1: still read)
+ * entry   = format(1 byte) request-id(16 bytes) compares ops(then) ops(else)
+ * format  = 3                       (2 is the same without the request id, written before 0.1.2; '{', the API's
+ *                                    JSON, is the format of logs written before 0.1.1: both still read)
+ * request-id = the node's id of the request: a client's retry of the same request carries the same id, and
+ *              the state machine answers a second entry with the same id with the first one's reply
  * compares= count(int) { tag(1) key(utf) operand }      tag: 1 exists(bool) 2 version(long) 3 equals(utf)
  *                                                             4 at-least(long) 5 at-most(long)
  * ops     = count(int) { tag(1) key(utf) operand }      tag: 1 put(value: int length + UTF-8) 2 delete 3 add(long)
- * reply   = format(1 byte) kind(1)  kind: 1 committed(succeeded bool, results) 2 failed(problem slug, detail,
+ * reply   = format(1 byte, 2) kind(1)  kind: 1 committed(succeeded bool, results) 2 failed(problem slug, detail,
  *           extensions) 3 replayed (an entry applied before a restart: nobody waits for it)
  * </pre>
  *
@@ -34,7 +37,11 @@ import java.util.Map;
  * guess.
  */
 public final class TxnCodec {
-    static final byte FORMAT = 2;
+    static final byte FORMAT = 3;
+    /** Entries without a request id (written before 0.1.2): still read. */
+    private static final byte FORMAT_WITHOUT_ID = 2;
+    /** The format of replies: not durable (they answer one request), unchanged since 0.1.1. */
+    static final byte REPLY_FORMAT = 2;
     private static final byte LEGACY_JSON = '{';
 
     private TxnCodec() {
@@ -58,9 +65,15 @@ public final class TxnCodec {
         }
     }
 
-    public static byte[] encode(Txn txn) {
+    /** A decoded log entry: the transaction, and the id of the request that proposed it (absent in older entries). */
+    public record Entry(Txn txn, java.util.Optional<java.util.UUID> requestId) {
+    }
+
+    public static byte[] encode(Txn txn, java.util.UUID requestId) {
         return write(out -> {
             out.writeByte(FORMAT);
+            out.writeLong(requestId.getMostSignificantBits());
+            out.writeLong(requestId.getLeastSignificantBits());
             out.writeInt(txn.compares().size());
             for (Txn.Compare c : txn.compares()) {
                 switch (c) {
@@ -99,18 +112,20 @@ public final class TxnCodec {
     /**
      * @throws IOException naming the format when the entry is in one this version does not read
      */
-    public static Txn decode(byte[] entry) throws IOException {
+    public static Entry decode(byte[] entry) throws IOException {
         if (entry.length == 0) {
             throw new IOException("an empty transaction entry");
         }
         if (entry[0] == LEGACY_JSON) {
-            return TxnParser.parse(entry);
+            return new Entry(TxnParser.parse(entry), java.util.Optional.empty());
         }
-        if (entry[0] != FORMAT) {
+        if (entry[0] != FORMAT && entry[0] != FORMAT_WITHOUT_ID) {
             throw new IOException("a transaction entry in format " + entry[0] + ", which this version does not read"
-                    + " (it reads " + FORMAT + " and the JSON of earlier versions): upgrade this node");
+                    + " (it reads " + FORMAT_WITHOUT_ID + ", " + FORMAT + " and the JSON of earlier versions): upgrade this node");
         }
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry, 1, entry.length - 1));
+        java.util.Optional<java.util.UUID> requestId = entry[0] == FORMAT
+                ? java.util.Optional.of(new java.util.UUID(in.readLong(), in.readLong())) : java.util.Optional.empty();
         List<Txn.Compare> compares = new ArrayList<>();
         for (int i = in.readInt(); i > 0; i--) {
             byte tag = in.readByte();
@@ -124,12 +139,12 @@ public final class TxnCodec {
                 default -> throw new IOException("unknown compare " + tag + " in a transaction entry");
             });
         }
-        return new Txn(compares, readOps(in), readOps(in));
+        return new Entry(new Txn(compares, readOps(in), readOps(in)), requestId);
     }
 
     public static byte[] encode(Reply reply) {
         return write(out -> {
-            out.writeByte(FORMAT);
+            out.writeByte(REPLY_FORMAT);
             switch (reply) {
                 case Reply.Committed c -> {
                     out.writeByte(1);
@@ -160,7 +175,7 @@ public final class TxnCodec {
     }
 
     public static Reply decodeReply(byte[] bytes) throws IOException {
-        if (bytes.length < 2 || bytes[0] != FORMAT) {
+        if (bytes.length < 2 || bytes[0] != REPLY_FORMAT) {
             throw new IOException("a transaction reply in format " + (bytes.length == 0 ? "(empty)" : bytes[0])
                     + ", which this version does not read");
         }

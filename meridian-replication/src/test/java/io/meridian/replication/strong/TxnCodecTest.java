@@ -22,27 +22,38 @@ class TxnCodecTest {
             List.of(new Txn.Op.Put("f", "é".repeat(40_000)), new Txn.Op.Delete("g"), new Txn.Op.Add("h", Long.MIN_VALUE)),
             List.of(new Txn.Op.Put("i", "")));
 
+    private static final java.util.UUID ID = java.util.UUID.fromString("0b5e9c1a-7d7e-4f60-9a1b-3c2d1e0f9a8b");
+
     @Test
-    void everyCompareAndOperationSurvivesTheRoundTrip() throws IOException {
-        byte[] bytes = TxnCodec.encode(EVERY_KIND);
+    void everyCompareAndOperationSurvivesTheRoundTripWithItsRequestId() throws IOException {
+        byte[] bytes = TxnCodec.encode(EVERY_KIND, ID);
         assertThat(bytes[0]).as("a format byte first").isEqualTo(TxnCodec.FORMAT);
-        assertThat(TxnCodec.decode(bytes)).isEqualTo(EVERY_KIND);
+        assertThat(TxnCodec.decode(bytes)).isEqualTo(new TxnCodec.Entry(EVERY_KIND, java.util.Optional.of(ID)));
+    }
+
+    @Test
+    void entriesOfTheFormatBeforeRequestIdsAreStillRead() throws IOException {
+        byte[] current = TxnCodec.encode(EVERY_KIND, ID);
+        byte[] older = new byte[current.length - 16];
+        older[0] = 2;
+        System.arraycopy(current, 17, older, 1, current.length - 17);
+        assertThat(TxnCodec.decode(older)).isEqualTo(new TxnCodec.Entry(EVERY_KIND, java.util.Optional.empty()));
     }
 
     @Test
     void entriesWrittenAsTheApiJsonBeforeThisFormatAreStillRead() throws IOException {
         String json = "{\"if\": [{\"key\": \"alice\", \"at_least\": 30}], \"then\": [{\"add\": {\"key\": \"alice\", \"delta\": -30}}]}";
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-        assertThat(TxnCodec.decode(bytes)).isEqualTo(TxnParser.parse(bytes));
+        assertThat(TxnCodec.decode(bytes).txn()).isEqualTo(TxnParser.parse(bytes));
     }
 
     @Test
     void aFormatThisVersionDoesNotKnowIsAnErrorNamingIt() {
-        byte[] future = TxnCodec.encode(EVERY_KIND);
+        byte[] future = TxnCodec.encode(EVERY_KIND, ID);
         future[0] = 9;
         assertThatThrownBy(() -> TxnCodec.decode(future)).isInstanceOf(IOException.class).hasMessageContaining("format 9")
                 .hasMessageContaining("upgrade");
-        byte[] cut = Arrays.copyOf(TxnCodec.encode(EVERY_KIND), 40);
+        byte[] cut = Arrays.copyOf(TxnCodec.encode(EVERY_KIND, ID), 40);
         assertThatThrownBy(() -> TxnCodec.decode(cut)).isInstanceOf(IOException.class);
     }
 
