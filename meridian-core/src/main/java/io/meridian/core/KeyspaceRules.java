@@ -16,9 +16,10 @@ import java.util.Optional;
  * @param resolver    how concurrent writes of multi-master data resolve ({@code lww} or a class name); empty otherwise
  * @param leaders     for consensus: the regions preferred as leader, first the most; empty otherwise
  * @param commitEverywhere for consensus: a write is acknowledged once every region holds it, not a majority
+ * @param crdt        for CRDT keyspaces, the type their values merge as (concurrent writes join, never conflict); empty otherwise
  */
 public record KeyspaceRules(Replication replication, Writer writer, Optional<String> primary, Optional<String> resolver,
-                            List<String> leaders, boolean commitEverywhere) {
+                            List<String> leaders, boolean commitEverywhere, Optional<io.meridian.core.crdt.CrdtType> crdt) {
     public KeyspaceRules {
         leaders = List.copyOf(leaders);
     }
@@ -51,16 +52,17 @@ public record KeyspaceRules(Replication replication, Writer writer, Optional<Str
         Optional<String> none = Optional.empty();
         List<String> noLeaders = List.of();
         return switch (policy) {
-            case Policy.Local l -> new KeyspaceRules(Replication.NONE, Writer.ANY, none, none, noLeaders, false);
+            case Policy.Local l -> new KeyspaceRules(Replication.NONE, Writer.ANY, none, none, noLeaders, false, Optional.empty());
             case Policy.Strong s -> new KeyspaceRules(Replication.CONSENSUS, Writer.LEADER, none, none, s.leaderPreference(),
-                    s.sync() == Policy.SyncMode.ALL);
+                    s.sync() == Policy.SyncMode.ALL, Optional.empty());
             case Policy.Primary p -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.PRIMARY, Optional.of(p.primaryRegion()), none,
-                    noLeaders, false);
-            case Policy.HomeRegion h -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.HOME, none, none, noLeaders, false);
+                    noLeaders, false, Optional.empty());
+            case Policy.HomeRegion h -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.HOME, none, none, noLeaders, false, Optional.empty());
             case Policy.MultiMaster m -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY, none, Optional.of(m.resolver()),
-                    noLeaders, false);
-            case Policy.Crdt c -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY, none, none, noLeaders, false);
-            case Policy.EventLog e -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.STREAM_HOME, none, none, noLeaders, false);
+                    noLeaders, false, Optional.empty());
+            case Policy.Crdt c -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY, none, none, noLeaders, false,
+                    Optional.of(c.type()));
+            case Policy.EventLog e -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.STREAM_HOME, none, none, noLeaders, false, Optional.empty());
         };
     }
 

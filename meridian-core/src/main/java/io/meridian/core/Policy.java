@@ -78,14 +78,14 @@ public sealed interface Policy {
     }
 
     /** Every region writes; replicas merge as the named conflict-free replicated data type. */
-    record Crdt(CrdtType type) implements Policy {
+    record Crdt(io.meridian.core.crdt.CrdtType type) implements Policy {
         public String name() {
             return "crdt";
         }
 
         @Override
         public Map<String, Object> options() {
-            return Map.of("type", type.configName());
+            return Map.of("type", type.name());
         }
     }
 
@@ -101,21 +101,6 @@ public sealed interface Policy {
 
         public String configName() {
             return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
-    enum CrdtType {
-        COUNTER("counter"), PN_COUNTER("pn-counter"), OR_SET("or-set"), LWW_REGISTER("lww-register"),
-        MV_REGISTER("mv-register"), OR_MAP("or-map"), SEQUENCE("sequence");
-
-        private final String configName;
-
-        CrdtType(String configName) {
-            this.configName = configName;
-        }
-
-        public String configName() {
-            return configName;
         }
     }
 

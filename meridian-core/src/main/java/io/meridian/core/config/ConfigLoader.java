@@ -216,9 +216,16 @@ public final class ConfigLoader {
                 yield new Policy.MultiMaster(resolver);
             }
             case "crdt" -> {
-                List<String> types = java.util.Arrays.stream(Policy.CrdtType.values()).map(Policy.CrdtType::configName).toList();
-                String type = k.choice("type", types, true);
-                yield type == null ? null : new Policy.Crdt(Policy.CrdtType.values()[types.indexOf(type)]);
+                String type = k.string("type", true);
+                if (type == null) {
+                    yield null;
+                }
+                try {
+                    yield new Policy.Crdt(io.meridian.core.crdt.CrdtType.parse(type));
+                } catch (IllegalArgumentException e) {
+                    error(k.at("type"), k.path + ".type", e.getMessage());
+                    yield null;
+                }
             }
             case "event-log" -> new Policy.EventLog();
             default -> throw new IllegalStateException("policy '" + policyName + "' is listed but not parsed");

@@ -33,6 +33,7 @@ public final class Replica {
     private final HybridClock clock;
     private final Function<String, ConflictResolver> resolvers;
     private final OriginFence fence;
+    private final Function<String, java.util.function.BinaryOperator<byte[]>> merges;
 
     /** A replica resolving every keyspace's conflicts by last-writer-wins. */
     public Replica(String region, ReplicaStore store) {
@@ -46,6 +47,16 @@ public final class Replica {
 
     /** @param fence what failovers say about received writes */
     public Replica(String region, ReplicaStore store, Function<String, ConflictResolver> resolvers, OriginFence fence) {
+        this(region, store, resolvers, fence, keyspace -> null);
+    }
+
+    /**
+     * @param merges for keyspaces whose values merge instead of conflicting (CRDTs), how two
+     *               encoded values join; null for the others
+     */
+    public Replica(String region, ReplicaStore store, Function<String, ConflictResolver> resolvers, OriginFence fence,
+                   Function<String, java.util.function.BinaryOperator<byte[]>> merges) {
+        this.merges = merges;
         this.region = region;
         this.store = store;
         this.clock = new HybridClock(store.highestHlc());
@@ -99,6 +110,31 @@ public final class Replica {
         Entry entry = new Entry(region, seq, hlc, w.keyspace(), w.key(), w.op(), w.value(), w.contentType(), w.home(), context);
         store.commit(new ReplicaStore.Commit(entry, Optional.of(KeyState.of(entry)), List.of(), true));
         return new Written(entry, current);
+    }
+
+    /**
+     * A local write to a keyspace whose values merge: {@code delta} computes the change from the
+     * key's current value (absent when it has none) and the write's HLC; the log entry carries the
+     * delta, the key holds its value joined with the delta. Durable when this returns.
+     *
+     * @return the write, whose entry holds the key's new value
+     */
+    public Written writeMerged(String keyspace, String key, String contentType,
+                               java.util.function.BiFunction<Optional<byte[]>, Hlc, byte[]> delta, long wallMillis) {
+        java.util.function.BinaryOperator<byte[]> join = merges.apply(keyspace);
+        if (join == null) {
+            throw new IllegalArgumentException("keyspace '" + keyspace + "' does not merge");
+        }
+        long seq = store.watermark(region) + 1;
+        Optional<KeyState> current = store.state(keyspace, key);
+        Hlc hlc = clock.now(wallMillis);
+        byte[] d = delta.apply(current.map(c -> c.winner().value()), hlc);
+        VersionVector context = current.map(KeyState::context).orElseGet(store::watermarks).with(region, seq);
+        Entry logged = new Entry(region, seq, hlc, keyspace, key, Entry.Op.PUT, d, contentType, "", context);
+        byte[] value = current.map(c -> join.apply(c.winner().value(), d)).orElse(d);
+        Entry state = new Entry(region, seq, hlc, keyspace, key, Entry.Op.PUT, value, contentType, "", context);
+        store.commit(new ReplicaStore.Commit(logged, Optional.of(KeyState.of(state)), List.of(), true));
+        return new Written(state, current);
     }
 
     /** What applying one received entry did. */
@@ -251,6 +287,17 @@ public final class Replica {
             return new Applied.Accepted(e, KeyState.of(e), List.of(), Optional.empty());
         }
         KeyState cur = current.get();
+        java.util.function.BinaryOperator<byte[]> join = merges.apply(e.keyspace());
+        if (join != null) {
+            // Values that merge: always join (joining is idempotent, and a snapshot's state may hold writes
+            // beyond the one it is stamped with). The stamp is the latest of the two, so replicas that applied
+            // the same writes in any order hold the same entry.
+            Entry was = cur.winner();
+            Entry latest = e.hlc().isAfter(was.hlc()) || e.hlc().equals(was.hlc()) && e.origin().compareTo(was.origin()) > 0 ? e : was;
+            Entry joined = new Entry(latest.origin(), latest.seq(), latest.hlc(), e.keyspace(), e.key(), Entry.Op.PUT,
+                    join.apply(was.value(), e.value()), latest.contentType(), "", cur.context().merge(e.context()));
+            return new Applied.Accepted(e, KeyState.of(joined), List.of(), Optional.empty());
+        }
         if (cur.includes(e.origin(), e.seq())) {
             return new Applied.Accepted(e, cur, List.of(), Optional.empty());
         }

@@ -45,7 +45,7 @@ class ConfigLoaderTest {
                   - {name: profiles, policy: home-region, residency: [eu-west]}
                   - {name: sessions, policy: multi-master}
                   - {name: carts, policy: multi-master, resolver: com.example.CartResolver}
-                  - {name: likes, policy: crdt, type: pn-counter}
+                  - {name: likes, policy: crdt, type: "map<counter>"}
                   - {name: audit, policy: event-log}
                 probe: {interval-ms: 500, timeout-ms: 1500}
                 """);
@@ -56,7 +56,7 @@ class ConfigLoaderTest {
                 new Policy.HomeRegion(),
                 new Policy.MultiMaster("lww"),
                 new Policy.MultiMaster("com.example.CartResolver"),
-                new Policy.Crdt(Policy.CrdtType.PN_COUNTER),
+                new Policy.Crdt(new io.meridian.core.crdt.CrdtType.Map(new io.meridian.core.crdt.CrdtType.Counter())),
                 new Policy.EventLog());
         assertThat(config.keyspace("cache").orElseThrow().maxValueBytes()).isEqualTo(2048);
         assertThat(config.keyspace("accounts").orElseThrow().maxValueBytes()).isEqualTo(MeridianConfig.DEFAULT_MAX_VALUE_BYTES);
