@@ -11,6 +11,7 @@ public enum ProblemType {
     INVALID_PARAMETER(400, "invalid-parameter", "A query parameter is not valid"),
     UNKNOWN_REGION(400, "unknown-region", "The region does not exist"),
     INVALID_TRANSACTION(400, "invalid-transaction", "The transaction body is not valid"),
+    INVALID_OPERATION(400, "invalid-operation", "The CRDT operation is malformed or does not fit the keyspace's type"),
     MALFORMED_HEADER(400, "malformed-header", "A header value is malformed"),
     NOT_FOUND(404, "not-found", "No such resource"),
     UNKNOWN_KEYSPACE(404, "unknown-keyspace", "The keyspace does not exist"),

@@ -93,7 +93,7 @@ public final class RegionNode implements AutoCloseable {
         List<String> refused = Engines.refusals(config, regionName);
         if (!refused.isEmpty()) {
             throw new NodeStartException(String.join("; ", refused)
-                    + ". This version of Meridian serves local, strong, primary, home-region and multi-master keyspaces;"
+                    + ". This version of Meridian serves local, strong, primary, home-region, multi-master and crdt keyspaces;"
                     + " it will not serve the others as something they are not. Remove or change them.");
         }
         Resolvers.load(config); // fails start-up naming a resolver class that cannot be used

@@ -28,11 +28,11 @@ class RegionNodeStartTest {
                 regions: [{name: us-east, http: 127.0.0.1:0}]
                 keyspaces:
                   - {name: cache, policy: local}
-                  - {name: likes, policy: crdt, type: counter}
+                  - {name: audit, policy: event-log}
                 """);
         assertThatThrownBy(() -> RegionNode.create(config, "us-east", dir))
                 .isInstanceOf(NodeStartException.class)
-                .hasMessageContaining("keyspace 'likes': policy 'crdt' is not implemented yet")
+                .hasMessageContaining("keyspace 'audit': policy 'event-log' is not implemented yet")
                 .hasMessageContaining("will not serve the others as something they are not");
     }
 

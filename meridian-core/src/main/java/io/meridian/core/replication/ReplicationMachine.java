@@ -98,6 +98,12 @@ public final class ReplicationMachine {
         return replica.write(w, wallMillis);
     }
 
+    /** A local write to a keyspace whose values merge (see {@link Replica#writeMerged}). */
+    public Replica.Written writeMerged(String keyspace, String key, String contentType,
+                                       java.util.function.BiFunction<Optional<byte[]>, Hlc, byte[]> delta, long wallMillis) {
+        return replica.writeMerged(keyspace, key, contentType, delta, wallMillis);
+    }
+
     /** What a batch did: each entry's outcome, and the watermarks to acknowledge to the sender. */
     public record BatchResult(List<Replica.Applied> applied, VersionVector watermarks) {
     }

@@ -41,6 +41,7 @@ class ReplicationSimulationTest {
         long tombstones = 0;
         long forwards = 0;
         long unroutable = 0;
+        long increments = 0;
         List<Long> failed = new ArrayList<>();
         AssertionError first = null;
         for (long seed = 1; seed <= seeds; seed++) {
@@ -53,6 +54,7 @@ class ReplicationSimulationTest {
                 tombstones += sim.tombstonesCollected;
                 forwards += sim.forwards;
                 unroutable += sim.unroutable;
+                increments += sim.increments;
             } catch (AssertionError e) {
                 failed.add(seed);
                 if (first == null) {
@@ -65,12 +67,14 @@ class ReplicationSimulationTest {
         }
         System.out.printf("simulation: %d seeds, %d acknowledged writes (%d forwarded by the router, %d refused after a"
                         + " forward), %d conflicts resolved, %d session reads and %d freshness claims checked, %d tombstones"
-                        + " collected%n", seeds, writes, forwards, unroutable, conflicts, sessionChecks, freshnessChecks, tombstones);
+                        + " collected, %d CRDT increments summed exactly%n", seeds, writes, forwards, unroutable, conflicts, sessionChecks,
+                freshnessChecks, tombstones, increments);
         assertThat(conflicts).as("the workload must produce conflicts, or the conflict checks prove nothing").isPositive();
         assertThat(sessionChecks).as("session reads must be checked").isPositive();
         assertThat(freshnessChecks).as("freshness claims must be checked").isPositive();
         assertThat(forwards).as("the router must forward writes, or routing is not exercised").isPositive();
         assertThat(tombstones).as("tombstones must be collected, or their rule is not exercised").isPositive();
+        assertThat(increments).as("CRDT counters must be incremented, or their merge is not exercised").isPositive();
     }
 
     @Test

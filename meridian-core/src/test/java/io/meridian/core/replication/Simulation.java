@@ -33,6 +33,8 @@ final class Simulation {
     static final String PRIMARY = "catalog";
     static final String HOME = "profiles";
     static final String MULTI = "sessions";
+    /** A CRDT keyspace of counters: every region increments, replicas merge. */
+    static final String COUNTERS = "likes";
 
     /** Knobs of one run, all derived from the seed. */
     record Params(int regions, long durationMillis, double writesPerSecond, double dropRate, double duplicateRate,
@@ -54,10 +56,12 @@ final class Simulation {
     /** The machine's settings: logs are never trimmed here (the simulation has no snapshots); tombstones are collected. */
     static final ReplicationMachine.Settings SETTINGS = new ReplicationMachine.Settings(HEARD_TIMEOUT_MILLIS,
             Long.MAX_VALUE / 4, 1_000, 0, 0);
+    static final io.meridian.core.crdt.CrdtType COUNTER = new io.meridian.core.crdt.CrdtType.Counter();
     static final Map<String, Policy> POLICIES = Map.of(PRIMARY, new Policy.Primary("r0"), HOME, new Policy.HomeRegion(),
-            MULTI, new Policy.MultiMaster(Policy.MultiMaster.LWW));
+            MULTI, new Policy.MultiMaster(Policy.MultiMaster.LWW), COUNTERS, new Policy.Crdt(COUNTER));
     static final Map<String, KeyspaceRules> RULES = Map.of(PRIMARY, KeyspaceRules.of(POLICIES.get(PRIMARY)),
-            HOME, KeyspaceRules.of(POLICIES.get(HOME)), MULTI, KeyspaceRules.of(POLICIES.get(MULTI)));
+            HOME, KeyspaceRules.of(POLICIES.get(HOME)), MULTI, KeyspaceRules.of(POLICIES.get(MULTI)),
+            COUNTERS, KeyspaceRules.of(POLICIES.get(COUNTERS)));
     static final long RESUBSCRIBE_MILLIS = 1_000;
     static final int BATCH_ENTRIES = 32;
     static final int WINDOW_ENTRIES = 64;
@@ -87,6 +91,9 @@ final class Simulation {
     long tombstonesCollected;
     long forwards;
     long unroutable;
+    /** Per counter key, the sum of every acknowledged increment. */
+    final Map<String, Long> counterSums = new TreeMap<>();
+    long increments;
 
     record Event(long time, long seq, Runnable action) implements Comparable<Event> {
         public int compareTo(Event o) {
@@ -118,7 +125,8 @@ final class Simulation {
 
         ReplicationMachine newMachine() {
             Replica replica = new Replica(name, disk, keyspace -> params.customResolver && keyspace.equals(MULTI)
-                    ? LONGER_VALUE_WINS : ConflictResolver.LWW);
+                    ? LONGER_VALUE_WINS : ConflictResolver.LWW, OriginFence.NONE,
+                    keyspace -> keyspace.equals(COUNTERS) ? io.meridian.core.crdt.CrdtCodec::join : null);
             return new ReplicationMachine(replica, names, SETTINGS);
         }
 
@@ -264,7 +272,7 @@ final class Simulation {
      * a request, so a wait for the session's writes always times out.
      */
     private void write(Client c) {
-        String keyspace = List.of(PRIMARY, HOME, MULTI).get(random.nextInt(3));
+        String keyspace = List.of(PRIMARY, HOME, MULTI, COUNTERS).get(random.nextInt(4));
         String key = "k" + random.nextInt(4);
         // Home-region keys: the client names each key's home, the same region for a key every time.
         String home = keyspace.equals(HOME) ? names.get(Math.floorMod(key.hashCode(), names.size())) : "";
@@ -303,6 +311,10 @@ final class Simulation {
         if (!at.up) {
             return; // the client gets an error: nothing acknowledged
         }
+        if (keyspace.equals(COUNTERS)) {
+            increment(at, c, key);
+            return;
+        }
         boolean delete = random.nextInt(8) == 0;
         byte[] value = ("v" + eventSeq + "x".repeat(random.nextInt(4))).getBytes(StandardCharsets.UTF_8);
         Replica.Write w = delete ? Replica.Write.delete(keyspace, key, home)
@@ -319,6 +331,22 @@ final class Simulation {
             c.token = c.token.with(e.stamp());
             c.lastWrite.put(keyspace + "/" + key, e.stamp());
         }
+    }
+
+    /** An increment of a CRDT counter, made where the client is: merged everywhere, never in conflict. */
+    private void increment(Node at, Client c, String key) {
+        long amount = random.nextInt(21) - 10;
+        Replica.Written written = at.machine.writeMerged(COUNTERS, key, io.meridian.core.crdt.CrdtCodec.CONTENT_TYPE,
+                (current, stamp) -> {
+                    io.meridian.core.crdt.CrdtState state = current.map(io.meridian.core.crdt.CrdtCodec::decode)
+                            .orElse(io.meridian.core.crdt.CrdtState.empty(COUNTER));
+                    return io.meridian.core.crdt.CrdtCodec.encode(io.meridian.core.crdt.Crdts.delta(COUNTER, state,
+                            List.of(new io.meridian.core.crdt.CrdtOp.Increment(amount)), at.name, stamp));
+                }, at.wall());
+        counterSums.merge(key, amount, Long::sum);
+        increments++;
+        c.token = c.token.with(written.entry().stamp());
+        c.lastWrite.put(COUNTERS + "/" + key, written.entry().stamp());
     }
 
     /**
@@ -549,6 +577,17 @@ final class Simulation {
         for (Node n : nodes.values()) {
             n.disk.current.values().forEach(state -> state.siblings().forEach(e -> winners.add(id(e))));
             collected.addAll(n.disk.collected);
+        }
+        for (Node n : nodes.values()) {
+            for (Map.Entry<String, Long> sum : counterSums.entrySet()) {
+                Optional<KeyState> state = n.disk.state(COUNTERS, sum.getKey());
+                java.math.BigInteger value = state.map(s -> ((io.meridian.core.crdt.DotStore.Counter)
+                        io.meridian.core.crdt.CrdtCodec.decode(s.winner().value()).store()).value()).orElse(java.math.BigInteger.ZERO);
+                if (!value.equals(java.math.BigInteger.valueOf(sum.getValue()))) {
+                    throw new AssertionError(n.name + " counts " + value + " for " + COUNTERS + "/" + sum.getKey()
+                            + ", but the acknowledged increments sum to " + sum.getValue());
+                }
+            }
         }
         for (Entry e : acknowledged.values()) {
             String id = id(e);

@@ -42,7 +42,7 @@ public final class Engines {
             case Policy.Primary p -> replicated(c);
             case Policy.HomeRegion h -> replicated(c);
             case Policy.MultiMaster m -> replicated(c);
-            case Policy.Crdt crdt -> throw notImplemented(keyspace);
+            case Policy.Crdt crdt -> new CrdtEngine(c.region(), crdt.type(), c.replication(), replicated(c));
             case Policy.EventLog e -> throw notImplemented(keyspace);
         };
     }
@@ -60,7 +60,7 @@ public final class Engines {
         return refused;
     }
 
-    private static KeyspaceEngine replicated(Context c) {
+    private static ReplicatedEngine replicated(Context c) {
         return new ReplicatedEngine(c.region(), c.config(), c.replication(), c.forwarder(), c.failover());
     }
 

@@ -32,6 +32,13 @@ public interface KeyspaceEngine {
                 + keyspace.policy().name() + "; only home-region keys have a home to move", Map.of("keyspace", keyspace.name()));
     }
 
+    /** {@code POST /v1/crdt/{keyspace}/{key}}: operations on a CRDT; crdt keyspaces only. */
+    default void crdt(Exchange ex, KeyspaceConfig keyspace, String key) throws Exception {
+        throw new MeridianException(ProblemType.WRONG_POLICY, "CRDT operations need a crdt keyspace; '" + keyspace.name()
+                + "' is " + keyspace.policy().name() + ": write it with PUT /v1/kv/" + keyspace.name() + "/{key}",
+                Map.of("keyspace", keyspace.name()));
+    }
+
     /** {@code POST /v1/txn/{keyspace}}: strong keyspaces only. */
     default void txn(Exchange ex, KeyspaceConfig keyspace) throws Exception {
         throw new MeridianException(ProblemType.WRONG_POLICY, "transactions need a strong keyspace; '"

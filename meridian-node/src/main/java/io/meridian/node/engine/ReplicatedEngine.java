@@ -111,7 +111,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
      * Routes a read, waiting for the session when the router asks to. Empty when the request was
      * forwarded (and answered); else the staleness to report.
      */
-    private Optional<Optional<Long>> routeRead(Exchange ex, KeyspaceConfig keyspace, Supplier<Router.Read> request)
+    Optional<Optional<Long>> routeRead(Exchange ex, KeyspaceConfig keyspace, Supplier<Router.Read> request)
             throws InterruptedException {
         Router.Read read = request.get();
         Router.Route route = Router.decide(read, rules(keyspace), view);
@@ -139,7 +139,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
      * session's writes, as the router asks: the request, the key's home above all, is read after
      * them.
      */
-    private boolean routeWrite(Exchange ex, KeyspaceConfig keyspace, SessionToken token, Supplier<Router.Write> request,
+    boolean routeWrite(Exchange ex, KeyspaceConfig keyspace, SessionToken token, Supplier<Router.Write> request,
                                byte[] body) throws InterruptedException {
         boolean waited = false;
         if (!view.covers(token)) {
@@ -201,7 +201,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
         ex.sendJson(200, new Requests.ScanResult(keyspace.name(), region, items, page.next().orElse(null)));
     }
 
-    private void readHeaders(Exchange ex, Optional<Long> staleness, SessionToken token) {
+    void readHeaders(Exchange ex, Optional<Long> staleness, SessionToken token) {
         ex.header(Headers.STALENESS, staleness.map(String::valueOf).orElse("unbounded"));
         if (!token.writes().seqs().isEmpty()) {
             ex.header(Headers.SESSION, token.format());
@@ -393,7 +393,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
     }
 
     /** The request's session token; one naming a region this deployment does not have is malformed. */
-    private SessionToken token(Exchange ex) {
+    SessionToken token(Exchange ex) {
         String header = ex.header(Headers.SESSION);
         if (header == null) {
             return SessionToken.EMPTY;

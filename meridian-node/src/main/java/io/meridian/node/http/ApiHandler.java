@@ -45,6 +45,7 @@ public final class ApiHandler extends Handler.Abstract {
     private static final String KV = "/v1/kv/";
     private static final String CONFLICTS = "/v1/conflicts/";
     private static final String TXN = "/v1/txn/";
+    private static final String CRDT = "/v1/crdt/";
     private static final String FAILOVERS = "/v1/failovers";
     private static final String MOVE_HOME = "/move-home";
     private static final List<String> READ = List.of("GET", "HEAD");
@@ -176,7 +177,8 @@ public final class ApiHandler extends Handler.Abstract {
                 ex.sendText(200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
             }
             default -> {
-                if (node.isWitness() && (path.startsWith(KV) || path.startsWith(TXN) || path.startsWith(CONFLICTS))) {
+                if (node.isWitness() && (path.startsWith(KV) || path.startsWith(TXN) || path.startsWith(CONFLICTS)
+                        || path.startsWith(CRDT))) {
                     throw new MeridianException(ProblemType.WITNESS, node.region() + " is a witness: it votes in the control"
                             + " plane and detects failures, and holds no keyspace data; send data requests to a data region");
                 }
@@ -191,6 +193,14 @@ public final class ApiHandler extends Handler.Abstract {
                     KeyspaceConfig keyspace = keyspace(path.substring(TXN.length()));
                     tags[0] = keyspace.name();
                     engine(keyspace).txn(ex, keyspace);
+                } else if (path.startsWith(CRDT) && path.indexOf('/', CRDT.length()) > CRDT.length()) {
+                    tags[1] = "crdt";
+                    allow(ex, List.of("POST"));
+                    String rest = path.substring(CRDT.length());
+                    int slash = rest.indexOf('/');
+                    KeyspaceConfig keyspace = keyspace(rest.substring(0, slash));
+                    tags[0] = keyspace.name();
+                    engine(keyspace).crdt(ex, keyspace, Keys.decodePathSegment(rest.substring(slash + 1)));
                 } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
                     tags[1] = "conflicts";
                     allow(ex, READ);
@@ -199,7 +209,8 @@ public final class ApiHandler extends Handler.Abstract {
                     engine(keyspace).conflicts(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
-                            + "; the API lives under /v1/kv, /v1/health, /v1/cluster and /metrics");
+                            + "; the API lives under /v1/kv, /v1/crdt, /v1/txn, /v1/conflicts, /v1/failovers, /v1/health,"
+                            + " /v1/cluster and /metrics");
                 }
             }
         }

@@ -92,9 +92,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         this.scheduler = scheduler;
         this.statsSinceMillis = clock.wallMillis();
         Map<String, io.meridian.core.replication.ConflictResolver> resolvers = Resolvers.load(config);
+        java.util.Set<String> merging = new java.util.HashSet<>();
+        config.keyspaces().stream().filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).crdt().isPresent())
+                .forEach(k -> merging.add(k.name()));
         Replica replica = new Replica(region, this.store,
                 keyspace -> resolvers.getOrDefault(keyspace, io.meridian.core.replication.ConflictResolver.LWW),
-                failover == null ? io.meridian.core.replication.OriginFence.NONE : failover.originFence());
+                failover == null ? io.meridian.core.replication.OriginFence.NONE : failover.originFence(),
+                keyspace -> merging.contains(keyspace) ? io.meridian.core.crdt.CrdtCodec::join : null);
         long heard = config.replication().heartbeat().toMillis() * HEARD_HEARTBEATS;
         this.machine = new ReplicationMachine(replica, config.dataRegionNames(), new ReplicationMachine.Settings(heard,
                 config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200));
@@ -147,6 +151,21 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             Optional<Entry> current = store.current(w.keyspace(), w.key());
             conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
             written = machine.write(w, wallMillis());
+        }
+        signal.fire();
+        return written;
+    }
+
+    /**
+     * A write to a keyspace whose values merge (CRDTs): {@code delta} computes, under the lock,
+     * the change from the key's current value and the write's HLC (it may throw: nothing is
+     * written). Synced before it returns.
+     */
+    public Replica.Written writeMerged(String keyspace, String key, String contentType,
+                                       java.util.function.BiFunction<Optional<byte[]>, io.meridian.core.replication.Hlc, byte[]> delta) {
+        Replica.Written written;
+        synchronized (lock) {
+            written = machine.writeMerged(keyspace, key, contentType, delta, wallMillis());
         }
         signal.fire();
         return written;
