@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "kv", description = "Read and write keys in a region (of the running lab, or at --url): the whole key-value API,"
         + " with consistency levels, session tokens, conditions and transactions.",
-        subcommands = {KvCommand.Put.class, KvCommand.Get.class, KvCommand.Del.class, KvCommand.Scan.class, KvCommand.Txn.class},
+        subcommands = {KvCommand.Put.class, KvCommand.Get.class, KvCommand.Del.class, KvCommand.Scan.class, KvCommand.Txn.class,
+                KvCommand.Crdt.class},
         footerHeading = "%nExamples:%n",
         footer = {"  ./meridian kv put --region us-east --session s.txt sessions cart-7 '3 items'",
                 "  ./meridian kv get --region ap-southeast --session s.txt sessions cart-7     (read-your-writes)",
@@ -285,6 +286,35 @@ final class KvCommand {
             System.out.println((outcome.succeeded() ? "succeeded (then)" : "compares failed (else)") + " in " + outcome.region());
             for (MeridianClient.TxnResult r : outcome.results()) {
                 System.out.println("  " + r.key() + " = " + (r.value() == null ? "(deleted)" : r.value()) + "  version " + r.version());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "crdt", description = "Apply operations to a key of a crdt keyspace and print its new value: increment,"
+            + " decrement, add, remove, set, update, remove_field, insert, delete (the body of POST /v1/crdt, see docs/api.md).")
+    static final class Crdt extends Action {
+        @Parameters(index = "0", paramLabel = "KEYSPACE", description = "a crdt keyspace, e.g. likes")
+        String keyspace;
+
+        @Parameters(index = "1", paramLabel = "KEY", description = "the key")
+        String key;
+
+        @Parameters(index = "2", paramLabel = "OPERATIONS", description = "the operations as JSON, e.g. '{\"increment\": 1}',"
+                + " @FILE to read them from a file, or - for standard input")
+        String body;
+
+        @Override
+        int run(MeridianClient client) throws IOException {
+            String text = body.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+                    : body.startsWith("@") ? Files.readString(Path.of(body.substring(1))) : body;
+            MeridianClient.CrdtResult r = client.crdt(keyspace, key, text, options());
+            keepSession(r.session());
+            if (json) {
+                printJson(r);
+            } else {
+                System.out.println(keyspace + "/" + key + " (" + r.type() + ") = " + r.value() + "  version " + r.version()
+                        + " in " + r.region());
             }
             return 0;
         }

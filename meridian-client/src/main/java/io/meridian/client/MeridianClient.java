@@ -2,12 +2,12 @@ package io.meridian.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.meridian.core.api.ApiJson;
-import io.meridian.core.api.ClusterView;
-import io.meridian.core.api.FailoverView;
 import io.meridian.core.Headers;
 import io.meridian.core.ProblemType;
 import io.meridian.core.Versions;
+import io.meridian.core.api.ApiJson;
+import io.meridian.core.api.ClusterView;
+import io.meridian.core.api.FailoverView;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -234,6 +234,93 @@ public final class MeridianClient implements AutoCloseable {
         }
         JsonNode next = body.path("next");
         return new ConflictPage(items, next.isNull() || next.isMissingNode() ? Optional.empty() : Optional.of(next.asLong()));
+    }
+
+    // ---- CRDT keyspaces ----
+
+    /**
+     * What a CRDT operation left: the key's new value as JSON (a number, an array, an object),
+     * its version, the region that applied it, the keyspace's type and the session token.
+     */
+    public record CrdtResult(String key, JsonNode value, String version, String region, String type, String session) {
+    }
+
+    /**
+     * Applies operations to a key of a crdt keyspace ({@code POST /v1/crdt/{keyspace}/{key}}):
+     * {@code operations} is the JSON body, e.g. {@code {"increment": 1}} or
+     * {@code [{"add": ["a"]}, {"remove": ["b"]}]} (docs/api.md lists them).
+     */
+    public CrdtResult crdt(String keyspace, String key, String operations, RequestOptions options) {
+        HttpRequest.Builder b = request("/v1/crdt/" + encode(keyspace) + "/" + encode(key))
+                .POST(HttpRequest.BodyPublishers.ofString(operations)).header("Content-Type", "application/json");
+        options.headers().forEach(b::header);
+        HttpResponse<byte[]> r = send(b.build());
+        JsonNode body = json(r);
+        return new CrdtResult(key, body.path("value"), body.path("version").asText(), region(r), body.path("type").asText(),
+                r.headers().firstValue(Headers.SESSION).orElse(null));
+    }
+
+    public CrdtResult crdt(String keyspace, String key, String operations) {
+        return crdt(keyspace, key, operations, RequestOptions.NONE);
+    }
+
+    /** Adds {@code amount} (negative: subtracts) to a counter; returns its new value. */
+    public java.math.BigInteger increment(String keyspace, String key, long amount) {
+        return crdt(keyspace, key, "{\"increment\": " + amount + "}").value().bigIntegerValue();
+    }
+
+    /** Adds elements to a set; returns its elements, sorted. */
+    public List<String> add(String keyspace, String key, String... elements) {
+        return strings(crdt(keyspace, key, JSON.createObjectNode().set("add", JSON.valueToTree(elements)).toString()).value());
+    }
+
+    /** Removes elements from a set (those this region has seen added); returns its elements, sorted. */
+    public List<String> remove(String keyspace, String key, String... elements) {
+        return strings(crdt(keyspace, key, JSON.createObjectNode().set("remove", JSON.valueToTree(elements)).toString()).value());
+    }
+
+    /**
+     * Applies {@code operation} (JSON, e.g. {@code {"increment": 2}} or {@code {"set": "dark"}}) to one
+     * field of a map; returns the whole map.
+     */
+    public JsonNode update(String keyspace, String key, String field, String operation) {
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode fields = JSON.createObjectNode();
+            fields.set(field, JSON.readTree(operation));
+            return crdt(keyspace, key, JSON.createObjectNode().set("update", fields).toString()).value();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the operation on '" + field + "' is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** One element of a sequence. */
+    public record Item(String id, String value) {
+    }
+
+    /** Inserts {@code value} after the element {@code afterId} (null: at the end); returns the sequence. */
+    public List<Item> insert(String keyspace, String key, String afterId, String value) {
+        com.fasterxml.jackson.databind.node.ObjectNode insert = JSON.createObjectNode().put("value", value);
+        if (afterId != null) {
+            insert.put("after", afterId);
+        }
+        return items(crdt(keyspace, key, JSON.createObjectNode().set("insert", insert).toString()).value());
+    }
+
+    /** Deletes the element {@code id} from a sequence; returns the sequence. */
+    public List<Item> deleteItem(String keyspace, String key, String id) {
+        return items(crdt(keyspace, key, JSON.createObjectNode().put("delete", id).toString()).value());
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(e -> out.add(e.asText()));
+        return out;
+    }
+
+    private static List<Item> items(JsonNode array) {
+        List<Item> out = new ArrayList<>();
+        array.forEach(e -> out.add(new Item(e.path("id").asText(), e.path("value").asText())));
+        return out;
     }
 
     /** {@code GET /v1/failovers}: the deployment's failover state as this region has applied it. */

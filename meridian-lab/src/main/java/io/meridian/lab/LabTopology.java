@@ -172,6 +172,21 @@ public final class LabTopology {
                   - name: inventory
                     policy: strong
                     leader-preference: [us-east, eu-west]
+                  - name: likes          # CRDTs: every region writes at once, regions merge, nothing conflicts
+                    policy: crdt
+                    type: counter
+                  - name: tags           # a set: concurrent add and remove of one element keep it (add wins)
+                    policy: crdt
+                    type: set
+                  - name: carts          # item -> quantity
+                    policy: crdt
+                    type: map<counter>
+                  - name: comments       # ordered, with concurrent inserts kept apart
+                    policy: crdt
+                    type: sequence
+                  - name: settings       # field -> value, last writer wins per field
+                    policy: crdt
+                    type: map<register>
 
                 probe:
                   interval-ms: 1000
