@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "lab", description = "The local multi-region lab: a node per region and a WAN emulator between them.",
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
-                LabCommand.BenchStrong.class, LabCommand.DrillCommand.class})
+                LabCommand.BenchStrong.class, LabCommand.BenchCrdt.class, LabCommand.DrillCommand.class})
 final class LabCommand {
     @Option(names = "--lab-dir", paramLabel = "DIR", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
     Path labDir;
@@ -240,6 +240,10 @@ final class LabCommand {
         @Option(names = "--warmup-seconds", defaultValue = "10", description = "unreported first run at the highest rate (default ${DEFAULT-VALUE})")
         int warmupSeconds;
 
+        @Option(names = "--keyspace", paramLabel = "KEYSPACE", description = "the keyspace written (default: the lab's first"
+                + " that every region writes, sessions); a CRDT counter keyspace such as likes is written with increments")
+        String keyspace;
+
         @Spec
         CommandSpec spec;
 
@@ -254,8 +258,25 @@ final class LabCommand {
                 throw new LabException("region '" + region + "' is not in the lab; regions: "
                         + String.join(", ", state.regions().stream().map(LabState.RegionProcess::name).toList()));
             }
-            io.meridian.lab.ReplicationBench.run(lab, region, rates, Duration.ofSeconds(seconds), Duration.ofSeconds(warmupSeconds),
-                    valueBytes, System.out);
+            io.meridian.lab.ReplicationBench.run(lab, region, keyspace, rates, Duration.ofSeconds(seconds),
+                    Duration.ofSeconds(warmupSeconds), valueBytes, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "bench-crdt", description = "Measure CRDT keyspaces: counter increments per second and latency from one"
+            + " region and from all at once, and the metadata of a set and a map after many adds and removes.")
+    static final class BenchCrdt extends Action {
+        @Option(names = "--seconds", defaultValue = "10", description = "length of each throughput run (default ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--operations", defaultValue = "100000", description = "adds and removes for the metadata measure"
+                + " (default ${DEFAULT-VALUE})")
+        int operations;
+
+        @Override
+        int run(Lab lab) throws Exception {
+            io.meridian.lab.CrdtBench.run(lab, Duration.ofSeconds(seconds), operations, System.out);
             return 0;
         }
     }

@@ -34,9 +34,34 @@ public final class ReplicationBench {
     /** @param warmup a first run at the highest rate, not reported: the JIT compiles the hot paths of every process */
     public static List<Row> run(Lab lab, String region, List<Integer> rates, Duration duration, Duration warmup,
                                 int valueBytes, PrintStream out) throws InterruptedException {
+        return run(lab, region, null, rates, duration, warmup, valueBytes, out);
+    }
+
+    /**
+     * @param keyspace the keyspace to write, null for the lab's first that every region writes; in a
+     *                 CRDT counter keyspace each write is an increment (deltas, not values, travel)
+     */
+    public static List<Row> run(Lab lab, String region, String keyspace, List<Integer> rates, Duration duration,
+                                Duration warmup, int valueBytes, PrintStream out) throws InterruptedException {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
-        // Written in one region, read everywhere: a keyspace every region may write, so any region can be the source.
-        String keyspace = lab.keyspaceWhere(io.meridian.core.KeyspaceRules::writtenEverywhere, "that every region writes");
+        if (keyspace == null) {
+            // Written in one region, read everywhere: a keyspace every region may write, so any region can be the source.
+            keyspace = lab.keyspaceWhere(io.meridian.core.KeyspaceRules::writtenEverywhere, "that every region writes");
+        }
+        String chosen = keyspace;
+        io.meridian.core.config.KeyspaceConfig k = lab.config().keyspace(keyspace).orElseThrow(() -> new LabException(
+                "keyspace '" + chosen + "' is not in the lab"));
+        io.meridian.core.KeyspaceRules rules = io.meridian.core.KeyspaceRules.of(k.policy());
+        if (!rules.writtenEverywhere()) {
+            throw new LabException("keyspace '" + keyspace + "' is " + k.policy().name() + ": the bench needs one every region writes");
+        }
+        if (rules.crdt().isPresent() && !(rules.crdt().get() instanceof io.meridian.core.crdt.CrdtType.Counter)) {
+            throw new LabException("keyspace '" + keyspace + "' holds " + rules.crdt().get().name() + "s: the bench writes"
+                    + " CRDT counters (increments); choose a counter keyspace such as likes");
+        }
+        boolean increments = rules.crdt().isPresent();
+        out.printf("writing %s to '%s' (%s) in %s%n", increments ? "increments" : valueBytes + "-byte values", keyspace,
+                k.policy().name(), region);
         LabState.RegionProcess writer = state.region(region).orElseThrow(() -> new LabException("no region " + region));
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
         state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url())));
@@ -45,7 +70,7 @@ public final class ReplicationBench {
             if (!warmup.isZero()) {
                 int top = rates.stream().mapToInt(Integer::intValue).max().orElseThrow();
                 out.printf("warming up: %d writes/s for %d s%n", top, warmup.toSeconds());
-                writeAt(clients.get(region), keyspace, top, warmup, valueBytes);
+                writeAt(clients.get(region), keyspace, increments, top, warmup, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
             }
             out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
@@ -53,7 +78,7 @@ public final class ReplicationBench {
             for (int rate : rates) {
                 clients.values().forEach(c -> c.raw(c.request("/v1/replication/reset-stats").POST(HttpRequest.BodyPublishers.noBody())));
                 long bytesBefore = bytesSent(clients.get(region));
-                long[] counts = writeAt(clients.get(region), keyspace, rate, duration, valueBytes);
+                long[] counts = writeAt(clients.get(region), keyspace, increments, rate, duration, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
                 long bytes = bytesSent(clients.get(region)) - bytesBefore;
                 double achieved = counts[0] / (counts[2] / 1e9);
@@ -80,7 +105,8 @@ public final class ReplicationBench {
     }
 
     /** Open loop: write i is due at start + i/rate whatever happened to the earlier ones. @return {written, failed, nanos} */
-    private static long[] writeAt(MeridianClient client, String keyspace, int rate, Duration duration, int valueBytes) throws InterruptedException {
+    private static long[] writeAt(MeridianClient client, String keyspace, boolean increments, int rate, Duration duration,
+                                  int valueBytes) throws InterruptedException {
         long total = (long) rate * duration.toSeconds();
         byte[] value = "x".repeat(valueBytes).getBytes(StandardCharsets.UTF_8);
         Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
@@ -97,7 +123,11 @@ public final class ReplicationBench {
             String key = "bench-" + rate + "-" + (i % 10_000);
             Thread.ofVirtual().start(() -> {
                 try {
-                    client.put(keyspace, key, value, "text/plain", null, null);
+                    if (increments) {
+                        client.increment(keyspace, key, 1);
+                    } else {
+                        client.put(keyspace, key, value, "text/plain", null, null);
+                    }
                     written.incrementAndGet();
                 } catch (RuntimeException e) {
                     failed.incrementAndGet();

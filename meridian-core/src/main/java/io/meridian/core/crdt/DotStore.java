@@ -28,6 +28,16 @@ public sealed interface DotStore {
     /** The empty store of this kind. */
     DotStore empty();
 
+    /** True when the context has seen none of {@code dots}: a side's contents it holds alone stay as they are. */
+    private static boolean unseen(java.util.Collection<Dot> dots, CausalContext context) {
+        for (Dot d : dots) {
+            if (context.contains(d)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Keeps {@code d} from one side: held by both, or not yet seen by the other. */
     private static boolean keep(Dot d, boolean inOther, CausalContext otherContext) {
         return inOther || !otherContext.contains(d);
@@ -47,6 +57,12 @@ public sealed interface DotStore {
         @Override
         public DotStore join(DotStore other, CausalContext mine, CausalContext theirs) {
             Counter o = (Counter) other;
+            if (o.entries.isEmpty() && unseen(entries.keySet(), theirs)) {
+                return this;
+            }
+            if (entries.isEmpty() && unseen(o.entries.keySet(), mine)) {
+                return o;
+            }
             Map<Dot, long[]> out = new TreeMap<>();
             entries.forEach((d, v) -> {
                 if (keep(d, o.entries.containsKey(d), theirs)) {
@@ -103,21 +119,36 @@ public sealed interface DotStore {
     record Elements(Map<String, Set<Dot>> elements) implements DotStore {
         public static final Elements EMPTY = new Elements(Map.of());
 
+        /** Takes the map and its sets as they are: callers hand over fresh ones and never change them after. */
         public Elements {
-            Map<String, Set<Dot>> copy = new TreeMap<>();
-            elements.forEach((e, dots) -> copy.put(e, java.util.Collections.unmodifiableSet(new TreeSet<>(dots))));
-            elements = java.util.Collections.unmodifiableMap(copy);
+            elements = java.util.Collections.unmodifiableSortedMap(elements instanceof TreeMap<String, Set<Dot>> t ? t
+                    : new TreeMap<>(elements));
         }
 
         @Override
         public DotStore join(DotStore other, CausalContext mine, CausalContext theirs) {
             Elements o = (Elements) other;
+            if (theirs.vector().isEmpty() && o.elements.size() < elements.size()) {
+                return joinDelta(o, mine, theirs);
+            }
+            return joinAll(o, mine, theirs);
+        }
+
+        private DotStore joinAll(Elements o, CausalContext mine, CausalContext theirs) {
             Map<String, Set<Dot>> out = new TreeMap<>();
             Set<String> keys = new TreeSet<>(elements.keySet());
             keys.addAll(o.elements.keySet());
             for (String e : keys) {
                 Set<Dot> a = elements.getOrDefault(e, Set.of());
                 Set<Dot> b = o.elements.getOrDefault(e, Set.of());
+                if (a.equals(b) || b.isEmpty() && unseen(a, theirs)) {
+                    out.put(e, a); // the common cases: both sides agree, or only this side has it and the other never saw it
+                    continue;
+                }
+                if (a.isEmpty() && unseen(b, mine)) {
+                    out.put(e, b);
+                    continue;
+                }
                 Set<Dot> kept = new TreeSet<>();
                 a.forEach(d -> {
                     if (keep(d, b.contains(d), theirs)) {
@@ -134,6 +165,50 @@ public sealed interface DotStore {
                 }
             }
             return new Elements(out);
+        }
+
+        /**
+         * The same join when the other side is a delta (a few elements, a context of loose dots):
+         * copy this side once, then change only the elements the delta holds or has seen.
+         */
+        private DotStore joinDelta(Elements o, CausalContext mine, CausalContext theirs) {
+            TreeMap<String, Set<Dot>> out = new TreeMap<>((java.util.SortedMap<String, Set<Dot>>) elements);
+            if (!theirs.cloud().isEmpty()) {
+                for (Map.Entry<String, Set<Dot>> e : elements.entrySet()) {
+                    if (!o.elements.containsKey(e.getKey()) && !unseen(e.getValue(), theirs)) {
+                        Set<Dot> kept = new TreeSet<>();
+                        e.getValue().forEach(d -> {
+                            if (!theirs.contains(d)) {
+                                kept.add(d);
+                            }
+                        });
+                        if (kept.isEmpty()) {
+                            out.remove(e.getKey());
+                        } else {
+                            out.put(e.getKey(), kept);
+                        }
+                    }
+                }
+            }
+            o.elements.forEach((e, b) -> {
+                Elements one = (Elements) new Elements(elementsOf(e, elements.get(e)))
+                        .joinAll(new Elements(elementsOf(e, b)), mine, theirs);
+                Set<Dot> joined = one.elements.get(e);
+                if (joined == null) {
+                    out.remove(e);
+                } else {
+                    out.put(e, joined);
+                }
+            });
+            return new Elements(out);
+        }
+
+        private static TreeMap<String, Set<Dot>> elementsOf(String e, Set<Dot> dots) {
+            TreeMap<String, Set<Dot>> m = new TreeMap<>();
+            if (dots != null) {
+                m.put(e, dots);
+            }
+            return m;
         }
 
         @Override
@@ -176,6 +251,12 @@ public sealed interface DotStore {
         @Override
         public DotStore join(DotStore other, CausalContext mine, CausalContext theirs) {
             Register o = (Register) other;
+            if (o.values.isEmpty() && unseen(values.keySet(), theirs)) {
+                return this;
+            }
+            if (values.isEmpty() && unseen(o.values.keySet(), mine)) {
+                return o;
+            }
             Map<Dot, Written> out = new TreeMap<>();
             values.forEach((d, v) -> {
                 if (keep(d, o.values.containsKey(d), theirs)) {
@@ -220,25 +301,56 @@ public sealed interface DotStore {
         public static final Fields EMPTY = new Fields(Map.of());
 
         public Fields {
-            fields = java.util.Collections.unmodifiableMap(new TreeMap<>(fields));
+            fields = java.util.Collections.unmodifiableSortedMap(fields instanceof TreeMap<String, DotStore> t ? t
+                    : new TreeMap<>(fields));
         }
 
         @Override
         public DotStore join(DotStore other, CausalContext mine, CausalContext theirs) {
             Fields o = (Fields) other;
+            if (theirs.vector().isEmpty() && o.fields.size() < fields.size()) {
+                // The other side is a delta: copy this side once, change only what the delta holds or has seen.
+                TreeMap<String, DotStore> out = new TreeMap<>((java.util.SortedMap<String, DotStore>) fields);
+                if (!theirs.cloud().isEmpty()) {
+                    for (Map.Entry<String, DotStore> f : fields.entrySet()) {
+                        if (!o.fields.containsKey(f.getKey()) && !unseen(f.getValue().dots(), theirs)) {
+                            put(out, f.getKey(), f.getValue().join(f.getValue().empty(), mine, theirs));
+                        }
+                    }
+                }
+                o.fields.forEach((f, b) -> {
+                    DotStore a = fields.get(f);
+                    put(out, f, a == null ? b.empty().join(b, mine, theirs) : a.join(b, mine, theirs));
+                });
+                return new Fields(out);
+            }
             Map<String, DotStore> out = new TreeMap<>();
             Set<String> keys = new TreeSet<>(fields.keySet());
             keys.addAll(o.fields.keySet());
             for (String f : keys) {
                 DotStore a = fields.get(f);
                 DotStore b = o.fields.get(f);
-                DotStore joined = a == null ? b.empty().join(b, mine, theirs)
-                        : a.join(b == null ? a.empty() : b, mine, theirs);
+                DotStore joined;
+                if (b == null && unseen(a.dots(), theirs)) {
+                    joined = a; // only here, and the other side never saw it: unchanged
+                } else if (a == null && unseen(b.dots(), mine)) {
+                    joined = b;
+                } else {
+                    joined = a == null ? b.empty().join(b, mine, theirs) : a.join(b == null ? a.empty() : b, mine, theirs);
+                }
                 if (!joined.isEmpty()) {
                     out.put(f, joined);
                 }
             }
             return new Fields(out);
+        }
+
+        private static void put(TreeMap<String, DotStore> out, String field, DotStore joined) {
+            if (joined.isEmpty()) {
+                out.remove(field);
+            } else {
+                out.put(field, joined);
+            }
         }
 
         @Override
