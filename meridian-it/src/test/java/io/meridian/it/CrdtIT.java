@@ -4,17 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meridian.cli.Main;
 import io.meridian.client.MeridianClient;
 import io.meridian.client.RequestOptions;
 import io.meridian.lab.Lab;
 import io.meridian.lab.LabTopology;
-import io.meridian.lab.Launcher;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,21 +33,18 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CrdtIT {
     private static final double SCALE = 0.2;
-    private static final List<String> REGIONS = LabTopology.REGIONS.stream().map(LabTopology.Region::name).toList();
+    private static final List<String> REGIONS = LabFixture.REGIONS;
     private static final RequestOptions EVENTUAL = RequestOptions.NONE.consistency("eventual");
 
     @TempDir
     static Path dir;
     Lab lab;
-    final Map<String, MeridianClient> clients = new LinkedHashMap<>();
+    Map<String, MeridianClient> clients;
 
     @BeforeAll
     void up() {
-        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
-        lab.up(0, new LabTopology.Setup(SCALE, 0, 0).withFailover("manual", false), Duration.ofSeconds(120));
-        for (String r : REGIONS) {
-            clients.put(r, MeridianClient.connect(lab.state().orElseThrow().region(r).orElseThrow().url(), Duration.ofSeconds(15)));
-        }
+        lab = LabFixture.up(dir, new LabTopology.Setup(SCALE, 0, 0));
+        clients = LabFixture.clients(lab, Duration.ofSeconds(15));
     }
 
     @AfterAll

@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meridian.cli.Main;
 import io.meridian.client.MeridianClient;
 import io.meridian.client.MeridianClientException;
 import io.meridian.core.ProblemType;
 import io.meridian.lab.Lab;
 import io.meridian.lab.LabTopology;
-import io.meridian.lab.Launcher;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -52,12 +50,8 @@ class ReplicationIT {
 
     @BeforeAll
     void up() {
-        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
-        // Regions here are killed and cut off on purpose; an operator (none) decides failovers, so none happens.
-        lab.up(0, new LabTopology.Setup(SCALE, 0, 0, RETAINED).withFailover("manual", false), Duration.ofSeconds(120));
-        for (String r : REGIONS) {
-            clients.put(r, MeridianClient.connect(lab.state().orElseThrow().region(r).orElseThrow().url()));
-        }
+        lab = LabFixture.up(dir, new LabTopology.Setup(SCALE, 0, 0, RETAINED));
+        clients.putAll(LabFixture.clients(lab, MeridianClient.DEFAULT_TIMEOUT));
     }
 
     @AfterAll

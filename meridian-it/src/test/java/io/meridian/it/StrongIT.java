@@ -5,11 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.meridian.cli.Main;
 import io.meridian.client.MeridianClient;
 import io.meridian.lab.Lab;
 import io.meridian.lab.LabTopology;
-import io.meridian.lab.Launcher;
 import io.meridian.testkit.linearizability.Checker;
 import io.meridian.testkit.linearizability.Operation;
 import java.net.http.HttpRequest;
@@ -52,12 +50,8 @@ class StrongIT {
 
     @BeforeAll
     void up() {
-        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
-        // Regions here are killed and cut off on purpose; an operator (none) decides failovers, so none happens.
-        lab.up(0, new LabTopology.Setup(SCALE, 0, 0).withFailover("manual", false), Duration.ofSeconds(120));
-        for (String r : REGIONS) {
-            clients.put(r, MeridianClient.connect(lab.state().orElseThrow().region(r).orElseThrow().url(), Duration.ofSeconds(15)));
-        }
+        lab = LabFixture.up(dir, new LabTopology.Setup(SCALE, 0, 0));
+        clients.putAll(LabFixture.clients(lab, Duration.ofSeconds(15)));
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(leader("accounts")).isEqualTo("us-east"));
     }
 

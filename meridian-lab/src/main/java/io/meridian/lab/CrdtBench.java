@@ -11,14 +11,10 @@ import io.meridian.core.replication.Hlc;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import org.HdrHistogram.Recorder;
 
 /**
  * Measures CRDT keyspaces. On the running lab: counter increments per second with their latency,
@@ -39,71 +35,48 @@ public final class CrdtBench {
         String counters = lab.keyspaceWhere(r -> r.crdt().filter(t -> t instanceof CrdtType.Counter).isPresent(),
                 "of CRDT counters");
         String local = lab.keyspaceWhere(r -> r.replication() == KeyspaceRules.Replication.NONE, "that is local");
+        String replicated = lab.keyspaceWhere(r -> r.writtenEverywhere() && r.crdt().isEmpty(), "that is multi-master");
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
         state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30))));
         try {
             String first = clients.keySet().iterator().next();
             out.printf("warming up: %d s of increments in %s%n", Math.min(5, run.toSeconds()), first);
-            load(clients, List.of(first), counters, true, Duration.ofSeconds(Math.min(5, run.toSeconds())));
-            out.printf("%-34s %10s %8s %8s %8s%n", "writes (" + CONCURRENCY + " writers per region)", "ops/s", "p50 ms",
+            load(clients, List.of(first), counters, Mode.ONE_COUNTER, Duration.ofSeconds(Math.min(5, run.toSeconds())));
+            out.printf("%-40s %10s %8s %8s %8s%n", "writes (" + CONCURRENCY + " writers per region)", "ops/s", "p50 ms",
                     "p99 ms", "failed");
             for (String region : clients.keySet()) {
-                print(out, "increment " + counters + " in " + region, load(clients, List.of(region), counters, true, run));
-                print(out, "PUT " + local + " in " + region, load(clients, List.of(region), local, false, run));
+                List<String> one = List.of(region);
+                print(out, "increment one " + counters + " key in " + region, load(clients, one, counters, Mode.ONE_COUNTER, run));
+                print(out, "increment a key per writer in " + region, load(clients, one, counters, Mode.COUNTER_PER_WRITER, run));
+                print(out, "PUT " + replicated + " (a key per writer) in " + region, load(clients, one, replicated, Mode.PUT, run));
+                print(out, "PUT " + local + " (a key per writer) in " + region, load(clients, one, local, Mode.PUT, run));
             }
-            print(out, "increment " + counters + " in all regions", load(clients, List.copyOf(clients.keySet()), counters, true, run));
+            print(out, "increment one " + counters + " key in all regions",
+                    load(clients, List.copyOf(clients.keySet()), counters, Mode.ONE_COUNTER, run));
         } finally {
             clients.values().forEach(MeridianClient::close);
         }
         metadata(operations, out);
     }
 
-    record Result(double perSecond, double p50Ms, double p99Ms, long failed) {
+    private static void print(PrintStream out, String what, ClosedLoop.Result r) {
+        out.printf("%-40s %10.0f %8.1f %8.1f %8d%n", what, r.perSecond(), r.p50Ms(), r.p99Ms(), r.failed());
     }
 
-    private static void print(PrintStream out, String what, Result r) {
-        out.printf("%-34s %10.0f %8.1f %8.1f %8d%n", what, r.perSecond(), r.p50Ms(), r.p99Ms(), r.failed());
-    }
+    /** What each writer sends: increments of one shared counter, of a counter of its own, or PUTs of small values. */
+    private enum Mode { ONE_COUNTER, COUNTER_PER_WRITER, PUT }
 
-    private static Result load(Map<String, MeridianClient> clients, List<String> regions, String keyspace, boolean increment,
-                               Duration run) throws InterruptedException {
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong done = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
-        Recorder latency = new Recorder(3);
-        List<Thread> threads = new ArrayList<>();
-        for (String region : regions) {
+    private static ClosedLoop.Result load(Map<String, MeridianClient> clients, List<String> regions, String keyspace, Mode mode,
+                                          Duration run) throws InterruptedException {
+        return ClosedLoop.run(CONCURRENCY * regions.size(), run, (writer, n) -> {
+            String region = regions.get(writer % regions.size());
             MeridianClient c = clients.get(region);
-            for (int t = 0; t < CONCURRENCY; t++) {
-                String key = "bench-" + region + "-" + t;
-                threads.add(Thread.ofVirtual().start(() -> {
-                    while (!stop.get()) {
-                        long start = System.nanoTime();
-                        try {
-                            if (increment) {
-                                c.increment(keyspace, "bench", 1);
-                            } else {
-                                c.put(keyspace, key, "1");
-                            }
-                            latency.recordValue(Math.max(1, (System.nanoTime() - start) / 1_000));
-                            done.incrementAndGet();
-                        } catch (RuntimeException e) {
-                            failed.incrementAndGet();
-                        }
-                    }
-                }));
+            switch (mode) {
+                case ONE_COUNTER -> c.increment(keyspace, "bench", 1);
+                case COUNTER_PER_WRITER -> c.increment(keyspace, "bench-" + region + "-" + writer, 1);
+                case PUT -> c.put(keyspace, "bench-" + region + "-" + writer, "1");
             }
-        }
-        long start = System.nanoTime();
-        Thread.sleep(run);
-        stop.set(true);
-        for (Thread t : threads) {
-            t.join();
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        var h = latency.getIntervalHistogram();
-        return new Result(done.get() / seconds, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-                failed.get());
+        });
     }
 
     /**

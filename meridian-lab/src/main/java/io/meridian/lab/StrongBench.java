@@ -4,12 +4,9 @@ import io.meridian.client.MeridianClient;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -62,32 +59,9 @@ public final class StrongBench {
     }
 
     private static void throughput(MeridianClient client, String keyspace, String region, Duration run, PrintStream out) throws InterruptedException {
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong done = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < CONCURRENCY; t++) {
-            int id = t;
-            threads.add(Thread.ofVirtual().start(() -> {
-                for (int i = 0; !stop.get(); i++) {
-                    try {
-                        client.put(keyspace, "tput-" + id + "-" + (i % 50), "v");
-                        done.incrementAndGet();
-                    } catch (RuntimeException e) {
-                        failed.incrementAndGet();
-                    }
-                }
-            }));
-        }
-        long start = System.nanoTime();
-        Thread.sleep(run);
-        stop.set(true);
-        for (Thread t : threads) {
-            t.join();
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        out.printf("throughput: %d concurrent writers in %s: %.0f writes/s (%d failed)%n", CONCURRENCY, region,
-                done.get() / seconds, failed.get());
+        ClosedLoop.Result r = ClosedLoop.run(CONCURRENCY, run, (writer, n) -> client.put(keyspace, "tput-" + writer + "-" + (n % 50), "v"));
+        out.printf("throughput: %d concurrent writers in %s: %.0f writes/s (%d failed); p50 %.1f ms, p99 %.1f ms%n", CONCURRENCY,
+                region, r.perSecond(), r.failed(), r.p50Ms(), r.p99Ms());
     }
 
     private static void failover(Lab lab, Map<String, MeridianClient> clients, String keyspace, String leader, PrintStream out) throws InterruptedException {
