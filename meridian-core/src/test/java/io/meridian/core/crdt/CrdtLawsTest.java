@@ -127,6 +127,82 @@ class CrdtLawsTest {
         }
     }
 
+    /**
+     * Applying an operation's delta does what the operation means: on one replica, a run of random
+     * operations leaves the value a plain sequential model of the type gives (a number, a
+     * {@code java.util.Set}, the last value set, a map of numbers, a list).
+     */
+    @Test
+    void applyingTheDeltaOfAnOperationDoesWhatTheOperationMeans() {
+        long seed = Seeds.seed("CRDT delta = operation", "crdt.seed");
+        Random r = new Random(seed);
+        String where = " (-Dcrdt.seed=" + seed + ")";
+        for (int run = 0; run < 20; run++) {
+            String region = REGIONS.get(r.nextInt(3));
+            CrdtType counter = new CrdtType.Counter();
+            CrdtType set = new CrdtType.Set();
+            CrdtType register = new CrdtType.Register();
+            CrdtType cart = new CrdtType.Map(new CrdtType.Counter());
+            CrdtType seq = new CrdtType.Sequence();
+            CrdtState c = CrdtState.empty(counter);
+            CrdtState s = CrdtState.empty(set);
+            CrdtState g = CrdtState.empty(register);
+            CrdtState m = CrdtState.empty(cart);
+            CrdtState q = CrdtState.empty(seq);
+            long sum = 0;
+            java.util.TreeSet<String> elements = new java.util.TreeSet<>();
+            String last = null;
+            java.util.TreeMap<String, Long> fields = new java.util.TreeMap<>();
+            List<String> text = new ArrayList<>();
+            for (int i = 1; i <= 100; i++) {
+                Hlc at = new Hlc(i, 0);
+                long amount = r.nextInt(201) - 100;
+                c = c.join(Crdts.delta(counter, c, List.of(new CrdtOp.Increment(amount)), region, at));
+                sum += amount;
+                String e = "e" + r.nextInt(8);
+                boolean add = r.nextBoolean();
+                s = s.join(Crdts.delta(set, s, List.of(add ? new CrdtOp.Add(List.of(e)) : new CrdtOp.Remove(List.of(e))), region, at));
+                if (add) {
+                    elements.add(e);
+                } else {
+                    elements.remove(e);
+                }
+                last = "\"" + i + "\"";
+                g = g.join(Crdts.delta(register, g, List.of(new CrdtOp.Set(last)), region, at));
+                String f = "f" + r.nextInt(4);
+                if (r.nextInt(4) == 0) {
+                    m = m.join(Crdts.delta(cart, m, List.of(new CrdtOp.RemoveField(f)), region, at));
+                    fields.remove(f);
+                } else {
+                    m = m.join(Crdts.delta(cart, m, List.of(new CrdtOp.Update(Map.of(f, List.of(new CrdtOp.Increment(amount))))),
+                            region, at));
+                    fields.merge(f, amount, Long::sum);
+                }
+                DotStore.Sequence current = (DotStore.Sequence) q.store();
+                List<Dot> visible = current.order().stream().filter(d -> !current.deleted().contains(d)).toList();
+                if (!visible.isEmpty() && r.nextInt(3) == 0) {
+                    int at2 = r.nextInt(visible.size());
+                    q = q.join(Crdts.delta(seq, q, List.of(new CrdtOp.Delete(visible.get(at2))), region, at));
+                    text.remove(at2);
+                } else {
+                    int pos = r.nextInt(visible.size() + 1); // insert before the element now at pos (the end when pos = size)
+                    CrdtOp op = pos == visible.size() ? new CrdtOp.Insert(java.util.Optional.empty(), java.util.Optional.empty(), "x" + i)
+                            : new CrdtOp.Insert(java.util.Optional.empty(), java.util.Optional.of(visible.get(pos)), "x" + i);
+                    q = q.join(Crdts.delta(seq, q, List.of(op), region, at));
+                    text.add(pos, "x" + i);
+                }
+            }
+            assertThat(Crdts.value(counter, c.store())).as("counter" + where).isEqualTo(BigInteger.valueOf(sum));
+            assertThat(Crdts.value(set, s.store())).as("set" + where).isEqualTo(List.copyOf(elements));
+            assertThat(Crdts.value(register, g.store()).toString()).as("register" + where).isEqualTo(last);
+            Map<String, BigInteger> expected = new java.util.TreeMap<>();
+            fields.forEach((f, v) -> expected.put(f, BigInteger.valueOf(v)));
+            assertThat(Crdts.value(cart, m.store())).as("map" + where).isEqualTo(expected);
+            assertThat(((List<?>) Crdts.value(seq, q.store())).stream().map(x -> ((Map<?, ?>) x).get("value")).toList())
+                    .as("sequence" + where).isEqualTo(text);
+        }
+    }
+
     private static CrdtState apply(CrdtType type, CrdtState s, String region, long t, String opJson) throws Exception {
         return s.join(Crdts.delta(type, s, CrdtOp.parse(JSON.readTree(opJson)), region, new Hlc(t, 0)));
     }
