@@ -102,6 +102,12 @@ final class KvCommand {
             }
         }
 
+        /** A JSON body given inline, as @FILE, or as - for standard input. */
+        static String bodyText(String arg) throws IOException {
+            return arg.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+                    : arg.startsWith("@") ? Files.readString(Path.of(arg.substring(1))) : arg;
+        }
+
         void printJson(Object value) throws IOException {
             System.out.println(JSON.writeValueAsString(value));
         }
@@ -276,8 +282,7 @@ final class KvCommand {
 
         @Override
         int run(MeridianClient client) throws IOException {
-            String text = body.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
-                    : body.startsWith("@") ? Files.readString(Path.of(body.substring(1))) : body;
+            String text = bodyText(body);
             MeridianClient.TxnOutcome outcome = client.transaction(keyspace, text);
             if (json) {
                 printJson(outcome);
@@ -306,8 +311,7 @@ final class KvCommand {
 
         @Override
         int run(MeridianClient client) throws IOException {
-            String text = body.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
-                    : body.startsWith("@") ? Files.readString(Path.of(body.substring(1))) : body;
+            String text = bodyText(body);
             MeridianClient.CrdtResult r = client.crdt(keyspace, key, text, options());
             keepSession(r.session());
             if (json) {

@@ -49,11 +49,7 @@ class CrdtIT {
 
     @AfterAll
     void down() throws Exception {
-        clients.values().forEach(MeridianClient::close);
-        if (lab != null) {
-            lab.down(true);
-        }
-        LabLogs.print(dir.resolve("lab/logs"), 12);
+        LabFixture.down(lab, clients, dir);
     }
 
     private JsonNode valueIn(String region, String keyspace, String key) {

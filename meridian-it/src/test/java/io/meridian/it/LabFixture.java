@@ -36,4 +36,15 @@ final class LabFixture {
         }
         return clients;
     }
+
+    /** Closes the clients, stops the lab and deletes its data, then prints the tail of each region's log. */
+    static void down(Lab lab, Map<String, MeridianClient> clients, Path dir) throws java.io.IOException {
+        if (clients != null) {
+            clients.values().forEach(MeridianClient::close);
+        }
+        if (lab != null) {
+            lab.down(true);
+        }
+        LabLogs.print(dir.resolve("lab/logs"), 12);
+    }
 }

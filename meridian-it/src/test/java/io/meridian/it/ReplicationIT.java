@@ -56,11 +56,7 @@ class ReplicationIT {
 
     @AfterAll
     void down() throws Exception {
-        clients.values().forEach(MeridianClient::close);
-        if (lab != null) {
-            lab.down(true);
-        }
-        LabLogs.print(dir.resolve("lab/logs"), 12);
+        LabFixture.down(lab, clients, dir);
     }
 
     private MeridianClient at(String region) {

@@ -57,11 +57,7 @@ class StrongIT {
 
     @AfterAll
     void down() throws Exception {
-        clients.values().forEach(MeridianClient::close);
-        if (lab != null) {
-            lab.down(true);
-        }
-        LabLogs.print(dir.resolve("lab/logs"), 12);
+        LabFixture.down(lab, clients, dir);
     }
 
     private String leader(String keyspace) {
