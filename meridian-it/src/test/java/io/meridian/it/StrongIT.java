@@ -151,6 +151,9 @@ class StrongIT {
             String key = "reg-" + random.nextInt(3);
             String value = "c" + id + "-" + i;
             int kind = random.nextInt(3);
+            // Drawn for every operation, so that a compare-and-set that fails without an answer is recorded with what it
+            // really expected: it may have committed, and a later read may show its value.
+            String expected = "c" + random.nextInt(6) + "-" + Math.max(0, i - random.nextInt(3));
             long start = System.nanoTime();
             try {
                 switch (kind) {
@@ -176,7 +179,6 @@ class StrongIT {
                         }
                     }
                     default -> {
-                        String expected = "c" + random.nextInt(6) + "-" + Math.max(0, i - random.nextInt(3));
                         HttpResponse<byte[]> r = txn(region, "accounts", "{\"if\": [{\"key\": \"" + key + "\", \"value\": \""
                                 + expected + "\"}], \"then\": [{\"put\": {\"key\": \"" + key + "\", \"value\": \"" + value + "\"}}]}");
                         long end = System.nanoTime();
@@ -194,7 +196,7 @@ class StrongIT {
                 // Refused before it was sent (the region is down): it never happened. Otherwise unknown.
                 if (kind != 0 && !refused(e)) {
                     history.add(Operation.unknown(id, key, kind == 1 ? new Operation.Input.Write(value)
-                            : new Operation.Input.Cas("?", value), start));
+                            : new Operation.Input.Cas(expected, value), start));
                 }
                 pause();
             }
