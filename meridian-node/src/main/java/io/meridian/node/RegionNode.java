@@ -65,7 +65,7 @@ public final class RegionNode implements AutoCloseable {
     private final Path dataDir;
     private final NodeMetrics metrics;
     /** The clocks every shell reads; the system's in a running node. */
-    private final io.meridian.core.time.Clock clock = io.meridian.core.time.Clock.SYSTEM;
+    private final io.meridian.core.time.Clock clock = SystemClock.INSTANCE;
     private Store store;
     private ReplicationEngine replication;
     private io.meridian.replication.strong.ConsensusServer consensus;

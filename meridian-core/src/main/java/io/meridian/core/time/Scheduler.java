@@ -3,9 +3,10 @@ package io.meridian.core.time;
 import java.time.Duration;
 
 /**
- * Where a shell runs its periodic and deferred work. The node gives each shell one backed by a
- * thread of its own; tests give a {@code ManualScheduler} (meridian-testkit) that runs tasks
- * when the test advances its clock. Tasks of one scheduler never run concurrently.
+ * Where a shell runs its periodic and deferred work, so that the shell starts no thread itself.
+ * The node gives each shell one backed by a thread of its own ({@code ThreadScheduler}); a test
+ * can give one that runs tasks when it advances its own clock. Tasks of one scheduler never run
+ * concurrently.
  */
 public interface Scheduler extends AutoCloseable {
 
