@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.meridian.core.config.ConfigLoader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -17,8 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** CRDT keyspaces through the HTTP API of one real node: operations, values, refusals. */
 class CrdtApiTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-
     @TempDir
     static Path dir;
     static RegionNode node;
@@ -47,13 +42,8 @@ class CrdtApiTest {
         node.close();
     }
 
-    static HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (headers.length > 0) {
-            b.headers(headers);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    static HttpResponse<String> send(String method, String path, String body, String... headers) {
+        return RegionNodeApiTest.sendTo(base, method, path, body, headers);
     }
 
     static JsonNode op(String keyspace, String key, String body) throws Exception {

@@ -50,7 +50,12 @@ class RegionNodeApiTest {
     }
 
     static HttpResponse<String> send(String method, String path, String body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+        return sendTo(base, method, path, body, headers);
+    }
+
+    /** A request to the node at {@code nodeBase}; other API tests of one node use it too. */
+    static HttpResponse<String> sendTo(String nodeBase, String method, String path, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(nodeBase + path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             b.headers(headers);
