@@ -78,12 +78,20 @@ public record KeyspaceRules(Replication replication, Writer writer, Optional<Str
 
     /** True when each key has exactly one region writing it at a time: failover, leases and fencing apply. */
     public boolean singleOwner() {
-        return writer == Writer.PRIMARY || writer == Writer.HOME;
+        return writer == Writer.PRIMARY || writer == Writer.HOME || writer == Writer.STREAM_HOME;
     }
 
-    /** True when keys have a home region that writes them and can move ({@code Meridian-Home}, move-home). */
+    /**
+     * True when keys have a home region that writes them and can move ({@code Meridian-Home}, move-home):
+     * home-region keys, and event-log streams (a stream is a key; its home orders its appends).
+     */
     public boolean homed() {
-        return writer == Writer.HOME;
+        return writer == Writer.HOME || writer == Writer.STREAM_HOME;
+    }
+
+    /** True when the keyspace holds event streams: appended to, never overwritten ({@code /v1/events}). */
+    public boolean eventLog() {
+        return writer == Writer.STREAM_HOME;
     }
 
     /**
@@ -95,8 +103,8 @@ public record KeyspaceRules(Replication replication, Writer writer, Optional<Str
     public Optional<String> owner(String home) {
         return switch (writer) {
             case PRIMARY -> primary;
-            case HOME -> home == null || home.isEmpty() ? Optional.empty() : Optional.of(home);
-            case ANY, LEADER, STREAM_HOME -> Optional.empty();
+            case HOME, STREAM_HOME -> home == null || home.isEmpty() ? Optional.empty() : Optional.of(home);
+            case ANY, LEADER -> Optional.empty();
         };
     }
 

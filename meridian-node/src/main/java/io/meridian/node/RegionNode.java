@@ -84,18 +84,12 @@ public final class RegionNode implements AutoCloseable {
     }
 
     /**
-     * @throws NodeStartException when the region is not in the configuration or a keyspace's
-     *                            policy is not implemented yet
+     * @throws NodeStartException when the region is not in the configuration or a resolver class
+     *                            cannot be used
      */
     public static RegionNode create(MeridianConfig config, String regionName, Path dataDir) {
         RegionConfig region = config.region(regionName).orElseThrow(() -> new NodeStartException(
                 "region '" + regionName + "' is not in the configuration; regions: " + String.join(", ", config.regionNames())));
-        List<String> refused = Engines.refusals(config, regionName);
-        if (!refused.isEmpty()) {
-            throw new NodeStartException(String.join("; ", refused)
-                    + ". This version of Meridian serves local, strong, primary, home-region, multi-master and crdt keyspaces;"
-                    + " it will not serve the others as something they are not. Remove or change them.");
-        }
         Resolvers.load(config); // fails start-up naming a resolver class that cannot be used
         return new RegionNode(config, region, dataDir);
     }

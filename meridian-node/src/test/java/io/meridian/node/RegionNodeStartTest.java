@@ -23,20 +23,6 @@ class RegionNodeStartTest {
     Path dir;
 
     @Test
-    void aKeyspaceWithAPolicyNotImplementedYetIsRefusedNotServedAsLocal() {
-        MeridianConfig config = ConfigLoader.parse("t.yaml", """
-                regions: [{name: us-east, http: 127.0.0.1:0}]
-                keyspaces:
-                  - {name: cache, policy: local}
-                  - {name: audit, policy: event-log}
-                """);
-        assertThatThrownBy(() -> RegionNode.create(config, "us-east", dir))
-                .isInstanceOf(NodeStartException.class)
-                .hasMessageContaining("keyspace 'audit': policy 'event-log' is not implemented yet")
-                .hasMessageContaining("will not serve the others as something they are not");
-    }
-
-    @Test
     void aResolverClassIsLoadedAndAMissingOneIsRefusedNamingIt() {
         MeridianConfig good = ConfigLoader.parse("t.yaml", """
                 regions: [{name: us-east, http: 127.0.0.1:0}]

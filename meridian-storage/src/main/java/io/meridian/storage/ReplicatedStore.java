@@ -1,5 +1,9 @@
 package io.meridian.storage;
 
+import io.meridian.core.events.Append;
+import io.meridian.core.events.Event;
+import io.meridian.core.events.EventCodec;
+import io.meridian.core.events.StoredEvent;
 import io.meridian.core.replication.Codec;
 import io.meridian.core.replication.Conflict;
 import io.meridian.core.replication.Entry;
@@ -39,13 +43,22 @@ public final class ReplicatedStore implements ReplicaStore {
     private static final byte[] CONFLICT_SEQ_KEY = "conflict-seq".getBytes(StandardCharsets.UTF_8);
 
     private final Store store;
+    private final java.util.function.Predicate<String> eventLogs;
+    private final Map<String, Long> lastPositions = new java.util.concurrent.ConcurrentHashMap<>();
     private final WriteOptions bufferedWrite = new WriteOptions().setSync(false);
     private volatile VersionVector watermarks;
     private volatile Hlc highest;
     private long conflictSeq;
 
+    /** A store whose keyspaces hold no event logs. */
     public ReplicatedStore(Store store) {
+        this(store, keyspace -> false);
+    }
+
+    /** @param eventLogs the keyspaces that are event logs: their appends' events are kept in the event store */
+    public ReplicatedStore(Store store, java.util.function.Predicate<String> eventLogs) {
         this.store = store;
+        this.eventLogs = eventLogs;
         try {
             Map<String, Long> seqs = new TreeMap<>();
             try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.WATERMARKS))) {
@@ -138,6 +151,7 @@ public final class ReplicatedStore implements ReplicaStore {
             batch.put(store.systemFamily(Store.WATERMARKS), e.origin().getBytes(StandardCharsets.UTF_8), longBytes(e.seq()));
             if (c.state().isPresent()) {
                 putState(batch, c.state().get());
+                putEvents(batch, c.state().get().winner());
             }
             long seq = conflictSeq;
             for (Conflict conflict : c.conflicts()) {
@@ -175,6 +189,164 @@ public final class ReplicatedStore implements ReplicaStore {
     }
 
     @Override
+    public void installEvents(Entry slice) {
+        try (WriteBatch batch = new WriteBatch()) {
+            putEvents(batch, slice);
+            store.db().write(bufferedWrite, batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("installing events of " + slice.keyspace() + "/" + slice.key() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Adds to the batch the events of an append (the winning write of an event-log key, or a
+     * snapshot's slice) that the store does not hold yet, each at the next position of the
+     * keyspace. A version already held keeps its event and its position: a stream's events
+     * never change once a region holds them, except for writes lost in a failover.
+     */
+    private void putEvents(WriteBatch batch, Entry append) throws RocksDBException {
+        if (!eventLogs.test(append.keyspace()) || append.isTombstone()) {
+            return;
+        }
+        Append a = EventCodec.decode(append.value());
+        for (int i = 0; i < a.events().size(); i++) {
+            long version = a.firstVersion() + i;
+            byte[] key = eventKey(append.keyspace(), append.key(), version);
+            if (store.db().get(store.systemFamily(Store.EVENTS), key) != null) {
+                continue;
+            }
+            Event e = a.events().get(i);
+            long position = lastPosition(append.keyspace()) + 1;
+            batch.put(store.systemFamily(Store.EVENTS), key, EventCodec.encode(new StoredEvent(append.key(), version, e,
+                    append.origin(), append.seq(), append.hlc(), position)));
+            batch.put(store.systemFamily(Store.EVENT_IDS), eventIdKey(append.keyspace(), append.key(), e.id()), longBytes(version));
+            batch.put(store.systemFamily(Store.ALL), positionKey(append.keyspace(), position), key);
+            batch.put(store.systemFamily(Store.META), positionMetaKey(append.keyspace()), longBytes(position));
+            lastPositions.put(append.keyspace(), position);
+        }
+    }
+
+    /** Takes out of the batch's store the events a write lost in a failover appended (those still stamped with it). */
+    private void dropEvents(WriteBatch batch, Entry lost) throws RocksDBException {
+        if (!eventLogs.test(lost.keyspace()) || lost.isTombstone()) {
+            return;
+        }
+        Append a = EventCodec.decode(lost.value());
+        for (int i = 0; i < a.events().size(); i++) {
+            byte[] key = eventKey(lost.keyspace(), lost.key(), a.firstVersion() + i);
+            byte[] held = store.db().get(store.systemFamily(Store.EVENTS), key);
+            if (held == null) {
+                continue;
+            }
+            StoredEvent s = EventCodec.decodeStored(lost.key(), held);
+            if (s.origin().equals(lost.origin()) && s.seq() == lost.seq()) {
+                batch.delete(store.systemFamily(Store.EVENTS), key);
+                batch.delete(store.systemFamily(Store.EVENT_IDS), eventIdKey(lost.keyspace(), lost.key(), s.event().id()));
+                batch.delete(store.systemFamily(Store.ALL), positionKey(lost.keyspace(), s.position()));
+            }
+        }
+    }
+
+    /** The highest position of an event-log keyspace's {@code $all} so far (0 for none). */
+    public long lastPosition(String keyspace) {
+        return lastPositions.computeIfAbsent(keyspace, k -> {
+            try {
+                byte[] v = store.db().get(store.systemFamily(Store.META), positionMetaKey(k));
+                return v == null ? 0L : ByteBuffer.wrap(v).getLong();
+            } catch (RocksDBException e) {
+                throw new StorageException("read of the positions of " + k + " failed: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /**
+     * A stream's events from version {@code from}, at most {@code limit}: upwards when
+     * {@code forward}, else downwards.
+     */
+    public List<StoredEvent> events(String keyspace, String stream, long from, int limit, boolean forward) {
+        List<StoredEvent> out = new ArrayList<>();
+        byte[] prefix = streamPrefix(keyspace, stream);
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.EVENTS))) {
+            if (forward) {
+                for (it.seek(eventKey(keyspace, stream, Math.max(from, 0))); it.isValid() && out.size() < limit
+                        && startsWith(it.key(), prefix); it.next()) {
+                    out.add(EventCodec.decodeStored(stream, it.value()));
+                }
+            } else {
+                for (it.seekForPrev(eventKey(keyspace, stream, from)); it.isValid() && out.size() < limit
+                        && startsWith(it.key(), prefix); it.prev()) {
+                    out.add(EventCodec.decodeStored(stream, it.value()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The keyspace's events in this region's order ({@code $all}), from position {@code from}, at most {@code limit}. */
+    public List<StoredEvent> all(String keyspace, long from, int limit) {
+        List<StoredEvent> out = new ArrayList<>();
+        byte[] prefix = (keyspace + "\0").getBytes(StandardCharsets.UTF_8);
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.ALL))) {
+            for (it.seek(positionKey(keyspace, Math.max(from, 0))); it.isValid() && out.size() < limit
+                    && startsWith(it.key(), prefix); it.next()) {
+                byte[] eventKey = it.value();
+                byte[] held = store.db().get(store.systemFamily(Store.EVENTS), eventKey);
+                if (held == null) {
+                    throw new IllegalStateException("position " + ByteBuffer.wrap(it.key(), prefix.length, 8).getLong()
+                            + " of " + keyspace + " names an event the store does not hold");
+                }
+                out.add(EventCodec.decodeStored(streamOf(keyspace, eventKey), held));
+            }
+        } catch (RocksDBException e) {
+            throw new StorageException("read of " + keyspace + "/$all failed: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** The version an event id has in a stream, if the stream holds it here. */
+    public java.util.OptionalLong eventVersion(String keyspace, String stream, String id) {
+        try {
+            byte[] v = store.db().get(store.systemFamily(Store.EVENT_IDS), eventIdKey(keyspace, stream, id));
+            return v == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(ByteBuffer.wrap(v).getLong());
+        } catch (RocksDBException e) {
+            throw new StorageException("read of an event id of " + keyspace + "/" + stream + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** keyspace \0 length(int) stream: a stream's events sort together, whatever bytes its name holds. */
+    private static byte[] streamPrefix(String keyspace, String stream) {
+        byte[] ks = (keyspace + "\0").getBytes(StandardCharsets.UTF_8);
+        byte[] st = stream.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(ks.length + 4 + st.length).put(ks).putInt(st.length).put(st).array();
+    }
+
+    private static byte[] eventKey(String keyspace, String stream, long version) {
+        byte[] prefix = streamPrefix(keyspace, stream);
+        return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(version).array();
+    }
+
+    private static String streamOf(String keyspace, byte[] eventKey) {
+        int at = (keyspace + "\0").getBytes(StandardCharsets.UTF_8).length;
+        int length = ByteBuffer.wrap(eventKey, at, 4).getInt();
+        return new String(eventKey, at + 4, length, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] eventIdKey(String keyspace, String stream, String id) {
+        byte[] prefix = streamPrefix(keyspace, stream);
+        byte[] i = id.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(prefix.length + i.length).put(prefix).put(i).array();
+    }
+
+    private static byte[] positionKey(String keyspace, long position) {
+        byte[] prefix = (keyspace + "\0").getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(position).array();
+    }
+
+    private static byte[] positionMetaKey(String keyspace) {
+        return ("all-position\0" + keyspace).getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
     public void replace(String keyspace, String key, Optional<KeyState> state, List<Conflict> conflicts) {
         writeState(keyspace, key, state, conflicts, store.syncWrite());
     }
@@ -182,8 +354,14 @@ public final class ReplicatedStore implements ReplicaStore {
     /** Sets (or removes) a key's state without a log entry, recording conflicts, in one batch. */
     private void writeState(String keyspace, String key, Optional<KeyState> state, List<Conflict> conflicts, WriteOptions options) {
         try (WriteBatch batch = new WriteBatch()) {
+            for (Conflict c : conflicts) {
+                if (c.isLoss()) {
+                    dropEvents(batch, c.loser());
+                }
+            }
             if (state.isPresent()) {
                 putState(batch, state.get());
+                putEvents(batch, state.get().winner());
             } else {
                 batch.delete(store.family(keyspace), key.getBytes(StandardCharsets.UTF_8));
                 batch.delete(store.systemFamily(Store.TOMBSTONES), tombstoneKey(keyspace, key));
@@ -242,7 +420,11 @@ public final class ReplicatedStore implements ReplicaStore {
                 List<Entry> chunk = new ArrayList<>();
                 try (RocksIterator it = store.db().newIterator(store.family(keyspace), options)) {
                     for (it.seekToFirst(); it.isValid(); it.next()) {
-                        chunk.addAll(Codec.decodeState(it.value()).siblings());
+                        KeyState state = Codec.decodeState(it.value());
+                        if (eventLogs.test(keyspace)) {
+                            entries += slices(options, state.winner(), chunkEntries, chunks);
+                        }
+                        chunk.addAll(state.siblings());
                         if (chunk.size() >= chunkEntries) {
                             chunks.accept(chunk);
                             entries += chunk.size();
@@ -260,6 +442,41 @@ public final class ReplicatedStore implements ReplicaStore {
             throw new StorageException("snapshot failed: " + e.getMessage(), e);
         } finally {
             store.db().releaseSnapshot(snap);
+        }
+    }
+
+    /**
+     * Sends a stream's events as slices (appends of at most {@code chunkEntries} events, marked
+     * {@link EventCodec#SLICE_CONTENT_TYPE} and stamped with the stream's latest write), read at
+     * the snapshot's sequence number. @return how many slices
+     */
+    private long slices(ReadOptions options, Entry head, int chunkEntries, java.util.function.Consumer<List<Entry>> chunks) {
+        if (head.isTombstone()) {
+            return 0;
+        }
+        byte[] prefix = streamPrefix(head.keyspace(), head.key());
+        long sent = 0;
+        List<Event> slice = new ArrayList<>();
+        long first = 0;
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.EVENTS), options)) {
+            for (it.seek(prefix); ; it.next()) {
+                boolean more = it.isValid() && startsWith(it.key(), prefix);
+                StoredEvent e = more ? EventCodec.decodeStored(head.key(), it.value()) : null;
+                if (!slice.isEmpty() && (!more || slice.size() >= chunkEntries || e.version() != first + slice.size())) {
+                    chunks.accept(List.of(new Entry(head.origin(), head.seq(), head.hlc(), head.keyspace(), head.key(),
+                            Entry.Op.PUT, EventCodec.encode(new Append(first, slice)), EventCodec.SLICE_CONTENT_TYPE,
+                            head.home(), head.context())));
+                    sent++;
+                    slice = new ArrayList<>();
+                }
+                if (!more) {
+                    return sent;
+                }
+                if (slice.isEmpty()) {
+                    first = e.version();
+                }
+                slice.add(e.event());
+            }
         }
     }
 

@@ -55,7 +55,13 @@ public final class Store implements AutoCloseable {
     static final String WATERMARKS = "_watermarks";
     static final String CONFLICTS = "_conflicts";
     static final String TOMBSTONES = "_tombstones";
-    private static final List<String> SYSTEM_FAMILIES = List.of(META, LOG, WATERMARKS, CONFLICTS, TOMBSTONES);
+    /** Event-log keyspaces: keyspace, stream, version → event. */
+    static final String EVENTS = "_events";
+    /** Event-log keyspaces: keyspace, stream, event id → version. */
+    static final String EVENT_IDS = "_eventids";
+    /** Event-log keyspaces: keyspace, position → stream and version, in this region's apply order ({@code $all}). */
+    static final String ALL = "_all";
+    private static final List<String> SYSTEM_FAMILIES = List.of(META, LOG, WATERMARKS, CONFLICTS, TOMBSTONES, EVENTS, EVENT_IDS, ALL);
     static final long VERSION_BLOCK = 10_000;
     private static final int LOCK_STRIPES = 256;
     private static final byte[] VERSION_CEILING_KEY = "version-ceiling".getBytes(StandardCharsets.UTF_8);

@@ -205,6 +205,10 @@ public final class Replica {
      * @return the conflict it caused, if any
      */
     public Optional<Conflict> installState(Entry sibling) {
+        if (sibling.contentType().equals(io.meridian.core.events.EventCodec.SLICE_CONTENT_TYPE)) {
+            store.installEvents(sibling);
+            return Optional.empty();
+        }
         Optional<KeyState> current = store.state(sibling.keyspace(), sibling.key());
         Applied.Accepted result = merge(sibling, current);
         if (current.isEmpty() || result.state() != current.get()) {

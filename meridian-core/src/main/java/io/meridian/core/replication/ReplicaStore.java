@@ -45,6 +45,13 @@ public interface ReplicaStore {
     void install(KeyState state, List<Conflict> conflicts);
 
     /**
+     * Adds to an event-log keyspace's event store the events of a snapshot's slice (an entry of
+     * content type {@link io.meridian.core.events.EventCodec#SLICE_CONTENT_TYPE}) that it does not
+     * hold yet, without touching the stream's state or the log.
+     */
+    void installEvents(Entry slice);
+
+    /**
      * Sets a key's state (removes the key when empty), without a log entry, recording
      * {@code conflicts}: for undoing writes lost in a failover.
      */
@@ -77,7 +84,9 @@ public interface ReplicaStore {
     /**
      * What one write changes, atomically: the entry joins the log and raises its origin's
      * watermark; the key's state becomes {@code state} (unchanged when empty); conflicts
-     * are recorded. {@code sync} asks for durability before {@code commit} returns: local writes
+     * are recorded. In an event-log keyspace, the events of the state's winning append that the
+     * store does not hold yet join the event store, numbered in this region's order; a write lost
+     * in a failover ({@link #replace} with its {@link Conflict#lost} record) takes its events out. {@code sync} asks for durability before {@code commit} returns: local writes
      * need it before they are acknowledged; applied remote entries are synced once per batch,
      * before the batch is acknowledged to the sender.
      */

@@ -13,8 +13,59 @@ final class MemStore implements ReplicaStore {
     final List<Conflict> conflicts = new ArrayList<>();
     /** Deletes whose tombstones were collected: they took effect, and left no state behind. */
     final List<Entry> collected = new ArrayList<>();
+    /** Event-log keyspaces' event stores: per stream, version → event. */
+    final Map<String, TreeMap<Long, io.meridian.core.events.StoredEvent>> events = new TreeMap<>();
+    /** Per event-log keyspace, this region's order ($all): position → the event. */
+    final Map<String, TreeMap<Long, io.meridian.core.events.StoredEvent>> all = new TreeMap<>();
+    private final java.util.function.Predicate<String> eventLogs;
     private VersionVector watermarks = VersionVector.EMPTY;
     private Hlc highest = Hlc.ZERO;
+
+    MemStore() {
+        this(keyspace -> false);
+    }
+
+    MemStore(java.util.function.Predicate<String> eventLogs) {
+        this.eventLogs = eventLogs;
+    }
+
+    private void putEvents(Entry append) {
+        if (!eventLogs.test(append.keyspace()) || append.isTombstone()) {
+            return;
+        }
+        io.meridian.core.events.Append a = io.meridian.core.events.EventCodec.decode(append.value());
+        TreeMap<Long, io.meridian.core.events.StoredEvent> stream = events.computeIfAbsent(id(append.keyspace(), append.key()), k -> new TreeMap<>());
+        TreeMap<Long, io.meridian.core.events.StoredEvent> order = all.computeIfAbsent(append.keyspace(), k -> new TreeMap<>());
+        for (int i = 0; i < a.events().size(); i++) {
+            long version = a.firstVersion() + i;
+            if (!stream.containsKey(version)) {
+                long position = order.isEmpty() ? 1 : order.lastKey() + 1;
+                var e = new io.meridian.core.events.StoredEvent(append.key(), version, a.events().get(i), append.origin(),
+                        append.seq(), append.hlc(), position);
+                stream.put(version, e);
+                order.put(position, e);
+            }
+        }
+    }
+
+    private void dropEvents(Entry lost) {
+        TreeMap<Long, io.meridian.core.events.StoredEvent> stream = events.get(id(lost.keyspace(), lost.key()));
+        if (!eventLogs.test(lost.keyspace()) || stream == null) {
+            return;
+        }
+        stream.values().removeIf(e -> {
+            boolean drop = e.origin().equals(lost.origin()) && e.seq() == lost.seq();
+            if (drop) {
+                all.get(lost.keyspace()).remove(e.position());
+            }
+            return drop;
+        });
+    }
+
+    @Override
+    public void installEvents(Entry slice) {
+        putEvents(slice);
+    }
 
     private static String id(String keyspace, String key) {
         return keyspace + "\0" + key;
@@ -60,13 +111,16 @@ final class MemStore implements ReplicaStore {
     @Override
     public void install(KeyState cur, List<Conflict> newConflicts) {
         current.put(id(cur.keyspace(), cur.key()), cur);
+        putEvents(cur.winner());
         conflicts.addAll(newConflicts);
     }
 
     @Override
     public void replace(String keyspace, String key, Optional<KeyState> state, List<Conflict> newConflicts) {
+        newConflicts.stream().filter(Conflict::isLoss).forEach(c -> dropEvents(c.loser()));
         if (state.isPresent()) {
             current.put(id(keyspace, key), state.get());
+            putEvents(state.get().winner());
         } else {
             current.remove(id(keyspace, key));
         }
@@ -89,7 +143,10 @@ final class MemStore implements ReplicaStore {
         }
         log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e);
         watermarks = watermarks.with(e.origin(), e.seq());
-        c.state().ifPresent(cur -> current.put(id(cur.keyspace(), cur.key()), cur));
+        c.state().ifPresent(cur -> {
+            current.put(id(cur.keyspace(), cur.key()), cur);
+            putEvents(cur.winner());
+        });
         conflicts.addAll(c.conflicts());
         if (e.hlc().isAfter(highest)) {
             highest = e.hlc();

@@ -39,6 +39,24 @@ public interface KeyspaceEngine {
                 Map.of("keyspace", keyspace.name()));
     }
 
+    /** {@code POST /v1/events/{keyspace}/{stream}}: appends events; event-log keyspaces only. */
+    default void append(Exchange ex, KeyspaceConfig keyspace, String stream) throws Exception {
+        throw notAnEventLog(keyspace);
+    }
+
+    /**
+     * {@code GET /v1/events/{keyspace}/{stream}} (or {@code $all}): reads events, or subscribes
+     * with {@code Accept: text/event-stream}; event-log keyspaces only.
+     */
+    default void events(Exchange ex, KeyspaceConfig keyspace, String stream, Map<String, String> query) throws Exception {
+        throw notAnEventLog(keyspace);
+    }
+
+    private static MeridianException notAnEventLog(KeyspaceConfig keyspace) {
+        return new MeridianException(ProblemType.WRONG_POLICY, "events need an event-log keyspace; '" + keyspace.name()
+                + "' is " + keyspace.policy().name(), Map.of("keyspace", keyspace.name()));
+    }
+
     /** {@code POST /v1/txn/{keyspace}}: strong keyspaces only. */
     default void txn(Exchange ex, KeyspaceConfig keyspace) throws Exception {
         throw new MeridianException(ProblemType.WRONG_POLICY, "transactions need a strong keyspace; '"

@@ -325,7 +325,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
     }
 
     /** The home a write to this key gives it: its current home, else the one asked for, else here. */
-    private String homeForWrite(KeyspaceConfig keyspace, String key, Optional<String> requested) {
+    String homeForWrite(KeyspaceConfig keyspace, String key, Optional<String> requested) {
         if (!rules(keyspace).homed()) {
             return "";
         }
@@ -347,7 +347,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
      * the key's home, active, with a valid lease; before taking the lock, a forwarded request's
      * epoch is checked and a lease being renewed is waited for.
      */
-    private Runnable ownerCheck(Exchange ex, KeyspaceConfig keyspace, String home) {
+    Runnable ownerCheck(Exchange ex, KeyspaceConfig keyspace, String home) {
         Optional<String> owned = rules(keyspace).owner(home);
         if (failover == null || owned.isEmpty()) {
             return () -> { };
@@ -367,7 +367,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
         };
     }
 
-    private Optional<String> requestedHome(Exchange ex, KeyspaceConfig keyspace) {
+    Optional<String> requestedHome(Exchange ex, KeyspaceConfig keyspace) {
         String home = ex.header(Headers.HOME);
         if (home == null) {
             return Optional.empty();

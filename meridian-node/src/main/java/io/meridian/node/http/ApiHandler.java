@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * POST /v1/kv/{ks}/{key}/move-home?to=REGION     (home-region keyspaces)
  * GET  /v1/conflicts/{ks}       the conflict feed (after, limit)
  * POST /v1/txn/{ks}             a transaction on a strong keyspace
+ * POST /v1/events/{ks}/{stream}  append events (event-log keyspaces)
+ * GET  /v1/events/{ks}/{stream}  read a stream (from, limit, direction); $all for the keyspace's order;
+ *                                subscribe with Accept: text/event-stream
  * POST /v1/replication/reset-stats   restart the apply-delay distributions in /v1/cluster
  * GET  /v1/failovers            failover state: epoch, regions, lease, decisions with evidence and outcome
  * POST /v1/failovers/{id}/approve|reject        answer a pending decision
@@ -46,6 +49,7 @@ public final class ApiHandler extends Handler.Abstract {
     private static final String CONFLICTS = "/v1/conflicts/";
     private static final String TXN = "/v1/txn/";
     private static final String CRDT = "/v1/crdt/";
+    private static final String EVENTS = "/v1/events/";
     private static final String FAILOVERS = "/v1/failovers";
     private static final String MOVE_HOME = "/move-home";
     private static final List<String> READ = List.of("GET", "HEAD");
@@ -178,7 +182,7 @@ public final class ApiHandler extends Handler.Abstract {
             }
             default -> {
                 if (node.isWitness() && (path.startsWith(KV) || path.startsWith(TXN) || path.startsWith(CONFLICTS)
-                        || path.startsWith(CRDT))) {
+                        || path.startsWith(CRDT) || path.startsWith(EVENTS))) {
                     throw new MeridianException(ProblemType.WITNESS, node.region() + " is a witness: it votes in the control"
                             + " plane and detects failures, and holds no keyspace data; send data requests to a data region");
                 }
@@ -201,6 +205,20 @@ public final class ApiHandler extends Handler.Abstract {
                     KeyspaceConfig keyspace = keyspace(rest.substring(0, slash));
                     tags[0] = keyspace.name();
                     engine(keyspace).crdt(ex, keyspace, Keys.decodePathSegment(rest.substring(slash + 1)));
+                } else if (path.startsWith(EVENTS) && path.indexOf('/', EVENTS.length()) > EVENTS.length()) {
+                    String rest = path.substring(EVENTS.length());
+                    int slash = rest.indexOf('/');
+                    KeyspaceConfig keyspace = keyspace(rest.substring(0, slash));
+                    tags[0] = keyspace.name();
+                    String stream = Keys.decodePathSegment(rest.substring(slash + 1));
+                    if ("POST".equals(ex.method())) {
+                        tags[1] = "append";
+                        engine(keyspace).append(ex, keyspace, stream);
+                    } else {
+                        tags[1] = ex.wantsEventStream() ? "subscribe" : "events";
+                        allow(ex, List.of("GET", "HEAD", "POST"));
+                        engine(keyspace).events(ex, keyspace, stream, Requests.parseQuery(ex.rawQuery()));
+                    }
                 } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
                     tags[1] = "conflicts";
                     allow(ex, READ);
@@ -209,7 +227,7 @@ public final class ApiHandler extends Handler.Abstract {
                     engine(keyspace).conflicts(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
-                            + "; the API lives under /v1/kv, /v1/crdt, /v1/txn, /v1/conflicts, /v1/failovers, /v1/health,"
+                            + "; the API lives under /v1/kv, /v1/crdt, /v1/txn, /v1/events, /v1/conflicts, /v1/failovers, /v1/health,"
                             + " /v1/cluster and /metrics");
                 }
             }

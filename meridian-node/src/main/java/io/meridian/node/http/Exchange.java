@@ -175,6 +175,46 @@ public final class Exchange {
         return out;
     }
 
+    /**
+     * Starts an answer whose body is written piece by piece ({@link #writeChunk}), such as a
+     * stream of Server-Sent Events: status and headers go now.
+     */
+    public void startStream(int status, String contentType) {
+        this.status = status;
+        response.setStatus(status);
+        response.getHeaders().put(Headers.REGION, region);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    }
+
+    /**
+     * Writes one piece of a streamed answer and waits until the connection took it: a slow reader
+     * slows its writer down, and the node never buffers more than one piece for it.
+     *
+     * @throws IOException when the client went away (or stalled past the idle timeout)
+     */
+    public void writeChunk(byte[] bytes) throws IOException {
+        try (org.eclipse.jetty.util.Blocker.Callback sent = org.eclipse.jetty.util.Blocker.callback()) {
+            response.write(false, ByteBuffer.wrap(bytes), sent);
+            sent.block();
+        }
+    }
+
+    /** Ends a streamed answer: normally, or (with a cause) by dropping the connection. */
+    public void endStream(Throwable failure) {
+        if (failure == null) {
+            response.write(true, null, callback);
+        } else {
+            callback.failed(failure);
+        }
+    }
+
+    /** True when the request asked for Server-Sent Events. */
+    public boolean wantsEventStream() {
+        String accept = header("Accept");
+        return accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("text/event-stream");
+    }
+
     /** Every 503 says when to try again: the causes (a failover, a lease being renewed, a peer catching up) pass in seconds. */
     static final String RETRY_AFTER_SECONDS = "1";
 

@@ -69,6 +69,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private final Scheduler scheduler;
     private final Object lock = new Object();
     private final Object progress = new Object();
+    private volatile boolean closed;
     private final Signal signal = new Signal();
     /** Per origin: milliseconds from a write's HLC to its apply here (exact in the lab, where regions share a clock). */
     private final Map<String, org.HdrHistogram.Recorder> applyDelay = new ConcurrentHashMap<>();
@@ -86,7 +87,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                       Scheduler scheduler) {
         this.region = region;
         this.config = config;
-        this.store = new ReplicatedStore(store);
+        this.store = new ReplicatedStore(store, keyspace -> config.keyspace(keyspace)
+                .map(k -> io.meridian.core.KeyspaceRules.of(k.policy()).eventLog()).orElse(false));
         this.failover = failover;
         this.clock = clock;
         this.scheduler = scheduler;
@@ -169,6 +171,52 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
         signal.fire();
         return written;
+    }
+
+    /**
+     * A write decided under the lock from the key's current state (event appends): {@code decide}
+     * returns the write to make, or empty for none, and may throw (nothing is written). Runs
+     * {@code guard} first, as {@link #write(Replica.Write, Preconditions, Runnable)} does. Synced
+     * before it returns; waiting readers ({@link #awaitChange}) are woken.
+     */
+    public Optional<Replica.Written> writeDecided(String keyspace, String key,
+                                                  java.util.function.Function<Optional<Entry>, Optional<Replica.Write>> decide,
+                                                  Runnable guard) {
+        Optional<Replica.Written> written;
+        synchronized (lock) {
+            guard.run();
+            written = decide.apply(store.current(keyspace, key)).map(w -> machine.write(w, wallMillis()));
+        }
+        if (written.isPresent()) {
+            signal.fire();
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+        }
+        return written;
+    }
+
+    /**
+     * Waits until this region's watermarks differ from {@code seen} (a write made or applied
+     * here, or a snapshot installed), at most {@code max}. @return the watermarks now
+     */
+    public VersionVector awaitChange(VersionVector seen, Duration max) throws InterruptedException {
+        long deadline = clock.monotonicNanos() + max.toNanos();
+        synchronized (progress) {
+            while (!closed && store.watermarks().equals(seen)) {
+                long left = deadline - clock.monotonicNanos();
+                if (left <= 0) {
+                    break;
+                }
+                progress.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return store.watermarks();
+    }
+
+    /** True once the region began to stop: long waits (subscriptions) end. */
+    public boolean closed() {
+        return closed;
     }
 
     public Optional<Entry> current(String keyspace, String key) {
@@ -478,6 +526,10 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        synchronized (progress) {
+            progress.notifyAll(); // subscriptions waiting for the next event end
+        }
         scheduler.close();
         if (streams != null) {
             streams.close();

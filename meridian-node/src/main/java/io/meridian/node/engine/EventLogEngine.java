@@ -1,0 +1,402 @@
+package io.meridian.node.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.meridian.core.Consistency;
+import io.meridian.core.Headers;
+import io.meridian.core.Keys;
+import io.meridian.core.MeridianException;
+import io.meridian.core.ProblemType;
+import io.meridian.core.api.ApiJson;
+import io.meridian.core.api.EventsView;
+import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.events.AppendRequest;
+import io.meridian.core.events.EventCodec;
+import io.meridian.core.events.EventException;
+import io.meridian.core.events.EventLog;
+import io.meridian.core.events.StoredEvent;
+import io.meridian.core.replication.Entry;
+import io.meridian.core.replication.Replica;
+import io.meridian.core.replication.SessionToken;
+import io.meridian.core.replication.Stamp;
+import io.meridian.core.replication.VersionVector;
+import io.meridian.core.routing.Router;
+import io.meridian.node.http.Exchange;
+import io.meridian.node.http.Requests;
+import io.meridian.node.replication.ReplicationEngine;
+import io.meridian.storage.ReplicatedStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
+
+/**
+ * The engine of {@code event-log} keyspaces: streams of events, appended at the stream's home
+ * and kept by every region.
+ *
+ * <p>An append ({@code POST /v1/events/{keyspace}/{stream}}) is routed like a write of a
+ * home-region key (the stream's home, set at its first append, orders its events; appends
+ * elsewhere are forwarded there; failover and fencing apply as to home-region keys). At the home,
+ * under the replication lock, {@link EventLog#decide} checks the expected version and the event
+ * ids; the events become one replicated write of the stream's key, and the region's event store
+ * keeps them (with their positions in the keyspace's {@code $all}) in the same atomic commit.
+ * Reads ({@code GET /v1/events/...}) serve this region's copy at the consistency asked for,
+ * through the same router as every asynchronous keyspace; with {@code Accept: text/event-stream}
+ * they become subscriptions: catch-up, then live, one event per Server-Sent Event.
+ */
+final class EventLogEngine implements KeyspaceEngine {
+    /** The most events one append may carry. */
+    static final int MAX_EVENTS_PER_APPEND = 1_000;
+    /** Subscriptions one region serves at once; each holds a server thread. */
+    static final int MAX_SUBSCRIPTIONS = 64;
+    /** A subscription with nothing to send says so this often, which also finds clients that went away. */
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
+    /** The name of a keyspace's total order in URLs. */
+    static final String ALL = "$all";
+    private static final int SUBSCRIPTION_PAGE = 256;
+
+    private final String region;
+    private final ReplicationEngine engine;
+    private final ReplicatedEngine routes;
+    private final Semaphore subscriptions = new Semaphore(MAX_SUBSCRIPTIONS);
+
+    EventLogEngine(String region, ReplicationEngine engine, ReplicatedEngine routes) {
+        this.region = region;
+        this.engine = engine;
+        this.routes = routes;
+    }
+
+    // ---- appends ----
+
+    @Override
+    public void append(Exchange ex, KeyspaceConfig keyspace, String stream) throws IOException, InterruptedException {
+        checkStream(stream);
+        SessionToken token = routes.token(ex);
+        byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
+        AppendRequest request = parse(body);
+        Optional<String> requestedHome = routes.requestedHome(ex, keyspace);
+        String[] home = new String[1];
+        Supplier<Router.Write> write = () -> {
+            home[0] = routes.homeForWrite(keyspace, stream, requestedHome);
+            return new Router.Write(keyspace.name(), stream, token, home[0], false);
+        };
+        if (!routes.routeWrite(ex, keyspace, token, write, body)) {
+            return;
+        }
+        ReplicatedStore store = engine.store();
+        EventLog.Decision[] decision = new EventLog.Decision[1];
+        Optional<Replica.Written> written = engine.writeDecided(keyspace.name(), stream, current -> {
+            long last = current.filter(e -> !e.isTombstone()).map(e -> EventCodec.decode(e.value()).lastVersion()).orElse(0L);
+            decision[0] = EventLog.decide(request, last, id -> store.eventVersion(keyspace.name(), stream, id));
+            if (decision[0] instanceof EventLog.Decision.Appended a) {
+                return Optional.of(Replica.Write.put(keyspace.name(), stream, EventCodec.encode(a.append()),
+                        EventCodec.CONTENT_TYPE, home[0]));
+            }
+            return Optional.empty();
+        }, routes.ownerCheck(ex, keyspace, home[0]));
+        switch (decision[0]) {
+            case EventLog.Decision.Appended a -> {
+                Entry e = written.orElseThrow().entry();
+                respond(ex, keyspace, stream, token.with(e.stamp()), e, a.append().firstVersion(), a.append().lastVersion(),
+                        false, a.append().firstVersion() == 1 ? 201 : 200);
+            }
+            case EventLog.Decision.AlreadyAppended again -> {
+                StoredEvent first = store.events(keyspace.name(), stream, again.firstVersion(), 1, true).getFirst();
+                Entry head = engine.current(keyspace.name(), stream).orElseThrow();
+                respond(ex, keyspace, stream, token.with(new Stamp(first.origin(), first.seq(), first.hlc())),
+                        head, again.firstVersion(), again.lastVersion(), true, 200);
+            }
+            case EventLog.Decision.WrongExpectedVersion w -> throw new MeridianException(ProblemType.WRONG_EXPECTED_VERSION,
+                    "stream '" + stream + "' " + (w.current() == 0 ? "does not exist" : "is at version " + w.current())
+                            + ", not " + w.expected() + " as the append expected; nothing was appended",
+                    Map.of("stream", stream, "expected_version", w.expected(), "current_version", w.current()));
+            case EventLog.Decision.PartlyAppended p -> throw new MeridianException(ProblemType.DUPLICATE_EVENT,
+                    "event " + p.id() + " is already in stream '" + stream + "' at version " + p.version() + ", and other"
+                            + " events of this append are not: a retry must send the same events in the same order",
+                    Map.of("stream", stream, "id", p.id(), "version", p.version()));
+        }
+    }
+
+    private void respond(Exchange ex, KeyspaceConfig keyspace, String stream, SessionToken token, Entry carrier, long first,
+                         long last, boolean again, int status) {
+        ex.header(Headers.SESSION, token.format());
+        ex.header(Headers.HOME, carrier.home());
+        ex.sendJson(status, new EventsView.AppendResult(keyspace.name(), stream, region, carrier.home(), first, last,
+                ReplicationEngine.tag(carrier), again));
+    }
+
+    private static AppendRequest parse(byte[] body) {
+        JsonNode json;
+        try {
+            json = ApiJson.MAPPER.readTree(body);
+        } catch (IOException e) {
+            throw new MeridianException(ProblemType.INVALID_EVENTS, "the body is not JSON: " + e.getMessage());
+        }
+        try {
+            return AppendRequest.parse(json, MAX_EVENTS_PER_APPEND);
+        } catch (EventException e) {
+            throw new MeridianException(ProblemType.INVALID_EVENTS, e.getMessage());
+        }
+    }
+
+    private static void checkStream(String stream) {
+        Keys.validate(stream);
+        if (stream.startsWith("$")) {
+            throw new MeridianException(ProblemType.INVALID_KEY, "stream names starting with '$' are reserved (" + ALL
+                    + " is every event of the keyspace); got '" + stream + "'", Map.of("stream", stream));
+        }
+    }
+
+    // ---- reads ----
+
+    @Override
+    public void events(Exchange ex, KeyspaceConfig keyspace, String stream, Map<String, String> query) throws Exception {
+        if (stream.equals(ALL)) {
+            readAll(ex, keyspace, query);
+            return;
+        }
+        checkStream(stream);
+        checkParameters(query, ex.wantsEventStream() ? Set.of("from") : Set.of("from", "limit", "direction"));
+        boolean forward = switch (query.getOrDefault("direction", "forward")) {
+            case "forward" -> true;
+            case "backward" -> false;
+            default -> throw new MeridianException(ProblemType.INVALID_PARAMETER, "direction '" + query.get("direction")
+                    + "' is not forward or backward", Map.of("parameter", "direction"));
+        };
+        Optional<Long> from = number(query, "from", 0);
+        int limit = Requests.limit(query.get("limit"));
+        SessionToken token = routes.token(ex);
+        Optional<Optional<Long>> served = route(ex, keyspace, Optional.of(stream), token);
+        if (served.isEmpty()) {
+            return;
+        }
+        routes.readHeaders(ex, served.get(), token);
+        Entry head = engine.current(keyspace.name(), stream).filter(e -> !e.isTombstone())
+                .orElseThrow(() -> new MeridianException(ProblemType.STREAM_NOT_FOUND, "stream '" + stream + "' of keyspace '"
+                        + keyspace.name() + "' has no events in " + region, Map.of("keyspace", keyspace.name(), "stream", stream)));
+        ex.header(Headers.HOME, head.home());
+        if (ex.wantsEventStream()) {
+            long after = resumeAfter(ex, from.map(f -> f - 1).orElse(0L));
+            subscribe(ex, after, (cursor, n) -> engine.store().events(keyspace.name(), stream, cursor + 1, n, true),
+                    StoredEvent::version);
+            return;
+        }
+        long last = EventCodec.decode(head.value()).lastVersion();
+        long start = from.orElse(forward ? 1 : last);
+        List<StoredEvent> page = engine.store().events(keyspace.name(), stream, start, limit, forward);
+        Long next = null;
+        if (!page.isEmpty()) {
+            long edge = page.getLast().version();
+            next = forward ? (edge < last ? edge + 1 : null) : (edge > 1 ? edge - 1 : null);
+        }
+        ex.sendJson(200, new EventsView.StreamPage(keyspace.name(), stream, region, head.home(), last,
+                forward ? "forward" : "backward", page.stream().map(EventsView.EventView::of).toList(), next));
+    }
+
+    private void readAll(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws Exception {
+        checkParameters(query, ex.wantsEventStream() ? Set.of("from") : Set.of("from", "limit"));
+        long from = number(query, "from", 1).orElse(1L);
+        int limit = Requests.limit(query.get("limit"));
+        SessionToken token = routes.token(ex);
+        Optional<Optional<Long>> served = route(ex, keyspace, Optional.empty(), token);
+        if (served.isEmpty()) {
+            return;
+        }
+        routes.readHeaders(ex, served.get(), token);
+        ReplicatedStore store = engine.store();
+        if (ex.wantsEventStream()) {
+            subscribe(ex, resumeAfter(ex, from - 1), (cursor, n) -> store.all(keyspace.name(), cursor + 1, n),
+                    StoredEvent::position);
+            return;
+        }
+        long lastPosition = store.lastPosition(keyspace.name());
+        List<StoredEvent> page = store.all(keyspace.name(), from, limit + 1);
+        Long next = page.size() > limit ? page.get(limit).position() : null;
+        ex.sendJson(200, new EventsView.AllPage(keyspace.name(), region, lastPosition,
+                page.stream().limit(limit).map(EventsView.EventView::of).toList(), next));
+    }
+
+    /** Routes a read of a stream (or of {@code $all}); empty when it was forwarded and answered. */
+    private Optional<Optional<Long>> route(Exchange ex, KeyspaceConfig keyspace, Optional<String> stream, SessionToken token)
+            throws InterruptedException {
+        Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
+        if (ex.wantsEventStream() && !(consistency instanceof Consistency.Session || consistency instanceof Consistency.Eventual)) {
+            throw new MeridianException(ProblemType.INVALID_PARAMETER, "a subscription follows this region's copy as it"
+                    + " grows: it reads at session (the default) or eventual consistency, not " + consistency,
+                    Map.of("header", Consistency.HEADER));
+        }
+        return routes.routeRead(ex, keyspace, () -> {
+            Optional<Entry> known = stream.flatMap(s -> engine.current(keyspace.name(), s));
+            return new Router.Read(keyspace.name(), keyspace.policy().name(), stream, consistency, token,
+                    known.map(Entry::home).orElse(""), known.isPresent(), false);
+        });
+    }
+
+    // ---- subscriptions ----
+
+    /** Reads up to {@code n} events after a cursor (a version or a position). */
+    private interface Source {
+        List<StoredEvent> after(long cursor, int n);
+    }
+
+    /** The cursor to resume after: {@code Last-Event-ID} when the client sends one, else {@code fallback}. */
+    private static long resumeAfter(Exchange ex, long fallback) {
+        String last = ex.header("Last-Event-ID");
+        if (last == null || last.isBlank()) {
+            return fallback;
+        }
+        try {
+            long id = Long.parseLong(last.strip());
+            if (id >= 0) {
+                return id;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new MeridianException(ProblemType.MALFORMED_HEADER, "Last-Event-ID '" + last + "' is not an event's id"
+                + " (a stream version, or a $all position)", Map.of("header", "Last-Event-ID", "value", last));
+    }
+
+    /**
+     * Catch-up, then live: sends every event after {@code after}, then each new one as this region
+     * applies it, until the client goes away or the region stops. Each event is written and flushed before the next
+     * is read, so a slow client holds its own thread back and nothing else; a quiet subscription
+     * sends a comment every {@link #KEEP_ALIVE}.
+     */
+    private void subscribe(Exchange ex, long after, Source source, java.util.function.ToLongFunction<StoredEvent> id)
+            throws InterruptedException {
+        if (!subscriptions.tryAcquire()) {
+            throw new MeridianException(ProblemType.TOO_MANY_SUBSCRIPTIONS, region + " serves " + MAX_SUBSCRIPTIONS
+                    + " subscriptions already; subscribe in another region or later");
+        }
+        ex.startStream(200, "text/event-stream");
+        Throwable ended = null;
+        try {
+            ex.writeChunk((": subscribed in " + region + "\n\n").getBytes(StandardCharsets.UTF_8));
+            long cursor = after;
+            while (!engine.closed()) {
+                VersionVector seen = engine.watermarks();
+                List<StoredEvent> page = source.after(cursor, SUBSCRIPTION_PAGE);
+                for (StoredEvent e : page) {
+                    cursor = id.applyAsLong(e);
+                    ex.writeChunk(sse(cursor, e));
+                }
+                if (page.isEmpty() && engine.awaitChange(seen, KEEP_ALIVE).equals(seen)) {
+                    ex.writeChunk(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        } catch (IOException e) {
+            ended = e; // the client went away
+        } catch (InterruptedException e) {
+            ended = e; // the node is stopping
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            ended = e;
+            throw e;
+        } finally {
+            subscriptions.release();
+            ex.endStream(ended);
+        }
+    }
+
+    private static byte[] sse(long id, StoredEvent e) {
+        String data = new String(ApiJson.bytes(EventsView.EventView.of(e)), StandardCharsets.UTF_8);
+        String type = e.event().type().replace('\n', ' ').replace('\r', ' ');
+        return ("id: " + id + "\nevent: " + type + "\ndata: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    // ---- parameters ----
+
+    private static void checkParameters(Map<String, String> query, Set<String> allowed) {
+        for (String name : query.keySet()) {
+            if (!allowed.contains(name)) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "unknown query parameter '" + name + "'; expected "
+                        + String.join(", ", allowed.stream().sorted().toList()), Map.of("parameter", name));
+            }
+        }
+    }
+
+    private static Optional<Long> number(Map<String, String> query, String name, long min) {
+        String text = query.get(name);
+        if (text == null) {
+            return Optional.empty();
+        }
+        try {
+            long v = Long.parseLong(text);
+            if (v >= min) {
+                return Optional.of(v);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new MeridianException(ProblemType.INVALID_PARAMETER, name + " '" + text + "' is not a whole number of at least "
+                + min, Map.of("parameter", name, "value", text));
+    }
+
+    // ---- the key-value API ----
+
+    @Override
+    public void get(Exchange ex, KeyspaceConfig keyspace, String key) {
+        throw byEvents(keyspace, key);
+    }
+
+    @Override
+    public void put(Exchange ex, KeyspaceConfig keyspace, String key) {
+        throw byEvents(keyspace, key);
+    }
+
+    @Override
+    public void delete(Exchange ex, KeyspaceConfig keyspace, String key) {
+        throw byEvents(keyspace, key);
+    }
+
+    private static MeridianException byEvents(KeyspaceConfig keyspace, String stream) {
+        return new MeridianException(ProblemType.WRONG_POLICY, "'" + keyspace.name() + "' is an event-log keyspace: its"
+                + " streams are appended to with POST /v1/events/" + keyspace.name() + "/" + stream + " and read with GET"
+                + " /v1/events/" + keyspace.name() + "/" + stream + "; events are never overwritten or deleted",
+                Map.of("keyspace", keyspace.name()));
+    }
+
+    /** Lists the keyspace's streams: each one's last version and home. */
+    @Override
+    public void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws InterruptedException {
+        Requests.checkScanParameters(query);
+        SessionToken token = routes.token(ex);
+        Optional<Optional<Long>> served = route(ex, keyspace, Optional.empty(), token);
+        if (served.isEmpty()) {
+            return;
+        }
+        routes.readHeaders(ex, served.get(), token);
+        ReplicatedStore.ScanResult page = engine.store().scan(keyspace.name(), query.getOrDefault("prefix", ""),
+                Optional.ofNullable(query.get("after")), Requests.limit(query.get("limit")));
+        List<Map<String, Object>> items = page.items().stream().map(e -> {
+            Map<String, Object> item = new LinkedHashMap<>();
+            item.put("stream", e.key());
+            item.put("last_version", EventCodec.decode(e.value()).lastVersion());
+            item.put("home", e.home());
+            item.put("version", ReplicationEngine.tag(e));
+            return item;
+        }).toList();
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("keyspace", keyspace.name());
+        answer.put("region", region);
+        answer.put("items", items);
+        answer.put("next", page.next().orElse(null));
+        ex.sendJson(200, answer);
+    }
+
+    @Override
+    public void moveHome(Exchange ex, KeyspaceConfig keyspace, String key, Map<String, String> query) throws Exception {
+        routes.moveHome(ex, keyspace, key, query);
+    }
+
+    @Override
+    public void conflicts(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) {
+        routes.conflicts(ex, keyspace, query);
+    }
+}
