@@ -42,6 +42,9 @@ class ReplicationSimulationTest {
         long forwards = 0;
         long unroutable = 0;
         long increments = 0;
+        long appends = 0;
+        long retried = 0;
+        long refused = 0;
         List<Long> failed = new ArrayList<>();
         AssertionError first = null;
         for (long seed = 1; seed <= seeds; seed++) {
@@ -55,6 +58,9 @@ class ReplicationSimulationTest {
                 forwards += sim.forwards;
                 unroutable += sim.unroutable;
                 increments += sim.increments;
+                appends += sim.appends;
+                retried += sim.retriedAppends;
+                refused += sim.refusedAppends;
             } catch (AssertionError e) {
                 failed.add(seed);
                 if (first == null) {
@@ -67,13 +73,17 @@ class ReplicationSimulationTest {
         }
         System.out.printf("simulation: %d seeds, %d acknowledged writes (%d forwarded by the router, %d refused after a"
                         + " forward), %d conflicts resolved, %d session reads and %d freshness claims checked, %d tombstones"
-                        + " collected, %d CRDT increments summed exactly%n", seeds, writes, forwards, unroutable, conflicts, sessionChecks,
-                freshnessChecks, tombstones, increments);
+                        + " collected, %d CRDT increments summed exactly, %d event appends (%d retries answered once,"
+                        + " %d refused for a stale expected version)%n", seeds, writes, forwards, unroutable, conflicts, sessionChecks,
+                freshnessChecks, tombstones, increments, appends, retried, refused);
         assertThat(conflicts).as("the workload must produce conflicts, or the conflict checks prove nothing").isPositive();
         assertThat(sessionChecks).as("session reads must be checked").isPositive();
         assertThat(freshnessChecks).as("freshness claims must be checked").isPositive();
         assertThat(forwards).as("the router must forward writes, or routing is not exercised").isPositive();
         assertThat(tombstones).as("tombstones must be collected, or their rule is not exercised").isPositive();
+        assertThat(appends).as("streams must be appended to").isPositive();
+        assertThat(retried).as("retried appends must be answered, or idempotency is not exercised").isPositive();
+        assertThat(refused).as("stale expected versions must be refused, or the check is not exercised").isPositive();
         assertThat(increments).as("CRDT counters must be incremented, or their merge is not exercised").isPositive();
     }
 

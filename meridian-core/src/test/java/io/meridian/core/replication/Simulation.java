@@ -35,6 +35,8 @@ final class Simulation {
     static final String MULTI = "sessions";
     /** A CRDT keyspace of counters: every region increments, replicas merge. */
     static final String COUNTERS = "likes";
+    /** An event-log keyspace: each stream's home appends, with expected versions and retries. */
+    static final String EVENTS = "orders";
 
     /** Knobs of one run, all derived from the seed. */
     record Params(int regions, long durationMillis, double writesPerSecond, double dropRate, double duplicateRate,
@@ -58,10 +60,10 @@ final class Simulation {
             Long.MAX_VALUE / 4, 1_000, 0, 0);
     static final io.meridian.core.crdt.CrdtType COUNTER = new io.meridian.core.crdt.CrdtType.Counter();
     static final Map<String, Policy> POLICIES = Map.of(PRIMARY, new Policy.Primary("r0"), HOME, new Policy.HomeRegion(),
-            MULTI, new Policy.MultiMaster(Policy.MultiMaster.LWW), COUNTERS, new Policy.Crdt(COUNTER));
+            MULTI, new Policy.MultiMaster(Policy.MultiMaster.LWW), COUNTERS, new Policy.Crdt(COUNTER), EVENTS, new Policy.EventLog());
     static final Map<String, KeyspaceRules> RULES = Map.of(PRIMARY, KeyspaceRules.of(POLICIES.get(PRIMARY)),
             HOME, KeyspaceRules.of(POLICIES.get(HOME)), MULTI, KeyspaceRules.of(POLICIES.get(MULTI)),
-            COUNTERS, KeyspaceRules.of(POLICIES.get(COUNTERS)));
+            COUNTERS, KeyspaceRules.of(POLICIES.get(COUNTERS)), EVENTS, KeyspaceRules.of(POLICIES.get(EVENTS)));
     static final long RESUBSCRIBE_MILLIS = 1_000;
     static final int BATCH_ENTRIES = 32;
     static final int WINDOW_ENTRIES = 64;
@@ -94,6 +96,14 @@ final class Simulation {
     /** Per counter key, the sum of every acknowledged increment. */
     final Map<String, Long> counterSums = new TreeMap<>();
     long increments;
+    /** Per stream, the event id acknowledged at each version: no version is ever acknowledged for two events. */
+    final Map<String, TreeMap<Long, String>> appendedEvents = new TreeMap<>();
+    long appends;
+    long eventIds;
+    long retriedAppends;
+    long refusedAppends;
+    /** Per region, the $all positions it showed and the event at each: a position never changes once read. */
+    final Map<String, Map<Long, String>> positionsRead = new TreeMap<>();
 
     record Event(long time, long seq, Runnable action) implements Comparable<Event> {
         public int compareTo(Event o) {
@@ -104,7 +114,7 @@ final class Simulation {
 
     final class Node {
         final String name;
-        final MemStore disk = new MemStore();
+        final MemStore disk = new MemStore(keyspace -> keyspace.equals(EVENTS));
         final long clockOffset;
         final double clockDrift;
         ReplicationMachine machine;
@@ -190,6 +200,9 @@ final class Simulation {
         final int id;
         SessionToken token = SessionToken.EMPTY;
         final Map<String, Stamp> lastWrite = new HashMap<>();
+        /** Per stream, the client's last append (retried as it was) and the last version it saw. */
+        final Map<String, io.meridian.core.events.AppendRequest> lastAppend = new HashMap<>();
+        final Map<String, Long> seenVersion = new HashMap<>();
 
         Client(int id) {
             this.id = id;
@@ -272,10 +285,10 @@ final class Simulation {
      * a request, so a wait for the session's writes always times out.
      */
     private void write(Client c) {
-        String keyspace = List.of(PRIMARY, HOME, MULTI, COUNTERS).get(random.nextInt(4));
+        String keyspace = List.of(PRIMARY, HOME, MULTI, COUNTERS, EVENTS).get(random.nextInt(5));
         String key = "k" + random.nextInt(4);
         // Home-region keys: the client names each key's home, the same region for a key every time.
-        String home = keyspace.equals(HOME) ? names.get(Math.floorMod(key.hashCode(), names.size())) : "";
+        String home = keyspace.equals(HOME) || keyspace.equals(EVENTS) ? names.get(Math.floorMod(key.hashCode(), names.size())) : "";
         Node at = nodes.get(names.get(random.nextInt(names.size())));
         for (int hops = 0; hops < MAX_HOPS; hops++) {
             if (!at.up) {
@@ -315,6 +328,10 @@ final class Simulation {
             increment(at, c, key);
             return;
         }
+        if (keyspace.equals(EVENTS)) {
+            append(at, c, key, home);
+            return;
+        }
         boolean delete = random.nextInt(8) == 0;
         byte[] value = ("v" + eventSeq + "x".repeat(random.nextInt(4))).getBytes(StandardCharsets.UTF_8);
         Replica.Write w = delete ? Replica.Write.delete(keyspace, key, home)
@@ -350,6 +367,95 @@ final class Simulation {
     }
 
     /**
+     * An append at the stream's home, as the event-log engine makes it: a retry of the client's
+     * last append (same ids) a fifth of the time, else new events expecting any version or the
+     * last one the client saw (stale when others appended since).
+     */
+    private void append(Node at, Client c, String stream, String home) {
+        io.meridian.core.events.AppendRequest request;
+        String retryKey = EVENTS + "/" + stream;
+        if (random.nextInt(5) == 0 && c.lastAppend.containsKey(retryKey)) {
+            request = c.lastAppend.get(retryKey);
+        } else {
+            List<io.meridian.core.events.Event> events = new ArrayList<>();
+            for (int i = 0, n = 1 + random.nextInt(3); i < n; i++) {
+                events.add(new io.meridian.core.events.Event(new java.util.UUID(seed, ++eventIds).toString(), "T",
+                        ("" + eventSeq).getBytes(StandardCharsets.UTF_8), new byte[0]));
+            }
+            long expected = random.nextBoolean() ? io.meridian.core.events.AppendRequest.ANY : c.seenVersion.getOrDefault(stream, 0L);
+            request = new io.meridian.core.events.AppendRequest(expected, events);
+        }
+        io.meridian.core.events.EventLog.Decision[] decision = new io.meridian.core.events.EventLog.Decision[1];
+        Optional<KeyState> current = at.disk.state(EVENTS, stream);
+        long last = current.map(s -> io.meridian.core.events.EventCodec.decode(s.winner().value()).lastVersion()).orElse(0L);
+        TreeMap<Long, io.meridian.core.events.StoredEvent> held = at.disk.events.getOrDefault(EVENTS + "\0" + stream, new TreeMap<>());
+        decision[0] = io.meridian.core.events.EventLog.decide(request, last, id -> held.values().stream()
+                .filter(e -> e.event().id().equals(id)).mapToLong(io.meridian.core.events.StoredEvent::version).findFirst());
+        c.lastAppend.put(retryKey, request);
+        switch (decision[0]) {
+            case io.meridian.core.events.EventLog.Decision.Appended a -> {
+                Replica.Written written = at.machine.write(Replica.Write.put(EVENTS, stream,
+                        io.meridian.core.events.EventCodec.encode(a.append()), io.meridian.core.events.EventCodec.CONTENT_TYPE,
+                        home), at.wall());
+                Entry e = written.entry();
+                acknowledged.put(id(e), e);
+                written.replaced().ifPresent(old -> old.siblings().forEach(sib -> accounted.add(id(sib))));
+                TreeMap<Long, String> versions = appendedEvents.computeIfAbsent(stream, k -> new TreeMap<>());
+                for (int i = 0; i < a.append().events().size(); i++) {
+                    String was = versions.put(a.append().firstVersion() + i, a.append().events().get(i).id());
+                    if (was != null) {
+                        throw new AssertionError("version " + (a.append().firstVersion() + i) + " of " + stream
+                                + " acknowledged twice: " + was + " and " + a.append().events().get(i).id());
+                    }
+                }
+                c.token = c.token.with(e.stamp());
+                c.lastWrite.put(EVENTS + "/" + stream, e.stamp());
+                c.seenVersion.put(stream, a.append().lastVersion());
+                appends++;
+            }
+            case io.meridian.core.events.EventLog.Decision.AlreadyAppended again -> {
+                TreeMap<Long, String> versions = appendedEvents.get(stream);
+                for (int i = 0; i < request.events().size(); i++) {
+                    if (versions == null || !request.events().get(i).id().equals(versions.get(again.firstVersion() + i))) {
+                        throw new AssertionError("a retry of " + request.events() + " on " + stream + " was answered with"
+                                + " versions " + again + " that hold other events: " + versions);
+                    }
+                }
+                retriedAppends++;
+            }
+            case io.meridian.core.events.EventLog.Decision.WrongExpectedVersion w -> {
+                c.seenVersion.put(stream, w.current());
+                refusedAppends++;
+            }
+            case io.meridian.core.events.EventLog.Decision.PartlyAppended p ->
+                    throw new AssertionError("a retry of one whole append was seen as partly appended: " + p);
+        }
+    }
+
+    /** Reads a region's $all and remembers each position's event: positions never change once read. */
+    private void readAll(Node at) {
+        Map<Long, String> seen = positionsRead.computeIfAbsent(at.name, k -> new TreeMap<>());
+        long previous = 0;
+        for (io.meridian.core.events.StoredEvent e : at.disk.all.getOrDefault(EVENTS, new TreeMap<>()).values()) {
+            if (e.position() <= previous) {
+                throw new AssertionError(at.name + "'s $all goes back from " + previous + " to " + e.position());
+            }
+            previous = e.position();
+            String was = seen.putIfAbsent(e.position(), e.stream() + "@" + e.version() + "=" + e.event().id());
+            if (was != null && !was.equals(seen.get(e.position()))) {
+                throw new AssertionError("position " + e.position() + " of " + at.name + " was " + was + " and is now "
+                        + e.stream() + "@" + e.version());
+            }
+        }
+        for (Map.Entry<Long, String> p : seen.entrySet()) {
+            io.meridian.core.events.StoredEvent now = at.disk.all.getOrDefault(EVENTS, new TreeMap<>()).get(p.getKey());
+            if (now == null || !p.getValue().equals(now.stream() + "@" + now.version() + "=" + now.event().id())) {
+                throw new AssertionError("position " + p.getKey() + " of " + at.name + " was " + p.getValue() + " and is now " + now);
+            }
+        }
+    }
+
+    /**
      * A session read of every key the client wrote, at a random region: when the {@link Router}
      * serves it there, it must show the client's writes. Also checks that the region's freshness
      * never claims more than it holds.
@@ -360,6 +466,7 @@ final class Simulation {
             return;
         }
         checkFreshness(at);
+        readAll(at);
         for (Map.Entry<String, Stamp> w : c.lastWrite.entrySet()) {
             String[] parts = w.getKey().split("/", 2);
             Optional<KeyState> current = at.disk.state(parts[0], parts[1]);
@@ -599,14 +706,36 @@ final class Simulation {
             }
         }
         for (Node n : nodes.values()) {
+            readAll(n);
+            for (Map.Entry<String, TreeMap<Long, String>> stream : appendedEvents.entrySet()) {
+                TreeMap<Long, io.meridian.core.events.StoredEvent> held = n.disk.events.getOrDefault(EVENTS + "\0" + stream.getKey(),
+                        new TreeMap<>());
+                Map<Long, String> ids = new TreeMap<>();
+                held.forEach((v, e) -> ids.put(v, e.event().id()));
+                if (!ids.equals(stream.getValue())) {
+                    throw new AssertionError(n.name + " holds stream " + stream.getKey() + " as " + ids
+                            + " where the acknowledged events are " + stream.getValue());
+                }
+                if (!held.isEmpty() && held.lastKey() != held.size()) {
+                    throw new AssertionError(n.name + " holds stream " + stream.getKey() + " with a gap: " + held.keySet());
+                }
+            }
+            if (n.disk.all.getOrDefault(EVENTS, new TreeMap<>()).size()
+                    != n.disk.events.values().stream().mapToInt(Map::size).sum()) {
+                throw new AssertionError(n.name + "'s $all and its streams hold different events");
+            }
+        }
+        for (Node n : nodes.values()) {
             for (Conflict c : n.disk.conflicts) {
-                if (c.keyspace().equals(PRIMARY) || (c.keyspace().equals(HOME) && !c.key().startsWith("race-"))) {
+                if (c.keyspace().equals(PRIMARY) || c.keyspace().equals(EVENTS)
+                        || (c.keyspace().equals(HOME) && !c.key().startsWith("race-"))) {
                     throw new AssertionError("a single-writer key had a conflict: " + c);
                 }
             }
         }
         for (Entry e : acknowledged.values()) {
-            boolean singleWriter = e.keyspace().equals(PRIMARY) || (e.keyspace().equals(HOME) && !e.key().startsWith("race-"));
+            boolean singleWriter = e.keyspace().equals(PRIMARY) || e.keyspace().equals(EVENTS)
+                    || (e.keyspace().equals(HOME) && !e.key().startsWith("race-"));
             if (singleWriter) {
                 Optional<KeyState> current = reference.disk.state(e.keyspace(), e.key());
                 boolean deleted = current.isEmpty() && collected.stream().anyMatch(t -> t.keyspace().equals(e.keyspace())
