@@ -264,6 +264,144 @@ public final class MeridianClient implements AutoCloseable {
         return crdt(keyspace, key, operations, RequestOptions.NONE);
     }
 
+    // ---- event logs ----
+
+    /**
+     * What an append did: the versions its events have in the stream, whether they were there
+     * already (a retry: nothing appended), the region that appended and the session token.
+     */
+    public record Appended(String stream, long firstVersion, long lastVersion, boolean alreadyAppended, String home,
+                           String region, String session) {
+    }
+
+    /** One event to append: a type and its data as JSON; the client gives it a fresh id (a UUID). */
+    public record NewEvent(String type, String dataJson) {
+    }
+
+    /**
+     * Appends events to a stream of an event-log keyspace ({@code POST /v1/events/{keyspace}/{stream}}):
+     * {@code body} is the request, {@code {"expected_version": n, "events": [{"id", "type", "data"}]}}
+     * (docs/api.md). Sending the same body again appends nothing twice.
+     */
+    public Appended append(String keyspace, String stream, String body, RequestOptions options) {
+        HttpRequest.Builder b = request("/v1/events/" + encode(keyspace) + "/" + encode(stream))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+        options.headers().forEach(b::header);
+        HttpResponse<byte[]> r = send(b.build());
+        JsonNode a = json(r);
+        return new Appended(stream, a.path("first_version").asLong(), a.path("last_version").asLong(),
+                a.path("already_appended").asBoolean(), a.path("home").asText(null), region(r),
+                r.headers().firstValue(Headers.SESSION).orElse(null));
+    }
+
+    /**
+     * Appends events with fresh ids, expecting the stream at {@code expectedVersion}
+     * ({@code -1}: any; {@code 0}: a new stream).
+     */
+    public Appended append(String keyspace, String stream, long expectedVersion, NewEvent... events) {
+        com.fasterxml.jackson.databind.node.ObjectNode body = JSON.createObjectNode().put("expected_version", expectedVersion);
+        com.fasterxml.jackson.databind.node.ArrayNode list = body.putArray("events");
+        for (NewEvent e : events) {
+            com.fasterxml.jackson.databind.node.ObjectNode n = list.addObject().put("id", java.util.UUID.randomUUID().toString())
+                    .put("type", e.type());
+            try {
+                n.set("data", JSON.readTree(e.dataJson()));
+            } catch (IOException ex) {
+                throw new IllegalArgumentException("the data of a " + e.type() + " event is not JSON: " + ex.getMessage(), ex);
+            }
+        }
+        return append(keyspace, stream, body.toString(), RequestOptions.NONE);
+    }
+
+    /** A page of a stream from version {@code from} (forward or backward), at most {@code limit} events. */
+    public io.meridian.core.api.EventsView.StreamPage readStream(String keyspace, String stream, long from, int limit,
+                                                                 boolean forward, RequestOptions options) {
+        String query = "?limit=" + limit + (from > 0 ? "&from=" + from : "") + (forward ? "" : "&direction=backward");
+        return readEvents("/v1/events/" + encode(keyspace) + "/" + encode(stream) + query, options,
+                io.meridian.core.api.EventsView.StreamPage.class);
+    }
+
+    /** A page of a keyspace's {@code $all} in the region, from position {@code from}. */
+    public io.meridian.core.api.EventsView.AllPage readAll(String keyspace, long from, int limit, RequestOptions options) {
+        return readEvents("/v1/events/" + encode(keyspace) + "/$all?from=" + Math.max(1, from) + "&limit=" + limit, options,
+                io.meridian.core.api.EventsView.AllPage.class);
+    }
+
+    private <T> T readEvents(String path, RequestOptions options, Class<T> type) {
+        HttpRequest.Builder b = request(path).GET();
+        options.headers().forEach(b::header);
+        HttpResponse<byte[]> r = send(b.build());
+        return io.meridian.core.api.ApiJson.read(r.body(), type);
+    }
+
+    /**
+     * Subscribes to a stream (or {@code $all}) over Server-Sent Events: every event after
+     * {@code lastEventId} (a version, or a {@code $all} position; 0 for all), then each new one,
+     * handed to {@code onEvent} until it returns false or the connection ends. Blocks; the
+     * client's timeout bounds only the wait for the subscription to start.
+     *
+     * @return the id of the last event handed over (where to resume)
+     */
+    public long subscribe(String keyspace, String stream, long lastEventId, RequestOptions options,
+                          java.util.function.Predicate<io.meridian.core.api.EventsView.EventView> onEvent) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v1/events/" + encode(keyspace) + "/"
+                        + (stream.equals("$all") ? stream : encode(stream))))
+                .header("Accept", "text/event-stream").header("Last-Event-ID", Long.toString(lastEventId)).GET();
+        options.headers().forEach(b::header);
+        long last = lastEventId;
+        java.util.concurrent.CompletableFuture<HttpResponse<java.io.InputStream>> started =
+                http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<java.io.InputStream> r;
+        try {
+            r = started.get(timeout.toMillis() + EXCHANGE_MARGIN_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            started.cancel(true);
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "the subscription to " + authority()
+                    + " did not start within " + timeout.toMillis() + " ms", null, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw failed(b.build(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "interrupted", null, e);
+        }
+        try (java.io.InputStream in = r.body()) {
+            if (r.statusCode() != 200) {
+                throw problem(new ReadBody(r, in.readAllBytes()));
+            }
+            java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(in,
+                    java.nio.charset.StandardCharsets.UTF_8));
+            String id = null;
+            StringBuilder data = new StringBuilder();
+            for (String line; (line = lines.readLine()) != null; ) {
+                if (line.startsWith("id: ")) {
+                    id = line.substring(4);
+                } else if (line.startsWith("data: ")) {
+                    data.append(line, 6, line.length());
+                } else if (line.isEmpty() && id != null) {
+                    io.meridian.core.api.EventsView.EventView e = io.meridian.core.api.ApiJson.read(
+                            data.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), io.meridian.core.api.EventsView.EventView.class);
+                    last = Long.parseLong(id);
+                    id = null;
+                    data.setLength(0);
+                    if (!onEvent.test(e)) {
+                        return last;
+                    }
+                }
+            }
+            return last;
+        } catch (IOException e) {
+            return last; // the connection ended: resume from the last event
+        }
+    }
+
+    /** A streamed answer read whole, to report a refusal like any other. */
+    private record ReadBody(HttpResponse<java.io.InputStream> response, byte[] bytes) {
+    }
+
+    private static MeridianClientException problem(ReadBody r) {
+        return problem(r.response().statusCode(), r.bytes(), region(r.response()));
+    }
+
     /** Adds {@code amount} (negative: subtracts) to a counter; returns its new value. */
     public java.math.BigInteger increment(String keyspace, String key, long amount) {
         return crdt(keyspace, key, "{\"increment\": " + amount + "}").value().bigIntegerValue();
@@ -430,13 +568,17 @@ public final class MeridianClient implements AutoCloseable {
     }
 
     private static MeridianClientException problem(HttpResponse<byte[]> r) {
+        return problem(r.statusCode(), r.body(), region(r));
+    }
+
+    private static MeridianClientException problem(int status, byte[] body, String region) {
         try {
-            JsonNode p = JSON.readTree(r.body());
-            return new MeridianClientException(ProblemType.fromUri(p.path("type").asText()), r.statusCode(),
-                    p.path("detail").asText("HTTP " + r.statusCode()), p.path("region").asText(null), null);
+            JsonNode p = JSON.readTree(body);
+            return new MeridianClientException(ProblemType.fromUri(p.path("type").asText()), status,
+                    p.path("detail").asText("HTTP " + status), p.path("region").asText(null), p, null);
         } catch (IOException e) {
-            return new MeridianClientException(ProblemType.INTERNAL, r.statusCode(),
-                    "HTTP " + r.statusCode() + " without a problem document", region(r), e);
+            return new MeridianClientException(ProblemType.INTERNAL, status, "HTTP " + status + " without a problem document",
+                    region, e);
         }
     }
 

@@ -23,8 +23,13 @@ final class LabFixture {
      * failovers, so none happens unless a test asks for one.
      */
     static Lab up(Path dir, LabTopology.Setup setup) {
+        return up(dir, setup, "manual");
+    }
+
+    /** Starts a lab whose failovers follow {@code failoverPolicy} (auto: a killed region's keys move on their own). */
+    static Lab up(Path dir, LabTopology.Setup setup, String failoverPolicy) {
         Lab lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
-        lab.up(0, setup.withFailover("manual", false), Duration.ofSeconds(120));
+        lab.up(0, setup.withFailover(failoverPolicy, false), Duration.ofSeconds(120));
         return lab;
     }
 

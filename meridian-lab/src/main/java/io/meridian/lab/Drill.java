@@ -105,8 +105,9 @@ public final class Drill {
         io.meridian.core.config.MeridianConfig config = lab.config();
         Set<String> policiesSeen = new java.util.HashSet<>();
         for (io.meridian.core.config.KeyspaceConfig k : config.keyspaces()) {
-            // CRDT keyspaces change by operations, not PUTs: the drill's workload does not write them (yet).
-            if (rules(k).replication() != KeyspaceRules.Replication.NONE && rules(k).crdt().isEmpty()
+            // CRDT keyspaces change by operations and event logs by appends, not PUTs: the drill's workload does not
+            // write them (yet).
+            if (rules(k).replication() != KeyspaceRules.Replication.NONE && rules(k).crdt().isEmpty() && !rules(k).eventLog()
                     && policiesSeen.add(k.policy().name())) {
                 keyspaces.put(k.name(), k);
             }

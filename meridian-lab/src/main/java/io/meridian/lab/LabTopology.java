@@ -187,6 +187,8 @@ public final class LabTopology {
                   - name: settings       # field -> value, last writer wins per field
                     policy: crdt
                     type: map<register>
+                  - name: orders         # event streams: each stream's home appends, every region keeps them all
+                    policy: event-log
 
                 probe:
                   interval-ms: 1000

@@ -32,6 +32,38 @@ public final class EventLog {
     }
 
     /**
+     * The home a new stream gets when its first append does not name one: the same region
+     * wherever the append arrives (rendezvous hashing of the stream's name over {@code regions}),
+     * so two regions creating one stream at once both forward to it, and version 1 is appended
+     * once. (A home taken from the region that happened to receive the first append would let two
+     * regions each create the stream and both acknowledge version 1.)
+     *
+     * @param regions the regions that may hold the keyspace's data, in any order
+     */
+    public static String defaultHome(String stream, List<String> regions) {
+        String best = null;
+        long bestScore = 0;
+        for (String r : regions) {
+            long score = mix((r + "\0" + stream).hashCode() * 0x9E3779B97F4A7C15L + r.length());
+            if (best == null || Long.compareUnsigned(score, bestScore) > 0 || score == bestScore && r.compareTo(best) < 0) {
+                best = r;
+                bestScore = score;
+            }
+        }
+        if (best == null) {
+            throw new IllegalArgumentException("no region to be the home of stream '" + stream + "'");
+        }
+        return best;
+    }
+
+    /** A 64-bit finaliser (SplitMix64's): spreads similar names over the regions evenly. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
      * @param lastVersion the stream's last version, 0 when it does not exist
      * @param versionOf   the version an event id has in the stream, if it has one
      */

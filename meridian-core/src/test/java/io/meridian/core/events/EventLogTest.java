@@ -71,4 +71,17 @@ class EventLogTest {
         assertThatThrownBy(() -> AppendRequest.parse(JSON.readTree("{\"expected_version\": 1.5, \"events\": []}"), 10))
                 .isInstanceOf(EventException.class).hasMessageContaining("expected_version");
     }
+
+    @Test
+    void aNewStreamsHomeIsTheSameWhateverOrderTheRegionsAreListedInAndSpreadsStreamsEvenly() {
+        List<String> regions = List.of("us-east", "eu-west", "ap-southeast");
+        Map<String, Integer> count = new java.util.TreeMap<>();
+        for (int i = 0; i < 3_000; i++) {
+            String home = EventLog.defaultHome("o-" + i, regions);
+            assertThat(EventLog.defaultHome("o-" + i, List.of("ap-southeast", "us-east", "eu-west"))).isEqualTo(home);
+            count.merge(home, 1, Integer::sum);
+        }
+        assertThat(count.values()).allSatisfy(n -> assertThat(n).isBetween(850, 1_150));
+        assertThat(EventLog.defaultHome("o-1", List.of("eu-west"))).isEqualTo("eu-west");
+    }
 }

@@ -40,8 +40,10 @@ import java.util.function.Supplier;
  * and kept by every region.
  *
  * <p>An append ({@code POST /v1/events/{keyspace}/{stream}}) is routed like a write of a
- * home-region key (the stream's home, set at its first append, orders its events; appends
- * elsewhere are forwarded there; failover and fencing apply as to home-region keys). At the home,
+ * home-region key (the stream's home orders its events; appends elsewhere are forwarded there;
+ * failover and fencing apply as to home-region keys). A new stream's home is the region its first
+ * append names ({@code Meridian-Home}), else {@link EventLog#defaultHome}: the same region
+ * wherever the append arrives, so no two regions create one stream at once. At the home,
  * under the replication lock, {@link EventLog#decide} checks the expected version and the event
  * ids; the events become one replicated write of the stream's key, and the region's event store
  * keeps them (with their positions in the keyspace's {@code $all}) in the same atomic commit.
@@ -79,10 +81,13 @@ final class EventLogEngine implements KeyspaceEngine {
         SessionToken token = routes.token(ex);
         byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
         AppendRequest request = parse(body);
-        Optional<String> requestedHome = routes.requestedHome(ex, keyspace);
+        Optional<String> named = routes.requestedHome(ex, keyspace);
         String[] home = new String[1];
         Supplier<Router.Write> write = () -> {
-            home[0] = routes.homeForWrite(keyspace, stream, requestedHome);
+            // A new stream's home: the one the client names, else the same region wherever the append arrives.
+            Optional<String> requested = named.isPresent() || engine.current(keyspace.name(), stream).isPresent() ? named
+                    : Optional.of(EventLog.defaultHome(stream, routes.homeCandidates(keyspace)));
+            home[0] = routes.homeForWrite(keyspace, stream, requested);
             return new Router.Write(keyspace.name(), stream, token, home[0], false);
         };
         if (!routes.routeWrite(ex, keyspace, token, write, body)) {
@@ -176,16 +181,17 @@ final class EventLogEngine implements KeyspaceEngine {
             return;
         }
         routes.readHeaders(ex, served.get(), token);
-        Entry head = engine.current(keyspace.name(), stream).filter(e -> !e.isTombstone())
-                .orElseThrow(() -> new MeridianException(ProblemType.STREAM_NOT_FOUND, "stream '" + stream + "' of keyspace '"
-                        + keyspace.name() + "' has no events in " + region, Map.of("keyspace", keyspace.name(), "stream", stream)));
-        ex.header(Headers.HOME, head.home());
         if (ex.wantsEventStream()) {
+            // A stream that does not exist here yet can be followed: its events come as they are appended.
             long after = resumeAfter(ex, from.map(f -> f - 1).orElse(0L));
             subscribe(ex, after, (cursor, n) -> engine.store().events(keyspace.name(), stream, cursor + 1, n, true),
                     StoredEvent::version);
             return;
         }
+        Entry head = engine.current(keyspace.name(), stream).filter(e -> !e.isTombstone())
+                .orElseThrow(() -> new MeridianException(ProblemType.STREAM_NOT_FOUND, "stream '" + stream + "' of keyspace '"
+                        + keyspace.name() + "' has no events in " + region, Map.of("keyspace", keyspace.name(), "stream", stream)));
+        ex.header(Headers.HOME, head.home());
         long last = EventCodec.decode(head.value()).lastVersion();
         long start = from.orElse(forward ? 1 : last);
         List<StoredEvent> page = engine.store().events(keyspace.name(), stream, start, limit, forward);

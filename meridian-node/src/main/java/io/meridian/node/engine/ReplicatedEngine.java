@@ -392,6 +392,12 @@ final class ReplicatedEngine implements KeyspaceEngine {
         }
     }
 
+    /** The regions a key of the keyspace may live in: the data regions, within its residency. */
+    List<String> homeCandidates(KeyspaceConfig keyspace) {
+        return config.dataRegionNames().stream()
+                .filter(r -> keyspace.residency().isEmpty() || keyspace.residency().contains(r)).toList();
+    }
+
     /** The request's session token; one naming a region this deployment does not have is malformed. */
     SessionToken token(Exchange ex) {
         String header = ex.header(Headers.SESSION);
@@ -420,11 +426,24 @@ final class ReplicatedEngine implements KeyspaceEngine {
         }
     }
 
+    /** An event append as the conflict feed shows it: its versions and events, as JSON. */
+    private static byte[] appendJson(byte[] value) {
+        io.meridian.core.events.Append a = io.meridian.core.events.EventCodec.decode(value);
+        List<Map<String, Object>> events = new java.util.ArrayList<>();
+        for (int i = 0; i < a.events().size(); i++) {
+            io.meridian.core.events.Event e = a.events().get(i);
+            events.add(Map.of("version", a.firstVersion() + i, "id", e.id(), "type", e.type()));
+        }
+        return io.meridian.core.api.ApiJson.bytes(Map.of("first_version", a.firstVersion(), "events", events));
+    }
+
     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     record WriteView(String version, String origin, long seq, String hlc, String op, String contentType, String value,
                      String valueBase64, String home) {
         static WriteView of(Entry e) {
-            Requests.ScanItem item = Requests.item(e.key(), ReplicationEngine.tag(e), e.contentType(), e.value());
+            Requests.ScanItem item = e.contentType().equals(io.meridian.core.events.EventCodec.CONTENT_TYPE)
+                    ? Requests.item(e.key(), ReplicationEngine.tag(e), "application/json", appendJson(e.value()))
+                    : Requests.item(e.key(), ReplicationEngine.tag(e), e.contentType(), e.value());
             return new WriteView(ReplicationEngine.tag(e), e.origin(), e.seq(), e.hlc().toString(),
                     e.op().name().toLowerCase(java.util.Locale.ROOT), e.contentType(),
                     e.isTombstone() ? null : item.value(), e.isTombstone() ? null : item.valueBase64(),
