@@ -18,7 +18,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "lab", description = "The local multi-region lab: a node per region and a WAN emulator between them.",
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
-                LabCommand.BenchStrong.class, LabCommand.BenchCrdt.class, LabCommand.DrillCommand.class})
+                LabCommand.BenchStrong.class, LabCommand.BenchCrdt.class, LabCommand.BenchEvents.class,
+                LabCommand.DrillCommand.class})
 final class LabCommand {
     @Option(names = "--lab-dir", paramLabel = "DIR", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
     Path labDir;
@@ -277,6 +278,25 @@ final class LabCommand {
         @Override
         int run(Lab lab) throws Exception {
             io.meridian.lab.CrdtBench.run(lab, Duration.ofSeconds(seconds), operations, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "bench-events", description = "Measure the event-log keyspace: appends per second (1 and 10 events)"
+            + " in one region, delivery to a subscriber in every other region against the one-way delay, replay speed.")
+    static final class BenchEvents extends Action {
+        @Option(names = "--region", defaultValue = "us-east", description = "where to append (default ${DEFAULT-VALUE})")
+        String region;
+
+        @Option(names = "--seconds", defaultValue = "10", description = "length of each run (default ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--rate", defaultValue = "1000", description = "appends per second of the delivery run (default ${DEFAULT-VALUE})")
+        int rate;
+
+        @Override
+        int run(Lab lab) throws Exception {
+            io.meridian.lab.EventsBench.run(lab, region, Duration.ofSeconds(seconds), rate, System.out);
             return 0;
         }
     }

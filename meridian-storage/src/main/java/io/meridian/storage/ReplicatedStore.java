@@ -151,7 +151,11 @@ public final class ReplicatedStore implements ReplicaStore {
             batch.put(store.systemFamily(Store.WATERMARKS), e.origin().getBytes(StandardCharsets.UTF_8), longBytes(e.seq()));
             if (c.state().isPresent()) {
                 putState(batch, c.state().get());
-                putEvents(batch, c.state().get().winner());
+            }
+            if (c.conflicts().stream().noneMatch(Conflict::isLoss)) {
+                // The logged append's events, even when the stream's state already holds a later append (one made by
+                // another region after a failover or a home move can arrive first).
+                putEvents(batch, c.logged());
             }
             long seq = conflictSeq;
             for (Conflict conflict : c.conflicts()) {

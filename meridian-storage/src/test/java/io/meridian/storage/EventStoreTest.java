@@ -125,4 +125,36 @@ class EventStoreTest {
             a.close();
         }
     }
+
+    /**
+     * A stream appended in one region and then (its home moved) in another: a third region that
+     * receives the second append first still gets the first one's events when it comes, and the
+     * stream's state stays the later append.
+     */
+    @Test
+    void anAppendThatArrivesAfterALaterOneOfItsStreamStillAddsItsEvents() {
+        Store a = open(dir.resolve("a"));
+        Store b = open(dir.resolve("b"));
+        Store c = open(dir.resolve("c"));
+        try {
+            Replica ra = replica("a", a);
+            Replica rb = replica("b", b);
+            Replica rc = replica("c", c);
+            Entry first = append(ra, "x", 2, 100);
+            rb.apply(first, 150);
+            Entry second = append(rb, "x", 1, 200);
+            assertThat(EventCodec.decode(second.value()).firstVersion()).isEqualTo(3);
+            rc.apply(second, 300);
+            rc.apply(first, 310);
+            ReplicatedStore sc = (ReplicatedStore) rc.store();
+            assertThat(sc.events("orders", "x", 1, 10, true)).extracting(StoredEvent::version).containsExactly(1L, 2L, 3L);
+            assertThat(sc.all("orders", 1, 10)).extracting(StoredEvent::version).containsExactly(3L, 1L, 2L);
+            assertThat(sc.current("orders", "x").orElseThrow().seq()).isEqualTo(second.seq());
+            assertThat(sc.current("orders", "x").orElseThrow().origin()).isEqualTo("b");
+        } finally {
+            a.close();
+            b.close();
+            c.close();
+        }
+    }
 }

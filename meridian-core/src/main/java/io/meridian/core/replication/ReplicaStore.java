@@ -84,8 +84,9 @@ public interface ReplicaStore {
     /**
      * What one write changes, atomically: the entry joins the log and raises its origin's
      * watermark; the key's state becomes {@code state} (unchanged when empty); conflicts
-     * are recorded. In an event-log keyspace, the events of the state's winning append that the
-     * store does not hold yet join the event store, numbered in this region's order; a write lost
+     * are recorded. In an event-log keyspace, the events of the logged append that the store does not
+     * hold yet join the event store, numbered in this region's order (also when the key's state
+     * already holds a later append, which can arrive first from another region); a write lost
      * in a failover ({@link #replace} with its {@link Conflict#lost} record) takes its events out. {@code sync} asks for durability before {@code commit} returns: local writes
      * need it before they are acknowledged; applied remote entries are synced once per batch,
      * before the batch is acknowledged to the sender.

@@ -143,10 +143,10 @@ final class MemStore implements ReplicaStore {
         }
         log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e);
         watermarks = watermarks.with(e.origin(), e.seq());
-        c.state().ifPresent(cur -> {
-            current.put(id(cur.keyspace(), cur.key()), cur);
-            putEvents(cur.winner());
-        });
+        c.state().ifPresent(cur -> current.put(id(cur.keyspace(), cur.key()), cur));
+        if (c.conflicts().stream().noneMatch(Conflict::isLoss)) {
+            putEvents(e);
+        }
         conflicts.addAll(c.conflicts());
         if (e.hlc().isAfter(highest)) {
             highest = e.hlc();
