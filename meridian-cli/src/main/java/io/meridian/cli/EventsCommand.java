@@ -12,12 +12,13 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "events", description = "Append to, read and follow the streams of an event-log keyspace in a region (of the"
         + " running lab, or at --url).",
-        subcommands = {EventsCommand.Append.class, EventsCommand.Read.class, EventsCommand.Subscribe.class},
+        subcommands = {EventsCommand.Append.class, EventsCommand.Read.class, EventsCommand.Subscribe.class, EventsCommand.State.class},
         footerHeading = "%nExamples:%n",
         footer = {"  ./meridian events append --region us-east orders o-17 OrderPlaced '{\"total\": 30}' --expected-version 0",
                 "  ./meridian events read --region eu-west orders o-17",
                 "  ./meridian events read --region eu-west orders '$all' --from 1",
-                "  ./meridian events subscribe --region ap-southeast orders o-17 --count 2"})
+                "  ./meridian events subscribe --region ap-southeast orders o-17 --count 2",
+                "  ./meridian events state --region us-east orders o-17 --projection order-status --version 1"})
 final class EventsCommand {
     private EventsCommand() {
     }
@@ -159,6 +160,48 @@ final class EventsCommand {
                 System.out.flush();
                 return count == 0 || seen.incrementAndGet() < count;
             });
+            return 0;
+        }
+    }
+
+    @Command(name = "state", description = "A stream's state in a projection as of a version or a time, computed by replay.")
+    static final class State extends KvCommand.Read {
+        @Parameters(index = "0", paramLabel = "KEYSPACE", description = "an event-log keyspace")
+        String keyspace;
+
+        @Parameters(index = "1", paramLabel = "STREAM", description = "the stream")
+        String stream;
+
+        @Option(names = "--projection", required = true, paramLabel = "NAME", description = "the projection, e.g. order-status")
+        String projection;
+
+        @Option(names = "--version", paramLabel = "N", defaultValue = "0", description = "as of this version")
+        long version;
+
+        @Option(names = "--at", paramLabel = "TIME", description = "as of this instant (ISO-8601, e.g. 2026-11-30T12:00:00Z)")
+        String at;
+
+        @Override
+        int run(MeridianClient client) throws IOException {
+            if ((version > 0) == (at != null)) {
+                System.err.println("error: give exactly one of --version and --at");
+                return 2;
+            }
+            java.time.Instant when;
+            try {
+                when = at == null ? null : java.time.Instant.parse(at);
+            } catch (java.time.format.DateTimeParseException e) {
+                System.err.println("error: --at '" + at + "' is not an ISO-8601 instant such as 2026-11-30T12:00:00Z");
+                return 2;
+            }
+            io.meridian.core.api.ProjectionView.AsOf s = client.asOf(keyspace, stream, projection, version, when, options());
+            if (json) {
+                printJson(s);
+            } else {
+                System.out.println(keyspace + "/" + stream + " in " + projection + " as of version " + s.version() + " ("
+                        + s.time() + "): " + s.state() + "  [" + s.replayedEvents() + " events replayed"
+                        + (s.fromSnapshot() == null ? "" : " from the snapshot at version " + s.fromSnapshot()) + "]");
+            }
             return 0;
         }
     }

@@ -394,6 +394,46 @@ public final class MeridianClient implements AutoCloseable {
         }
     }
 
+    /** The projections the region runs, with their positions and lag ({@code GET /v1/projections}). */
+    public List<io.meridian.core.api.ProjectionView> projections() {
+        JsonNode items = getJson("/v1/projections").path("items");
+        List<io.meridian.core.api.ProjectionView> out = new java.util.ArrayList<>();
+        items.forEach(i -> out.add(io.meridian.core.api.ApiJson.MAPPER.convertValue(i, io.meridian.core.api.ProjectionView.class)));
+        return out;
+    }
+
+    /** A stream's state in a projection, as this region has folded it; empty when it has none (yet). */
+    public Optional<io.meridian.core.api.ProjectionView.StreamState> projection(String name, String stream, RequestOptions options) {
+        HttpRequest.Builder b = request("/v1/projections/" + encode(name) + "/" + encode(stream)).GET();
+        options.headers().forEach(b::header);
+        HttpResponse<byte[]> r = send(b.build(), 404);
+        if (r.statusCode() == 404 && problem(r).type() == ProblemType.STREAM_NOT_FOUND) {
+            return Optional.empty();
+        }
+        if (r.statusCode() == 404) {
+            throw problem(r);
+        }
+        return Optional.of(io.meridian.core.api.ApiJson.read(r.body(), io.meridian.core.api.ProjectionView.StreamState.class));
+    }
+
+    /** Starts rebuilding a projection by replay in this region; the current read model serves until the rebuild caught up. */
+    public io.meridian.core.api.ProjectionView rebuildProjection(String name) {
+        HttpResponse<byte[]> r = send(request("/v1/projections/" + encode(name) + "/rebuild")
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
+        return io.meridian.core.api.ApiJson.read(r.body(), io.meridian.core.api.ProjectionView.class);
+    }
+
+    /**
+     * A stream's projected state as of a version ({@code version > 0}) or a time ({@code at}, when
+     * version is 0), computed by replay in this region.
+     */
+    public io.meridian.core.api.ProjectionView.AsOf asOf(String keyspace, String stream, String projection, long version,
+                                                         java.time.Instant at, RequestOptions options) {
+        String query = "?projection=" + encode(projection) + (version > 0 ? "&version=" + version : "&at=" + encode(at.toString()));
+        return readEvents("/v1/events/" + encode(keyspace) + "/" + encode(stream) + "/state" + query, options,
+                io.meridian.core.api.ProjectionView.AsOf.class);
+    }
+
     /** A streamed answer read whole, to report a refusal like any other. */
     private record ReadBody(HttpResponse<java.io.InputStream> response, byte[] bytes) {
     }

@@ -19,9 +19,11 @@ import java.util.Optional;
  * @param crdt        for CRDT keyspaces, the type their values merge as (concurrent writes join, never conflict); empty otherwise
  */
 public record KeyspaceRules(Replication replication, Writer writer, Optional<String> primary, Optional<String> resolver,
-                            List<String> leaders, boolean commitEverywhere, Optional<io.meridian.core.crdt.CrdtType> crdt) {
+                            List<String> leaders, boolean commitEverywhere, Optional<io.meridian.core.crdt.CrdtType> crdt,
+                            List<Policy.ProjectionSpec> projections) {
     public KeyspaceRules {
         leaders = List.copyOf(leaders);
+        projections = List.copyOf(projections);
     }
 
     /** How a keyspace's writes reach the other regions. */
@@ -52,17 +54,18 @@ public record KeyspaceRules(Replication replication, Writer writer, Optional<Str
         Optional<String> none = Optional.empty();
         List<String> noLeaders = List.of();
         return switch (policy) {
-            case Policy.Local l -> new KeyspaceRules(Replication.NONE, Writer.ANY, none, none, noLeaders, false, Optional.empty());
+            case Policy.Local l -> new KeyspaceRules(Replication.NONE, Writer.ANY, none, none, noLeaders, false, Optional.empty(), List.of());
             case Policy.Strong s -> new KeyspaceRules(Replication.CONSENSUS, Writer.LEADER, none, none, s.leaderPreference(),
-                    s.sync() == Policy.SyncMode.ALL, Optional.empty());
+                    s.sync() == Policy.SyncMode.ALL, Optional.empty(), List.of());
             case Policy.Primary p -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.PRIMARY, Optional.of(p.primaryRegion()), none,
-                    noLeaders, false, Optional.empty());
-            case Policy.HomeRegion h -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.HOME, none, none, noLeaders, false, Optional.empty());
+                    noLeaders, false, Optional.empty(), List.of());
+            case Policy.HomeRegion h -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.HOME, none, none, noLeaders, false, Optional.empty(), List.of());
             case Policy.MultiMaster m -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY, none, Optional.of(m.resolver()),
-                    noLeaders, false, Optional.empty());
+                    noLeaders, false, Optional.empty(), List.of());
             case Policy.Crdt c -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.ANY, none, none, noLeaders, false,
-                    Optional.of(c.type()));
-            case Policy.EventLog e -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.STREAM_HOME, none, none, noLeaders, false, Optional.empty());
+                    Optional.of(c.type()), List.of());
+            case Policy.EventLog e -> new KeyspaceRules(Replication.ASYNCHRONOUS, Writer.STREAM_HOME, none, none, noLeaders, false, Optional.empty(),
+                    e.projections());
         };
     }
 

@@ -89,11 +89,33 @@ public sealed interface Policy {
         }
     }
 
-    /** Streams of events appended in the stream's home region and replayed everywhere. */
-    record EventLog() implements Policy {
+    /**
+     * Streams of events appended in the stream's home region and replayed everywhere.
+     *
+     * @param projections the read models every region folds the keyspace's events into
+     */
+    record EventLog(List<ProjectionSpec> projections) implements Policy {
+        public EventLog {
+            projections = List.copyOf(projections);
+        }
+
+        public EventLog() {
+            this(List.of());
+        }
+
         public String name() {
             return "event-log";
         }
+
+        @Override
+        public Map<String, Object> options() {
+            return projections.isEmpty() ? Map.of() : Map.of("projections", projections.stream()
+                    .map(p -> Map.of("name", p.name(), "class", p.className())).toList());
+        }
+    }
+
+    /** A projection of an event-log keyspace: its name (unique in the deployment) and its class, or {@code merge}. */
+    record ProjectionSpec(String name, String className) {
     }
 
     enum SyncMode {

@@ -17,6 +17,7 @@ public enum ProblemType {
     NOT_FOUND(404, "not-found", "No such resource"),
     UNKNOWN_KEYSPACE(404, "unknown-keyspace", "The keyspace does not exist"),
     KEY_NOT_FOUND(404, "key-not-found", "The key does not exist"),
+    UNKNOWN_PROJECTION(404, "unknown-projection", "The projection does not exist"),
     STREAM_NOT_FOUND(404, "stream-not-found", "The stream does not exist"),
     OUTSIDE_RESIDENCY(403, "outside-residency", "The keyspace's data may not live in this region"),
     METHOD_NOT_ALLOWED(405, "method-not-allowed", "The method is not allowed on this resource"),

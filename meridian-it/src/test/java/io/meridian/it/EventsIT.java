@@ -63,7 +63,8 @@ class EventsIT {
     private static String body(long expected, String... ids) {
         StringBuilder events = new StringBuilder();
         for (String id : ids) {
-            events.append(events.isEmpty() ? "" : ", ").append("{\"id\": \"").append(id).append("\", \"type\": \"T\", \"data\": {}}");
+            events.append(events.isEmpty() ? "" : ", ").append("{\"id\": \"").append(id)
+                    .append("\", \"type\": \"T\", \"data\": {\"last\": \"").append(id).append("\"}}");
         }
         return "{\"expected_version\": " + expected + ", \"events\": [" + events + "]}";
     }
@@ -138,6 +139,22 @@ class EventsIT {
         assertThat(everywhere).hasSize(49);
         won.forEach((version, id) -> assertThat(everywhere.get(version)).isEqualTo(id));
         System.out.printf("events: 48 appends won from three regions, %d refused with 409%n", refused.get());
+
+        // The projection order-status (merge of each event's data) folds the same state in every region, a rebuild
+        // by replay gives it again, and an as-of query gives the state at a version.
+        for (String r : REGIONS) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> clients.get(r).projection("order-status", "race", EVENTUAL)
+                    .filter(p -> p.version() == 49).isPresent());
+            assertThat(clients.get(r).projection("order-status", "race", EVENTUAL).orElseThrow().state().path("last").asText())
+                    .isEqualTo(everywhere.get(49L));
+        }
+        long generation = clients.get("eu-west").rebuildProjection("order-status").generation();
+        await().atMost(Duration.ofSeconds(60)).until(() -> clients.get("eu-west").projections().stream()
+                .anyMatch(p -> p.name().equals("order-status") && p.generation() > generation));
+        assertThat(clients.get("eu-west").projection("order-status", "race", EVENTUAL).orElseThrow().state().path("last").asText())
+                .isEqualTo(everywhere.get(49L));
+        assertThat(clients.get("ap-southeast").asOf("orders", "race", "order-status", 10, null, EVENTUAL).state()
+                .path("last").asText()).isEqualTo(everywhere.get(10L));
     }
 
     @Test

@@ -189,6 +189,8 @@ public final class LabTopology {
                     type: map<register>
                   - name: orders         # event streams: each stream's home appends, every region keeps them all
                     policy: event-log
+                    projections:         # read models every region folds from the events
+                      - {name: order-status, type: merge}
 
                 probe:
                   interval-ms: 1000

@@ -70,6 +70,7 @@ public final class RegionNode implements AutoCloseable {
     private ReplicationEngine replication;
     private io.meridian.replication.strong.ConsensusServer consensus;
     private Forwarder forwarder;
+    private volatile Map<String, io.meridian.node.projection.ProjectionRunner> projections = Map.of();
     private Server server;
     private PeerProber prober;
     private FailoverAgent failover;
@@ -91,6 +92,7 @@ public final class RegionNode implements AutoCloseable {
         RegionConfig region = config.region(regionName).orElseThrow(() -> new NodeStartException(
                 "region '" + regionName + "' is not in the configuration; regions: " + String.join(", ", config.regionNames())));
         Resolvers.load(config); // fails start-up naming a resolver class that cannot be used
+        io.meridian.node.projection.Projections.load(config); // and a projection class
         return new RegionNode(config, region, dataDir);
     }
 
@@ -129,6 +131,14 @@ public final class RegionNode implements AutoCloseable {
             }
             forwarder = new Forwarder(region.name(), config, failover == null ? null : failover::epoch);
             metrics.bindReplication(region.name(), replication.peers(), replication::view);
+            io.meridian.storage.ProjectionStore projectionStore = new io.meridian.storage.ProjectionStore(store);
+            Map<String, io.meridian.node.projection.ProjectionRunner> runners = new LinkedHashMap<>();
+            io.meridian.node.projection.Projections.load(config).forEach((name, p) -> runners.put(name,
+                    new io.meridian.node.projection.ProjectionRunner(name, p.keyspace(), p.spec().className(), p.projection(),
+                            replication, projectionStore)));
+            projections = java.util.Collections.unmodifiableMap(runners); // in configuration order
+            runners.values().forEach(io.meridian.node.projection.ProjectionRunner::start);
+            metrics.bindProjections(runners.keySet(), name -> projections.get(name).view());
         }
         Map<String, io.meridian.storage.StrongStore> strongStores = Map.of();
         if (failover != null || config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).consensus())) {
@@ -140,7 +150,7 @@ public final class RegionNode implements AutoCloseable {
         Map<String, KeyspaceEngine> engines = new LinkedHashMap<>();
         if (!region.witness()) {
             Engines.Context context = new Engines.Context(region.name(), config, store, replication, forwarder, failover, consensus,
-                    strongStores);
+                    strongStores, projections);
             config.keyspaces().forEach(k -> engines.put(k.name(), Engines.create(k, context)));
         }
         server = httpServer(new ApiHandler(this, config, engines, metrics));
@@ -293,12 +303,18 @@ public final class RegionNode implements AutoCloseable {
         }
     }
 
+    /** The projections this region runs, by name (none in a witness, or without event-log keyspaces). */
+    public Map<String, io.meridian.node.projection.ProjectionRunner> projections() {
+        return projections;
+    }
+
     public ClusterView clusterView() {
         List<ClusterView.Region> regions = config.regions().stream()
                 .map(r -> new ClusterView.Region(r.name(), r.location(), r.http().httpUrl())).toList();
         List<ClusterView.Keyspace> keyspaces = config.keyspaces().stream().map(ClusterView.Keyspace::of).toList();
         return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(ClusterView.Peer::of).toList(),
-                replication == null ? null : replication.view(), consensus == null ? null : strongView());
+                replication == null ? null : replication.view(), consensus == null ? null : strongView(),
+                projections.values().stream().map(io.meridian.node.projection.ProjectionRunner::view).toList());
     }
 
     @Override
@@ -307,6 +323,7 @@ public final class RegionNode implements AutoCloseable {
             return;
         }
         closed = true;
+        projections.values().forEach(io.meridian.node.projection.ProjectionRunner::close);
         if (prober != null) {
             prober.close();
         }

@@ -34,7 +34,13 @@ class EventsApiTest {
             regions:
               - {name: us-east, http: 127.0.0.1:0}
             keyspaces:
-              - {name: orders, policy: event-log, max-value-bytes: 4096}
+              - name: orders
+                policy: event-log
+                max-value-bytes: 4096
+                projections:
+                  - {name: order-status, type: merge}
+                  - {name: counts, class: io.meridian.node.CountByType}
+                  - {name: fragile, class: io.meridian.node.FailsOnBoom}
               - {name: cache, policy: local}
             """;
     @TempDir
@@ -294,5 +300,85 @@ class EventsApiTest {
             http.shutdownNow();
             reader.join(10_000);
         }
+    }
+
+    private static JsonNode awaitState(String projection, String stream, long version) {
+        try {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                    json(send("GET", "/v1/projections/" + projection + "/" + stream, null)).path("version").asLong() == version);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("projection " + projection + " of " + stream + " did not reach version " + version + ": "
+                    + send("GET", "/v1/projections/" + projection + "/" + stream, null).body() + "; "
+                    + send("GET", "/v1/projections/" + projection, null).body(), e);
+        }
+        return json(send("GET", "/v1/projections/" + projection + "/" + stream, null));
+    }
+
+    @Test
+    void projectionsFoldEachStreamAndRebuildToTheSameReadModel() {
+        send("POST", "/v1/events/orders/p-1", batch(null, event(id(), "OrderPlaced", "{\"status\": \"placed\", \"total\": 30}"),
+                event(id(), "OrderPaid", "{\"status\": \"paid\", \"paid\": {\"by\": \"card\"}}")));
+        send("POST", "/v1/events/orders/p-1", batch(null, event(id(), "Noted", "{\"total\": null, \"note\": \"gift\"}")));
+        JsonNode status = awaitState("order-status", "p-1", 3);
+        assertThat(status.path("state").toString()).isEqualTo("{\"status\":\"paid\",\"paid\":{\"by\":\"card\"},\"note\":\"gift\"}");
+        assertThat(awaitState("counts", "p-1", 3).path("state").toString()).isEqualTo("{\"OrderPlaced\":1,\"OrderPaid\":1,\"Noted\":1}");
+        JsonNode list = json(send("GET", "/v1/projections", null));
+        assertThat(list.path("items").findValuesAsText("name")).containsExactly("order-status", "counts", "fragile");
+
+        HttpResponse<String> rebuild = send("POST", "/v1/projections/order-status/rebuild", null);
+        assertThat(rebuild.statusCode()).isEqualTo(202);
+        long generation = json(rebuild).path("generation").asLong();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                json(send("GET", "/v1/projections/order-status", null)).path("generation").asLong() > generation);
+        assertThat(json(send("GET", "/v1/projections/order-status/p-1", null)).path("state")).isEqualTo(status.path("state"));
+        assertThat(json(send("GET", "/v1/cluster", null)).path("projections").findValuesAsText("name")).contains("order-status");
+        assertThat(send("GET", "/metrics", null).body()).contains("meridian_projection_lag_events{projection=\"order-status\"");
+        problem(send("GET", "/v1/projections/nope", null), 404, "unknown-projection");
+        problem(send("GET", "/v1/projections/order-status/never", null), 404, "stream-not-found");
+        problem(send("GET", "/v1/projections/order-status/rebuild", null), 405, "method-not-allowed");
+    }
+
+    @Test
+    void anAsOfQueryReplaysFromTheNearestSnapshotToTheVersionOrTimeAsked() throws Exception {
+        for (int b = 0; b < 10; b++) {
+            String[] events = new String[25];
+            for (int i = 0; i < 25; i++) {
+                events[i] = event(id(), "Step", "{\"n\": " + (b * 25 + i + 1) + "}");
+            }
+            assertThat(send("POST", "/v1/events/orders/asof", batch(null, events)).statusCode()).isIn(200, 201);
+            if (b == 3) {
+                Thread.sleep(20); // versions 1-100 appended before this instant, 101 and later after
+            }
+        }
+        awaitState("order-status", "asof", 250);
+        JsonNode at120 = json(send("GET", "/v1/events/orders/asof/state?projection=order-status&version=120", null));
+        assertThat(at120.path("state").path("n").asInt()).isEqualTo(120);
+        assertThat(at120.path("from_snapshot").asLong()).isEqualTo(100);
+        assertThat(at120.path("replayed_events").asLong()).isEqualTo(20);
+        JsonNode at40 = json(send("GET", "/v1/events/orders/asof/state?projection=counts&version=40", null));
+        assertThat(at40.path("state").path("Step").asInt()).isEqualTo(40);
+        assertThat(at40.path("replayed_events").asLong()).isEqualTo(40);
+        JsonNode events = json(send("GET", "/v1/events/orders/asof?from=100&limit=1", null));
+        String time = events.path("events").get(0).path("time").asText();
+        JsonNode atTime = json(send("GET", "/v1/events/orders/asof/state?projection=order-status&at=" + time, null));
+        assertThat(atTime.path("version").asLong()).isEqualTo(100);
+        assertThat(atTime.path("state").path("n").asInt()).isEqualTo(100);
+        problem(send("GET", "/v1/events/orders/asof/state?projection=order-status&version=999", null), 400, "invalid-parameter");
+        problem(send("GET", "/v1/events/orders/asof/state?projection=order-status", null), 400, "invalid-parameter");
+        problem(send("GET", "/v1/events/orders/asof/state?version=3", null), 400, "invalid-parameter");
+        problem(send("GET", "/v1/events/orders/asof/state?projection=nope&version=3", null), 404, "unknown-projection");
+        problem(send("GET", "/v1/events/orders/asof/state?projection=counts&at=yesterday", null), 400, "invalid-parameter");
+        problem(send("GET", "/v1/events/orders/asof/state?projection=counts&at=2000-01-01T00:00:00Z", null), 404, "stream-not-found");
+    }
+
+    @Test
+    void aProjectionThatCannotFoldAnEventSaysSoAndStaysThereWhileTheOthersGoOn() {
+        send("POST", "/v1/events/orders/boom", batch(null, event(id(), "Boom", "{}")));
+        send("POST", "/v1/events/orders/after-boom", batch(null, event(id(), "Fine", "{\"ok\": true}")));
+        awaitState("order-status", "after-boom", 1);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                json(send("GET", "/v1/projections/fragile", null)).path("error").asText().contains("cannot fold a Boom"));
+        assertThat(json(send("GET", "/v1/projections/fragile", null)).path("lag").asLong()).isPositive();
+        assertThat(awaitState("counts", "boom", 1).path("state").path("Boom").asInt()).isEqualTo(1);
     }
 }

@@ -43,6 +43,22 @@ class RegionNodeStartTest {
     }
 
     @Test
+    void aProjectionClassThatCannotBeUsedIsRefusedNamingIt() {
+        MeridianConfig missing = ConfigLoader.parse("t.yaml", """
+                regions: [{name: us-east, http: 127.0.0.1:0}]
+                keyspaces: [{name: orders, policy: event-log, projections: [{name: totals, class: com.example.Totals}]}]
+                """);
+        assertThatThrownBy(() -> RegionNode.create(missing, "us-east", dir)).isInstanceOf(NodeStartException.class)
+                .hasMessageContaining("keyspace 'orders': projection totals (com.example.Totals) is not on the class path");
+        MeridianConfig wrong = ConfigLoader.parse("t.yaml", """
+                regions: [{name: us-east, http: 127.0.0.1:0}]
+                keyspaces: [{name: orders, policy: event-log, projections: [{name: totals, class: io.meridian.node.LongerValueWins}]}]
+                """);
+        assertThatThrownBy(() -> RegionNode.create(wrong, "us-east", dir)).hasMessageContaining("does not implement "
+                + io.meridian.core.events.Projection.class.getName());
+    }
+
+    @Test
     void aRegionNotInTheConfigurationIsRefusedListingTheRegions() {
         MeridianConfig config = ConfigLoader.parse("t.yaml", """
                 regions: [{name: us-east, http: 127.0.0.1:0}]

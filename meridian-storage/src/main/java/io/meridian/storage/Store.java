@@ -61,7 +61,10 @@ public final class Store implements AutoCloseable {
     static final String EVENT_IDS = "_eventids";
     /** Event-log keyspaces: keyspace, position → stream and version, in this region's apply order ({@code $all}). */
     static final String ALL = "_all";
-    private static final List<String> SYSTEM_FAMILIES = List.of(META, LOG, WATERMARKS, CONFLICTS, TOMBSTONES, EVENTS, EVENT_IDS, ALL);
+    /** Projections of event-log keyspaces: each region's read models, their positions and snapshots. */
+    static final String PROJECTIONS = "_projections";
+    private static final List<String> SYSTEM_FAMILIES = List.of(META, LOG, WATERMARKS, CONFLICTS, TOMBSTONES, EVENTS, EVENT_IDS, ALL,
+            PROJECTIONS);
     static final long VERSION_BLOCK = 10_000;
     private static final int LOCK_STRIPES = 256;
     private static final byte[] VERSION_CEILING_KEY = "version-ceiling".getBytes(StandardCharsets.UTF_8);

@@ -10,9 +10,10 @@ import java.util.Map;
  * {@code GET /v1/cluster}: the deployment as one region sees it.
  *
  * @param replication null in a region that replicates nothing asynchronously
+ * @param projections the projections this region runs, with their positions and lag
  */
 public record ClusterView(String region, List<Region> regions, List<Keyspace> keyspaces, List<Peer> peers,
-                          ReplicationView replication, List<StrongGroupView> strong) {
+                          ReplicationView replication, List<StrongGroupView> strong, List<ProjectionView> projections) {
 
     public record Region(String name, String location, String url) {
     }

@@ -36,7 +36,7 @@ public final class ConfigLoader {
             "home-region", Set.of("failover-order"),
             "multi-master", Set.of("resolver"),
             "crdt", Set.of("type"),
-            "event-log", Set.of());
+            "event-log", Set.of("projections", "failover-order"));
 
     private final String source;
     private final List<String> errors = new ArrayList<>();
@@ -227,10 +227,36 @@ public final class ConfigLoader {
                     yield null;
                 }
             }
-            case "event-log" -> new Policy.EventLog();
+            case "event-log" -> new Policy.EventLog(projections(k));
             default -> throw new IllegalStateException("policy '" + policyName + "' is listed but not parsed");
         };
     }
+
+    /** An event-log keyspace's {@code projections: [{name, type: merge} | {name, class: com.example.P}]}. */
+    private List<Policy.ProjectionSpec> projections(Obj k) {
+        List<Policy.ProjectionSpec> specs = new ArrayList<>();
+        for (Obj p : k.objects("projections", false)) {
+            String name = p.name(KEYSPACE_NAME, "a projection name: lower-case letters, digits, '-' and '_', starting with a letter");
+            String type = p.choice("type", List.of(io.meridian.core.events.MergeProjection.NAME), false);
+            String className = p.string("class", false);
+            if (className != null && !CLASS_NAME.matcher(className).matches()) {
+                error(p.at("class"), p.path + ".class", "'" + className + "' is not a fully qualified class name");
+            }
+            if ((type == null) == (className == null)) {
+                error(p.at("name"), p.path, "a projection has either 'type: merge' or 'class: <a Projection class>', not "
+                        + (type == null ? "neither" : "both"));
+            }
+            p.finish(Set.of("name", "type", "class"));
+            if (name != null && !projectionNames.add(name)) {
+                error(p.at("name"), p.path + ".name", "projection '" + name + "' is defined twice");
+            } else if (name != null) {
+                specs.add(new Policy.ProjectionSpec(name, className != null ? className : io.meridian.core.events.MergeProjection.NAME));
+            }
+        }
+        return specs;
+    }
+
+    private final Set<String> projectionNames = new HashSet<>();
 
     private Policy strong(Obj k, Set<String> regionNames, List<String> residency) {
         String sync = k.choice("sync", List.of("quorum", "all"), false);

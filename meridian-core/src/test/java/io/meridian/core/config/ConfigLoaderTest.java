@@ -36,6 +36,38 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anEventLogNamesItsProjectionsAndBadOnesAreRefusedWithTheirPlace() {
+        MeridianConfig config = parse(REGIONS + """
+                keyspaces:
+                  - name: orders
+                    policy: event-log
+                    failover-order: [eu-west, us-east]
+                    projections:
+                      - {name: order-status, type: merge}
+                      - {name: totals, class: com.example.Totals}
+                """);
+        assertThat(config.keyspaces().getFirst().policy()).isEqualTo(new Policy.EventLog(List.of(
+                new Policy.ProjectionSpec("order-status", "merge"), new Policy.ProjectionSpec("totals", "com.example.Totals"))));
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - name: orders
+                    policy: event-log
+                    projections:
+                      - {name: a, type: merge, class: com.example.A}
+                      - {name: b}
+                      - {name: a, type: merge}
+                      - {name: c, class: "not a class"}
+                      - {name: d, type: sum}
+                  - {name: other, policy: home-region, projections: [{name: e, type: merge}]}
+                """)).anySatisfy(e -> assertThat(e).contains("keyspaces[0].projections[0]").contains("not both"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[0].projections[1]").contains("not neither"))
+                .anySatisfy(e -> assertThat(e).contains("projection 'a' is defined twice"))
+                .anySatisfy(e -> assertThat(e).contains("'not a class' is not a fully qualified class name"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[0].projections[4].type"))
+                .anySatisfy(e -> assertThat(e).contains("'projections' applies to policy event-log, not to home-region"));
+    }
+
+    @Test
     void everyPolicyOfTheDesignParses() {
         MeridianConfig config = parse(REGIONS + """
                 keyspaces:

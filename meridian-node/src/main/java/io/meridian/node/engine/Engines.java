@@ -24,7 +24,8 @@ public final class Engines {
      * without asynchronous keyspaces, no consensus without strong ones or a control plane).
      */
     public record Context(String region, MeridianConfig config, Store store, ReplicationEngine replication, Forwarder forwarder,
-                   FailoverAgent failover, ConsensusServer consensus, Map<String, StrongStore> strongStores) {
+                   FailoverAgent failover, ConsensusServer consensus, Map<String, StrongStore> strongStores,
+                   Map<String, io.meridian.node.projection.ProjectionRunner> projections) {
     }
 
     /** The engine serving {@code keyspace}. */
@@ -36,7 +37,7 @@ public final class Engines {
             case Policy.HomeRegion h -> replicated(c);
             case Policy.MultiMaster m -> replicated(c);
             case Policy.Crdt crdt -> new CrdtEngine(c.region(), crdt.type(), c.replication(), replicated(c));
-            case Policy.EventLog e -> new EventLogEngine(c.region(), c.replication(), replicated(c));
+            case Policy.EventLog e -> new EventLogEngine(c.region(), c.replication(), replicated(c), c.projections());
         };
     }
 

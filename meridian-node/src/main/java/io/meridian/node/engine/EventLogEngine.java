@@ -66,11 +66,15 @@ final class EventLogEngine implements KeyspaceEngine {
     private final ReplicationEngine engine;
     private final ReplicatedEngine routes;
     private final Semaphore subscriptions = new Semaphore(MAX_SUBSCRIPTIONS);
+    private final Map<String, io.meridian.node.projection.ProjectionRunner> projections;
 
-    EventLogEngine(String region, ReplicationEngine engine, ReplicatedEngine routes) {
+    /** @param projections every projection of the deployment, by name (this keyspace's among them) */
+    EventLogEngine(String region, ReplicationEngine engine, ReplicatedEngine routes,
+                   Map<String, io.meridian.node.projection.ProjectionRunner> projections) {
         this.region = region;
         this.engine = engine;
         this.routes = routes;
+        this.projections = projections;
     }
 
     // ---- appends ----
@@ -241,6 +245,77 @@ final class EventLogEngine implements KeyspaceEngine {
             return new Router.Read(keyspace.name(), keyspace.policy().name(), stream, consistency, token,
                     known.map(Entry::home).orElse(""), known.isPresent(), false);
         });
+    }
+
+    // ---- as-of queries ----
+
+    @Override
+    public void eventState(Exchange ex, KeyspaceConfig keyspace, String stream, Map<String, String> query) throws Exception {
+        checkStream(stream);
+        checkParameters(query, Set.of("projection", "version", "at"));
+        String name = query.get("projection");
+        io.meridian.node.projection.ProjectionRunner projection = name == null ? null : projections.get(name);
+        if (projection == null || !projection.keyspace().equals(keyspace.name())) {
+            List<String> mine = projections.values().stream().filter(p -> p.keyspace().equals(keyspace.name()))
+                    .map(io.meridian.node.projection.ProjectionRunner::name).toList();
+            throw new MeridianException(name == null ? ProblemType.INVALID_PARAMETER : ProblemType.UNKNOWN_PROJECTION,
+                    (name == null ? "?projection=NAME is required" : "keyspace '" + keyspace.name() + "' has no projection '"
+                            + name + "'") + "; its projections: " + (mine.isEmpty() ? "none" : String.join(", ", mine)),
+                    Map.of("parameter", "projection"));
+        }
+        if (query.containsKey("version") == query.containsKey("at")) {
+            throw new MeridianException(ProblemType.INVALID_PARAMETER, "give exactly one of ?version=N and ?at=TIME (ISO-8601,"
+                    + " such as 2026-11-30T12:00:00Z)", Map.of("parameter", "version"));
+        }
+        SessionToken token = routes.token(ex);
+        Optional<Optional<Long>> served = route(ex, keyspace, Optional.of(stream), token);
+        if (served.isEmpty()) {
+            return;
+        }
+        routes.readHeaders(ex, served.get(), token);
+        Entry head = engine.current(keyspace.name(), stream).filter(e -> !e.isTombstone())
+                .orElseThrow(() -> new MeridianException(ProblemType.STREAM_NOT_FOUND, "stream '" + stream + "' of keyspace '"
+                        + keyspace.name() + "' has no events in " + region, Map.of("keyspace", keyspace.name(), "stream", stream)));
+        long last = EventCodec.decode(head.value()).lastVersion();
+        long version;
+        if (query.containsKey("version")) {
+            version = number(query, "version", 1).orElseThrow();
+            if (version > last) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "stream '" + stream + "' is at version " + last
+                        + " in " + region + "; version " + version + " does not exist (yet)", Map.of("parameter", "version",
+                        "last_version", last));
+            }
+        } else {
+            long at;
+            try {
+                at = java.time.Instant.parse(query.get("at")).toEpochMilli();
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "at '" + query.get("at") + "' is not an ISO-8601"
+                        + " instant such as 2026-11-30T12:00:00Z", Map.of("parameter", "at"));
+            }
+            version = lastVersionAt(keyspace.name(), stream, last, at);
+            if (version == 0) {
+                throw new MeridianException(ProblemType.STREAM_NOT_FOUND, "stream '" + stream + "' had no events yet at "
+                        + query.get("at"), Map.of("stream", stream));
+            }
+        }
+        ex.sendJson(200, projection.asOf(region, stream, version));
+    }
+
+    /** The last version of a stream appended at or before {@code atMillis} (0: none): the append times grow with the versions. */
+    private long lastVersionAt(String keyspace, String stream, long last, long atMillis) {
+        long low = 0;
+        long high = last;
+        while (low < high) {
+            long mid = (low + high + 1) / 2;
+            long t = engine.store().events(keyspace, stream, mid, 1, true).getFirst().hlc().physicalMillis();
+            if (t <= atMillis) {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        return low;
     }
 
     // ---- subscriptions ----

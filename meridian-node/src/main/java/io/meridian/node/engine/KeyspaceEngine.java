@@ -52,6 +52,14 @@ public interface KeyspaceEngine {
         throw notAnEventLog(keyspace);
     }
 
+    /**
+     * {@code GET /v1/events/{keyspace}/{stream}/state?projection=NAME&version=N|at=TIME}: a
+     * stream's projected state as of a version or a time; event-log keyspaces only.
+     */
+    default void eventState(Exchange ex, KeyspaceConfig keyspace, String stream, Map<String, String> query) throws Exception {
+        throw notAnEventLog(keyspace);
+    }
+
     private static MeridianException notAnEventLog(KeyspaceConfig keyspace) {
         return new MeridianException(ProblemType.WRONG_POLICY, "events need an event-log keyspace; '" + keyspace.name()
                 + "' is " + keyspace.policy().name(), Map.of("keyspace", keyspace.name()));

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * POST /v1/events/{ks}/{stream}  append events (event-log keyspaces)
  * GET  /v1/events/{ks}/{stream}  read a stream (from, limit, direction); $all for the keyspace's order;
  *                                subscribe with Accept: text/event-stream
+ * GET  /v1/events/{ks}/{stream}/state?projection=P&version=N|at=T   a stream's projected state as of then
+ * GET  /v1/projections[/{name}[/{stream}]]      projections, their lag, a stream's state
+ * POST /v1/projections/{name}/rebuild           rebuild by replay while the old read model serves
  * POST /v1/replication/reset-stats   restart the apply-delay distributions in /v1/cluster
  * GET  /v1/failovers            failover state: epoch, regions, lease, decisions with evidence and outcome
  * POST /v1/failovers/{id}/approve|reject        answer a pending decision
@@ -50,6 +53,8 @@ public final class ApiHandler extends Handler.Abstract {
     private static final String TXN = "/v1/txn/";
     private static final String CRDT = "/v1/crdt/";
     private static final String EVENTS = "/v1/events/";
+    private static final String STATE = "/state";
+    private static final String PROJECTIONS = "/v1/projections";
     private static final String FAILOVERS = "/v1/failovers";
     private static final String MOVE_HOME = "/move-home";
     private static final List<String> READ = List.of("GET", "HEAD");
@@ -149,6 +154,40 @@ public final class ApiHandler extends Handler.Abstract {
                 : new io.meridian.core.failover.Command.Reject(id, by, now)));
     }
 
+    /**
+     * {@code GET /v1/projections}, {@code GET /v1/projections/{name}}, {@code GET /v1/projections/{name}/{stream}},
+     * {@code POST /v1/projections/{name}/rebuild}.
+     */
+    private void projections(Exchange ex, String rest) {
+        Map<String, io.meridian.node.projection.ProjectionRunner> all = node.projections();
+        if (rest.isEmpty()) {
+            allow(ex, READ);
+            ex.sendJson(200, Map.of("region", node.region(), "items",
+                    all.values().stream().map(io.meridian.node.projection.ProjectionRunner::view).toList()));
+            return;
+        }
+        String[] parts = rest.substring(1).split("/", 2);
+        io.meridian.node.projection.ProjectionRunner p = all.get(parts[0]);
+        if (p == null) {
+            throw new MeridianException(ProblemType.UNKNOWN_PROJECTION, "no projection '" + parts[0] + "'; projections: "
+                    + (all.isEmpty() ? "none" : String.join(", ", all.keySet())), Map.of("projection", parts[0]));
+        }
+        if (parts.length == 1) {
+            allow(ex, READ);
+            ex.sendJson(200, p.view());
+        } else if (parts[1].equals("rebuild")) {
+            allow(ex, List.of("POST"));
+            ex.sendJson(202, p.rebuild());
+        } else {
+            allow(ex, READ);
+            String stream = Keys.decodePathSegment(parts[1]);
+            ex.sendJson(200, p.state(node.region(), stream).orElseThrow(() -> new MeridianException(ProblemType.STREAM_NOT_FOUND,
+                    "projection '" + parts[0] + "' has no state for stream '" + stream + "' in " + node.region()
+                            + " (no events, or not folded yet: lag " + p.view().lag() + " events)",
+                    Map.of("projection", parts[0], "stream", stream))));
+        }
+    }
+
     /** Dispatches; fills {@code tags} with the keyspace and operation for metrics. */
     private void route(Exchange ex, String[] tags) throws Exception {
         String path = ex.rawPath();
@@ -182,11 +221,14 @@ public final class ApiHandler extends Handler.Abstract {
             }
             default -> {
                 if (node.isWitness() && (path.startsWith(KV) || path.startsWith(TXN) || path.startsWith(CONFLICTS)
-                        || path.startsWith(CRDT) || path.startsWith(EVENTS))) {
+                        || path.startsWith(CRDT) || path.startsWith(EVENTS) || path.startsWith(PROJECTIONS))) {
                     throw new MeridianException(ProblemType.WITNESS, node.region() + " is a witness: it votes in the control"
                             + " plane and detects failures, and holds no keyspace data; send data requests to a data region");
                 }
-                if (path.equals(FAILOVERS) || path.startsWith(FAILOVERS + "/")) {
+                if (path.equals(PROJECTIONS) || path.startsWith(PROJECTIONS + "/")) {
+                    tags[1] = "projections";
+                    projections(ex, path.substring(PROJECTIONS.length()));
+                } else if (path.equals(FAILOVERS) || path.startsWith(FAILOVERS + "/")) {
                     tags[1] = "failovers";
                     failovers(ex, path.substring(FAILOVERS.length()));
                 } else if (path.startsWith(KV)) {
@@ -210,7 +252,15 @@ public final class ApiHandler extends Handler.Abstract {
                     int slash = rest.indexOf('/');
                     KeyspaceConfig keyspace = keyspace(rest.substring(0, slash));
                     tags[0] = keyspace.name();
-                    String stream = Keys.decodePathSegment(rest.substring(slash + 1));
+                    String rawStream = rest.substring(slash + 1);
+                    if (rawStream.endsWith(STATE) && rawStream.length() > STATE.length()) {
+                        tags[1] = "as-of";
+                        allow(ex, READ);
+                        engine(keyspace).eventState(ex, keyspace, Keys.decodePathSegment(rawStream.substring(0,
+                                rawStream.length() - STATE.length())), Requests.parseQuery(ex.rawQuery()));
+                        return;
+                    }
+                    String stream = Keys.decodePathSegment(rawStream);
                     if ("POST".equals(ex.method())) {
                         tags[1] = "append";
                         engine(keyspace).append(ex, keyspace, stream);
@@ -227,7 +277,7 @@ public final class ApiHandler extends Handler.Abstract {
                     engine(keyspace).conflicts(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
-                            + "; the API lives under /v1/kv, /v1/crdt, /v1/txn, /v1/events, /v1/conflicts, /v1/failovers, /v1/health,"
+                            + "; the API lives under /v1/kv, /v1/crdt, /v1/txn, /v1/events, /v1/projections, /v1/conflicts, /v1/failovers, /v1/health,"
                             + " /v1/cluster and /metrics");
                 }
             }

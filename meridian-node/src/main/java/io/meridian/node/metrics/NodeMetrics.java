@@ -69,6 +69,15 @@ public final class NodeMetrics {
      * of this region's own writes it has not acknowledged, how old the oldest of them is, and the
      * bytes sent to it; and the writes that exist nowhere else yet.
      */
+    /** Each projection's lag in events: the keyspace's last {@code $all} position here minus the projection's. */
+    public void bindProjections(Collection<String> names, java.util.function.Function<String, io.meridian.core.api.ProjectionView> view) {
+        for (String name : names) {
+            Gauge.builder("meridian.projection.lag.events", () -> view.apply(name).lag())
+                    .tag("projection", name).description("events of the keyspace this region holds that the projection has not folded yet")
+                    .register(registry);
+        }
+    }
+
     public void bindReplication(String region, Collection<String> peers, Supplier<ReplicationView> view) {
         for (String peer : peers) {
             Gauge.builder("meridian.replication.lag.entries", () -> peer(view, peer).lagEntries())

@@ -4,8 +4,6 @@ import io.meridian.core.Policy;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
 import io.meridian.core.replication.ConflictResolver;
-import io.meridian.node.NodeStartException;
-import java.lang.reflect.InvocationTargetException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,19 +26,7 @@ public final class Resolvers {
     }
 
     private static ConflictResolver instantiate(KeyspaceConfig k, String className) {
-        String where = "keyspace '" + k.name() + "': resolver " + className;
-        try {
-            Class<?> type = Class.forName(className);
-            if (!ConflictResolver.class.isAssignableFrom(type)) {
-                throw new NodeStartException(where + " does not implement " + ConflictResolver.class.getName());
-            }
-            return (ConflictResolver) type.getConstructor().newInstance();
-        } catch (ClassNotFoundException e) {
-            throw new NodeStartException(where + " is not on the class path (add its jar to the node's class path)");
-        } catch (NoSuchMethodException | IllegalAccessException | InstantiationException e) {
-            throw new NodeStartException(where + " needs a public no-argument constructor (" + e + ")");
-        } catch (InvocationTargetException e) {
-            throw new NodeStartException(where + " failed to construct: " + e.getCause());
-        }
+        return io.meridian.node.Plugins.instantiate("keyspace '" + k.name() + "': resolver " + className, className,
+                ConflictResolver.class);
     }
 }
