@@ -50,6 +50,27 @@ public final class ProjectionStore {
         return read(meta("r", projection));
     }
 
+    /** How many dropped events of its keyspace the projection has been rebuilt for ({@link ReplicatedStore#eventsDropped}). */
+    public long droppedSeen(String projection) {
+        return read(meta("d", projection)).orElse(0);
+    }
+
+    /**
+     * Starts a rebuild because the keyspace's event store lost events the projection may have
+     * folded (writes lost in a failover), and records how many it has now seen, in one synced batch.
+     */
+    public long startRebuildAfterDrops(String projection, long dropped) {
+        long generation = Math.max(activeGeneration(projection), rebuilding(projection).orElse(0)) + 1;
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(store.systemFamily(Store.PROJECTIONS), meta("r", projection), longBytes(generation));
+            batch.put(store.systemFamily(Store.PROJECTIONS), meta("d", projection), longBytes(dropped));
+            store.db().write(store.syncWrite(), batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("starting a rebuild of " + projection + " failed: " + e.getMessage(), e);
+        }
+        return generation;
+    }
+
     /** The {@code $all} position a generation has folded up to (0: none yet). */
     public long position(String projection, long generation) {
         return read(positionKey(projection, generation)).orElse(0);

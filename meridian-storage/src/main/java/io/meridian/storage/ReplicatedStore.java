@@ -45,6 +45,7 @@ public final class ReplicatedStore implements ReplicaStore {
     private final Store store;
     private final java.util.function.Predicate<String> eventLogs;
     private final Map<String, Long> lastPositions = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Long> droppedEvents = new java.util.concurrent.ConcurrentHashMap<>();
     private final WriteOptions bufferedWrite = new WriteOptions().setSync(false);
     private volatile VersionVector watermarks;
     private volatile Hlc highest;
@@ -156,6 +157,7 @@ public final class ReplicatedStore implements ReplicaStore {
                 // The logged append's events, even when the stream's state already holds a later append (one made by
                 // another region after a failover or a home move can arrive first).
                 putEvents(batch, c.logged());
+                putChange(batch, c.logged());
             }
             long seq = conflictSeq;
             for (Conflict conflict : c.conflicts()) {
@@ -230,6 +232,89 @@ public final class ReplicatedStore implements ReplicaStore {
         }
     }
 
+    /**
+     * Adds a write of a keyspace that is not an event log to the keyspace's change feed: the next
+     * position of its {@code $all} family names the write (origin and sequence); the write itself
+     * stays in the replication log, as long as the log keeps it.
+     */
+    private void putChange(WriteBatch batch, Entry e) throws RocksDBException {
+        if (eventLogs.test(e.keyspace())) {
+            return;
+        }
+        long position = lastPosition(e.keyspace()) + 1;
+        byte[] origin = e.origin().getBytes(StandardCharsets.UTF_8);
+        batch.put(store.systemFamily(Store.ALL), positionKey(e.keyspace(), position),
+                ByteBuffer.allocate(4 + origin.length + 8).putInt(origin.length).put(origin).putLong(e.seq()).array());
+        batch.put(store.systemFamily(Store.META), positionMetaKey(e.keyspace()), longBytes(position));
+        lastPositions.put(e.keyspace(), position);
+    }
+
+    /** A write in a keyspace's change feed, at its position. */
+    public record Change(long position, Entry entry) {
+    }
+
+    /** The change feed no longer reaches back to a position: the replication log dropped the writes before {@code first}. */
+    public static final class FeedExpired extends RuntimeException {
+        private final long first;
+
+        FeedExpired(long position, long first) {
+            super("position " + position + " is no longer kept");
+            this.first = first;
+        }
+
+        /** The oldest position the feed still has (0 when none). */
+        public long first() {
+            return first;
+        }
+    }
+
+    /**
+     * The writes of a keyspace (not an event log) in this region's apply order, from position
+     * {@code from}, at most {@code limit}.
+     *
+     * @throws FeedExpired when the first position asked for names a write the log no longer keeps
+     */
+    public List<Change> changes(String keyspace, long from, int limit) {
+        List<Change> out = new ArrayList<>();
+        byte[] prefix = (keyspace + "\0").getBytes(StandardCharsets.UTF_8);
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.ALL))) {
+            for (it.seek(positionKey(keyspace, Math.max(from, 0))); it.isValid() && out.size() < limit
+                    && startsWith(it.key(), prefix); it.next()) {
+                long position = ByteBuffer.wrap(it.key(), prefix.length, 8).getLong();
+                ByteBuffer ref = ByteBuffer.wrap(it.value());
+                byte[] origin = new byte[ref.getInt()];
+                ref.get(origin);
+                String o = new String(origin, StandardCharsets.UTF_8);
+                long seq = ref.getLong();
+                List<Entry> logged = seq >= logStart(o) ? readLog(o, seq, 1) : List.of();
+                if (logged.isEmpty()) {
+                    if (out.isEmpty()) {
+                        throw new FeedExpired(position, firstKept(keyspace, position));
+                    }
+                    break;
+                }
+                out.add(new Change(position, logged.getFirst()));
+            }
+        }
+        return out;
+    }
+
+    /** The first position after {@code expired} whose write the log still keeps, 0 for none. */
+    private long firstKept(String keyspace, long expired) {
+        byte[] prefix = (keyspace + "\0").getBytes(StandardCharsets.UTF_8);
+        try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.ALL))) {
+            for (it.seek(positionKey(keyspace, expired + 1)); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+                ByteBuffer ref = ByteBuffer.wrap(it.value());
+                byte[] origin = new byte[ref.getInt()];
+                ref.get(origin);
+                if (ref.getLong() >= logStart(new String(origin, StandardCharsets.UTF_8))) {
+                    return ByteBuffer.wrap(it.key(), prefix.length, 8).getLong();
+                }
+            }
+        }
+        return 0;
+    }
+
     /** Takes out of the batch's store the events a write lost in a failover appended (those still stamped with it). */
     private void dropEvents(WriteBatch batch, Entry lost) throws RocksDBException {
         if (!eventLogs.test(lost.keyspace()) || lost.isTombstone()) {
@@ -247,11 +332,33 @@ public final class ReplicatedStore implements ReplicaStore {
                 batch.delete(store.systemFamily(Store.EVENTS), key);
                 batch.delete(store.systemFamily(Store.EVENT_IDS), eventIdKey(lost.keyspace(), lost.key(), s.event().id()));
                 batch.delete(store.systemFamily(Store.ALL), positionKey(lost.keyspace(), s.position()));
+                long dropped = eventsDropped(lost.keyspace()) + 1;
+                batch.put(store.systemFamily(Store.META), droppedMetaKey(lost.keyspace()), longBytes(dropped));
+                droppedEvents.put(lost.keyspace(), dropped);
             }
         }
     }
 
-    /** The highest position of an event-log keyspace's {@code $all} so far (0 for none). */
+    /**
+     * How many events this region ever took out of a keyspace's event store (writes lost in a
+     * failover): read models folded before such a removal must be folded again.
+     */
+    public long eventsDropped(String keyspace) {
+        return droppedEvents.computeIfAbsent(keyspace, k -> {
+            try {
+                byte[] v = store.db().get(store.systemFamily(Store.META), droppedMetaKey(k));
+                return v == null ? 0L : ByteBuffer.wrap(v).getLong();
+            } catch (RocksDBException e) {
+                throw new StorageException("read of " + k + "'s dropped events failed: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private static byte[] droppedMetaKey(String keyspace) {
+        return ("events-dropped\0" + keyspace).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The highest position of a keyspace's {@code $all} (an event log) or change feed (the others) so far (0 for none). */
     public long lastPosition(String keyspace) {
         return lastPositions.computeIfAbsent(keyspace, k -> {
             try {

@@ -59,7 +59,10 @@ public final class Store implements AutoCloseable {
     static final String EVENTS = "_events";
     /** Event-log keyspaces: keyspace, stream, event id → version. */
     static final String EVENT_IDS = "_eventids";
-    /** Event-log keyspaces: keyspace, position → stream and version, in this region's apply order ({@code $all}). */
+    /**
+     * Keyspace, position → in this region's apply order: for an event log, an event (stream and
+     * version: its {@code $all}); for the other replicated keyspaces, a write (origin and sequence: its change feed).
+     */
     static final String ALL = "_all";
     /** Projections of event-log keyspaces: each region's read models, their positions and snapshots. */
     static final String PROJECTIONS = "_projections";

@@ -121,6 +121,7 @@ class EventStoreTest {
             assertThat(sa.events("orders", "x", 1, 10, true)).extracting(StoredEvent::version).containsExactly(1L, 2L);
             assertThat(sa.all("orders", 1, 10)).extracting(StoredEvent::position).containsExactly(1L, 2L);
             assertThat(sa.conflicts("orders", 0, 10)).singleElement().satisfies(c -> assertThat(c.conflict().isLoss()).isTrue());
+            assertThat(sa.eventsDropped("orders")).as("read models must be folded again").isEqualTo(2);
         } finally {
             a.close();
         }

@@ -123,4 +123,20 @@ class ReplicatedStoreTest {
             otherDisk.close();
         }
     }
+
+    @Test
+    void theChangeFeedListsWritesInApplyOrderAndSaysWhereItStartsOnceTheLogIsTrimmed() {
+        for (int i = 1; i <= 5; i++) {
+            put("k" + i, "v" + i, 100 + i);
+        }
+        ReplicatedStore rs = (ReplicatedStore) replica.store();
+        assertThat(rs.changes("sessions", 1, 10)).extracting(c -> c.entry().key()).containsExactly("k1", "k2", "k3", "k4", "k5");
+        assertThat(rs.changes("sessions", 4, 10)).extracting(ReplicatedStore.Change::position).containsExactly(4L, 5L);
+        rs.trimLog("a", 2);
+        assertThatThrownBy(() -> rs.changes("sessions", 1, 10)).isInstanceOfSatisfying(ReplicatedStore.FeedExpired.class,
+                e -> assertThat(e.first()).isEqualTo(4));
+        assertThat(rs.changes("sessions", 4, 10)).hasSize(2);
+        reopen();
+        assertThat(((ReplicatedStore) replica.store()).lastPosition("sessions")).isEqualTo(5);
+    }
 }

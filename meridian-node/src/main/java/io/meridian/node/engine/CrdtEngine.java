@@ -162,6 +162,11 @@ final class CrdtEngine implements KeyspaceEngine {
     }
 
     @Override
+    public void changes(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws InterruptedException {
+        routes.changes(ex, keyspace, query);
+    }
+
+    @Override
     public void scan(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws InterruptedException {
         Requests.checkScanParameters(query);
         Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));

@@ -18,21 +18,17 @@ import io.meridian.core.replication.Entry;
 import io.meridian.core.replication.Replica;
 import io.meridian.core.replication.SessionToken;
 import io.meridian.core.replication.Stamp;
-import io.meridian.core.replication.VersionVector;
 import io.meridian.core.routing.Router;
 import io.meridian.node.http.Exchange;
 import io.meridian.node.http.Requests;
 import io.meridian.node.replication.ReplicationEngine;
 import io.meridian.storage.ReplicatedStore;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
 /**
@@ -54,18 +50,13 @@ import java.util.function.Supplier;
 final class EventLogEngine implements KeyspaceEngine {
     /** The most events one append may carry. */
     static final int MAX_EVENTS_PER_APPEND = 1_000;
-    /** Subscriptions one region serves at once; each holds a server thread. */
-    static final int MAX_SUBSCRIPTIONS = 64;
-    /** A subscription with nothing to send says so this often, which also finds clients that went away. */
-    static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
     /** The name of a keyspace's total order in URLs. */
     static final String ALL = "$all";
-    private static final int SUBSCRIPTION_PAGE = 256;
 
     private final String region;
     private final ReplicationEngine engine;
     private final ReplicatedEngine routes;
-    private final Semaphore subscriptions = new Semaphore(MAX_SUBSCRIPTIONS);
+    private final Feed feed;
     private final Map<String, io.meridian.node.projection.ProjectionRunner> projections;
 
     /** @param projections every projection of the deployment, by name (this keyspace's among them) */
@@ -75,6 +66,7 @@ final class EventLogEngine implements KeyspaceEngine {
         this.engine = engine;
         this.routes = routes;
         this.projections = projections;
+        this.feed = new Feed(region, engine);
     }
 
     // ---- appends ----
@@ -187,9 +179,9 @@ final class EventLogEngine implements KeyspaceEngine {
         routes.readHeaders(ex, served.get(), token);
         if (ex.wantsEventStream()) {
             // A stream that does not exist here yet can be followed: its events come as they are appended.
-            long after = resumeAfter(ex, from.map(f -> f - 1).orElse(0L));
-            subscribe(ex, after, (cursor, n) -> engine.store().events(keyspace.name(), stream, cursor + 1, n, true),
-                    StoredEvent::version);
+            long after = Feed.resumeAfter(ex, from.map(f -> f - 1).orElse(0L));
+            feed.serve(ex, keyspace.name(), after, (cursor, n) -> engine.store().events(keyspace.name(), stream, cursor + 1, n, true)
+                    .stream().map(e -> item(e.version(), e)).toList());
             return;
         }
         Entry head = engine.current(keyspace.name(), stream).filter(e -> !e.isTombstone())
@@ -220,8 +212,8 @@ final class EventLogEngine implements KeyspaceEngine {
         routes.readHeaders(ex, served.get(), token);
         ReplicatedStore store = engine.store();
         if (ex.wantsEventStream()) {
-            subscribe(ex, resumeAfter(ex, from - 1), (cursor, n) -> store.all(keyspace.name(), cursor + 1, n),
-                    StoredEvent::position);
+            feed.serve(ex, keyspace.name(), Feed.resumeAfter(ex, from - 1), (cursor, n) -> store.all(keyspace.name(), cursor + 1, n)
+                    .stream().map(e -> item(e.position(), e)).toList());
             return;
         }
         long lastPosition = store.lastPosition(keyspace.name());
@@ -320,75 +312,8 @@ final class EventLogEngine implements KeyspaceEngine {
 
     // ---- subscriptions ----
 
-    /** Reads up to {@code n} events after a cursor (a version or a position). */
-    private interface Source {
-        List<StoredEvent> after(long cursor, int n);
-    }
-
-    /** The cursor to resume after: {@code Last-Event-ID} when the client sends one, else {@code fallback}. */
-    private static long resumeAfter(Exchange ex, long fallback) {
-        String last = ex.header("Last-Event-ID");
-        if (last == null || last.isBlank()) {
-            return fallback;
-        }
-        try {
-            long id = Long.parseLong(last.strip());
-            if (id >= 0) {
-                return id;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new MeridianException(ProblemType.MALFORMED_HEADER, "Last-Event-ID '" + last + "' is not an event's id"
-                + " (a stream version, or a $all position)", Map.of("header", "Last-Event-ID", "value", last));
-    }
-
-    /**
-     * Catch-up, then live: sends every event after {@code after}, then each new one as this region
-     * applies it, until the client goes away or the region stops. Each event is written and flushed before the next
-     * is read, so a slow client holds its own thread back and nothing else; a quiet subscription
-     * sends a comment every {@link #KEEP_ALIVE}.
-     */
-    private void subscribe(Exchange ex, long after, Source source, java.util.function.ToLongFunction<StoredEvent> id)
-            throws InterruptedException {
-        if (!subscriptions.tryAcquire()) {
-            throw new MeridianException(ProblemType.TOO_MANY_SUBSCRIPTIONS, region + " serves " + MAX_SUBSCRIPTIONS
-                    + " subscriptions already; subscribe in another region or later");
-        }
-        ex.startStream(200, "text/event-stream");
-        Throwable ended = null;
-        try {
-            ex.writeChunk((": subscribed in " + region + "\n\n").getBytes(StandardCharsets.UTF_8));
-            long cursor = after;
-            while (!engine.closed()) {
-                VersionVector seen = engine.watermarks();
-                List<StoredEvent> page = source.after(cursor, SUBSCRIPTION_PAGE);
-                for (StoredEvent e : page) {
-                    cursor = id.applyAsLong(e);
-                    ex.writeChunk(sse(cursor, e));
-                }
-                if (page.isEmpty() && engine.awaitChange(seen, KEEP_ALIVE).equals(seen)) {
-                    ex.writeChunk(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-                }
-            }
-        } catch (IOException e) {
-            ended = e; // the client went away
-        } catch (InterruptedException e) {
-            ended = e; // the node is stopping
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            ended = e;
-            throw e;
-        } finally {
-            subscriptions.release();
-            ex.endStream(ended);
-        }
-    }
-
-    private static byte[] sse(long id, StoredEvent e) {
-        String data = new String(ApiJson.bytes(EventsView.EventView.of(e)), StandardCharsets.UTF_8);
-        String type = e.event().type().replace('\n', ' ').replace('\r', ' ');
-        return ("id: " + id + "\nevent: " + type + "\ndata: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+    private static Feed.Item item(long id, StoredEvent e) {
+        return new Feed.Item(id, e.event().type(), ApiJson.bytes(EventsView.EventView.of(e)));
     }
 
     // ---- parameters ----
@@ -474,6 +399,12 @@ final class EventLogEngine implements KeyspaceEngine {
     @Override
     public void moveHome(Exchange ex, KeyspaceConfig keyspace, String key, Map<String, String> query) throws Exception {
         routes.moveHome(ex, keyspace, key, query);
+    }
+
+    /** An event log's change feed is its {@code $all}: every event in this region's order. */
+    @Override
+    public void changes(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws Exception {
+        readAll(ex, keyspace, query);
     }
 
     @Override

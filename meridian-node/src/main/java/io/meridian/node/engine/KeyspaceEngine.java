@@ -53,6 +53,17 @@ public interface KeyspaceEngine {
     }
 
     /**
+     * {@code GET /v1/changes/{keyspace}?from=POSITION&limit=N} (or subscribed with {@code Accept:
+     * text/event-stream}): the keyspace's writes in this region's apply order. Asynchronously
+     * replicated keyspaces have one; the others say so.
+     */
+    default void changes(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws Exception {
+        throw new MeridianException(ProblemType.NOT_IMPLEMENTED, "change feeds of " + keyspace.policy().name()
+                + " keyspaces are not implemented yet; '" + keyspace.name() + "' has none (the asynchronously replicated"
+                + " policies have them: primary, home-region, multi-master, crdt, event-log)", Map.of("keyspace", keyspace.name()));
+    }
+
+    /**
      * {@code GET /v1/events/{keyspace}/{stream}/state?projection=NAME&version=N|at=TIME}: a
      * stream's projected state as of a version or a time; event-log keyspaces only.
      */

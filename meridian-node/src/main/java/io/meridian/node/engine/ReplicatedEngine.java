@@ -47,6 +47,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
     private final Forwarder forwarder;
     private final FailoverAgent failover;
     private final Router.View view;
+    private final Feed feed;
 
     /** @param failover null when regions do not fail over (one region, or no control plane configured) */
     ReplicatedEngine(String region, MeridianConfig config, ReplicationEngine engine, Forwarder forwarder, FailoverAgent failover) {
@@ -56,6 +57,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
         this.forwarder = forwarder;
         this.failover = failover;
         this.view = new LiveView();
+        this.feed = engine == null ? null : new Feed(region, engine);
     }
 
     /** This region as the router sees it, read live at each call. */
@@ -311,6 +313,72 @@ final class ReplicatedEngine implements KeyspaceEngine {
         List<ConflictView> items = page.stream().limit(limit).map(ConflictView::of).toList();
         Long next = page.size() > limit ? items.getLast().seq() : null;
         ex.sendJson(200, new ConflictFeed(keyspace.name(), region, items, next));
+    }
+
+    /** One write of a change feed: its position in this region's apply order, its key, and the write. */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    record ChangeView(long position, String key, WriteView write) {
+    }
+
+    record ChangePage(String keyspace, String region, long lastPosition, List<ChangeView> items, Long next) {
+    }
+
+    @Override
+    public void changes(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws InterruptedException {
+        for (String name : query.keySet()) {
+            if (!List.of("from", "limit").contains(name)) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "unknown query parameter '" + name
+                        + "'; expected from or limit", Map.of("parameter", name));
+            }
+        }
+        long from = 1;
+        if (query.containsKey("from")) {
+            try {
+                from = Long.parseLong(query.get("from"));
+            } catch (NumberFormatException e) {
+                from = -1;
+            }
+            if (from < 1) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "from '" + query.get("from")
+                        + "' is not a position (a whole number from 1)", Map.of("parameter", "from"));
+            }
+        }
+        int limit = Requests.limit(query.get("limit"));
+        Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
+        SessionToken token = token(ex);
+        Optional<Optional<Long>> served = routeRead(ex, keyspace, () -> new Router.Read(keyspace.name(),
+                keyspace.policy().name(), Optional.empty(), consistency, token, "", false, false));
+        if (served.isEmpty()) {
+            return;
+        }
+        readHeaders(ex, served.get(), token);
+        ReplicatedStore store = engine.store();
+        if (ex.wantsEventStream()) {
+            feed.serve(ex, keyspace.name(), Feed.resumeAfter(ex, from - 1), (cursor, n) -> changes(keyspace, cursor + 1, n).stream()
+                    .map(c -> new Feed.Item(c.position(), c.entry().op().name().toLowerCase(java.util.Locale.ROOT),
+                            io.meridian.core.api.ApiJson.bytes(changeView(c)))).toList());
+            return;
+        }
+        long last = store.lastPosition(keyspace.name());
+        List<ReplicatedStore.Change> page = changes(keyspace, from, limit + 1);
+        Long next = page.size() > limit ? page.get(limit).position() : null;
+        ex.sendJson(200, new ChangePage(keyspace.name(), region, last, page.stream().limit(limit).map(ReplicatedEngine::changeView)
+                .toList(), next));
+    }
+
+    private List<ReplicatedStore.Change> changes(KeyspaceConfig keyspace, long from, int limit) {
+        try {
+            return engine.store().changes(keyspace.name(), from, limit);
+        } catch (ReplicatedStore.FeedExpired e) {
+            throw new MeridianException(ProblemType.FEED_POSITION_EXPIRED, "position " + from + " of the change feed of '"
+                    + keyspace.name() + "' is no longer kept in " + region + " (its writes left the replication log); "
+                    + (e.first() == 0 ? "no older position is kept" : "the oldest kept is " + e.first()),
+                    Map.of("keyspace", keyspace.name(), "first_position", e.first()));
+        }
+    }
+
+    private static ChangeView changeView(ReplicatedStore.Change c) {
+        return new ChangeView(c.position(), c.entry().key(), WriteView.of(c.entry()));
     }
 
     private void respondWritten(Exchange ex, KeyspaceConfig keyspace, Replica.Written w, SessionToken token, int status) {

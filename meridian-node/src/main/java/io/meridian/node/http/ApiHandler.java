@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  *                                subscribe with Accept: text/event-stream
  * GET  /v1/events/{ks}/{stream}/state?projection=P&version=N|at=T   a stream's projected state as of then
  * GET  /v1/projections[/{name}[/{stream}]]      projections, their lag, a stream's state
+ * GET  /v1/changes/{ks}?from&limit              the keyspace's writes in this region's apply order (SSE too)
  * POST /v1/projections/{name}/rebuild           rebuild by replay while the old read model serves
  * POST /v1/replication/reset-stats   restart the apply-delay distributions in /v1/cluster
  * GET  /v1/failovers            failover state: epoch, regions, lease, decisions with evidence and outcome
@@ -55,6 +56,7 @@ public final class ApiHandler extends Handler.Abstract {
     private static final String EVENTS = "/v1/events/";
     private static final String STATE = "/state";
     private static final String PROJECTIONS = "/v1/projections";
+    private static final String CHANGES = "/v1/changes/";
     private static final String FAILOVERS = "/v1/failovers";
     private static final String MOVE_HOME = "/move-home";
     private static final List<String> READ = List.of("GET", "HEAD");
@@ -221,7 +223,8 @@ public final class ApiHandler extends Handler.Abstract {
             }
             default -> {
                 if (node.isWitness() && (path.startsWith(KV) || path.startsWith(TXN) || path.startsWith(CONFLICTS)
-                        || path.startsWith(CRDT) || path.startsWith(EVENTS) || path.startsWith(PROJECTIONS))) {
+                        || path.startsWith(CRDT) || path.startsWith(EVENTS) || path.startsWith(PROJECTIONS)
+                        || path.startsWith(CHANGES))) {
                     throw new MeridianException(ProblemType.WITNESS, node.region() + " is a witness: it votes in the control"
                             + " plane and detects failures, and holds no keyspace data; send data requests to a data region");
                 }
@@ -269,6 +272,12 @@ public final class ApiHandler extends Handler.Abstract {
                         allow(ex, List.of("GET", "HEAD", "POST"));
                         engine(keyspace).events(ex, keyspace, stream, Requests.parseQuery(ex.rawQuery()));
                     }
+                } else if (path.startsWith(CHANGES) && path.indexOf('/', CHANGES.length()) < 0) {
+                    tags[1] = ex.wantsEventStream() ? "subscribe-changes" : "changes";
+                    allow(ex, READ);
+                    KeyspaceConfig keyspace = keyspace(path.substring(CHANGES.length()));
+                    tags[0] = keyspace.name();
+                    engine(keyspace).changes(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
                     tags[1] = "conflicts";
                     allow(ex, READ);
@@ -277,7 +286,7 @@ public final class ApiHandler extends Handler.Abstract {
                     engine(keyspace).conflicts(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
-                            + "; the API lives under /v1/kv, /v1/crdt, /v1/txn, /v1/events, /v1/projections, /v1/conflicts, /v1/failovers, /v1/health,"
+                            + "; the API lives under /v1/kv, /v1/crdt, /v1/txn, /v1/events, /v1/projections, /v1/changes, /v1/conflicts, /v1/failovers, /v1/health,"
                             + " /v1/cluster and /metrics");
                 }
             }

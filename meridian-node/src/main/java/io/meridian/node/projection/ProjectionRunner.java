@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * predecessors have not arrived yet waits for them). Each pass reads a page of {@code $all} and
  * saves the states it changed with the position reached in one batch. A rebuild folds a new
  * generation from position 0 in the same passes while the active one keeps serving, and takes
- * over once it has caught up. Every {@link #SNAPSHOT_EVERY} versions of a stream, its state is
- * kept as a snapshot for as-of queries.
+ * over once it has caught up; one starts by itself when events the projection may have folded
+ * leave the event store (appends this region acknowledged and lost in a failover). Every
+ * {@link #SNAPSHOT_EVERY} versions of a stream, its state is kept as a snapshot for as-of queries.
  */
 public final class ProjectionRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProjectionRunner.class);
@@ -76,6 +77,14 @@ public final class ProjectionRunner implements AutoCloseable {
         while (!closed && !engine.closed()) {
             try {
                 VersionVector seen = engine.watermarks();
+                long dropped = engine.store().eventsDropped(keyspace);
+                long seenDrops = store.droppedSeen(name);
+                if (dropped > seenDrops) {
+                    // Events lost in a failover left the event store; the read model may hold them: fold it again.
+                    long generation = store.startRebuildAfterDrops(name, dropped);
+                    log.info("projection {}: {} events of {} were lost in a failover; rebuilding in generation {}", name,
+                            dropped - seenDrops, keyspace, generation);
+                }
                 boolean moved = pass(store.activeGeneration(name));
                 OptionalLong building = store.rebuilding(name);
                 if (building.isPresent()) {
