@@ -344,8 +344,25 @@ public final class MeridianClient implements AutoCloseable {
      */
     public long subscribe(String keyspace, String stream, long lastEventId, RequestOptions options,
                           java.util.function.Predicate<io.meridian.core.api.EventsView.EventView> onEvent) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v1/events/" + encode(keyspace) + "/"
-                        + (stream.equals("$all") ? stream : encode(stream))))
+        return follow("/v1/events/" + encode(keyspace) + "/" + (stream.equals("$all") ? stream : encode(stream)), lastEventId,
+                options, e -> onEvent.test(io.meridian.core.api.ApiJson.read(
+                        e.data().getBytes(java.nio.charset.StandardCharsets.UTF_8), io.meridian.core.api.EventsView.EventView.class)));
+    }
+
+    /** One Server-Sent Event: its id, its event name and its data (JSON text). */
+    public record FeedEvent(long id, String event, String data) {
+    }
+
+    /**
+     * Follows a feed of Server-Sent Events at {@code path} ({@code /v1/changes/{keyspace}}, or an
+     * event-log subscription): every item after {@code lastEventId}, then each new one, handed to
+     * {@code onEvent} until it returns false or the connection ends.
+     *
+     * @return the id of the last item handed over (where to resume)
+     * @throws MeridianClientException when the region refuses the subscription or cannot be reached
+     */
+    public long follow(String path, long lastEventId, RequestOptions options, java.util.function.Predicate<FeedEvent> onEvent) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
                 .header("Accept", "text/event-stream").header("Last-Event-ID", Long.toString(lastEventId)).GET();
         options.headers().forEach(b::header);
         long last = lastEventId;
@@ -361,6 +378,7 @@ public final class MeridianClient implements AutoCloseable {
         } catch (java.util.concurrent.ExecutionException e) {
             throw failed(b.build(), e.getCause());
         } catch (InterruptedException e) {
+            started.cancel(true);
             Thread.currentThread().interrupt();
             throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "interrupted", null, e);
         }
@@ -371,17 +389,20 @@ public final class MeridianClient implements AutoCloseable {
             java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(in,
                     java.nio.charset.StandardCharsets.UTF_8));
             String id = null;
+            String event = "message";
             StringBuilder data = new StringBuilder();
             for (String line; (line = lines.readLine()) != null; ) {
                 if (line.startsWith("id: ")) {
                     id = line.substring(4);
+                } else if (line.startsWith("event: ")) {
+                    event = line.substring(7);
                 } else if (line.startsWith("data: ")) {
                     data.append(line, 6, line.length());
                 } else if (line.isEmpty() && id != null) {
-                    io.meridian.core.api.EventsView.EventView e = io.meridian.core.api.ApiJson.read(
-                            data.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), io.meridian.core.api.EventsView.EventView.class);
-                    last = Long.parseLong(id);
+                    FeedEvent e = new FeedEvent(Long.parseLong(id), event, data.toString());
+                    last = e.id();
                     id = null;
+                    event = "message";
                     data.setLength(0);
                     if (!onEvent.test(e)) {
                         return last;
