@@ -71,6 +71,7 @@ public final class RegionNode implements AutoCloseable {
     private io.meridian.replication.strong.ConsensusServer consensus;
     private Forwarder forwarder;
     private volatile Map<String, io.meridian.node.projection.ProjectionRunner> projections = Map.of();
+    private volatile Map<String, io.meridian.storage.StrongStore> strongStores = Map.of();
     private Server server;
     private PeerProber prober;
     private FailoverAgent failover;
@@ -140,7 +141,7 @@ public final class RegionNode implements AutoCloseable {
             runners.values().forEach(io.meridian.node.projection.ProjectionRunner::start);
             metrics.bindProjections(runners.keySet(), name -> projections.get(name).view());
         }
-        Map<String, io.meridian.storage.StrongStore> strongStores = Map.of();
+        strongStores = Map.of();
         if (failover != null || config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).consensus())) {
             strongStores = startConsensus();
         }
@@ -324,6 +325,7 @@ public final class RegionNode implements AutoCloseable {
         }
         closed = true;
         projections.values().forEach(io.meridian.node.projection.ProjectionRunner::close);
+        strongStores.values().forEach(io.meridian.storage.StrongStore::close); // change-feed subscriptions end
         if (prober != null) {
             prober.close();
         }

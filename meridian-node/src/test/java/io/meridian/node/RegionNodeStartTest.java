@@ -169,6 +169,26 @@ class RegionNodeStartTest {
             HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + west.port()
                     + "/v1/kv/accounts/a")).GET().build(), HttpResponse.BodyHandlers.ofString());
             assertThat(get.body()).isEqualTo("1");
+
+            // Its change feed: every committed change in log order, in each region.
+            http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + east.port() + "/v1/kv/accounts/b"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("2")).build(), HttpResponse.BodyHandlers.ofString());
+            http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + east.port() + "/v1/kv/accounts/a"))
+                    .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            com.fasterxml.jackson.databind.JsonNode[] feed = new com.fasterxml.jackson.databind.JsonNode[1];
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+                feed[0] = new com.fasterxml.jackson.databind.ObjectMapper().readTree(http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + west.port() + "/v1/changes/accounts")).GET().build(),
+                        HttpResponse.BodyHandlers.ofString()).body());
+                return feed[0].path("items").size() == 3;
+            });
+            assertThat(feed[0].path("items").findValuesAsText("key")).containsExactly("a", "b", "a");
+            assertThat(feed[0].path("items").findValuesAsText("op")).containsExactly("put", "put", "delete");
+            assertThat(feed[0].path("items").findValues("position").stream().map(com.fasterxml.jackson.databind.JsonNode::asLong)
+                    .toList()).containsExactly(1L, 2L, 3L);
+            assertThat(feed[0].path("items").get(1).path("value").asText()).isEqualTo("2");
+            assertThat(feed[0].path("items").get(2).path("log_index").asLong())
+                    .isGreaterThan(feed[0].path("items").get(1).path("log_index").asLong());
         }
     }
 }

@@ -257,7 +257,7 @@ public final class ReplicatedStore implements ReplicaStore {
     public static final class FeedExpired extends RuntimeException {
         private final long first;
 
-        FeedExpired(long position, long first) {
+        public FeedExpired(long position, long first) {
             super("position " + position + " is no longer kept");
             this.first = first;
         }

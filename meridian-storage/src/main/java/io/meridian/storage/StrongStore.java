@@ -33,13 +33,104 @@ public final class StrongStore {
     /** Request id to log index and back, for the kept replies; loaded from the store on first use. */
     private java.util.Map<java.util.UUID, Long> requestIndex;
     private final java.util.TreeMap<Long, java.util.UUID> requestsByIndex = new java.util.TreeMap<>();
+    /** Changes kept in the keyspace's change feed; older ones are dropped. */
+    public static final long CHANGES_KEPT = 1_000_000;
+    private final byte[] feedPositionKey;
+    private final byte[] feedPrefix;
+    private long feedPosition = -1;
+    private final Object applied = new Object();
+    private volatile boolean closed;
 
     public StrongStore(Store store, String keyspace) {
         this.store = store;
         this.keyspace = keyspace;
         this.appliedKey = ("strong-applied:" + keyspace).getBytes(StandardCharsets.UTF_8);
         this.requestPrefix = ("strong-request:" + keyspace + ":").getBytes(StandardCharsets.UTF_8);
+        this.feedPositionKey = ("strong-feed:" + keyspace).getBytes(StandardCharsets.UTF_8);
+        this.feedPrefix = (keyspace + "\0").getBytes(StandardCharsets.UTF_8);
         store.family(keyspace); // fails now if the keyspace has no column family
+    }
+
+    /** One committed change of the keyspace's change feed: its position here, the log index that made it, the key, the value (empty: deleted). */
+    public record Change(long position, long index, String key, Optional<String> value) {
+    }
+
+    private long feedPosition() throws RocksDBException {
+        if (feedPosition < 0) {
+            byte[] v = store.db().get(store.systemFamily(Store.META), feedPositionKey);
+            feedPosition = v == null ? 0 : ByteBuffer.wrap(v).getLong();
+        }
+        return feedPosition;
+    }
+
+    private byte[] feedKey(long position) {
+        return ByteBuffer.allocate(feedPrefix.length + 8).put(feedPrefix).putLong(position).array();
+    }
+
+    /** The last position of the change feed (0 for none). */
+    public synchronized long lastChange() {
+        try {
+            return feedPosition();
+        } catch (RocksDBException e) {
+            throw new StorageException("read of the change feed of " + keyspace + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The keyspace's committed changes in log order from position {@code from}, at most
+     * {@code limit}; the oldest are dropped once more than {@link #CHANGES_KEPT} are kept.
+     *
+     * @throws ReplicatedStore.FeedExpired when {@code from} is older than the oldest kept
+     */
+    public java.util.List<Change> changes(long from, int limit) {
+        java.util.List<Change> out = new java.util.ArrayList<>();
+        try (org.rocksdb.RocksIterator it = store.db().newIterator(store.systemFamily(Store.ALL))) {
+            it.seek(feedKey(Math.max(from, 0)));
+            for (; it.isValid() && out.size() < limit && it.key().length == feedPrefix.length + 8
+                    && java.util.Arrays.equals(it.key(), 0, feedPrefix.length, feedPrefix, 0, feedPrefix.length); it.next()) {
+                long position = ByteBuffer.wrap(it.key(), feedPrefix.length, 8).getLong();
+                if (out.isEmpty() && position > Math.max(from, 1)) {
+                    throw new ReplicatedStore.FeedExpired(from, position);
+                }
+                ByteBuffer b = ByteBuffer.wrap(it.value());
+                long index = b.getLong();
+                boolean present = b.get() == 1;
+                byte[] key = new byte[b.getInt()];
+                b.get(key);
+                byte[] value = new byte[b.remaining()];
+                b.get(value);
+                out.add(new Change(position, index, new String(key, StandardCharsets.UTF_8),
+                        present ? Optional.of(new String(value, StandardCharsets.UTF_8)) : Optional.empty()));
+            }
+        }
+        return out;
+    }
+
+    /** The last applied log index, waiting until it differs from {@code seen} (at most {@code max}) or the store closes. */
+    public long awaitApplied(long seen, java.time.Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        synchronized (applied) {
+            while (!closed && applied()[1] == seen) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                applied.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return applied()[1];
+    }
+
+    /** Ends the waits of {@link #awaitApplied}: the region is stopping. */
+    public void close() {
+        closed = true;
+        synchronized (applied) {
+            applied.notifyAll();
+        }
+    }
+
+    public boolean closed() {
+        return closed;
     }
 
     /** The last applied log position: {term, index}, {0, -1} before any. */
@@ -123,6 +214,9 @@ public final class StrongStore {
             }
             batch.put(store.systemFamily(Store.META), appliedKey, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
             store.db().write(store.syncWrite(), batch);
+            synchronized (applied) {
+                applied.notifyAll();
+            }
         } catch (RocksDBException e) {
             throw new StorageException("installing a snapshot of " + keyspace + " failed: " + e.getMessage(), e);
         }
@@ -168,8 +262,26 @@ public final class StrongStore {
             if (forget) {
                 batch.deleteRange(store.systemFamily(Store.META), requestKey(0), requestKey(forgetBelow));
             }
+            long position = feedPosition();
+            for (Map.Entry<String, Optional<String>> w : writes.entrySet()) {
+                byte[] key = w.getKey().getBytes(StandardCharsets.UTF_8);
+                byte[] value = w.getValue().map(v -> v.getBytes(StandardCharsets.UTF_8)).orElse(new byte[0]);
+                position++;
+                batch.put(store.systemFamily(Store.ALL), feedKey(position), ByteBuffer.allocate(8 + 1 + 4 + key.length + value.length)
+                        .putLong(index).put((byte) (w.getValue().isPresent() ? 1 : 0)).putInt(key.length).put(key).put(value).array());
+            }
+            if (position != feedPosition) {
+                batch.put(store.systemFamily(Store.META), feedPositionKey, ByteBuffer.allocate(8).putLong(position).array());
+                if (position / 1_000 != feedPosition / 1_000 && position > CHANGES_KEPT) {
+                    batch.deleteRange(store.systemFamily(Store.ALL), feedKey(0), feedKey(position - CHANGES_KEPT));
+                }
+            }
             batch.put(store.systemFamily(Store.META), appliedKey, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
             store.db().write(buffered, batch);
+            feedPosition = position;
+            synchronized (applied) {
+                applied.notifyAll();
+            }
             if (requestId != null) {
                 requestIndex.put(requestId, index);
                 requestsByIndex.put(index, requestId);

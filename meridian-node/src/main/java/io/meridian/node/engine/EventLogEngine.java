@@ -180,8 +180,8 @@ final class EventLogEngine implements KeyspaceEngine {
         if (ex.wantsEventStream()) {
             // A stream that does not exist here yet can be followed: its events come as they are appended.
             long after = Feed.resumeAfter(ex, from.map(f -> f - 1).orElse(0L));
-            feed.serve(ex, keyspace.name(), after, (cursor, n) -> engine.store().events(keyspace.name(), stream, cursor + 1, n, true)
-                    .stream().map(e -> item(e.version(), e)).toList());
+            feed.serve(ex, keyspace.name(), after, (cursor, n) -> contiguous(engine.store().events(keyspace.name(), stream,
+                    cursor + 1, n, true), cursor + 1).stream().map(e -> item(e.version(), e)).toList());
             return;
         }
         Entry head = engine.current(keyspace.name(), stream).filter(e -> !e.isTombstone())
@@ -311,6 +311,19 @@ final class EventLogEngine implements KeyspaceEngine {
     }
 
     // ---- subscriptions ----
+
+    /**
+     * The events of a page that follow each other from version {@code first}: a subscriber must not
+     * pass a version that has not arrived yet (after a home moved, a later append of the new home
+     * can arrive before an earlier one of the old), or it would never see it.
+     */
+    private static List<StoredEvent> contiguous(List<StoredEvent> page, long first) {
+        int n = 0;
+        while (n < page.size() && page.get(n).version() == first + n) {
+            n++;
+        }
+        return page.subList(0, n);
+    }
 
     private static Feed.Item item(long id, StoredEvent e) {
         return new Feed.Item(id, e.event().type(), ApiJson.bytes(EventsView.EventView.of(e)));

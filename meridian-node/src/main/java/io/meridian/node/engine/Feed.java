@@ -35,13 +35,46 @@ final class Feed {
         List<Item> after(long cursor, int n);
     }
 
+    /** What a feed waits on between pages: a state that changes when the region applies something. */
+    interface Progress {
+        /** The state now (compared with {@code equals}). */
+        Object now();
+
+        /** Waits until the state differs from {@code seen}, at most {@code max}. @return the state then */
+        Object awaitChange(Object seen, Duration max) throws InterruptedException;
+
+        /** True once the region began to stop: feeds end. */
+        boolean closed();
+    }
+
+    /** The progress of the asynchronously replicated keyspaces: this region's watermarks. */
+    static Progress of(ReplicationEngine engine) {
+        return new Progress() {
+            public Object now() {
+                return engine.watermarks();
+            }
+
+            public Object awaitChange(Object seen, Duration max) throws InterruptedException {
+                return engine.awaitChange((VersionVector) seen, max);
+            }
+
+            public boolean closed() {
+                return engine.closed();
+            }
+        };
+    }
+
     private final String region;
-    private final ReplicationEngine engine;
+    private final Progress progress;
     private final Semaphore permits = new Semaphore(MAX_SUBSCRIPTIONS);
 
     Feed(String region, ReplicationEngine engine) {
+        this(region, of(engine));
+    }
+
+    Feed(String region, Progress progress) {
         this.region = region;
-        this.engine = engine;
+        this.progress = progress;
     }
 
     /** The cursor to resume after: {@code Last-Event-ID} when the client sends one, else {@code fallback}. */
@@ -72,15 +105,15 @@ final class Feed {
         try {
             ex.writeChunk((": subscribed in " + region + "\n\n").getBytes(StandardCharsets.UTF_8));
             long cursor = after;
-            while (!engine.closed()) {
-                VersionVector seen = engine.watermarks();
+            while (!progress.closed()) {
+                Object seen = progress.now();
                 List<Item> page = source.after(cursor, PAGE);
                 for (Item item : page) {
                     cursor = item.id();
                     ex.writeChunk(("id: " + item.id() + "\nevent: " + item.event().replace('\n', ' ').replace('\r', ' ')
                             + "\ndata: " + new String(item.json(), StandardCharsets.UTF_8) + "\n\n").getBytes(StandardCharsets.UTF_8));
                 }
-                if (page.isEmpty() && engine.awaitChange(seen, KEEP_ALIVE).equals(seen)) {
+                if (page.isEmpty() && progress.awaitChange(seen, KEEP_ALIVE).equals(seen)) {
                     ex.writeChunk(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
                 }
             }

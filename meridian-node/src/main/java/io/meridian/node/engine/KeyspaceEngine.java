@@ -54,13 +54,13 @@ public interface KeyspaceEngine {
 
     /**
      * {@code GET /v1/changes/{keyspace}?from=POSITION&limit=N} (or subscribed with {@code Accept:
-     * text/event-stream}): the keyspace's writes in this region's apply order. Asynchronously
-     * replicated keyspaces have one; the others say so.
+     * text/event-stream}): the keyspace's writes in this region's apply order. Replicated
+     * keyspaces have one; local ones say they do not.
      */
     default void changes(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws Exception {
         throw new MeridianException(ProblemType.NOT_IMPLEMENTED, "change feeds of " + keyspace.policy().name()
-                + " keyspaces are not implemented yet; '" + keyspace.name() + "' has none (the asynchronously replicated"
-                + " policies have them: primary, home-region, multi-master, crdt, event-log)", Map.of("keyspace", keyspace.name()));
+                + " keyspaces are not implemented yet: '" + keyspace.name() + "' has none (its writes commit in parallel"
+                + " with no order to number them in); every replicated policy has one", Map.of("keyspace", keyspace.name()));
     }
 
     /**

@@ -42,6 +42,8 @@ final class StrongEngine implements KeyspaceEngine {
     private final ConsensusServer consensus;
     private final Map<String, StrongStore> stores;
 
+    private final Map<String, Feed> feeds = new java.util.concurrent.ConcurrentHashMap<>();
+
     StrongEngine(String region, ConsensusServer consensus, Map<String, StrongStore> stores) {
         this.region = region;
         this.consensus = consensus;
@@ -213,5 +215,77 @@ final class StrongEngine implements KeyspaceEngine {
     private static MeridianException unavailable(KeyspaceConfig keyspace, IOException e) {
         return new MeridianException(ProblemType.UNAVAILABLE, "the consensus group of '" + keyspace.name()
                 + "' did not answer: " + e.getMessage(), Map.of("keyspace", keyspace.name()));
+    }
+
+    /** One committed change of a strong keyspace, in log order. */
+    record ChangeView(long position, long logIndex, String key, String op, String value) {
+    }
+
+    record ChangePage(String keyspace, String region, long lastPosition, java.util.List<ChangeView> items, Long next) {
+    }
+
+    /**
+     * The keyspace's committed changes in Raft log order, as this region applied them (a follower's
+     * copy may lag the leader's; every region applies the same log in the same order).
+     */
+    @Override
+    public void changes(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) {
+        for (String name : query.keySet()) {
+            if (!java.util.List.of("from", "limit").contains(name)) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "unknown query parameter '" + name
+                        + "'; expected from or limit", Map.of("parameter", name));
+            }
+        }
+        long from = 1;
+        if (query.containsKey("from")) {
+            try {
+                from = Long.parseLong(query.get("from"));
+            } catch (NumberFormatException e) {
+                from = -1;
+            }
+            if (from < 1) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "from '" + query.get("from")
+                        + "' is not a position (a whole number from 1)", Map.of("parameter", "from"));
+            }
+        }
+        int limit = io.meridian.node.http.Requests.limit(query.get("limit"));
+        StrongStore store = stores.get(keyspace.name());
+        if (ex.wantsEventStream()) {
+            Feed feed = feeds.computeIfAbsent(keyspace.name(), k -> new Feed(region, new Feed.Progress() {
+                public Object now() {
+                    return store.applied()[1];
+                }
+
+                public Object awaitChange(Object seen, java.time.Duration max) throws InterruptedException {
+                    return store.awaitApplied((Long) seen, max);
+                }
+
+                public boolean closed() {
+                    return store.closed();
+                }
+            }));
+            feed.serve(ex, keyspace.name(), Feed.resumeAfter(ex, from - 1), (cursor, n) -> changes(keyspace, store, cursor + 1, n)
+                    .stream().map(c -> new Feed.Item(c.position(), c.value().isPresent() ? "put" : "delete",
+                            io.meridian.core.api.ApiJson.bytes(view(c)))).toList());
+            return;
+        }
+        java.util.List<StrongStore.Change> page = changes(keyspace, store, from, limit + 1);
+        Long next = page.size() > limit ? page.get(limit).position() : null;
+        ex.sendJson(200, new ChangePage(keyspace.name(), region, store.lastChange(),
+                page.stream().limit(limit).map(StrongEngine::view).toList(), next));
+    }
+
+    private java.util.List<StrongStore.Change> changes(KeyspaceConfig keyspace, StrongStore store, long from, int limit) {
+        try {
+            return store.changes(from, limit);
+        } catch (io.meridian.storage.ReplicatedStore.FeedExpired e) {
+            throw new MeridianException(ProblemType.FEED_POSITION_EXPIRED, "position " + from + " of the change feed of '"
+                    + keyspace.name() + "' is no longer kept in " + region + " (the last " + StrongStore.CHANGES_KEPT
+                    + " changes are); the oldest kept is " + e.first(), Map.of("keyspace", keyspace.name(), "first_position", e.first()));
+        }
+    }
+
+    private static ChangeView view(StrongStore.Change c) {
+        return new ChangeView(c.position(), c.index(), c.key(), c.value().isPresent() ? "put" : "delete", c.value().orElse(null));
     }
 }
