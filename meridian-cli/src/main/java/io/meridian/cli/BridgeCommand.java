@@ -2,10 +2,7 @@ package io.meridian.cli;
 
 import io.meridian.bridge.KafkaSink;
 import io.meridian.bridge.KafkaSource;
-import io.meridian.lab.Lab;
 import io.meridian.lab.LabException;
-import io.meridian.lab.LabState;
-import io.meridian.lab.Launcher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -24,17 +21,9 @@ final class BridgeCommand {
     private BridgeCommand() {
     }
 
-    static final class Target {
-        @Option(names = "--region", required = true, paramLabel = "REGION", description = "a region of the running lab")
-        String region;
-
-        @Option(names = "--url", required = true, paramLabel = "URL", description = "a node's base URL, e.g. http://127.0.0.1:7001")
-        String url;
-    }
-
     abstract static class Bridge implements Callable<Integer> {
         @ArgGroup(multiplicity = "1")
-        Target target;
+        KvCommand.Target target;
 
         @Option(names = "--lab-dir", paramLabel = "DIR", description = "the lab's state directory (default: as `lab`)")
         Path labDir;
@@ -49,14 +38,7 @@ final class BridgeCommand {
         String bootstrap;
 
         String url() {
-            if (target.url != null) {
-                return target.url;
-            }
-            Lab lab = new Lab(labDir != null ? labDir : LabCommand.defaultDir(), Launcher.current(Main.class.getName()), System.out);
-            LabState state = lab.state().orElseThrow(() -> new LabException(
-                    "no lab is running from " + lab.root() + "; start one with `./meridian lab up`, or give --url"));
-            return state.region(target.region).map(LabState.RegionProcess::url).orElseThrow(() -> new LabException(
-                    "region '" + target.region + "' is not in the lab"));
+            return KvCommand.url(target, labDir);
         }
 
         /** Runs the bridge until the process is asked to stop, printing its progress every few seconds. */

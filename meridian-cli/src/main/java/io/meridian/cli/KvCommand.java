@@ -44,6 +44,19 @@ final class KvCommand {
         String url;
     }
 
+    /** The base URL a target names: --url as given, or the URL of --region in the running lab. */
+    static String url(Target target, Path labDir) {
+        if (target.url != null) {
+            return target.url;
+        }
+        Lab lab = new Lab(labDir != null ? labDir : LabCommand.defaultDir(), Launcher.current(Main.class.getName()), System.out);
+        LabState state = lab.state().orElseThrow(() -> new LabException(
+                "no lab is running from " + lab.root() + "; start one with `./meridian lab up`, or give --url"));
+        return state.region(target.region).map(LabState.RegionProcess::url).orElseThrow(() -> new LabException(
+                "region '" + target.region + "' is not in the lab; regions: "
+                        + String.join(", ", state.regions().stream().map(LabState.RegionProcess::name).toList())));
+    }
+
     /** Resolves the target, runs the request and turns a refusal into one line on stderr and exit code 1. */
     abstract static class Action implements Callable<Integer> {
         @ArgGroup(multiplicity = "1")
@@ -75,15 +88,7 @@ final class KvCommand {
         }
 
         private String url() {
-            if (target.url != null) {
-                return target.url;
-            }
-            Lab lab = new Lab(labDir != null ? labDir : LabCommand.defaultDir(), Launcher.current(Main.class.getName()), System.out);
-            LabState state = lab.state().orElseThrow(() -> new LabException(
-                    "no lab is running from " + lab.root() + "; start one with `./meridian lab up`, or give --url"));
-            return state.region(target.region).map(LabState.RegionProcess::url).orElseThrow(() -> new LabException(
-                    "region '" + target.region + "' is not in the lab; regions: "
-                            + String.join(", ", state.regions().stream().map(LabState.RegionProcess::name).toList())));
+            return KvCommand.url(target, labDir);
         }
 
         /** The options every request carries: the session token from the file, if one was given. */

@@ -162,14 +162,14 @@ final class EventLogEngine implements KeyspaceEngine {
             return;
         }
         checkStream(stream);
-        checkParameters(query, ex.wantsEventStream() ? Set.of("from") : Set.of("from", "limit", "direction"));
+        Requests.checkParameters(query, ex.wantsEventStream() ? Set.of("from") : Set.of("from", "limit", "direction"));
         boolean forward = switch (query.getOrDefault("direction", "forward")) {
             case "forward" -> true;
             case "backward" -> false;
             default -> throw new MeridianException(ProblemType.INVALID_PARAMETER, "direction '" + query.get("direction")
                     + "' is not forward or backward", Map.of("parameter", "direction"));
         };
-        Optional<Long> from = number(query, "from", 0);
+        Optional<Long> from = Requests.number(query, "from", 0);
         int limit = Requests.limit(query.get("limit"));
         SessionToken token = routes.token(ex);
         Optional<Optional<Long>> served = route(ex, keyspace, Optional.of(stream), token);
@@ -201,8 +201,8 @@ final class EventLogEngine implements KeyspaceEngine {
     }
 
     private void readAll(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws Exception {
-        checkParameters(query, ex.wantsEventStream() ? Set.of("from") : Set.of("from", "limit"));
-        long from = number(query, "from", 1).orElse(1L);
+        Requests.checkParameters(query, ex.wantsEventStream() ? Set.of("from") : Set.of("from", "limit"));
+        long from = Requests.number(query, "from", 1).orElse(1L);
         int limit = Requests.limit(query.get("limit"));
         SessionToken token = routes.token(ex);
         Optional<Optional<Long>> served = route(ex, keyspace, Optional.empty(), token);
@@ -244,7 +244,7 @@ final class EventLogEngine implements KeyspaceEngine {
     @Override
     public void eventState(Exchange ex, KeyspaceConfig keyspace, String stream, Map<String, String> query) throws Exception {
         checkStream(stream);
-        checkParameters(query, Set.of("projection", "version", "at"));
+        Requests.checkParameters(query, Set.of("projection", "version", "at"));
         String name = query.get("projection");
         io.meridian.node.projection.ProjectionRunner projection = name == null ? null : projections.get(name);
         if (projection == null || !projection.keyspace().equals(keyspace.name())) {
@@ -271,7 +271,7 @@ final class EventLogEngine implements KeyspaceEngine {
         long last = EventCodec.decode(head.value()).lastVersion();
         long version;
         if (query.containsKey("version")) {
-            version = number(query, "version", 1).orElseThrow();
+            version = Requests.number(query, "version", 1).orElseThrow();
             if (version > last) {
                 throw new MeridianException(ProblemType.INVALID_PARAMETER, "stream '" + stream + "' is at version " + last
                         + " in " + region + "; version " + version + " does not exist (yet)", Map.of("parameter", "version",
@@ -330,32 +330,6 @@ final class EventLogEngine implements KeyspaceEngine {
     }
 
     // ---- parameters ----
-
-    private static void checkParameters(Map<String, String> query, Set<String> allowed) {
-        for (String name : query.keySet()) {
-            if (!allowed.contains(name)) {
-                throw new MeridianException(ProblemType.INVALID_PARAMETER, "unknown query parameter '" + name + "'; expected "
-                        + String.join(", ", allowed.stream().sorted().toList()), Map.of("parameter", name));
-            }
-        }
-    }
-
-    private static Optional<Long> number(Map<String, String> query, String name, long min) {
-        String text = query.get(name);
-        if (text == null) {
-            return Optional.empty();
-        }
-        try {
-            long v = Long.parseLong(text);
-            if (v >= min) {
-                return Optional.of(v);
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new MeridianException(ProblemType.INVALID_PARAMETER, name + " '" + text + "' is not a whole number of at least "
-                + min, Map.of("parameter", name, "value", text));
-    }
 
     // ---- the key-value API ----
 

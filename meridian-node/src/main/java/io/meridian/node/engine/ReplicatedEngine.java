@@ -325,24 +325,8 @@ final class ReplicatedEngine implements KeyspaceEngine {
 
     @Override
     public void changes(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) throws InterruptedException {
-        for (String name : query.keySet()) {
-            if (!List.of("from", "limit").contains(name)) {
-                throw new MeridianException(ProblemType.INVALID_PARAMETER, "unknown query parameter '" + name
-                        + "'; expected from or limit", Map.of("parameter", name));
-            }
-        }
-        long from = 1;
-        if (query.containsKey("from")) {
-            try {
-                from = Long.parseLong(query.get("from"));
-            } catch (NumberFormatException e) {
-                from = -1;
-            }
-            if (from < 1) {
-                throw new MeridianException(ProblemType.INVALID_PARAMETER, "from '" + query.get("from")
-                        + "' is not a position (a whole number from 1)", Map.of("parameter", "from"));
-            }
-        }
+        Requests.checkParameters(query, java.util.Set.of("from", "limit"));
+        long from = Requests.number(query, "from", 1).orElse(1L);
         int limit = Requests.limit(query.get("limit"));
         Consistency consistency = Consistency.parse(ex.header(Consistency.HEADER));
         SessionToken token = token(ex);

@@ -230,24 +230,8 @@ final class StrongEngine implements KeyspaceEngine {
      */
     @Override
     public void changes(Exchange ex, KeyspaceConfig keyspace, Map<String, String> query) {
-        for (String name : query.keySet()) {
-            if (!java.util.List.of("from", "limit").contains(name)) {
-                throw new MeridianException(ProblemType.INVALID_PARAMETER, "unknown query parameter '" + name
-                        + "'; expected from or limit", Map.of("parameter", name));
-            }
-        }
-        long from = 1;
-        if (query.containsKey("from")) {
-            try {
-                from = Long.parseLong(query.get("from"));
-            } catch (NumberFormatException e) {
-                from = -1;
-            }
-            if (from < 1) {
-                throw new MeridianException(ProblemType.INVALID_PARAMETER, "from '" + query.get("from")
-                        + "' is not a position (a whole number from 1)", Map.of("parameter", "from"));
-            }
-        }
+        io.meridian.node.http.Requests.checkParameters(query, java.util.Set.of("from", "limit"));
+        long from = io.meridian.node.http.Requests.number(query, "from", 1).orElse(1L);
         int limit = io.meridian.node.http.Requests.limit(query.get("limit"));
         StrongStore store = stores.get(keyspace.name());
         if (ex.wantsEventStream()) {

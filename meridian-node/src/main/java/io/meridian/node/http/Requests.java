@@ -52,6 +52,34 @@ public final class Requests {
         return keyspace;
     }
 
+    /** Refuses a query parameter outside {@code allowed}, naming the ones allowed. */
+    public static void checkParameters(Map<String, String> query, java.util.Set<String> allowed) {
+        for (String name : query.keySet()) {
+            if (!allowed.contains(name)) {
+                throw new MeridianException(ProblemType.INVALID_PARAMETER, "unknown query parameter '" + name + "'; expected "
+                        + String.join(", ", allowed.stream().sorted().toList()), Map.of("parameter", name));
+            }
+        }
+    }
+
+    /** A whole-number query parameter of at least {@code min}, if given. */
+    public static java.util.Optional<Long> number(Map<String, String> query, String name, long min) {
+        String text = query.get(name);
+        if (text == null) {
+            return java.util.Optional.empty();
+        }
+        try {
+            long v = Long.parseLong(text);
+            if (v >= min) {
+                return java.util.Optional.of(v);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new MeridianException(ProblemType.INVALID_PARAMETER, name + " '" + text + "' is not a whole number of at least "
+                + min, Map.of("parameter", name, "value", text));
+    }
+
     public static void checkScanParameters(Map<String, String> query) {
         for (String name : query.keySet()) {
             if (!List.of("prefix", "limit", "after").contains(name)) {
