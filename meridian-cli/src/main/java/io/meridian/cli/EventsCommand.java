@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
                 "  ./meridian events read --region eu-west orders o-17",
                 "  ./meridian events read --region eu-west orders '$all' --from 1",
                 "  ./meridian events subscribe --region ap-southeast orders o-17 --count 2",
-                "  ./meridian events state --region us-east orders o-17 --projection order-status --version 1"})
+                "  ./meridian events state --region us-east orders o-17 --projection order-status --at-version 1"})
 final class EventsCommand {
     private EventsCommand() {
     }
@@ -175,7 +175,7 @@ final class EventsCommand {
         @Option(names = "--projection", required = true, paramLabel = "NAME", description = "the projection, e.g. order-status")
         String projection;
 
-        @Option(names = "--version", paramLabel = "N", defaultValue = "0", description = "as of this version")
+        @Option(names = "--at-version", paramLabel = "N", defaultValue = "0", description = "as of this version of the stream")
         long version;
 
         @Option(names = "--at", paramLabel = "TIME", description = "as of this instant (ISO-8601, e.g. 2026-11-30T12:00:00Z)")
@@ -184,7 +184,7 @@ final class EventsCommand {
         @Override
         int run(MeridianClient client) throws IOException {
             if ((version > 0) == (at != null)) {
-                System.err.println("error: give exactly one of --version and --at");
+                System.err.println("error: give exactly one of --at-version and --at");
                 return 2;
             }
             java.time.Instant when;
