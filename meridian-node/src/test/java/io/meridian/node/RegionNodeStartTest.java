@@ -170,6 +170,19 @@ class RegionNodeStartTest {
                     + "/v1/kv/accounts/a")).GET().build(), HttpResponse.BodyHandlers.ofString());
             assertThat(get.body()).isEqualTo("1");
 
+            // A refused condition says what the version is now; a version out of range is a malformed header (fuzzing found a 500).
+            HttpResponse<String> stale = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + east.port()
+                    + "/v1/kv/accounts/a")).header("If-Match", "\"999999\"").PUT(HttpRequest.BodyPublishers.ofString("9")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(stale.statusCode()).as(stale.body()).isEqualTo(412);
+            assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(stale.body()).path("current_version").asLong())
+                    .isPositive().isNotEqualTo(999999);
+            HttpResponse<String> huge = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + east.port()
+                    + "/v1/kv/accounts/a")).header("If-Match", "\"99999999999999999999999\"")
+                    .PUT(HttpRequest.BodyPublishers.ofString("9")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(huge.statusCode()).as(huge.body()).isEqualTo(400);
+            assertThat(huge.body()).contains("malformed-header");
+
             // Its change feed: every committed change in log order, in each region.
             http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + east.port() + "/v1/kv/accounts/b"))
                     .PUT(HttpRequest.BodyPublishers.ofString("2")).build(), HttpResponse.BodyHandlers.ofString());

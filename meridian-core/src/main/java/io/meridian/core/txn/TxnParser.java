@@ -31,8 +31,9 @@ public final class TxnParser {
         try {
             root = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw invalid("(body)", "not JSON: " + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr());
+            // A body past the parser's limits (nesting deeper than 1,000 levels, say) has no location.
+            throw invalid("(body)", "not JSON: " + e.getOriginalMessage() + (e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()));
         } catch (IOException e) {
             throw invalid("(body)", "unreadable: " + e.getMessage());
         }

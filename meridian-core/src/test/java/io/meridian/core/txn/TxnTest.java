@@ -68,6 +68,15 @@ class TxnTest {
         assertThat(o.results()).contains(new TxnEvaluator.Result("d", 0, null));
     }
 
+    /** Found by fuzzing a region: 5,000 nested brackets answered 500 (the parser's limit error has no location). */
+    @Test
+    void aBodyNestedPastTheParsersLimitIsAnInvalidTransaction() {
+        for (String body : java.util.List.of("{\"if\":" + "[".repeat(5_000), "{\"if\":" + "[".repeat(5_000) + "]".repeat(5_000) + "}")) {
+            assertThatThrownBy(() -> parse(body)).isInstanceOfSatisfying(MeridianException.class,
+                    e -> assertThat(e.type()).isEqualTo(ProblemType.INVALID_TRANSACTION));
+        }
+    }
+
     @Test
     void anAddOnANonIntegerFailsTheWholeTransactionNamingTheKey() {
         Txn txn = parse("{\"then\": [{\"add\": {\"key\": \"ok\", \"delta\": 1}}, {\"add\": {\"key\": \"name\", \"delta\": 1}}]}");

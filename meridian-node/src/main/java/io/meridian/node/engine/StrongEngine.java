@@ -100,7 +100,7 @@ final class StrongEngine implements KeyspaceEngine {
                 : new Txn(List.of(new Txn.Compare.Exists(key, false)), List.of(put), List.of(put));
         TxnCodec.Reply.Committed reply = submit(keyspace, txn);
         if (conditional && !reply.succeeded()) {
-            throw preconditionFailed(keyspace, key);
+            throw preconditionFailed(keyspace, key, current(keyspace, key));
         }
         String version = Long.toString(reply.results().getFirst().version());
         ex.header("ETag", Versions.etag(version));
@@ -117,8 +117,9 @@ final class StrongEngine implements KeyspaceEngine {
         ifs.addAll(conditions(key, conditions));
         TxnCodec.Reply.Committed reply = submit(keyspace, new Txn(ifs, List.of(new Txn.Op.Delete(key)), List.of()));
         if (!reply.succeeded()) {
-            if (ifs.size() > 1 && JSON.readTree(consensus.readLinearizable(keyspace.name(), key)).has("value")) {
-                throw preconditionFailed(keyspace, key);
+            com.fasterxml.jackson.databind.JsonNode now = JSON.readTree(consensus.readLinearizable(keyspace.name(), key));
+            if (ifs.size() > 1 && now.has("value")) {
+                throw preconditionFailed(keyspace, key, now.path("version").asText(null));
             }
             throw Requests.notFound(keyspace, key);
         }
@@ -185,7 +186,14 @@ final class StrongEngine implements KeyspaceEngine {
                     throw new MeridianException(ProblemType.MALFORMED_HEADER, "If-Match on a strong keyspace takes * or one"
                             + " version such as \"42\"; got " + tags, Map.of("header", "If-Match"));
                 }
-                ifs.add(new Txn.Compare.Version(key, Long.parseLong(tags.getFirst())));
+                long version;
+                try {
+                    version = Long.parseLong(tags.getFirst());
+                } catch (NumberFormatException e) {
+                    throw new MeridianException(ProblemType.MALFORMED_HEADER, "If-Match: version " + tags.getFirst()
+                            + " is out of range (versions are 64-bit)", Map.of("header", "If-Match"));
+                }
+                ifs.add(new Txn.Compare.Version(key, version));
             }
         }
         if (conditions.ifNoneMatch() != null) {
@@ -207,9 +215,20 @@ final class StrongEngine implements KeyspaceEngine {
         }
     }
 
-    private static MeridianException preconditionFailed(KeyspaceConfig keyspace, String key) {
+    /** The key's version now (a linearizable read), null when it does not exist: what a refused condition is told. */
+    private String current(KeyspaceConfig keyspace, String key) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode now = JSON.readTree(consensus.readLinearizable(keyspace.name(), key));
+        return now.has("value") ? now.path("version").asText(null) : null;
+    }
+
+    /** A 412 with the key's version now ({@code current_version}, null when the key does not exist), as docs/api.md promises. */
+    private static MeridianException preconditionFailed(KeyspaceConfig keyspace, String key, String currentVersion) {
+        Map<String, Object> ext = new LinkedHashMap<>();
+        ext.put("key", key);
+        ext.put("current_version", currentVersion == null ? null : Long.parseLong(currentVersion));
         return new MeridianException(ProblemType.PRECONDITION_FAILED, "'" + key + "' in '" + keyspace.name()
-                + "': the conditions of the request do not hold", Map.of("key", key));
+                + "': the conditions of the request do not hold; " + (currentVersion == null ? "the key does not exist"
+                : "its current version is " + Versions.etag(currentVersion)), ext);
     }
 
     private static MeridianException unavailable(KeyspaceConfig keyspace, IOException e) {

@@ -101,12 +101,29 @@ public final class ApiHandler extends Handler.Abstract {
             log.error("storage failed serving {} {}", ex.method(), ex.rawPath(), e);
             ex.sendProblem(new MeridianException(ProblemType.INTERNAL, "storage failed: " + e.getMessage()));
         } catch (Exception e) {
+            if (clientWentAway(e)) {
+                // The client hung up in the middle of its request (or of our answer): nothing to answer, not a bug.
+                log.debug("client went away during {} {}: {}", ex.method(), ex.rawPath(), e.toString());
+                ex.endStream(e); // fails the exchange: Jetty closes what is left of the connection
+                metrics.recordRequest(tags[0], tags[1], 499, System.nanoTime() - start);
+                return true;
+            }
             log.error("bug serving {} {}", ex.method(), ex.rawPath(), e);
             ex.sendProblem(new MeridianException(ProblemType.INTERNAL, "internal error (" + e.getClass().getSimpleName()
                     + "); the node's log has the details"));
         }
         metrics.recordRequest(tags[0], tags[1], ex.status(), System.nanoTime() - start);
         return true;
+    }
+
+    /** True when {@code e} (or a cause) is the connection ending under the request: Jetty's EofException. */
+    static boolean clientWentAway(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.eclipse.jetty.io.EofException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void failovers(Exchange ex, String rest) {
