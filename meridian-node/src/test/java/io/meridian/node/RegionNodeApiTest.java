@@ -310,4 +310,24 @@ class RegionNodeApiTest {
         assertThat(json(r).path("type").asText()).isEqualTo("urn:meridian:problem:headers-too-large");
         assertThat(send("GET", "/v1/health", null).statusCode()).isEqualTo(200);
     }
+
+    /** What a node answers to raw bytes: the whole response, headers and body, until it closes. */
+    private static String raw(String request) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Found by fuzzing: refusals Jetty makes before any handler runs answered PUTs with an empty body. */
+    @Test
+    void requestsRefusedBeforeAnyHandlerRunsStillGetAProblemDocument() throws IOException {
+        String expect = raw("PUT /v1/kv/cache/k HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 1\r\n\r\nx");
+        assertThat(expect).startsWith("HTTP/1.1 417").contains("Content-Type: application/problem+json")
+                .contains("Meridian-Region: us-east").contains("\"status\":417").contains("urn:meridian:problem:malformed-request");
+        String chunkedAndLength = raw("PUT /v1/kv/cache/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+                + "Content-Length: 1\r\n\r\nx");
+        assertThat(chunkedAndLength).startsWith("HTTP/1.1 400").contains("application/problem+json").contains("\"status\":400");
+    }
 }

@@ -39,10 +39,21 @@ public final class ProblemErrorHandler extends ErrorHandler {
         }
     }
 
+    /**
+     * Every method's refusals get a problem document: Jetty's default renders error pages for
+     * GET, POST and HEAD only, and answered a refused PUT (a bogus {@code Expect}, a
+     * {@code Transfer-Encoding} with a {@code Content-Length}) with an empty body.
+     */
+    @Override
+    public boolean errorPageForMethod(String method) {
+        return true;
+    }
+
     @Override
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
                                     Callback callback) {
         ProblemType type = switch (code) {
+            case 400 -> ProblemType.MALFORMED_REQUEST;
             case 404 -> ProblemType.NOT_FOUND;
             case 405 -> ProblemType.METHOD_NOT_ALLOWED;
             case 413 -> ProblemType.VALUE_TOO_LARGE;
@@ -53,8 +64,9 @@ public final class ProblemErrorHandler extends ErrorHandler {
         };
         String detail = (message == null || message.isBlank() || message.equals("Bad Request") ? type.title() : message)
                 + describe(request);
-        byte[] body = Problems.render(type, detail, null, region, Map.of());
-        response.setStatus(type.status());
+        int status = code >= 400 && code < 600 ? code : type.status();
+        byte[] body = Problems.render(type, status, detail, null, region, Map.of());
+        response.setStatus(status);
         response.getHeaders().put(Headers.REGION, region);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, Exchange.PROBLEM_JSON);
         response.write(true, ByteBuffer.wrap(body), callback);
