@@ -38,6 +38,9 @@ import org.apache.ratis.util.TimeDuration;
  * retry policy that sleeps and gives up.
  */
 public final class ConsensusServer implements AutoCloseable {
+    /** The log appender's sleeps between retries (see where it is set). */
+    static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,1000000";
+
     /** Timings of the group; the defaults suit loopback, regions want several WAN round trips. */
     public record Timing(java.time.Duration electionMin, java.time.Duration electionMax, java.time.Duration requestTimeout,
                          int clientRetries, java.time.Duration clientRetrySleep, long snapshotEveryEntries, long logSegmentBytes) {
@@ -304,6 +307,11 @@ public final class ConsensusServer implements AutoCloseable {
         // Snapshot every so many entries, purge the log up to it; segments roll at this size.
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, timing.snapshotEveryEntries());
+        // Log repair steps back one entry per INCONSISTENCY reply, and each reply counts as an error: with Ratis's
+        // default appender policy (1 ms x10, 1 s x20, then 5 s) a follower with a 140-entry divergent tail took
+        // ~10 min to catch up (seen in a CI run: the leader could not go back to its preferred region). 100 ms
+        // between retries repairs it in seconds and retries a dead peer ten times a second.
+        RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, timing.snapshotEveryEntries()));
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, org.apache.ratis.util.SizeInBytes.valueOf(timing.logSegmentBytes()));
