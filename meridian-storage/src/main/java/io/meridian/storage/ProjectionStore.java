@@ -55,22 +55,6 @@ public final class ProjectionStore {
         return read(meta("d", projection)).orElse(0);
     }
 
-    /**
-     * Starts a rebuild because the keyspace's event store lost events the projection may have
-     * folded (writes lost in a failover), and records how many it has now seen, in one synced batch.
-     */
-    public long startRebuildAfterDrops(String projection, long dropped) {
-        long generation = Math.max(activeGeneration(projection), rebuilding(projection).orElse(0)) + 1;
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.put(store.systemFamily(Store.PROJECTIONS), meta("r", projection), longBytes(generation));
-            batch.put(store.systemFamily(Store.PROJECTIONS), meta("d", projection), longBytes(dropped));
-            store.db().write(store.syncWrite(), batch);
-        } catch (RocksDBException e) {
-            throw new StorageException("starting a rebuild of " + projection + " failed: " + e.getMessage(), e);
-        }
-        return generation;
-    }
-
     /** The {@code $all} position a generation has folded up to (0: none yet). */
     public long position(String projection, long generation) {
         return read(positionKey(projection, generation)).orElse(0);
@@ -115,9 +99,25 @@ public final class ProjectionStore {
 
     /** Starts a rebuild (or restarts the one under way) in a new generation, from position 0. @return the generation */
     public long startRebuild(String projection) {
+        return startRebuild(projection, OptionalLong.empty());
+    }
+
+    /**
+     * Starts a rebuild because the keyspace's event store lost events the projection may have
+     * folded (writes lost in a failover), and records how many it has now seen, in one synced batch.
+     */
+    public long startRebuildAfterDrops(String projection, long dropped) {
+        return startRebuild(projection, OptionalLong.of(dropped));
+    }
+
+    private long startRebuild(String projection, OptionalLong dropped) {
         long generation = Math.max(activeGeneration(projection), rebuilding(projection).orElse(0)) + 1;
-        try {
-            store.db().put(store.systemFamily(Store.PROJECTIONS), store.syncWrite(), meta("r", projection), longBytes(generation));
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(store.systemFamily(Store.PROJECTIONS), meta("r", projection), longBytes(generation));
+            if (dropped.isPresent()) {
+                batch.put(store.systemFamily(Store.PROJECTIONS), meta("d", projection), longBytes(dropped.getAsLong()));
+            }
+            store.db().write(store.syncWrite(), batch);
         } catch (RocksDBException e) {
             throw new StorageException("starting a rebuild of " + projection + " failed: " + e.getMessage(), e);
         }
