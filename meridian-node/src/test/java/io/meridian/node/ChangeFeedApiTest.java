@@ -5,7 +5,6 @@ import static io.meridian.node.RegionNodeApiTest.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meridian.core.config.ConfigLoader;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -22,15 +21,14 @@ class ChangeFeedApiTest {
 
     @BeforeAll
     static void start() {
-        node = RegionNode.create(ConfigLoader.parse("test.yaml", """
+        node = RegionNodeApiTest.started(dir.resolve("data"), """
                 regions:
                   - {name: us-east, http: 127.0.0.1:0}
                 keyspaces:
                   - {name: sessions, policy: multi-master}
                   - {name: likes, policy: crdt, type: counter}
                   - {name: cache, policy: local}
-                """), "us-east", dir.resolve("data"));
-        node.start();
+                """);
         base = "http://127.0.0.1:" + node.port();
     }
 

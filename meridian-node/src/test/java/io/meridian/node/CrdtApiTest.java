@@ -4,7 +4,6 @@ import static io.meridian.node.RegionNodeApiTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meridian.core.config.ConfigLoader;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -21,7 +20,7 @@ class CrdtApiTest {
 
     @BeforeAll
     static void start() {
-        node = RegionNode.create(ConfigLoader.parse("test.yaml", """
+        node = RegionNodeApiTest.started(dir.resolve("data"), """
                 regions:
                   - {name: us-east, http: 127.0.0.1:0}
                 keyspaces:
@@ -32,8 +31,7 @@ class CrdtApiTest {
                   - {name: comments, policy: crdt, type: sequence}
                   - {name: notes, policy: crdt, type: multi-value}
                   - {name: cache, policy: local}
-                """), "us-east", dir.resolve("data"));
-        node.start();
+                """);
         base = "http://127.0.0.1:" + node.port();
     }
 

@@ -5,8 +5,6 @@ import static io.meridian.node.RegionNodeApiTest.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meridian.core.config.ConfigLoader;
-import io.meridian.core.config.MeridianConfig;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -50,8 +48,7 @@ class EventsApiTest {
 
     @BeforeAll
     static void start() {
-        node = RegionNode.create(ConfigLoader.parse("test.yaml", CONFIG), "us-east", dir.resolve("data"));
-        node.start();
+        node = RegionNodeApiTest.started(dir.resolve("data"), CONFIG);
         base = "http://127.0.0.1:" + node.port();
     }
 
@@ -202,9 +199,7 @@ class EventsApiTest {
     @Test
     void aSubscriberResumesAcrossARestartWithNoGapAndNoDuplicate() throws Exception {
         Path data = dir.resolve("restart");
-        MeridianConfig config = ConfigLoader.parse("test.yaml", CONFIG);
-        RegionNode one = RegionNode.create(config, "us-east", data);
-        one.start();
+        RegionNode one = RegionNodeApiTest.started(data, CONFIG);
         String url = "http://127.0.0.1:" + one.port();
         for (int i = 1; i <= 5; i++) {
             RegionNodeApiTest.sendTo(url, "POST", "/v1/events/orders/r", batch(null, event(id(), "E" + i, "" + i)));
@@ -223,8 +218,7 @@ class EventsApiTest {
             one.close();
             assertThat(Duration.ofNanos(System.nanoTime() - stopping)).as("stop, not hang").isLessThan(Duration.ofSeconds(30));
         }
-        RegionNode two = RegionNode.create(config, "us-east", data);
-        two.start();
+        RegionNode two = RegionNodeApiTest.started(data, CONFIG);
         try {
             String url2 = "http://127.0.0.1:" + two.port();
             assertThat(json(RegionNodeApiTest.sendTo(url2, "GET", "/v1/events/orders/$all", null)).path("events"))

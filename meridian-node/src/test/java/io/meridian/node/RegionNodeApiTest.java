@@ -53,6 +53,13 @@ class RegionNodeApiTest {
         return sendTo(base, method, path, body, headers);
     }
 
+    /** A us-east node of the configuration {@code yaml}, started, its data in {@code data}; other API tests start theirs so. */
+    static RegionNode started(Path data, String yaml) {
+        RegionNode n = RegionNode.create(ConfigLoader.parse("test.yaml", yaml), "us-east", data);
+        n.start();
+        return n;
+    }
+
     /** A request to the node at {@code nodeBase}; other API tests of one node use it too. */
     static HttpResponse<String> sendTo(String nodeBase, String method, String path, String body, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(nodeBase + path))
