@@ -36,6 +36,8 @@ public enum ProblemType {
     NOT_IMPLEMENTED(501, "not-implemented", "This feature is not implemented yet"),
     UNAVAILABLE(503, "unavailable", "The region cannot serve this request now"),
     NOT_OWNER(503, "not-owner", "This region may not write these keys now (its write lease lapsed, or a failover is in progress)"),
+    RPO_BUDGET_EXCEEDED(503, "rpo-budget-exceeded", "No other region holds this region's recent writes of this keyspace, and its"
+            + " RPO budget allows no more"),
     STALE_EPOCH(503, "stale-epoch", "The request was routed under another failover epoch"),
     NO_DECISION(404, "no-decision", "No such failover decision"),
     WITNESS(421, "witness-holds-no-data", "This region is a witness: it votes and watches, and holds no data"),

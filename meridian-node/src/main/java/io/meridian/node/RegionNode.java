@@ -72,6 +72,8 @@ public final class RegionNode implements AutoCloseable {
     private volatile Map<String, io.meridian.storage.StrongStore> strongStores = Map.of();
     private Server server;
     private PeerProber prober;
+    private final java.net.http.HttpClient peerHttp = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(1)).build();
     private FailoverAgent failover;
     private int port;
     private volatile boolean closed;
@@ -130,6 +132,8 @@ public final class RegionNode implements AutoCloseable {
             }
             forwarder = new Forwarder(region.name(), config, failover == null ? null : failover::epoch);
             metrics.bindReplication(region.name(), replication.peers(), replication::view);
+            metrics.bindExposure(replication.exposure().keyspaces().stream().map(io.meridian.core.api.ExposureView.Keyspace::keyspace)
+                    .toList(), replication::exposure);
             io.meridian.storage.ProjectionStore projectionStore = new io.meridian.storage.ProjectionStore(store);
             Map<String, io.meridian.node.projection.ProjectionRunner> runners = new LinkedHashMap<>();
             io.meridian.node.projection.Projections.load(config).forEach((name, p) -> runners.put(name,
@@ -313,7 +317,50 @@ public final class RegionNode implements AutoCloseable {
         List<ClusterView.Keyspace> keyspaces = config.keyspaces().stream().map(ClusterView.Keyspace::of).toList();
         return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(ClusterView.Peer::of).toList(),
                 replication == null ? null : replication.view(), consensus == null ? null : strongView(),
-                projections.values().stream().map(io.meridian.node.projection.ProjectionRunner::view).toList());
+                projections.values().stream().map(io.meridian.node.projection.ProjectionRunner::view).toList(),
+                exposureEverywhere());
+    }
+
+    /** {@code GET /v1/exposure}: what losing this region now would lose (nothing, in a region that replicates nothing). */
+    public io.meridian.core.api.ExposureView exposure() {
+        return replication != null ? replication.exposure()
+                : new io.meridian.core.api.ExposureView(region.name(), 0, 0, Map.of(), 0, 0, 0, List.of(), 0, 0, 0);
+    }
+
+    /**
+     * Every data region's exposure: this one's, and each peer's as it answers {@code /v1/exposure}
+     * now (asked in parallel, one second at most; a region that does not answer is left out).
+     */
+    private Map<String, io.meridian.core.api.ExposureView> exposureEverywhere() {
+        Map<String, io.meridian.core.api.ExposureView> out = new java.util.TreeMap<>();
+        if (replication == null && !region.witness()) {
+            return out;
+        }
+        Map<String, java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<byte[]>>> asked = new LinkedHashMap<>();
+        for (String peer : config.dataRegionNames()) {
+            if (peer.equals(region.name())) {
+                continue;
+            }
+            asked.put(peer, peerHttp.sendAsync(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(config.addressFor(region.name(), peer).httpUrl() + "/v1/exposure"))
+                    .timeout(java.time.Duration.ofSeconds(1)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        if (replication != null) {
+            out.put(region.name(), replication.exposure());
+        }
+        asked.forEach((peer, answer) -> {
+            try {
+                java.net.http.HttpResponse<byte[]> r = answer.get(2, java.util.concurrent.TimeUnit.SECONDS);
+                if (r.statusCode() == 200) {
+                    out.put(peer, io.meridian.core.api.ApiJson.read(r.body(), io.meridian.core.api.ExposureView.class));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                // not answering: left out
+            }
+        });
+        return out;
     }
 
     @Override

@@ -283,7 +283,6 @@ public final class Store implements AutoCloseable {
         return new ScanPage(items, Optional.empty());
     }
 
-    /** Proves the store can still make a write durable (for the deep health check). */
     /** A number kept in the metadata family (synced), or {@code fallback} when absent. */
     public long metaLong(String name, long fallback) {
         try {
@@ -302,6 +301,7 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /** Proves the store can still make a write durable (for the deep health check). */
     public void probeWrite() {
         try {
             db.put(families.get(META), syncWrite, PROBE_KEY, Long.toString(wallClockMillis.getAsLong()).getBytes(StandardCharsets.UTF_8));

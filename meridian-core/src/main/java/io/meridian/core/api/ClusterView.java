@@ -11,16 +11,22 @@ import java.util.Map;
  *
  * @param replication null in a region that replicates nothing asynchronously
  * @param projections the projections this region runs, with their positions and lag
+ * @param exposure    per data region that answered, what losing it now would lose ({@code GET /v1/exposure} there)
  */
 public record ClusterView(String region, List<Region> regions, List<Keyspace> keyspaces, List<Peer> peers,
-                          ReplicationView replication, List<StrongGroupView> strong, List<ProjectionView> projections) {
+                          ReplicationView replication, List<StrongGroupView> strong, List<ProjectionView> projections,
+                          Map<String, ExposureView> exposure) {
 
     public record Region(String name, String location, String url) {
     }
 
-    public record Keyspace(String name, String policy, Map<String, Object> options, List<String> residency, long maxValueBytes) {
+    /** @param rpoBudgetMs the keyspace's RPO budget, absent when it has none; {@code onBudgetExceeded}: wait or refuse */
+    public record Keyspace(String name, String policy, Map<String, Object> options, List<String> residency, long maxValueBytes,
+                           Long rpoBudgetMs, String onBudgetExceeded) {
         public static Keyspace of(KeyspaceConfig k) {
-            return new Keyspace(k.name(), k.policy().name(), k.policy().options(), k.residency(), k.maxValueBytes());
+            return new Keyspace(k.name(), k.policy().name(), k.policy().options(), k.residency(), k.maxValueBytes(),
+                    k.rpoBudget().map(b -> b.budgetMillis()).orElse(null),
+                    k.rpoBudget().map(b -> b.onExceeded().configName()).orElse(null));
         }
     }
 

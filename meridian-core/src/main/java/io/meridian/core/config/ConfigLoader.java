@@ -1,5 +1,6 @@
 package io.meridian.core.config;
 
+import io.meridian.core.KeyspaceRules;
 import io.meridian.core.Policy;
 import io.meridian.core.config.YamlTree.Field;
 import io.meridian.core.config.YamlTree.Location;
@@ -28,7 +29,11 @@ public final class ConfigLoader {
     private static final Pattern KEYSPACE_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
     private static final Pattern CLASS_NAME = Pattern.compile("([A-Za-z_$][A-Za-z0-9_$]*\\.)+[A-Za-z_$][A-Za-z0-9_$]*");
 
-    private static final Set<String> KEYSPACE_COMMON = Set.of("name", "policy", "residency", "max-value-bytes");
+    private static final Set<String> KEYSPACE_COMMON = Set.of("name", "policy", "residency", "max-value-bytes", "rpo-budget",
+            "on-budget-exceeded");
+    /** {@code rpo-budget}: 0, or a whole number of milliseconds or seconds ({@code 250ms}, {@code 2s}). */
+    private static final Pattern DURATION = Pattern.compile("(0|[0-9]+(ms|s))");
+    private static final long RPO_BUDGET_MAX_MILLIS = 3_600_000;
     private static final Map<String, Set<String>> POLICY_OPTIONS = Map.of(
             "local", Set.of(),
             "strong", Set.of("sync", "leader-preference"),
@@ -165,6 +170,7 @@ public final class ConfigLoader {
                     1, MeridianConfig.MAX_MAX_VALUE_BYTES);
             Policy policy = policyName == null ? null : policy(k, policyName, regionNames, residency);
             List<String> failoverOrder = k.regions("failover-order", regionNames);
+            java.util.Optional<RpoBudget> rpoBudget = rpoBudget(k, policy, residency, regionNames);
             Set<String> allowed = new HashSet<>(KEYSPACE_COMMON);
             if (policyName != null) {
                 allowed.addAll(POLICY_OPTIONS.get(policyName));
@@ -174,10 +180,51 @@ public final class ConfigLoader {
             if (name != null && !seen.add(name)) {
                 error(k.at("name"), k.path + ".name", "keyspace '" + name + "' is defined twice");
             } else if (name != null && policy != null) {
-                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes, failoverOrder));
+                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes, failoverOrder, rpoBudget));
             }
         }
         return keyspaces;
+    }
+
+    /**
+     * {@code rpo-budget} and {@code on-budget-exceeded}: only for keyspaces replicated
+     * asynchronously (strong ones answer once a majority holds a write; local ones never
+     * replicate), and only where another region can hold the writes.
+     */
+    private java.util.Optional<RpoBudget> rpoBudget(Obj k, Policy policy, List<String> residency, Set<String> regionNames) {
+        String text = k.string("rpo-budget", false);
+        String mode = k.choice("on-budget-exceeded", List.of("wait", "refuse"), false);
+        if (text == null) {
+            if (mode != null) {
+                error(k.at("on-budget-exceeded"), k.path + ".on-budget-exceeded", "needs an rpo-budget (e.g. rpo-budget: 250ms)");
+            }
+            return java.util.Optional.empty();
+        }
+        if (!DURATION.matcher(text).matches()) {
+            error(k.at("rpo-budget"), k.path + ".rpo-budget", "'" + text
+                    + "' is not a budget; expected 0 or a whole number of ms or s, e.g. 250ms or 2s");
+            return java.util.Optional.empty();
+        }
+        long millis = text.equals("0") ? 0 : text.endsWith("ms") ? Long.parseLong(text.substring(0, text.length() - 2))
+                : Long.parseLong(text.substring(0, text.length() - 1)) * 1000;
+        if (millis > RPO_BUDGET_MAX_MILLIS) {
+            error(k.at("rpo-budget"), k.path + ".rpo-budget", "'" + text + "' is more than an hour");
+            return java.util.Optional.empty();
+        }
+        if (policy != null && !KeyspaceRules.of(policy).asynchronous()) {
+            error(k.at("rpo-budget"), k.path + ".rpo-budget", "applies to keyspaces replicated asynchronously (primary,"
+                    + " home-region, multi-master, crdt, event-log), not to " + policy.name()
+                    + (policy instanceof Policy.Strong ? ": a strong keyspace answers a write once a majority of regions holds it"
+                    : ": a local keyspace is never replicated"));
+            return java.util.Optional.empty();
+        }
+        if (residency.size() == 1 || regionNames.size() < 2) {
+            error(k.at("rpo-budget"), k.path + ".rpo-budget", "needs a second region to hold the writes, and this keyspace's data"
+                    + " lives in " + (residency.size() == 1 ? "only " + residency.getFirst() : "one region"));
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new RpoBudget(Duration.ofMillis(millis),
+                "refuse".equals(mode) ? RpoBudget.OnExceeded.REFUSE : RpoBudget.OnExceeded.WAIT));
     }
 
     private void misplacedOptions(Obj k, String policyName) {

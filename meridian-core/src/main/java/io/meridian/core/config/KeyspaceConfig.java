@@ -7,9 +7,15 @@ import java.util.List;
  * A keyspace: a named collection of keys under one policy. {@code residency}, when not empty,
  * lists the only regions its data may live in. {@code failoverOrder} (primary and home-region
  * keyspaces): the data regions in the order that takes over a failed region's keys, the next
- * after the failed one first; every data region appears once.
+ * after the failed one first; every data region appears once. {@code rpoBudget} (asynchronously
+ * replicated keyspaces): how much of its acknowledged writes a region may hold alone.
  */
-public record KeyspaceConfig(String name, Policy policy, List<String> residency, long maxValueBytes, List<String> failoverOrder) {
+public record KeyspaceConfig(String name, Policy policy, List<String> residency, long maxValueBytes, List<String> failoverOrder,
+                             java.util.Optional<RpoBudget> rpoBudget) {
+    public KeyspaceConfig(String name, Policy policy, List<String> residency, long maxValueBytes, List<String> failoverOrder) {
+        this(name, policy, residency, maxValueBytes, failoverOrder, java.util.Optional.empty());
+    }
+
     public KeyspaceConfig {
         residency = List.copyOf(residency);
         failoverOrder = List.copyOf(failoverOrder);

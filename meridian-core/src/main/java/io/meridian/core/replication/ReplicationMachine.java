@@ -68,15 +68,46 @@ public final class ReplicationMachine {
     private volatile String bootstrappedFrom;
     private VersionVector beforeInstall = VersionVector.EMPTY;
     private Bootstrap bootstrap;
+    private final Exposure exposure;
 
     /** @param regions every region that holds data, this one included, in configuration order */
     public ReplicationMachine(Replica replica, List<String> regions, Settings settings) {
+        this(replica, regions, settings, 0);
+    }
+
+    /**
+     * @param heldThrough the highest of this region's own sequences another region was known to
+     *                    hold (remembered across restarts); its later writes still in the log count as
+     *                    exposed until a peer acknowledges them
+     */
+    public ReplicationMachine(Replica replica, List<String> regions, Settings settings, long heldThrough) {
         this.region = replica.region();
         this.regions = List.copyOf(regions);
         this.peers = regions.stream().filter(r -> !r.equals(region)).toList();
         this.replica = replica;
         this.store = replica.store();
         this.settings = settings;
+        this.exposure = new Exposure(heldThrough);
+        long from = Math.max(heldThrough + 1, store.logStart(region));
+        long through = store.watermark(region);
+        while (from <= through) {
+            List<Entry> chunk = store.readLog(region, from, 1_000);
+            if (chunk.isEmpty()) {
+                break;
+            }
+            chunk.forEach(e -> exposed(e, e.hlc().physicalMillis()));
+            from = chunk.getLast().seq() + 1;
+        }
+    }
+
+    /** A write of this region made at {@code atMillis} on its clock (its HLC may run ahead, after a peer's). */
+    private void exposed(Entry e, long atMillis) {
+        exposure.written(e.keyspace(), e.seq(), atMillis, e.value().length);
+    }
+
+    /** This region's writes that no other region is known to hold yet. */
+    public Exposure exposure() {
+        return exposure;
     }
 
     public String region() {
@@ -95,13 +126,17 @@ public final class ReplicationMachine {
 
     /** A local write: stamped, logged and durable when this returns. */
     public Replica.Written write(Replica.Write w, long wallMillis) {
-        return replica.write(w, wallMillis);
+        Replica.Written written = replica.write(w, wallMillis);
+        exposed(written.entry(), wallMillis);
+        return written;
     }
 
     /** A local write to a keyspace whose values merge (see {@link Replica#writeMerged}). */
     public Replica.Written writeMerged(String keyspace, String key, String contentType,
                                        java.util.function.BiFunction<Optional<byte[]>, Hlc, byte[]> delta, long wallMillis) {
-        return replica.writeMerged(keyspace, key, contentType, delta, wallMillis);
+        Replica.Written written = replica.writeMerged(keyspace, key, contentType, delta, wallMillis);
+        exposed(written.entry(), wallMillis);
+        return written;
     }
 
     /** What a batch did: each entry's outcome, and the watermarks to acknowledge to the sender. */
@@ -140,6 +175,7 @@ public final class ReplicationMachine {
     /** {@code subscriber} holds every write {@code watermarks} covers. */
     public void onAck(String subscriber, VersionVector watermarks) {
         peerAcks.merge(subscriber, watermarks, VersionVector::merge);
+        exposure.heldElsewhere(watermarks.get(region));
     }
 
     /**

@@ -36,6 +36,43 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anRpoBudgetParsesForAsynchronousKeyspacesAndIsRefusedWhereItCannotHold() {
+        MeridianConfig config = parse(REGIONS + """
+                keyspaces:
+                  - {name: catalog, policy: primary, primary: us-east, rpo-budget: 250ms}
+                  - {name: carts, policy: crdt, type: "map<counter>", rpo-budget: 0, on-budget-exceeded: refuse}
+                  - {name: orders, policy: event-log, rpo-budget: 2s, on-budget-exceeded: wait}
+                  - {name: profiles, policy: home-region}
+                """);
+        assertThat(config.keyspace("catalog").orElseThrow().rpoBudget())
+                .contains(new RpoBudget(Duration.ofMillis(250), RpoBudget.OnExceeded.WAIT));
+        assertThat(config.keyspace("carts").orElseThrow().rpoBudget())
+                .contains(new RpoBudget(Duration.ZERO, RpoBudget.OnExceeded.REFUSE));
+        assertThat(config.keyspace("orders").orElseThrow().rpoBudget())
+                .contains(new RpoBudget(Duration.ofSeconds(2), RpoBudget.OnExceeded.WAIT));
+        assertThat(config.keyspace("profiles").orElseThrow().rpoBudget()).isEmpty();
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - {name: a, policy: strong, rpo-budget: 250ms}
+                  - {name: b, policy: local, rpo-budget: 250ms}
+                  - {name: c, policy: home-region, rpo-budget: 250}
+                  - {name: d, policy: home-region, rpo-budget: -1s}
+                  - {name: e, policy: home-region, on-budget-exceeded: refuse}
+                  - {name: f, policy: home-region, rpo-budget: 1s, on-budget-exceeded: drop}
+                  - {name: g, policy: home-region, rpo-budget: 1s, residency: [eu-west]}
+                  - {name: h, policy: home-region, rpo-budget: 2h}
+                """)).anySatisfy(e -> assertThat(e).contains("keyspaces[0].rpo-budget").contains("not to strong")
+                        .contains("majority"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[1].rpo-budget").contains("never replicated"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[2].rpo-budget").contains("'250' is not a budget"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[3].rpo-budget").contains("'-1s' is not a budget"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[4].on-budget-exceeded").contains("needs an rpo-budget"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[5].on-budget-exceeded").contains("'drop' is not one of wait, refuse"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[6].rpo-budget").contains("only eu-west"))
+                .anySatisfy(e -> assertThat(e).contains("keyspaces[7].rpo-budget").contains("'2h' is not a budget"));
+    }
+
+    @Test
     void anEventLogNamesItsProjectionsAndBadOnesAreRefusedWithTheirPlace() {
         MeridianConfig config = parse(REGIONS + """
                 keyspaces:

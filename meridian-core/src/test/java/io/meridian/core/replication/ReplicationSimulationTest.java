@@ -45,6 +45,8 @@ class ReplicationSimulationTest {
         long appends = 0;
         long retried = 0;
         long refused = 0;
+        long budgetChecks = 0;
+        long budgetRefusals = 0;
         List<Long> failed = new ArrayList<>();
         AssertionError first = null;
         for (long seed = 1; seed <= seeds; seed++) {
@@ -61,6 +63,8 @@ class ReplicationSimulationTest {
                 appends += sim.appends;
                 retried += sim.retriedAppends;
                 refused += sim.refusedAppends;
+                budgetChecks += sim.budgetChecks;
+                budgetRefusals += sim.budgetRefusals;
             } catch (AssertionError e) {
                 failed.add(seed);
                 if (first == null) {
@@ -74,8 +78,10 @@ class ReplicationSimulationTest {
         System.out.printf("simulation: %d seeds, %d acknowledged writes (%d forwarded by the router, %d refused after a"
                         + " forward), %d conflicts resolved, %d session reads and %d freshness claims checked, %d tombstones"
                         + " collected, %d CRDT increments summed exactly, %d event appends (%d retries answered once,"
-                        + " %d refused for a stale expected version)%n", seeds, writes, forwards, unroutable, conflicts, sessionChecks,
-                freshnessChecks, tombstones, increments, appends, retried, refused);
+                        + " %d refused for a stale expected version), %d writes under an RPO budget of %d ms (%d refused over it)%n",
+                seeds, writes, forwards, unroutable, conflicts, sessionChecks,
+                freshnessChecks, tombstones, increments, appends, retried, refused, budgetChecks, Simulation.BUDGET.budgetMillis(),
+                budgetRefusals);
         assertThat(conflicts).as("the workload must produce conflicts, or the conflict checks prove nothing").isPositive();
         assertThat(sessionChecks).as("session reads must be checked").isPositive();
         assertThat(freshnessChecks).as("freshness claims must be checked").isPositive();
@@ -84,6 +90,8 @@ class ReplicationSimulationTest {
         assertThat(appends).as("streams must be appended to").isPositive();
         assertThat(retried).as("retried appends must be answered, or idempotency is not exercised").isPositive();
         assertThat(refused).as("stale expected versions must be refused, or the check is not exercised").isPositive();
+        assertThat(budgetChecks).as("writes under the RPO budget must be checked").isPositive();
+        assertThat(budgetRefusals).as("the budget must be exceeded sometimes (partitions), or its gate is not exercised").isPositive();
         assertThat(increments).as("CRDT counters must be incremented, or their merge is not exercised").isPositive();
     }
 

@@ -93,6 +93,13 @@ final class Simulation {
     long tombstonesCollected;
     long forwards;
     long unroutable;
+    /** The multi-master keyspace refuses writes over this RPO budget: the budget's law is checked at every write. */
+    static final io.meridian.core.config.RpoBudget BUDGET = new io.meridian.core.config.RpoBudget(java.time.Duration.ofMillis(150),
+            io.meridian.core.config.RpoBudget.OnExceeded.REFUSE);
+    /** Per acknowledged write of the budgeted keyspace, when its region acknowledged it (its clock). */
+    final Map<String, Long> budgetAcknowledged = new LinkedHashMap<>();
+    long budgetRefusals;
+    long budgetChecks;
     /** Per counter key, the sum of every acknowledged increment. */
     final Map<String, Long> counterSums = new TreeMap<>();
     long increments;
@@ -332,6 +339,10 @@ final class Simulation {
             append(at, c, key, home);
             return;
         }
+        if (keyspace.equals(MULTI) && at.machine.exposure().overBudget(MULTI, BUDGET, at.wall()).isPresent()) {
+            budgetRefusals++;
+            return; // refused (503): nothing written, nothing acknowledged
+        }
         boolean delete = random.nextInt(8) == 0;
         byte[] value = ("v" + eventSeq + "x".repeat(random.nextInt(4))).getBytes(StandardCharsets.UTF_8);
         Replica.Write w = delete ? Replica.Write.delete(keyspace, key, home)
@@ -344,9 +355,36 @@ final class Simulation {
         at.lastIssued = e.hlc();
         written.replaced().ifPresent(old -> old.siblings().forEach(s -> accounted.add(id(s))));
         acknowledged.put(id(e), e);
+        if (keyspace.equals(MULTI)) {
+            checkBudget(at, e);
+        }
         if (c != null) {
             c.token = c.token.with(e.stamp());
             c.lastWrite.put(keyspace + "/" + key, e.stamp());
+        }
+    }
+
+    /**
+     * The RPO budget's law, when {@code at} acknowledges {@code e}: every write of the budgeted
+     * keyspace it acknowledged more than one budget earlier is on another region's disk. (What a
+     * region holds alone was all acknowledged within one budget-long window.)
+     */
+    private void checkBudget(Node at, Entry e) {
+        long now = at.wall();
+        budgetAcknowledged.put(id(e), now);
+        budgetChecks++;
+        for (Map.Entry<String, Long> w : budgetAcknowledged.entrySet()) {
+            Entry write = acknowledged.get(w.getKey());
+            if (!write.origin().equals(at.name) || w.getValue() >= now - BUDGET.budgetMillis()) {
+                continue;
+            }
+            boolean heldElsewhere = nodes.values().stream()
+                    .anyMatch(n -> !n.name.equals(at.name) && n.disk.watermark(at.name) >= write.seq());
+            if (!heldElsewhere) {
+                throw new AssertionError(at.name + " acknowledged " + e.stamp() + " at " + now + " while it alone held "
+                        + write.stamp() + ", acknowledged at " + w.getValue() + ", more than the budget of "
+                        + BUDGET.budgetMillis() + " ms earlier");
+            }
         }
     }
 

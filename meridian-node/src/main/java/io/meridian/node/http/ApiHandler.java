@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/changes/{ks}?from&limit              the keyspace's writes in this region's apply order (SSE too)
  * POST /v1/projections/{name}/rebuild           rebuild by replay while the old read model serves
  * POST /v1/replication/reset-stats   restart the apply-delay distributions in /v1/cluster
+ * GET  /v1/exposure             what losing this region now would lose: its writes no other region holds yet
  * GET  /v1/failovers            failover state: epoch, regions, lease, decisions with evidence and outcome
  * POST /v1/failovers/{id}/approve|reject        answer a pending decision
  * POST /v1/failovers/failback?region=R           give a rejoined region its keys back (drained handoff)
@@ -226,6 +227,11 @@ public final class ApiHandler extends Handler.Abstract {
                 tags[1] = "cluster";
                 allow(ex, READ);
                 ex.sendJson(200, node.clusterView());
+            }
+            case "/v1/exposure" -> {
+                tags[1] = "exposure";
+                allow(ex, READ);
+                ex.sendJson(200, node.exposure());
             }
             case "/v1/replication/reset-stats" -> {
                 tags[1] = "reset-stats";

@@ -100,6 +100,31 @@ public final class NodeMetrics {
                 .description("concurrent writes resolved here since start").register(registry);
     }
 
+    /** Per keyspace, what losing this region now would lose ({@code GET /v1/exposure}), and the RPO budget's work. */
+    public void bindExposure(Collection<String> keyspaces, Supplier<io.meridian.core.api.ExposureView> view) {
+        for (String keyspace : keyspaces) {
+            Gauge.builder("meridian.exposure.writes", () -> exposed(view, keyspace).writes())
+                    .description("writes this region acknowledged that no other region holds yet").tag("keyspace", keyspace)
+                    .register(registry);
+            Gauge.builder("meridian.exposure.bytes", () -> exposed(view, keyspace).bytes())
+                    .description("bytes of values of the writes no other region holds yet").tag("keyspace", keyspace)
+                    .register(registry);
+            Gauge.builder("meridian.exposure.oldest.seconds", () -> exposed(view, keyspace).oldestAgeMs() / 1000.0)
+                    .description("age of the oldest write no other region holds yet").tag("keyspace", keyspace)
+                    .register(registry);
+        }
+        io.micrometer.core.instrument.FunctionCounter.builder("meridian.rpo.budget.waits", view, v -> v.get().budgetWaits())
+                .description("writes that waited for another region's copy (RPO budget exceeded, or 0)").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("meridian.rpo.budget.refusals", view, v -> v.get().budgetRefusals())
+                .description("writes refused because their keyspace's RPO budget was exceeded").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("meridian.rpo.budget.timeouts", view, v -> v.get().budgetTimeouts())
+                .description("writes that waited for another region's copy in vain: stored, not acknowledged").register(registry);
+    }
+
+    private static io.meridian.core.api.ExposureView.Keyspace exposed(Supplier<io.meridian.core.api.ExposureView> view, String keyspace) {
+        return view.get().keyspaces().stream().filter(k -> k.keyspace().equals(keyspace)).findFirst().orElseThrow();
+    }
+
     private static ReplicationView.PeerReplication peer(Supplier<ReplicationView> view, String peer) {
         return view.get().peers().stream().filter(p -> p.region().equals(peer)).findFirst().orElseThrow();
     }

@@ -81,6 +81,21 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean installing = new java.util.concurrent.atomic.AtomicBoolean();
     /** Why the last snapshot fetch failed, for the callers that give up and say so. */
     private volatile String lastSnapshotFailure = "";
+    /**
+     * How long a write over its keyspace's RPO budget waits for another region's copy before it
+     * is answered 503 (stored here, not acknowledged).
+     */
+    public static final Duration BUDGET_WAIT = Duration.ofSeconds(2);
+    /** The metadata entry remembering how far other regions hold this region's writes. */
+    private static final String HELD_THROUGH = "exposure-held-through";
+    private final Store rawStore;
+    private long heldPersisted;
+    private final Map<String, io.meridian.core.config.RpoBudget> budgets = new LinkedHashMap<>();
+    /** Notified whenever another region acknowledges more of this region's writes. */
+    private final Object held = new Object();
+    private final java.util.concurrent.atomic.AtomicLong budgetWaits = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong budgetRefusals = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong budgetTimeouts = new java.util.concurrent.atomic.AtomicLong();
 
     /** @param failover the region's failover agent, or null when regions do not fail over */
     public ReplicationEngine(String region, MeridianConfig config, Store store, FailoverAgent failover, Clock clock,
@@ -102,8 +117,11 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 failover == null ? io.meridian.core.replication.OriginFence.NONE : failover.originFence(),
                 keyspace -> merging.contains(keyspace) ? io.meridian.core.crdt.CrdtCodec::join : null);
         long heard = config.replication().heartbeat().toMillis() * HEARD_HEARTBEATS;
+        this.rawStore = store;
+        this.heldPersisted = store.metaLong(HELD_THROUGH, 0);
         this.machine = new ReplicationMachine(replica, config.dataRegionNames(), new ReplicationMachine.Settings(heard,
-                config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200));
+                config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200), heldPersisted);
+        config.keyspaces().forEach(k -> k.rpoBudget().ifPresent(b -> budgets.put(k.name(), b)));
     }
 
     public void start() {
@@ -148,13 +166,16 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      */
     public Replica.Written write(Replica.Write w, Preconditions conditions, Runnable guard) {
         Replica.Written written;
+        Optional<String> overBudget;
         synchronized (lock) {
             guard.run();
             Optional<Entry> current = store.current(w.keyspace(), w.key());
             conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
+            overBudget = budgetGate(w.keyspace());
             written = machine.write(w, wallMillis());
         }
         signal.fire();
+        awaitHeldIfOverBudget(written, overBudget);
         return written;
     }
 
@@ -166,10 +187,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     public Replica.Written writeMerged(String keyspace, String key, String contentType,
                                        java.util.function.BiFunction<Optional<byte[]>, io.meridian.core.replication.Hlc, byte[]> delta) {
         Replica.Written written;
+        Optional<String> overBudget;
         synchronized (lock) {
+            overBudget = budgetGate(keyspace);
             written = machine.writeMerged(keyspace, key, contentType, delta, wallMillis());
         }
         signal.fire();
+        awaitHeldIfOverBudget(written, overBudget);
         return written;
     }
 
@@ -183,17 +207,115 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                                                   java.util.function.Function<Optional<Entry>, Optional<Replica.Write>> decide,
                                                   Runnable guard) {
         Optional<Replica.Written> written;
+        Optional<String> overBudget;
         synchronized (lock) {
             guard.run();
-            written = decide.apply(store.current(keyspace, key)).map(w -> machine.write(w, wallMillis()));
+            Optional<Replica.Write> w = decide.apply(store.current(keyspace, key));
+            overBudget = w.isPresent() ? budgetGate(keyspace) : Optional.empty();
+            written = w.map(x -> machine.write(x, wallMillis()));
         }
         if (written.isPresent()) {
             signal.fire();
             synchronized (progress) {
                 progress.notifyAll();
             }
+            awaitHeldIfOverBudget(written.get(), overBudget);
         }
         return written;
+    }
+
+    // ---- the RPO budget ----
+
+    /**
+     * Under the lock, before a write of {@code keyspace}: empty when it may be acknowledged at
+     * once; else why it must first be held by another region. Refuses it (nothing written) when
+     * the keyspace says {@code on-budget-exceeded: refuse} and its budget is not 0.
+     */
+    private Optional<String> budgetGate(String keyspace) {
+        io.meridian.core.config.RpoBudget budget = budgets.get(keyspace);
+        if (budget == null) {
+            return Optional.empty();
+        }
+        Optional<String> over = machine.exposure().overBudget(keyspace, budget, wallMillis());
+        if (over.isPresent() && !budget.synchronous() && budget.onExceeded() == io.meridian.core.config.RpoBudget.OnExceeded.REFUSE) {
+            budgetRefusals.incrementAndGet();
+            throw new io.meridian.core.MeridianException(io.meridian.core.ProblemType.RPO_BUDGET_EXCEEDED, "'" + keyspace
+                    + "' refuses writes in " + region + " for now: " + over.get() + heldByPeers()
+                    + ". Nothing was written; retry later or in another region.",
+                    Map.of("keyspace", keyspace, "rpo_budget_ms", budget.budgetMillis(), "written", false));
+        }
+        return over;
+    }
+
+    /**
+     * After a write that may not be acknowledged before another region holds it: waits for that,
+     * at most {@link #BUDGET_WAIT}, then answers 503 (the write stays here and may still replicate).
+     */
+    private void awaitHeldIfOverBudget(Replica.Written written, Optional<String> overBudget) {
+        if (overBudget.isEmpty()) {
+            return;
+        }
+        Entry e = written.entry();
+        budgetWaits.incrementAndGet();
+        long deadline = clock.monotonicNanos() + BUDGET_WAIT.toNanos();
+        try {
+            synchronized (held) {
+                while (!machine.exposure().held(e.seq()) && !closed) {
+                    long left = deadline - clock.monotonicNanos();
+                    if (left <= 0) {
+                        break;
+                    }
+                    held.wait(Math.max(1, left / 1_000_000));
+                }
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        if (!machine.exposure().held(e.seq())) {
+            budgetTimeouts.incrementAndGet();
+            throw new io.meridian.core.MeridianException(io.meridian.core.ProblemType.RPO_BUDGET_EXCEEDED, "write "
+                    + tag(e) + " to '" + e.keyspace() + "' is stored in " + region + " but is not acknowledged: "
+                    + overBudget.get() + ", and no other region acknowledged it within " + BUDGET_WAIT.toMillis() + " ms"
+                    + heldByPeers() + ". It may still replicate when a peer is reachable; read the key before retrying.",
+                    Map.of("keyspace", e.keyspace(), "version", tag(e), "written", true));
+        }
+    }
+
+    /** For budget problems: how far each peer last said it holds this region's writes. */
+    private String heldByPeers() {
+        long mine = store.watermark(region);
+        StringBuilder b = new StringBuilder(" (");
+        for (String peer : peers()) {
+            if (b.length() > 2) {
+                b.append(", ");
+            }
+            b.append(peer).append(" holds ").append(machine.acked(peer).get(region)).append(" of ").append(mine);
+        }
+        return b.append(')').toString();
+    }
+
+    /** {@code GET /v1/exposure}: what losing this region now would lose, per keyspace. */
+    public io.meridian.core.api.ExposureView exposure() {
+        long now = wallMillis();
+        io.meridian.core.replication.Exposure x = machine.exposure();
+        java.util.List<io.meridian.core.api.ExposureView.Keyspace> keyspaces = new java.util.ArrayList<>();
+        long writes = 0;
+        long bytes = 0;
+        long oldest = 0;
+        for (String name : replicatedKeyspaces().stream().sorted().toList()) {
+            io.meridian.core.replication.Exposure.Summary s = x.of(name);
+            io.meridian.core.config.RpoBudget b = budgets.get(name);
+            keyspaces.add(new io.meridian.core.api.ExposureView.Keyspace(name, s.writes(), s.bytes(), s.oldestAgeMillis(now),
+                    b == null ? null : b.budgetMillis(), b == null ? null : b.onExceeded().configName(),
+                    b == null ? null : x.overBudget(name, b, now).filter(w -> !b.synchronous()).isPresent()));
+            writes += s.writes();
+            bytes += s.bytes();
+            oldest = Math.max(oldest, s.oldestAgeMillis(now));
+        }
+        Map<String, Long> heldBy = new java.util.TreeMap<>();
+        peers().forEach(p -> heldBy.put(p, machine.acked(p).get(region)));
+        return new io.meridian.core.api.ExposureView(region, store.watermark(region), x.heldThrough(), heldBy, writes, bytes, oldest,
+                keyspaces, budgetWaits.get(), budgetRefusals.get(), budgetTimeouts.get());
     }
 
     /**
@@ -312,7 +434,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     @Override
     public void onAck(String subscriber, VersionVector watermarks) {
+        long before = machine.exposure().heldThrough();
         machine.onAck(subscriber, watermarks);
+        if (machine.exposure().heldThrough() != before) {
+            synchronized (held) {
+                held.notifyAll();
+            }
+        }
     }
 
     private void housekeeping() {
@@ -328,6 +456,11 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             tick = machine.tick(now, heard);
         }
         streams.plan(tick.plan());
+        long heldThrough = machine.exposure().heldThrough();
+        if (heldThrough > heldPersisted) {
+            rawStore.putMetaLong(HELD_THROUGH, heldThrough);
+            heldPersisted = heldThrough;
+        }
         if (tick.tombstonesCollected() > 0) {
             log.debug("collected {} tombstones", tick.tombstonesCollected());
         }
@@ -529,6 +662,9 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         closed = true;
         synchronized (progress) {
             progress.notifyAll(); // subscriptions waiting for the next event end
+        }
+        synchronized (held) {
+            held.notifyAll(); // writes waiting for a copy elsewhere end (unacknowledged)
         }
         scheduler.close();
         if (streams != null) {
