@@ -77,6 +77,12 @@ final class LabCommand {
         @Option(names = "--auto-failback", description = "give a region that failed over its keys back once it has rejoined and caught up")
         boolean autoFailback;
 
+        @Option(names = "--rpo-budget", paramLabel = "BUDGET", description = "give catalog, profiles and sessions this RPO budget"
+                + " (e.g. 250ms, 0): a region stops acknowledging writes no other region holds once the oldest is older")
+        String rpoBudget;
+        @Option(names = "--on-budget-exceeded", paramLabel = "MODE", description = "with --rpo-budget: wait (for another region's"
+                + " copy) or refuse (503) (default: wait)")
+        String onBudgetExceeded;
         @Option(names = "--witness", description = "two data regions (us-east, eu-west) and a witness (us-west) instead of three data regions")
         boolean witness;
 
@@ -101,8 +107,17 @@ final class LabCommand {
             if (!java.util.List.of("auto", "manual", "hybrid").contains(failover)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --failover auto, manual or hybrid, not '" + failover + "'");
             }
+            if (rpoBudget != null && !rpoBudget.matches("0|[0-9]+(ms|s)")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --rpo-budget 0 or a whole number of ms or s"
+                        + " (e.g. 250ms, 2s), not '" + rpoBudget + "'");
+            }
+            if (onBudgetExceeded != null && (rpoBudget == null || !java.util.List.of("wait", "refuse").contains(onBudgetExceeded))) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --on-budget-exceeded wait or refuse,"
+                        + " with --rpo-budget");
+            }
             LabState state = lab.up(basePort, new LabTopology.Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries)
-                    .withFailover(failover, autoFailback).withWitness(witness), Duration.ofSeconds(timeoutSeconds));
+                    .withFailover(failover, autoFailback).withWitness(witness).withRpoBudget(rpoBudget, onBudgetExceeded),
+                    Duration.ofSeconds(timeoutSeconds));
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());
             }

@@ -88,10 +88,17 @@ public final class LabTopology {
     /**
      * Options of {@code lab up}: WAN shaping, {@code retainedLogEntries} (0 keeps the nodes'
      * default), the failover policy ({@code auto}, {@code manual}, {@code hybrid}), automatic
-     * failback, and the witness topology.
+     * failback, the witness topology, and an RPO budget for the asynchronously replicated key-value
+     * keyspaces ({@code catalog}, {@code profiles}, {@code sessions}; null for none) with what to do
+     * when it is exceeded ({@code wait} or {@code refuse}).
      */
     public record Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
-                        String failoverPolicy, boolean autoFailback, boolean witness) {
+                        String failoverPolicy, boolean autoFailback, boolean witness, String rpoBudget, String onBudgetExceeded) {
+        public Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
+                     String failoverPolicy, boolean autoFailback, boolean witness) {
+            this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, null, null);
+        }
+
         public static final Setup DEFAULT = new Setup(1.0, 0, 0, 0);
 
         public Setup(double latencyScale, long jitterMillis, long bandwidthKbps) {
@@ -103,11 +110,18 @@ public final class LabTopology {
         }
 
         public Setup withFailover(String policy, boolean autoFailback) {
-            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, policy, autoFailback, witness);
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, policy, autoFailback, witness, rpoBudget,
+                    onBudgetExceeded);
+        }
+
+        /** The lab's key-value keyspaces get {@code rpo-budget: budget} ({@code 250ms}, {@code 0}...) and {@code on-budget-exceeded: mode}. */
+        public Setup withRpoBudget(String budget, String mode) {
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, budget, mode);
         }
 
         public Setup withWitness(boolean w) {
-            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, w);
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, w, rpoBudget,
+                    onBudgetExceeded);
         }
 
         public List<Region> regions() {
@@ -154,6 +168,8 @@ public final class LabTopology {
                 }
             }
         }
+        String budget = wan.rpoBudget() == null ? "" : "    rpo-budget: " + wan.rpoBudget() + "\n"
+                + (wan.onBudgetExceeded() == null ? "" : "    on-budget-exceeded: " + wan.onBudgetExceeded() + "\n");
         y.append("""
 
                 keyspaces:
@@ -162,11 +178,11 @@ public final class LabTopology {
                   - name: catalog        # written in us-east, read everywhere
                     policy: primary
                     primary: us-east
-                  - name: profiles       # each key written in its home region, read everywhere
+                %1$s  - name: profiles       # each key written in its home region, read everywhere
                     policy: home-region
-                  - name: sessions       # written anywhere; concurrent writes: last writer wins, losers on the conflict feed
+                %1$s  - name: sessions       # written anywhere; concurrent writes: last writer wins, losers on the conflict feed
                     policy: multi-master
-                  - name: accounts       # one Raft group across the regions: linearizable, transactions
+                %1$s                  - name: accounts       # one Raft group across the regions: linearizable, transactions
                     policy: strong
                     leader-preference: [us-east, eu-west]
                   - name: inventory
@@ -196,7 +212,7 @@ public final class LabTopology {
                   interval-ms: 1000
                   timeout-ms: 2000
 
-                """);
+                """.formatted(budget));
         y.append("# Failure detection and failover (docs/failover.md).\nfailover:\n  policy: ").append(wan.failoverPolicy())
                 .append("\n  failback: ").append(wan.autoFailback() ? "auto" : "manual").append("\n\n");
         if (wan.retainedLogEntries() > 0) {
