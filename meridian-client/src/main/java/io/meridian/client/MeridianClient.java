@@ -217,8 +217,13 @@ public final class MeridianClient implements AutoCloseable {
         return new TxnOutcome(body.path("succeeded").asBoolean(), results, region(r));
     }
 
-    /** A conflict this region resolved: the key, the rule that decided, and the winning and losing writes. */
-    public record Conflict(long seq, String key, String rule, String detectedBy, JsonNode winner, JsonNode loser) {
+    /**
+     * A conflict this region resolved: the key, the rule that decided, and the winning and losing
+     * writes; or a write lost in a failover ({@code lost}), with, in its own region's feed, whether
+     * its client had been answered ({@code acknowledged}, empty where it is not known).
+     */
+    public record Conflict(long seq, String key, String rule, String detectedBy, JsonNode winner, JsonNode loser, boolean lost,
+                           Optional<Boolean> acknowledged) {
     }
 
     public record ConflictPage(List<Conflict> items, Optional<Long> next) {
@@ -230,7 +235,8 @@ public final class MeridianClient implements AutoCloseable {
         List<Conflict> items = new ArrayList<>();
         for (JsonNode c : body.path("items")) {
             items.add(new Conflict(c.path("seq").asLong(), c.path("key").asText(), c.path("rule").asText(),
-                    c.path("detected_by").asText(), c.path("winner"), c.path("loser")));
+                    c.path("detected_by").asText(), c.path("winner"), c.path("loser"), c.path("lost").asBoolean(false),
+                    c.path("acknowledged").isBoolean() ? Optional.of(c.path("acknowledged").asBoolean()) : Optional.empty()));
         }
         JsonNode next = body.path("next");
         return new ConflictPage(items, next.isNull() || next.isMissingNode() ? Optional.empty() : Optional.of(next.asLong()));

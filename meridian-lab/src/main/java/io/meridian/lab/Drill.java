@@ -451,11 +451,18 @@ public final class Drill {
             mine = writes.stream().filter(w -> w.keyspace().equals(keyspace)).toList();
         }
         Map<String, Write> lostOnFeeds = new HashMap<>();
+        long lossRecords = 0;
+        long lossDuplicates = 0;
+        long lossUnanswered = 0;
         if (!rules.consensus()) {
             for (String r : dataRegions) {
+                java.util.Set<String> seen = new java.util.HashSet<>();
                 for (MeridianClient.Conflict c : feed(r, keyspace)) {
-                    if (c.rule().startsWith("unreplicated")) {
+                    if (c.lost()) {
                         lostOnFeeds.put(c.key(), null);
+                        lossRecords++;
+                        lossDuplicates += seen.add(c.loser().path("version").asText()) ? 0 : 1;
+                        lossUnanswered += c.acknowledged().filter(a -> !a).isPresent() ? 1 : 0;
                     }
                 }
             }
@@ -496,6 +503,11 @@ public final class Drill {
             m.put("rpo_first_lost_ms_after_fault", times.getFirst() - faultAt);
         }
         m.put("acknowledged", acknowledged);
+        // Loss records on the conflict feeds: one per lost write per feed (duplicates must be 0); the
+        // victim's own feed says which it never answered (its clients saw an error, not an acknowledgement).
+        m.put("feed_loss_records", lossRecords);
+        m.put("feed_loss_duplicates", lossDuplicates);
+        m.put("feed_loss_unanswered", lossUnanswered);
         m.put("unaccounted", unaccounted.size());
         if (!unaccounted.isEmpty()) {
             m.put("unaccounted_examples", unaccounted.stream().limit(5).toList());

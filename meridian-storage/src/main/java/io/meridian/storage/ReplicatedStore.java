@@ -159,14 +159,7 @@ public final class ReplicatedStore implements ReplicaStore {
                 putEvents(batch, c.logged());
                 putChange(batch, c.logged());
             }
-            long seq = conflictSeq;
-            for (Conflict conflict : c.conflicts()) {
-                seq++;
-                batch.put(store.systemFamily(Store.CONFLICTS), conflictKey(conflict.keyspace(), seq), Codec.encode(conflict));
-            }
-            if (seq != conflictSeq) {
-                batch.put(store.systemFamily(Store.META), CONFLICT_SEQ_KEY, longBytes(seq));
-            }
+            long seq = putConflicts(batch, c.conflicts());
             Hlc high = e.hlc().isAfter(highest) ? e.hlc() : highest;
             batch.put(store.systemFamily(Store.META), HLC_KEY,
                     ByteBuffer.allocate(12).putLong(high.physicalMillis()).putInt(high.logical()).array());
@@ -176,6 +169,71 @@ public final class ReplicatedStore implements ReplicaStore {
             watermarks = watermarks.with(e.origin(), e.seq());
         } catch (RocksDBException ex) {
             throw new StorageException("commit of " + e.stamp() + " failed: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Numbers and writes conflict records into the batch; a write lost in a failover is recorded
+     * once per region however often it is met again (a retried resync, a resent batch).
+     * @return the last conflict number used
+     */
+    private long putConflicts(WriteBatch batch, List<Conflict> conflicts) throws RocksDBException {
+        long seq = conflictSeq;
+        for (Conflict conflict : conflicts) {
+            if (conflict.isLoss()) {
+                byte[] marker = lossKey(conflict.keyspace(), conflict.loser());
+                if (store.db().get(store.systemFamily(Store.META), marker) != null) {
+                    continue;
+                }
+                batch.put(store.systemFamily(Store.META), marker, new byte[0]);
+            }
+            seq++;
+            batch.put(store.systemFamily(Store.CONFLICTS), conflictKey(conflict.keyspace(), seq), Codec.encode(conflict));
+        }
+        if (seq != conflictSeq) {
+            batch.put(store.systemFamily(Store.META), CONFLICT_SEQ_KEY, longBytes(seq));
+        }
+        return seq;
+    }
+
+    private static byte[] lossKey(String keyspace, Entry lost) {
+        return ("lost:" + keyspace + ":" + lost.origin() + ":" + lost.seq()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    // ---- answers ----
+
+    private static byte[] answeredKey(long seq) {
+        return ByteBuffer.allocate(10).put((byte) 'a').put((byte) ':').putLong(seq).array();
+    }
+
+    /**
+     * This region sent the client its answer to its own write {@code seq}, which no other region
+     * was known to hold: remembered (in the write-ahead log, not synced: it survives the process,
+     * which is what a region's loss in a failover is) until another region holds it.
+     */
+    public void markAnswered(long seq) {
+        try {
+            store.db().put(store.systemFamily(Store.META), bufferedWrite, answeredKey(seq), new byte[0]);
+        } catch (RocksDBException e) {
+            throw new StorageException("recording the answer to write " + seq + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Forgets the answers to writes up to {@code seq}: another region holds them, so no failover can lose them. */
+    public void forgetAnsweredThrough(long seq) {
+        try {
+            store.db().deleteRange(store.systemFamily(Store.META), answeredKey(0), answeredKey(seq + 1));
+        } catch (RocksDBException e) {
+            throw new StorageException("forgetting answers failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Boolean answered(long seq) {
+        try {
+            return store.db().get(store.systemFamily(Store.META), answeredKey(seq)) != null;
+        } catch (RocksDBException e) {
+            throw new StorageException("reading the answer to write " + seq + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -477,14 +535,7 @@ public final class ReplicatedStore implements ReplicaStore {
                 batch.delete(store.family(keyspace), key.getBytes(StandardCharsets.UTF_8));
                 batch.delete(store.systemFamily(Store.TOMBSTONES), tombstoneKey(keyspace, key));
             }
-            long seq = conflictSeq;
-            for (Conflict conflict : conflicts) {
-                seq++;
-                batch.put(store.systemFamily(Store.CONFLICTS), conflictKey(conflict.keyspace(), seq), Codec.encode(conflict));
-            }
-            if (seq != conflictSeq) {
-                batch.put(store.systemFamily(Store.META), CONFLICT_SEQ_KEY, longBytes(seq));
-            }
+            long seq = putConflicts(batch, conflicts);
             store.db().write(options, batch);
             conflictSeq = seq;
         } catch (RocksDBException e) {

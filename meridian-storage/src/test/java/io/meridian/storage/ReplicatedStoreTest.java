@@ -85,6 +85,34 @@ class ReplicatedStoreTest {
     }
 
     @Test
+    void aLostWriteIsRecordedOncePerFeedHoweverOftenItIsUndoneAndSaysWhetherItsClientWasAnswered() {
+        put("k", "1", 100);
+        Entry answered = put("k", "2", 110);
+        Entry unanswered = put("j", "3", 120);
+        ReplicatedStore rs = (ReplicatedStore) replica.store();
+        rs.markAnswered(answered.seq());
+        assertThat(replica.lostWrites(1, 3, k -> true).answered()).isEqualTo(1);
+        // A resync that fails is retried: the writes are undone again, and must not be listed again.
+        replica.revertLost(1, 3, k -> true);
+        replica.revertLost(1, 3, k -> true);
+        reopen();
+        rs = (ReplicatedStore) replica.store();
+        assertThat(rs.conflicts("sessions", 0, 10)).hasSize(2)
+                .anySatisfy(c -> {
+                    assertThat(c.conflict().loser().seq()).isEqualTo(answered.seq());
+                    assertThat(c.conflict().answered()).isTrue();
+                })
+                .anySatisfy(c -> {
+                    assertThat(c.conflict().loser().seq()).isEqualTo(unanswered.seq());
+                    assertThat(c.conflict().answered()).isFalse();
+                });
+        replica.revertLost(1, 3, k -> true);
+        assertThat(rs.conflicts("sessions", 0, 10)).as("after a restart too").hasSize(2);
+        rs.forgetAnsweredThrough(3);
+        assertThat(rs.answered(answered.seq())).isFalse();
+    }
+
+    @Test
     void scansSkipTombstonesAndPage() {
         put("x1", "1", 1);
         put("x2", "2", 2);

@@ -58,10 +58,13 @@ public sealed interface Command {
     /**
      * A failed region is back: {@code lastSeq} is the last write it originated. Its writes after
      * the cutoff that never reached another region ({@code lostWrites} of them, written between
-     * the two instants) are its RPO.
+     * the two instants; {@code lostAnswered} of them answered to their clients) are its RPO.
      */
-    record Rejoin(String region, long lastSeq, long lostWrites, long lostFromMillis, long lostToMillis, long atMillis)
-            implements Command {
+    record Rejoin(String region, long lastSeq, long lostWrites, long lostFromMillis, long lostToMillis, long atMillis,
+                  long lostAnswered) implements Command {
+        public Rejoin(String region, long lastSeq, long lostWrites, long lostFromMillis, long lostToMillis, long atMillis) {
+            this(region, lastSeq, lostWrites, lostFromMillis, lostToMillis, atMillis, 0);
+        }
     }
 
     /** Starts giving a rejoined region its keys back: the acting regions stop and report how far they wrote. */

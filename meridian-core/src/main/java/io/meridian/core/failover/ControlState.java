@@ -62,8 +62,15 @@ public final class ControlState {
     public record Event(long atMillis, String what) {
     }
 
-    /** What a failover cost: writes acknowledged by the failed region that no other region received. */
-    public record Rpo(long writesLost, long fromMillis, long toMillis) {
+    /**
+     * What a failover cost: writes the failed region made that no other region received, and how
+     * many of them it had answered to their clients ({@code acknowledged}; the others' clients saw
+     * an error or a dropped connection).
+     */
+    public record Rpo(long writesLost, long fromMillis, long toMillis, long acknowledged) {
+        public Rpo(long writesLost, long fromMillis, long toMillis) {
+            this(writesLost, fromMillis, toMillis, 0);
+        }
     }
 
     /** One failover, from the evidence that raised it to the failback that ended it. */
@@ -384,9 +391,10 @@ public final class ControlState {
             lost.add(new LostRange(r.name(), r.cutoff(), through, r.decision()));
         }
         regions.put(r.name(), r.with(Status.REJOINED));
-        Rpo rpo = new Rpo(c.lostWrites(), c.lostFromMillis(), c.lostToMillis());
+        Rpo rpo = new Rpo(c.lostWrites(), c.lostFromMillis(), c.lostToMillis(), c.lostAnswered());
         decisions.put(r.decision(), decisions.get(r.decision()).withRpo(rpo).then(DecisionStatus.REJOINED, c.atMillis(),
-                "rejoined; " + c.lostWrites() + " acknowledged writes had reached no other region"
+                "rejoined; " + c.lostWrites() + " writes had reached no other region (" + c.lostAnswered()
+                        + " of them acknowledged to their clients)"
                         + (through > r.cutoff() ? " (sequences " + (r.cutoff() + 1) + ".." + through + ")" : "")));
         return applied("rejoined", r.decision());
     }

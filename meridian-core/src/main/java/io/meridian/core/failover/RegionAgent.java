@@ -94,7 +94,11 @@ public final class RegionAgent {
         /** The lost writes among this region's own numbered {@code (after, through]}. */
         Rpo scan(long after, long through);
 
-        record Rpo(long writes, long fromMillis, long toMillis) {
+        /** {@code answered}: how many of the lost writes were answered to their clients (acknowledged). */
+        record Rpo(long writes, long fromMillis, long toMillis, long answered) {
+            public Rpo(long writes, long fromMillis, long toMillis) {
+                this(writes, fromMillis, toMillis, 0);
+            }
         }
     }
 
@@ -130,7 +134,7 @@ public final class RegionAgent {
                 if (rejoinSentForDecision != r.decision()) {
                     long last = local.watermarks().getOrDefault(region, 0L);
                     LostScan.Rpo rpo = last > r.cutoff() ? lostScan.scan(r.cutoff(), last) : new LostScan.Rpo(0, 0, 0);
-                    out.add(new Command.Rejoin(region, last, rpo.writes(), rpo.fromMillis(), rpo.toMillis(), nowMillis));
+                    out.add(new Command.Rejoin(region, last, rpo.writes(), rpo.fromMillis(), rpo.toMillis(), nowMillis, rpo.answered()));
                     rejoinSentForDecision = r.decision();
                 }
             }

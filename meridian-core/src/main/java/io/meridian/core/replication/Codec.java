@@ -196,6 +196,8 @@ public final class Codec {
             out.writeUTF(c.detectedBy());
             writeEntry(out, c.winner());
             writeEntry(out, c.loser());
+            // Appended later: absent in older records (read as unknown).
+            out.writeByte(c.answered() == null ? 0 : c.answered() ? 1 : 2);
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
@@ -212,7 +214,9 @@ public final class Codec {
             String detectedBy = in.readUTF();
             Entry winner = readEntry(in);
             Entry loser = readEntry(in);
-            return new Conflict(winner.keyspace(), winner.key(), winner, loser, rule, detectedBy);
+            int answered = in.available() > 0 ? in.readByte() : 0;
+            return new Conflict(winner.keyspace(), winner.key(), winner, loser, rule, detectedBy,
+                    answered == 0 ? null : answered == 1);
         } catch (IOException ex) {
             throw new IllegalArgumentException("malformed conflict record: " + ex.getMessage(), ex);
         }

@@ -223,8 +223,11 @@ public final class Replica {
         clock.observe(snapshotHighest, 0);
     }
 
-    /** What {@link #revertLost} undid: how many writes, and when the first and last were made. */
-    public record Reverted(long writes, long firstMillis, long lastMillis) {
+    /**
+     * What {@link #revertLost} undid: how many writes, when the first and last were made, and how
+     * many of them this region had answered to their clients (the others were never acknowledged).
+     */
+    public record Reverted(long writes, long firstMillis, long lastMillis, long answered) {
     }
 
     /**
@@ -233,15 +236,16 @@ public final class Replica {
      * writes, and that a failover has since given to another region. Only reads.
      */
     public Reverted lostWrites(long after, long through, java.util.function.Predicate<String> lost) {
-        long[] acc = {0, 0, 0};
+        long[] acc = {0, 0, 0, 0};
         forOwnLog(after, through, e -> {
             if (lost.test(e.keyspace())) {
                 acc[1] = acc[0] == 0 ? e.hlc().physicalMillis() : acc[1];
                 acc[2] = e.hlc().physicalMillis();
                 acc[0]++;
+                acc[3] += Boolean.TRUE.equals(store.answered(e.seq())) ? 1 : 0;
             }
         });
-        return new Reverted(acc[0], acc[1], acc[2]);
+        return new Reverted(acc[0], acc[1], acc[2], acc[3]);
     }
 
     /**
@@ -264,7 +268,7 @@ public final class Replica {
                     : remaining.size() == current.get().siblings().size() ? current
                     : remaining.isEmpty() ? Optional.empty()
                     : Optional.of(KeyState.resolve(remaining, resolvers.apply(e.keyspace())));
-            store.replace(e.keyspace(), e.key(), next, List.of(Conflict.lost(e, region)));
+            store.replace(e.keyspace(), e.key(), next, List.of(Conflict.lost(e, region, store.answered(e.seq()))));
         });
         return r;
     }

@@ -96,4 +96,13 @@ public interface ReplicaStore {
             conflicts = List.copyOf(conflicts);
         }
     }
+
+    /**
+     * Whether this region answered the client of its own write {@code seq} (the answer was sent):
+     * true, false, or null where the store does not keep it. Only writes no other region held when
+     * they were answered are kept.
+     */
+    default Boolean answered(long seq) {
+        return null;
+    }
 }

@@ -99,6 +99,7 @@ final class CrdtEngine implements KeyspaceEngine {
             throw invalid(e.getMessage());
         }
         Entry e = w.entry();
+        ex.afterAnswer(() -> engine.answered(e));
         String version = ReplicationEngine.tag(e);
         ex.header("ETag", Versions.etag(version));
         ex.header(Headers.SESSION, token.with(e.stamp()).format());

@@ -103,6 +103,7 @@ final class EventLogEngine implements KeyspaceEngine {
         switch (decision[0]) {
             case EventLog.Decision.Appended a -> {
                 Entry e = written.orElseThrow().entry();
+                ex.afterAnswer(() -> engine.answered(e));
                 respond(ex, keyspace, stream, token.with(e.stamp()), e, a.append().firstVersion(), a.append().lastVersion(),
                         false, a.append().firstVersion() == 1 ? 201 : 200);
             }

@@ -249,6 +249,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
             throw Requests.notFound(keyspace, key);
         }
         Replica.Written w = engine.write(Replica.Write.delete(keyspace.name(), key, home), conditions, ownerCheck(ex, keyspace, owner));
+        ex.afterAnswer(() -> engine.answered(w.entry()));
         ex.header(Headers.SESSION, token.with(w.entry().stamp()).format());
         ex.sendEmpty(204);
     }
@@ -367,6 +368,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
 
     private void respondWritten(Exchange ex, KeyspaceConfig keyspace, Replica.Written w, SessionToken token, int status) {
         Entry e = w.entry();
+        ex.afterAnswer(() -> engine.answered(e));
         ex.header("ETag", Versions.etag(ReplicationEngine.tag(e)));
         ex.header(Headers.SESSION, token.with(e.stamp()).format());
         if (!e.home().isEmpty()) {
@@ -470,11 +472,18 @@ final class ReplicatedEngine implements KeyspaceEngine {
     record ConflictFeed(String keyspace, String region, List<ConflictView> items, Long next) {
     }
 
-    /** One conflict as the feed shows it: both sides, the rule, and where it was seen. */
-    record ConflictView(long seq, String key, String rule, String detectedBy, WriteView winner, WriteView loser) {
+    /**
+     * One conflict as the feed shows it: both sides, the rule, and where it was seen; for a write
+     * lost in a failover, {@code lost: true} and, in its own region's feed, whether its client was
+     * answered ({@code acknowledged}; absent where it is not known).
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    record ConflictView(long seq, String key, String rule, String detectedBy, WriteView winner, WriteView loser, Boolean lost,
+                        Boolean acknowledged) {
         static ConflictView of(ReplicatedStore.NumberedConflict n) {
             Conflict c = n.conflict();
-            return new ConflictView(n.seq(), c.key(), c.rule(), c.detectedBy(), WriteView.of(c.winner()), WriteView.of(c.loser()));
+            return new ConflictView(n.seq(), c.key(), c.rule(), c.detectedBy(), WriteView.of(c.winner()), WriteView.of(c.loser()),
+                    c.isLoss() ? true : null, c.isLoss() ? c.answered() : null);
         }
     }
 

@@ -234,7 +234,7 @@ public final class FailoverAgent implements AutoCloseable {
             synchronized (agent) {
                 commands = agent.tick(clock.wallMillis(), clock.monotonicNanos(), s, local, (after, through) -> {
                     var r = e.lostWrites(after, through, singleOwner::contains);
-                    return new RegionAgent.LostScan.Rpo(r.writes(), r.firstMillis(), r.lastMillis());
+                    return new RegionAgent.LostScan.Rpo(r.writes(), r.firstMillis(), r.lastMillis(), r.answered());
                 });
             }
             for (Command command : commands) {

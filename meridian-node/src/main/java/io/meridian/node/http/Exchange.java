@@ -28,12 +28,50 @@ public final class Exchange {
     private final Callback callback;
     private final String region;
     private int status;
+    private Runnable afterAnswer;
 
     Exchange(Request request, Response response, Callback callback, String region) {
         this.request = request;
         this.response = response;
         this.callback = callback;
         this.region = region;
+    }
+
+    /**
+     * Runs {@code action} once the answer has been written to the client's connection (not if
+     * writing it fails). Engines record there that a write was acknowledged.
+     */
+    public void afterAnswer(Runnable action) {
+        Runnable before = afterAnswer;
+        afterAnswer = before == null ? action : () -> {
+            before.run();
+            action.run();
+        };
+    }
+
+    /** The request's completion, with what must run after a successful answer. */
+    private Callback done() {
+        Runnable action = afterAnswer;
+        if (action == null) {
+            return callback;
+        }
+        afterAnswer = null;
+        return new Callback() {
+            @Override
+            public void succeeded() {
+                try {
+                    action.run();
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(Exchange.class).warn("after answering: {}", e.toString());
+                }
+                callback.succeeded();
+            }
+
+            @Override
+            public void failed(Throwable x) {
+                callback.failed(x);
+            }
+        };
     }
 
     public String method() {
@@ -107,7 +145,7 @@ public final class Exchange {
         }
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
         boolean head = "HEAD".equals(request.getMethod());
-        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), callback);
+        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), done());
     }
 
     public void sendJson(int status, Object body) {
@@ -122,7 +160,7 @@ public final class Exchange {
         this.status = status;
         response.setStatus(status);
         response.getHeaders().put(Headers.REGION, region);
-        response.write(true, null, callback);
+        response.write(true, null, done());
     }
 
     /**
@@ -144,7 +182,7 @@ public final class Exchange {
         response.getHeaders().put(Headers.FORWARDED_BY, region);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
         boolean head = "HEAD".equals(request.getMethod());
-        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), callback);
+        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), done());
     }
 
     /** HTTP/1.1 clients may lower-case header names; relay them as Meridian documents them. */
@@ -203,7 +241,7 @@ public final class Exchange {
     /** Ends a streamed answer: normally, or (with a cause) by dropping the connection. */
     public void endStream(Throwable failure) {
         if (failure == null) {
-            response.write(true, null, callback);
+            response.write(true, null, done());
         } else {
             callback.failed(failure);
         }

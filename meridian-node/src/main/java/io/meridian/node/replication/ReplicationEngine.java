@@ -90,6 +90,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private static final String HELD_THROUGH = "exposure-held-through";
     private final Store rawStore;
     private long heldPersisted;
+    private long answersForgotten;
+    private long housekeepingRounds;
     private final Map<String, io.meridian.core.config.RpoBudget> budgets = new LinkedHashMap<>();
     /** Notified whenever another region acknowledges more of this region's writes. */
     private final Object held = new Object();
@@ -294,6 +296,16 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         return b.append(')').toString();
     }
 
+    /**
+     * The client of this region's write {@code e} has its answer: remembered while no other
+     * region holds the write, so that a failover that loses it can say it was acknowledged.
+     */
+    public void answered(Entry e) {
+        if (e.origin().equals(region) && !machine.exposure().held(e.seq())) {
+            store.markAnswered(e.seq());
+        }
+    }
+
     /** {@code GET /v1/exposure}: what losing this region now would lose, per keyspace. */
     public io.meridian.core.api.ExposureView exposure() {
         long now = wallMillis();
@@ -460,6 +472,10 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         if (heldThrough > heldPersisted) {
             rawStore.putMetaLong(HELD_THROUGH, heldThrough);
             heldPersisted = heldThrough;
+        }
+        if (heldThrough > answersForgotten && ++housekeepingRounds % 20 == 0) { // every 5 s: one range deletion
+            store.forgetAnsweredThrough(heldThrough);
+            answersForgotten = heldThrough;
         }
         if (tick.tombstonesCollected() > 0) {
             log.debug("collected {} tombstones", tick.tombstonesCollected());
