@@ -62,6 +62,36 @@ final class DrillSummary {
                 + " (the JSON report, --json, lists examples)");
     }
 
+    /** After repeated drills: per policy, RTO min/median/max, and the lost and unaccounted writes in all. */
+    @SuppressWarnings("unchecked")
+    static void printSpread(List<Map<String, Object>> reports, PrintStream out) {
+        Map<String, List<Long>> rtos = new java.util.TreeMap<>();
+        Map<String, Long> lost = new java.util.TreeMap<>();
+        Map<String, Long> unaccounted = new java.util.TreeMap<>();
+        Map<String, Integer> none = new java.util.TreeMap<>();
+        for (Map<String, Object> report : reports) {
+            for (Map.Entry<String, Object> e : ((Map<String, Object>) report.get("policies")).entrySet()) {
+                Map<String, Object> p = (Map<String, Object>) e.getValue();
+                Object rto = p.get("rto_ms");
+                if (rto == null) {
+                    none.merge(e.getKey(), 1, Integer::sum);
+                } else {
+                    rtos.computeIfAbsent(e.getKey(), k -> new java.util.ArrayList<>()).add(((Number) rto).longValue());
+                }
+                lost.merge(e.getKey(), ((Number) p.get("rpo_writes_lost")).longValue(), Long::sum);
+                unaccounted.merge(e.getKey(), ((Number) p.get("unaccounted")).longValue(), Long::sum);
+            }
+        }
+        out.printf("%n%d drills of %s: RTO per policy (min / median / max), acknowledged writes lost and unaccounted in all%n",
+                reports.size(), reports.getFirst().get("region"));
+        for (String policy : lost.keySet()) {
+            List<Long> r = rtos.getOrDefault(policy, List.of()).stream().sorted().toList();
+            out.printf("%-13s %s%s   lost %d, unaccounted %d%n", policy, r.isEmpty() ? "-" : seconds(r.getFirst()) + " / "
+                    + seconds(r.get(r.size() / 2)) + " / " + seconds(r.getLast()),
+                    none.containsKey(policy) ? " (no recovery in " + none.get(policy) + ")" : "", lost.get(policy), unaccounted.get(policy));
+        }
+    }
+
     private static String seconds(Object millis) {
         return millis == null ? "-" : String.format("%.1f s", ((Number) millis).longValue() / 1000.0);
     }

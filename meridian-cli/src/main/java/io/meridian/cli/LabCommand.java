@@ -353,6 +353,10 @@ final class LabCommand {
         @Option(names = "--recovery-timeout", defaultValue = "30", description = "seconds to wait for writes to recover (default ${DEFAULT-VALUE})")
         long recoverySeconds;
 
+        @Option(names = "--repeat", defaultValue = "1", description = "run the drill this many times, one after the other, and"
+                + " end with RTO min/median/max per policy (default ${DEFAULT-VALUE}; --json prints a list of reports)")
+        int repeat;
+
         @Spec
         CommandSpec spec;
 
@@ -369,12 +373,25 @@ final class LabCommand {
             if (pauseMillis < 0) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--client-pause-ms must be 0 or more");
             }
-            java.util.Map<String, Object> report = new io.meridian.lab.Drill(lab, progress, pauseMillis)
-                    .run(k, region, Duration.ofSeconds(recoverySeconds));
+            if (repeat < 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat must be 1 or more");
+            }
+            java.util.List<java.util.Map<String, Object>> reports = new java.util.ArrayList<>();
+            for (int i = 0; i < repeat; i++) {
+                if (repeat > 1) {
+                    progress.printf("%n== drill %d of %d ==%n", i + 1, repeat);
+                }
+                java.util.Map<String, Object> report = new io.meridian.lab.Drill(lab, progress, pauseMillis)
+                        .run(k, region, Duration.ofSeconds(recoverySeconds));
+                reports.add(report);
+                if (!json) {
+                    DrillSummary.print(report, System.out);
+                }
+            }
             if (json) {
-                System.out.println(Lab.toJson(report));
-            } else {
-                DrillSummary.print(report, System.out);
+                System.out.println(Lab.toJson(repeat == 1 ? reports.getFirst() : reports));
+            } else if (repeat > 1) {
+                DrillSummary.printSpread(reports, System.out);
             }
             return 0;
         }

@@ -3,6 +3,11 @@ package io.meridian.core;
 /** Meridian's own HTTP headers, shared by the node and the clients. */
 public final class Headers {
     /** On every response: the region that served it. On requests between nodes: the caller's region. */
+    /**
+     * On a region's heartbeat ({@code GET /v1/health} from a peer): {@code request} asks the peer
+     * to extend the sender's write lease; the answer says {@code granted} or {@code refused}.
+     */
+    public static final String LEASE = "Meridian-Lease";
     public static final String REGION = "Meridian-Region";
     /** The session token: on write responses, and sent back by clients on later requests. */
     public static final String SESSION = "Meridian-Session";

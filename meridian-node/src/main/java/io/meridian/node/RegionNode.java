@@ -112,14 +112,20 @@ public final class RegionNode implements AutoCloseable {
         Map<String, HostPort> peers = new LinkedHashMap<>();
         config.regions().stream().filter(r -> !r.name().equals(region.name()))
                 .forEach(r -> peers.put(r.name(), config.addressFor(region.name(), r.name())));
-        java.time.Duration probeEvery = config.controlPlane() && config.failover().heartbeat().compareTo(config.probe().interval()) < 0
-                ? config.failover().heartbeat() : config.probe().interval();
+        // With a control plane the probes are the heartbeats and carry the lease requests.
+        java.time.Duration beat = config.failover().heartbeat().compareTo(config.failover().renewEvery()) < 0
+                ? config.failover().heartbeat() : config.failover().renewEvery();
+        java.time.Duration probeEvery = config.controlPlane() && beat.compareTo(config.probe().interval()) < 0
+                ? beat : config.probe().interval();
         prober = new PeerProber(region.name(), peers, probeEvery, config.probe().timeout());
         metrics.bindPeers(peers.keySet(), prober::view);
         if (config.controlPlane()) {
             failover = new FailoverAgent(region.name(), config, store, clock, new ThreadScheduler("failover-agent"),
                     new ThreadScheduler("failover-decider"), new ThreadScheduler("failover-resync"));
             prober.onAnswer(failover::heartbeat);
+            if (failover.wantsLease()) {
+                prober.requestLeases();
+            }
         }
         if (!region.witness() && config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).asynchronous())) {
             replication = new ReplicationEngine(region.name(), config, store, failover, clock,
@@ -309,6 +315,11 @@ public final class RegionNode implements AutoCloseable {
     /** The projections this region runs, by name (none in a witness, or without event-log keyspaces). */
     public Map<String, io.meridian.node.projection.ProjectionRunner> projections() {
         return projections;
+    }
+
+    /** A peer's heartbeat asks for its write lease: granted or refused (false without a control plane). */
+    public boolean grantLease(String requester) {
+        return failover != null && failover.grant(requester);
     }
 
     public ClusterView clusterView() {

@@ -16,18 +16,29 @@ public sealed interface Command {
 
     /**
      * A region's periodic report: the regions it suspects, replication it sees stalled, its
-     * watermarks (its own sequence included) and the epoch it had applied when it read them.
+     * watermarks (its own sequence included), the epoch it had applied when it read them, and the
+     * fenced regions whose write lease it no longer grants and last granted longer ago than a lease
+     * and its margin ({@code leasesExpired}).
      */
     record Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,
-                  long atMillis) implements Command {
+                  long atMillis, Set<String> leasesExpired) implements Command {
         public Report {
             suspects = Set.copyOf(suspects);
             stalled = Set.copyOf(stalled);
             watermarks = Map.copyOf(watermarks);
+            leasesExpired = leasesExpired == null ? Set.of() : Set.copyOf(leasesExpired);
+        }
+
+        public Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,
+                      long atMillis) {
+            this(reporter, epochSeen, suspects, stalled, watermarks, atMillis, Set.of());
         }
     }
 
-    /** A region asks to extend its write lease; granted only while it is active. */
+    /**
+     * A region asked to extend its write lease through the log (how leases were renewed before
+     * peers granted them on heartbeats). No longer proposed; still applied from older logs.
+     */
     record Renew(String region, long atMillis) implements Command {
     }
 

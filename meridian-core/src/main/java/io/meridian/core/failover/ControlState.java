@@ -21,8 +21,9 @@ import java.util.TreeMap;
  * writes the keys it owns. A decision ({@link Command.Raise}, or an operator's
  * {@link Command.Approve}) <em>fences</em> it: {@code FENCED}, the epoch moves, renewals are
  * refused, and every other data region stops taking the fenced region's writes directly and
- * reports the watermark it froze at. Once every such report is in and the proposer has waited out
- * the fenced region's last lease, {@link Command.Activate} makes it {@code FAILED}: the cutoff (the
+ * reports the watermark it froze at. Once every such report is in, and enough regions have reported
+ * that they no longer grant the fenced region a lease and the last one they granted has expired,
+ * {@link Command.Activate} makes it {@code FAILED}: the cutoff (the
  * highest frozen watermark) is fixed and its keys go to the next region of each keyspace's order.
  * When it comes back it reports its last write ({@link Command.Rejoin}, {@code REJOINED}): its
  * writes after the cutoff never reached another region and are recorded as lost. Failback
@@ -228,6 +229,31 @@ public final class ControlState {
         return r != null && r.status() == Status.FENCED && r.frozen().keySet().containsAll(frozenReporters(region));
     }
 
+    /**
+     * True when enough other members of the control group have reported, since {@code region} was
+     * fenced, that its lease from them has expired and they no longer grant it: the others are too
+     * few to be, with it, a majority, so no lease of it can still be valid.
+     */
+    public boolean leaseExpired(String region) {
+        Region r = regions.get(region);
+        if (r == null || r.status() != Status.FENCED) {
+            return false;
+        }
+        return leaseConfirmations(r).size() >= leaseConfirmationsNeeded();
+    }
+
+    /** Members whose latest report, made after {@code r}'s fence, says its lease from them expired. */
+    private List<String> leaseConfirmations(Region r) {
+        return reports.values().stream().filter(rep -> !rep.reporter().equals(r.name()) && rep.epochSeen() >= r.fencedEpoch()
+                && rep.leasesExpired().contains(r.name())).map(Command.Report::reporter).toList();
+    }
+
+    /** A lease needs grants from floor(N/2) of the N members' others: this many must have stopped granting it. */
+    private int leaseConfirmationsNeeded() {
+        int n = regions.size();
+        return n - n / 2;
+    }
+
     /** True when {@code region} is draining and every acting region has said how far it wrote. */
     public boolean drainComplete(String region) {
         Region r = regions.get(region);
@@ -371,13 +397,17 @@ public final class ControlState {
             return refused("waiting for watermark reports from " + frozenReporters(c.region()).stream()
                     .filter(x -> !r.frozen().containsKey(x)).toList());
         }
+        if (!leaseExpired(c.region())) {
+            return refused("waiting for " + leaseConfirmationsNeeded() + " regions to report that " + c.region()
+                    + "'s lease has expired (so far " + leaseConfirmations(r) + ")");
+        }
         long cutoff = r.frozen().values().stream().mapToLong(Long::longValue).max().orElse(0);
         epoch++;
         regions.put(r.name(), new Region(r.name(), false, Status.FAILED, r.decision(), r.fencedEpoch(), cutoff, r.frozen(),
                 0, Map.of(), r.renewals()));
         decisions.put(r.decision(), decisions.get(r.decision()).withCutoff(cutoff)
-                .then(DecisionStatus.FAILED_OVER, c.atMillis(), "failed over at epoch " + epoch + "; writes of " + r.name()
-                        + " after " + cutoff + " reached no other region"));
+                .then(DecisionStatus.FAILED_OVER, c.atMillis(), "failed over at epoch " + epoch + " (lease expired as reported by "
+                        + leaseConfirmations(r) + "); writes of " + r.name() + " after " + cutoff + " reached no other region"));
         return applied("failed over", r.decision());
     }
 

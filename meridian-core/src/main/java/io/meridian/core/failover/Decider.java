@@ -8,8 +8,8 @@ import java.util.Optional;
 /**
  * The control plane leader's judgement, run every few hundred milliseconds: which regions have
  * failed, what to do about them under the deployment's policy, and which fenced regions may now
- * fail over. Pure: the leader's own observations (can it reach a region's readiness check, how
- * long since it applied the region's last lease renewal) are passed in.
+ * fail over. Pure: the leader's own observation (can it reach a region's readiness check) is
+ * passed in.
  *
  * <p>A region is <b>failed</b> when a majority of the other live regions suspect it and its
  * readiness check fails from here. The case is <b>clear-cut</b> when every other live region
@@ -30,11 +30,10 @@ public final class Decider {
     }
 
     /**
-     * @param nowMillis              the leader's wall clock (reports carry their proposers' clocks)
-     * @param readyFromHere          per region, whether its readiness check answered ready from here (absent: not checked)
-     * @param sinceLastRenewalMillis per region, time since this leader applied its last granted renewal
+     * @param nowMillis     the leader's wall clock (reports carry their proposers' clocks)
+     * @param readyFromHere per region, whether its readiness check answered ready from here (absent: not checked)
      */
-    public record Inputs(long nowMillis, Map<String, Boolean> readyFromHere, Map<String, Long> sinceLastRenewalMillis) {
+    public record Inputs(long nowMillis, Map<String, Boolean> readyFromHere) {
     }
 
     /** What one region's situation looks like to the leader. */
@@ -132,8 +131,7 @@ public final class Decider {
                     }
                 }
                 case FENCED -> {
-                    long since = in.sinceLastRenewalMillis().getOrDefault(r.name(), 0L);
-                    if (state.frozenComplete(r.name()) && since >= f.leaseExpiryWait().toMillis()) {
+                    if (state.frozenComplete(r.name()) && state.leaseExpired(r.name())) {
                         out.add(new Command.Activate(r.name(), now));
                     }
                 }

@@ -10,8 +10,9 @@ import java.time.Duration;
  * @param heartbeat        how often each region sends a heartbeat (a health probe) to every other
  * @param phiThreshold     suspicion level at which a silent peer is suspected
  * @param acceptablePause  silence tolerated on top of the usual interval before suspicion rises
- * @param lease            how long a granted write lease lasts from the moment its renewal was sent
- * @param renewEvery       how often a region renews its lease
+ * @param lease            how long a granted write lease lasts from the moment its request was sent
+ * @param renewEvery       how often a region asks its peers to extend its lease (the requests ride on the
+ *                         heartbeats, so the shorter of this and {@code heartbeat})
  * @param reportEvery      how often a region reports its suspicions and watermarks to the control plane
  * @param flapOnsets       this many onsets of suspicion of one region within {@code flapWindow} is flapping
  * @param flapWindow       the window flapping is judged over
@@ -30,7 +31,7 @@ public record FailoverSettings(Policy policy, Duration heartbeat, double phiThre
     }
 
     public static final FailoverSettings DEFAULT = new FailoverSettings(Policy.HYBRID, Duration.ofMillis(200), 8.0,
-            Duration.ofMillis(400), Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMillis(250), 3,
+            Duration.ofMillis(400), Duration.ofSeconds(2), Duration.ofMillis(200), Duration.ofMillis(250), 3,
             Duration.ofSeconds(60), false);
 
     public FailoverSettings {

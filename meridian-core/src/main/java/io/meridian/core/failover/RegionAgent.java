@@ -2,6 +2,7 @@ package io.meridian.core.failover;
 
 import io.meridian.core.failure.PhiAccrualDetector;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,28 +24,30 @@ import java.util.TreeSet;
 public final class RegionAgent {
     /** A peer not heard from since this region started is suspected after this long (regions start at different times). */
     static final long NEVER_HEARD_GRACE_MILLIS = 15_000;
-    /**
-     * Renewals in flight at once. A renewal is sent every {@code renew-every} even while earlier
-     * ones are unanswered, so one proposal stuck behind a slow or changing control-plane leader
-     * (a loaded machine, an election) does not hold back the next: the lease lapses only when no
-     * renewal at all gets through for a whole lease.
-     */
-    static final int RENEWALS_IN_FLIGHT_MAX = 4;
     private final String region;
     private final FailoverSettings settings;
     private final Map<String, PhiAccrualDetector> detectors = new LinkedHashMap<>();
     private final Lease lease;
+    /**
+     * Per region, when this one last granted it a lease (monotonic). Until it has, the moment it
+     * started: it may have granted one just before a restart.
+     */
+    private final Map<String, Long> lastGrantNanos = new HashMap<>();
+    private final long startedNanos;
     private long lastReportMillis = Long.MIN_VALUE / 2;
-    private long lastRenewNanos;
-    private int renewalsInFlight;
     private long rejoinSentForDecision;
     private long restoreSentAtEpoch = -1;
     private long failbackSentForDecision;
 
-    public RegionAgent(String region, List<String> peers, FailoverSettings settings) {
+    /**
+     * @param peers        every other member of the control group (data regions and witnesses)
+     * @param startedNanos this process's start on its monotonic clock
+     */
+    public RegionAgent(String region, List<String> peers, FailoverSettings settings, long startedNanos) {
         this.region = region;
         this.settings = settings;
-        this.lease = new Lease(settings.lease());
+        this.startedNanos = startedNanos;
+        this.lease = new Lease(settings.lease(), (peers.size() + 1) / 2);
         for (String peer : peers) {
             detectors.put(peer, new PhiAccrualDetector(100, Math.max(20, settings.heartbeat().toMillis() / 4.0),
                     settings.acceptablePause().toMillis(), settings.heartbeat().toMillis()));
@@ -103,14 +106,15 @@ public final class RegionAgent {
     }
 
     /**
-     * The commands this region owes the control plane now. Renewals: the caller proposes the
-     * {@link Command.Renew} and reports the answer with {@link #renewed}.
+     * The commands this region owes the control plane now: its report (suspicions, watermarks, and
+     * the fenced regions whose lease it no longer grants and whose last grant from it has expired),
+     * its rejoin after a failover, the end of its failback.
      */
     public List<Command> tick(long nowMillis, long nowNanos, ControlState state, Local local, LostScan lostScan) {
         List<Command> out = new ArrayList<>();
         if (nowMillis - lastReportMillis >= settings.reportEvery().toMillis()) {
             out.add(new Command.Report(region, state.epoch(), suspects(nowMillis, local.startedMillis()), local.stalled(),
-                    local.watermarks(), nowMillis));
+                    local.watermarks(), nowMillis, leasesExpired(state, nowNanos)));
             lastReportMillis = nowMillis;
         }
         Optional<ControlState.Region> me = state.region(region);
@@ -120,13 +124,6 @@ public final class RegionAgent {
         ControlState.Region r = me.get();
         switch (r.status()) {
             case ACTIVE -> {
-                boolean due = renewalsInFlight == 0 ? !lease.valid(nowNanos) || nowNanos - lastRenewNanos >= settings.renewEvery().toNanos()
-                        : nowNanos - lastRenewNanos >= settings.renewEvery().toNanos();
-                if (due && renewalsInFlight < RENEWALS_IN_FLIGHT_MAX) {
-                    out.add(new Command.Renew(region, nowMillis));
-                    renewalsInFlight++;
-                    lastRenewNanos = nowNanos;
-                }
             }
             case FENCED -> lease.revoked();
             case FAILED -> {
@@ -160,7 +157,6 @@ public final class RegionAgent {
     /** A proposed command may be lost (no majority, a leader change): let the next tick send it again. */
     public void proposalFailed(Command c) {
         switch (c) {
-            case Command.Renew r -> renewalsInFlight = Math.max(0, renewalsInFlight - 1);
             case Command.Rejoin r -> rejoinSentForDecision = 0;
             case Command.Restore r -> restoreSentAtEpoch = -1;
             case Command.Failback f -> failbackSentForDecision = 0;
@@ -169,14 +165,45 @@ public final class RegionAgent {
         }
     }
 
-    /** The answer to the renewal sent at {@code sentNanos}. */
-    public void renewed(long sentNanos, boolean granted) {
-        renewalsInFlight = Math.max(0, renewalsInFlight - 1);
-        if (granted) {
-            lease.granted(sentNanos);
-        } else {
-            lease.revoked();
+    // ---- leases ----
+
+    /**
+     * {@code requester} asks this region to extend its write lease (on a heartbeat). Granted while
+     * it is an active data region in this region's copy of the control state; the grant's time is
+     * kept, to tell the control plane once it has certainly expired.
+     */
+    public boolean grant(String requester, ControlState state, long nowNanos) {
+        Optional<ControlState.Region> r = state.region(requester);
+        if (r.isEmpty() || r.get().witness() || r.get().status() != ControlState.Status.ACTIVE || requester.equals(region)) {
+            return false;
         }
+        lastGrantNanos.put(requester, nowNanos);
+        return true;
+    }
+
+    /** The answer of {@code peer} to the lease request this region sent at {@code sentNanos}. */
+    public void leaseAnswer(String peer, long sentNanos, boolean granted) {
+        if (granted) {
+            lease.granted(peer, sentNanos);
+        } else {
+            lease.refused(peer);
+        }
+    }
+
+    /**
+     * The fenced regions this one no longer grants a lease (it has applied their fence) and last
+     * granted one longer ago than a lease plus its margin: whatever it granted them has expired.
+     */
+    Set<String> leasesExpired(ControlState state, long nowNanos) {
+        Set<String> out = new TreeSet<>();
+        long wait = settings.leaseExpiryWait().toNanos();
+        for (ControlState.Region r : state.regions()) {
+            if (r.status() == ControlState.Status.FENCED && !r.name().equals(region)
+                    && nowNanos - lastGrantNanos.getOrDefault(r.name(), startedNanos) >= wait) {
+                out.add(r.name());
+            }
+        }
+        return out;
     }
 
     /** True when this region holds every write of the others that they had made when last reported. */

@@ -42,7 +42,6 @@ final class FailoverSimulation {
     final Map<String, RegionAgent> agents = new LinkedHashMap<>();
     final Map<String, ControlState> copies = new HashMap<>();
     final Map<String, Integer> applied = new HashMap<>();
-    final Map<String, Map<String, Long>> renewApplied = new HashMap<>();
     final Map<String, Long> started = new HashMap<>();
     final Map<String, Long> counter = new HashMap<>();
     final Map<String, Map<String, Long>> seen = new HashMap<>();
@@ -58,6 +57,8 @@ final class FailoverSimulation {
     final long faultsEndMs;
     final long endMs;
     String leader;
+    /** Who led the control plane when the first fault began. */
+    String leaderAtFault;
     long leaderlessSince = 0;
     long t;
 
@@ -89,10 +90,9 @@ final class FailoverSimulation {
         for (String r : all) {
             rate.put(r, 1.0 + (random.nextDouble() - 0.5) * 0.02); // ±1 %
             wallOffset.put(r, (long) random.nextInt(101) - 50);     // ±50 ms
-            agents.put(r, new RegionAgent(r, all.stream().filter(p -> !p.equals(r)).toList(), settings));
+            agents.put(r, new RegionAgent(r, all.stream().filter(p -> !p.equals(r)).toList(), settings, 0));
             copies.put(r, new ControlState(data, witnesses));
             applied.put(r, 0);
-            renewApplied.put(r, new HashMap<>());
             started.put(r, 0L);
             counter.put(r, 0L);
             seen.put(r, new HashMap<>());
@@ -199,6 +199,9 @@ final class FailoverSimulation {
                 }
                 wasAlive.put(r, up);
             }
+            if (leaderAtFault == null && faults.stream().anyMatch(f -> f.activeAt(t))) {
+                leaderAtFault = leader == null ? "" : leader;
+            }
             electLeader();
             deliverCommits();
             applyLogs();
@@ -216,9 +219,8 @@ final class FailoverSimulation {
 
     /** A crash loses memory, not disk: the control copy and counters stay, detectors and the lease start afresh. */
     private void restart(String r) {
-        agents.put(r, new RegionAgent(r, all.stream().filter(p -> !p.equals(r)).toList(), settings));
+        agents.put(r, new RegionAgent(r, all.stream().filter(p -> !p.equals(r)).toList(), settings, nanos(r)));
         started.put(r, wall(r));
-        renewApplied.put(r, new HashMap<>());
         inFlight.removeIf(p -> p.proposer().equals(r));
     }
 
@@ -281,13 +283,7 @@ final class FailoverSimulation {
             if (p.command() instanceof Command.Activate a && o.applied()) {
                 firstActivation.putIfAbsent(a.region(), t);
             }
-            if (p.command() instanceof Command.Renew) {
-                if (alive(p.proposer()) && both(p.proposer(), leader)) {
-                    agents.get(p.proposer()).renewed(p.sentNanos(), o.applied());
-                } else {
-                    agents.get(p.proposer()).proposalFailed(p.command());
-                }
-            } else if (!o.applied()) {
+            if (!o.applied()) {
                 agents.get(p.proposer()).proposalFailed(p.command());
             }
         }
@@ -316,9 +312,6 @@ final class FailoverSimulation {
                 if (!o.equals(outcomes.get(i))) {
                     violations.add("t=" + t + " " + r + " applied " + c + " as " + o + " where the log says " + outcomes.get(i));
                 }
-                if (c instanceof Command.Renew renew && o.applied()) {
-                    renewApplied.get(r).put(renew.region(), nanos(r));
-                }
                 i++;
                 for (String home : data) {
                     Ownership.acting(copy, data, home).ifPresent(acting -> {
@@ -335,9 +328,29 @@ final class FailoverSimulation {
 
     private final Map<String, Long> lastProbe = new HashMap<>();
 
-    /** Each region probes each peer; an answer (both directions up) is a heartbeat one round trip later, carrying the peer's counter. */
-    private final List<long[]> probeArrivals = new ArrayList<>();
-    private final List<String[]> probePairs = new ArrayList<>();
+    /**
+     * A heartbeat probe from {@code from} to {@code to}, sent at {@code sentNanos} on the sender's
+     * clock and asking for its write lease: it reaches {@code to} at {@code arriveAt}, which grants
+     * or refuses on its copy of the control state then; the answer is back at {@code answerAt}.
+     */
+    private static final class Probe {
+        final String from;
+        final String to;
+        final long sentNanos;
+        final long arriveAt;
+        long answerAt = -1;
+        long counter;
+        boolean granted;
+
+        Probe(String from, String to, long sentNanos, long arriveAt) {
+            this.from = from;
+            this.to = to;
+            this.sentNanos = sentNanos;
+            this.arriveAt = arriveAt;
+        }
+    }
+
+    private final List<Probe> probes = new ArrayList<>();
 
     private void heartbeats() {
         for (String a : all) {
@@ -348,23 +361,33 @@ final class FailoverSimulation {
                 String k = a + ">" + b;
                 if (t - lastProbe.getOrDefault(k, -10_000L) >= settings.heartbeat().toMillis()) {
                     lastProbe.put(k, t);
-                    if (both(a, b)) {
-                        probeArrivals.add(new long[] {t + 2 * delay(a, b) + random.nextInt(5), counter.get(b)});
-                        probePairs.add(new String[] {a, b});
+                    if (link(a, b)) {
+                        probes.add(new Probe(a, b, nanos(a), t + delay(a, b) + random.nextInt(3)));
                     }
                 }
             }
         }
-        for (int i = probeArrivals.size() - 1; i >= 0; i--) {
-            if (probeArrivals.get(i)[0] <= t) {
-                String a = probePairs.get(i)[0];
-                String b = probePairs.get(i)[1];
-                if (alive(a)) {
-                    agents.get(a).heartbeat(b, wall(a));
-                    seen.get(a).merge(b, probeArrivals.get(i)[1], Math::max);
+        for (int i = probes.size() - 1; i >= 0; i--) {
+            Probe p = probes.get(i);
+            if (p.answerAt < 0 && p.arriveAt <= t) {
+                if (!alive(p.to) || !link(p.to, p.from)) {
+                    probes.remove(i); // lost on the way, or the answer cannot go back
+                    continue;
                 }
-                probeArrivals.remove(i);
-                probePairs.remove(i);
+                // The peer holds a data region's request against its own copy of the control state.
+                p.granted = data.contains(p.from) && agents.get(p.to).grant(p.from, copies.get(p.to), nanos(p.to));
+                p.counter = counter.get(p.to);
+                p.answerAt = t + delay(p.to, p.from) + random.nextInt(3);
+            } else if (p.answerAt >= 0 && p.answerAt <= t) {
+                probes.remove(i);
+                if (alive(p.from) && link(p.to, p.from)) {
+                    RegionAgent agent = agents.get(p.from);
+                    agent.heartbeat(p.to, wall(p.from));
+                    if (data.contains(p.from)) {
+                        agent.leaseAnswer(p.to, p.sentNanos, p.granted);
+                    }
+                    seen.get(p.from).merge(p.to, p.counter, Math::max);
+                }
             }
         }
     }
@@ -390,14 +413,10 @@ final class FailoverSimulation {
         }
         ControlState copy = copies.get(leader);
         Map<String, Boolean> ready = new HashMap<>();
-        Map<String, Long> since = new HashMap<>();
         for (String r : all) {
             ready.put(r, both(leader, r));
-            Long at = renewApplied.get(leader).get(r);
-            long base = at != null ? at : (long) (started.get(leader) * 1_000_000L * rate.get(leader));
-            since.put(r, (nanos(leader) - base) / 1_000_000);
         }
-        for (Command c : Decider.decide(copy, settings, leader, new Decider.Inputs(wall(leader), ready, since))) {
+        for (Command c : Decider.decide(copy, settings, leader, new Decider.Inputs(wall(leader), ready))) {
             propose(leader, c);
         }
     }

@@ -11,44 +11,69 @@ class RegionAgentTest {
     private static final long MS = 1_000_000;
     private final FailoverSettings settings = FailoverSettings.DEFAULT;
     private final ControlState state = new ControlState(List.of("us-east", "eu-west", "ap-southeast"), List.of());
-    private final RegionAgent agent = new RegionAgent("us-east", List.of("eu-west", "ap-southeast"), settings);
+    private final RegionAgent agent = new RegionAgent("us-east", List.of("eu-west", "ap-southeast"), settings, 0);
     private final RegionAgent.Local local = new RegionAgent.Local(Map.of(), Set.of(), 0);
 
-    private List<Command.Renew> renewalsAt(long nanos) {
-        return agent.tick(nanos / MS, nanos, state, local, (a, t) -> new RegionAgent.LostScan.Rpo(0, 0, 0)).stream()
-                .filter(Command.Renew.class::isInstance).map(Command.Renew.class::cast).toList();
+    private Command.Report reportAt(RegionAgent a, long nanos) {
+        return a.tick(nanos / MS, nanos, state, local, (x, y) -> new RegionAgent.LostScan.Rpo(0, 0, 0)).stream()
+                .filter(Command.Report.class::isInstance).map(Command.Report.class::cast).findFirst().orElseThrow();
     }
 
     @Test
-    void aRenewalLeftUnansweredDoesNotHoldBackTheNext() {
-        long renewEvery = settings.renewEvery().toNanos();
+    void aLeaseHoldsWhileAMajorityWithThisRegionGrantedItRecently() {
         long t = 1_000 * MS;
-        assertThat(renewalsAt(t)).hasSize(1);
-        assertThat(renewalsAt(t + renewEvery / 2)).as("not due yet").isEmpty();
-        assertThat(renewalsAt(t + renewEvery)).as("the first is still unanswered; the next goes anyway").hasSize(1);
-        agent.renewed(t + renewEvery, true);
-        assertThat(agent.lease().valid(t + renewEvery + settings.lease().toNanos() - MS)).isTrue();
-        assertThat(agent.lease().valid(t + renewEvery + settings.lease().toNanos())).isFalse();
+        assertThat(agent.lease().valid(t)).as("nothing granted yet").isFalse();
+        agent.leaseAnswer("eu-west", t, true);
+        assertThat(agent.lease().valid(t + settings.lease().toNanos() - MS)).as("one peer and itself: two of three").isTrue();
+        assertThat(agent.lease().valid(t + settings.lease().toNanos())).isFalse();
+        agent.leaseAnswer("ap-southeast", t + 500 * MS, true);
+        agent.leaseAnswer("eu-west", t - 900 * MS, true); // a late answer to an older request
+        assertThat(agent.lease().remainingNanos(t + 500 * MS)).as("the latest grant counts").isEqualTo(settings.lease().toNanos());
+        agent.leaseAnswer("ap-southeast", t + 600 * MS, false);
+        assertThat(agent.lease().remainingNanos(t + 600 * MS)).as("a refusal takes that peer's grant away")
+                .isEqualTo(settings.lease().toNanos() - 600 * MS);
     }
 
     @Test
-    void renewalsInFlightAreBounded() {
-        long renewEvery = settings.renewEvery().toNanos();
-        long t = 1_000 * MS;
-        int sent = 0;
-        for (int i = 0; i < 20; i++) {
-            sent += renewalsAt(t + i * renewEvery).size();
-        }
-        assertThat(sent).isEqualTo(RegionAgent.RENEWALS_IN_FLIGHT_MAX);
-        agent.proposalFailed(new Command.Renew("us-east", 0));
-        assertThat(renewalsAt(t + 20 * renewEvery)).as("one answered (failed): one more may go").hasSize(1);
+    void fourMembersNeedTwoGrants() {
+        RegionAgent a = new RegionAgent("a", List.of("b", "c", "w"), settings, 0);
+        a.leaseAnswer("b", 10 * MS, true);
+        assertThat(a.lease().valid(11 * MS)).isFalse();
+        a.leaseAnswer("w", 20 * MS, true);
+        assertThat(a.lease().remainingNanos(21 * MS)).as("as long as the older of the two").isEqualTo(settings.lease().toNanos() - 11 * MS);
     }
 
     @Test
-    void aLateAnswerToAnOlderRenewalNeverShortensTheLease() {
-        long t = 1_000 * MS;
-        agent.renewed(t + 500 * MS, true);
-        agent.renewed(t, true);
-        assertThat(agent.lease().remainingNanos(t + 500 * MS)).isEqualTo(settings.lease().toNanos());
+    void aPeerGrantsOnlyAnActiveDataRegionAndReportsItsLeaseExpiredOnlyOnceItsLastGrantIsOld() {
+        RegionAgent east = new RegionAgent("eu-west", List.of("us-east", "ap-southeast"), settings, 0);
+        long t = 10_000 * MS;
+        assertThat(east.grant("us-east", state, t)).isTrue();
+        assertThat(east.grant("nowhere", state, t)).isFalse();
+        state.apply(new Command.Raise("us-east", true, "test", List.of(), 1));
+        assertThat(east.grant("us-east", state, t + 100 * MS)).as("fenced: refused").isFalse();
+        long wait = settings.leaseExpiryWait().toNanos();
+        assertThat(reportAt(east, t + wait - MS).leasesExpired()).isEmpty();
+        assertThat(reportAt(east, t + wait + settings.reportEvery().toNanos()).leasesExpired()).containsExactly("us-east");
+
+        RegionAgent restarted = new RegionAgent("ap-southeast", List.of("us-east", "eu-west"), settings, t);
+        assertThat(reportAt(restarted, t + wait - MS).leasesExpired())
+                .as("it may have granted just before it restarted: it counts from its start").isEmpty();
+        assertThat(reportAt(restarted, t + wait + settings.reportEvery().toNanos()).leasesExpired()).containsExactly("us-east");
+    }
+
+    @Test
+    void noRegionFailsOverBeforeEnoughPeersSaidItsLeaseExpired() {
+        ControlState s = new ControlState(List.of("a", "b", "c"), List.of());
+        s.apply(new Command.Raise("a", true, "test", List.of(), 1));
+        long epoch = s.epoch();
+        s.apply(new Command.Report("b", epoch, Set.of("a"), Set.of(), Map.of("a", 5L), 2, Set.of("a")));
+        s.apply(new Command.Report("c", epoch, Set.of("a"), Set.of(), Map.of("a", 4L), 2, Set.of()));
+        assertThat(s.frozenComplete("a")).isTrue();
+        ControlState.Outcome refused = s.apply(new Command.Activate("a", 3));
+        assertThat(refused.applied()).isFalse();
+        assertThat(refused.detail()).contains("waiting for 2 regions to report that a's lease has expired").contains("[b]");
+        s.apply(new Command.Report("c", epoch, Set.of("a"), Set.of(), Map.of("a", 4L), 4, Set.of("a")));
+        assertThat(s.apply(new Command.Activate("a", 5)).applied()).isTrue();
+        assertThat(s.decisions().getFirst().history().getLast().what()).contains("lease expired as reported by [b, c]");
     }
 }

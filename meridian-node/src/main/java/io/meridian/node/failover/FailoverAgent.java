@@ -67,7 +67,6 @@ public final class FailoverAgent implements AutoCloseable {
     private final Clock clock;
     private final long startedMillis;
     private final long startedNanos;
-    private final Map<String, Long> renewAppliedNanos = new ConcurrentHashMap<>();
     private final Map<String, long[]> progress = new ConcurrentHashMap<>();
     private final Set<String> singleOwner = new HashSet<>();
     private final Scheduler ticker;
@@ -97,12 +96,12 @@ public final class FailoverAgent implements AutoCloseable {
         this.config = config;
         this.settings = config.failover();
         this.store = store;
-        this.agent = new RegionAgent(region, config.regionNames().stream().filter(r -> !r.equals(region)).toList(), settings);
+        this.agent = new RegionAgent(region, config.regionNames().stream().filter(r -> !r.equals(region)).toList(), settings,
+                startedNanos);
         this.machine = new ControlStateMachine(new ControlState(config.dataRegionNames(), config.witnessNames()), this::applied);
         config.keyspaces().stream()
                 .filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).singleOwner())
                 .forEach(k -> singleOwner.add(k.name()));
-        config.regionNames().forEach(r -> renewAppliedNanos.put(r, startedNanos));
     }
 
     /** The control plane's state machine, to host in this region's consensus server. */
@@ -127,10 +126,34 @@ public final class FailoverAgent implements AutoCloseable {
         return state().epoch();
     }
 
-    /** A peer answered a heartbeat. */
-    public void heartbeat(String peer) {
+    /**
+     * A peer answered a heartbeat sent at {@code sentNanos} (this region's monotonic clock), and,
+     * when this region asked, granted or refused it a write lease ({@code lease} empty otherwise).
+     */
+    public void heartbeat(String peer, long sentNanos, Optional<Boolean> lease) {
         synchronized (agent) {
             agent.heartbeat(peer, clock.wallMillis());
+            lease.ifPresent(granted -> agent.leaseAnswer(peer, sentNanos, granted));
+        }
+        if (lease.isPresent()) {
+            synchronized (leaseSignal) {
+                leaseSignal.notifyAll();
+            }
+        }
+    }
+
+    /** Whether this region asks its peers for a write lease on its heartbeats: a data region does. */
+    public boolean wantsLease() {
+        return !config.region(region).map(io.meridian.core.config.RegionConfig::witness).orElse(false);
+    }
+
+    /**
+     * {@code requester} asks for its write lease on a heartbeat: granted while it is an active data
+     * region in this region's copy of the control state.
+     */
+    public boolean grant(String requester) {
+        synchronized (agent) {
+            return agent.grant(requester, state(), clock.monotonicNanos());
         }
     }
 
@@ -173,8 +196,9 @@ public final class FailoverAgent implements AutoCloseable {
             why = "the keys of " + home + " in '" + keyspace.name() + "' are written by "
                     + acting.orElse("no region while a failover or failback completes") + " at epoch " + s.epoch();
         } else {
-            why = region + " could not renew its write lease with the control plane (a majority of regions is unreachable"
-                    + " or slow); it stops writing the keys it owns until it can, so that no other region and it write them at once";
+            why = region + " holds no write lease: too few regions granted it one recently (a majority of the control group"
+                    + " is unreachable or slow); it stops writing the keys it owns until they do, so that no other region and it"
+                    + " write them at once";
         }
         throw new MeridianException(ProblemType.NOT_OWNER, why, Map.of("home", home, "epoch", s.epoch()));
     }
@@ -247,14 +271,10 @@ public final class FailoverAgent implements AutoCloseable {
     }
 
     private void propose(ConsensusServer c, Command command) {
-        long sent = clock.monotonicNanos();
         c.proposeControl(ControlStateMachine.encode(command), PROPOSE_TIMEOUT).whenComplete((reply, error) -> {
             synchronized (agent) {
                 if (error != null) {
                     agent.proposalFailed(command);
-                    if (command instanceof Command.Renew) {
-                        log.debug("lease renewal failed: {}", error.toString());
-                    }
                     return;
                 }
                 ControlState.Outcome outcome;
@@ -264,12 +284,7 @@ public final class FailoverAgent implements AutoCloseable {
                     agent.proposalFailed(command);
                     return;
                 }
-                if (command instanceof Command.Renew) {
-                    agent.renewed(sent, outcome.applied());
-                    synchronized (leaseSignal) {
-                        leaseSignal.notifyAll();
-                    }
-                } else if (!outcome.applied()) {
+                if (!outcome.applied()) {
                     agent.proposalFailed(command);
                     log.debug("control plane refused {}: {}", command.getClass().getSimpleName(), outcome.detail());
                 }
@@ -333,15 +348,8 @@ public final class FailoverAgent implements AutoCloseable {
         });
     }
 
-    /**
-     * Every region hears every applied command. A granted renewal starts the leader's wait for
-     * that lease to expire: from when it was applied, or, for one committed after an election,
-     * from when this region became leader (it was sent before that).
-     */
+    /** Every region hears every applied command: the decisions' steps are logged. */
     private void applied(Command command, ControlState.Outcome outcome, ControlState after, long proposedByNanos) {
-        if (command instanceof Command.Renew renew && outcome.applied()) {
-            renewAppliedNanos.put(renew.region(), proposedByNanos);
-        }
         if (outcome.applied() && !(command instanceof Command.Renew) && !(command instanceof Command.Report)) {
             log.info("control plane: {} -> {} (epoch {})", describe(command), outcome.detail(), outcome.epoch());
         }
@@ -370,9 +378,6 @@ public final class FailoverAgent implements AutoCloseable {
                 return;
             }
             ControlState s = state();
-            long now = clock.monotonicNanos();
-            Map<String, Long> since = new LinkedHashMap<>();
-            renewAppliedNanos.forEach((r, at) -> since.put(r, (now - at) / 1_000_000));
             Map<String, Boolean> ready = new LinkedHashMap<>();
             long fresh = clock.wallMillis() - settings.reportTtl().toMillis();
             for (String r : config.regionNames()) {
@@ -382,7 +387,7 @@ public final class FailoverAgent implements AutoCloseable {
                     ready.put(r, ready(r));
                 }
             }
-            for (Command command : Decider.decide(s, settings, region, new Decider.Inputs(clock.wallMillis(), ready, since))) {
+            for (Command command : Decider.decide(s, settings, region, new Decider.Inputs(clock.wallMillis(), ready))) {
                 try {
                     String reply = c.proposeControl(ControlStateMachine.encode(command), PROPOSE_TIMEOUT).get();
                     ControlState.Outcome o = ControlStateMachine.decodeOutcome(reply);

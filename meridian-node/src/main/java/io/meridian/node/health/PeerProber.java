@@ -35,7 +35,18 @@ public final class PeerProber implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final List<HttpClient> clients = new ArrayList<>();
     private volatile boolean running;
-    private volatile java.util.function.Consumer<String> onAnswer = peer -> { };
+    private volatile Listener onAnswer = (peer, sentNanos, lease) -> { };
+    private volatile boolean requestLeases;
+
+    /** Hears every answered probe: the heartbeats failure detection feeds on, with the lease answer when one was asked. */
+    @FunctionalInterface
+    public interface Listener {
+        /**
+         * @param sentNanos when the probe was sent ({@link System#nanoTime})
+         * @param lease     whether the peer granted this region's write lease, when it was asked
+         */
+        void answered(String peer, long sentNanos, java.util.Optional<Boolean> lease);
+    }
 
     public PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
         this.region = region;
@@ -45,9 +56,14 @@ public final class PeerProber implements AutoCloseable {
         addresses.forEach((peer, address) -> health.put(peer, PeerHealth.unknown(peer, address.toString())));
     }
 
-    /** Called with the peer's name on every answered probe: the heartbeats failure detection feeds on. */
-    public void onAnswer(java.util.function.Consumer<String> listener) {
+    /** Called on every answered probe: the heartbeats failure detection feeds on. */
+    public void onAnswer(Listener listener) {
         this.onAnswer = listener;
+    }
+
+    /** Every probe from now on also asks the peer to extend this region's write lease. */
+    public void requestLeases() {
+        this.requestLeases = true;
     }
 
     public void start() {
@@ -66,10 +82,18 @@ public final class PeerProber implements AutoCloseable {
     }
 
     private void loop(HttpClient client, String peer, HostPort address) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
+        HttpRequest plain = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
                 .timeout(timeout).header(Headers.REGION, region).GET().build();
+        HttpRequest withLease = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
+                .timeout(timeout).header(Headers.REGION, region).header(Headers.LEASE, "request").GET().build();
         while (running) {
-            record(peer, probe(client, peer, request));
+            boolean lease = requestLeases;
+            Object outcome = probe(client, peer, lease ? withLease : plain);
+            record(peer, outcome instanceof Answer a ? a.rttMillis() : outcome);
+            if (outcome instanceof Answer a) {
+                onAnswer.answered(peer, a.sentNanos(), lease ? java.util.Optional.of("granted".equals(a.lease()))
+                        : java.util.Optional.empty());
+            }
             try {
                 Thread.sleep(interval);
             } catch (InterruptedException e) {
@@ -78,7 +102,11 @@ public final class PeerProber implements AutoCloseable {
         }
     }
 
-    /** One probe: the round-trip time in millis, or the reason it failed. */
+    /** An answered probe: when it was sent, its round trip, and the lease answer (null when none was given). */
+    private record Answer(long sentNanos, double rttMillis, String lease) {
+    }
+
+    /** One probe: its {@link Answer}, or the reason it failed. */
     private Object probe(HttpClient client, String peer, HttpRequest request) {
         long start = System.nanoTime();
         try {
@@ -99,7 +127,7 @@ public final class PeerProber implements AutoCloseable {
             if (response.statusCode() != 200) {
                 return "health answered HTTP " + response.statusCode();
             }
-            return rttMillis;
+            return new Answer(start, rttMillis, response.headers().firstValue(Headers.LEASE).orElse(null));
         } catch (HttpTimeoutException e) {
             return "no answer within " + timeout.toMillis() + " ms";
         } catch (ConnectException e) {
@@ -115,9 +143,6 @@ public final class PeerProber implements AutoCloseable {
     }
 
     private synchronized void record(String peer, Object outcome) {
-        if (outcome instanceof Double) {
-            onAnswer.accept(peer);
-        }
         PeerHealth before = health.get(peer);
         PeerHealth after = outcome instanceof Double rtt
                 ? before.onAnswer(rtt, System.currentTimeMillis())

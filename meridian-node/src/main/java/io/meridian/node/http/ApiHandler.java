@@ -215,6 +215,10 @@ public final class ApiHandler extends Handler.Abstract {
             case "/v1/health" -> {
                 tags[1] = "health";
                 allow(ex, READ);
+                String requester = ex.header(io.meridian.core.Headers.REGION);
+                if (requester != null && ex.header(io.meridian.core.Headers.LEASE) != null) {
+                    ex.header(io.meridian.core.Headers.LEASE, node.grantLease(requester) ? "granted" : "refused");
+                }
                 ex.sendJson(200, Map.of("status", "alive", "region", node.region()));
             }
             case "/v1/health/ready" -> {
