@@ -182,7 +182,7 @@ public final class LabTopology {
                     policy: home-region
                 %1$s  - name: sessions       # written anywhere; concurrent writes: last writer wins, losers on the conflict feed
                     policy: multi-master
-                %1$s                  - name: accounts       # one Raft group across the regions: linearizable, transactions
+                %1$s  - name: accounts       # one Raft group across the regions: linearizable, transactions
                     policy: strong
                     leader-preference: [us-east, eu-west]
                   - name: inventory

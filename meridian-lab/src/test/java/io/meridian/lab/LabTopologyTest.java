@@ -1,0 +1,38 @@
+package io.meridian.lab;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meridian.core.config.ConfigLoader;
+import io.meridian.core.config.KeyspaceConfig;
+import io.meridian.core.config.MeridianConfig;
+import io.meridian.core.config.RpoBudget;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The lab's configuration is one a node accepts, with and without options. */
+class LabTopologyTest {
+    private static MeridianConfig parse(LabTopology.Setup setup) {
+        return ConfigLoader.parse("lab.yaml", LabTopology.configYaml(
+                LabTopology.Ports.of(LabTopology.Ports.fromBase(7001)), setup));
+    }
+
+    @Test
+    void theDefaultLabDeclaresEveryPolicy() {
+        MeridianConfig config = parse(LabTopology.Setup.DEFAULT);
+        assertThat(config.keyspaces()).extracting(KeyspaceConfig::name)
+                .contains("cache", "catalog", "profiles", "sessions", "accounts", "likes", "orders");
+        assertThat(config.keyspaces()).allMatch(k -> k.rpoBudget().isEmpty());
+    }
+
+    @Test
+    void anRpoBudgetGoesToTheKeyValueKeyspacesReplicatedAsynchronously() {
+        MeridianConfig config = parse(LabTopology.Setup.DEFAULT.withRpoBudget("250ms", "refuse"));
+        RpoBudget budget = new RpoBudget(Duration.ofMillis(250), RpoBudget.OnExceeded.REFUSE);
+        for (String name : new String[] {"catalog", "profiles", "sessions"}) {
+            assertThat(config.keyspace(name).orElseThrow().rpoBudget()).as(name).contains(budget);
+        }
+        assertThat(config.keyspace("likes").orElseThrow().rpoBudget()).isEmpty();
+        assertThat(parse(LabTopology.Setup.DEFAULT.withRpoBudget("0", null)).keyspace("catalog").orElseThrow().rpoBudget())
+                .contains(new RpoBudget(Duration.ZERO, RpoBudget.OnExceeded.WAIT));
+    }
+}
