@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "lab", description = "The local multi-region lab: a node per region and a WAN emulator between them.",
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
-                LabCommand.BenchStrong.class, LabCommand.BenchCrdt.class, LabCommand.BenchEvents.class,
+                LabCommand.BenchStrong.class, LabCommand.BenchCrdt.class, LabCommand.BenchEvents.class, LabCommand.BenchLatency.class,
                 LabCommand.DrillCommand.class})
 final class LabCommand {
     @Option(names = "--lab-dir", paramLabel = "DIR", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
@@ -312,6 +312,25 @@ final class LabCommand {
         @Override
         int run(Lab lab) throws Exception {
             io.meridian.lab.EventsBench.run(lab, region, Duration.ofSeconds(seconds), rate, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "bench-latency", description = "Sequential writes to one keyspace from each region: the latency clients see"
+            + " (compare labs started with and without --rpo-budget).")
+    static final class BenchLatency extends Action {
+        @Option(names = "--keyspace", defaultValue = "profiles", description = "the keyspace written (default ${DEFAULT-VALUE})")
+        String keyspace;
+
+        @Option(names = "--writes", defaultValue = "200", description = "writes measured per region (default ${DEFAULT-VALUE})")
+        int writes;
+
+        @Override
+        int run(Lab lab) {
+            if (writes < 1) {
+                throw new io.meridian.lab.LabException("--writes must be 1 or more");
+            }
+            io.meridian.lab.WriteLatencyBench.run(lab, keyspace, writes, System.out);
             return 0;
         }
     }

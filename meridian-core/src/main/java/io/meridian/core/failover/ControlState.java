@@ -294,6 +294,7 @@ public final class ControlState {
         }
         reports.put(c.reporter(), c);
         Region reporter = regions.get(c.reporter());
+        Outcome completed = null;
         if (!reporter.witness()) {
             for (Region r : List.copyOf(regions.values())) {
                 if (r.status() == Status.FENCED && c.epochSeen() >= r.fencedEpoch() && frozenReporters(r.name()).contains(c.reporter())) {
@@ -310,7 +311,14 @@ public final class ControlState {
                 }
             }
         }
-        return applied("reported", 0);
+        for (Region r : List.copyOf(regions.values())) {
+            if (r.status() == Status.FENCED && frozenComplete(r.name()) && leaseExpired(r.name())) {
+                // The report that completes what a failover waits for activates it: one round less than the
+                // leader noticing and proposing Activate (which still works, and is refused as done).
+                completed = activate(new Command.Activate(r.name(), c.atMillis()));
+            }
+        }
+        return completed != null && completed.applied() ? applied("reported; failed over", completed.decision()) : applied("reported", 0);
     }
 
     private Outcome renew(Command.Renew c) {

@@ -34,7 +34,13 @@ public final class RegionAgent {
      */
     private final Map<String, Long> lastGrantNanos = new HashMap<>();
     private final long startedNanos;
+    /** Per peer, heartbeats refused in a row since its last answer. */
+    private final Map<String, Integer> refusals = new HashMap<>();
+    /** Heartbeats refused in a row (each already retried once on a new connection) that make a peer suspected. */
+    static final int REFUSALS_SUSPECTED = 3;
     private long lastReportMillis = Long.MIN_VALUE / 2;
+    private long lastReportEpoch = -1;
+    private Set<String> lastReportExpired = Set.of();
     private long rejoinSentForDecision;
     private long restoreSentAtEpoch = -1;
     private long failbackSentForDecision;
@@ -68,6 +74,18 @@ public final class RegionAgent {
         if (d != null) {
             d.heartbeat(nowMillis);
         }
+        refusals.remove(peer);
+    }
+
+    /**
+     * A heartbeat to {@code peer} was refused outright: nothing listens at its address any more
+     * (its process is gone), as opposed to silence, which may be a slow network. Evidence the
+     * phi detector would take a second or more to reach from silence alone.
+     */
+    public void refused(String peer) {
+        if (detectors.containsKey(peer)) {
+            refusals.merge(peer, 1, Integer::sum);
+        }
     }
 
     /**
@@ -81,6 +99,9 @@ public final class RegionAgent {
         detectors.forEach((peer, d) -> {
             boolean neverHeard = d.lastHeartbeatMillis() < 0;
             if (neverHeard ? nowMillis - startedMillis > grace : d.phi(nowMillis) >= settings.phiThreshold()) {
+                out.add(peer);
+            }
+            if (refusals.getOrDefault(peer, 0) >= REFUSALS_SUSPECTED) {
                 out.add(peer);
             }
         });
@@ -112,10 +133,16 @@ public final class RegionAgent {
      */
     public List<Command> tick(long nowMillis, long nowNanos, ControlState state, Local local, LostScan lostScan) {
         List<Command> out = new ArrayList<>();
-        if (nowMillis - lastReportMillis >= settings.reportEvery().toMillis()) {
+        Set<String> expired = leasesExpired(state, nowNanos);
+        // Due every report-every; at once when the epoch moved (a fence waits for this region's frozen watermark)
+        // or a fenced region's lease from here has just expired (its failover waits for that).
+        if (nowMillis - lastReportMillis >= settings.reportEvery().toMillis() || state.epoch() != lastReportEpoch
+                || !expired.equals(lastReportExpired)) {
             out.add(new Command.Report(region, state.epoch(), suspects(nowMillis, local.startedMillis()), local.stalled(),
-                    local.watermarks(), nowMillis, leasesExpired(state, nowNanos)));
+                    local.watermarks(), nowMillis, expired));
             lastReportMillis = nowMillis;
+            lastReportEpoch = state.epoch();
+            lastReportExpired = expired;
         }
         Optional<ControlState.Region> me = state.region(region);
         if (me.isEmpty() || me.get().witness()) {
@@ -154,9 +181,15 @@ public final class RegionAgent {
         return out;
     }
 
+    /** The next tick reports whatever the cadence (the control plane has a new leader, which needs fresh evidence). */
+    public void reportNow() {
+        lastReportEpoch = -1;
+    }
+
     /** A proposed command may be lost (no majority, a leader change): let the next tick send it again. */
     public void proposalFailed(Command c) {
         switch (c) {
+            case Command.Report r -> lastReportEpoch = -1; // send the next one at once
             case Command.Rejoin r -> rejoinSentForDecision = 0;
             case Command.Restore r -> restoreSentAtEpoch = -1;
             case Command.Failback f -> failbackSentForDecision = 0;

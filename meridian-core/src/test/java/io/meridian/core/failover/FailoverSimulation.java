@@ -140,9 +140,11 @@ final class FailoverSimulation {
         if (a.equals(b)) {
             return alive(a);
         }
-        if (!alive(a) || !alive(b)) {
-            return false;
-        }
+        return alive(a) && alive(b) && net(a, b);
+    }
+
+    /** Whether the network carries bytes from {@code a} to {@code b} now (whether anyone listens there or not). */
+    boolean net(String a, String b) {
         for (Fault f : faults) {
             if (!f.activeAt(t)) {
                 continue;
@@ -280,8 +282,10 @@ final class FailoverSimulation {
                     || p.command() instanceof Command.Approve && o.applied()) {
                 fencedAt.add(t);
             }
-            if (p.command() instanceof Command.Activate a && o.applied()) {
-                firstActivation.putIfAbsent(a.region(), t);
+            for (ControlState.Region r : canonical.regions()) {
+                if (r.status() == ControlState.Status.FAILED) {
+                    firstActivation.putIfAbsent(r.name(), t); // by the leader's Activate, or by the report that completed it
+                }
             }
             if (!o.applied()) {
                 agents.get(p.proposer()).proposalFailed(p.command());
@@ -341,6 +345,7 @@ final class FailoverSimulation {
         long answerAt = -1;
         long counter;
         boolean granted;
+        boolean refused;
 
         Probe(String from, String to, long sentNanos, long arriveAt) {
             this.from = from;
@@ -361,7 +366,7 @@ final class FailoverSimulation {
                 String k = a + ">" + b;
                 if (t - lastProbe.getOrDefault(k, -10_000L) >= settings.heartbeat().toMillis()) {
                     lastProbe.put(k, t);
-                    if (link(a, b)) {
+                    if (net(a, b)) {
                         probes.add(new Probe(a, b, nanos(a), t + delay(a, b) + random.nextInt(3)));
                     }
                 }
@@ -370,8 +375,13 @@ final class FailoverSimulation {
         for (int i = probes.size() - 1; i >= 0; i--) {
             Probe p = probes.get(i);
             if (p.answerAt < 0 && p.arriveAt <= t) {
-                if (!alive(p.to) || !link(p.to, p.from)) {
+                if (!net(p.from, p.to) || !net(p.to, p.from)) {
                     probes.remove(i); // lost on the way, or the answer cannot go back
+                    continue;
+                }
+                if (!alive(p.to)) {
+                    p.refused = true; // nothing listens there: the connection is refused at once
+                    p.answerAt = t + delay(p.to, p.from);
                     continue;
                 }
                 // The peer holds a data region's request against its own copy of the control state.
@@ -380,6 +390,12 @@ final class FailoverSimulation {
                 p.answerAt = t + delay(p.to, p.from) + random.nextInt(3);
             } else if (p.answerAt >= 0 && p.answerAt <= t) {
                 probes.remove(i);
+                if (p.refused) {
+                    if (alive(p.from)) {
+                        agents.get(p.from).refused(p.to);
+                    }
+                    continue;
+                }
                 if (alive(p.from) && link(p.to, p.from)) {
                     RegionAgent agent = agents.get(p.from);
                     agent.heartbeat(p.to, wall(p.from));

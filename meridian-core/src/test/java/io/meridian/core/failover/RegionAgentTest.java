@@ -72,8 +72,11 @@ class RegionAgentTest {
         ControlState.Outcome refused = s.apply(new Command.Activate("a", 3));
         assertThat(refused.applied()).isFalse();
         assertThat(refused.detail()).contains("waiting for 2 regions to report that a's lease has expired").contains("[b]");
-        s.apply(new Command.Report("c", epoch, Set.of("a"), Set.of(), Map.of("a", 4L), 4, Set.of("a")));
-        assertThat(s.apply(new Command.Activate("a", 5)).applied()).isTrue();
+        ControlState.Outcome last = s.apply(new Command.Report("c", epoch, Set.of("a"), Set.of(), Map.of("a", 4L), 4, Set.of("a")));
+        assertThat(last.detail()).as("the report that completes the evidence activates the failover").isEqualTo("reported; failed over");
+        assertThat(s.status("a")).isEqualTo(ControlState.Status.FAILED);
+        assertThat(s.region("a").orElseThrow().cutoff()).isEqualTo(5);
         assertThat(s.decisions().getFirst().history().getLast().what()).contains("lease expired as reported by [b, c]");
+        assertThat(s.apply(new Command.Activate("a", 5)).applied()).as("the leader's Activate finds it done").isFalse();
     }
 }

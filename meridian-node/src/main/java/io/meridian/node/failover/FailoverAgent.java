@@ -51,8 +51,10 @@ import org.slf4j.LoggerFactory;
 public final class FailoverAgent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FailoverAgent.class);
     static final long TICK_MILLIS = 50;
-    static final long DECIDE_MILLIS = 250;
+    static final long DECIDE_MILLIS = 100;
     static final Duration PROPOSE_TIMEOUT = Duration.ofSeconds(2);
+    /** How long an unanswered report holds back the next one. */
+    static final Duration REPORT_PATIENCE = Duration.ofMillis(400);
     /** Replication from a peer that answers but has not moved for this long, with its writes announced, is stalled. */
     static final Duration STALL = Duration.ofSeconds(5);
     /** The readiness reason while this region holds no write lease (the lab waits for it to go). */
@@ -78,6 +80,12 @@ public final class FailoverAgent implements AutoCloseable {
     private volatile ConsensusServer consensus;
     private volatile ReplicationEngine engine;
     private volatile boolean resyncing;
+    private boolean ledControl;
+    private String knownLeader;
+    /** Per suspected region, the last assessment logged (logged again when it changes). */
+    private final Map<String, String> assessed = new java.util.HashMap<>();
+    /** When the report in flight was sent (monotonic), 0 when none is. */
+    private final java.util.concurrent.atomic.AtomicLong reportSentNanos = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param ticker  runs the agent's tick (heartbeats, lease renewals, reports)
@@ -139,6 +147,13 @@ public final class FailoverAgent implements AutoCloseable {
             synchronized (leaseSignal) {
                 leaseSignal.notifyAll();
             }
+        }
+    }
+
+    /** A heartbeat to {@code peer} was refused: nothing listens at its address. */
+    public void refused(String peer) {
+        synchronized (agent) {
+            agent.refused(peer);
         }
     }
 
@@ -255,7 +270,16 @@ public final class FailoverAgent implements AutoCloseable {
             ControlState s = state();
             RegionAgent.Local local = new RegionAgent.Local(watermarks.seqs(), stalled(e), startedMillis);
             List<Command> commands;
+            String leader = controlLeader(c);
+            boolean newLeader = leader != null && !leader.equals(knownLeader);
+            knownLeader = leader;
             synchronized (agent) {
+                if (newLeader) {
+                    // A new control leader decides on committed reports: give it this region's at once, past any
+                    // report still stuck on its way to the old leader.
+                    agent.reportNow();
+                    reportSentNanos.set(0);
+                }
                 commands = agent.tick(clock.wallMillis(), clock.monotonicNanos(), s, local, (after, through) -> {
                     var r = e.lostWrites(after, through, singleOwner::contains);
                     return new RegionAgent.LostScan.Rpo(r.writes(), r.firstMillis(), r.lastMillis(), r.answered());
@@ -270,8 +294,32 @@ public final class FailoverAgent implements AutoCloseable {
         }
     }
 
+    private static String controlLeader(ConsensusServer c) {
+        try {
+            return c == null ? null : c.leader(ConsensusServer.CONTROL).orElse(null);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
     private void propose(ConsensusServer c, Command command) {
+        long now = clock.monotonicNanos();
+        if (command instanceof Command.Report) {
+            long since = reportSentNanos.get();
+            if (since != 0 && now - since < REPORT_PATIENCE.toNanos()) {
+                // The last report is not answered yet: the next tick's supersedes this one. One stuck behind a dead
+                // control leader does not hold reports back for longer than REPORT_PATIENCE.
+                synchronized (agent) {
+                    agent.proposalFailed(command);
+                }
+                return;
+            }
+            reportSentNanos.set(now);
+        }
         c.proposeControl(ControlStateMachine.encode(command), PROPOSE_TIMEOUT).whenComplete((reply, error) -> {
+            if (command instanceof Command.Report) {
+                reportSentNanos.compareAndSet(now, 0);
+            }
             synchronized (agent) {
                 if (error != null) {
                     agent.proposalFailed(command);
@@ -350,6 +398,10 @@ public final class FailoverAgent implements AutoCloseable {
 
     /** Every region hears every applied command: the decisions' steps are logged. */
     private void applied(Command command, ControlState.Outcome outcome, ControlState after, long proposedByNanos) {
+        if (outcome.applied() && command instanceof Command.Report r && outcome.decision() != 0) {
+            log.info("control plane: the report of {} completed decision {} -> failed over (epoch {})", r.reporter(),
+                    outcome.decision(), outcome.epoch());
+        }
         if (outcome.applied() && !(command instanceof Command.Renew) && !(command instanceof Command.Report)) {
             log.info("control plane: {} -> {} (epoch {})", describe(command), outcome.detail(), outcome.epoch());
         }
@@ -374,17 +426,34 @@ public final class FailoverAgent implements AutoCloseable {
     private void decide() {
         try {
             ConsensusServer c = consensus;
-            if (c == null || !c.view(ConsensusServer.CONTROL).isLeader()) {
+            boolean leading = c != null && c.view(ConsensusServer.CONTROL).isLeader();
+            if (leading != ledControl) {
+                ledControl = leading;
+                log.info(leading ? "{} leads the control plane" : "{} no longer leads the control plane", region);
+            }
+            if (!leading) {
                 return;
             }
             ControlState s = state();
-            Map<String, Boolean> ready = new LinkedHashMap<>();
+            // The readiness of every active region some report suspects, probed in parallel (a fenced or failed
+            // region's readiness decides nothing).
+            Map<String, java.util.concurrent.CompletableFuture<Boolean>> probing = new LinkedHashMap<>();
             long fresh = clock.wallMillis() - settings.reportTtl().toMillis();
             for (String r : config.regionNames()) {
                 boolean suspected = s.regions().stream().anyMatch(o -> s.report(o.name())
                         .filter(rep -> rep.atMillis() >= fresh && rep.suspects().contains(r)).isPresent());
-                if (suspected && !r.equals(region)) {
-                    ready.put(r, ready(r));
+                if (suspected && !r.equals(region) && s.status(r) == ControlState.Status.ACTIVE) {
+                    probing.put(r, ready(r));
+                }
+            }
+            Map<String, Boolean> ready = new LinkedHashMap<>();
+            probing.forEach((r, answer) -> ready.put(r, answer.join()));
+            for (String r : ready.keySet()) {
+                Decider.Assessment a = Decider.assess(s, settings, r, new Decider.Inputs(clock.wallMillis(), ready));
+                String seen = a.suspecters() + "/" + a.voters() + "/" + a.readinessFails();
+                if (!seen.equals(assessed.put(r, seen))) {
+                    log.info("{} is suspected by {} of {}; its readiness check {} from here", r, a.suspecters(), a.voters(),
+                            a.readinessFails() ? "fails" : "answers");
                 }
             }
             for (Command command : Decider.decide(s, settings, region, new Decider.Inputs(clock.wallMillis(), ready))) {
@@ -404,18 +473,11 @@ public final class FailoverAgent implements AutoCloseable {
     }
 
     /** The deep readiness check of {@code peer} as seen from here: 200 within a second. */
-    private boolean ready(String peer) {
+    private java.util.concurrent.CompletableFuture<Boolean> ready(String peer) {
         HostPort address = config.addressFor(region, peer);
-        try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health/ready"))
-                    .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding());
-            return r.statusCode() == 200;
-        } catch (java.io.IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return http.sendAsync(HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health/ready"))
+                        .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding())
+                .thenApply(r -> r.statusCode() == 200).exceptionally(e -> false);
     }
 
     // ---- operators ----

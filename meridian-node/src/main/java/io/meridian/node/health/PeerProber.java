@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
 public final class PeerProber implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerProber.class);
 
+    private static final String REFUSED = "connection refused";
+    private static final String CLOSED = "the connection closed without an answer (the peer restarted, or the link between dropped it)";
     private final String region;
     private final Duration interval;
     private final Duration timeout;
@@ -37,6 +39,7 @@ public final class PeerProber implements AutoCloseable {
     private volatile boolean running;
     private volatile Listener onAnswer = (peer, sentNanos, lease) -> { };
     private volatile boolean requestLeases;
+    private volatile java.util.function.Consumer<String> onRefused = peer -> { };
 
     /** Hears every answered probe: the heartbeats failure detection feeds on, with the lease answer when one was asked. */
     @FunctionalInterface
@@ -59,6 +62,15 @@ public final class PeerProber implements AutoCloseable {
     /** Called on every answered probe: the heartbeats failure detection feeds on. */
     public void onAnswer(Listener listener) {
         this.onAnswer = listener;
+    }
+
+    /**
+     * Called when a probe was refused, or its connection closed without an answer, on a new connection
+     * too: nothing answers at the peer's address (its process is gone, or a proxy in between has no
+     * way to it), which says more than silence.
+     */
+    public void onRefused(java.util.function.Consumer<String> listener) {
+        this.onRefused = listener;
     }
 
     /** Every probe from now on also asks the peer to extend this region's write lease. */
@@ -90,6 +102,9 @@ public final class PeerProber implements AutoCloseable {
             boolean lease = requestLeases;
             Object outcome = probe(client, peer, lease ? withLease : plain);
             record(peer, outcome instanceof Answer a ? a.rttMillis() : outcome);
+            if (REFUSED.equals(outcome) || CLOSED.equals(outcome)) { // twice: on the kept-alive connection and a new one
+                onRefused.accept(peer);
+            }
             if (outcome instanceof Answer a) {
                 onAnswer.answered(peer, a.sentNanos(), lease ? java.util.Optional.of("granted".equals(a.lease()))
                         : java.util.Optional.empty());
@@ -131,11 +146,11 @@ public final class PeerProber implements AutoCloseable {
         } catch (HttpTimeoutException e) {
             return "no answer within " + timeout.toMillis() + " ms";
         } catch (ConnectException e) {
-            return "connection refused";
+            return REFUSED;
         } catch (IOException e) {
             // The JDK's messages ("HTTP/1.1 header parser received no bytes", "Connection reset") say
             // what the socket saw; say what it means.
-            return "the connection closed without an answer (the peer restarted, or the link between dropped it)";
+            return CLOSED;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";

@@ -60,6 +60,10 @@ public final class ConsensusServer implements AutoCloseable {
     private final Map<String, String> rejoining = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Thread> rejoiners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    private RaftProperties controlProperties;
+    private RetryPolicy controlRetry;
+    private RaftProperties properties;
+    private RetryPolicy retry;
 
     private ConsensusServer(RaftServer server, Map<String, RaftGroup> groups, Map<String, RaftClient> clients) {
         this.server = server;
@@ -158,7 +162,7 @@ public final class ConsensusServer implements AutoCloseable {
                 addLocally(server, self, group);
             }
         }
-        Map<String, RaftClient> clients = new java.util.LinkedHashMap<>();
+        Map<String, RaftClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
         RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(timing.clientRetries(), ratis(timing.clientRetrySleep()));
         // The control plane's proposals (lease renewals above all) must fail fast and be sent again, not linger:
         // few retries, and a short wait for each attempt (a partitioned link swallows requests).
@@ -170,6 +174,10 @@ public final class ConsensusServer implements AutoCloseable {
                 .setRaftGroup(group).setProperties(keyspace.equals(CONTROL) ? controlProperties : properties)
                 .setRetryPolicy(keyspace.equals(CONTROL) ? controlRetry : retry).build()));
         ConsensusServer consensus = new ConsensusServer(server, groups, clients);
+        consensus.controlProperties = controlProperties;
+        consensus.controlRetry = controlRetry;
+        consensus.properties = properties;
+        consensus.retry = retry;
         for (String keyspace : toRejoin) {
             consensus.startRejoin(keyspace, dir, properties);
         }
@@ -339,7 +347,7 @@ public final class ConsensusServer implements AutoCloseable {
     /** As {@link #submit(String, io.meridian.core.txn.Txn, boolean)}, as request {@code requestId}. */
     TxnCodec.Reply submit(String keyspace, io.meridian.core.txn.Txn txn, boolean everyRegion, java.util.UUID requestId)
             throws IOException {
-        RaftClient client = client(keyspace);
+        RaftClient client = leaderClient(keyspace);
         RaftClientReply reply = client.io().send(Message.valueOf(
                 org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(TxnCodec.encode(txn, requestId))));
         if (!reply.isSuccess()) {
@@ -362,7 +370,7 @@ public final class ConsensusServer implements AutoCloseable {
         try {
             return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
-                    return requireSuccess(client(CONTROL).io().send(Message.valueOf(
+                    return requireSuccess(leaderClient(CONTROL).io().send(Message.valueOf(
                             org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(command))));
                 } catch (IOException e) {
                     throw new java.util.concurrent.CompletionException(e);
@@ -405,7 +413,7 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** A linearizable read of one key (read index at the leader). */
     public String readLinearizable(String keyspace, String key) throws IOException {
-        return requireSuccess(client(keyspace).io().sendReadOnly(KeyspaceStateMachine.get(key)));
+        return requireSuccess(leaderClient(keyspace).io().sendReadOnly(KeyspaceStateMachine.get(key)));
     }
 
     /** A read of this region's replica as it is, however stale. */
@@ -425,6 +433,46 @@ public final class ConsensusServer implements AutoCloseable {
             return java.util.Optional.ofNullable(division.getInfo().getLeaderId()).map(RaftPeerId::toString);
         } catch (RuntimeException e) {
             return java.util.Optional.empty(); // no role yet (see view)
+        }
+    }
+
+    /**
+     * A group's client, pointed at the leader this region's server knows of. After a leader dies,
+     * this region's requests (control plane reports, strong writes) go to the new leader as soon as
+     * this region hears from it, instead of retrying towards the dead one first (which held a
+     * failover back by seconds). A replaced client is closed a little later, once the requests it
+     * carries have had their chance.
+     */
+    private RaftClient leaderClient(String keyspace) {
+        RaftClient c = client(keyspace);
+        java.util.Optional<String> known;
+        try {
+            known = leader(keyspace);
+        } catch (IOException | RuntimeException e) {
+            return c;
+        }
+        if (known.isEmpty() || known.get().equals(String.valueOf(c.getLeaderId())) || properties == null) {
+            return c;
+        }
+        synchronized (clients) {
+            RaftClient current = clients.get(keyspace);
+            if (known.get().equals(String.valueOf(current.getLeaderId()))) {
+                return current;
+            }
+            boolean control = keyspace.equals(CONTROL);
+            RaftClient fresh = RaftClient.newBuilder().setRaftGroup(groups.get(keyspace))
+                    .setProperties(control ? controlProperties : properties).setRetryPolicy(control ? controlRetry : retry)
+                    .setLeaderId(RaftPeerId.valueOf(known.get())).build();
+            clients.put(keyspace, fresh);
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(30_000);
+                    current.close();
+                } catch (InterruptedException | IOException ignored) {
+                    // closing a client nobody uses any more
+                }
+            });
+            return fresh;
         }
     }
 
