@@ -12,8 +12,9 @@ final class DrillSummary {
 
     @SuppressWarnings("unchecked")
     static void print(Map<String, Object> report, PrintStream out) {
-        out.printf("%n%s drill of %s (failover policy %s, latency scale %s): the fault lasted %s%n", report.get("drill"),
-                report.get("region"), report.get("failover_policy"), report.get("latency_scale"), seconds(report.get("fault_lasted_ms")));
+        out.printf("%n%s drill of %s (failover policy %s, latency scale %s; control plane led by %s): the fault lasted %s%n",
+                report.get("drill"), report.get("region"), report.get("failover_policy"), report.get("latency_scale"),
+                report.get("control_leader_before"), seconds(report.get("fault_lasted_ms")));
         Map<String, Object> rejoin = (Map<String, Object>) report.get("rejoin");
         if (Boolean.TRUE.equals(rejoin.get("failed_over"))) {
             out.printf("it failed over; it rejoined %s after it was back, and failing it back took %s (now %s)%s%n",
@@ -70,23 +71,25 @@ final class DrillSummary {
         Map<String, Long> unaccounted = new java.util.TreeMap<>();
         Map<String, Integer> none = new java.util.TreeMap<>();
         for (Map<String, Object> report : reports) {
+            boolean led = report.get("region").equals(report.get("control_leader_before"));
             for (Map.Entry<String, Object> e : ((Map<String, Object>) report.get("policies")).entrySet()) {
                 Map<String, Object> p = (Map<String, Object>) e.getValue();
+                String key = e.getKey() + (led ? " (it led the control plane)" : "");
                 Object rto = p.get("rto_ms");
                 if (rto == null) {
-                    none.merge(e.getKey(), 1, Integer::sum);
+                    none.merge(key, 1, Integer::sum);
                 } else {
-                    rtos.computeIfAbsent(e.getKey(), k -> new java.util.ArrayList<>()).add(((Number) rto).longValue());
+                    rtos.computeIfAbsent(key, k -> new java.util.ArrayList<>()).add(((Number) rto).longValue());
                 }
-                lost.merge(e.getKey(), ((Number) p.get("rpo_writes_lost")).longValue(), Long::sum);
-                unaccounted.merge(e.getKey(), ((Number) p.get("unaccounted")).longValue(), Long::sum);
+                lost.merge(key, ((Number) p.get("rpo_writes_lost")).longValue(), Long::sum);
+                unaccounted.merge(key, ((Number) p.get("unaccounted")).longValue(), Long::sum);
             }
         }
         out.printf("%n%d drills of %s: RTO per policy (min / median / max), acknowledged writes lost and unaccounted in all%n",
                 reports.size(), reports.getFirst().get("region"));
         for (String policy : lost.keySet()) {
             List<Long> r = rtos.getOrDefault(policy, List.of()).stream().sorted().toList();
-            out.printf("%-13s %s%s   lost %d, unaccounted %d%n", policy, r.isEmpty() ? "-" : seconds(r.getFirst()) + " / "
+            out.printf("%-40s %s%s   lost %d, unaccounted %d%n", policy, r.isEmpty() ? "-" : seconds(r.getFirst()) + " / "
                     + seconds(r.get(r.size() / 2)) + " / " + seconds(r.getLast()),
                     none.containsKey(policy) ? " (no recovery in " + none.get(policy) + ")" : "", lost.get(policy), unaccounted.get(policy));
         }

@@ -130,8 +130,9 @@ public final class Drill {
         ClusterView cluster = client(victim).cluster();
         String strongLeader = cluster.strong() == null || cluster.strong().isEmpty() || cluster.strong().getFirst().leader() == null
                 ? "" : cluster.strong().getFirst().leader();
-        out.printf("drill %s of %s: failover policy %s, latency scale %s; strong leader %s%n", name(kind), victim, policy,
-                state.latencyScale(), strongLeader);
+        String controlLeader = failovers.controlLeader() == null ? "" : failovers.controlLeader();
+        out.printf("drill %s of %s: failover policy %s, latency scale %s; strong leader %s, control plane leader %s%n", name(kind),
+                victim, policy, state.latencyScale(), strongLeader, controlLeader);
         awaitNoRecentSuspicion(victim, config.failover().flapWindow());
 
         AtomicBoolean stop = new AtomicBoolean();
@@ -199,6 +200,8 @@ public final class Drill {
         report.put("drill", name(kind));
         report.put("region", victim);
         report.put("failover_policy", policy);
+        report.put("control_leader_before", controlLeader);
+        report.put("strong_leader_before", strongLeader);
         report.put("latency_scale", state.latencyScale());
         report.put("fault_at", java.time.Instant.ofEpochMilli(faultAt).toString());
         report.put("fault_lasted_ms", healedAt - faultAt);
