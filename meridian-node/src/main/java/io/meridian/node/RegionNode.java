@@ -124,6 +124,15 @@ public final class RegionNode implements AutoCloseable {
                     new ThreadScheduler("failover-decider"), new ThreadScheduler("failover-resync"));
             prober.onAnswer(failover::heartbeat);
             prober.onRefused(failover::refused);
+            failover.roundTrips(() -> {
+                Map<String, Long> rtts = new java.util.TreeMap<>();
+                prober.view().forEach(p -> {
+                    if (p.reachable() && !Double.isNaN(p.avgRttMillis())) {
+                        rtts.put(p.region(), Math.round(p.avgRttMillis()));
+                    }
+                });
+                return rtts;
+            });
             if (failover.wantsLease()) {
                 prober.requestLeases();
             }

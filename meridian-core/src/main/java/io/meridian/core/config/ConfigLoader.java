@@ -169,7 +169,9 @@ public final class ConfigLoader {
             long maxValueBytes = k.longValue("max-value-bytes", MeridianConfig.DEFAULT_MAX_VALUE_BYTES,
                     1, MeridianConfig.MAX_MAX_VALUE_BYTES);
             Policy policy = policyName == null ? null : policy(k, policyName, regionNames, residency);
-            List<String> failoverOrder = k.regions("failover-order", regionNames);
+            boolean autoOrder = k.has("failover-order") && k.at("failover-order") != null
+                    && "auto".equals(k.scalarOrNull("failover-order"));
+            List<String> failoverOrder = autoOrder ? List.of() : k.regions("failover-order", regionNames);
             java.util.Optional<RpoBudget> rpoBudget = rpoBudget(k, policy, residency, regionNames);
             Set<String> allowed = new HashSet<>(KEYSPACE_COMMON);
             if (policyName != null) {
@@ -180,7 +182,7 @@ public final class ConfigLoader {
             if (name != null && !seen.add(name)) {
                 error(k.at("name"), k.path + ".name", "keyspace '" + name + "' is defined twice");
             } else if (name != null && policy != null) {
-                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes, failoverOrder, rpoBudget));
+                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes, failoverOrder, rpoBudget, autoOrder));
             }
         }
         return keyspaces;
@@ -488,6 +490,16 @@ public final class ConfigLoader {
                 return s.text();
             }
             error(f.value().at(), child(field), "expected a single value, found a " + kind(f.value()));
+            return null;
+        }
+
+        /** The field's text when it is a scalar, else null (nothing reported, nothing marked read). */
+        String scalarOrNull(String field) {
+            Field f = mapping.fields().get(field);
+            if (f != null && f.value() instanceof Scalar s) {
+                used.add(field);
+                return s.text();
+            }
             return null;
         }
 

@@ -9,11 +9,13 @@ import java.util.List;
  * keyspaces): the data regions in the order that takes over a failed region's keys, the next
  * after the failed one first; every data region appears once. {@code rpoBudget} (asynchronously
  * replicated keyspaces): how much of its acknowledged writes a region may hold alone.
+ * {@code autoFailoverOrder} ({@code failover-order: auto}): a failed region's keys go to the
+ * region nearest to it by measured round trip (recorded when its failover activates), not by a list.
  */
 public record KeyspaceConfig(String name, Policy policy, List<String> residency, long maxValueBytes, List<String> failoverOrder,
-                             java.util.Optional<RpoBudget> rpoBudget) {
+                             java.util.Optional<RpoBudget> rpoBudget, boolean autoFailoverOrder) {
     public KeyspaceConfig(String name, Policy policy, List<String> residency, long maxValueBytes, List<String> failoverOrder) {
-        this(name, policy, residency, maxValueBytes, failoverOrder, java.util.Optional.empty());
+        this(name, policy, residency, maxValueBytes, failoverOrder, java.util.Optional.empty(), false);
     }
 
     public KeyspaceConfig {

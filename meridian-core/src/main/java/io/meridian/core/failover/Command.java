@@ -18,20 +18,27 @@ public sealed interface Command {
      * A region's periodic report: the regions it suspects, replication it sees stalled, its
      * watermarks (its own sequence included), the epoch it had applied when it read them, and the
      * fenced regions whose write lease it no longer grants and last granted longer ago than a lease
-     * and its margin ({@code leasesExpired}).
+     * and its margin ({@code leasesExpired}), and the round trip it last measured to each peer
+     * ({@code rttMillis}: what a keyspace with {@code failover-order: auto} chooses successors by).
      */
     record Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,
-                  long atMillis, Set<String> leasesExpired) implements Command {
+                  long atMillis, Set<String> leasesExpired, Map<String, Long> rttMillis) implements Command {
         public Report {
             suspects = Set.copyOf(suspects);
             stalled = Set.copyOf(stalled);
             watermarks = Map.copyOf(watermarks);
             leasesExpired = leasesExpired == null ? Set.of() : Set.copyOf(leasesExpired);
+            rttMillis = rttMillis == null ? Map.of() : Map.copyOf(rttMillis);
+        }
+
+        public Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,
+                      long atMillis, Set<String> leasesExpired) {
+            this(reporter, epochSeen, suspects, stalled, watermarks, atMillis, leasesExpired, Map.of());
         }
 
         public Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,
                       long atMillis) {
-            this(reporter, epochSeen, suspects, stalled, watermarks, atMillis, Set.of());
+            this(reporter, epochSeen, suspects, stalled, watermarks, atMillis, Set.of(), Map.of());
         }
     }
 

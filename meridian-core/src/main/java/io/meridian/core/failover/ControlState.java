@@ -106,8 +106,18 @@ public final class ControlState {
     }
 
     /** Everything, for snapshots and for {@code GET /v1/failovers}. */
+    /** @param successors per failed-over region, its successors by measured round trip (absent in older snapshots) */
     public record Snapshot(long epoch, List<Region> regions, Map<String, Command.Report> reports,
-                           Map<String, List<Long>> onsets, List<LostRange> lost, List<Decision> decisions, long nextDecision) {
+                           Map<String, List<Long>> onsets, List<LostRange> lost, List<Decision> decisions, long nextDecision,
+                           Map<String, List<String>> successors) {
+        public Snapshot {
+            successors = successors == null ? Map.of() : Map.copyOf(successors);
+        }
+
+        public Snapshot(long epoch, List<Region> regions, Map<String, Command.Report> reports, Map<String, List<Long>> onsets,
+                        List<LostRange> lost, List<Decision> decisions, long nextDecision) {
+            this(epoch, regions, reports, onsets, lost, decisions, nextDecision, Map.of());
+        }
     }
 
     /** How many onsets of suspicion per region are remembered (enough for any flapping rule). */
@@ -125,6 +135,7 @@ public final class ControlState {
     private final List<LostRange> lost = new ArrayList<>();
     private final Map<Long, Decision> decisions = new LinkedHashMap<>();
     private long nextDecision = 1;
+    private final Map<String, List<String>> successors = new TreeMap<>();
 
     /** A fresh state: every data region active, epoch 1. */
     public ControlState(List<String> dataRegions, List<String> witnesses) {
@@ -142,6 +153,7 @@ public final class ControlState {
         c.lost.addAll(s.lost());
         s.decisions().forEach(d -> c.decisions.put(d.id(), d));
         c.nextDecision = s.nextDecision();
+        c.successors.putAll(s.successors());
         return c;
     }
 
@@ -149,7 +161,7 @@ public final class ControlState {
         Map<String, List<Long>> o = new TreeMap<>();
         onsets.forEach((r, times) -> o.put(r, List.copyOf(times)));
         return new Snapshot(epoch, List.copyOf(regions.values()), Map.copyOf(reports), o, List.copyOf(lost),
-                List.copyOf(decisions.values()), nextDecision);
+                List.copyOf(decisions.values()), nextDecision, Map.copyOf(successors));
     }
 
     // ---- queries ----
@@ -176,6 +188,33 @@ public final class ControlState {
 
     public Optional<Command.Report> report(String reporter) {
         return Optional.ofNullable(reports.get(reporter));
+    }
+
+    /**
+     * For a failed-over region, the other data regions in the order its keys go to under
+     * {@code failover-order: auto}: by the round trip measured between them and it (the mean of
+     * both directions where both were reported), nearest first; unmeasured ones last, by name.
+     * Fixed when the failover activates, so that every region agrees until it is restored.
+     */
+    public List<String> successors(String region) {
+        return successors.getOrDefault(region, List.of());
+    }
+
+    /** The data regions by measured round trip to {@code failed}, with the figures (ms) used. */
+    private Map<String, Long> measuredRoundTrips(String failed) {
+        Map<String, Long> out = new TreeMap<>();
+        Command.Report theirs = reports.get(failed);
+        for (Region r : regions.values()) {
+            if (r.witness() || r.name().equals(failed)) {
+                continue;
+            }
+            Long to = Optional.ofNullable(reports.get(r.name())).map(rep -> rep.rttMillis().get(failed)).orElse(null);
+            Long from = theirs == null ? null : theirs.rttMillis().get(r.name());
+            if (to != null || from != null) {
+                out.put(r.name(), to != null && from != null ? (to + from) / 2 : to != null ? to : from);
+            }
+        }
+        return out;
     }
 
     public List<LostRange> lost() {
@@ -410,12 +449,19 @@ public final class ControlState {
                     + "'s lease has expired (so far " + leaseConfirmations(r) + ")");
         }
         long cutoff = r.frozen().values().stream().mapToLong(Long::longValue).max().orElse(0);
+        Map<String, Long> rtts = measuredRoundTrips(r.name());
+        List<String> order = regions.values().stream().filter(x -> !x.witness() && !x.name().equals(r.name())).map(Region::name)
+                .sorted(java.util.Comparator.comparing((String x) -> rtts.getOrDefault(x, Long.MAX_VALUE))
+                        .thenComparing(java.util.Comparator.naturalOrder())).toList();
+        successors.put(r.name(), order);
         epoch++;
         regions.put(r.name(), new Region(r.name(), false, Status.FAILED, r.decision(), r.fencedEpoch(), cutoff, r.frozen(),
                 0, Map.of(), r.renewals()));
         decisions.put(r.decision(), decisions.get(r.decision()).withCutoff(cutoff)
                 .then(DecisionStatus.FAILED_OVER, c.atMillis(), "failed over at epoch " + epoch + " (lease expired as reported by "
-                        + leaseConfirmations(r) + "); writes of " + r.name() + " after " + cutoff + " reached no other region"));
+                        + leaseConfirmations(r) + "); writes of " + r.name() + " after " + cutoff + " reached no other region;"
+                        + " nearest regions by measured round trip " + order.stream().map(x -> x + (rtts.containsKey(x)
+                        ? " " + rtts.get(x) + " ms" : " (not measured)")).toList() + " (the order of failover-order: auto)"));
         return applied("failed over", r.decision());
     }
 
@@ -462,6 +508,7 @@ public final class ControlState {
         }
         epoch++;
         regions.put(r.name(), new Region(r.name(), false, Status.ACTIVE, 0, 0, 0, Map.of(), 0, Map.of(), r.renewals()));
+        successors.remove(r.name());
         onsets.remove(r.name()); // the failover's own suspicions are not flapping
         decisions.put(r.decision(), decisions.get(r.decision()).then(DecisionStatus.RESTORED, c.atMillis(),
                 "restored at epoch " + epoch + " after holding " + r.drained()));

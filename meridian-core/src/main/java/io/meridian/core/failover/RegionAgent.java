@@ -108,8 +108,11 @@ public final class RegionAgent {
         return out;
     }
 
-    /** What this region knows about its own data, for the tick. */
-    public record Local(Map<String, Long> watermarks, Set<String> stalled, long startedMillis) {
+    /** What this region knows about its own data, for the tick, and the round trips it last measured to its peers. */
+    public record Local(Map<String, Long> watermarks, Set<String> stalled, long startedMillis, Map<String, Long> rttMillis) {
+        public Local(Map<String, Long> watermarks, Set<String> stalled, long startedMillis) {
+            this(watermarks, stalled, startedMillis, Map.of());
+        }
     }
 
     /** What the caller learns when a lost-writes scan is needed: how many of this region's writes a failover lost. */
@@ -139,7 +142,7 @@ public final class RegionAgent {
         if (nowMillis - lastReportMillis >= settings.reportEvery().toMillis() || state.epoch() != lastReportEpoch
                 || !expired.equals(lastReportExpired)) {
             out.add(new Command.Report(region, state.epoch(), suspects(nowMillis, local.startedMillis()), local.stalled(),
-                    local.watermarks(), nowMillis, expired));
+                    local.watermarks(), nowMillis, expired, local.rttMillis()));
             lastReportMillis = nowMillis;
             lastReportEpoch = state.epoch();
             lastReportExpired = expired;

@@ -51,6 +51,15 @@ class ConfigLoaderTest {
         assertThat(config.keyspace("orders").orElseThrow().rpoBudget())
                 .contains(new RpoBudget(Duration.ofSeconds(2), RpoBudget.OnExceeded.WAIT));
         assertThat(config.keyspace("profiles").orElseThrow().rpoBudget()).isEmpty();
+        MeridianConfig auto = parse(REGIONS + """
+                keyspaces:
+                  - {name: profiles, policy: home-region, failover-order: auto}
+                """);
+        assertThat(auto.keyspace("profiles").orElseThrow().autoFailoverOrder()).isTrue();
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - {name: profiles, policy: home-region, failover-order: nearest}
+                """)).anySatisfy(e -> assertThat(e).contains("keyspaces[0].failover-order"));
         assertThat(errors(REGIONS + """
                 keyspaces:
                   - {name: a, policy: strong, rpo-budget: 250ms}

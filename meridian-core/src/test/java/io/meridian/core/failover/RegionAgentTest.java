@@ -79,4 +79,22 @@ class RegionAgentTest {
         assertThat(s.decisions().getFirst().history().getLast().what()).contains("lease expired as reported by [b, c]");
         assertThat(s.apply(new Command.Activate("a", 5)).applied()).as("the leader's Activate finds it done").isFalse();
     }
+
+    @Test
+    void withAnAutomaticOrderAFailedRegionsKeysGoToTheNearestRegionByMeasuredRoundTrip() {
+        ControlState s = new ControlState(List.of("a", "b", "c"), List.of());
+        s.apply(new Command.Report("a", 1, Set.of(), Set.of(), Map.of(), 1, Set.of(), Map.of("b", 180L, "c", 40L)));
+        s.apply(new Command.Report("b", 1, Set.of(), Set.of(), Map.of(), 1, Set.of(), Map.of("a", 170L, "c", 90L)));
+        s.apply(new Command.Raise("a", true, "test", List.of(), 2));
+        long epoch = s.epoch();
+        s.apply(new Command.Report("b", epoch, Set.of("a"), Set.of(), Map.of("a", 1L), 3, Set.of("a"), Map.of("c", 90L)));
+        s.apply(new Command.Report("c", epoch, Set.of("a"), Set.of(), Map.of("a", 1L), 3, Set.of("a"), Map.of("a", 44L, "b", 90L)));
+        assertThat(s.status("a")).isEqualTo(ControlState.Status.FAILED);
+        assertThat(s.successors("a")).as("c measured 40-44 ms from a, b 180 ms").containsExactly("c", "b");
+        assertThat(Ownership.acting(s, s.successors("a"), "a")).contains("c");
+        assertThat(Ownership.acting(s, List.of("a", "b", "c"), "a")).as("a configured order still says b").contains("b");
+        assertThat(s.decisions().getFirst().history().getLast().what()).contains("[c 42 ms, b 180 ms]");
+        ControlState restored = ControlState.restore(s.snapshot());
+        assertThat(restored.successors("a")).containsExactly("c", "b");
+    }
 }

@@ -82,6 +82,7 @@ public final class FailoverAgent implements AutoCloseable {
     private volatile boolean resyncing;
     private boolean ledControl;
     private String knownLeader;
+    private volatile java.util.function.Supplier<Map<String, Long>> roundTrips = Map::of;
     /** Per suspected region, the last assessment logged (logged again when it changes). */
     private final Map<String, String> assessed = new java.util.HashMap<>();
     /** When the report in flight was sent (monotonic), 0 when none is. */
@@ -150,6 +151,11 @@ public final class FailoverAgent implements AutoCloseable {
         }
     }
 
+    /** Where the reports' round trips come from (the peer prober's latest, in whole milliseconds). */
+    public void roundTrips(java.util.function.Supplier<Map<String, Long>> source) {
+        this.roundTrips = source;
+    }
+
     /** A heartbeat to {@code peer} was refused: nothing listens at its address. */
     public void refused(String peer) {
         synchronized (agent) {
@@ -176,7 +182,7 @@ public final class FailoverAgent implements AutoCloseable {
 
     /** The region that writes {@code home}'s keys of {@code keyspace} now; empty while none may. */
     public Optional<String> acting(KeyspaceConfig keyspace, String home) {
-        return Ownership.acting(state(), config.failoverOrder(keyspace), home);
+        return acting(state(), keyspace, home);
     }
 
     /**
@@ -194,14 +200,24 @@ public final class FailoverAgent implements AutoCloseable {
         }
     }
 
+    /** The order {@code home}'s keys of {@code keyspace} fail over in: configured, or by measured round trip ({@code auto}). */
+    private List<String> order(ControlState s, KeyspaceConfig keyspace, String home) {
+        List<String> measured = keyspace.autoFailoverOrder() ? s.successors(home) : List.of();
+        return measured.isEmpty() ? config.failoverOrder(keyspace) : measured;
+    }
+
+    private Optional<String> acting(ControlState s, KeyspaceConfig keyspace, String home) {
+        return Ownership.acting(s, order(s, keyspace, home), home);
+    }
+
     /** Throws unless this region may write {@code home}'s keys of {@code keyspace} now. Runs under the replica's lock. */
     public void checkMayWrite(KeyspaceConfig keyspace, String home) {
         ControlState s = state();
-        if (agent.mayWrite(s, config.failoverOrder(keyspace), home, clock.monotonicNanos())) {
+        if (agent.mayWrite(s, order(s, keyspace, home), home, clock.monotonicNanos())) {
             return;
         }
         ControlState.Status status = s.status(region);
-        Optional<String> acting = Ownership.acting(s, config.failoverOrder(keyspace), home);
+        Optional<String> acting = acting(s, keyspace, home);
         String why;
         if (status != ControlState.Status.ACTIVE) {
             why = region + " is " + status.name().toLowerCase(java.util.Locale.ROOT) + " in the control plane (decision "
@@ -268,7 +284,7 @@ public final class FailoverAgent implements AutoCloseable {
             ReplicationEngine e = engine;
             VersionVector watermarks = e == null ? VersionVector.EMPTY : e.watermarksLocked();
             ControlState s = state();
-            RegionAgent.Local local = new RegionAgent.Local(watermarks.seqs(), stalled(e), startedMillis);
+            RegionAgent.Local local = new RegionAgent.Local(watermarks.seqs(), stalled(e), startedMillis, roundTrips.get());
             List<Command> commands;
             String leader = controlLeader(c);
             boolean newLeader = leader != null && !leader.equals(knownLeader);
@@ -517,7 +533,7 @@ public final class FailoverAgent implements AutoCloseable {
                     io.meridian.core.KeyspaceRules rules = io.meridian.core.KeyspaceRules.of(k.policy());
                     boolean owns = rules.homed() || rules.primary().filter(r.name()::equals).isPresent();
                     if (owns) {
-                        acting.put(k.name(), Ownership.acting(s, config.failoverOrder(k), r.name()).orElse(null));
+                        acting.put(k.name(), acting(s, k, r.name()).orElse(null));
                     }
                 }
             }
