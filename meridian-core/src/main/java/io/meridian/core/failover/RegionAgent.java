@@ -56,7 +56,8 @@ public final class RegionAgent {
         this.lease = new Lease(settings.lease(), (peers.size() + 1) / 2);
         for (String peer : peers) {
             detectors.put(peer, new PhiAccrualDetector(100, Math.max(20, settings.heartbeat().toMillis() / 4.0),
-                    settings.acceptablePause().toMillis(), settings.heartbeat().toMillis()));
+                    settings.acceptablePause().toMillis(), settings.heartbeat().toMillis(),
+                    2 * (settings.heartbeat().toMillis() + settings.acceptablePause().toMillis())));
         }
     }
 

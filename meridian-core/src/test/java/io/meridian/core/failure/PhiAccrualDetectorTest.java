@@ -71,4 +71,24 @@ class PhiAccrualDetectorTest {
         d.heartbeat(20_000);
         assertThat(d.isAvailable(20_500, THRESHOLD)).isTrue();
     }
+
+    @Test
+    void anOutageDoesNotMakeTheDetectorSlowToSuspectTheNextOne() {
+        PhiAccrualDetector capped = new PhiAccrualDetector(100, 50, 0, 1_000, 3_000);
+        PhiAccrualDetector uncapped = new PhiAccrualDetector(100, 50, 0, 1_000);
+        long t = 0;
+        for (int i = 0; i < 50; i++) {
+            t += 1_000;
+            capped.heartbeat(t);
+            uncapped.heartbeat(t);
+        }
+        t += 20_000; // an outage, then the peer answers again
+        for (int i = 0; i < 10; i++) {
+            t += 1_000;
+            capped.heartbeat(t);
+            uncapped.heartbeat(t);
+        }
+        assertThat(capped.phi(t + 2_000)).as("two missed heartbeats after a regular history").isGreaterThan(8);
+        assertThat(uncapped.phi(t + 2_000)).as("the outage recorded as an interval dulls the detector").isLessThan(1);
+    }
 }
