@@ -196,7 +196,7 @@ public final class RegionNode implements AutoCloseable {
      */
     static final io.meridian.replication.strong.ConsensusServer.Timing WAN_TIMING =
             new io.meridian.replication.strong.ConsensusServer.Timing(
-                    java.time.Duration.ofMillis(600), java.time.Duration.ofMillis(900), java.time.Duration.ofSeconds(2),
+                    java.time.Duration.ofMillis(1_000), java.time.Duration.ofMillis(1_500), java.time.Duration.ofSeconds(2),
                     200, java.time.Duration.ofMillis(50),
                     100_000, 8L << 20);
 

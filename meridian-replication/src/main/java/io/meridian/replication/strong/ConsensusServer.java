@@ -164,9 +164,11 @@ public final class ConsensusServer implements AutoCloseable {
         }
         Map<String, RaftClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
         RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(timing.clientRetries(), ratis(timing.clientRetrySleep()));
-        // The control plane's proposals (lease renewals above all) must fail fast and be sent again, not linger:
-        // few retries, and a short wait for each attempt (a partitioned link swallows requests).
-        RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, ratis(timing.clientRetrySleep()));
+        // The control plane's proposals (reports above all) must fail fast and be sent again, not linger: one
+        // retry, and a short wait for each attempt. A partitioned link swallows requests: with three retries, the
+        // proposal threads all hung on a cut-off leader for seconds and a new leader got no reports (a partition
+        // drill of the control leader raised its failover 7 s after the cut).
+        RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(1, ratis(timing.clientRetrySleep()));
         RaftProperties controlProperties = properties(bind, dir, timing);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(controlProperties,
                 TimeDuration.valueOf(1, TimeUnit.SECONDS));
@@ -383,7 +385,7 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** Bounded: proposals that cannot be sent now fail at once, and the agent sends them again on a later tick. */
     private final java.util.concurrent.ExecutorService controlProposals = new java.util.concurrent.ThreadPoolExecutor(
-            8, 8, 0, TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(32),
+            16, 16, 0, TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(32),
             Thread.ofPlatform().name("control-proposal-", 0).daemon().factory());
 
     /** What this region knows of a keyspace's group: the leader, and how long since it last heard from it. */
