@@ -216,7 +216,7 @@ public final class ConfigLoader {
         if (policy != null && !KeyspaceRules.of(policy).asynchronous()) {
             error(k.at("rpo-budget"), k.path + ".rpo-budget", "applies to keyspaces replicated asynchronously (primary,"
                     + " home-region, multi-master, crdt, event-log), not to " + policy.name()
-                    + (policy instanceof Policy.Strong ? ": a strong keyspace answers a write once a majority of regions holds it"
+                    + (KeyspaceRules.of(policy).consensus() ? ": a strong keyspace answers a write once a majority of regions holds it"
                     : ": a local keyspace is never replicated"));
             return java.util.Optional.empty();
         }
