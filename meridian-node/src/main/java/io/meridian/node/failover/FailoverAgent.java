@@ -82,6 +82,7 @@ public final class FailoverAgent implements AutoCloseable {
     private volatile boolean resyncing;
     private boolean ledControl;
     private String knownLeader;
+    private Set<String> lastSuspects = Set.of();
     private volatile java.util.function.Supplier<Map<String, Long>> roundTrips = Map::of;
     /** Per suspected region, the last assessment logged (logged again when it changes). */
     private final Map<String, String> assessed = new java.util.HashMap<>();
@@ -302,6 +303,13 @@ public final class FailoverAgent implements AutoCloseable {
                 });
             }
             for (Command command : commands) {
+                if (command instanceof Command.Report r) {
+                    r.suspects().forEach(this::probeReadinessAhead);
+                }
+                if (command instanceof Command.Report r && !r.suspects().equals(lastSuspects)) {
+                    log.info("{} suspects {} (was {})", region, r.suspects(), lastSuspects);
+                    lastSuspects = r.suspects();
+                }
                 propose(c, command);
             }
             resyncIfRejoined(s, e);
@@ -459,7 +467,10 @@ public final class FailoverAgent implements AutoCloseable {
                 boolean suspected = s.regions().stream().anyMatch(o -> s.report(o.name())
                         .filter(rep -> rep.atMillis() >= fresh && rep.suspects().contains(r)).isPresent());
                 if (suspected && !r.equals(region) && s.status(r) == ControlState.Status.ACTIVE) {
-                    probing.put(r, ready(r));
+                    // A recent answer to this region's own probe (started when it began to suspect r) saves the
+                    // wait: a cut-off region's probe takes its whole timeout to fail.
+                    probing.put(r, recentReadiness(r).map(java.util.concurrent.CompletableFuture::completedFuture)
+                            .orElseGet(() -> ready(r)));
                 }
             }
             Map<String, Boolean> ready = new LinkedHashMap<>();
@@ -486,6 +497,32 @@ public final class FailoverAgent implements AutoCloseable {
         } catch (Exception ex) {
             log.warn("failover decision round failed: {}", ex.toString());
         }
+    }
+
+    /** Per region, this region's latest answer to its readiness probe: {@code [answered at (monotonic), ready ? 1 : 0]}. */
+    private final Map<String, long[]> readiness = new ConcurrentHashMap<>();
+    private final Set<String> readinessProbing = ConcurrentHashMap.newKeySet();
+    /** How long a readiness answer is used by the decider. */
+    static final Duration READINESS_FRESH = Duration.ofMillis(1_500);
+
+    /**
+     * While this region suspects {@code peer}, it keeps probing its readiness itself, so that if it
+     * leads the control plane now or next (the suspect may be the leader), the decider has an answer
+     * at once instead of waiting a probe's timeout.
+     */
+    private void probeReadinessAhead(String peer) {
+        if (!readinessProbing.add(peer)) {
+            return;
+        }
+        ready(peer).whenComplete((ok, error) -> {
+            readiness.put(peer, new long[] {clock.monotonicNanos(), Boolean.TRUE.equals(ok) ? 1 : 0});
+            readinessProbing.remove(peer);
+        });
+    }
+
+    private Optional<Boolean> recentReadiness(String peer) {
+        long[] r = readiness.get(peer);
+        return r == null || clock.monotonicNanos() - r[0] > READINESS_FRESH.toNanos() ? Optional.empty() : Optional.of(r[1] == 1);
     }
 
     /** The deep readiness check of {@code peer} as seen from here: 200 within a second. */
