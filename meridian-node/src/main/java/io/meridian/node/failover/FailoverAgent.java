@@ -55,6 +55,8 @@ public final class FailoverAgent implements AutoCloseable {
     static final Duration PROPOSE_TIMEOUT = Duration.ofSeconds(2);
     /** How long an unanswered report holds back the next one. */
     static final Duration REPORT_PATIENCE = Duration.ofMillis(400);
+    /** How long a readiness answer is used by the decider. */
+    static final Duration READINESS_FRESH = Duration.ofMillis(1_500);
     /** Replication from a peer that answers but has not moved for this long, with its writes announced, is stalled. */
     static final Duration STALL = Duration.ofSeconds(5);
     /** The readiness reason while this region holds no write lease (the lab waits for it to go). */
@@ -80,6 +82,9 @@ public final class FailoverAgent implements AutoCloseable {
     private volatile ConsensusServer consensus;
     private volatile ReplicationEngine engine;
     private volatile boolean resyncing;
+    /** Per suspected region, this region's latest answer to its readiness probe. */
+    private final Map<String, Readiness> readiness = new ConcurrentHashMap<>();
+    private final Set<String> readinessProbing = ConcurrentHashMap.newKeySet();
     private boolean ledControl;
     private String knownLeader;
     private Set<String> lastSuspects = Set.of();
@@ -499,12 +504,6 @@ public final class FailoverAgent implements AutoCloseable {
         }
     }
 
-    /** Per region, this region's latest answer to its readiness probe: {@code [answered at (monotonic), ready ? 1 : 0]}. */
-    private final Map<String, long[]> readiness = new ConcurrentHashMap<>();
-    private final Set<String> readinessProbing = ConcurrentHashMap.newKeySet();
-    /** How long a readiness answer is used by the decider. */
-    static final Duration READINESS_FRESH = Duration.ofMillis(1_500);
-
     /**
      * While this region suspects {@code peer}, it keeps probing its readiness itself, so that if it
      * leads the control plane now or next (the suspect may be the leader), the decider has an answer
@@ -515,14 +514,19 @@ public final class FailoverAgent implements AutoCloseable {
             return;
         }
         ready(peer).whenComplete((ok, error) -> {
-            readiness.put(peer, new long[] {clock.monotonicNanos(), Boolean.TRUE.equals(ok) ? 1 : 0});
+            readiness.put(peer, new Readiness(clock.monotonicNanos(), Boolean.TRUE.equals(ok)));
             readinessProbing.remove(peer);
         });
     }
 
+    /** A readiness probe's answer and when it came (monotonic). */
+    private record Readiness(long atNanos, boolean ready) {
+    }
+
     private Optional<Boolean> recentReadiness(String peer) {
-        long[] r = readiness.get(peer);
-        return r == null || clock.monotonicNanos() - r[0] > READINESS_FRESH.toNanos() ? Optional.empty() : Optional.of(r[1] == 1);
+        Readiness r = readiness.get(peer);
+        return r == null || clock.monotonicNanos() - r.atNanos() > READINESS_FRESH.toNanos() ? Optional.empty()
+                : Optional.of(r.ready());
     }
 
     /** The deep readiness check of {@code peer} as seen from here: 200 within a second. */

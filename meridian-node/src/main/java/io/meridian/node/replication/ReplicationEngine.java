@@ -644,8 +644,9 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                     v == null ? 0 : v.bytesReceived(), v == null ? Set.of() : v.origins(),
                     out.containsKey(peer) && out.get(peer).snapshotNeeded());
         }).toList();
-        long maxAcked = peers().stream().mapToLong(p -> acked(p, out).get(region)).max().orElse(mine.get(region));
-        return new ReplicationView(mine.seqs(), Math.max(0, mine.get(region) - maxAcked), machine.conflictsDetected(),
+        // The same figure as GET /v1/exposure: this region's writes no other region has acknowledged.
+        long unreplicated = peers().isEmpty() ? 0 : Math.max(0, mine.get(region) - machine.exposure().heldThrough());
+        return new ReplicationView(mine.seqs(), unreplicated, machine.conflictsDetected(),
                 machine.lostWritesSeen(), store.tombstones(), machine.tombstonesCollected(), machine.bootstrappedFrom(), peers, applyDelays(),
                 java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
     }
