@@ -169,8 +169,7 @@ public final class ConfigLoader {
             long maxValueBytes = k.longValue("max-value-bytes", MeridianConfig.DEFAULT_MAX_VALUE_BYTES,
                     1, MeridianConfig.MAX_MAX_VALUE_BYTES);
             Policy policy = policyName == null ? null : policy(k, policyName, regionNames, residency);
-            boolean autoOrder = k.has("failover-order") && k.at("failover-order") != null
-                    && "auto".equals(k.scalarOrNull("failover-order"));
+            boolean autoOrder = "auto".equals(k.scalarOrNull("failover-order"));
             List<String> failoverOrder = autoOrder ? List.of() : k.regions("failover-order", regionNames);
             java.util.Optional<RpoBudget> rpoBudget = rpoBudget(k, policy, residency, regionNames);
             Set<String> allowed = new HashSet<>(KEYSPACE_COMMON);

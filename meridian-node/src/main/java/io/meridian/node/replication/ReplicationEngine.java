@@ -1,6 +1,11 @@
 package io.meridian.node.replication;
 
+import io.meridian.core.MeridianException;
 import io.meridian.core.Preconditions;
+import io.meridian.core.ProblemType;
+import io.meridian.core.api.ExposureView;
+import io.meridian.core.config.RpoBudget;
+import io.meridian.core.replication.Exposure;
 import io.meridian.core.api.ReplicationView;
 import io.meridian.core.config.HostPort;
 import io.meridian.core.config.KeyspaceConfig;
@@ -92,7 +97,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private long heldPersisted;
     private long answersForgotten;
     private long housekeepingRounds;
-    private final Map<String, io.meridian.core.config.RpoBudget> budgets = new LinkedHashMap<>();
+    private final Map<String, RpoBudget> budgets = new LinkedHashMap<>();
     /** Notified whenever another region acknowledges more of this region's writes. */
     private final Object held = new Object();
     private final java.util.concurrent.atomic.AtomicLong budgetWaits = new java.util.concurrent.atomic.AtomicLong();
@@ -234,14 +239,14 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * the keyspace says {@code on-budget-exceeded: refuse} and its budget is not 0.
      */
     private Optional<String> budgetGate(String keyspace) {
-        io.meridian.core.config.RpoBudget budget = budgets.get(keyspace);
+        RpoBudget budget = budgets.get(keyspace);
         if (budget == null) {
             return Optional.empty();
         }
         Optional<String> over = machine.exposure().overBudget(keyspace, budget, wallMillis());
-        if (over.isPresent() && !budget.synchronous() && budget.onExceeded() == io.meridian.core.config.RpoBudget.OnExceeded.REFUSE) {
+        if (over.isPresent() && !budget.synchronous() && budget.onExceeded() == RpoBudget.OnExceeded.REFUSE) {
             budgetRefusals.incrementAndGet();
-            throw new io.meridian.core.MeridianException(io.meridian.core.ProblemType.RPO_BUDGET_EXCEEDED, "'" + keyspace
+            throw new MeridianException(ProblemType.RPO_BUDGET_EXCEEDED, "'" + keyspace
                     + "' refuses writes in " + region + " for now: " + over.get() + heldByPeers()
                     + ". Nothing was written; retry later or in another region.",
                     Map.of("keyspace", keyspace, "rpo_budget_ms", budget.budgetMillis(), "written", false));
@@ -275,7 +280,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
         if (!machine.exposure().held(e.seq())) {
             budgetTimeouts.incrementAndGet();
-            throw new io.meridian.core.MeridianException(io.meridian.core.ProblemType.RPO_BUDGET_EXCEEDED, "write "
+            throw new MeridianException(ProblemType.RPO_BUDGET_EXCEEDED, "write "
                     + tag(e) + " to '" + e.keyspace() + "' is stored in " + region + " but is not acknowledged: "
                     + overBudget.get() + ", and no other region acknowledged it within " + BUDGET_WAIT.toMillis() + " ms"
                     + heldByPeers() + ". It may still replicate when a peer is reachable; read the key before retrying.",
@@ -307,17 +312,17 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     /** {@code GET /v1/exposure}: what losing this region now would lose, per keyspace. */
-    public io.meridian.core.api.ExposureView exposure() {
+    public ExposureView exposure() {
         long now = wallMillis();
-        io.meridian.core.replication.Exposure x = machine.exposure();
-        java.util.List<io.meridian.core.api.ExposureView.Keyspace> keyspaces = new java.util.ArrayList<>();
+        Exposure x = machine.exposure();
+        java.util.List<ExposureView.Keyspace> keyspaces = new java.util.ArrayList<>();
         long writes = 0;
         long bytes = 0;
         long oldest = 0;
         for (String name : replicatedKeyspaces().stream().sorted().toList()) {
-            io.meridian.core.replication.Exposure.Summary s = x.of(name);
-            io.meridian.core.config.RpoBudget b = budgets.get(name);
-            keyspaces.add(new io.meridian.core.api.ExposureView.Keyspace(name, s.writes(), s.bytes(), s.oldestAgeMillis(now),
+            Exposure.Summary s = x.of(name);
+            RpoBudget b = budgets.get(name);
+            keyspaces.add(new ExposureView.Keyspace(name, s.writes(), s.bytes(), s.oldestAgeMillis(now),
                     b == null ? null : b.budgetMillis(), b == null ? null : b.onExceeded().configName(),
                     b == null ? null : x.overBudget(name, b, now).filter(w -> !b.synchronous()).isPresent()));
             writes += s.writes();
@@ -326,7 +331,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
         Map<String, Long> heldBy = new java.util.TreeMap<>();
         peers().forEach(p -> heldBy.put(p, machine.acked(p).get(region)));
-        return new io.meridian.core.api.ExposureView(region, store.watermark(region), x.heldThrough(), heldBy, writes, bytes, oldest,
+        return new ExposureView(region, store.watermark(region), x.heldThrough(), heldBy, writes, bytes, oldest,
                 keyspaces, budgetWaits.get(), budgetRefusals.get(), budgetTimeouts.get());
     }
 
