@@ -205,7 +205,8 @@ public final class RegionNode implements AutoCloseable {
         Map<String, io.meridian.storage.StrongStore> stores = new LinkedHashMap<>();
         Map<String, List<String>> orders = new LinkedHashMap<>();
         if (failover != null) {
-            orders.put(io.meridian.replication.strong.ConsensusServer.CONTROL, config.regionNames());
+            orders.put(io.meridian.replication.strong.ConsensusServer.CONTROL,
+                    io.meridian.core.failover.ControlPlacement.order(config.regionNames(), config.keyspaces()));
         }
         for (KeyspaceConfig k : config.keyspaces()) {
             KeyspaceRules rules = KeyspaceRules.of(k.policy());

@@ -81,10 +81,14 @@ public final class RegionAgent {
     /**
      * A heartbeat to {@code peer} was refused outright: nothing listens at its address any more
      * (its process is gone), as opposed to silence, which may be a slow network. Evidence the
-     * phi detector would take a second or more to reach from silence alone.
+     * phi detector would take a second or more to reach from silence alone. Only for a peer heard
+     * from since this region started: one that never answered may still be starting (a lab's
+     * regions start together; the slowest was failed over before it served), and the never-heard
+     * grace of {@link #suspects} covers one that stays down.
      */
     public void refused(String peer) {
-        if (detectors.containsKey(peer)) {
+        PhiAccrualDetector d = detectors.get(peer);
+        if (d != null && d.lastHeartbeatMillis() >= 0) {
             refusals.merge(peer, 1, Integer::sum);
         }
     }

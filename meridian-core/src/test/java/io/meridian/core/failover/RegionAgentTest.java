@@ -35,6 +35,21 @@ class RegionAgentTest {
     }
 
     @Test
+    void refusedConnectionsRaiseSuspicionOnlyOfAPeerOnceHeardFrom() {
+        long t = 1_000;
+        for (int i = 0; i < 5; i++) {
+            agent.refused("eu-west"); // still starting: nothing listens yet
+        }
+        assertThat(agent.suspects(t, 0)).as("a peer never heard from is suspected only after the grace").isEmpty();
+        agent.heartbeat("eu-west", t);
+        agent.heartbeat("ap-southeast", t);
+        for (int i = 0; i < 3; i++) {
+            agent.refused("eu-west"); // it was there, and its process is gone
+        }
+        assertThat(agent.suspects(t + 10, 0)).containsExactly("eu-west");
+    }
+
+    @Test
     void fourMembersNeedTwoGrants() {
         RegionAgent a = new RegionAgent("a", List.of("b", "c", "w"), settings, 0);
         a.leaseAnswer("b", 10 * MS, true);

@@ -110,7 +110,8 @@ public final class ConsensusServer implements AutoCloseable {
 
     /**
      * @param orders     per keyspace, every region of its group in leader-preference order (the first gets the highest
-     *                   priority); the control plane's group ({@link #CONTROL}) has no preference
+     *                   priority), the control plane's group ({@link #CONTROL}) included: distinct priorities settle
+     *                   an election at the first try (io.meridian.core.failover.ControlPlacement)
      * @param machines   the state machine of each group hosted here, by keyspace (or {@link #CONTROL})
      * @param addresses  how this region reaches every region's consensus endpoint (itself included)
      */
@@ -125,7 +126,7 @@ public final class ConsensusServer implements AutoCloseable {
             List<RaftPeer> peers = new ArrayList<>();
             for (int i = 0; i < regions.size(); i++) {
                 peers.add(RaftPeer.newBuilder().setId(regions.get(i)).setAddress(RegionAddresses.of(regions.get(i)))
-                        .setPriority(keyspace.equals(CONTROL) ? 0 : regions.size() - i).build());
+                        .setPriority(regions.size() - i).build());
             }
             RaftGroup group = RaftGroup.valueOf(groupId(keyspace), peers);
             groups.put(keyspace, group);

@@ -1,0 +1,44 @@
+package io.meridian.core.failover;
+
+import io.meridian.core.Policy;
+import io.meridian.core.config.KeyspaceConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ControlPlacementTest {
+    private static final List<String> REGIONS = List.of("us-east", "eu-west", "ap-southeast");
+
+    private static KeyspaceConfig keyspace(String name, Policy policy) {
+        return new KeyspaceConfig(name, policy, List.of(), 1 << 20, List.of());
+    }
+
+    @Test
+    void theRegionOwningFewestKeyspacesLeadsTiesInConfigurationOrder() {
+        List<KeyspaceConfig> keyspaces = List.of(
+                keyspace("catalog", new Policy.Primary("us-east")),
+                keyspace("accounts", new Policy.Strong(Policy.SyncMode.QUORUM, List.of("us-east", "eu-west"))),
+                keyspace("profiles", new Policy.HomeRegion()),
+                keyspace("cache", new Policy.Local()));
+
+        assertThat(ControlPlacement.order(REGIONS, keyspaces)).containsExactly("eu-west", "ap-southeast", "us-east");
+    }
+
+    @Test
+    void onlyTheFirstPreferredLeaderOfAStrongKeyspaceCounts() {
+        List<KeyspaceConfig> keyspaces = List.of(
+                keyspace("orders", new Policy.Primary("eu-west")),
+                keyspace("accounts", new Policy.Strong(Policy.SyncMode.QUORUM, List.of("ap-southeast", "eu-west"))),
+                keyspace("stock", new Policy.Strong(Policy.SyncMode.QUORUM, List.of("ap-southeast"))));
+
+        assertThat(ControlPlacement.order(REGIONS, keyspaces)).containsExactly("us-east", "eu-west", "ap-southeast");
+    }
+
+    @Test
+    void withNothingOwnedTheConfigurationOrderStands() {
+        assertThat(ControlPlacement.order(REGIONS, List.of(keyspace("profiles", new Policy.HomeRegion()))))
+                .isEqualTo(REGIONS);
+    }
+}
