@@ -146,7 +146,8 @@ public final class RegionNode implements AutoCloseable {
                 close();
                 throw e;
             }
-            forwarder = new Forwarder(region.name(), config, failover == null ? null : failover::epoch);
+            forwarder = failover == null ? new Forwarder(region.name(), config, null)
+                    : new Forwarder(region.name(), config, failover::epoch, failover::suspects);
             metrics.bindReplication(region.name(), replication.peers(), replication::view);
             metrics.bindExposure(replication.exposure().keyspaces().stream().map(io.meridian.core.api.ExposureView.Keyspace::keyspace)
                     .toList(), replication::exposure);

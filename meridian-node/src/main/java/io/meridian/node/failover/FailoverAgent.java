@@ -87,7 +87,7 @@ public final class FailoverAgent implements AutoCloseable {
     private final Set<String> readinessProbing = ConcurrentHashMap.newKeySet();
     private boolean ledControl;
     private String knownLeader;
-    private Set<String> lastSuspects = Set.of();
+    private volatile Set<String> lastSuspects = Set.of();
     private volatile java.util.function.Supplier<Map<String, Long>> roundTrips = Map::of;
     /** Per suspected region, the last assessment logged (logged again when it changes). */
     private final Map<String, String> assessed = new java.util.HashMap<>();
@@ -160,6 +160,11 @@ public final class FailoverAgent implements AutoCloseable {
     /** Where the reports' round trips come from (the peer prober's latest, in whole milliseconds). */
     public void roundTrips(java.util.function.Supplier<Map<String, Long>> source) {
         this.roundTrips = source;
+    }
+
+    /** Whether this region's failure detector suspects {@code peer} (as of its latest report). */
+    public boolean suspects(String peer) {
+        return lastSuspects.contains(peer);
     }
 
     /** A heartbeat to {@code peer} was refused: nothing listens at its address. */

@@ -18,6 +18,13 @@ import java.util.Map;
  * home, a read that needs a fresher copy), over the address this region dials it by, and relays
  * the answer. A forwarded request is marked, and never forwarded again: two regions that
  * disagree for a moment about a key's home answer 503 rather than bounce a request forever.
+ *
+ * <p>A forward does not outwait a failover: to a region this region suspects (its failure
+ * detector), or once the failover epoch moves while the forward is in flight, it answers 503 at
+ * once instead of waiting out a link that swallows requests (a partition held such writes until
+ * the clients' timeouts, seconds after the keys had a new owner). The client's retry then goes to
+ * whichever region owns the key by then. A forward abandoned in flight may still be applied by
+ * its target: the answer says the outcome is unknown, as a timeout would.
  */
 public final class Forwarder implements AutoCloseable {
     /** How long a forwarded request may take end to end. */
@@ -26,14 +33,27 @@ public final class Forwarder implements AutoCloseable {
     private final String region;
     private final MeridianConfig config;
     private final java.util.function.LongSupplier epoch;
+    private final java.util.function.Predicate<String> suspected;
+    /** How often a forward in flight looks at the failure detector and the epoch. */
+    static final Duration CHECK_EVERY = Duration.ofMillis(50);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(3)).build();
 
     /** @param epoch this region's failover epoch, sent with every forwarded request; null when regions do not fail over */
     public Forwarder(String region, MeridianConfig config, java.util.function.LongSupplier epoch) {
+        this(region, config, epoch, peer -> false);
+    }
+
+    /**
+     * @param epoch     this region's failover epoch, sent with every forwarded request; null when regions do not fail over
+     * @param suspected whether this region's failure detector suspects a region now
+     */
+    public Forwarder(String region, MeridianConfig config, java.util.function.LongSupplier epoch,
+                     java.util.function.Predicate<String> suspected) {
         this.region = region;
         this.config = config;
         this.epoch = epoch;
+        this.suspected = suspected;
     }
 
     /** True when this request was itself forwarded here. */
@@ -47,6 +67,10 @@ public final class Forwarder implements AutoCloseable {
                     + ex.header(Headers.FORWARDED_BY) + ", but " + why + "; regions disagree for a moment (a move or a"
                     + " failover in progress): retry", Map.of("target", target));
         }
+        if (suspected.test(target)) {
+            throw new MeridianException(ProblemType.UNAVAILABLE, why + ", and region " + target + " is suspected down from "
+                    + region + " (a failover may be under way): nothing was sent; retry", Map.of("target", target, "written", false));
+        }
         String url = config.addressFor(region, target).httpUrl() + ex.rawPath()
                 + (ex.rawQuery() == null ? "" : "?" + ex.rawQuery());
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT)
@@ -57,14 +81,40 @@ public final class Forwarder implements AutoCloseable {
         if (epoch != null) {
             b.header(Headers.EPOCH, Long.toString(epoch.getAsLong()));
         }
+        HttpResponse<byte[]> r = send(b.build(), target, why);
+        ex.sendRelayed(r.statusCode(), r.headers().map(), r.body());
+    }
+
+    /**
+     * Sends a forwarded request and waits for its answer, checking every {@link #CHECK_EVERY}
+     * whether to give up on it: {@code target} became suspected, or the epoch moved.
+     */
+    HttpResponse<byte[]> send(HttpRequest request, String target, String why) {
+        long epochAtStart = epoch == null ? 0 : epoch.getAsLong();
+        java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> pending =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         try {
-            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            ex.sendRelayed(r.statusCode(), r.headers().map(), r.body());
-        } catch (IOException e) {
+            while (true) {
+                try {
+                    return pending.get(CHECK_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stillWaiting) {
+                    String abandon = suspected.test(target) ? "region " + target + " became suspected down from " + region
+                            : epoch != null && epoch.getAsLong() != epochAtStart ? "the failover epoch moved" : null;
+                    if (abandon != null) {
+                        pending.cancel(true);
+                        throw new MeridianException(ProblemType.UNAVAILABLE, why + "; the request was forwarded to " + target
+                                + " but " + abandon + " before it answered (a failover may be under way): whether it was"
+                                + " applied there is unknown; retry", Map.of("target", target, "outcome", "unknown"));
+                    }
+                }
+            }
+        } catch (java.util.concurrent.ExecutionException failed) {
+            Throwable e = failed.getCause();
             throw new MeridianException(ProblemType.UNAVAILABLE, why + ", and region " + target + " could not be reached: "
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()),
                     Map.of("target", target));
         } catch (InterruptedException e) {
+            pending.cancel(true);
             Thread.currentThread().interrupt();
             throw new MeridianException(ProblemType.UNAVAILABLE, "interrupted while forwarding to " + target);
         }
