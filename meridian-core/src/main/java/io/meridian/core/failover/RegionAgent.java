@@ -26,7 +26,16 @@ public final class RegionAgent {
     static final long NEVER_HEARD_GRACE_MILLIS = 15_000;
     private final String region;
     private final FailoverSettings settings;
+    /**
+     * Silence is not suspicious in a peer's first this-long after this region first heard from it:
+     * a process that has just started stalls (class loading, the JIT, the first collections), and a
+     * lab's slowest region was failed over seconds after it first answered. A peer that stops
+     * outright (refused connections) is still suspected at once.
+     */
+    static final long WARM_UP_MILLIS = 10_000;
     private final Map<String, PhiAccrualDetector> detectors = new LinkedHashMap<>();
+    /** Per peer, when this region first heard from it (wall milliseconds). */
+    private final Map<String, Long> firstHeardMillis = new HashMap<>();
     private final Lease lease;
     /**
      * Per region, when this one last granted it a lease (monotonic). Until it has, the moment it
@@ -74,6 +83,7 @@ public final class RegionAgent {
         PhiAccrualDetector d = detectors.get(peer);
         if (d != null) {
             d.heartbeat(nowMillis);
+            firstHeardMillis.putIfAbsent(peer, nowMillis);
         }
         refusals.remove(peer);
     }
@@ -96,14 +106,16 @@ public final class RegionAgent {
     /**
      * The peers this region suspects now. A peer never heard from since this region started is
      * suspected once a few heartbeat intervals have passed, so that a region that starts while
-     * another is down still reports it.
+     * another is down still reports it; one heard from is not suspected from silence alone in its
+     * first {@link #WARM_UP_MILLIS}.
      */
     public Set<String> suspects(long nowMillis, long startedMillis) {
         Set<String> out = new TreeSet<>();
         long grace = NEVER_HEARD_GRACE_MILLIS;
         detectors.forEach((peer, d) -> {
             boolean neverHeard = d.lastHeartbeatMillis() < 0;
-            if (neverHeard ? nowMillis - startedMillis > grace : d.phi(nowMillis) >= settings.phiThreshold()) {
+            boolean warmingUp = !neverHeard && nowMillis - firstHeardMillis.getOrDefault(peer, nowMillis) < WARM_UP_MILLIS;
+            if (neverHeard ? nowMillis - startedMillis > grace : !warmingUp && d.phi(nowMillis) >= settings.phiThreshold()) {
                 out.add(peer);
             }
             if (refusals.getOrDefault(peer, 0) >= REFUSALS_SUSPECTED) {

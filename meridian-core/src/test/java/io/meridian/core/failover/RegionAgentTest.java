@@ -50,6 +50,18 @@ class RegionAgentTest {
     }
 
     @Test
+    void aPeerThatHasJustStartedIsNotSuspectedFromSilenceAlone() {
+        long t = 20_000;
+        agent.heartbeat("eu-west", t);
+        agent.heartbeat("ap-southeast", t);
+        assertThat(agent.suspects(t + 5_000, 0)).as("a stall in its first seconds").isEmpty();
+        for (long at = t + 200; at <= t + RegionAgent.WARM_UP_MILLIS; at += 200) {
+            agent.heartbeat("ap-southeast", at);
+        }
+        assertThat(agent.suspects(t + RegionAgent.WARM_UP_MILLIS + 1, 0)).as("silent past its warm-up").containsExactly("eu-west");
+    }
+
+    @Test
     void fourMembersNeedTwoGrants() {
         RegionAgent a = new RegionAgent("a", List.of("b", "c", "w"), settings, 0);
         a.leaseAnswer("b", 10 * MS, true);
