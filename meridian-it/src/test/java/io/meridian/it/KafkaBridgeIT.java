@@ -123,6 +123,20 @@ class KafkaBridgeIT {
                 "--topic", topic, "--bootstrap", bootstrap), dir.resolve("sink-" + n + ".log"));
     }
 
+    /**
+     * Creates a topic and waits until each partition has a leader. Producing to a topic the broker
+     * creates on first use raced its leader election once (a CI run): the idempotent producer's
+     * first batch met NOT_LEADER_OR_FOLLOWER, and its retries OUT_OF_ORDER_SEQUENCE_NUMBER for ever.
+     */
+    private void createTopic(String topic) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, 3, (short) 1))).all().get();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> admin.describeTopics(List.of(topic))
+                    .allTopicNames().get().get(topic).partitions().stream().allMatch(part -> part.leader() != null));
+        }
+    }
+
     /** Every committed record of a topic, by partition and offset: feed position → record key. */
     private Map<Long, String> topic(String topic, List<Long> duplicates) {
         Properties p = new Properties();
@@ -207,6 +221,7 @@ class KafkaBridgeIT {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        createTopic("payments");
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
             for (int i = 0; i < 200; i++) {
                 ProducerRecord<String, String> r = new ProducerRecord<>("payments", "p-" + (i % 5), "{\"amount\": " + i + "}");
