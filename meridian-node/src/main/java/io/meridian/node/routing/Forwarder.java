@@ -20,8 +20,8 @@ import java.util.Map;
  * disagree for a moment about a key's home answer 503 rather than bounce a request forever.
  *
  * <p>A forward does not outwait a failover: to a region this region suspects (its failure
- * detector), or once the failover epoch moves while the forward is in flight, it answers 503 at
- * once instead of waiting out a link that swallows requests (a partition held such writes until
+ * detector), or once its target becomes suspected while the forward is in flight, it answers 503
+ * at once instead of waiting out a link that swallows requests (a partition held such writes until
  * the clients' timeouts, seconds after the keys had a new owner). The client's retry then goes to
  * whichever region owns the key by then. A forward abandoned in flight may still be applied by
  * its target: the answer says the outcome is unknown, as a timeout would.
@@ -34,7 +34,7 @@ public final class Forwarder implements AutoCloseable {
     private final MeridianConfig config;
     private final java.util.function.LongSupplier epoch;
     private final java.util.function.Predicate<String> suspected;
-    /** How often a forward in flight looks at the failure detector and the epoch. */
+    /** How often a forward in flight looks at the failure detector. */
     static final Duration CHECK_EVERY = Duration.ofMillis(50);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(3)).build();
@@ -87,10 +87,11 @@ public final class Forwarder implements AutoCloseable {
 
     /**
      * Sends a forwarded request and waits for its answer, checking every {@link #CHECK_EVERY}
-     * whether to give up on it: {@code target} became suspected, or the epoch moved.
+     * whether to give up on it: {@code target} became suspected. (Not when the epoch moves: that may
+     * be another region's failover, and a target this region reaches answers, if need be with
+     * {@code stale-epoch}.)
      */
     HttpResponse<byte[]> send(HttpRequest request, String target, String why) {
-        long epochAtStart = epoch == null ? 0 : epoch.getAsLong();
         java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> pending =
                 http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         try {
@@ -98,12 +99,10 @@ public final class Forwarder implements AutoCloseable {
                 try {
                     return pending.get(CHECK_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
                 } catch (java.util.concurrent.TimeoutException stillWaiting) {
-                    String abandon = suspected.test(target) ? "region " + target + " became suspected down from " + region
-                            : epoch != null && epoch.getAsLong() != epochAtStart ? "the failover epoch moved" : null;
-                    if (abandon != null) {
+                    if (suspected.test(target)) {
                         pending.cancel(true);
                         throw new MeridianException(ProblemType.UNAVAILABLE, why + "; the request was forwarded to " + target
-                                + " but " + abandon + " before it answered (a failover may be under way): whether it was"
+                                + " but region " + target + " became suspected down from " + region + " before it answered (a failover may be under way): whether it was"
                                 + " applied there is unknown; retry", Map.of("target", target, "outcome", "unknown"));
                     }
                 }
