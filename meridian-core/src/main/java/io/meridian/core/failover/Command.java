@@ -20,15 +20,29 @@ public sealed interface Command {
      * fenced regions whose write lease it no longer grants and last granted longer ago than a lease
      * and its margin ({@code leasesExpired}), and the round trip it last measured to each peer
      * ({@code rttMillis}: what a keyspace with {@code failover-order: auto} chooses successors by).
+     *
+     * <p>{@code withheld}: the regions it suspects and no longer serves, each with the watermark of
+     * that region's writes it froze at. A promise that holds until a later report of the same
+     * region leaves the region out (and, once the region is fenced, until its failover): it grants
+     * that region no lease (its last grant is older than a lease and its margin) and applies none of
+     * its stream. A fence of that region can use the promise at once, as a lease expiry and a frozen
+     * watermark reported after the fence, instead of waiting a round for them.
      */
     record Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,
-                  long atMillis, Set<String> leasesExpired, Map<String, Long> rttMillis) implements Command {
+                  long atMillis, Set<String> leasesExpired, Map<String, Long> rttMillis, Map<String, Long> withheld)
+            implements Command {
         public Report {
             suspects = Set.copyOf(suspects);
             stalled = Set.copyOf(stalled);
             watermarks = Map.copyOf(watermarks);
             leasesExpired = leasesExpired == null ? Set.of() : Set.copyOf(leasesExpired);
             rttMillis = rttMillis == null ? Map.of() : Map.copyOf(rttMillis);
+            withheld = withheld == null ? Map.of() : Map.copyOf(withheld);
+        }
+
+        public Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,
+                      long atMillis, Set<String> leasesExpired, Map<String, Long> rttMillis) {
+            this(reporter, epochSeen, suspects, stalled, watermarks, atMillis, leasesExpired, rttMillis, Map.of());
         }
 
         public Report(String reporter, long epochSeen, Set<String> suspects, Set<String> stalled, Map<String, Long> watermarks,

@@ -39,4 +39,16 @@ public final class ControlPlacement {
         Function<String, Long> count = r -> owned.getOrDefault(r, 0L);
         return regions.stream().sorted(Comparator.comparing(count)).toList(); // stable: ties keep their order
     }
+
+    /**
+     * Which region starts the election at once when the control plane's {@code leader} is
+     * suspected, as seen by a region suspecting {@code suspects}: the first of {@code order}, other
+     * than the leader, that it does not suspect. One candidate, so no split vote; the region with
+     * the highest priority among the survivors, so its candidacy is the one the others accept when
+     * logs are as long. The others leave it to Ratis's election timer (which also covers a designated
+     * candidate whose log is shorter, or that is itself unreachable to the others).
+     */
+    public static java.util.Optional<String> campaigner(List<String> order, String leader, java.util.Set<String> suspects) {
+        return order.stream().filter(r -> !r.equals(leader) && !suspects.contains(r)).findFirst();
+    }
 }

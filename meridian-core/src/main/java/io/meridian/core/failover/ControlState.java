@@ -281,10 +281,14 @@ public final class ControlState {
         return leaseConfirmations(r).size() >= leaseConfirmationsNeeded();
     }
 
-    /** Members whose latest report, made after {@code r}'s fence, says its lease from them expired. */
+    /**
+     * Members whose latest report says {@code r}'s lease from them expired: made after its fence, or
+     * withholding it (a promise not to grant it that holds until a later report).
+     */
     private List<String> leaseConfirmations(Region r) {
-        return reports.values().stream().filter(rep -> !rep.reporter().equals(r.name()) && rep.epochSeen() >= r.fencedEpoch()
-                && rep.leasesExpired().contains(r.name())).map(Command.Report::reporter).toList();
+        return reports.values().stream().filter(rep -> !rep.reporter().equals(r.name())
+                && (rep.epochSeen() >= r.fencedEpoch() && rep.leasesExpired().contains(r.name()) || rep.withheld().containsKey(r.name())))
+                .map(Command.Report::reporter).toList();
     }
 
     /** A lease needs grants from floor(N/2) of the N members' others: this many must have stopped granting it. */
@@ -336,9 +340,10 @@ public final class ControlState {
         Outcome completed = null;
         if (!reporter.witness()) {
             for (Region r : List.copyOf(regions.values())) {
-                if (r.status() == Status.FENCED && c.epochSeen() >= r.fencedEpoch() && frozenReporters(r.name()).contains(c.reporter())) {
+                boolean frozenNow = c.epochSeen() >= r.fencedEpoch() || c.withheld().containsKey(r.name());
+                if (r.status() == Status.FENCED && frozenNow && frozenReporters(r.name()).contains(c.reporter())) {
                     Map<String, Long> frozen = new TreeMap<>(r.frozen());
-                    frozen.put(c.reporter(), c.watermarks().getOrDefault(r.name(), 0L));
+                    frozen.put(c.reporter(), c.withheld().getOrDefault(r.name(), c.watermarks().getOrDefault(r.name(), 0L)));
                     regions.put(r.name(), new Region(r.name(), false, r.status(), r.decision(), r.fencedEpoch(), r.cutoff(),
                             frozen, r.drainEpoch(), r.drained(), r.renewals()));
                 }
@@ -393,7 +398,37 @@ public final class ControlState {
             decisions.put(fresh.id(), fresh);
             return fresh;
         });
-        return c.act() ? fence(d, c.atMillis(), c.trigger()) : applied("pending", d.id());
+        return c.act() ? fenceAndActivate(d, c.atMillis(), c.trigger()) : applied("pending", d.id());
+    }
+
+    /**
+     * Fences {@code d}'s region and, when every region its failover waits for already withholds it
+     * (their latest reports promise no lease and a frozen watermark), fails it over in the same
+     * step: a fence decided after the lease ran out (the control plane had to elect a leader first)
+     * then costs no further round of reports.
+     */
+    private Outcome fenceAndActivate(Decision d, long at, String why) {
+        Outcome fenced = fence(d, at, why);
+        if (!fenced.applied()) {
+            return fenced;
+        }
+        Region r = regions.get(d.region());
+        Map<String, Long> frozen = new TreeMap<>();
+        for (String reporter : frozenReporters(r.name())) {
+            Command.Report rep = reports.get(reporter);
+            if (rep != null && rep.withheld().containsKey(r.name())) {
+                frozen.put(reporter, rep.withheld().get(r.name()));
+            }
+        }
+        regions.put(r.name(), new Region(r.name(), false, r.status(), r.decision(), r.fencedEpoch(), r.cutoff(), frozen,
+                r.drainEpoch(), r.drained(), r.renewals()));
+        if (frozenComplete(r.name()) && leaseExpired(r.name())) {
+            Outcome activated = activate(new Command.Activate(r.name(), at));
+            if (activated.applied()) {
+                return applied("fenced and failed over (every other region already withheld it)", d.id());
+            }
+        }
+        return fenced;
     }
 
     private Outcome approve(Command.Approve c) {
@@ -407,7 +442,7 @@ public final class ControlState {
         if (regions.get(d.region()).status() != Status.ACTIVE) {
             return refused(d.region() + " is not active");
         }
-        return fence(d, c.atMillis(), "approved by " + c.by());
+        return fenceAndActivate(d, c.atMillis(), "approved by " + c.by());
     }
 
     private Outcome fence(Decision d, long at, String why) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -47,9 +48,20 @@ public final class RegionAgent {
     private final Map<String, Integer> refusals = new HashMap<>();
     /** Heartbeats refused in a row (each already retried once on a new connection) that make a peer suspected. */
     static final int REFUSALS_SUSPECTED = 3;
+    /**
+     * The regions this one withholds (grants no lease, applies none of their stream), each with the
+     * watermark of its writes it froze at; {@link #FREEZING} in the tick it began, before the caller
+     * has read a watermark taken after the stream stopped.
+     */
+    private final Map<String, Long> withholding = new TreeMap<>();
+    private static final long FREEZING = -1;
+    /** Withheld regions no longer suspected: per region, the time of the first report that leaves it out. */
+    private final Map<String, Long> releasing = new HashMap<>();
+    private long lastReportAtMillis = Long.MIN_VALUE / 2;
     private long lastReportMillis = Long.MIN_VALUE / 2;
     private long lastReportEpoch = -1;
     private Set<String> lastReportExpired = Set.of();
+    private Set<String> lastReportWithheld = Set.of();
     private long rejoinSentForDecision;
     private long restoreSentAtEpoch = -1;
     private long failbackSentForDecision;
@@ -153,16 +165,24 @@ public final class RegionAgent {
      */
     public List<Command> tick(long nowMillis, long nowNanos, ControlState state, Local local, LostScan lostScan) {
         List<Command> out = new ArrayList<>();
+        Set<String> suspects = suspects(nowMillis, local.startedMillis());
+        Map<String, Long> withheld = withhold(state, suspects, local, nowMillis, nowNanos);
         Set<String> expired = leasesExpired(state, nowNanos);
-        // Due every report-every; at once when the epoch moved (a fence waits for this region's frozen watermark)
-        // or a fenced region's lease from here has just expired (its failover waits for that).
+        // Due every report-every; at once when the epoch moved (a fence waits for this region's frozen watermark),
+        // a fenced region's lease from here has just expired (its failover waits for that), or what it withholds
+        // changed (a failover decided late waits for that).
         if (nowMillis - lastReportMillis >= settings.reportEvery().toMillis() || state.epoch() != lastReportEpoch
-                || !expired.equals(lastReportExpired)) {
-            out.add(new Command.Report(region, state.epoch(), suspects(nowMillis, local.startedMillis()), local.stalled(),
-                    local.watermarks(), nowMillis, expired, local.rttMillis()));
+                || !expired.equals(lastReportExpired) || !withheld.keySet().equals(lastReportWithheld)) {
+            // Strictly increasing, so that a report is known to be newer than a decision taken before it (releasing).
+            long at = Math.max(nowMillis, lastReportAtMillis + 1);
+            out.add(new Command.Report(region, state.epoch(), suspects, local.stalled(), local.watermarks(), at, expired,
+                    local.rttMillis(), withheld));
             lastReportMillis = nowMillis;
+            lastReportAtMillis = at;
             lastReportEpoch = state.epoch();
             lastReportExpired = expired;
+            lastReportWithheld = withheld.keySet();
+            releasing.replaceAll((r, since) -> since == Long.MIN_VALUE ? at : since);
         }
         Optional<ControlState.Region> me = state.region(region);
         if (me.isEmpty() || me.get().witness()) {
@@ -218,6 +238,65 @@ public final class RegionAgent {
         }
     }
 
+    // ---- withholding ----
+
+    /**
+     * Updates what this region withholds and returns what its report promises. It begins to
+     * withhold an active or fenced data region it suspects once its last grant to it is older than a
+     * lease and its margin; it stops once it no longer suspects it and its own report leaving it out
+     * has been applied (so no fence can count on the promise any more), or once that region's
+     * failover is done (the promise is spent).
+     */
+    private Map<String, Long> withhold(ControlState state, Set<String> suspects, Local local, long nowMillis, long nowNanos) {
+        long wait = settings.leaseExpiryWait().toNanos();
+        Optional<Command.Report> mine = state.report(region);
+        for (ControlState.Region r : state.regions()) {
+            String x = r.name();
+            if (r.witness() || x.equals(region)) {
+                continue;
+            }
+            boolean servable = r.status() == ControlState.Status.ACTIVE || r.status() == ControlState.Status.FENCED;
+            Long frozenAt = withholding.get(x);
+            if (frozenAt == null) {
+                if (servable && suspects.contains(x) && nowNanos - lastGrantNanos.getOrDefault(x, startedNanos) >= wait) {
+                    withholding.put(x, FREEZING);
+                }
+                continue;
+            }
+            if (!servable) {
+                withholding.remove(x);
+                releasing.remove(x);
+                continue;
+            }
+            if (frozenAt == FREEZING) {
+                // The caller read these watermarks after this region stopped applying x's stream (last tick).
+                withholding.put(x, local.watermarks().getOrDefault(x, 0L));
+            }
+            if (suspects.contains(x) || r.status() == ControlState.Status.FENCED) {
+                releasing.remove(x);
+                continue;
+            }
+            Long since = releasing.putIfAbsent(x, Long.MIN_VALUE); // set to the next report's time when it is made
+            if (since != null && since != Long.MIN_VALUE && mine.isPresent() && mine.get().atMillis() >= since
+                    && !mine.get().withheld().containsKey(x)) {
+                withholding.remove(x);
+                releasing.remove(x);
+            }
+        }
+        Map<String, Long> promised = new TreeMap<>();
+        withholding.forEach((x, at) -> {
+            if (at != FREEZING && !releasing.containsKey(x)) {
+                promised.put(x, at);
+            }
+        });
+        return promised;
+    }
+
+    /** Whether this region withholds {@code peer}: grants it no lease and applies none of its replication stream. */
+    public boolean withholds(String peer) {
+        return withholding.containsKey(peer);
+    }
+
     // ---- leases ----
 
     /**
@@ -227,7 +306,10 @@ public final class RegionAgent {
      */
     public boolean grant(String requester, ControlState state, long nowNanos) {
         Optional<ControlState.Region> r = state.region(requester);
-        if (r.isEmpty() || r.get().witness() || r.get().status() != ControlState.Status.ACTIVE || requester.equals(region)) {
+        if (r.isEmpty() || r.get().witness() || r.get().status() != ControlState.Status.ACTIVE || requester.equals(region)
+                || withholding.containsKey(requester)
+                || state.report(region).map(mine -> mine.withheld().containsKey(requester)).orElse(false)) {
+            // The last check: a promise in this region's latest applied report binds it after a restart too.
             return false;
         }
         lastGrantNanos.put(requester, nowNanos);

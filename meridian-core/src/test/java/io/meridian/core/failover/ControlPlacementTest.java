@@ -41,4 +41,16 @@ class ControlPlacementTest {
         assertThat(ControlPlacement.order(REGIONS, List.of(keyspace("profiles", new Policy.HomeRegion()))))
                 .isEqualTo(REGIONS);
     }
+
+    @Test
+    void theHighestPrioritySurvivorThatIsNotSuspectedCampaigns() {
+        List<String> order = List.of("eu-west", "ap-southeast", "us-east");
+
+        assertThat(ControlPlacement.campaigner(order, "eu-west", java.util.Set.of("eu-west"))).contains("ap-southeast");
+        assertThat(ControlPlacement.campaigner(order, "ap-southeast", java.util.Set.of("ap-southeast"))).contains("eu-west");
+        // A survivor that is itself suspected (cut off too) is passed over, so the next one does not wait for it.
+        assertThat(ControlPlacement.campaigner(order, "eu-west", java.util.Set.of("eu-west", "ap-southeast"))).contains("us-east");
+        assertThat(ControlPlacement.campaigner(List.of("eu-west", "us-east"), "eu-west", java.util.Set.of("eu-west", "us-east")))
+                .isEmpty();
+    }
 }

@@ -22,7 +22,15 @@ final class FailoverSimulation {
     static final long AGENT_EVERY_MS = 50;
     static final long DECIDE_EVERY_MS = 250;
     static final long COMMIT_MS = 120;
-    static final long ELECTION_MS = 1_500;
+    /**
+     * How long a leaderless control plane takes to elect: the survivor first in the control order
+     * starts an election once its detector suspects the leader (about half a second to a second
+     * in the lab) and wins in a vote round; when that candidate cannot win, Ratis's own timer
+     * elects one in one to three seconds. Drawn per election between these.
+     */
+    static final long ELECTION_MIN_MS = 700;
+    static final long ELECTION_MAX_MS = 3_000;
+    long electionMs = ELECTION_MIN_MS;
 
     record Fault(String kind, String region, String other, long fromMs, long toMs) {
         boolean activeAt(long t) {
@@ -233,10 +241,11 @@ final class FailoverSimulation {
         if (leader != null) {
             leader = null;
             leaderlessSince = t;
+            electionMs = ELECTION_MIN_MS + random.nextInt((int) (ELECTION_MAX_MS - ELECTION_MIN_MS));
             inFlight.forEach(p -> agents.get(p.proposer()).proposalFailed(p.command()));
             inFlight.clear();
         }
-        if (t - leaderlessSince < ELECTION_MS) {
+        if (t - leaderlessSince < electionMs) {
             return;
         }
         for (String r : all) {

@@ -124,4 +124,83 @@ class RegionAgentTest {
         ControlState restored = ControlState.restore(s.snapshot());
         assertThat(restored.successors("a")).containsExactly("c", "b");
     }
+
+    /** eu-west's agent, having heard from both peers and granted us-east at {@code t}, then hearing only ap-southeast. */
+    private static void silence(RegionAgent east, long fromMillis, long toMillis) {
+        for (long at = fromMillis; at <= toMillis; at += 200) {
+            east.heartbeat("ap-southeast", at);
+        }
+    }
+
+    private Command.Report tick(RegionAgent a, ControlState s, long nanos, Map<String, Long> watermarks) {
+        return a.tick(nanos / MS, nanos, s, new RegionAgent.Local(watermarks, Set.of(), 0), (x, y) -> new RegionAgent.LostScan.Rpo(0, 0, 0))
+                .stream().filter(Command.Report.class::isInstance).map(Command.Report.class::cast).findFirst().orElse(null);
+    }
+
+    @Test
+    void aSuspectedRegionWhoseLeaseRanOutIsWithheldUntilAReportLeavingItOutIsApplied() {
+        RegionAgent east = new RegionAgent("eu-west", List.of("us-east", "ap-southeast"), settings, 0);
+        long t = 30_000;
+        for (long at = 0; at <= t; at += 200) {
+            east.heartbeat("us-east", at);
+            east.heartbeat("ap-southeast", at);
+        }
+        assertThat(east.grant("us-east", state, t * MS)).isTrue();
+        silence(east, t, t + 2_000);
+        long suspectedAt = t + 2_000;
+        assertThat(east.suspects(suspectedAt, 0)).containsExactly("us-east");
+        Command.Report early = tick(east, state, suspectedAt * MS, Map.of("us-east", 40L));
+        assertThat(early.withheld()).as("suspected, but its last grant is younger than a lease and its margin").isEmpty();
+
+        long expired = t + settings.leaseExpiryWait().toMillis();
+        silence(east, suspectedAt, expired + 100);
+        Command.Report freezing = tick(east, state, expired * MS, Map.of("us-east", 41L));
+        assertThat(east.withholds("us-east")).isTrue();
+        assertThat(freezing == null ? Map.of() : freezing.withheld()).as("frozen this tick: the watermark comes next tick").isEmpty();
+        assertThat(east.grant("us-east", state, expired * MS)).as("no lease while withheld").isFalse();
+        Command.Report promise = tick(east, state, (expired + 50) * MS, Map.of("us-east", 42L));
+        assertThat(promise.withheld()).containsExactlyEntriesOf(Map.of("us-east", 42L));
+        state.apply(promise);
+
+        // A restarted agent is bound by the promise its last applied report made.
+        RegionAgent restarted = new RegionAgent("eu-west", List.of("us-east", "ap-southeast"), settings, (expired + 60) * MS);
+        assertThat(restarted.grant("us-east", state, (expired + 60) * MS)).isFalse();
+
+        // us-east answers again: the promise is taken back by a report, and only once that report is applied.
+        long back = expired + 100;
+        for (long at = back; at <= back + 2_000; at += 200) {
+            east.heartbeat("us-east", at);
+        }
+        Command.Report release = tick(east, state, (back + 2_000) * MS, Map.of("us-east", 42L));
+        assertThat(release.withheld()).isEmpty();
+        assertThat(east.withholds("us-east")).as("until its report is applied").isTrue();
+        assertThat(east.grant("us-east", state, (back + 2_000) * MS)).isFalse();
+        state.apply(release);
+        tick(east, state, (back + 2_050) * MS, Map.of("us-east", 42L));
+        assertThat(east.withholds("us-east")).isFalse();
+        assertThat(east.grant("us-east", state, (back + 2_100) * MS)).isTrue();
+    }
+
+    @Test
+    void aFenceDecidedOnceEveryOtherRegionWithholdsTheRegionFailsItOverAtOnce() {
+        ControlState s = new ControlState(List.of("us-east", "eu-west", "ap-southeast"), List.of());
+        s.apply(new Command.Report("eu-west", 0, Set.of("us-east"), Set.of(), Map.of("us-east", 42L), 10, Set.of(), Map.of(),
+                Map.of("us-east", 42L)));
+        s.apply(new Command.Report("ap-southeast", 0, Set.of("us-east"), Set.of(), Map.of("us-east", 40L), 11, Set.of(), Map.of(),
+                Map.of("us-east", 40L)));
+        ControlState.Outcome o = s.apply(new Command.Raise("us-east", true, "test", List.of(), 12));
+
+        assertThat(o.detail()).contains("failed over");
+        assertThat(s.status("us-east")).isEqualTo(ControlState.Status.FAILED);
+        assertThat(s.region("us-east").orElseThrow().cutoff()).as("the highest frozen watermark").isEqualTo(42L);
+
+        ControlState partial = new ControlState(List.of("us-east", "eu-west", "ap-southeast"), List.of());
+        partial.apply(new Command.Report("eu-west", 0, Set.of("us-east"), Set.of(), Map.of("us-east", 42L), 10, Set.of(), Map.of(),
+                Map.of("us-east", 42L)));
+        partial.apply(new Command.Raise("us-east", true, "test", List.of(), 12));
+        assertThat(partial.status("us-east")).as("ap-southeast may still grant it a lease").isEqualTo(ControlState.Status.FENCED);
+        partial.apply(new Command.Report("ap-southeast", partial.epoch(), Set.of("us-east"), Set.of(), Map.of("us-east", 41L), 13,
+                Set.of("us-east"), Map.of()));
+        assertThat(partial.status("us-east")).as("its report after the fence completes it").isEqualTo(ControlState.Status.FAILED);
+    }
 }

@@ -61,6 +61,10 @@ public final class FailoverAgent implements AutoCloseable {
     static final Duration STALL = Duration.ofSeconds(5);
     /** The readiness reason while this region holds no write lease (the lab waits for it to go). */
     static final String NO_LEASE = "no write lease";
+    /** How long Ratis must not have heard from a suspected control leader before this region starts an election. */
+    static final Duration CAMPAIGN_SILENCE = Duration.ofMillis(500);
+    /** At most one election started per this long (one may be refused: a term moved, a log is behind). */
+    static final Duration CAMPAIGN_EVERY = Duration.ofSeconds(1);
 
     private final String region;
     private final MeridianConfig config;
@@ -86,8 +90,13 @@ public final class FailoverAgent implements AutoCloseable {
     private final Map<String, Readiness> readiness = new ConcurrentHashMap<>();
     private final Set<String> readinessProbing = ConcurrentHashMap.newKeySet();
     private boolean ledControl;
+    private final List<String> controlOrder;
+    private boolean campaigned;
+    private long campaignedNanos;
     private String knownLeader;
     private volatile Set<String> lastSuspects = Set.of();
+    /** The regions the agent withholds, as of its last tick (read by the replication threads). */
+    private volatile Set<String> withheld = Set.of();
     private volatile java.util.function.Supplier<Map<String, Long>> roundTrips = Map::of;
     /** Per suspected region, the last assessment logged (logged again when it changes). */
     private final Map<String, String> assessed = new java.util.HashMap<>();
@@ -113,6 +122,7 @@ public final class FailoverAgent implements AutoCloseable {
         this.store = store;
         this.agent = new RegionAgent(region, config.regionNames().stream().filter(r -> !r.equals(region)).toList(), settings,
                 startedNanos);
+        this.controlOrder = io.meridian.core.failover.ControlPlacement.order(config.regionNames(), config.keyspaces());
         this.machine = new ControlStateMachine(new ControlState(config.dataRegionNames(), config.witnessNames()), this::applied);
         config.keyspaces().stream()
                 .filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).singleOwner())
@@ -265,9 +275,25 @@ public final class FailoverAgent implements AutoCloseable {
         }
     }
 
-    /** False for the direct stream of a region being fenced: its writes stop here until the cutoff is set. */
+    /**
+     * False for the direct stream of a region being fenced (its writes stop here until the cutoff is
+     * set) or withheld (this region promised the control plane a frozen watermark of it). Called
+     * under the replication engine's lock, so a watermark read under that lock after this turned
+     * false is the frozen one.
+     */
     public boolean acceptsFrom(String sender) {
-        return state().region(sender).map(r -> r.status() != ControlState.Status.FENCED).orElse(true);
+        ControlState s = state();
+        Optional<ControlState.Region> r = s.region(sender);
+        if (r.isEmpty()) {
+            return true;
+        }
+        ControlState.Status status = r.get().status();
+        if (status == ControlState.Status.FENCED) {
+            return false;
+        }
+        boolean promised = withheld.contains(sender)
+                || s.report(region).map(mine -> mine.withheld().containsKey(sender)).orElse(false);
+        return !(promised && status == ControlState.Status.ACTIVE);
     }
 
     /** What failovers say about a received write (see {@link OriginFence}). */
@@ -311,6 +337,12 @@ public final class FailoverAgent implements AutoCloseable {
                     var r = e.lostWrites(after, through, singleOwner::contains);
                     return new RegionAgent.LostScan.Rpo(r.writes(), r.firstMillis(), r.lastMillis(), r.answered());
                 });
+                Set<String> now = new java.util.TreeSet<>();
+                config.regionNames().stream().filter(agent::withholds).forEach(now::add);
+                if (!now.equals(withheld)) {
+                    log.info("{} withholds {} (was {}): no lease for them, none of their stream applied", region, now, withheld);
+                    withheld = Set.copyOf(now);
+                }
             }
             for (Command command : commands) {
                 if (command instanceof Command.Report r) {
@@ -322,9 +354,42 @@ public final class FailoverAgent implements AutoCloseable {
                 }
                 propose(c, command);
             }
+            campaignIfLeaderSuspected(c, leader);
             resyncIfRejoined(s, e);
         } catch (RuntimeException ex) {
             log.warn("failover tick failed: {}", ex.toString());
+        }
+    }
+
+    /**
+     * When this region suspects the control plane's leader and is the survivor first in the control
+     * group's order, it starts the election itself rather than wait for Ratis's timer to notice
+     * (one to three seconds after the leader's last heartbeat under the lab's timeouts; the
+     * failover of the dead leader's keys waits for that election). Ratis must also have heard
+     * nothing from the leader for {@link #CAMPAIGN_SILENCE}: a leader that still heartbeats here is
+     * not deposed on a suspicion alone.
+     */
+    private void campaignIfLeaderSuspected(ConsensusServer c, String leader) {
+        if (c == null || leader == null || leader.equals(region)) {
+            return;
+        }
+        Set<String> suspects;
+        synchronized (agent) {
+            suspects = agent.suspects(clock.wallMillis(), startedMillis);
+        }
+        long now = clock.monotonicNanos();
+        if (!suspects.contains(leader) || (campaigned && now - campaignedNanos < CAMPAIGN_EVERY.toNanos())
+                || !io.meridian.core.failover.ControlPlacement.campaigner(controlOrder, leader, suspects).filter(region::equals).isPresent()) {
+            return;
+        }
+        campaigned = true;
+        campaignedNanos = now;
+        try {
+            if (c.campaign(ConsensusServer.CONTROL, leader, CAMPAIGN_SILENCE)) {
+                log.info("{} suspects the control plane's leader {}: started an election", region, leader);
+            }
+        } catch (java.io.IOException | RuntimeException ex) {
+            log.debug("starting an election failed: {}", ex.toString());
         }
     }
 
@@ -357,6 +422,8 @@ public final class FailoverAgent implements AutoCloseable {
             synchronized (agent) {
                 if (error != null) {
                     agent.proposalFailed(command);
+                    log.debug("{} not committed after {} ms: {}", command.getClass().getSimpleName(),
+                            (clock.monotonicNanos() - now) / 1_000_000, error.toString());
                     return;
                 }
                 ControlState.Outcome outcome;

@@ -416,13 +416,14 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     @Override
     public VersionVector onBatch(Codec.Message.Batch batch) {
-        if (failover != null && !failover.acceptsFrom(batch.region())) {
-            // A fenced region's own stream: its writes stop here until its failover sets the cutoff.
-            return store.watermarks();
-        }
         ReplicationMachine.BatchResult result;
         long now;
         synchronized (lock) {
+            if (failover != null && !failover.acceptsFrom(batch.region())) {
+                // A fenced or withheld region's own stream: its writes stop here until its failover sets the cutoff (or
+                // it is served again). Checked under the lock the frozen watermark is read under.
+                return store.watermarks();
+            }
             now = wallMillis();
             result = machine.onBatch(batch.region(), batch.entries(), batch.sentAtMillis(), batch.watermarks(), now);
         }

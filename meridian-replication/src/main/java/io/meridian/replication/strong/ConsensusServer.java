@@ -38,6 +38,14 @@ import org.apache.ratis.util.TimeDuration;
  * retry policy that sleeps and gives up.
  */
 public final class ConsensusServer implements AutoCloseable {
+    static {
+        // Ratis publishes every metric of every group as a JMX bean unless a reporter is registered before its first
+        // metric registry: Meridian reads none of them, and a new leader registers its appenders' and requests'
+        // metrics while it takes office (seen at 0.3-0.9 s between winning an election and starting to lead, on the
+        // lab's loaded machine).
+        org.apache.ratis.metrics.MetricRegistries.global().addReporterRegistration(registry -> { }, registry -> { });
+    }
+
     /** The log appender's sleeps between retries (see where it is set). */
     static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,1000000";
 
@@ -412,6 +420,54 @@ public final class ConsensusServer implements AutoCloseable {
             // role yet, and Ratis's role info throws: nothing is known of the group here for now.
             return new StrongGroupView(keyspace, null, false, -1, -1, membership(keyspace));
         }
+    }
+
+    /**
+     * Starts an election of this server in {@code keyspace}'s group now, instead of when Ratis's own
+     * election timer next looks (it sleeps one random timeout per check, so it notices a dead leader
+     * one to two timeouts after the leader's last message). Only while this server follows {@code leader}
+     * and has not heard from it for at least {@code silentFor}.
+     *
+     * <p>Ratis starts an election at once only when the leader asks it to (leadership transfer);
+     * this hands the local server that request in the dead leader's name, as of this server's own
+     * last log entry. Safety does not depend on who starts an election: votes still go only to a
+     * candidate whose log is as long as the voter's. The election skips the pre-vote, so it deposes
+     * a leader that is alive but cut off from this server: callers start one only on their own
+     * failure detector's suspicion of the leader, confirmed here by Ratis's silence.
+     *
+     * @return whether the election started
+     */
+    public boolean campaign(String keyspace, String leader, java.time.Duration silentFor) throws IOException {
+        if (!hosts(keyspace)) {
+            return false;
+        }
+        RaftGroupId id = groups.get(keyspace).getGroupId();
+        var division = server.getDivision(id);
+        var info = division.getInfo();
+        RaftPeerId current = info.getLeaderId();
+        if (!info.isFollower() || current == null || !current.toString().equals(leader)) {
+            return false;
+        }
+        var role = info.getRoleInfoProto();
+        if (!role.hasFollowerInfo() || !role.getFollowerInfo().hasLeaderInfo()
+                || role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() < silentFor.toMillis()) {
+            return false;
+        }
+        org.apache.ratis.server.protocol.TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+        if (last == null) {
+            return false;
+        }
+        var request = org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto.newBuilder()
+                .setServerRequest(org.apache.ratis.client.impl.ClientProtoUtils.toRaftRpcRequestProtoBuilder(
+                        org.apache.ratis.protocol.RaftGroupMemberId.valueOf(current, id), server.getId()))
+                .setLeaderLastEntry(last.toProto())
+                .build();
+        return server.startLeaderElection(request).getServerReply().getSuccess();
+    }
+
+    /** The current term of {@code keyspace}'s group at this server (tests). */
+    long term(String keyspace) throws IOException {
+        return server.getDivision(groups.get(keyspace).getGroupId()).getInfo().getCurrentTerm();
     }
 
     /** A linearizable read of one key (read index at the leader). */

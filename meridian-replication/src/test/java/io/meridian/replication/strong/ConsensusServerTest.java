@@ -225,4 +225,32 @@ class ConsensusServerTest {
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
                 assertThat(read("ap-southeast", "after", false).path("value").asText()).isEqualTo("2"));
     }
+
+    /**
+     * A follower starts an election when told its leader is gone, at once rather than when Ratis's
+     * timer next looks; never while that leader still heartbeats to it, never against another
+     * region than the leader it follows, never as the leader.
+     */
+    @Test
+    void aFollowerCampaignsOnlyAgainstTheLeaderItFollowsOnceItHasBeenSilent() throws Exception {
+        startAllWithLeader("us-east");
+        txn("eu-west", "{\"then\": [{\"put\": {\"key\": \"before\", \"value\": \"1\"}}]}");
+        ConsensusServer eu = servers.get("eu-west");
+        long term = eu.term("accounts");
+
+        assertThat(eu.campaign("accounts", "us-east", Duration.ofMinutes(1))).as("the leader heartbeats to it").isFalse();
+        assertThat(eu.campaign("accounts", "ap-southeast", Duration.ZERO)).as("not the leader it follows").isFalse();
+        assertThat(servers.get("us-east").campaign("accounts", "us-east", Duration.ZERO)).as("the leader itself").isFalse();
+        assertThat(eu.term("accounts")).as("no election started").isEqualTo(term);
+
+        // Told the leader is gone (here it is not, so only this call can start an election: the leader's heartbeats
+        // keep every timer from firing).
+        assertThat(eu.campaign("accounts", "us-east", Duration.ZERO)).isTrue();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(eu.term("accounts")).as("an election moved the term").isGreaterThan(term));
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(txn("ap-southeast", "{\"then\": [{\"put\": {\"key\": \"after\", \"value\": \"2\"}}]}")
+                        .path("succeeded").asBoolean()).as("the group commits under its new term").isTrue());
+        assertThat(read("eu-west", "before", true).path("value").asText()).isEqualTo("1");
+    }
 }
