@@ -75,6 +75,11 @@ public final class Decider {
     }
 
     public static Assessment assess(ControlState state, FailoverSettings f, String region, Inputs in) {
+        return assess(state, f, region, in, null);
+    }
+
+    /** As {@link #assess(ControlState, FailoverSettings, String, Inputs)}, with {@code own} as its reporter's latest report. */
+    private static Assessment assess(ControlState state, FailoverSettings f, String region, Inputs in, Command.Report own) {
         long fresh = in.nowMillis() - f.reportTtl().toMillis();
         List<String> voters = new ArrayList<>();
         List<String> suspecters = new ArrayList<>();
@@ -84,7 +89,8 @@ public final class Decider {
                 continue;
             }
             voters.add(r.name());
-            Optional<Command.Report> report = state.report(r.name()).filter(rep -> rep.atMillis() >= fresh);
+            Optional<Command.Report> report = (own != null && own.reporter().equals(r.name()) ? Optional.of(own)
+                    : state.report(r.name())).filter(rep -> rep.atMillis() >= fresh);
             if (report.isPresent() && report.get().suspects().contains(region)) {
                 suspecters.add(r.name());
             }
@@ -95,6 +101,37 @@ public final class Decider {
         boolean readinessFails = !in.readyFromHere().getOrDefault(region, true);
         boolean flapping = state.onsetsSince(region, in.nowMillis() - f.flapWindow().toMillis()) >= f.flapOnsets();
         return new Assessment(region, suspecters, voters, readinessFails, flapping, stalledBy);
+    }
+
+    /**
+     * The failovers a region raises itself as it sends {@code own}, its report: those its policy
+     * acts on once that report is counted, with {@code in} holding this region's own readiness
+     * probes. The report that completes the evidence then brings the decision with it, instead of
+     * the control plane's leader noticing it a commit later (after a leader's death, the new leader
+     * gets every survivor's report at once). Only decisions to act: asking an operator, withdrawing
+     * and activating stay with the leader. A second raise of a region already fenced is refused.
+     */
+    public static List<Command> raisesOnReport(ControlState state, FailoverSettings f, Command.Report own, Inputs in) {
+        List<Command> out = new ArrayList<>();
+        if (f.policy() == FailoverSettings.Policy.MANUAL) {
+            return out;
+        }
+        for (String suspect : own.suspects()) {
+            Optional<ControlState.Region> r = state.region(suspect);
+            if (r.isEmpty() || r.get().witness() || r.get().status() != ControlState.Status.ACTIVE || suspect.equals(own.reporter())) {
+                continue;
+            }
+            Assessment a = assess(state, f, suspect, in, own);
+            boolean act = f.policy() == FailoverSettings.Policy.AUTO ? a.failed() : a.clearCut();
+            if (act) {
+                List<String> evidence = new ArrayList<>(a.evidence());
+                evidence.replaceAll(e -> e.replace("from the control plane leader", "from " + own.reporter()
+                        + ", whose report completed the evidence"));
+                out.add(new Command.Raise(suspect, true, f.policy().configName() + (f.policy() == FailoverSettings.Policy.HYBRID
+                        ? ": clear-cut" : ""), evidence, in.nowMillis()));
+            }
+        }
+        return out;
     }
 
     public static List<Command> decide(ControlState state, FailoverSettings f, String self, Inputs in) {

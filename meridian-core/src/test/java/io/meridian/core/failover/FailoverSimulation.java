@@ -428,6 +428,13 @@ final class FailoverSimulation {
             for (Command c : agents.get(r).tick(wall(r), nanos(r), copies.get(r), local, (after, through) ->
                     new RegionAgent.LostScan.Rpo(through - after, 0, 0))) {
                 propose(r, c);
+                if (c instanceof Command.Report report) {
+                    // The report that completes the evidence brings the raise with it (its region probes readiness itself).
+                    Map<String, Boolean> ready = new HashMap<>();
+                    report.suspects().forEach(x -> ready.put(x, both(r, x)));
+                    Decider.raisesOnReport(copies.get(r), settings, report, new Decider.Inputs(wall(r), ready))
+                            .forEach(raise -> propose(r, raise));
+                }
             }
         }
     }

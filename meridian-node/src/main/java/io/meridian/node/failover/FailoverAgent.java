@@ -353,6 +353,13 @@ public final class FailoverAgent implements AutoCloseable {
                     lastSuspects = r.suspects();
                 }
                 propose(c, command);
+                if (command instanceof Command.Report r && !r.suspects().isEmpty()) {
+                    Map<String, Boolean> ready = new java.util.HashMap<>();
+                    r.suspects().forEach(x -> recentReadiness(x).ifPresent(ok -> ready.put(x, ok)));
+                    for (Command raise : Decider.raisesOnReport(s, settings, r, new Decider.Inputs(r.atMillis(), ready))) {
+                        propose(c, raise);
+                    }
+                }
             }
             campaignIfLeaderSuspected(c, leader);
             resyncIfRejoined(s, e);

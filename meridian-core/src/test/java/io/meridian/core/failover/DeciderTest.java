@@ -1,0 +1,54 @@
+package io.meridian.core.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class DeciderTest {
+    private static final List<String> REGIONS = List.of("us-east", "eu-west", "ap-southeast");
+
+    private static FailoverSettings policy(FailoverSettings.Policy p) {
+        FailoverSettings d = FailoverSettings.DEFAULT;
+        return new FailoverSettings(p, d.heartbeat(), d.phiThreshold(), d.acceptablePause(), d.lease(), d.renewEvery(),
+                d.reportEvery(), d.flapOnsets(), d.flapWindow(), false);
+    }
+
+    private static Command.Report report(String reporter, Set<String> suspects, long at) {
+        return new Command.Report(reporter, 0, suspects, Set.of(), Map.of(), at);
+    }
+
+    @Test
+    void theReportThatCompletesTheEvidenceBringsTheRaiseWithIt() {
+        ControlState state = new ControlState(REGIONS, List.of());
+        long now = 100_000;
+        state.apply(report("us-east", Set.of("eu-west"), now - 200));
+        Command.Report own = report("ap-southeast", Set.of("eu-west"), now);
+        Decider.Inputs probedDown = new Decider.Inputs(now, Map.of("eu-west", false));
+
+        List<Command> raises = Decider.raisesOnReport(state, policy(FailoverSettings.Policy.HYBRID), own, probedDown);
+        assertThat(raises).singleElement().isInstanceOfSatisfying(Command.Raise.class, r -> {
+            assertThat(r.region()).isEqualTo("eu-west");
+            assertThat(r.act()).isTrue();
+            assertThat(r.evidence()).anyMatch(e -> e.contains("fails from ap-southeast"));
+        });
+
+        assertThat(Decider.raisesOnReport(state, policy(FailoverSettings.Policy.HYBRID), own, new Decider.Inputs(now, Map.of())))
+                .as("no readiness answer of its own yet").isEmpty();
+        assertThat(Decider.raisesOnReport(state, policy(FailoverSettings.Policy.MANUAL), own, probedDown))
+                .as("manual: only an operator acts").isEmpty();
+        Command.Report alone = report("ap-southeast", Set.of("eu-west", "us-east"), now);
+        ControlState quiet = new ControlState(REGIONS, List.of());
+        quiet.apply(report("us-east", Set.of(), now - 200));
+        assertThat(Decider.raisesOnReport(quiet, policy(FailoverSettings.Policy.HYBRID), alone,
+                new Decider.Inputs(now, Map.of("eu-west", false, "us-east", false))))
+                .as("hybrid: not clear-cut while the other live region does not suspect it").isEmpty();
+        ControlState stale = new ControlState(REGIONS, List.of());
+        stale.apply(report("us-east", Set.of("eu-west"), now - FailoverSettings.DEFAULT.reportTtl().toMillis() - Duration.ofSeconds(1).toMillis()));
+        assertThat(Decider.raisesOnReport(stale, policy(FailoverSettings.Policy.HYBRID), own, probedDown))
+                .as("the other region's suspicion is too old to count").isEmpty();
+    }
+}
