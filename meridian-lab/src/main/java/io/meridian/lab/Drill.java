@@ -133,6 +133,7 @@ public final class Drill {
         String controlLeader = failovers.controlLeader() == null ? "" : failovers.controlLeader();
         out.printf("drill %s of %s: failover policy %s, latency scale %s; strong leader %s, control plane leader %s%n", name(kind),
                 victim, policy, state.latencyScale(), strongLeader, controlLeader);
+        awaitEveryRegionActive(victim, Duration.ofMinutes(5));
         awaitNoRecentSuspicion(victim, config.failover().flapWindow());
 
         AtomicBoolean stop = new AtomicBoolean();
@@ -233,6 +234,31 @@ public final class Drill {
      * (a previous drill, a region starting on a busy machine) would count towards flapping, and
      * the drill would measure the flapping rule instead of the fault.
      */
+    /**
+     * A drill starts from a lab whose regions are all active with no decision open: one that
+     * follows another (--repeat) waits for the previous failback to finish (a catch-up under load
+     * can take minutes), instead of killing a region that is still failing back.
+     */
+    private void awaitEveryRegionActive(String at, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean said = false;
+        while (System.nanoTime() < deadline) {
+            FailoverView view = failovers(at);
+            List<String> busy = view.regions().stream().filter(r -> !r.status().equals("active"))
+                    .map(r -> r.name() + " (" + r.status() + ")").toList();
+            boolean open = view.decisions().stream().anyMatch(ControlState.Decision::open);
+            if (busy.isEmpty() && !open) {
+                return;
+            }
+            if (!said) {
+                out.printf("waiting for %s to be active again before the drill%n", busy.isEmpty() ? "an open decision to close" : busy);
+                said = true;
+            }
+            Thread.sleep(1_000);
+        }
+        out.printf("the lab was not back to every region active after %d s: the drill starts anyway%n", timeout.toSeconds());
+    }
+
     private void awaitNoRecentSuspicion(String victim, Duration window) throws InterruptedException {
         long deadline = System.nanoTime() + window.plusSeconds(10).toNanos();
         boolean said = false;

@@ -384,6 +384,16 @@ public final class ControlState {
         if (r == null || r.witness()) {
             return refused("'" + c.region() + "' is not a data region");
         }
+        if (r.status() == Status.DRAINING && c.act()) {
+            // It failed while failing back. It writes nothing while draining and becomes active only by Restore, which
+            // a region no longer draining is refused: the acting region can take its keys back at once.
+            epoch++;
+            regions.put(r.name(), new Region(r.name(), false, Status.REJOINED, r.decision(), r.fencedEpoch(), r.cutoff(), r.frozen(),
+                    0, Map.of(), r.renewals()));
+            decisions.put(r.decision(), decisions.get(r.decision()).then(DecisionStatus.REJOINED, c.atMillis(),
+                    "failback stopped at epoch " + epoch + " (" + c.trigger() + "): its keys go back to the acting region"));
+            return applied("failback stopped", r.decision());
+        }
         if (r.status() != Status.ACTIVE) {
             return refused(c.region() + " is already " + r.status().name().toLowerCase(java.util.Locale.ROOT));
         }

@@ -167,6 +167,20 @@ public final class Decider {
                         out.add(new Command.Withdraw(pending.get().id(), "no region suspects " + r.name() + " any more", now));
                     }
                 }
+                case DRAINING -> {
+                    // A region that fails while failing back: nobody writes its keys while it drains, and it cannot finish.
+                    // Stop the failback so the acting region writes them again.
+                    Assessment a = assess(state, f, r.name(), in);
+                    boolean act = switch (f.policy()) {
+                        case AUTO -> a.failed();
+                        case HYBRID -> a.clearCut();
+                        case MANUAL -> false;
+                    };
+                    if (act) {
+                        out.add(new Command.Raise(r.name(), true, f.policy().configName() + ": failed while failing back",
+                                a.evidence(), now));
+                    }
+                }
                 case FENCED -> {
                     if (state.frozenComplete(r.name()) && state.leaseExpired(r.name())) {
                         out.add(new Command.Activate(r.name(), now));

@@ -65,6 +65,9 @@ public final class RegionAgent {
     private long rejoinSentForDecision;
     private long restoreSentAtEpoch = -1;
     private long failbackSentForDecision;
+    private long failbackSentAtMillis;
+    /** A failback still rejoined this long after it was sent was refused, lost, or stopped (the region failed while draining). */
+    static final long FAILBACK_AGAIN_MILLIS = 5_000;
 
     /**
      * @param peers        every other member of the control group (data regions and witnesses)
@@ -204,9 +207,11 @@ public final class RegionAgent {
             }
             case REJOINED -> {
                 lease.revoked();
-                if (settings.autoFailback() && failbackSentForDecision != r.decision() && caughtUp(state, local)) {
+                boolean due = failbackSentForDecision != r.decision() || nowMillis - failbackSentAtMillis >= FAILBACK_AGAIN_MILLIS;
+                if (settings.autoFailback() && due && caughtUp(state, local)) {
                     out.add(new Command.Failback(region, region + " (automatic failback)", nowMillis));
                     failbackSentForDecision = r.decision();
+                    failbackSentAtMillis = nowMillis;
                 }
             }
             case DRAINING -> {

@@ -51,4 +51,32 @@ class DeciderTest {
         assertThat(Decider.raisesOnReport(stale, policy(FailoverSettings.Policy.HYBRID), own, probedDown))
                 .as("the other region's suspicion is too old to count").isEmpty();
     }
+
+    @Test
+    void aRegionThatFailsWhileFailingBackGivesItsKeysBackToTheActingRegion() {
+        ControlState state = new ControlState(REGIONS, List.of());
+        long now = 100_000;
+        state.apply(new Command.Raise("eu-west", true, "test", List.of(), now));
+        state.apply(new Command.Report("us-east", state.epoch(), Set.of("eu-west"), Set.of(), Map.of(), now + 2, Set.of("eu-west")));
+        state.apply(new Command.Report("ap-southeast", state.epoch(), Set.of("eu-west"), Set.of(), Map.of(), now + 3, Set.of("eu-west")));
+        assertThat(state.status("eu-west")).isEqualTo(ControlState.Status.FAILED);
+        state.apply(new Command.Rejoin("eu-west", 0, 0, 0, 0, now + 4, 0));
+        state.apply(new Command.Failback("eu-west", "operator", now + 5));
+        assertThat(state.status("eu-west")).isEqualTo(ControlState.Status.DRAINING);
+        assertThat(Ownership.acting(state, REGIONS, "eu-west")).as("nobody writes its keys while it drains").isEmpty();
+
+        // It dies while draining: everyone else suspects it and its readiness fails.
+        state.apply(report("us-east", Set.of("eu-west"), now + 10_000));
+        state.apply(report("ap-southeast", Set.of("eu-west"), now + 10_001));
+        List<Command> commands = Decider.decide(state, policy(FailoverSettings.Policy.HYBRID), "ap-southeast",
+                new Decider.Inputs(now + 10_002, Map.of("eu-west", false)));
+        assertThat(commands).singleElement().isInstanceOf(Command.Raise.class);
+        ControlState.Outcome o = state.apply(commands.getFirst());
+
+        assertThat(o.detail()).isEqualTo("failback stopped");
+        assertThat(state.status("eu-west")).isEqualTo(ControlState.Status.REJOINED);
+        assertThat(Ownership.acting(state, REGIONS, "eu-west")).as("the next region writes them again").contains("ap-southeast");
+        assertThat(state.apply(new Command.Restore("eu-west", now + 10_003)).applied()).as("a late restore is refused").isFalse();
+        assertThat(state.apply(new Command.Failback("eu-west", "operator", now + 20_000)).applied()).as("it may fail back again").isTrue();
+    }
 }

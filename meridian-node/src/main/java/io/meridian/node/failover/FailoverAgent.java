@@ -550,7 +550,8 @@ public final class FailoverAgent implements AutoCloseable {
             for (String r : config.regionNames()) {
                 boolean suspected = s.regions().stream().anyMatch(o -> s.report(o.name())
                         .filter(rep -> rep.atMillis() >= fresh && rep.suspects().contains(r)).isPresent());
-                if (suspected && !r.equals(region) && s.status(r) == ControlState.Status.ACTIVE) {
+                if (suspected && !r.equals(region)
+                        && (s.status(r) == ControlState.Status.ACTIVE || s.status(r) == ControlState.Status.DRAINING)) {
                     // A recent answer to this region's own probe (started when it began to suspect r) saves the
                     // wait: a cut-off region's probe takes its whole timeout to fail.
                     probing.put(r, recentReadiness(r).map(java.util.concurrent.CompletableFuture::completedFuture)
