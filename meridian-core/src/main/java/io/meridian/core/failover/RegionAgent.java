@@ -247,8 +247,8 @@ public final class RegionAgent {
 
     /**
      * Updates what this region withholds and returns what its report promises. It begins to
-     * withhold an active or fenced data region it suspects once its last grant to it is older than a
-     * lease and its margin; it stops once it no longer suspects it and its own report leaving it out
+     * withhold an active or fenced data region it has heard from since it started, suspects, and last
+     * granted a lease longer ago than a lease and its margin; it stops once it no longer suspects it and its own report leaving it out
      * has been applied (so no fence can count on the promise any more), or once that region's
      * failover is done (the promise is spent).
      */
@@ -263,7 +263,12 @@ public final class RegionAgent {
             boolean servable = r.status() == ControlState.Status.ACTIVE || r.status() == ControlState.Status.FENCED;
             Long frozenAt = withholding.get(x);
             if (frozenAt == null) {
-                if (servable && suspects.contains(x) && nowNanos - lastGrantNanos.getOrDefault(x, startedNanos) >= wait) {
+                // Only a peer heard from since this process started: one never heard from (this region is starting, or it
+                // is down) has had nothing granted since the start either, and withholding it would stall this region's
+                // catch-up from it (seen: a restarted region withheld a live peer for a minute while its copy of the
+                // control state caught up).
+                if (servable && suspects.contains(x) && firstHeardMillis.containsKey(x)
+                        && nowNanos - lastGrantNanos.getOrDefault(x, startedNanos) >= wait) {
                     withholding.put(x, FREEZING);
                 }
                 continue;

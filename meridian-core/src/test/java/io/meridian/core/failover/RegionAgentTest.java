@@ -203,4 +203,16 @@ class RegionAgentTest {
                 Set.of("us-east"), Map.of()));
         assertThat(partial.status("us-east")).as("its report after the fence completes it").isEqualTo(ControlState.Status.FAILED);
     }
+
+    @Test
+    void aPeerNeverHeardFromSinceTheStartIsSuspectedButNotWithheld() {
+        long started = 5_000;
+        RegionAgent restarted = new RegionAgent("eu-west", List.of("us-east", "ap-southeast"), settings, started * MS);
+        long later = started + RegionAgent.NEVER_HEARD_GRACE_MILLIS + 1_000;
+        assertThat(restarted.suspects(later, started)).containsExactly("ap-southeast", "us-east");
+        Command.Report r = tick(restarted, state, later * MS, Map.of());
+        tick(restarted, state, (later + 50) * MS, Map.of());
+        assertThat(restarted.withholds("us-east")).as("its catch-up from them must not stall").isFalse();
+        assertThat(r.withheld()).isEmpty();
+    }
 }
