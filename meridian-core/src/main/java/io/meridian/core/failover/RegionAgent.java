@@ -55,6 +55,12 @@ public final class RegionAgent {
      */
     private final Map<String, Long> withholding = new TreeMap<>();
     private static final long FREEZING = -1;
+    /**
+     * Whether regions begin to withhold at all. Off: one CI run of the partition test (1 of 3) found 42
+     * acknowledged writes neither kept nor on a conflict feed with it on, not understood yet. The
+     * promise's handling stays (reports, fences, restarts honour any promise in the log).
+     */
+    static boolean withholdingEnabled = false;
     /** Withheld regions no longer suspected: per region, the time of the first report that leaves it out. */
     private final Map<String, Long> releasing = new HashMap<>();
     private long lastReportAtMillis = Long.MIN_VALUE / 2;
@@ -267,7 +273,7 @@ public final class RegionAgent {
                 // is down) has had nothing granted since the start either, and withholding it would stall this region's
                 // catch-up from it (seen: a restarted region withheld a live peer for a minute while its copy of the
                 // control state caught up).
-                if (servable && suspects.contains(x) && firstHeardMillis.containsKey(x)
+                if (withholdingEnabled && servable && suspects.contains(x) && firstHeardMillis.containsKey(x)
                         && nowNanos - lastGrantNanos.getOrDefault(x, startedNanos) >= wait) {
                     withholding.put(x, FREEZING);
                 }
