@@ -55,6 +55,15 @@ public final class Decider {
             return everyone() && readinessFails && !flapping;
         }
 
+        /** Whether {@code policy} fails the region over on this evidence without an operator. */
+        public boolean actsUnder(FailoverSettings.Policy policy) {
+            return switch (policy) {
+                case AUTO -> failed();
+                case HYBRID -> clearCut();
+                case MANUAL -> false;
+            };
+        }
+
         public boolean suspicious() {
             return !suspecters.isEmpty() || flapping || !stalledBy.isEmpty();
         }
@@ -122,7 +131,7 @@ public final class Decider {
                 continue;
             }
             Assessment a = assess(state, f, suspect, in, own);
-            boolean act = f.policy() == FailoverSettings.Policy.AUTO ? a.failed() : a.clearCut();
+            boolean act = a.actsUnder(f.policy());
             if (act) {
                 List<String> evidence = new ArrayList<>(a.evidence());
                 evidence.replaceAll(e -> e.replace("from the control plane leader", "from " + own.reporter()
@@ -149,11 +158,7 @@ public final class Decider {
                     Assessment a = assess(state, f, r.name(), in);
                     Optional<ControlState.Decision> pending = state.openDecision(r.name())
                             .filter(d -> d.status() == ControlState.DecisionStatus.PENDING);
-                    boolean act = switch (f.policy()) {
-                        case AUTO -> a.failed();
-                        case HYBRID -> a.clearCut();
-                        case MANUAL -> false;
-                    };
+                    boolean act = a.actsUnder(f.policy());
                     boolean lasting = a.flapping() || !a.stalledBy().isEmpty()
                             || state.lastOnset(r.name()).map(t -> now - t >= ASK_AFTER_MILLIS).orElse(false);
                     boolean ask = f.policy() != FailoverSettings.Policy.AUTO && a.suspicious() && lasting;
@@ -171,11 +176,7 @@ public final class Decider {
                     // A region that fails while failing back: nobody writes its keys while it drains, and it cannot finish.
                     // Stop the failback so the acting region writes them again.
                     Assessment a = assess(state, f, r.name(), in);
-                    boolean act = switch (f.policy()) {
-                        case AUTO -> a.failed();
-                        case HYBRID -> a.clearCut();
-                        case MANUAL -> false;
-                    };
+                    boolean act = a.actsUnder(f.policy());
                     if (act) {
                         out.add(new Command.Raise(r.name(), true, f.policy().configName() + ": failed while failing back",
                                 a.evidence(), now));
