@@ -59,6 +59,9 @@ final class DrillSummary {
                         return x.getKey() + " " + seconds(h.get("p50_ms")) + " / " + seconds(h.get("p99_ms")) + " / " + seconds(h.get("max_ms"));
                     }).collect(Collectors.joining("; ")));
         }
+        if (report.containsKey("replicas_converged_after_ms") && report.get("replicas_converged_after_ms") == null) {
+            out.println("REPLICAS DID NOT CONVERGE within 30 s after the drill: a replication stream is stuck (see /v1/cluster)");
+        }
         out.println(unaccounted == 0 ? "every acknowledged write is accounted for" : "UNACCOUNTED ACKNOWLEDGED WRITES: " + unaccounted
                 + " (the JSON report, --json, lists examples)");
     }

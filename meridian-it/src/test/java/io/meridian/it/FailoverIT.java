@@ -62,6 +62,7 @@ class FailoverIT {
     void aRegionOutageFailsOverWithinSecondsAndEveryAcknowledgedWriteIsAccountedFor() throws Exception {
         Map<String, Object> report = new Drill(lab, System.out, CLIENT_PAUSE_MILLIS).run(Drill.Kind.REGION_OUTAGE, "us-east", Duration.ofSeconds(30));
         System.out.println(Lab.toJson(report));
+        assertThat(report.get("replicas_converged_after_ms")).as("every region's replicas converged after the drill").isNotNull();
         @SuppressWarnings("unchecked")
         Map<String, Object> rejoin = (Map<String, Object>) report.get("rejoin");
         assertThat(rejoin).containsEntry("failed_over", true).containsEntry("status", "active");
@@ -93,6 +94,7 @@ class FailoverIT {
     void aRegionCutOffWhileItsClientsKeepWritingNeverMakesTwoWriters() throws Exception {
         Map<String, Object> report = new Drill(lab, System.out, CLIENT_PAUSE_MILLIS).run(Drill.Kind.PARTITION, "eu-west", Duration.ofSeconds(30));
         System.out.println(Lab.toJson(report));
+        assertThat(report.get("replicas_converged_after_ms")).as("every region's replicas converged after the drill").isNotNull();
         for (String p : List.of("primary", "home-region", "multi-master", "strong")) {
             assertThat(((Number) policy(report, p).get("unaccounted")).longValue()).as(p + ": " + policy(report, p)).isZero();
         }

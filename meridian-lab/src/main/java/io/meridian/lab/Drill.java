@@ -219,7 +219,13 @@ public final class Drill {
         report.put("decision_timeline_ms_after_fault", timelines);
         report.put("rejoin", rejoin);
         Map<String, Object> policies = new LinkedHashMap<>();
-        awaitConvergence(Duration.ofSeconds(30));
+        // Accounting reads one survivor: replicas that never converge would read as lost writes, so say which it is.
+        long convergeStart = System.currentTimeMillis();
+        boolean converged = awaitConvergence(Duration.ofSeconds(30));
+        report.put("replicas_converged_after_ms", converged ? System.currentTimeMillis() - convergeStart : null);
+        if (!converged) {
+            out.println("the regions' replication watermarks still differ after 30 s: a stream is stuck (see /v1/cluster)");
+        }
         for (io.meridian.core.config.KeyspaceConfig k : keyspaces.values()) {
             policies.put(k.policy().name(), account(k.name(), rules(k), victim, faultAt, healedAt, endAt, recovery,
                     strongLeader.equals(victim)));
@@ -229,11 +235,6 @@ public final class Drill {
         return report;
     }
 
-    /**
-     * Waits until no region suspected the victim within the flapping window: earlier suspicions
-     * (a previous drill, a region starting on a busy machine) would count towards flapping, and
-     * the drill would measure the flapping rule instead of the fault.
-     */
     /**
      * A drill starts from a lab whose regions are all active with no decision open: one that
      * follows another (--repeat) waits for the previous failback to finish (a catch-up under load
@@ -259,6 +260,11 @@ public final class Drill {
         out.printf("the lab was not back to every region active after %d s: the drill starts anyway%n", timeout.toSeconds());
     }
 
+    /**
+     * Waits until no region suspected the victim within the flapping window: earlier suspicions
+     * (a previous drill, a region starting on a busy machine) would count towards flapping, and
+     * the drill would measure the flapping rule instead of the fault.
+     */
     private void awaitNoRecentSuspicion(String victim, Duration window) throws InterruptedException {
         long deadline = System.nanoTime() + window.plusSeconds(10).toNanos();
         boolean said = false;
@@ -456,8 +462,8 @@ public final class Drill {
         return before >= all.size() ? List.of() : List.copyOf(all.subList((int) before, all.size()));
     }
 
-    /** Waits until every data region holds the same replication watermarks. */
-    private void awaitConvergence(Duration timeout) {
+    /** Waits until every data region holds the same replication watermarks. @return false if they did not in time */
+    private boolean awaitConvergence(Duration timeout) {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (System.currentTimeMillis() < deadline) {
             Set<String> seen = new HashSet<>();
@@ -465,10 +471,11 @@ public final class Drill {
                 seen.add(String.valueOf(client(r).cluster().replication().watermarks()));
             }
             if (seen.size() == 1) {
-                return;
+                return true;
             }
             sleep(250);
         }
+        return false;
     }
 
     // ---- accounting ----

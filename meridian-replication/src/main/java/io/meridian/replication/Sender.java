@@ -29,7 +29,9 @@ final class Sender implements StreamObserver<byte[]> {
     private Outbound outbound;
     private String subscriber;
     private Thread loop;
-    private boolean snapshotTold;
+    /** When the subscriber was last told it needs a snapshot (System.nanoTime), or 0: told again while it still does. */
+    private long snapshotToldNanos;
+    private static final Duration SNAPSHOT_RETELL = Duration.ofSeconds(5);
     private volatile boolean closed;
 
     Sender(ReplicationHost host, Signal signal, Settings settings, ServerCallStreamObserver<byte[]> out) {
@@ -87,7 +89,7 @@ final class Sender implements StreamObserver<byte[]> {
                 outbound = new Outbound(s.region(), settings.windowEntries(), settings.retransmit().toMillis());
             }
             outbound.subscribe(s.from(), host.wallMillis());
-            snapshotTold = false;
+            snapshotToldNanos = 0;
             if (loop == null) {
                 loop = Thread.ofVirtual().name("ship-" + host.region() + "-to-" + s.region()).start(this::ship);
                 log.info("{} subscribed to origins {}", s.region(), s.from().keySet());
@@ -119,8 +121,13 @@ final class Sender implements StreamObserver<byte[]> {
                 }
                 boolean tellSnapshot;
                 synchronized (this) {
-                    tellSnapshot = outbound.snapshotNeeded() && !snapshotTold;
-                    snapshotTold |= tellSnapshot;
+                    long nowNanos = System.nanoTime();
+                    // Again every few seconds while it still does: a subscriber busy with another snapshot drops the request.
+                    tellSnapshot = outbound.snapshotNeeded()
+                            && (snapshotToldNanos == 0 || nowNanos - snapshotToldNanos >= SNAPSHOT_RETELL.toNanos());
+                    if (tellSnapshot) {
+                        snapshotToldNanos = nowNanos;
+                    }
                 }
                 if (tellSnapshot) {
                     log.warn("{} needs entries this log no longer holds: it must fetch a snapshot", subscriber);

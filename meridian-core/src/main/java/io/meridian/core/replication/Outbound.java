@@ -62,6 +62,7 @@ public final class Outbound {
         }
         if (!acked.equals(before)) {
             lastProgressMillis = nowMillis;
+            snapshotNeeded = false; // the target moved on (a snapshot, perhaps): the next send looks again
         }
     }
 
@@ -126,7 +127,10 @@ public final class Outbound {
         return acked;
     }
 
-    /** True when the target needs entries this log no longer holds: it must be bootstrapped from a snapshot. */
+    /**
+     * True when the target needs entries this log no longer holds: it must be bootstrapped from a
+     * snapshot. Set by {@link #next}; cleared when the target acknowledges progress.
+     */
     public boolean snapshotNeeded() {
         return snapshotNeeded;
     }

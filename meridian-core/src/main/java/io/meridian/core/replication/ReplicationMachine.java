@@ -22,7 +22,7 @@ import java.util.function.Predicate;
  *   <li>{@link #onBatch}: a batch of another region's entries (an empty one is a heartbeat);
  *       the result says what each entry did and which watermarks to acknowledge;</li>
  *   <li>{@link #onAck}: a subscriber's acknowledgement;</li>
- *   <li>{@link #beginInstall}, {@link #installChunk}, {@link #finishInstall}: a snapshot;</li>
+ *   <li>{@link #installChunk}, {@link #finishInstall}: a snapshot;</li>
  *   <li>{@link #tick}: housekeeping. It trims the log, collects tombstones no region can still
  *       need, and returns the subscription plan: which peer to ask for which origins' writes;</li>
  *   <li>{@link #nextBootstrapStep}: for a region that starts with no data, which peer to take a
@@ -66,7 +66,6 @@ public final class ReplicationMachine {
     private final AtomicLong lostWritesSeen = new AtomicLong();
     private final AtomicLong tombstonesCollected = new AtomicLong();
     private volatile String bootstrappedFrom;
-    private VersionVector beforeInstall = VersionVector.EMPTY;
     private Bootstrap bootstrap;
     private final Exposure exposure;
 
@@ -214,11 +213,6 @@ public final class ReplicationMachine {
 
     // ---- snapshots ----
 
-    /** A snapshot install starts: remembers the watermarks it will raise. */
-    public void beginInstall() {
-        beforeInstall = store.watermarks();
-    }
-
     /** Installs one chunk of a snapshot's key states. @return how many conflicts it recorded */
     public int installChunk(List<Entry> states) {
         int recorded = 0;
@@ -233,12 +227,21 @@ public final class ReplicationMachine {
 
     /**
      * Finishes the install of {@code peer}'s snapshot: watermarks and clock rise to the
-     * snapshot's, and the log forgets the entries the snapshot stands for, so it keeps no gap.
+     * snapshot's, and for each origin the snapshot takes past what this region holds, the log
+     * forgets the entries up to the snapshot's watermark, so it keeps no gap.
+     *
+     * <p>Only up to the snapshot's watermark, and only where it raises one: chunks install without
+     * the caller's lock held throughout, so this region goes on writing and applying streams
+     * meanwhile, and what it wrote or applied is in its log and not in the snapshot. (Dropping
+     * through the watermark reached by the end of the install, as before, dropped this region's
+     * own writes of those seconds before any peer had them: they were then in no log, and the
+     * peers' copies of those keys stayed behind for good.)
      */
     public void finishInstall(String peer, VersionVector watermarks, Hlc highest) {
+        VersionVector held = store.watermarks();
         replica.finishInstall(watermarks, highest);
-        for (Map.Entry<String, Long> e : store.watermarks().seqs().entrySet()) {
-            if (e.getValue() > beforeInstall.get(e.getKey())) {
+        for (Map.Entry<String, Long> e : watermarks.seqs().entrySet()) {
+            if (e.getValue() > held.get(e.getKey())) {
                 store.dropLogThrough(e.getKey(), e.getValue());
             }
         }

@@ -104,5 +104,10 @@ class ProtocolPartsTest {
         out.subscribe(Map.of("a", 0L), 0);
         assertThat(out.next(log, 100, 0)).isEmpty();
         assertThat(out.snapshotNeeded()).isTrue();
+        // It installs a snapshot at a=3 and says so: the stream goes on from there, no snapshot needed any more.
+        out.onAck(new VersionVector(Map.of("a", 3L)), 10);
+        assertThat(out.snapshotNeeded()).isFalse();
+        assertThat(out.next(log, 100, 10)).extracting(Entry::seq).containsExactly(4L, 5L);
+        assertThat(out.snapshotNeeded()).isFalse();
     }
 }

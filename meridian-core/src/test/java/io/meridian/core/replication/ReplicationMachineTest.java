@@ -88,12 +88,31 @@ class ReplicationMachineTest {
         Entry e = b.write(put("k"), 10).entry();
         ReplicationMachine a = machine("a");
         assertThat(a.nextBootstrapStep(0, true)).isEqualTo(new ReplicationMachine.BootstrapStep.Fetch("b"));
-        a.beginInstall();
         a.installChunk(List.of(e));
         a.finishInstall("b", b.store().watermarks(), e.hlc());
         assertThat(a.nextBootstrapStep(5, false)).isEqualTo(new ReplicationMachine.BootstrapStep.Done(Optional.of("b"), "installed a snapshot"));
         assertThat(a.store().watermark("b")).isEqualTo(1);
         assertThat(a.bootstrappedFrom()).isEqualTo("b");
         assertThat(machine("c").nextBootstrapStep(0, false)).isInstanceOf(ReplicationMachine.BootstrapStep.Done.class);
+    }
+
+    @Test
+    void aSnapshotInstalledWhileThisRegionWritesKeepsItsNewWritesInTheLogAndDropsOnlyTheGap() {
+        ReplicationMachine b = machine("b");
+        ReplicationMachine a = machine("a");
+        a.write(put("a1"), 10);
+        for (int i = 0; i < 5; i++) {
+            b.write(put("b" + i), 10 + i);
+        }
+        VersionVector snapshot = b.store().watermarks(); // {b=5}, and none of a's writes
+        Entry own = a.write(put("a2"), 20).entry(); // written while the snapshot's chunks install
+        a.installChunk(List.of(b.store().state("ks", "b4").orElseThrow().winner()));
+        a.finishInstall("b", snapshot, b.store().highestHlc());
+        // a's own writes stay in its log for its peers to fetch: a peer at a=0 is served, not sent to a snapshot.
+        assertThat(a.store().logStart("a")).isEqualTo(1);
+        assertThat(a.store().readLog("a", own.seq(), 1)).containsExactly(own);
+        // b's log had nothing of what the snapshot stands for: it starts after the snapshot, with no gap.
+        assertThat(a.store().watermark("b")).isEqualTo(5);
+        assertThat(a.store().logStart("b")).isEqualTo(6);
     }
 }

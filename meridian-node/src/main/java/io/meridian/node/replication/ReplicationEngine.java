@@ -571,9 +571,6 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             long start = clock.monotonicNanos();
             VersionVector before = store.watermarks();
             long[] installed = new long[2];
-            synchronized (lock) {
-                machine.beginInstall();
-            }
             Codec.Message.SnapshotEnd end = streams.fetchSnapshot(peer, SNAPSHOT_TIMEOUT, states -> {
                 synchronized (lock) {
                     installed[0] += states.size();
