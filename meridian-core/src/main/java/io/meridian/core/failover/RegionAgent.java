@@ -103,8 +103,16 @@ public final class RegionAgent {
     public void heartbeat(String peer, long nowMillis) {
         PhiAccrualDetector d = detectors.get(peer);
         if (d != null) {
-            d.heartbeat(nowMillis);
-            firstHeardMillis.putIfAbsent(peer, nowMillis);
+            long first = firstHeardMillis.computeIfAbsent(peer, p -> nowMillis);
+            if (d.lastHeartbeatMillis() < 0 || d.lastHeartbeatMillis() - first < WARM_UP_MILLIS) {
+                // While the processes start (this one, or a lab's together) heartbeats are late for reasons
+                // that say nothing about the rhythm later: recorded, they made the first fault after a start
+                // take ~4 s to suspect instead of ~1 s. The detector keeps its seeded rhythm until an interval
+                // begins after the warm-up.
+                d.heard(nowMillis);
+            } else {
+                d.heartbeat(nowMillis);
+            }
         }
         refusals.remove(peer);
     }
@@ -144,6 +152,16 @@ public final class RegionAgent {
             }
         });
         return out;
+    }
+
+    /** How {@code peer}'s heartbeats look from here: silence now, and their usual rhythm (for logs and views). */
+    public String rhythm(String peer, long nowMillis) {
+        PhiAccrualDetector d = detectors.get(peer);
+        if (d == null || d.lastHeartbeatMillis() < 0) {
+            return "never heard";
+        }
+        return String.format(java.util.Locale.ROOT, "silent %d ms, heartbeats every %.0f ms (sd %.0f ms), phi %.1f",
+                nowMillis - d.lastHeartbeatMillis(), d.meanMillis(), d.stdDevMillis(), Math.min(99.9, d.phi(nowMillis)));
     }
 
     /** What this region knows about its own data, for the tick, and the round trips it last measured to its peers. */

@@ -65,15 +65,34 @@ public final class PhiAccrualDetector {
         lastHeartbeatMillis = Math.max(lastHeartbeatMillis, nowMillis);
     }
 
+    /**
+     * A sign of life that must not shape the rhythm: silence is measured from it, but the interval
+     * before it is not recorded (a process starting, or the peer's, is slow for reasons that say
+     * nothing about its heartbeats later).
+     */
+    public void heard(long nowMillis) {
+        lastHeartbeatMillis = Math.max(lastHeartbeatMillis, nowMillis);
+    }
+
+    /** The mean of the recorded inter-arrival times, without the acceptable pause. */
+    public double meanMillis() {
+        return sum / intervals.size();
+    }
+
+    /** The standard deviation phi uses (never below the floor). */
+    public double stdDevMillis() {
+        double mean = sum / intervals.size();
+        return Math.max(Math.sqrt(Math.max(0, sumOfSquares / intervals.size() - mean * mean)), minStdDevMillis);
+    }
+
     /** The suspicion level now; 0 before the first heartbeat (nothing is known to suspect). */
     public double phi(long nowMillis) {
         if (lastHeartbeatMillis < 0) {
             return 0;
         }
         double elapsed = Math.max(0, nowMillis - lastHeartbeatMillis);
-        double mean = sum / intervals.size() + acceptablePauseMillis;
-        double variance = Math.max(0, sumOfSquares / intervals.size() - (sum / intervals.size()) * (sum / intervals.size()));
-        double stdDev = Math.max(Math.sqrt(variance), minStdDevMillis);
+        double mean = meanMillis() + acceptablePauseMillis;
+        double stdDev = stdDevMillis();
         double y = (elapsed - mean) / stdDev;
         double e = Math.exp(-y * (1.5976 + 0.070566 * y * y));
         return elapsed > mean ? -Math.log10(e / (1.0 + e)) : -Math.log10(1.0 - 1.0 / (1.0 + e));

@@ -349,7 +349,14 @@ public final class FailoverAgent implements AutoCloseable {
                     r.suspects().forEach(this::probeReadinessAhead);
                 }
                 if (command instanceof Command.Report r && !r.suspects().equals(lastSuspects)) {
-                    log.info("{} suspects {} (was {})", region, r.suspects(), lastSuspects);
+                    long at = clock.wallMillis();
+                    Set<String> before = lastSuspects;
+                    String rhythms;
+                    synchronized (agent) {
+                        rhythms = r.suspects().stream().filter(p -> !before.contains(p)).map(p -> "; " + p + ": " + agent.rhythm(p, at))
+                                .collect(java.util.stream.Collectors.joining());
+                    }
+                    log.info("{} suspects {} (was {}){}", region, r.suspects(), before, rhythms);
                     lastSuspects = r.suspects();
                 }
                 propose(c, command);
