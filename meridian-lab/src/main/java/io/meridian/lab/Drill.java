@@ -134,6 +134,7 @@ public final class Drill {
         out.printf("drill %s of %s: failover policy %s, latency scale %s; strong leader %s, control plane leader %s%n", name(kind),
                 victim, policy, state.latencyScale(), strongLeader, controlLeader);
         awaitEveryRegionActive(victim, Duration.ofMinutes(5));
+        awaitDetectorsPastWarmUp(Duration.ofSeconds(30));
         awaitNoRecentSuspicion(victim, config.failover().flapWindow());
 
         AtomicBoolean stop = new AtomicBoolean();
@@ -265,6 +266,35 @@ public final class Drill {
      * (a previous drill, a region starting on a busy machine) would count towards flapping, and
      * the drill would measure the flapping rule instead of the fault.
      */
+    /**
+     * Waits until every region's failure detector has heard each peer for longer than its warm-up:
+     * within it a peer is not suspected from silence alone, so a drill started right after
+     * {@code lab up} measured the warm-up (RTO 6-7 s) instead of the failover.
+     */
+    private void awaitDetectorsPastWarmUp(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean said = false;
+        while (System.nanoTime() < deadline) {
+            List<String> warming = new ArrayList<>();
+            for (String r : dataRegions) {
+                List<FailoverView.Peer> peers = failovers(r).peers();
+                if (peers == null) {
+                    continue;
+                }
+                peers.stream().filter(p -> p.warmingUp() || p.heardForMs() == null).forEach(p -> warming.add(r + " -> " + p.name()));
+            }
+            if (warming.isEmpty()) {
+                return;
+            }
+            if (!said) {
+                out.printf("waiting for the failure detectors to finish warming up (%s)%n", String.join(", ", warming));
+                said = true;
+            }
+            Thread.sleep(500);
+        }
+        out.printf("failure detectors still warming up after %d s: the drill starts anyway%n", timeout.toSeconds());
+    }
+
     private void awaitNoRecentSuspicion(String victim, Duration window) throws InterruptedException {
         long deadline = System.nanoTime() + window.plusSeconds(10).toNanos();
         boolean said = false;
@@ -658,7 +688,7 @@ public final class Drill {
             return client(region).failovers();
         } catch (MeridianClientException e) {
             if (e.status() > 0) {
-                return new FailoverView(region, "", 0, null, null, List.of(), List.of(), List.of());
+                return new FailoverView(region, "", 0, null, null, List.of(), List.of(), List.of(), List.of());
             }
             throw new LabException("GET " + urls.get(region) + "/v1/failovers failed: " + e.getMessage());
         }

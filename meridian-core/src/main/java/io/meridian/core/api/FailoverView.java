@@ -11,7 +11,19 @@ import java.util.Map;
  */
 public record FailoverView(String region, String policy, long epoch, String controlLeader, Lease lease,
                            List<RegionStatus> regions, List<ControlState.LostRange> lost,
-                           List<ControlState.Decision> decisions) {
+                           List<ControlState.Decision> decisions, List<Peer> peers) {
+
+    /**
+     * How this region's failure detector sees a peer.
+     *
+     * @param heardForMs     since it first heard the peer (null: never)
+     * @param silentMs       since its last sign of life (null: never heard)
+     * @param warmingUp      in its first seconds after first heard: not suspected from silence alone, and its
+     *                       heartbeats not yet shaping the rhythm
+     */
+    public record Peer(String name, Long heardForMs, Long silentMs, double heartbeatMeanMs, double heartbeatSdMs, double phi,
+                       boolean warmingUp, boolean suspected) {
+    }
 
     /** This region's write lease. */
     public record Lease(boolean held, long remainingMs, long durationMs) {

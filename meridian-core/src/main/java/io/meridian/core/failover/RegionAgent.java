@@ -55,12 +55,6 @@ public final class RegionAgent {
      */
     private final Map<String, Long> withholding = new TreeMap<>();
     private static final long FREEZING = -1;
-    /**
-     * Whether regions begin to withhold at all. Off: one CI run of the partition test (1 of 3) found 42
-     * acknowledged writes neither kept nor on a conflict feed with it on, not understood yet. The
-     * promise's handling stays (reports, fences, restarts honour any promise in the log).
-     */
-    static boolean withholdingEnabled = false;
     /** Withheld regions no longer suspected: per region, the time of the first report that leaves it out. */
     private final Map<String, Long> releasing = new HashMap<>();
     private long lastReportAtMillis = Long.MIN_VALUE / 2;
@@ -150,6 +144,20 @@ public final class RegionAgent {
             if (refusals.getOrDefault(peer, 0) >= REFUSALS_SUSPECTED) {
                 out.add(peer);
             }
+        });
+        return out;
+    }
+
+    /** How this region's detector sees each peer now (for views). */
+    public List<io.meridian.core.api.FailoverView.Peer> peerViews(long nowMillis, Set<String> suspected) {
+        List<io.meridian.core.api.FailoverView.Peer> out = new java.util.ArrayList<>();
+        detectors.forEach((peer, d) -> {
+            Long first = firstHeardMillis.get(peer);
+            boolean heard = d.lastHeartbeatMillis() >= 0;
+            out.add(new io.meridian.core.api.FailoverView.Peer(peer, first == null ? null : nowMillis - first,
+                    heard ? nowMillis - d.lastHeartbeatMillis() : null, Math.round(d.meanMillis() * 10) / 10.0,
+                    Math.round(d.stdDevMillis() * 10) / 10.0, heard ? Math.round(Math.min(99.9, d.phi(nowMillis)) * 10) / 10.0 : 0,
+                    first != null && nowMillis - first < WARM_UP_MILLIS, suspected.contains(peer)));
         });
         return out;
     }
@@ -291,7 +299,7 @@ public final class RegionAgent {
                 // is down) has had nothing granted since the start either, and withholding it would stall this region's
                 // catch-up from it (seen: a restarted region withheld a live peer for a minute while its copy of the
                 // control state caught up).
-                if (withholdingEnabled && servable && suspects.contains(x) && firstHeardMillis.containsKey(x)
+                if (servable && suspects.contains(x) && firstHeardMillis.containsKey(x)
                         && nowNanos - lastGrantNanos.getOrDefault(x, startedNanos) >= wait) {
                     withholding.put(x, FREEZING);
                 }

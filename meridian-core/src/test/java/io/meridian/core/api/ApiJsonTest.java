@@ -17,7 +17,8 @@ class ApiJsonTest {
                 new ControlState.Rpo(2, 900, 950));
         return new FailoverView("eu-west", "automatic", 7, "ap-southeast", new FailoverView.Lease(true, 1_500, 3_000),
                 List.of(new FailoverView.RegionStatus("us-east", false, "failed", 3L, Map.of("profiles", "eu-west"), List.of(),
-                        null, 1)), List.of(new ControlState.LostRange("us-east", 41, 43, 3)), List.of(d));
+                        null, 1)), List.of(new ControlState.LostRange("us-east", 41, 43, 3)), List.of(d),
+                List.of(new FailoverView.Peer("us-east", 12_000L, 180L, 201.5, 50.0, 0.3, false, false)));
     }
 
     @Test
@@ -25,7 +26,8 @@ class ApiJsonTest {
         FailoverView view = failovers();
         String json = new String(ApiJson.bytes(view), StandardCharsets.UTF_8);
         assertThat(json).contains("\"control_leader\":\"ap-southeast\"", "\"status\":\"failed-over\"", "\"raised_at_millis\":1000",
-                "\"recent_suspicions\":1", "\"acting_for\":{\"profiles\":\"eu-west\"}");
+                "\"recent_suspicions\":1", "\"acting_for\":{\"profiles\":\"eu-west\"}",
+                "\"heartbeat_mean_ms\":201.5", "\"warming_up\":false");
         assertThat(ApiJson.read(json.getBytes(StandardCharsets.UTF_8), FailoverView.class)).isEqualTo(view);
     }
 

@@ -159,15 +159,6 @@ class RegionAgentTest {
 
     @Test
     void aSuspectedRegionWhoseLeaseRanOutIsWithheldUntilAReportLeavingItOutIsApplied() {
-        RegionAgent.withholdingEnabled = true;
-        try {
-            withheldUntilReleased();
-        } finally {
-            RegionAgent.withholdingEnabled = false;
-        }
-    }
-
-    private void withheldUntilReleased() {
         RegionAgent east = new RegionAgent("eu-west", List.of("us-east", "ap-southeast"), settings, 0);
         long t = 30_000;
         for (long at = 0; at <= t; at += 200) {

@@ -673,9 +673,13 @@ public final class FailoverAgent implements AutoCloseable {
                     s.onsetsSince(r.name(), clock.wallMillis() - settings.flapWindow().toMillis())));
         }
         long now = clock.monotonicNanos();
+        List<FailoverView.Peer> peers;
+        synchronized (agent) {
+            peers = agent.peerViews(clock.wallMillis(), lastSuspects);
+        }
         return new FailoverView(region, settings.policy().configName(), s.epoch(), leader,
                 new FailoverView.Lease(agent.lease().valid(now), agent.lease().remainingNanos(now) / 1_000_000, settings.lease().toMillis()),
-                regions, s.lost(), s.decisions());
+                regions, s.lost(), s.decisions(), peers);
     }
 
     /** For readiness: why this region cannot write what it owns, if it cannot. */
