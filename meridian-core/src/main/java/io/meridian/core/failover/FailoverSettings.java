@@ -31,7 +31,7 @@ public record FailoverSettings(Policy policy, Duration heartbeat, double phiThre
     }
 
     public static final FailoverSettings DEFAULT = new FailoverSettings(Policy.HYBRID, Duration.ofMillis(200), 8.0,
-            Duration.ofMillis(400), Duration.ofSeconds(2), Duration.ofMillis(200), Duration.ofMillis(250), 3,
+            Duration.ofMillis(400), Duration.ofMillis(1_500), Duration.ofMillis(200), Duration.ofMillis(250), 3,
             Duration.ofSeconds(60), false);
 
     public FailoverSettings {

@@ -166,8 +166,8 @@ class RegionAgentTest {
             east.heartbeat("ap-southeast", at);
         }
         assertThat(east.grant("us-east", state, t * MS)).isTrue();
-        silence(east, t, t + 2_000);
-        long suspectedAt = t + 2_000;
+        silence(east, t, t + 1_000);
+        long suspectedAt = t + 1_000; // about 0.9 s of silence is suspicion, well within a lease and its margin
         assertThat(east.suspects(suspectedAt, 0)).containsExactly("us-east");
         Command.Report early = tick(east, state, suspectedAt * MS, Map.of("us-east", 40L));
         assertThat(early.withheld()).as("suspected, but its last grant is younger than a lease and its margin").isEmpty();
