@@ -36,15 +36,26 @@ public final class Decider {
     public record Inputs(long nowMillis, Map<String, Boolean> readyFromHere) {
     }
 
-    /** What one region's situation looks like to the leader. */
-    public record Assessment(String region, List<String> suspecters, List<String> voters, boolean readinessFails,
+    /**
+     * What one region's situation looks like to the leader.
+     *
+     * @param voters the other regions not fenced or failed over, whose reports count
+     * @param others every other region of the control plane, fenced and failed ones included
+     */
+    public record Assessment(String region, List<String> suspecters, List<String> voters, int others, boolean readinessFails,
                              boolean flapping, List<String> stalledBy) {
+        /**
+         * A majority of the live regions suspect it, and they are a majority of all the others: with
+         * one region already fenced, a lone survivor does not fail another over on its own view (at a
+         * lab's start, one region not yet serving was failed over, and then a second on the word of
+         * the third alone; a 2-second pause of a live region looked the same to a lone judge).
+         */
         public boolean majority() {
-            return suspecters.size() * 2 > voters.size();
+            return suspecters.size() * 2 > voters.size() && suspecters.size() * 2 > others;
         }
 
         public boolean everyone() {
-            return !voters.isEmpty() && suspecters.size() == voters.size();
+            return !voters.isEmpty() && suspecters.size() == voters.size() && suspecters.size() * 2 > others;
         }
 
         public boolean failed() {
@@ -93,7 +104,9 @@ public final class Decider {
         List<String> voters = new ArrayList<>();
         List<String> suspecters = new ArrayList<>();
         List<String> stalledBy = new ArrayList<>();
+        int others = 0;
         for (ControlState.Region r : state.regions()) {
+            others += r.name().equals(region) ? 0 : 1;
             if (r.name().equals(region) || r.status() == ControlState.Status.FENCED || r.status() == ControlState.Status.FAILED) {
                 continue;
             }
@@ -109,7 +122,7 @@ public final class Decider {
         }
         boolean readinessFails = !in.readyFromHere().getOrDefault(region, true);
         boolean flapping = state.onsetsSince(region, in.nowMillis() - f.flapWindow().toMillis()) >= f.flapOnsets();
-        return new Assessment(region, suspecters, voters, readinessFails, flapping, stalledBy);
+        return new Assessment(region, suspecters, voters, others, readinessFails, flapping, stalledBy);
     }
 
     /**

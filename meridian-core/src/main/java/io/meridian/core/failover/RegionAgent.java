@@ -23,8 +23,12 @@ import java.util.TreeSet;
  * clock).
  */
 public final class RegionAgent {
-    /** A peer not heard from since this region started is suspected after this long (regions start at different times). */
-    static final long NEVER_HEARD_GRACE_MILLIS = 15_000;
+    /**
+     * A peer not heard from since this region started is suspected after this long (regions start at
+     * different times: a lab's slowest region served 16 s after its process started, when the grace
+     * was 15 s, and was failed over as it came up).
+     */
+    static final long NEVER_HEARD_GRACE_MILLIS = 60_000;
     private final String region;
     private final FailoverSettings settings;
     /**
@@ -97,16 +101,8 @@ public final class RegionAgent {
     public void heartbeat(String peer, long nowMillis) {
         PhiAccrualDetector d = detectors.get(peer);
         if (d != null) {
-            long first = firstHeardMillis.computeIfAbsent(peer, p -> nowMillis);
-            if (d.lastHeartbeatMillis() < 0 || d.lastHeartbeatMillis() - first < WARM_UP_MILLIS) {
-                // While the processes start (this one, or a lab's together) heartbeats are late for reasons
-                // that say nothing about the rhythm later: recorded, they made the first fault after a start
-                // take ~4 s to suspect instead of ~1 s. The detector keeps its seeded rhythm until an interval
-                // begins after the warm-up.
-                d.heard(nowMillis);
-            } else {
-                d.heartbeat(nowMillis);
-            }
+            d.heartbeat(nowMillis);
+            firstHeardMillis.putIfAbsent(peer, nowMillis);
         }
         refusals.remove(peer);
     }

@@ -65,15 +65,6 @@ public final class PhiAccrualDetector {
         lastHeartbeatMillis = Math.max(lastHeartbeatMillis, nowMillis);
     }
 
-    /**
-     * A sign of life that must not shape the rhythm: silence is measured from it, but the interval
-     * before it is not recorded (a process starting, or the peer's, is slow for reasons that say
-     * nothing about its heartbeats later).
-     */
-    public void heard(long nowMillis) {
-        lastHeartbeatMillis = Math.max(lastHeartbeatMillis, nowMillis);
-    }
-
     /** The mean of the recorded inter-arrival times, without the acceptable pause. */
     public double meanMillis() {
         return sum / intervals.size();
