@@ -90,9 +90,8 @@ public final class FailoverAgent implements AutoCloseable {
     private final Map<String, Readiness> readiness = new ConcurrentHashMap<>();
     private final Set<String> readinessProbing = ConcurrentHashMap.newKeySet();
     private boolean ledControl;
-    private final List<String> controlOrder;
-    private boolean campaigned;
-    private long campaignedNanos;
+    /** Per Raft group, when this region last started an election for it (monotonic nanos). */
+    private final Map<String, Long> campaignedNanos = new java.util.concurrent.ConcurrentHashMap<>();
     private String knownLeader;
     private volatile Set<String> lastSuspects = Set.of();
     /** The regions the agent withholds, as of its last tick (read by the replication threads). */
@@ -122,7 +121,6 @@ public final class FailoverAgent implements AutoCloseable {
         this.store = store;
         this.agent = new RegionAgent(region, config.regionNames().stream().filter(r -> !r.equals(region)).toList(), settings,
                 startedNanos);
-        this.controlOrder = io.meridian.core.failover.ControlPlacement.order(config.regionNames(), config.keyspaces());
         this.machine = new ControlStateMachine(new ControlState(config.dataRegionNames(), config.witnessNames()), this::applied);
         config.keyspaces().stream()
                 .filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).singleOwner())
@@ -376,35 +374,50 @@ public final class FailoverAgent implements AutoCloseable {
     }
 
     /**
-     * When this region suspects the control plane's leader and is the survivor first in the control
-     * group's order, it starts the election itself rather than wait for Ratis's timer to notice
-     * (one to three seconds after the leader's last heartbeat under the lab's timeouts; the
-     * failover of the dead leader's keys waits for that election). Ratis must also have heard
-     * nothing from the leader for {@link #CAMPAIGN_SILENCE}: a leader that still heartbeats here is
-     * not deposed on a suspicion alone.
+     * When this region suspects the leader of a Raft group it is in (the control plane's, or a
+     * strong keyspace's) and is the survivor first in that group's leader-preference order, it
+     * starts the election itself rather than wait for Ratis's timer to notice (one to three seconds
+     * after the leader's last heartbeat under the lab's timeouts; the control plane's decisions and
+     * the strong keyspace's writes wait for that election). Ratis must also have heard nothing from
+     * the leader for {@link #CAMPAIGN_SILENCE}: a leader that still heartbeats here is not deposed
+     * on a suspicion alone. One candidate per group, so no split vote, and it is the one Ratis's
+     * priorities would settle on.
      */
-    private void campaignIfLeaderSuspected(ConsensusServer c, String leader) {
-        if (c == null || leader == null || leader.equals(region)) {
+    private void campaignIfLeaderSuspected(ConsensusServer c, String controlLeader) {
+        if (c == null) {
             return;
         }
         Set<String> suspects;
         synchronized (agent) {
             suspects = agent.suspects(clock.wallMillis(), startedMillis);
         }
-        long now = clock.monotonicNanos();
-        if (!suspects.contains(leader) || (campaigned && now - campaignedNanos < CAMPAIGN_EVERY.toNanos())
-                || !io.meridian.core.failover.ControlPlacement.campaigner(controlOrder, leader, suspects).filter(region::equals).isPresent()) {
+        if (suspects.isEmpty()) {
             return;
         }
-        campaigned = true;
-        campaignedNanos = now;
-        try {
-            if (c.campaign(ConsensusServer.CONTROL, leader, CAMPAIGN_SILENCE)) {
-                log.info("{} suspects the control plane's leader {}: started an election", region, leader);
+        long now = clock.monotonicNanos();
+        c.orders().forEach((group, order) -> {
+            String leader;
+            try {
+                leader = group.equals(ConsensusServer.CONTROL) ? controlLeader : c.leader(group).orElse(null);
+            } catch (java.io.IOException ex) {
+                return;
             }
-        } catch (java.io.IOException | RuntimeException ex) {
-            log.debug("starting an election failed: {}", ex.toString());
-        }
+            Long last = campaignedNanos.get(group);
+            if (leader == null || leader.equals(region) || !suspects.contains(leader)
+                    || (last != null && now - last < CAMPAIGN_EVERY.toNanos())
+                    || !io.meridian.core.failover.ControlPlacement.campaigner(order, leader, suspects).filter(region::equals).isPresent()) {
+                return;
+            }
+            campaignedNanos.put(group, now);
+            try {
+                if (c.campaign(group, leader, CAMPAIGN_SILENCE)) {
+                    log.info("{} suspects {}, the leader of {}: started an election", region, leader,
+                            group.equals(ConsensusServer.CONTROL) ? "the control plane" : "'" + group + "'");
+                }
+            } catch (java.io.IOException | RuntimeException ex) {
+                log.debug("starting an election for {} failed: {}", group, ex.toString());
+            }
+        });
     }
 
     private static String controlLeader(ConsensusServer c) {

@@ -484,6 +484,15 @@ public final class ConsensusServer implements AutoCloseable {
                 server.getId()));
     }
 
+    /** Every group this server was started with, by keyspace ({@link #CONTROL} included): its regions in leader-preference order. */
+    public Map<String, List<String>> orders() {
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        groups.forEach((keyspace, group) -> out.put(keyspace, group.getPeers().stream()
+                .sorted(java.util.Comparator.comparingInt(RaftPeer::getPriority).reversed())
+                .map(p -> p.getId().toString()).toList()));
+        return out;
+    }
+
     /** The region leading a keyspace's group as this region knows it, if any. */
     public java.util.Optional<String> leader(String keyspace) throws IOException {
         if (!hosts(keyspace)) {

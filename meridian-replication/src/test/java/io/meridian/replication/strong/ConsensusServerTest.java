@@ -237,6 +237,7 @@ class ConsensusServerTest {
         txn("eu-west", "{\"then\": [{\"put\": {\"key\": \"before\", \"value\": \"1\"}}]}");
         ConsensusServer eu = servers.get("eu-west");
         long term = eu.term("accounts");
+        assertThat(eu.orders().get("accounts")).as("leader preference, as the priorities give it").startsWith("us-east");
 
         assertThat(eu.campaign("accounts", "us-east", Duration.ofMinutes(1))).as("the leader heartbeats to it").isFalse();
         assertThat(eu.campaign("accounts", "ap-southeast", Duration.ZERO)).as("not the leader it follows").isFalse();
