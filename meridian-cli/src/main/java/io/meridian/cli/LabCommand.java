@@ -359,7 +359,8 @@ final class LabCommand {
         @Parameters(index = "0", paramLabel = "KIND", description = "region-outage, partition or flapping")
         String kind;
 
-        @Option(names = "--region", required = true, description = "the region to fail")
+        @Option(names = "--region", required = true, description = "the region to fail, or control-leader: whichever region leads"
+                + " the control plane when each drill starts")
         String region;
 
         @Option(names = "--json", description = "print the whole report as JSON only (default: progress and a summary)")

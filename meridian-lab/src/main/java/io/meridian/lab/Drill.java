@@ -99,7 +99,13 @@ public final class Drill {
         this.pauseMillis = pauseMillis;
     }
 
-    public Map<String, Object> run(Kind kind, String victim, Duration recoveryTimeout) throws Exception {
+    /** As a victim: whichever region leads the control plane when the drill starts. */
+    public static final String CONTROL_LEADER = "control-leader";
+
+    /**
+     * @param target a region of the lab, or {@link #CONTROL_LEADER}
+     */
+    public Map<String, Object> run(Kind kind, String target, Duration recoveryTimeout) throws Exception {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
         state.regions().forEach(r -> urls.put(r.name(), r.url()));
         io.meridian.core.config.MeridianConfig config = lab.config();
@@ -111,6 +117,10 @@ public final class Drill {
                     && policiesSeen.add(k.policy().name())) {
                 keyspaces.put(k.name(), k);
             }
+        }
+        String victim = target.equals(CONTROL_LEADER) ? controlLeaderNow() : target;
+        if (target.equals(CONTROL_LEADER)) {
+            out.printf("the control plane's leader is %s: drilling it%n", victim);
         }
         if (!urls.containsKey(victim)) {
             throw new LabException("region '" + victim + "' is not in the lab; regions: " + String.join(", ", urls.keySet()));
@@ -683,6 +693,25 @@ public final class Drill {
      * {@code region}'s failover view. A region that answers with a problem (its control plane has
      * no majority for a moment) shows nothing; one that cannot be reached stops the drill.
      */
+    /** The control plane's leader as the lab's regions see it (waits up to 30 s for one that names it). */
+    private String controlLeaderNow() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String r : urls.keySet()) {
+                try {
+                    String leader = client(r).failovers().controlLeader();
+                    if (leader != null && urls.containsKey(leader)) {
+                        return leader;
+                    }
+                } catch (MeridianClientException e) {
+                    // that region does not answer: ask the next
+                }
+            }
+            Thread.sleep(500);
+        }
+        throw new LabException("no region names a control plane leader after 30 s");
+    }
+
     private FailoverView failovers(String region) {
         try {
             return client(region).failovers();
