@@ -403,7 +403,11 @@ public final class FailoverAgent implements AutoCloseable {
                 return;
             }
             Long last = campaignedNanos.get(group);
-            if (leader == null || leader.equals(region) || !suspects.contains(leader)
+            // Only with a majority of the group in sight: a region cut off from the others suspects them all and
+            // would campaign every second, raising its term, and its term would depose the group's leader at the
+            // heal (seen in a partition drill: term 7 against the leader's 3).
+            long inSight = order.stream().filter(m -> !suspects.contains(m)).count();
+            if (leader == null || leader.equals(region) || !suspects.contains(leader) || inSight * 2 <= order.size()
                     || (last != null && now - last < CAMPAIGN_EVERY.toNanos())
                     || !io.meridian.core.failover.ControlPlacement.campaigner(order, leader, suspects).filter(region::equals).isPresent()) {
                 return;
