@@ -45,6 +45,9 @@ class ControlPlacementTest {
     @Test
     void theHighestPrioritySurvivorThatIsNotSuspectedCampaigns() {
         List<String> order = List.of("eu-west", "ap-southeast", "us-east");
+        assertThat(ControlPlacement.majorityInSight(order, java.util.Set.of("eu-west"))).as("two of three in sight").isTrue();
+        assertThat(ControlPlacement.majorityInSight(order, java.util.Set.of("eu-west", "ap-southeast")))
+                .as("cut off: only itself in sight").isFalse();
 
         assertThat(ControlPlacement.campaigner(order, "eu-west", java.util.Set.of("eu-west"))).contains("ap-southeast");
         assertThat(ControlPlacement.campaigner(order, "ap-southeast", java.util.Set.of("ap-southeast"))).contains("eu-west");

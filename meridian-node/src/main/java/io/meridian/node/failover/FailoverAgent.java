@@ -403,11 +403,8 @@ public final class FailoverAgent implements AutoCloseable {
                 return;
             }
             Long last = campaignedNanos.get(group);
-            // Only with a majority of the group in sight: a region cut off from the others suspects them all and
-            // would campaign every second, raising its term, and its term would depose the group's leader at the
-            // heal (seen in a partition drill: term 7 against the leader's 3).
-            long inSight = order.stream().filter(m -> !suspects.contains(m)).count();
-            if (leader == null || leader.equals(region) || !suspects.contains(leader) || inSight * 2 <= order.size()
+            if (leader == null || leader.equals(region) || !suspects.contains(leader)
+                    || !io.meridian.core.failover.ControlPlacement.majorityInSight(order, suspects)
                     || (last != null && now - last < CAMPAIGN_EVERY.toNanos())
                     || !io.meridian.core.failover.ControlPlacement.campaigner(order, leader, suspects).filter(region::equals).isPresent()) {
                 return;
