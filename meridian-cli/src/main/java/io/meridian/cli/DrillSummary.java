@@ -16,7 +16,10 @@ final class DrillSummary {
                 report.get("drill"), report.get("region"), report.get("failover_policy"), report.get("latency_scale"),
                 report.get("control_leader_before"), seconds(report.get("fault_lasted_ms")));
         Map<String, Object> rejoin = (Map<String, Object>) report.get("rejoin");
-        if (Boolean.TRUE.equals(rejoin.get("failed_over"))) {
+        if (Boolean.TRUE.equals(rejoin.get("timed_out")) && !rejoin.containsKey("rejoined_after_ms")) {
+            out.printf("it %s; the drill TIMED OUT waiting for it to rejoin (still %s), so did not fail it back%n",
+                    Boolean.TRUE.equals(rejoin.get("failed_over")) ? "failed over" : "did not fail over", rejoin.get("status"));
+        } else if (Boolean.TRUE.equals(rejoin.get("failed_over"))) {
             out.printf("it failed over; it rejoined %s after it was back, and failing it back took %s (now %s)%s%n",
                     seconds(rejoin.get("rejoined_after_ms")), seconds(rejoin.get("failback_ms")), rejoin.get("status"),
                     Boolean.TRUE.equals(rejoin.get("timed_out")) ? " -- TIMED OUT" : "");
@@ -89,7 +92,8 @@ final class DrillSummary {
             }
         }
         out.printf("%n%d drills of %s: RTO per policy (min / median / max), acknowledged writes lost and unaccounted in all%n",
-                reports.size(), reports.getFirst().get("region"));
+                reports.size(), reports.stream().map(r -> String.valueOf(r.get("region"))).distinct()
+                        .collect(Collectors.joining(" and ")));
         for (String policy : lost.keySet()) {
             List<Long> r = rtos.getOrDefault(policy, List.of()).stream().sorted().toList();
             out.printf("%-40s %s%s   lost %d, unaccounted %d%n", policy, r.isEmpty() ? "-" : seconds(r.getFirst()) + " / "

@@ -251,6 +251,9 @@ public final class Drill {
      * follows another (--repeat) waits for the previous failback to finish (a catch-up under load
      * can take minutes), instead of killing a region that is still failing back.
      */
+    /** Failbacks the drill asked for while waiting for every region to be active, by region and decision. */
+    private final Set<String> failedBack = new HashSet<>();
+
     private void awaitEveryRegionActive(String at, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean said = false;
@@ -265,6 +268,14 @@ public final class Drill {
             if (!said) {
                 out.printf("waiting for %s to be active again before the drill%n", busy.isEmpty() ? "an open decision to close" : busy);
                 said = true;
+            }
+            // A region that rejoined after the previous drill gave up waiting for it waits for an operator's
+            // failback: the drill plays the operator, as it does when the rejoin comes in time.
+            for (FailoverView.RegionStatus r : view.regions()) {
+                if (r.status().equals("rejoined") && failedBack.add(r.name() + "@" + r.decision())) {
+                    out.printf("failing back %s (rejoined after the previous drill)%n", r.name());
+                    post(at, "/v1/failovers/failback?region=" + r.name());
+                }
             }
             Thread.sleep(1_000);
         }
@@ -484,7 +495,9 @@ public final class Drill {
             }
             sleep(200);
         }
-        out.put("status", regionStatus(survivor, victim));
+        String status = regionStatus(survivor, victim);
+        out.put("failed_over", !status.equals("active"));
+        out.put("status", status);
         out.put("timed_out", true);
         return out;
     }
