@@ -8,6 +8,12 @@ public final class Headers {
      * to extend the sender's write lease; the answer says {@code granted} or {@code refused}.
      */
     public static final String LEASE = "Meridian-Lease";
+    /**
+     * On the answer to a region's heartbeat: the regions the answering region's failure detector
+     * suspects now, comma-separated (empty when none). A region starts a Raft election on its own
+     * suspicion of the leader only when a peer it still hears suspects that leader too.
+     */
+    public static final String SUSPECTS = "Meridian-Suspects";
     public static final String REGION = "Meridian-Region";
     /** The session token: on write responses, and sent back by clients on later requests. */
     public static final String SESSION = "Meridian-Session";

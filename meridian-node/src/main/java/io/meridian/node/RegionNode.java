@@ -123,6 +123,8 @@ public final class RegionNode implements AutoCloseable {
             failover = new FailoverAgent(region.name(), config, store, clock, new ThreadScheduler("failover-agent"),
                     new ThreadScheduler("failover-decider"), new ThreadScheduler("failover-resync"));
             prober.onAnswer(failover::heartbeat);
+            prober.tellSuspects(failover::suspectsNow);
+            failover.onSuspectsChanged(prober::probeNow);
             prober.onRefused(failover::refused);
             failover.roundTrips(() -> {
                 Map<String, Long> rtts = new java.util.TreeMap<>();
@@ -233,6 +235,8 @@ public final class RegionNode implements AutoCloseable {
             throw new NodeStartException("cannot start consensus on " + region.consensus().orElseThrow() + ": " + e.getMessage(), e);
         }
         log.info("Raft groups {} (strong keyspaces and the control plane), leader preference {}", orders.keySet(), orders);
+        io.meridian.replication.strong.ConsensusServer c = consensus;
+        prober.onBack(peer -> c.reconnect(peer));
         return stores;
     }
 
@@ -332,6 +336,19 @@ public final class RegionNode implements AutoCloseable {
     /** A peer's heartbeat asks for its write lease: granted or refused (false without a control plane). */
     public boolean grantLease(String requester) {
         return failover != null && failover.grant(requester);
+    }
+
+    /** A peer's heartbeat named the regions it suspects (comma-separated); ignored without a control plane. */
+    public void heardSuspects(String peer, String commaSeparated) {
+        if (failover != null && config.region(peer).isPresent()) {
+            failover.heardSuspects(peer, java.util.Arrays.stream(commaSeparated.split(",")).map(String::strip)
+                    .filter(r -> !r.isEmpty()).collect(java.util.stream.Collectors.toUnmodifiableSet()));
+        }
+    }
+
+    /** The regions this region's failure detector suspects now; empty without a control plane. */
+    public java.util.Optional<java.util.Set<String>> suspectsNow() {
+        return failover == null ? java.util.Optional.empty() : java.util.Optional.of(failover.suspectsNow());
     }
 
     public ClusterView clusterView() {

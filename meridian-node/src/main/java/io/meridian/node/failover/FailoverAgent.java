@@ -63,6 +63,8 @@ public final class FailoverAgent implements AutoCloseable {
     static final String NO_LEASE = "no write lease";
     /** How long Ratis must not have heard from a suspected control leader before this region starts an election. */
     static final Duration CAMPAIGN_SILENCE = Duration.ofMillis(500);
+    /** How recent a peer's word (on a heartbeat or its answer) must be for its suspicions to count towards starting an election. */
+    static final Duration AGREEMENT_FRESH = Duration.ofSeconds(1);
     /** At most one election started per this long (one may be refused: a term moved, a log is behind). */
     static final Duration CAMPAIGN_EVERY = Duration.ofSeconds(1);
 
@@ -88,12 +90,19 @@ public final class FailoverAgent implements AutoCloseable {
     private volatile boolean resyncing;
     /** Per suspected region, this region's latest answer to its readiness probe. */
     private final Map<String, Readiness> readiness = new ConcurrentHashMap<>();
-    private final Set<String> readinessProbing = ConcurrentHashMap.newKeySet();
+    /** Per suspected region, this region's readiness probe under way. */
+    private final Map<String, java.util.concurrent.CompletableFuture<Boolean>> readinessProbing = new ConcurrentHashMap<>();
     private boolean ledControl;
+    private volatile boolean leadingCutOff;
     /** Per Raft group, when this region last started an election for it (monotonic nanos). */
     private final Map<String, Long> campaignedNanos = new java.util.concurrent.ConcurrentHashMap<>();
     private String knownLeader;
     private volatile Set<String> lastSuspects = Set.of();
+    /** What this region's detector suspects, as of its latest tick. */
+    private volatile Set<String> suspectsNow = Set.of();
+    private volatile Runnable suspectsChanged = () -> { };
+    /** Per peer, the suspects named on its latest heartbeat or heartbeat answer, and when it came (monotonic). */
+    private final Map<String, Heard> peerSuspicions = new ConcurrentHashMap<>();
     /** The regions the agent withholds, as of its last tick (read by the replication threads). */
     private volatile Set<String> withheld = Set.of();
     private volatile java.util.function.Supplier<Map<String, Long>> roundTrips = Map::of;
@@ -151,9 +160,11 @@ public final class FailoverAgent implements AutoCloseable {
 
     /**
      * A peer answered a heartbeat sent at {@code sentNanos} (this region's monotonic clock), and,
-     * when this region asked, granted or refused it a write lease ({@code lease} empty otherwise).
+     * when this region asked, granted or refused it a write lease ({@code lease} empty otherwise),
+     * naming the regions it suspects ({@code theirSuspects}, empty when it did not say).
      */
-    public void heartbeat(String peer, long sentNanos, Optional<Boolean> lease) {
+    public void heartbeat(String peer, long sentNanos, Optional<Boolean> lease, Optional<Set<String>> theirSuspects) {
+        theirSuspects.ifPresent(named -> heardSuspects(peer, named));
         synchronized (agent) {
             agent.heartbeat(peer, clock.wallMillis());
             lease.ifPresent(granted -> agent.leaseAnswer(peer, sentNanos, granted));
@@ -168,6 +179,21 @@ public final class FailoverAgent implements AutoCloseable {
     /** Where the reports' round trips come from (the peer prober's latest, in whole milliseconds). */
     public void roundTrips(java.util.function.Supplier<Map<String, Long>> source) {
         this.roundTrips = source;
+    }
+
+    /** {@code peer} said, on a heartbeat or its answer, that it suspects {@code named}. */
+    public void heardSuspects(String peer, Set<String> named) {
+        peerSuspicions.put(peer, new Heard(clock.monotonicNanos(), Set.copyOf(named)));
+    }
+
+    /** Called when this region's suspicions change (the heartbeats then go at once, to tell the peers). */
+    public void onSuspectsChanged(Runnable listener) {
+        this.suspectsChanged = listener;
+    }
+
+    /** The regions this region's failure detector suspects, as of its latest tick (told to peers on heartbeats and answers). */
+    public Set<String> suspectsNow() {
+        return suspectsNow;
     }
 
     /** Whether this region's failure detector suspects {@code peer} (as of its latest report). */
@@ -325,6 +351,11 @@ public final class FailoverAgent implements AutoCloseable {
             boolean newLeader = leader != null && !leader.equals(knownLeader);
             knownLeader = leader;
             synchronized (agent) {
+                Set<String> suspectedNow = Set.copyOf(agent.suspects(clock.wallMillis(), startedMillis));
+                if (!suspectedNow.equals(suspectsNow)) {
+                    suspectsNow = suspectedNow;
+                    suspectsChanged.run();
+                }
                 if (newLeader) {
                     // A new control leader decides on committed reports: give it this region's at once, past any
                     // report still stuck on its way to the old leader.
@@ -381,20 +412,25 @@ public final class FailoverAgent implements AutoCloseable {
      * the strong keyspace's writes wait for that election). Ratis must also have heard nothing from
      * the leader for {@link #CAMPAIGN_SILENCE}: a leader that still heartbeats here is not deposed
      * on a suspicion alone. One candidate per group, so no split vote, and it is the one Ratis's
-     * priorities would settle on.
+     * priorities would settle on. And a majority of the group must suspect the leader, peers
+     * counted from what they said on recent heartbeats ({@link io.meridian.core.failover.ControlPlacement#majorityAgrees}): a region
+     * cut off from everyone hears no one and starts nothing.
      */
     private void campaignIfLeaderSuspected(ConsensusServer c, String controlLeader) {
         if (c == null) {
             return;
         }
-        Set<String> suspects;
-        synchronized (agent) {
-            suspects = agent.suspects(clock.wallMillis(), startedMillis);
-        }
+        Set<String> suspects = suspectsNow;
         if (suspects.isEmpty()) {
             return;
         }
         long now = clock.monotonicNanos();
+        Map<String, Set<String>> heard = new java.util.HashMap<>();
+        peerSuspicions.forEach((peer, h) -> {
+            if (now - h.atNanos() <= AGREEMENT_FRESH.toNanos()) {
+                heard.put(peer, h.suspects());
+            }
+        });
         c.orders().forEach((group, order) -> {
             String leader;
             try {
@@ -404,7 +440,7 @@ public final class FailoverAgent implements AutoCloseable {
             }
             Long last = campaignedNanos.get(group);
             if (leader == null || leader.equals(region) || !suspects.contains(leader)
-                    || !io.meridian.core.failover.ControlPlacement.majorityInSight(order, suspects)
+                    || !io.meridian.core.failover.ControlPlacement.majorityAgrees(order, leader, region, heard)
                     || (last != null && now - last < CAMPAIGN_EVERY.toNanos())
                     || !io.meridian.core.failover.ControlPlacement.campaigner(order, leader, suspects).filter(region::equals).isPresent()) {
                 return;
@@ -429,8 +465,32 @@ public final class FailoverAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether this region leads the control plane while its detector suspects a majority of the
+     * group: cut off, so it proposes nothing ({@link io.meridian.core.failover.ControlPlacement#majorityInSight}).
+     */
+    private boolean leadsCutOff(ConsensusServer c) {
+        if (c == null || !region.equals(controlLeader(c))) {
+            return false;
+        }
+        List<String> order = c.orders().get(ConsensusServer.CONTROL);
+        boolean cutOff = order != null && !io.meridian.core.failover.ControlPlacement.majorityInSight(order, suspectsNow);
+        if (cutOff != leadingCutOff) {
+            leadingCutOff = cutOff;
+            log.info(cutOff ? "{} leads the control plane but suspects a majority of it: it proposes nothing until it hears them"
+                    : "{} hears a majority of the control plane again", region);
+        }
+        return cutOff;
+    }
+
     private void propose(ConsensusServer c, Command command) {
         long now = clock.monotonicNanos();
+        if (leadsCutOff(c)) {
+            synchronized (agent) {
+                agent.proposalFailed(command);
+            }
+            return;
+        }
         if (command instanceof Command.Report) {
             long since = reportSentNanos.get();
             if (since != 0 && now - since < REPORT_PATIENCE.toNanos()) {
@@ -450,8 +510,14 @@ public final class FailoverAgent implements AutoCloseable {
             synchronized (agent) {
                 if (error != null) {
                     agent.proposalFailed(command);
-                    log.debug("{} not committed after {} ms: {}", command.getClass().getSimpleName(),
-                            (clock.monotonicNanos() - now) / 1_000_000, error.toString());
+                    if (log.isDebugEnabled()) {
+                        Throwable root = error;
+                        while (root.getCause() != null && root.getCause() != root) {
+                            root = root.getCause();
+                        }
+                        log.debug("{} not committed after {} ms: {}", command.getClass().getSimpleName(),
+                                (clock.monotonicNanos() - now) / 1_000_000, root.toString());
+                    }
                     return;
                 }
                 ControlState.Outcome outcome;
@@ -560,7 +626,7 @@ public final class FailoverAgent implements AutoCloseable {
                 ledControl = leading;
                 log.info(leading ? "{} leads the control plane" : "{} no longer leads the control plane", region);
             }
-            if (!leading) {
+            if (!leading || leadsCutOff(c)) {
                 return;
             }
             ControlState s = state();
@@ -575,8 +641,7 @@ public final class FailoverAgent implements AutoCloseable {
                         && (s.status(r) == ControlState.Status.ACTIVE || s.status(r) == ControlState.Status.DRAINING)) {
                     // A recent answer to this region's own probe (started when it began to suspect r) saves the
                     // wait: a cut-off region's probe takes its whole timeout to fail.
-                    probing.put(r, recentReadiness(r).map(java.util.concurrent.CompletableFuture::completedFuture)
-                            .orElseGet(() -> ready(r)));
+                    probing.put(r, readinessFor(r));
                 }
             }
             Map<String, Boolean> ready = new LinkedHashMap<>();
@@ -611,13 +676,37 @@ public final class FailoverAgent implements AutoCloseable {
      * at once instead of waiting a probe's timeout.
      */
     private void probeReadinessAhead(String peer) {
-        if (!readinessProbing.add(peer)) {
+        if (readinessProbing.containsKey(peer)) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Boolean> probe = new java.util.concurrent.CompletableFuture<>();
+        if (readinessProbing.putIfAbsent(peer, probe) != null) {
             return;
         }
         ready(peer).whenComplete((ok, error) -> {
             readiness.put(peer, new Readiness(clock.monotonicNanos(), Boolean.TRUE.equals(ok)));
             readinessProbing.remove(peer);
+            probe.complete(Boolean.TRUE.equals(ok));
         });
+    }
+
+    /**
+     * The readiness of {@code peer} for a decision: a recent answer; else the probe this region
+     * already has under way (a cut-off peer's probe takes its whole timeout to fail: a new one
+     * would start that wait again, 1.2 s after a new control leader took office in a drill); else a
+     * new probe.
+     */
+    private java.util.concurrent.CompletableFuture<Boolean> readinessFor(String peer) {
+        Optional<Boolean> recent = recentReadiness(peer);
+        if (recent.isPresent()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(recent.get());
+        }
+        java.util.concurrent.CompletableFuture<Boolean> underWay = readinessProbing.get(peer);
+        return underWay != null ? underWay : ready(peer);
+    }
+
+    /** A peer's heartbeat answer: the regions it suspected, and when it came (monotonic). */
+    private record Heard(long atNanos, Set<String> suspects) {
     }
 
     /** A readiness probe's answer and when it came (monotonic). */

@@ -37,9 +37,12 @@ public final class PeerProber implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final List<HttpClient> clients = new ArrayList<>();
     private volatile boolean running;
-    private volatile Listener onAnswer = (peer, sentNanos, lease) -> { };
+    private volatile Listener onAnswer = (peer, sentNanos, lease, suspects) -> { };
     private volatile boolean requestLeases;
+    private volatile long wakeups;
+    private volatile java.util.function.Supplier<java.util.Set<String>> suspects;
     private volatile java.util.function.Consumer<String> onRefused = peer -> { };
+    private volatile java.util.function.Consumer<String> onBack = peer -> { };
 
     /** Hears every answered probe: the heartbeats failure detection feeds on, with the lease answer when one was asked. */
     @FunctionalInterface
@@ -47,8 +50,9 @@ public final class PeerProber implements AutoCloseable {
         /**
          * @param sentNanos when the probe was sent ({@link System#nanoTime})
          * @param lease     whether the peer granted this region's write lease, when it was asked
+         * @param suspects  the regions the peer's failure detector suspects, when it says
          */
-        void answered(String peer, long sentNanos, java.util.Optional<Boolean> lease);
+        void answered(String peer, long sentNanos, java.util.Optional<Boolean> lease, java.util.Optional<java.util.Set<String>> suspects);
     }
 
     public PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
@@ -71,6 +75,11 @@ public final class PeerProber implements AutoCloseable {
      */
     public void onRefused(java.util.function.Consumer<String> listener) {
         this.onRefused = listener;
+    }
+
+    /** Called when a peer that was unreachable answers again. */
+    public void onBack(java.util.function.Consumer<String> listener) {
+        this.onBack = listener;
     }
 
     /** Every probe from now on also asks the peer to extend this region's write lease. */
@@ -100,25 +109,53 @@ public final class PeerProber implements AutoCloseable {
                 .timeout(timeout).header(Headers.REGION, region).header(Headers.LEASE, "request").GET().build();
         while (running) {
             boolean lease = requestLeases;
-            Object outcome = probe(client, peer, lease ? withLease : plain);
+            HttpRequest request = lease ? withLease : plain;
+            java.util.function.Supplier<java.util.Set<String>> told = suspects;
+            if (told != null) {
+                request = HttpRequest.newBuilder(request, (name, value) -> true)
+                        .header(Headers.SUSPECTS, String.join(",", told.get())).build();
+            }
+            Object outcome = probe(client, peer, request);
             record(peer, outcome instanceof Answer a ? a.rttMillis() : outcome);
             if (REFUSED.equals(outcome) || CLOSED.equals(outcome)) { // twice: on the kept-alive connection and a new one
                 onRefused.accept(peer);
             }
             if (outcome instanceof Answer a) {
                 onAnswer.answered(peer, a.sentNanos(), lease ? java.util.Optional.of("granted".equals(a.lease()))
-                        : java.util.Optional.empty());
+                        : java.util.Optional.empty(), java.util.Optional.ofNullable(a.suspects()).map(PeerProber::regions));
             }
-            try {
-                Thread.sleep(interval);
-            } catch (InterruptedException e) {
-                return;
+            long seen = wakeups;
+            long deadline = System.nanoTime() + interval.toNanos();
+            while (running && wakeups == seen && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(deadline - System.nanoTime());
+                if (Thread.currentThread().isInterrupted()) {
+                    return;
+                }
             }
         }
     }
 
-    /** An answered probe: when it was sent, its round trip, and the lease answer (null when none was given). */
-    private record Answer(long sentNanos, double rttMillis, String lease) {
+    /**
+     * Probes every peer now instead of at the next interval: this region's suspicions changed, and
+     * its peers should hear them (a majority's agreement starts an election) within a round trip.
+     */
+    public void probeNow() {
+        wakeups++;
+        threads.forEach(java.util.concurrent.locks.LockSupport::unpark);
+    }
+
+    /** Every probe from now on names the regions {@code source} says this region suspects. */
+    public void tellSuspects(java.util.function.Supplier<java.util.Set<String>> source) {
+        this.suspects = source;
+    }
+
+    /** An answered probe: when it was sent, its round trip, the lease answer and the peer's suspects (null when not given). */
+    private record Answer(long sentNanos, double rttMillis, String lease, String suspects) {
+    }
+
+    private static java.util.Set<String> regions(String commaSeparated) {
+        return java.util.Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(r -> !r.isEmpty())
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     /** One probe: its {@link Answer}, or the reason it failed. */
@@ -142,7 +179,8 @@ public final class PeerProber implements AutoCloseable {
             if (response.statusCode() != 200) {
                 return "health answered HTTP " + response.statusCode();
             }
-            return new Answer(start, rttMillis, response.headers().firstValue(Headers.LEASE).orElse(null));
+            return new Answer(start, rttMillis, response.headers().firstValue(Headers.LEASE).orElse(null),
+                    response.headers().firstValue(Headers.SUSPECTS).orElse(null));
         } catch (HttpTimeoutException e) {
             return "no answer within " + timeout.toMillis() + " ms";
         } catch (ConnectException e) {
@@ -167,6 +205,9 @@ public final class PeerProber implements AutoCloseable {
             if (after.reachable()) {
                 log.info("peer {} at {} is reachable (round trip {} ms)", peer, after.address(),
                         String.format("%.1f", after.lastRttMillis()));
+                if (before.probes() > 0) {
+                    onBack.accept(peer);
+                }
             } else {
                 log.info("peer {} at {} is unreachable: {}", peer, after.address(), after.lastError().orElse(""));
             }

@@ -219,6 +219,13 @@ public final class ApiHandler extends Handler.Abstract {
                 if (requester != null && ex.header(io.meridian.core.Headers.LEASE) != null) {
                     ex.header(io.meridian.core.Headers.LEASE, node.grantLease(requester) ? "granted" : "refused");
                 }
+                if (requester != null) {
+                    String theirs = ex.header(io.meridian.core.Headers.SUSPECTS);
+                    if (theirs != null) {
+                        node.heardSuspects(requester, theirs);
+                    }
+                    node.suspectsNow().ifPresent(s -> ex.header(io.meridian.core.Headers.SUSPECTS, String.join(",", s)));
+                }
                 ex.sendJson(200, Map.of("status", "alive", "region", node.region()));
             }
             case "/v1/health/ready" -> {
