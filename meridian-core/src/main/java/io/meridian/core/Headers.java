@@ -14,6 +14,12 @@ public final class Headers {
      * suspicion of the leader only when a peer it still hears suspects that leader too.
      */
     public static final String SUSPECTS = "Meridian-Suspects";
+    /**
+     * Beside {@link #SUSPECTS}: how far the sender's copy of each Raft group's log reaches
+     * ({@code _control=3:412,accounts=1:29}, term:index of the last entry). Of the regions that
+     * agree a leader is gone, the one with the longest log starts the election.
+     */
+    public static final String RAFT_LOGS = "Meridian-Raft-Logs";
     public static final String REGION = "Meridian-Region";
     /** The session token: on write responses, and sent back by clients on later requests. */
     public static final String SESSION = "Meridian-Session";

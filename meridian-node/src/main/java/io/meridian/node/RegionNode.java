@@ -123,7 +123,7 @@ public final class RegionNode implements AutoCloseable {
             failover = new FailoverAgent(region.name(), config, store, clock, new ThreadScheduler("failover-agent"),
                     new ThreadScheduler("failover-decider"), new ThreadScheduler("failover-resync"));
             prober.onAnswer(failover::heartbeat);
-            prober.tellSuspects(failover::suspectsNow);
+            prober.tell(failover::word);
             failover.onSuspectsChanged(prober::probeNow);
             prober.onRefused(failover::refused);
             failover.roundTrips(() -> {
@@ -235,8 +235,6 @@ public final class RegionNode implements AutoCloseable {
             throw new NodeStartException("cannot start consensus on " + region.consensus().orElseThrow() + ": " + e.getMessage(), e);
         }
         log.info("Raft groups {} (strong keyspaces and the control plane), leader preference {}", orders.keySet(), orders);
-        io.meridian.replication.strong.ConsensusServer c = consensus;
-        prober.onBack(peer -> c.reconnect(peer));
         return stores;
     }
 
@@ -338,17 +336,16 @@ public final class RegionNode implements AutoCloseable {
         return failover != null && failover.grant(requester);
     }
 
-    /** A peer's heartbeat named the regions it suspects (comma-separated); ignored without a control plane. */
-    public void heardSuspects(String peer, String commaSeparated) {
+    /** A peer said this on its heartbeat; ignored without a control plane, or from a region not configured. */
+    public void heard(String peer, io.meridian.core.failover.PeerWord word) {
         if (failover != null && config.region(peer).isPresent()) {
-            failover.heardSuspects(peer, java.util.Arrays.stream(commaSeparated.split(",")).map(String::strip)
-                    .filter(r -> !r.isEmpty()).collect(java.util.stream.Collectors.toUnmodifiableSet()));
+            failover.heard(peer, word);
         }
     }
 
-    /** The regions this region's failure detector suspects now; empty without a control plane. */
-    public java.util.Optional<java.util.Set<String>> suspectsNow() {
-        return failover == null ? java.util.Optional.empty() : java.util.Optional.of(failover.suspectsNow());
+    /** What this region tells its peers on heartbeat answers; empty without a control plane. */
+    public java.util.Optional<io.meridian.core.failover.PeerWord> word() {
+        return failover == null ? java.util.Optional.empty() : java.util.Optional.of(failover.word());
     }
 
     public ClusterView clusterView() {

@@ -41,15 +41,45 @@ public final class ControlPlacement {
     }
 
     /**
-     * Which region starts the election at once when the control plane's {@code leader} is
-     * suspected, as seen by a region suspecting {@code suspects}: the first of {@code order}, other
-     * than the leader, that it does not suspect. One candidate, so no split vote; the region with
-     * the highest priority among the survivors, so its candidacy is the one the others accept when
-     * logs are as long. The others leave it to Ratis's election timer (which also covers a designated
-     * candidate whose log is shorter, or that is itself unreachable to the others).
+     * Which survivor starts the election at once when a group's {@code leader} is suspected, as
+     * seen by {@code self}: among the members that agree the leader is gone (itself, and each peer
+     * whose recent word names the leader among its suspects), the one whose copy of the group's log
+     * reaches furthest (term, then index, as Raft compares logs); ties go to the earlier in
+     * {@code order}, the higher priority. A member whose position is unknown ranks below every known
+     * one. One candidate, so no split vote; and the one the others can vote for: Raft refuses a
+     * candidate whose log is shorter than the voter's, and such a refused election (it skips the
+     * pre-vote) only raised the term, leaving the election to Ratis's timer (2.5 s lost in a drill,
+     * when the first survivor in the order was the candidate and held one entry fewer). The others
+     * leave it to that timer, which also covers a candidate that cannot win for another reason.
+     *
+     * @param heard per peer, its word of the last second
+     * @param mine  how far this region's copy of the group's log reaches
      */
-    public static java.util.Optional<String> campaigner(List<String> order, String leader, java.util.Set<String> suspects) {
-        return order.stream().filter(r -> !r.equals(leader) && !suspects.contains(r)).findFirst();
+    public static java.util.Optional<String> campaigner(List<String> order, String group, String leader, String self,
+                                                        Map<String, PeerWord> heard, java.util.Optional<PeerWord.LogPosition> mine) {
+        java.util.Optional<String> best = java.util.Optional.empty();
+        java.util.Optional<PeerWord.LogPosition> bestAt = java.util.Optional.empty();
+        for (String m : order) {
+            if (m.equals(leader)) {
+                continue;
+            }
+            java.util.Optional<PeerWord.LogPosition> at;
+            if (m.equals(self)) {
+                at = mine;
+            } else {
+                PeerWord w = heard.get(m);
+                if (w == null || !w.suspects().contains(leader)) {
+                    continue;
+                }
+                at = w.log(group);
+            }
+            boolean better = best.isEmpty() || (at.isPresent() && (bestAt.isEmpty() || at.get().compareTo(bestAt.get()) > 0));
+            if (better) {
+                best = java.util.Optional.of(m);
+                bestAt = at;
+            }
+        }
+        return best;
     }
 
     /**
@@ -62,9 +92,10 @@ public final class ControlPlacement {
      * partition drill: two strong groups at terms 9 and 10 against their leader's 1, and both
      * re-elected after the heal). Nor does a region whose peers still hear the leader.
      */
-    public static boolean majorityAgrees(List<String> order, String leader, String self, Map<String, java.util.Set<String>> heard) {
+    public static boolean majorityAgrees(List<String> order, String leader, String self, Map<String, PeerWord> heard) {
         long agree = 1 + order.stream()
-                .filter(m -> !m.equals(self) && !m.equals(leader) && heard.getOrDefault(m, java.util.Set.of()).contains(leader))
+                .filter(m -> !m.equals(self) && !m.equals(leader)
+                        && heard.getOrDefault(m, PeerWord.NOTHING).suspects().contains(leader))
                 .count();
         return agree * 2 > order.size();
     }
@@ -91,8 +122,9 @@ public final class ControlPlacement {
      * is the highest, so when it was cut off (not killed: a dead one refuses at once, a cut-off one
      * never answers) its successor waited out that timeout in each round: a new control leader
      * 4.5 s after the cut in a partition drill, the failover 8.6 s. Sharing the top priority among
-     * f + 1 regions, the survivor that campaigns ({@link #campaigner}) is always among them and waits
-     * for no one; a lower member's candidacy is still refused by a top one whose log is as long.
+     * f + 1 regions, the first survivors in the order wait for no one (the one that campaigns,
+     * {@link #campaigner}, is among them unless a lower one holds a longer log); a lower member's
+     * candidacy is still refused by a top one whose log is as long.
      */
     public static int priority(int index, int size) {
         int tolerated = (size - 1) / 2;

@@ -101,8 +101,8 @@ public final class FailoverAgent implements AutoCloseable {
     /** What this region's detector suspects, as of its latest tick. */
     private volatile Set<String> suspectsNow = Set.of();
     private volatile Runnable suspectsChanged = () -> { };
-    /** Per peer, the suspects named on its latest heartbeat or heartbeat answer, and when it came (monotonic). */
-    private final Map<String, Heard> peerSuspicions = new ConcurrentHashMap<>();
+    /** Per peer, its latest word (on a heartbeat or an answer), and when it came (monotonic). */
+    private final Map<String, Heard> peerWords = new ConcurrentHashMap<>();
     /** The regions the agent withholds, as of its last tick (read by the replication threads). */
     private volatile Set<String> withheld = Set.of();
     private volatile java.util.function.Supplier<Map<String, Long>> roundTrips = Map::of;
@@ -163,8 +163,8 @@ public final class FailoverAgent implements AutoCloseable {
      * when this region asked, granted or refused it a write lease ({@code lease} empty otherwise),
      * naming the regions it suspects ({@code theirSuspects}, empty when it did not say).
      */
-    public void heartbeat(String peer, long sentNanos, Optional<Boolean> lease, Optional<Set<String>> theirSuspects) {
-        theirSuspects.ifPresent(named -> heardSuspects(peer, named));
+    public void heartbeat(String peer, long sentNanos, Optional<Boolean> lease, Optional<io.meridian.core.failover.PeerWord> word) {
+        word.ifPresent(w -> heard(peer, w));
         synchronized (agent) {
             agent.heartbeat(peer, clock.wallMillis());
             lease.ifPresent(granted -> agent.leaseAnswer(peer, sentNanos, granted));
@@ -181,9 +181,15 @@ public final class FailoverAgent implements AutoCloseable {
         this.roundTrips = source;
     }
 
-    /** {@code peer} said, on a heartbeat or its answer, that it suspects {@code named}. */
-    public void heardSuspects(String peer, Set<String> named) {
-        peerSuspicions.put(peer, new Heard(clock.monotonicNanos(), Set.copyOf(named)));
+    /** {@code peer} said this on a heartbeat or its answer. */
+    public void heard(String peer, io.meridian.core.failover.PeerWord word) {
+        peerWords.put(peer, new Heard(clock.monotonicNanos(), word));
+    }
+
+    /** What this region tells its peers on heartbeats and answers: its suspicions, and how far its Raft logs reach. */
+    public io.meridian.core.failover.PeerWord word() {
+        ConsensusServer c = consensus;
+        return new io.meridian.core.failover.PeerWord(suspectsNow, c == null ? Map.of() : c.logPositions());
     }
 
     /** Called when this region's suspicions change (the heartbeats then go at once, to tell the peers). */
@@ -406,7 +412,8 @@ public final class FailoverAgent implements AutoCloseable {
 
     /**
      * When this region suspects the leader of a Raft group it is in (the control plane's, or a
-     * strong keyspace's) and is the survivor first in that group's leader-preference order, it
+     * strong keyspace's) and is the survivor that should ({@link io.meridian.core.failover.ControlPlacement#campaigner}:
+     * of those that agree the leader is gone, the one with the longest log, ties to the order), it
      * starts the election itself rather than wait for Ratis's timer to notice (one to three seconds
      * after the leader's last heartbeat under the lab's timeouts; the control plane's decisions and
      * the strong keyspace's writes wait for that election). Ratis must also have heard nothing from
@@ -425,12 +432,13 @@ public final class FailoverAgent implements AutoCloseable {
             return;
         }
         long now = clock.monotonicNanos();
-        Map<String, Set<String>> heard = new java.util.HashMap<>();
-        peerSuspicions.forEach((peer, h) -> {
+        Map<String, io.meridian.core.failover.PeerWord> heard = new java.util.HashMap<>();
+        peerWords.forEach((peer, h) -> {
             if (now - h.atNanos() <= AGREEMENT_FRESH.toNanos()) {
-                heard.put(peer, h.suspects());
+                heard.put(peer, h.word());
             }
         });
+        Map<String, io.meridian.core.failover.PeerWord.LogPosition> mine = c.logPositions();
         c.orders().forEach((group, order) -> {
             String leader;
             try {
@@ -442,7 +450,8 @@ public final class FailoverAgent implements AutoCloseable {
             if (leader == null || leader.equals(region) || !suspects.contains(leader)
                     || !io.meridian.core.failover.ControlPlacement.majorityAgrees(order, leader, region, heard)
                     || (last != null && now - last < CAMPAIGN_EVERY.toNanos())
-                    || !io.meridian.core.failover.ControlPlacement.campaigner(order, leader, suspects).filter(region::equals).isPresent()) {
+                    || !io.meridian.core.failover.ControlPlacement.campaigner(order, group, leader, region, heard,
+                            Optional.ofNullable(mine.get(group))).filter(region::equals).isPresent()) {
                 return;
             }
             campaignedNanos.put(group, now);
@@ -705,8 +714,8 @@ public final class FailoverAgent implements AutoCloseable {
         return underWay != null ? underWay : ready(peer);
     }
 
-    /** A peer's heartbeat answer: the regions it suspected, and when it came (monotonic). */
-    private record Heard(long atNanos, Set<String> suspects) {
+    /** A peer's word on a heartbeat or an answer, and when it came (monotonic). */
+    private record Heard(long atNanos, io.meridian.core.failover.PeerWord word) {
     }
 
     /** A readiness probe's answer and when it came (monotonic). */

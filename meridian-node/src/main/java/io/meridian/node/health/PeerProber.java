@@ -37,12 +37,11 @@ public final class PeerProber implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final List<HttpClient> clients = new ArrayList<>();
     private volatile boolean running;
-    private volatile Listener onAnswer = (peer, sentNanos, lease, suspects) -> { };
+    private volatile Listener onAnswer = (peer, sentNanos, lease, word) -> { };
     private volatile boolean requestLeases;
     private volatile long wakeups;
-    private volatile java.util.function.Supplier<java.util.Set<String>> suspects;
+    private volatile java.util.function.Supplier<io.meridian.core.failover.PeerWord> word;
     private volatile java.util.function.Consumer<String> onRefused = peer -> { };
-    private volatile java.util.function.Consumer<String> onBack = peer -> { };
 
     /** Hears every answered probe: the heartbeats failure detection feeds on, with the lease answer when one was asked. */
     @FunctionalInterface
@@ -50,9 +49,10 @@ public final class PeerProber implements AutoCloseable {
         /**
          * @param sentNanos when the probe was sent ({@link System#nanoTime})
          * @param lease     whether the peer granted this region's write lease, when it was asked
-         * @param suspects  the regions the peer's failure detector suspects, when it says
+         * @param word      what the peer said of its suspicions and Raft logs, when it said
          */
-        void answered(String peer, long sentNanos, java.util.Optional<Boolean> lease, java.util.Optional<java.util.Set<String>> suspects);
+        void answered(String peer, long sentNanos, java.util.Optional<Boolean> lease,
+                      java.util.Optional<io.meridian.core.failover.PeerWord> word);
     }
 
     public PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
@@ -75,11 +75,6 @@ public final class PeerProber implements AutoCloseable {
      */
     public void onRefused(java.util.function.Consumer<String> listener) {
         this.onRefused = listener;
-    }
-
-    /** Called when a peer that was unreachable answers again. */
-    public void onBack(java.util.function.Consumer<String> listener) {
-        this.onBack = listener;
     }
 
     /** Every probe from now on also asks the peer to extend this region's write lease. */
@@ -110,10 +105,11 @@ public final class PeerProber implements AutoCloseable {
         while (running) {
             boolean lease = requestLeases;
             HttpRequest request = lease ? withLease : plain;
-            java.util.function.Supplier<java.util.Set<String>> told = suspects;
+            java.util.function.Supplier<io.meridian.core.failover.PeerWord> told = word;
             if (told != null) {
+                io.meridian.core.failover.PeerWord w = told.get();
                 request = HttpRequest.newBuilder(request, (name, value) -> true)
-                        .header(Headers.SUSPECTS, String.join(",", told.get())).build();
+                        .header(Headers.SUSPECTS, w.suspectsHeader()).header(Headers.RAFT_LOGS, w.logsHeader()).build();
             }
             Object outcome = probe(client, peer, request);
             record(peer, outcome instanceof Answer a ? a.rttMillis() : outcome);
@@ -122,7 +118,7 @@ public final class PeerProber implements AutoCloseable {
             }
             if (outcome instanceof Answer a) {
                 onAnswer.answered(peer, a.sentNanos(), lease ? java.util.Optional.of("granted".equals(a.lease()))
-                        : java.util.Optional.empty(), java.util.Optional.ofNullable(a.suspects()).map(PeerProber::regions));
+                        : java.util.Optional.empty(), java.util.Optional.ofNullable(a.word()));
             }
             long seen = wakeups;
             long deadline = System.nanoTime() + interval.toNanos();
@@ -144,18 +140,13 @@ public final class PeerProber implements AutoCloseable {
         threads.forEach(java.util.concurrent.locks.LockSupport::unpark);
     }
 
-    /** Every probe from now on names the regions {@code source} says this region suspects. */
-    public void tellSuspects(java.util.function.Supplier<java.util.Set<String>> source) {
-        this.suspects = source;
+    /** Every probe from now on carries what {@code source} says (this region's suspicions and Raft logs). */
+    public void tell(java.util.function.Supplier<io.meridian.core.failover.PeerWord> source) {
+        this.word = source;
     }
 
     /** An answered probe: when it was sent, its round trip, the lease answer and the peer's suspects (null when not given). */
-    private record Answer(long sentNanos, double rttMillis, String lease, String suspects) {
-    }
-
-    private static java.util.Set<String> regions(String commaSeparated) {
-        return java.util.Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(r -> !r.isEmpty())
-                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    private record Answer(long sentNanos, double rttMillis, String lease, io.meridian.core.failover.PeerWord word) {
     }
 
     /** One probe: its {@link Answer}, or the reason it failed. */
@@ -179,8 +170,10 @@ public final class PeerProber implements AutoCloseable {
             if (response.statusCode() != 200) {
                 return "health answered HTTP " + response.statusCode();
             }
+            java.util.Optional<String> suspects = response.headers().firstValue(Headers.SUSPECTS);
             return new Answer(start, rttMillis, response.headers().firstValue(Headers.LEASE).orElse(null),
-                    response.headers().firstValue(Headers.SUSPECTS).orElse(null));
+                    suspects.isEmpty() ? null : io.meridian.core.failover.PeerWord.parse(suspects.get(),
+                            response.headers().firstValue(Headers.RAFT_LOGS).orElse(null)));
         } catch (HttpTimeoutException e) {
             return "no answer within " + timeout.toMillis() + " ms";
         } catch (ConnectException e) {
@@ -205,9 +198,6 @@ public final class PeerProber implements AutoCloseable {
             if (after.reachable()) {
                 log.info("peer {} at {} is reachable (round trip {} ms)", peer, after.address(),
                         String.format("%.1f", after.lastRttMillis()));
-                if (before.probes() > 0) {
-                    onBack.accept(peer);
-                }
             } else {
                 log.info("peer {} at {} is unreachable: {}", peer, after.address(), after.lastError().orElse(""));
             }

@@ -222,9 +222,13 @@ public final class ApiHandler extends Handler.Abstract {
                 if (requester != null) {
                     String theirs = ex.header(io.meridian.core.Headers.SUSPECTS);
                     if (theirs != null) {
-                        node.heardSuspects(requester, theirs);
+                        node.heard(requester, io.meridian.core.failover.PeerWord.parse(theirs,
+                                ex.header(io.meridian.core.Headers.RAFT_LOGS)));
                     }
-                    node.suspectsNow().ifPresent(s -> ex.header(io.meridian.core.Headers.SUSPECTS, String.join(",", s)));
+                    node.word().ifPresent(w -> {
+                        ex.header(io.meridian.core.Headers.SUSPECTS, w.suspectsHeader());
+                        ex.header(io.meridian.core.Headers.RAFT_LOGS, w.logsHeader());
+                    });
                 }
                 ex.sendJson(200, Map.of("status", "alive", "region", node.region()));
             }

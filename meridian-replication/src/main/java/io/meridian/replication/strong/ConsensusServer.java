@@ -476,24 +476,20 @@ public final class ConsensusServer implements AutoCloseable {
         return server.startLeaderElection(request).getServerReply().getSuccess();
     }
 
-    /**
-     * Drops this server's connection to {@code region}'s consensus endpoint, so the next message
-     * opens a new one. Called when the peer answers again after an outage: gRPC retries a failed
-     * connection with exponential backoff (up to two minutes), so after a long outage the peer
-     * could be back well before its Raft followers heard from their leaders again: regions killed
-     * for 80-90 s rejoined 13 and 17 s after they served again (two drills), 1.2 s with this.
-     */
-    public void reconnect(String region) {
-        if (closed) {
-            return;
-        }
-        try {
-            server.getServerRpc().handleException(RaftPeerId.valueOf(region),
-                    new IOException(region + " answers again: reconnecting"), true);
-            log.info("{} answers again: Raft connections to it reopened", region);
-        } catch (RuntimeException e) {
-            log.debug("reconnecting to {} failed: {}", region, e.toString());
-        }
+    /** Per group hosted here ({@link #CONTROL} included), the term and index of the last entry of this server's log. */
+    public Map<String, io.meridian.core.failover.PeerWord.LogPosition> logPositions() {
+        Map<String, io.meridian.core.failover.PeerWord.LogPosition> out = new java.util.LinkedHashMap<>();
+        groups.forEach((keyspace, group) -> {
+            try {
+                org.apache.ratis.server.protocol.TermIndex last = server.getDivision(group.getGroupId()).getRaftLog().getLastEntryTermIndex();
+                if (last != null) {
+                    out.put(keyspace, new io.meridian.core.failover.PeerWord.LogPosition(last.getTerm(), last.getIndex()));
+                }
+            } catch (IOException | RuntimeException e) {
+                // not hosted (yet), or closing: nothing to tell
+            }
+        });
+        return out;
     }
 
     /** The current term of {@code keyspace}'s group at this server (tests). */
