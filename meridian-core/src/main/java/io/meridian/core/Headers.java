@@ -9,9 +9,10 @@ public final class Headers {
      */
     public static final String LEASE = "Meridian-Lease";
     /**
-     * On the answer to a region's heartbeat: the regions the answering region's failure detector
-     * suspects now, comma-separated (empty when none). A region starts a Raft election on its own
-     * suspicion of the leader only when a peer it still hears suspects that leader too.
+     * On a region's heartbeat ({@code GET /v1/health} from a peer) and on its answer: the regions the
+     * sender's failure detector suspects now, comma-separated (empty when none). A region starts a
+     * Raft election only when a majority of the group, counted from what peers said in the last
+     * second, suspects the leader.
      */
     public static final String SUSPECTS = "Meridian-Suspects";
     /**

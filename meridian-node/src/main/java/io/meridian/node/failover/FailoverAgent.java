@@ -197,11 +197,6 @@ public final class FailoverAgent implements AutoCloseable {
         this.suspectsChanged = listener;
     }
 
-    /** The regions this region's failure detector suspects, as of its latest tick (told to peers on heartbeats and answers). */
-    public Set<String> suspectsNow() {
-        return suspectsNow;
-    }
-
     /** Whether this region's failure detector suspects {@code peer} (as of its latest report). */
     public boolean suspects(String peer) {
         return lastSuspects.contains(peer);
@@ -685,9 +680,6 @@ public final class FailoverAgent implements AutoCloseable {
      * at once instead of waiting a probe's timeout.
      */
     private void probeReadinessAhead(String peer) {
-        if (readinessProbing.containsKey(peer)) {
-            return;
-        }
         java.util.concurrent.CompletableFuture<Boolean> probe = new java.util.concurrent.CompletableFuture<>();
         if (readinessProbing.putIfAbsent(peer, probe) != null) {
             return;

@@ -145,7 +145,7 @@ public final class PeerProber implements AutoCloseable {
         this.word = source;
     }
 
-    /** An answered probe: when it was sent, its round trip, the lease answer and the peer's suspects (null when not given). */
+    /** An answered probe: when it was sent, its round trip, the lease answer and the peer's word (each null when not given). */
     private record Answer(long sentNanos, double rttMillis, String lease, io.meridian.core.failover.PeerWord word) {
     }
 
