@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The control plane leader's judgement, run every few hundred milliseconds: which regions have
@@ -32,8 +33,20 @@ public final class Decider {
     /**
      * @param nowMillis     the leader's wall clock (reports carry their proposers' clocks)
      * @param readyFromHere per region, whether its readiness check answered ready from here (absent: not checked)
+     * @param heard         per region, whom it suspects by its own word heard just now (on its latest
+     *                      heartbeat, or the judge's own detector), whether or not its report is committed
+     *                      yet: a new control leader need not wait a report's two round trips to count a
+     *                      survivor that told it on a heartbeat (absent: nothing heard)
      */
-    public record Inputs(long nowMillis, Map<String, Boolean> readyFromHere) {
+    public record Inputs(long nowMillis, Map<String, Boolean> readyFromHere, Map<String, Set<String>> heard) {
+        public Inputs {
+            readyFromHere = Map.copyOf(readyFromHere);
+            heard = Map.copyOf(heard);
+        }
+
+        public Inputs(long nowMillis, Map<String, Boolean> readyFromHere) {
+            this(nowMillis, readyFromHere, Map.of());
+        }
     }
 
     /**
@@ -43,7 +56,14 @@ public final class Decider {
      * @param others every other region of the control plane, fenced and failed ones included
      */
     public record Assessment(String region, List<String> suspecters, List<String> voters, int others, boolean readinessFails,
-                             boolean flapping, List<String> stalledBy) {
+                             boolean flapping, List<String> stalledBy, List<String> heardOnly) {
+        public Assessment {
+            suspecters = List.copyOf(suspecters);
+            voters = List.copyOf(voters);
+            stalledBy = List.copyOf(stalledBy);
+            heardOnly = List.copyOf(heardOnly);
+        }
+
         /**
          * A majority of the live regions suspect it, and they are a majority of all the others: with
          * one region already fenced, a lone survivor does not fail another over on its own view (at a
@@ -83,6 +103,10 @@ public final class Decider {
             List<String> e = new ArrayList<>();
             e.add("suspected by " + (suspecters.isEmpty() ? "no region" : String.join(", ", suspecters)) + " of "
                     + voters.size() + " live regions (" + String.join(", ", voters) + ")");
+            if (!heardOnly.isEmpty()) {
+                e.add("not yet in a committed report, the suspicion of " + String.join(", ", heardOnly)
+                        + " (heard on heartbeats, or the deciding region's own)");
+            }
             e.add(readinessFails ? "readiness check fails from the control plane leader" : "readiness check answers from the control plane leader");
             if (flapping) {
                 e.add("flapping: suspected and cleared repeatedly");
@@ -104,6 +128,7 @@ public final class Decider {
         List<String> voters = new ArrayList<>();
         List<String> suspecters = new ArrayList<>();
         List<String> stalledBy = new ArrayList<>();
+        List<String> heardOnly = new ArrayList<>();
         int others = 0;
         for (ControlState.Region r : state.regions()) {
             others += r.name().equals(region) ? 0 : 1;
@@ -113,8 +138,13 @@ public final class Decider {
             voters.add(r.name());
             Optional<Command.Report> report = (own != null && own.reporter().equals(r.name()) ? Optional.of(own)
                     : state.report(r.name())).filter(rep -> rep.atMillis() >= fresh);
-            if (report.isPresent() && report.get().suspects().contains(region)) {
+            boolean reported = report.isPresent() && report.get().suspects().contains(region);
+            boolean heard = in.heard().getOrDefault(r.name(), Set.of()).contains(region);
+            if (reported || heard) {
                 suspecters.add(r.name());
+            }
+            if (heard && !reported) {
+                heardOnly.add(r.name());
             }
             if (report.isPresent() && report.get().stalled().contains(region)) {
                 stalledBy.add(r.name());
@@ -122,7 +152,7 @@ public final class Decider {
         }
         boolean readinessFails = !in.readyFromHere().getOrDefault(region, true);
         boolean flapping = state.onsetsSince(region, in.nowMillis() - f.flapWindow().toMillis()) >= f.flapOnsets();
-        return new Assessment(region, suspecters, voters, others, readinessFails, flapping, stalledBy);
+        return new Assessment(region, suspecters, voters, others, readinessFails, flapping, stalledBy, heardOnly);
     }
 
     /**

@@ -122,6 +122,11 @@ public final class RegionAgent {
         }
     }
 
+    /** Whether {@code peer} is suspected because its heartbeats were refused outright, not from silence. */
+    public boolean refusedOutright(String peer) {
+        return refusals.getOrDefault(peer, 0) >= REFUSALS_SUSPECTED;
+    }
+
     /**
      * The peers this region suspects now. A peer never heard from since this region started is
      * suspected once a few heartbeat intervals have passed, so that a region that starts while

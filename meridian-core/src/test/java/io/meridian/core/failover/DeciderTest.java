@@ -53,6 +53,36 @@ class DeciderTest {
     }
 
     @Test
+    void aNewLeaderCountsSuspicionsHeardOnHeartbeatsBeforeTheirReportsAreCommitted() {
+        // eu-west led the control plane and died; ap-southeast leads now. No survivor's report naming
+        // eu-west is committed yet (they went to the dead leader), but us-east said so on its heartbeat.
+        ControlState state = new ControlState(REGIONS, List.of());
+        long now = 100_000;
+        state.apply(report("us-east", Set.of(), now - 300));
+        state.apply(report("ap-southeast", Set.of(), now - 250));
+        FailoverSettings hybrid = policy(FailoverSettings.Policy.HYBRID);
+        Map<String, Boolean> down = Map.of("eu-west", false);
+
+        assertThat(Decider.decide(state, hybrid, "ap-southeast", new Decider.Inputs(now, down)))
+                .as("on committed reports alone nobody suspects it").isEmpty();
+
+        Map<String, Set<String>> heard = Map.of("us-east", Set.of("eu-west"), "ap-southeast", Set.of("eu-west"));
+        List<Command> commands = Decider.decide(state, hybrid, "ap-southeast", new Decider.Inputs(now, down, heard));
+        assertThat(commands).singleElement().isInstanceOfSatisfying(Command.Raise.class, r -> {
+            assertThat(r.region()).isEqualTo("eu-west");
+            assertThat(r.act()).isTrue();
+            assertThat(r.evidence()).contains("suspected by us-east, ap-southeast of 2 live regions (us-east, ap-southeast)",
+                    "not yet in a committed report, the suspicion of us-east, ap-southeast (heard on heartbeats, or the deciding region's own)");
+        });
+
+        assertThat(Decider.decide(state, hybrid, "ap-southeast",
+                new Decider.Inputs(now, down, Map.of("ap-southeast", Set.of("eu-west")))))
+                .as("hybrid: the leader's own suspicion is not everyone's").isEmpty();
+        assertThat(Decider.decide(state, hybrid, "ap-southeast", new Decider.Inputs(now, Map.of("eu-west", true), heard)))
+                .as("its readiness check still answers from the leader").isEmpty();
+    }
+
+    @Test
     void aRegionThatFailsWhileFailingBackGivesItsKeysBackToTheActingRegion() {
         ControlState state = new ControlState(REGIONS, List.of());
         long now = 100_000;

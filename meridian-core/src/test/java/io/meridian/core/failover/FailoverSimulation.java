@@ -231,6 +231,7 @@ final class FailoverSimulation {
     private void restart(String r) {
         agents.put(r, new RegionAgent(r, all.stream().filter(p -> !p.equals(r)).toList(), settings, nanos(r)));
         started.put(r, wall(r));
+        words.remove(r);
         inFlight.removeIf(p -> p.proposer().equals(r));
     }
 
@@ -355,13 +356,28 @@ final class FailoverSimulation {
         long counter;
         boolean granted;
         boolean refused;
+        /** What the sender suspected as it sent the probe, and the peer as it answered (Meridian-Suspects both ways). */
+        final Set<String> told;
+        Set<String> answeredWith = Set.of();
 
-        Probe(String from, String to, long sentNanos, long arriveAt) {
+        Probe(String from, String to, long sentNanos, long arriveAt, Set<String> told) {
             this.from = from;
             this.to = to;
             this.sentNanos = sentNanos;
             this.arriveAt = arriveAt;
+            this.told = told;
         }
+    }
+
+    /** A peer's word as a region heard it: when (simulated ms) and whom the peer suspected. */
+    private record Word(long atMs, Set<String> suspects) {
+    }
+
+    /** Per listening region, per peer, the latest word heard on a heartbeat or an answer. */
+    private final Map<String, Map<String, Word>> words = new HashMap<>();
+
+    private void hear(String listener, String peer, Set<String> suspects) {
+        words.computeIfAbsent(listener, k -> new HashMap<>()).put(peer, new Word(t, suspects));
     }
 
     private final List<Probe> probes = new ArrayList<>();
@@ -376,7 +392,8 @@ final class FailoverSimulation {
                 if (t - lastProbe.getOrDefault(k, -10_000L) >= settings.heartbeat().toMillis()) {
                     lastProbe.put(k, t);
                     if (net(a, b)) {
-                        probes.add(new Probe(a, b, nanos(a), t + delay(a, b) + random.nextInt(3)));
+                        probes.add(new Probe(a, b, nanos(a), t + delay(a, b) + random.nextInt(3),
+                                agents.get(a).suspects(wall(a), started.get(a))));
                     }
                 }
             }
@@ -396,6 +413,8 @@ final class FailoverSimulation {
                 // The peer holds a data region's request against its own copy of the control state.
                 p.granted = data.contains(p.from) && agents.get(p.to).grant(p.from, copies.get(p.to), nanos(p.to));
                 p.counter = counter.get(p.to);
+                hear(p.to, p.from, p.told);
+                p.answeredWith = agents.get(p.to).suspects(wall(p.to), started.get(p.to));
                 p.answerAt = t + delay(p.to, p.from) + random.nextInt(3);
             } else if (p.answerAt >= 0 && p.answerAt <= t) {
                 probes.remove(i);
@@ -408,6 +427,7 @@ final class FailoverSimulation {
                 if (alive(p.from) && link(p.to, p.from)) {
                     RegionAgent agent = agents.get(p.from);
                     agent.heartbeat(p.to, wall(p.from));
+                    hear(p.from, p.to, p.answeredWith);
                     if (data.contains(p.from)) {
                         agent.leaseAnswer(p.to, p.sentNanos, p.granted);
                     }
@@ -448,7 +468,16 @@ final class FailoverSimulation {
         for (String r : all) {
             ready.put(r, both(leader, r));
         }
-        for (Command c : Decider.decide(copy, settings, leader, new Decider.Inputs(wall(leader), ready))) {
+        // The leader counts what survivors told it on heartbeats in the last second, and its own detector, as
+        // FailoverAgent does: a report need not be committed first.
+        Map<String, Set<String>> heard = new HashMap<>();
+        words.getOrDefault(leader, Map.of()).forEach((peer, w) -> {
+            if (t - w.atMs() <= 1_000) {
+                heard.put(peer, w.suspects());
+            }
+        });
+        heard.put(leader, agents.get(leader).suspects(wall(leader), started.get(leader)));
+        for (Command c : Decider.decide(copy, settings, leader, new Decider.Inputs(wall(leader), ready, heard))) {
             propose(leader, c);
         }
     }

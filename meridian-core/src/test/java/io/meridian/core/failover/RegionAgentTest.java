@@ -43,10 +43,16 @@ class RegionAgentTest {
         assertThat(agent.suspects(t, 0)).as("a peer never heard from is suspected only after the grace").isEmpty();
         agent.heartbeat("eu-west", t);
         agent.heartbeat("ap-southeast", t);
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 2; i++) {
             agent.refused("eu-west"); // it was there, and its process is gone
         }
+        assertThat(agent.refusedOutright("eu-west")).as("two refusals could be a restart's instant").isFalse();
+        agent.refused("eu-west");
         assertThat(agent.suspects(t + 10, 0)).containsExactly("eu-west");
+        assertThat(agent.refusedOutright("eu-west")).isTrue();
+        assertThat(agent.refusedOutright("ap-southeast")).as("silent or not, it never refused").isFalse();
+        agent.heartbeat("eu-west", t + 20);
+        assertThat(agent.refusedOutright("eu-west")).as("an answer clears the refusals").isFalse();
     }
 
     @Test

@@ -63,6 +63,12 @@ public final class FailoverAgent implements AutoCloseable {
     static final String NO_LEASE = "no write lease";
     /** How long Ratis must not have heard from a suspected control leader before this region starts an election. */
     static final Duration CAMPAIGN_SILENCE = Duration.ofMillis(500);
+    /**
+     * The Raft silence enough when the leader's heartbeats are refused outright: its process is gone (a
+     * partition swallows probes instead), so there is no live leader to depose; the wait is the time a kill
+     * takes to show on both paths.
+     */
+    static final Duration CAMPAIGN_SILENCE_REFUSED = Duration.ofMillis(200);
     /** How recent a peer's word (on a heartbeat or its answer) must be for its suspicions to count towards starting an election. */
     static final Duration AGREEMENT_FRESH = Duration.ofSeconds(1);
     /** At most one election started per this long (one may be refused: a term moved, a log is behind). */
@@ -427,12 +433,7 @@ public final class FailoverAgent implements AutoCloseable {
             return;
         }
         long now = clock.monotonicNanos();
-        Map<String, io.meridian.core.failover.PeerWord> heard = new java.util.HashMap<>();
-        peerWords.forEach((peer, h) -> {
-            if (now - h.atNanos() <= AGREEMENT_FRESH.toNanos()) {
-                heard.put(peer, h.word());
-            }
-        });
+        Map<String, io.meridian.core.failover.PeerWord> heard = freshWords();
         Map<String, io.meridian.core.failover.PeerWord.LogPosition> mine = c.logPositions();
         c.orders().forEach((group, order) -> {
             String leader;
@@ -450,8 +451,12 @@ public final class FailoverAgent implements AutoCloseable {
                 return;
             }
             campaignedNanos.put(group, now);
+            boolean refused;
+            synchronized (agent) {
+                refused = agent.refusedOutright(leader);
+            }
             try {
-                if (c.campaign(group, leader, CAMPAIGN_SILENCE)) {
+                if (c.campaign(group, leader, refused ? CAMPAIGN_SILENCE_REFUSED : CAMPAIGN_SILENCE)) {
                     log.info("{} suspects {}, the leader of {}: started an election", region, leader,
                             group.equals(ConsensusServer.CONTROL) ? "the control plane" : "'" + group + "'");
                 }
@@ -534,6 +539,8 @@ public final class FailoverAgent implements AutoCloseable {
                 if (!outcome.applied()) {
                     agent.proposalFailed(command);
                     log.debug("control plane refused {}: {}", command.getClass().getSimpleName(), outcome.detail());
+                } else if (log.isDebugEnabled()) {
+                    log.debug("{} committed in {} ms", command.getClass().getSimpleName(), (clock.monotonicNanos() - now) / 1_000_000);
                 }
             }
         });
@@ -634,12 +641,14 @@ public final class FailoverAgent implements AutoCloseable {
                 return;
             }
             ControlState s = state();
-            // The readiness of every active region some report suspects, probed in parallel (a fenced or failed
-            // region's readiness decides nothing).
+            Map<String, Set<String>> heard = heardSuspicions();
+            // The readiness of every active region some report or word suspects, probed in parallel (a fenced or
+            // failed region's readiness decides nothing).
             Map<String, java.util.concurrent.CompletableFuture<Boolean>> probing = new LinkedHashMap<>();
             long fresh = clock.wallMillis() - settings.reportTtl().toMillis();
             for (String r : config.regionNames()) {
-                boolean suspected = s.regions().stream().anyMatch(o -> s.report(o.name())
+                boolean suspected = heard.values().stream().anyMatch(h -> h.contains(r))
+                        || s.regions().stream().anyMatch(o -> s.report(o.name())
                         .filter(rep -> rep.atMillis() >= fresh && rep.suspects().contains(r)).isPresent());
                 if (suspected && !r.equals(region)
                         && (s.status(r) == ControlState.Status.ACTIVE || s.status(r) == ControlState.Status.DRAINING)) {
@@ -651,14 +660,17 @@ public final class FailoverAgent implements AutoCloseable {
             Map<String, Boolean> ready = new LinkedHashMap<>();
             probing.forEach((r, answer) -> ready.put(r, answer.join()));
             for (String r : ready.keySet()) {
-                Decider.Assessment a = Decider.assess(s, settings, r, new Decider.Inputs(clock.wallMillis(), ready));
+                Decider.Assessment a = Decider.assess(s, settings, r, new Decider.Inputs(clock.wallMillis(), ready, heard));
                 String seen = a.suspecters() + "/" + a.voters() + "/" + a.readinessFails();
                 if (!seen.equals(assessed.put(r, seen))) {
                     log.info("{} is suspected by {} of {}; its readiness check {} from here", r, a.suspecters(), a.voters(),
                             a.readinessFails() ? "fails" : "answers");
                 }
             }
-            for (Command command : Decider.decide(s, settings, region, new Decider.Inputs(clock.wallMillis(), ready))) {
+            if (!c.leaderReady(ConsensusServer.CONTROL)) {
+                return; // elected, its first entry not committed yet: Ratis would refuse the proposals
+            }
+            for (Command command : Decider.decide(s, settings, region, new Decider.Inputs(clock.wallMillis(), ready, heard))) {
                 try {
                     String reply = c.proposeControl(ControlStateMachine.encode(command), PROPOSE_TIMEOUT).get();
                     ControlState.Outcome o = ControlStateMachine.decodeOutcome(reply);
@@ -672,6 +684,31 @@ public final class FailoverAgent implements AutoCloseable {
         } catch (Exception ex) {
             log.warn("failover decision round failed: {}", ex.toString());
         }
+    }
+
+    /**
+     * Whom each region suspects by its word of the last {@link #AGREEMENT_FRESH} (on its heartbeats
+     * and answers), and whom this one suspects now: evidence a new control leader has before any
+     * survivor's report reaches its log (those went to the dead leader; a follower's report takes
+     * two round trips to commit).
+     */
+    private Map<String, Set<String>> heardSuspicions() {
+        Map<String, Set<String>> heard = new java.util.HashMap<>();
+        freshWords().forEach((peer, word) -> heard.put(peer, word.suspects()));
+        heard.put(region, suspectsNow);
+        return heard;
+    }
+
+    /** Each peer's word heard in the last {@link #AGREEMENT_FRESH}. */
+    private Map<String, io.meridian.core.failover.PeerWord> freshWords() {
+        long now = clock.monotonicNanos();
+        Map<String, io.meridian.core.failover.PeerWord> fresh = new java.util.HashMap<>();
+        peerWords.forEach((peer, h) -> {
+            if (now - h.atNanos() <= AGREEMENT_FRESH.toNanos()) {
+                fresh.put(peer, h.word());
+            }
+        });
+        return fresh;
     }
 
     /**

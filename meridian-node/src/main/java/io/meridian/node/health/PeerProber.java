@@ -28,6 +28,9 @@ public final class PeerProber implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerProber.class);
 
     private static final String REFUSED = "connection refused";
+    /** How soon a refused probe is tried again, until {@link #CONFIRM_REFUSALS} in a row. */
+    static final Duration REFUSAL_RECHECK = Duration.ofMillis(50);
+    static final int CONFIRM_REFUSALS = 3;
     private static final String CLOSED = "the connection closed without an answer (the peer restarted, or the link between dropped it)";
     private final String region;
     private final Duration interval;
@@ -102,6 +105,7 @@ public final class PeerProber implements AutoCloseable {
                 .timeout(timeout).header(Headers.REGION, region).GET().build();
         HttpRequest withLease = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
                 .timeout(timeout).header(Headers.REGION, region).header(Headers.LEASE, "request").GET().build();
+        int refusedInARow = 0;
         while (running) {
             boolean lease = requestLeases;
             HttpRequest request = lease ? withLease : plain;
@@ -113,15 +117,22 @@ public final class PeerProber implements AutoCloseable {
             }
             Object outcome = probe(client, peer, request);
             record(peer, outcome instanceof Answer a ? a.rttMillis() : outcome);
-            if (REFUSED.equals(outcome) || CLOSED.equals(outcome)) { // twice: on the kept-alive connection and a new one
+            boolean refused = REFUSED.equals(outcome) || CLOSED.equals(outcome);
+            if (refused) { // twice: on the kept-alive connection and a new one
                 onRefused.accept(peer);
             }
+            refusedInARow = refused ? refusedInARow + 1 : 0;
             if (outcome instanceof Answer a) {
                 onAnswer.answered(peer, a.sentNanos(), lease ? java.util.Optional.of("granted".equals(a.lease()))
                         : java.util.Optional.empty(), java.util.Optional.ofNullable(a.word()));
             }
             long seen = wakeups;
-            long deadline = System.nanoTime() + interval.toNanos();
+            // A refusal is confirmed at once rather than a heartbeat later: a few refused probes in a row make the
+            // peer suspected (RegionAgent.REFUSALS_SUSPECTED), and a refused connection costs nothing to retry.
+            // Then back to the usual pace while it stays down.
+            Duration pause = refusedInARow > 0 && refusedInARow < CONFIRM_REFUSALS && REFUSAL_RECHECK.compareTo(interval) < 0
+                    ? REFUSAL_RECHECK : interval;
+            long deadline = System.nanoTime() + pause.toNanos();
             while (running && wakeups == seen && System.nanoTime() < deadline) {
                 java.util.concurrent.locks.LockSupport.parkNanos(deadline - System.nanoTime());
                 if (Thread.currentThread().isInterrupted()) {

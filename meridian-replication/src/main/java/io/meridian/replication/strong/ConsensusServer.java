@@ -408,6 +408,23 @@ public final class ConsensusServer implements AutoCloseable {
             16, 16, 0, TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(32),
             Thread.ofPlatform().name("control-proposal-", 0).daemon().factory());
 
+    /**
+     * Whether this server leads {@code keyspace}'s group and has committed its first entry of the term:
+     * until then Ratis refuses proposals (LeaderNotReadyException), and a proposal sent anyway costs a
+     * retry.
+     */
+    public boolean leaderReady(String keyspace) {
+        if (!hosts(keyspace)) {
+            return false;
+        }
+        try {
+            var info = server.getDivision(groups.get(keyspace).getGroupId()).getInfo();
+            return info.isLeader() && info.isLeaderReady();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** What this region knows of a keyspace's group: the leader, and how long since it last heard from it. */
     public StrongGroupView view(String keyspace) throws IOException {
         if (!hosts(keyspace)) {
