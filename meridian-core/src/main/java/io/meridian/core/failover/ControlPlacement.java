@@ -114,8 +114,8 @@ public final class ControlPlacement {
     }
 
     /**
-     * The Raft priority of the control group's member at {@code index} of its leader-preference
-     * order of {@code size} regions: the first f + 1 (f = the failures a majority survives) share
+     * The Raft priority of a group's member (the control plane's, and each strong keyspace's) at
+     * {@code index} of its leader-preference order of {@code size} regions: the first f + 1 (f = the failures a majority survives) share
      * the highest priority, the rest descend. Ratis makes a candidate wait, in pre-vote and vote
      * alike, for the answer of every member with a higher priority than its own, up to an election
      * timeout (1-1.5 s), however many votes it already holds. With distinct priorities the leader
@@ -124,7 +124,9 @@ public final class ControlPlacement {
      * 4.5 s after the cut in a partition drill, the failover 8.6 s. Sharing the top priority among
      * f + 1 regions, the first survivors in the order wait for no one (the one that campaigns,
      * {@link #campaigner}, is among them unless a lower one holds a longer log); a lower member's
-     * candidacy is still refused by a top one whose log is as long.
+     * candidacy is still refused by a top one whose log is as long. (A strong keyspace's writes are
+     * served by its leader, so the replication module hands its leadership back to the first region
+     * once that one answers steadily: Ratis hands it back only to a strictly higher priority.)
      */
     public static int priority(int index, int size) {
         int tolerated = (size - 1) / 2;

@@ -65,6 +65,17 @@ public final class ConsensusServer implements AutoCloseable {
     private final RaftServer server;
     private final Map<String, RaftGroup> groups;
     private final Map<String, RaftClient> clients;
+    /** Per group, its regions in leader-preference order (as configured: Ratis keeps a group's peers unordered). */
+    private final Map<String, List<String>> orders = new java.util.LinkedHashMap<>();
+    /**
+     * How long a strong keyspace's first region must have answered its leader's appends (each within
+     * {@link #ANSWERS_WITHIN}) before the leadership is handed back to it: long enough that a region
+     * back from a failure has caught up and is not flapping, short next to the minutes a failback takes.
+     */
+    static final java.time.Duration RETURN_AFTER = java.time.Duration.ofSeconds(5);
+    static final java.time.Duration ANSWERS_WITHIN = java.time.Duration.ofMillis(500);
+    /** How long a client request (a strong write, a control proposal) waits for its member before it tries another. */
+    static final java.time.Duration CLIENT_REQUEST_TIMEOUT = java.time.Duration.ofSeconds(1);
     private final Map<String, String> rejoining = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Thread> rejoiners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
@@ -118,10 +129,10 @@ public final class ConsensusServer implements AutoCloseable {
 
     /**
      * @param orders     per keyspace, every region of its group in leader-preference order (the first gets the highest
-     *                   priority), the control plane's group ({@link #CONTROL}) included: distinct priorities settle
-     *                   an election at the first try. The control group's first f + 1 share the top priority
-     *                   (io.meridian.core.failover.ControlPlacement#priority): its successor must not wait for a
-     *                   cut-off leader's vote.
+     *                   priority), the control plane's group ({@link #CONTROL}) included. The first f + 1 share the
+     *                   top priority (io.meridian.core.failover.ControlPlacement#priority): a successor must not wait
+     *                   for a cut-off leader's vote. A strong keyspace's leadership goes back to its first region
+     *                   once that region answers steadily ({@link #RETURN_AFTER}).
      * @param machines   the state machine of each group hosted here, by keyspace (or {@link #CONTROL})
      * @param addresses  how this region reaches every region's consensus endpoint (itself included)
      */
@@ -135,8 +146,7 @@ public final class ConsensusServer implements AutoCloseable {
             List<String> regions = orders.get(keyspace);
             List<RaftPeer> peers = new ArrayList<>();
             for (int i = 0; i < regions.size(); i++) {
-                int priority = keyspace.equals(CONTROL) ? io.meridian.core.failover.ControlPlacement.priority(i, regions.size())
-                        : regions.size() - i;
+                int priority = io.meridian.core.failover.ControlPlacement.priority(i, regions.size());
                 peers.add(RaftPeer.newBuilder().setId(regions.get(i)).setAddress(RegionAddresses.of(regions.get(i)))
                         .setPriority(priority).build());
             }
@@ -184,20 +194,27 @@ public final class ConsensusServer implements AutoCloseable {
         // drill of the control leader raised its failover 7 s after the cut).
         RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(1, ratis(timing.clientRetrySleep()));
         RaftProperties controlProperties = properties(bind, dir, timing);
-        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(controlProperties,
-                TimeDuration.valueOf(1, TimeUnit.SECONDS));
+        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(controlProperties, ratis(CLIENT_REQUEST_TIMEOUT));
+        // A strong keyspace's writes too: with Ratis's default (3 s), a write sent to a leader just cut off waited
+        // 3 s before it tried another member, though a new leader was ready 1.5 s after the cut (partition drills
+        // of the strong leader: 3.5 s without a strong write). A timed-out request is sent again under its own
+        // call id, and the leader's retry cache answers a second copy as the first.
+        RaftProperties writeProperties = properties(bind, dir, timing);
+        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(writeProperties, ratis(CLIENT_REQUEST_TIMEOUT));
         groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder()
-                .setRaftGroup(group).setProperties(keyspace.equals(CONTROL) ? controlProperties : properties)
+                .setRaftGroup(group).setProperties(keyspace.equals(CONTROL) ? controlProperties : writeProperties)
                 .setRetryPolicy(keyspace.equals(CONTROL) ? controlRetry : retry).build()));
         ConsensusServer consensus = new ConsensusServer(server, groups, clients);
+        groups.keySet().forEach(keyspace -> consensus.orders.put(keyspace, List.copyOf(orders.get(keyspace))));
         consensus.controlProperties = controlProperties;
         consensus.controlRetry = controlRetry;
-        consensus.properties = properties;
+        consensus.properties = writeProperties;
         consensus.retry = retry;
         for (String keyspace : toRejoin) {
             consensus.startRejoin(keyspace, dir, properties);
         }
         Thread.ofPlatform().daemon().name("consensus-warm-up").start(() -> consensus.warmUp(self, RegionAddresses.of(region)));
+        Thread.ofPlatform().daemon().name("consensus-leadership").start(consensus::handLeadershipBack);
         return consensus;
     }
 
@@ -528,11 +545,72 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** Every group this server was started with, by keyspace ({@link #CONTROL} included): its regions in leader-preference order. */
     public Map<String, List<String>> orders() {
-        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
-        groups.forEach((keyspace, group) -> out.put(keyspace, group.getPeers().stream()
-                .sorted(java.util.Comparator.comparingInt(RaftPeer::getPriority).reversed())
-                .map(p -> p.getId().toString()).toList()));
-        return out;
+        return java.util.Collections.unmodifiableMap(orders);
+    }
+
+    /**
+     * Keeps each strong keyspace's leadership in its first region: the first f + 1 regions share the
+     * top Raft priority, so Ratis itself hands it back only to one of them, not to the first. While
+     * this server leads a group whose first region is another, and that region has answered every
+     * append within {@link #ANSWERS_WITHIN} for {@link #RETURN_AFTER}, the leadership is transferred
+     * to it (Ratis waits for it to catch up first, and holds writes for that instant; the client
+     * sends them again). The control plane's group stays where it is: where it sits matters to no
+     * write.
+     */
+    private void handLeadershipBack() {
+        Map<String, Long> steadySince = new java.util.HashMap<>();
+        while (!closed) {
+            try {
+                Thread.sleep(ANSWERS_WITHIN.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            orders.forEach((keyspace, order) -> {
+                if (keyspace.equals(CONTROL) || order.isEmpty() || closed) {
+                    return;
+                }
+                String first = order.getFirst();
+                java.util.OptionalLong silent = silenceOfFollower(keyspace, first);
+                if (silent.isEmpty() || silent.getAsLong() > ANSWERS_WITHIN.toMillis()) {
+                    steadySince.remove(keyspace);
+                    return;
+                }
+                if (now - steadySince.computeIfAbsent(keyspace, k -> now) < RETURN_AFTER.toNanos()) {
+                    return;
+                }
+                steadySince.remove(keyspace);
+                try {
+                    RaftClientReply reply = clients.get(keyspace).admin().transferLeadership(RaftPeerId.valueOf(first),
+                            2 * RETURN_AFTER.toMillis());
+                    log.info("leadership of '{}' handed back to {}, its first region: {}", keyspace, first,
+                            reply.isSuccess() ? "done" : String.valueOf(reply.getException()));
+                } catch (IOException | RuntimeException e) {
+                    log.info("handing the leadership of '{}' back to {} failed: {}", keyspace, first, e.toString());
+                }
+            });
+        }
+    }
+
+    /**
+     * How long since {@code follower} last answered this server's appends for {@code keyspace}'s
+     * group; empty unless this server leads it, ready, and {@code follower} is another member.
+     */
+    private java.util.OptionalLong silenceOfFollower(String keyspace, String follower) {
+        if (follower.equals(server.getId().toString()) || !leaderReady(keyspace)) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            var role = server.getDivision(groups.get(keyspace).getGroupId()).getInfo().getRoleInfoProto();
+            if (!role.hasLeaderInfo()) {
+                return java.util.OptionalLong.empty();
+            }
+            return role.getLeaderInfo().getFollowerInfoList().stream()
+                    .filter(f -> f.getId().getId().toStringUtf8().equals(follower))
+                    .mapToLong(org.apache.ratis.proto.RaftProtos.ServerRpcProto::getLastRpcElapsedTimeMs).findFirst();
+        } catch (IOException | RuntimeException e) {
+            return java.util.OptionalLong.empty();
+        }
     }
 
     /** The region leading a keyspace's group as this region knows it, if any. */

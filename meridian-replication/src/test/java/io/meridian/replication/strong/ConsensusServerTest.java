@@ -67,7 +67,7 @@ class ConsensusServerTest {
         return JSON.readTree(linearizable ? s.readLinearizable("accounts", key) : s.readLocal("accounts", key));
     }
 
-    /** Starts every region on free ports and waits until the highest-priority region leads. */
+    /** Starts every region on free ports and waits until the first region of the order leads. */
     private void startAllWithLeader(String leader) throws IOException {
         for (String r : REGIONS) {
             addresses.put(r, new HostPort("127.0.0.1", freePort()));
@@ -76,7 +76,7 @@ class ConsensusServerTest {
             start(r);
         }
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(servers.get("eu-west").leader("accounts")).as("the highest-priority region leads").contains(leader));
+                assertThat(servers.get("eu-west").leader("accounts")).as("the first region of the order leads").contains(leader));
     }
 
     private static int freePort() throws IOException {
@@ -149,6 +149,12 @@ class ConsensusServerTest {
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
                 assertThat(read("us-east", "bob", false).path("value").asText()).as("the revived region caught up").isEqualTo("91"));
         assertThat(read("us-east", "alice", true).path("value").asText()).isEqualTo("10");
+        // us-east and eu-west share the top priority, so Ratis would leave the leadership with eu-west: it is handed
+        // back once us-east has answered steadily for RETURN_AFTER.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(servers.get("ap-southeast").leader("accounts")).as("back with the first region").contains("us-east"));
+        assertThat(txn("ap-southeast", "{\"then\": [{\"add\": {\"key\": \"bob\", \"delta\": 1}}]}").path("succeeded").asBoolean())
+                .as("and it commits").isTrue();
     }
 
     /**
