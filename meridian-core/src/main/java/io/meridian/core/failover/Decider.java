@@ -151,7 +151,10 @@ public final class Decider {
             }
         }
         boolean readinessFails = !in.readyFromHere().getOrDefault(region, true);
-        boolean flapping = state.onsetsSince(region, in.nowMillis() - f.flapWindow().toMillis()) >= f.flapOnsets();
+        // A suspicion only heard so far is an onset the log has not counted yet: count it, or a region's third
+        // episode would look like its second until the reports arrive, and be acted on as not flapping.
+        int unrecorded = !heardOnly.isEmpty() && heardOnly.size() == suspecters.size() ? 1 : 0;
+        boolean flapping = state.onsetsSince(region, in.nowMillis() - f.flapWindow().toMillis()) + unrecorded >= f.flapOnsets();
         return new Assessment(region, suspecters, voters, others, readinessFails, flapping, stalledBy, heardOnly);
     }
 

@@ -78,6 +78,18 @@ class DeciderTest {
         assertThat(Decider.decide(state, hybrid, "ap-southeast",
                 new Decider.Inputs(now, down, Map.of("ap-southeast", Set.of("eu-west")))))
                 .as("hybrid: the leader's own suspicion is not everyone's").isEmpty();
+
+        // Two earlier episodes of suspicion are in the log: a third, only heard so far, makes it flapping.
+        ControlState flappy = new ControlState(REGIONS, List.of());
+        for (long episode : new long[] {now - 40_000, now - 20_000}) {
+            flappy.apply(report("us-east", Set.of("eu-west"), episode));
+            flappy.apply(report("us-east", Set.of(), episode + 5_000));
+            flappy.apply(report("ap-southeast", Set.of(), episode + 5_000));
+        }
+        assertThat(Decider.assess(flappy, hybrid, "eu-west", new Decider.Inputs(now, down, heard)).flapping())
+                .as("the heard episode is the third onset").isTrue();
+        assertThat(Decider.decide(flappy, hybrid, "ap-southeast", new Decider.Inputs(now, down, heard)))
+                .noneMatch(c -> c instanceof Command.Raise r && r.act());
         assertThat(Decider.decide(state, hybrid, "ap-southeast", new Decider.Inputs(now, Map.of("eu-west", true), heard)))
                 .as("its readiness check still answers from the leader").isEmpty();
     }

@@ -64,9 +64,8 @@ public final class FailoverAgent implements AutoCloseable {
     /** How long Ratis must not have heard from a suspected control leader before this region starts an election. */
     static final Duration CAMPAIGN_SILENCE = Duration.ofMillis(500);
     /**
-     * The Raft silence enough when the leader's heartbeats are refused outright: its process is gone (a
-     * partition swallows probes instead), so there is no live leader to depose; the wait is the time a kill
-     * takes to show on both paths.
+     * The Raft silence enough, in the control group, when the leader's heartbeats are refused outright: its
+     * process is gone (a partition swallows probes instead), so there is no live leader to depose.
      */
     static final Duration CAMPAIGN_SILENCE_REFUSED = Duration.ofMillis(200);
     /** How recent a peer's word (on a heartbeat or its answer) must be for its suspicions to count towards starting an election. */
@@ -456,7 +455,10 @@ public final class FailoverAgent implements AutoCloseable {
                 refused = agent.refusedOutright(leader);
             }
             try {
-                if (c.campaign(group, leader, refused ? CAMPAIGN_SILENCE_REFUSED : CAMPAIGN_SILENCE)) {
+                // Only the control group's: a strong keyspace's leader serves reads on its lease (0.9 of the
+                // election timeout) and its successor must not be elected inside it, whatever the probes say.
+                boolean control = group.equals(ConsensusServer.CONTROL);
+                if (c.campaign(group, leader, refused && control ? CAMPAIGN_SILENCE_REFUSED : CAMPAIGN_SILENCE)) {
                     log.info("{} suspects {}, the leader of {}: started an election", region, leader,
                             group.equals(ConsensusServer.CONTROL) ? "the control plane" : "'" + group + "'");
                 }
@@ -480,6 +482,7 @@ public final class FailoverAgent implements AutoCloseable {
      */
     private boolean leadsCutOff(ConsensusServer c) {
         if (c == null || !region.equals(controlLeader(c))) {
+            leadingCutOff = false; // a later leadership starts afresh (no "hears a majority again" for an old one)
             return false;
         }
         List<String> order = c.orders().get(ConsensusServer.CONTROL);
