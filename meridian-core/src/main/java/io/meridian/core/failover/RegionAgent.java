@@ -51,7 +51,7 @@ public final class RegionAgent {
     /** Per peer, heartbeats refused in a row since its last answer. */
     private final Map<String, Integer> refusals = new HashMap<>();
     /** Heartbeats refused in a row (each already retried once on a new connection) that make a peer suspected. */
-    static final int REFUSALS_SUSPECTED = 3;
+    public static final int REFUSALS_SUSPECTED = 3;
     /**
      * The regions this one withholds (grants no lease, applies none of their stream), each with the
      * watermark of its writes it froze at; {@link #FREEZING} in the tick it began, before the caller

@@ -460,7 +460,7 @@ public final class FailoverAgent implements AutoCloseable {
                 boolean control = group.equals(ConsensusServer.CONTROL);
                 if (c.campaign(group, leader, refused && control ? CAMPAIGN_SILENCE_REFUSED : CAMPAIGN_SILENCE)) {
                     log.info("{} suspects {}, the leader of {}: started an election", region, leader,
-                            group.equals(ConsensusServer.CONTROL) ? "the control plane" : "'" + group + "'");
+                            control ? "the control plane" : "'" + group + "'");
                 }
             } catch (java.io.IOException | RuntimeException ex) {
                 log.debug("starting an election for {} failed: {}", group, ex.toString());

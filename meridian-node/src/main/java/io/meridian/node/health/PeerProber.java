@@ -28,9 +28,8 @@ public final class PeerProber implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerProber.class);
 
     private static final String REFUSED = "connection refused";
-    /** How soon a refused probe is tried again, until {@link #CONFIRM_REFUSALS} in a row. */
+    /** How soon a refused probe is tried again, until the refusals in a row that make the peer suspected. */
     static final Duration REFUSAL_RECHECK = Duration.ofMillis(50);
-    static final int CONFIRM_REFUSALS = 3;
     private static final String CLOSED = "the connection closed without an answer (the peer restarted, or the link between dropped it)";
     private final String region;
     private final Duration interval;
@@ -130,7 +129,7 @@ public final class PeerProber implements AutoCloseable {
             // A refusal is confirmed at once rather than a heartbeat later: a few refused probes in a row make the
             // peer suspected (RegionAgent.REFUSALS_SUSPECTED), and a refused connection costs nothing to retry.
             // Then back to the usual pace while it stays down.
-            Duration pause = refusedInARow > 0 && refusedInARow < CONFIRM_REFUSALS && REFUSAL_RECHECK.compareTo(interval) < 0
+            Duration pause = refusedInARow > 0 && refusedInARow < io.meridian.core.failover.RegionAgent.REFUSALS_SUSPECTED && REFUSAL_RECHECK.compareTo(interval) < 0
                     ? REFUSAL_RECHECK : interval;
             long deadline = System.nanoTime() + pause.toNanos();
             while (running && wakeups == seen && System.nanoTime() < deadline) {

@@ -79,9 +79,8 @@ public final class ConsensusServer implements AutoCloseable {
     private final Map<String, String> rejoining = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Thread> rejoiners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
-    private RaftProperties controlProperties;
     private RetryPolicy controlRetry;
-    private RaftProperties properties;
+    private RaftProperties clientProperties;
     private RetryPolicy retry;
 
     private ConsensusServer(RaftServer server, Map<String, RaftGroup> groups, Map<String, RaftClient> clients) {
@@ -193,22 +192,20 @@ public final class ConsensusServer implements AutoCloseable {
         // proposal threads all hung on a cut-off leader for seconds and a new leader got no reports (a partition
         // drill of the control leader raised its failover 7 s after the cut).
         RetryPolicy controlRetry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(1, ratis(timing.clientRetrySleep()));
-        RaftProperties controlProperties = properties(bind, dir, timing);
-        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(controlProperties, ratis(CLIENT_REQUEST_TIMEOUT));
-        // A strong keyspace's writes too: with Ratis's default (3 s), a write sent to a leader just cut off waited
-        // 3 s before it tried another member, though a new leader was ready 1.5 s after the cut (partition drills
-        // of the strong leader: 3.5 s without a strong write). A timed-out request is sent again under its own
-        // call id, and the leader's retry cache answers a second copy as the first.
-        RaftProperties writeProperties = properties(bind, dir, timing);
-        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(writeProperties, ratis(CLIENT_REQUEST_TIMEOUT));
+        // Every client (control proposals, strong writes) waits CLIENT_REQUEST_TIMEOUT per attempt. With Ratis's default
+        // (3 s), a strong write sent to a leader just cut off waited 3 s before it tried another member, though a new
+        // leader was ready 1.5 s after the cut (partition drills of the strong leader: 3.5 s without a strong write).
+        // A timed-out request is sent again under its own call id, and the leader's retry cache answers a second copy
+        // as the first.
+        RaftProperties clientProperties = properties(bind, dir, timing);
+        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, ratis(CLIENT_REQUEST_TIMEOUT));
         groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder()
-                .setRaftGroup(group).setProperties(keyspace.equals(CONTROL) ? controlProperties : writeProperties)
+                .setRaftGroup(group).setProperties(clientProperties)
                 .setRetryPolicy(keyspace.equals(CONTROL) ? controlRetry : retry).build()));
         ConsensusServer consensus = new ConsensusServer(server, groups, clients);
         groups.keySet().forEach(keyspace -> consensus.orders.put(keyspace, List.copyOf(orders.get(keyspace))));
-        consensus.controlProperties = controlProperties;
         consensus.controlRetry = controlRetry;
-        consensus.properties = writeProperties;
+        consensus.clientProperties = clientProperties;
         consensus.retry = retry;
         for (String keyspace : toRejoin) {
             consensus.startRejoin(keyspace, dir, properties);
@@ -641,7 +638,7 @@ public final class ConsensusServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             return c;
         }
-        if (known.isEmpty() || known.get().equals(String.valueOf(c.getLeaderId())) || properties == null) {
+        if (known.isEmpty() || known.get().equals(String.valueOf(c.getLeaderId())) || clientProperties == null) {
             return c;
         }
         synchronized (clients) {
@@ -651,7 +648,7 @@ public final class ConsensusServer implements AutoCloseable {
             }
             boolean control = keyspace.equals(CONTROL);
             RaftClient fresh = RaftClient.newBuilder().setRaftGroup(groups.get(keyspace))
-                    .setProperties(control ? controlProperties : properties).setRetryPolicy(control ? controlRetry : retry)
+                    .setProperties(clientProperties).setRetryPolicy(control ? controlRetry : retry)
                     .setLeaderId(RaftPeerId.valueOf(known.get())).build();
             clients.put(keyspace, fresh);
             Thread.ofVirtual().start(() -> {
@@ -706,7 +703,7 @@ public final class ConsensusServer implements AutoCloseable {
                 log.debug("leader warm-up skipped: {}", added.getException());
                 return;
             }
-            try (RaftClient client = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties)
+            try (RaftClient client = RaftClient.newBuilder().setRaftGroup(group).setProperties(clientProperties)
                     .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(100, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
                     .build()) {
                 for (int i = 0; i < 3 && !closed; i++) {
