@@ -202,16 +202,30 @@ public final class ControlState {
 
     /** The data regions by measured round trip to {@code failed}, with the figures (ms) used. */
     private Map<String, Long> measuredRoundTrips(String failed) {
-        Map<String, Long> out = new TreeMap<>();
-        Command.Report theirs = reports.get(failed);
-        for (Region r : regions.values()) {
-            if (r.witness() || r.name().equals(failed)) {
-                continue;
-            }
-            Long to = Optional.ofNullable(reports.get(r.name())).map(rep -> rep.rttMillis().get(failed)).orElse(null);
-            Long from = theirs == null ? null : theirs.rttMillis().get(r.name());
-            if (to != null || from != null) {
-                out.put(r.name(), to != null && from != null ? (to + from) / 2 : to != null ? to : from);
+        Map<String, Long> out = new TreeMap<>(roundTrips().getOrDefault(failed, Map.of()));
+        out.keySet().removeIf(r -> regions.get(r).witness());
+        return out;
+    }
+
+    /**
+     * The round trip (ms) between every two regions (witnesses included) that either of them
+     * measured in its latest report: the mean of both directions where both were reported. Each
+     * pair appears both ways; an unmeasured pair is absent.
+     */
+    public Map<String, Map<String, Long>> roundTrips() {
+        Map<String, Map<String, Long>> out = new TreeMap<>();
+        for (String a : regions.keySet()) {
+            for (String b : regions.keySet()) {
+                if (a.compareTo(b) >= 0) {
+                    continue;
+                }
+                Long ab = Optional.ofNullable(reports.get(a)).map(rep -> rep.rttMillis().get(b)).orElse(null);
+                Long ba = Optional.ofNullable(reports.get(b)).map(rep -> rep.rttMillis().get(a)).orElse(null);
+                if (ab != null || ba != null) {
+                    long trip = ab != null && ba != null ? (ab + ba) / 2 : ab != null ? ab : ba;
+                    out.computeIfAbsent(a, k -> new TreeMap<>()).put(b, trip);
+                    out.computeIfAbsent(b, k -> new TreeMap<>()).put(a, trip);
+                }
             }
         }
         return out;

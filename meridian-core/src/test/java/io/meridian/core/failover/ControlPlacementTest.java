@@ -119,4 +119,53 @@ class ControlPlacementTest {
         assertThat(java.util.stream.IntStream.range(0, 2).map(i -> ControlPlacement.priority(i, 2)).boxed().toList())
                 .containsExactly(2, 1);
     }
+
+    /** A symmetric round-trip matrix from pairs {@code a, b, ms, ...}. */
+    private static java.util.Map<String, java.util.Map<String, Long>> trips(Object... pairs) {
+        java.util.Map<String, java.util.Map<String, Long>> m = new java.util.HashMap<>();
+        for (int i = 0; i < pairs.length; i += 3) {
+            long ms = ((Number) pairs[i + 2]).longValue();
+            m.computeIfAbsent((String) pairs[i], k -> new java.util.HashMap<>()).put((String) pairs[i + 1], ms);
+            m.computeIfAbsent((String) pairs[i + 1], k -> new java.util.HashMap<>()).put((String) pairs[i], ms);
+        }
+        return m;
+    }
+
+    @Test
+    void theControlLeadershipGoesWhereItsLossLeavesTheClosestMajority() {
+        List<String> order = List.of("eu-west", "ap-southeast", "us-east"); // the lab's: us-east owns the most
+        var lab = trips("us-east", "eu-west", 70, "us-east", "ap-southeast", 216, "eu-west", "ap-southeast", 176);
+        assertThat(ControlPlacement.successionMillis(order, lab, "eu-west")).hasValue(216);
+        assertThat(ControlPlacement.successionMillis(order, lab, "ap-southeast")).hasValue(70);
+
+        assertThat(ControlPlacement.preferredLeader(order, lab, "eu-west")).hasValueSatisfying(p -> {
+            assertThat(p.region()).isEqualTo("ap-southeast");
+            assertThat(p.why()).isEqualTo("losing ap-southeast leaves a majority 70 ms apart, losing eu-west one 216 ms apart");
+        });
+        assertThat(ControlPlacement.preferredLeader(order, lab, "ap-southeast")).as("already there").isEmpty();
+        assertThat(ControlPlacement.preferredLeader(order, lab, "us-east"))
+                .as("below the top priority: Ratis hands it to a top region itself").isEmpty();
+        assertThat(ControlPlacement.preferredLeader(order,
+                trips("us-east", "eu-west", 70, "us-east", "ap-southeast", 85, "eu-west", "ap-southeast", 176), "eu-west"))
+                .as("15 ms better is not worth a move").isEmpty();
+        assertThat(ControlPlacement.preferredLeader(order, trips("us-east", "eu-west", 70, "eu-west", "ap-southeast", 176), "eu-west"))
+                .as("a round trip never measured").isEmpty();
+        assertThat(ControlPlacement.preferredLeader(List.of("a", "b"), trips("a", "b", 5), "b")).isEmpty();
+    }
+
+    @Test
+    void withFiveRegionsTheSuccessorNeedsTwoOthersAndTheBestPlacedOneCounts() {
+        List<String> five = List.of("a", "b", "c", "d", "e");
+        // On a line, 10 ms apart one way: the round trip is twice the distance.
+        java.util.List<Object> pairs = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            for (int j = i + 1; j < 5; j++) {
+                pairs.addAll(List.of(five.get(i), five.get(j), 20L * (j - i)));
+            }
+        }
+        var line = trips(pairs.toArray());
+        assertThat(ControlPlacement.successionMillis(five, line, "a")).as("c hears b and d within 20 ms").hasValue(20);
+        assertThat(ControlPlacement.successionMillis(five, line, "c")).as("b or d needs a neighbour and one 40 ms away").hasValue(40);
+        assertThat(ControlPlacement.preferredLeader(five, line, "c")).map(ControlPlacement.Preference::region).contains("a");
+    }
 }

@@ -149,6 +149,7 @@ public final class FailoverAgent implements AutoCloseable {
     public void start(ConsensusServer consensus, ReplicationEngine engine) {
         this.consensus = consensus;
         this.engine = engine;
+        consensus.preferControlLeader(this::preferredControlLeader);
         ticker.every(Duration.ofMillis(TICK_MILLIS), this::tick);
         decider.every(Duration.ofMillis(DECIDE_MILLIS), this::decide);
         log.info("failover of {}: policy {}, lease {} ms, heartbeats every {} ms, phi threshold {}", region,
@@ -157,6 +158,24 @@ public final class FailoverAgent implements AutoCloseable {
 
     public ControlState state() {
         return machine.current();
+    }
+
+    /**
+     * Where this region, leading the control plane, should hand its leadership
+     * ({@link io.meridian.core.failover.ControlPlacement#preferredLeader}, from the round trips
+     * every region reported): only while every region is active and nobody here or in the
+     * committed reports suspects anyone, so that no move competes with a failover.
+     */
+    private Optional<io.meridian.core.failover.ControlPlacement.Preference> preferredControlLeader() {
+        ControlState s = state();
+        boolean quiet = suspectsNow.isEmpty()
+                && s.regions().stream().allMatch(r -> r.status() == ControlState.Status.ACTIVE
+                        && s.report(r.name()).map(rep -> rep.suspects().isEmpty()).orElse(false));
+        List<String> order = consensus.orders().get(ConsensusServer.CONTROL);
+        if (!quiet || order == null) {
+            return Optional.empty();
+        }
+        return io.meridian.core.failover.ControlPlacement.preferredLeader(order, s.roundTrips(), region);
     }
 
     public long epoch() {

@@ -79,6 +79,9 @@ public final class ConsensusServer implements AutoCloseable {
     private final Map<String, String> rejoining = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Thread> rejoiners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    /** Where the control plane's leadership should go from this server, when it leads (see {@link #preferControlLeader}). */
+    private volatile java.util.function.Supplier<java.util.Optional<io.meridian.core.failover.ControlPlacement.Preference>>
+            controlPreference = java.util.Optional::empty;
     private RetryPolicy controlRetry;
     private RaftProperties clientProperties;
     private RetryPolicy retry;
@@ -546,13 +549,23 @@ public final class ConsensusServer implements AutoCloseable {
     }
 
     /**
-     * Keeps each strong keyspace's leadership in its first region: the first f + 1 regions share the
-     * top Raft priority, so Ratis itself hands it back only to one of them, not to the first. While
-     * this server leads a group whose first region is another, and that region has answered every
-     * append within {@link #ANSWERS_WITHIN} for {@link #RETURN_AFTER}, the leadership is transferred
-     * to it (Ratis waits for it to catch up first, and holds writes for that instant; the client
-     * sends them again). The control plane's group stays where it is: where it sits matters to no
-     * write.
+     * Where the control plane's leadership should move while this server leads it: asked every
+     * {@link #ANSWERS_WITHIN}; the move waits, as a strong keyspace's does, until the region has
+     * answered steadily for {@link #RETURN_AFTER}. Only a region sharing the group's top priority is
+     * moved to (Ratis would hand the leadership on from any other).
+     */
+    public void preferControlLeader(java.util.function.Supplier<java.util.Optional<io.meridian.core.failover.ControlPlacement.Preference>> where) {
+        controlPreference = where;
+    }
+
+    /**
+     * Keeps each group's leadership where it is preferred: a strong keyspace's in its first region
+     * (the first f + 1 regions share the top Raft priority, so Ratis itself hands it back only to
+     * one of them, not to the first), the control plane's where {@link #preferControlLeader} says.
+     * While this server leads a group whose preferred region is another, and that region has
+     * answered every append within {@link #ANSWERS_WITHIN} for {@link #RETURN_AFTER}, the leadership
+     * is transferred to it (Ratis waits for it to catch up first, and holds requests for that
+     * instant; the client sends them again).
      */
     private void handLeadershipBack() {
         Map<String, Long> steadySince = new java.util.HashMap<>();
@@ -564,11 +577,15 @@ public final class ConsensusServer implements AutoCloseable {
             }
             long now = System.nanoTime();
             orders.forEach((keyspace, order) -> {
-                if (keyspace.equals(CONTROL) || order.isEmpty() || closed) {
+                if (order.isEmpty() || closed || !leaderReady(keyspace)) {
+                    steadySince.remove(keyspace);
                     return;
                 }
-                String first = order.getFirst();
-                java.util.OptionalLong silent = silenceOfFollower(keyspace, first);
+                java.util.Optional<io.meridian.core.failover.ControlPlacement.Preference> to = keyspace.equals(CONTROL)
+                        ? controlPreference.get()
+                        : java.util.Optional.of(new io.meridian.core.failover.ControlPlacement.Preference(order.getFirst(), "its first region"));
+                java.util.OptionalLong silent = to.filter(p -> io.meridian.core.failover.ControlPlacement.topPriority(order).contains(p.region()))
+                        .map(p -> silenceOfFollower(keyspace, p.region())).orElse(java.util.OptionalLong.empty());
                 if (silent.isEmpty() || silent.getAsLong() > ANSWERS_WITHIN.toMillis()) {
                     steadySince.remove(keyspace);
                     return;
@@ -577,13 +594,14 @@ public final class ConsensusServer implements AutoCloseable {
                     return;
                 }
                 steadySince.remove(keyspace);
+                String target = to.get().region();
                 try {
-                    RaftClientReply reply = clients.get(keyspace).admin().transferLeadership(RaftPeerId.valueOf(first),
+                    RaftClientReply reply = clients.get(keyspace).admin().transferLeadership(RaftPeerId.valueOf(target),
                             2 * RETURN_AFTER.toMillis());
-                    log.info("leadership of '{}' handed back to {}, its first region: {}", keyspace, first,
+                    log.info("leadership of '{}' handed to {} ({}): {}", keyspace, target, to.get().why(),
                             reply.isSuccess() ? "done" : String.valueOf(reply.getException()));
                 } catch (IOException | RuntimeException e) {
-                    log.info("handing the leadership of '{}' back to {} failed: {}", keyspace, first, e.toString());
+                    log.info("handing the leadership of '{}' to {} failed: {}", keyspace, target, e.toString());
                 }
             });
         }

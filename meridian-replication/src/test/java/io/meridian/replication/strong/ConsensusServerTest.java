@@ -46,11 +46,19 @@ class ConsensusServerTest {
 
     private ConsensusServer.Timing timing = ConsensusServer.Timing.LOOPBACK;
 
+    /** Whether the servers also host a control plane's group (on a state machine that keeps nothing). */
+    private boolean withControl;
+
     private void start(String region) throws IOException {
         Store store = Store.open(dir.resolve(region), Set.of("accounts"), System::currentTimeMillis);
         stores.put(region, store);
-        servers.put(region, ConsensusServer.start(region, addresses.get(region), dir.resolve(region), REGIONS,
-                Map.of("accounts", new KeyspaceStateMachine(new StrongStore(store, "accounts"))), addresses, timing));
+        Map<String, org.apache.ratis.statemachine.StateMachine> machines = new LinkedHashMap<>();
+        machines.put("accounts", new KeyspaceStateMachine(new StrongStore(store, "accounts")));
+        if (withControl) {
+            machines.put(ConsensusServer.CONTROL, new org.apache.ratis.statemachine.impl.BaseStateMachine());
+        }
+        servers.put(region, ConsensusServer.start(region, addresses.get(region), dir.resolve(region), REGIONS, machines,
+                addresses, timing));
     }
 
     private void kill(String region) throws IOException {
@@ -259,5 +267,26 @@ class ConsensusServerTest {
                 assertThat(txn("ap-southeast", "{\"then\": [{\"put\": {\"key\": \"after\", \"value\": \"2\"}}]}")
                         .path("succeeded").asBoolean()).as("the group commits under its new term").isTrue());
         assertThat(read("eu-west", "before", true).path("value").asText()).isEqualTo("1");
+    }
+
+    /**
+     * The control plane's leadership goes where the failover agent prefers it (there, from measured
+     * round trips), once that region has answered steadily; Ratis alone leaves it with whichever of
+     * the top-priority regions won.
+     */
+    @Test
+    void theControlLeadershipMovesToThePreferredRegionOnceItAnswersSteadily() throws Exception {
+        withControl = true;
+        startAllWithLeader("us-east");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(servers.get("ap-southeast").leader(ConsensusServer.CONTROL)).isPresent());
+        String first = servers.get("ap-southeast").leader(ConsensusServer.CONTROL).orElseThrow();
+        assertThat(first).as("a top-priority region leads").isIn("us-east", "eu-west");
+        String other = first.equals("us-east") ? "eu-west" : "us-east";
+        servers.values().forEach(s -> s.preferControlLeader(() -> java.util.Optional.of(
+                new io.meridian.core.failover.ControlPlacement.Preference(other, "the test prefers it"))));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(servers.get("ap-southeast").leader(ConsensusServer.CONTROL)).as("moved").contains(other));
+        assertThat(servers.get("ap-southeast").leader("accounts")).as("the strong group stays with its first region").contains("us-east");
     }
 }
