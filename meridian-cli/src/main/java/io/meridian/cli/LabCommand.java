@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
                 LabCommand.BenchStrong.class, LabCommand.BenchCrdt.class, LabCommand.BenchEvents.class, LabCommand.BenchLatency.class,
-                LabCommand.DrillCommand.class})
+                LabCommand.DrillCommand.class, LabCommand.WanProxyCommand.class})
 final class LabCommand {
     @Option(names = "--lab-dir", paramLabel = "DIR", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
     Path labDir;
@@ -433,6 +433,54 @@ final class LabCommand {
             lab.heal(regions.isEmpty() ? null : regions.get(0), regions.isEmpty() ? null : regions.get(1));
             System.out.println(regions.isEmpty() ? "every link healed" : regions.get(0) + " <-> " + regions.get(1) + " healed");
             return 0;
+        }
+    }
+
+    @Command(name = "wan-proxy", description = "Relay other systems' TCP traffic with the lab's WAN delays (for measuring peers"
+            + " beside the lab, see bench/peers/): each connection is delayed by the one-way delay between its source's region and"
+            + " its target's. Runs until stopped.")
+    static final class WanProxyCommand implements Callable<Integer> {
+        @Option(names = "--host", paramLabel = "REGION=ADDRESS", required = true, description = "the address a region's processes"
+                + " connect from and listen on (one per region, e.g. in a network namespace of its own)")
+        java.util.Map<String, String> hosts;
+
+        @Option(names = "--forward", paramLabel = "LISTEN=TARGET[@MS]", required = true, description = "listen on host:port and"
+                + " relay to host:port; @MS fixes the one-way delay whatever the source")
+        java.util.List<String> forwards;
+
+        @Option(names = "--latency-scale", defaultValue = "1.0", description = "multiplies every delay (default ${DEFAULT-VALUE})")
+        double scale;
+
+        @Option(names = "--stats", paramLabel = "FILE", description = "write bytes forwarded and connections per forward, as JSON,"
+                + " to FILE every second")
+        Path stats;
+
+        @Override
+        public Integer call() throws Exception {
+            java.util.List<io.meridian.lab.WanProxy.Forward> parsed = new java.util.ArrayList<>();
+            try {
+                for (String f : forwards) {
+                    parsed.add(io.meridian.lab.WanProxy.Forward.parse(f));
+                }
+                if (!(scale >= 0)) {
+                    throw new IllegalArgumentException("--latency-scale must be a number >= 0");
+                }
+            } catch (IllegalArgumentException e) {
+                System.err.println("error: " + e.getMessage());
+                return 2;
+            }
+            try (io.meridian.lab.WanProxy proxy = io.meridian.lab.WanProxy.start(new java.util.LinkedHashMap<>(hosts), parsed, scale)) {
+                System.out.println("relaying " + parsed.size() + " forwards, latency scale " + scale + "; stop with Ctrl-C");
+                while (true) {
+                    if (stats != null) {
+                        proxy.writeStats(stats);
+                    }
+                    Thread.sleep(1_000);
+                }
+            } catch (IllegalArgumentException | java.io.IOException e) {
+                System.err.println("error: " + e.getMessage());
+                return 1;
+            }
         }
     }
 }

@@ -41,6 +41,8 @@ final class LinkProxy implements AutoCloseable {
     final String kind;
     private final InetSocketAddress target;
     private final LinkShaper shaper;
+    /** The shaper for a connection from a given address: {@link #shaper} for every one, unless the link tells sources apart. */
+    private final java.util.function.Function<java.net.InetAddress, LinkShaper> shaperFor;
     private final long jitterNanos;
     private final ServerSocket server;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
@@ -52,11 +54,22 @@ final class LinkProxy implements AutoCloseable {
 
     LinkProxy(String from, String to, String kind, InetSocketAddress listen, InetSocketAddress target, LinkShaper shaper,
               long jitterNanos) throws IOException {
+        this(from, to, kind, listen, target, shaper, source -> shaper, jitterNanos);
+    }
+
+    /**
+     * A link whose delay depends on where each connection comes from ({@code shaperFor} its source
+     * address; {@code shaper} is what {@link #oneWayMillis} reports): one listening address that
+     * several regions dial, as a peer system's members all dial one advertised address per member.
+     */
+    LinkProxy(String from, String to, String kind, InetSocketAddress listen, InetSocketAddress target, LinkShaper shaper,
+              java.util.function.Function<java.net.InetAddress, LinkShaper> shaperFor, long jitterNanos) throws IOException {
         this.from = from;
         this.to = to;
         this.kind = kind;
         this.target = target;
         this.shaper = shaper;
+        this.shaperFor = shaperFor;
         this.jitterNanos = jitterNanos;
         this.server = new ServerSocket();
         server.setReuseAddress(true);
@@ -137,7 +150,14 @@ final class LinkProxy implements AutoCloseable {
             closeQuietly(upstream);
             return;
         }
-        Connection c = new Connection(client, upstream);
+        LinkShaper chosen = shaperFor.apply(client.getInetAddress());
+        if (chosen == null) {
+            log.warn("link {} -> {}: a connection from {}, which no region is known by: closed", from, to, client.getInetAddress());
+            closeQuietly(client);
+            closeQuietly(upstream);
+            return;
+        }
+        Connection c = new Connection(client, upstream, chosen);
         connections.add(c);
         if (cut) {
             c.damaged = true;
@@ -167,12 +187,14 @@ final class LinkProxy implements AutoCloseable {
     private final class Connection {
         final Socket client;
         final Socket upstream;
+        final LinkShaper shaper;
         volatile boolean damaged;
         private int pumpsDone;
 
-        Connection(Socket client, Socket upstream) {
+        Connection(Socket client, Socket upstream, LinkShaper shaper) {
             this.client = client;
             this.upstream = upstream;
+            this.shaper = shaper;
         }
 
         void start() {
