@@ -68,12 +68,17 @@ public final class ConsensusServer implements AutoCloseable {
     /** Per group, its regions in leader-preference order (as configured: Ratis keeps a group's peers unordered). */
     private final Map<String, List<String>> orders = new java.util.LinkedHashMap<>();
     /**
-     * How long a strong keyspace's first region must have answered its leader's appends (each within
-     * {@link #ANSWERS_WITHIN}) before the leadership is handed back to it: long enough that a region
-     * back from a failure has caught up and is not flapping, short next to the minutes a failback takes.
+     * How long a group's preferred region must have answered its leader steadily (never silent for
+     * an election timeout's minimum: Ratis's heartbeats come every half of it, so an idle group's
+     * follower is routinely silent for 0.5 s plus a round trip on the WAN) before the leadership is
+     * handed to it: long enough that a region back from a failure has caught up and is not
+     * flapping, short next to the minutes a failback takes. After a transfer that failed, the wait
+     * doubles each time, up to {@link #RETURN_AFTER_AT_MOST}: a transfer refuses the group's writes
+     * while it is pending.
      */
     static final java.time.Duration RETURN_AFTER = java.time.Duration.ofSeconds(5);
-    static final java.time.Duration ANSWERS_WITHIN = java.time.Duration.ofMillis(500);
+    static final java.time.Duration RETURN_AFTER_AT_MOST = java.time.Duration.ofMinutes(1);
+    private Timing timing;
     /** How long a client request (a strong write, a control proposal) waits for its member before it tries another. */
     static final java.time.Duration CLIENT_REQUEST_TIMEOUT = java.time.Duration.ofSeconds(1);
     private final Map<String, String> rejoining = new java.util.concurrent.ConcurrentHashMap<>();
@@ -207,6 +212,7 @@ public final class ConsensusServer implements AutoCloseable {
                 .setRetryPolicy(keyspace.equals(CONTROL) ? controlRetry : retry).build()));
         ConsensusServer consensus = new ConsensusServer(server, groups, clients);
         groups.keySet().forEach(keyspace -> consensus.orders.put(keyspace, List.copyOf(orders.get(keyspace))));
+        consensus.timing = timing;
         consensus.controlRetry = controlRetry;
         consensus.clientProperties = clientProperties;
         consensus.retry = retry;
@@ -549,10 +555,10 @@ public final class ConsensusServer implements AutoCloseable {
     }
 
     /**
-     * Where the control plane's leadership should move while this server leads it: asked every
-     * {@link #ANSWERS_WITHIN}; the move waits, as a strong keyspace's does, until the region has
-     * answered steadily for {@link #RETURN_AFTER}. Only a region sharing the group's top priority is
-     * moved to (Ratis would hand the leadership on from any other).
+     * Where the control plane's leadership should move while this server leads it: asked a few times
+     * a second; the move waits, as a strong keyspace's does, until the region has answered steadily
+     * for {@link #RETURN_AFTER}. Only a region sharing the group's top priority is moved to (Ratis
+     * would hand the leadership on from any other).
      */
     public void preferControlLeader(java.util.function.Supplier<java.util.Optional<io.meridian.core.failover.ControlPlacement.Preference>> where) {
         controlPreference = where;
@@ -562,16 +568,21 @@ public final class ConsensusServer implements AutoCloseable {
      * Keeps each group's leadership where it is preferred: a strong keyspace's in its first region
      * (the first f + 1 regions share the top Raft priority, so Ratis itself hands it back only to
      * one of them, not to the first), the control plane's where {@link #preferControlLeader} says.
-     * While this server leads a group whose preferred region is another, and that region has
-     * answered every append within {@link #ANSWERS_WITHIN} for {@link #RETURN_AFTER}, the leadership
-     * is transferred to it (Ratis waits for it to catch up first, and holds requests for that
-     * instant; the client sends them again).
+     * While this server leads a group whose preferred region is another, and that region has never
+     * been silent for an election timeout's minimum during {@link #RETURN_AFTER}, the leadership is
+     * transferred to it. Ratis refuses the group's writes while a transfer is pending (the clients
+     * send them again), so a transfer may take one election timeout's minimum, not longer: Ratis
+     * elects the transferee within that once it has caught up. Without that bound, transfers that
+     * could not finish under a benchmark's load (the transferee behind) held the strong keyspace's
+     * writes for 10 s each (p99 1.2 s at 16 writers).
      */
     private void handLeadershipBack() {
+        long answersWithin = timing.electionMin().toMillis();
         Map<String, Long> steadySince = new java.util.HashMap<>();
+        Map<String, Long> waitNanos = new java.util.HashMap<>();
         while (!closed) {
             try {
-                Thread.sleep(ANSWERS_WITHIN.toMillis());
+                Thread.sleep(Math.max(50, answersWithin / 4));
             } catch (InterruptedException e) {
                 return;
             }
@@ -586,23 +597,32 @@ public final class ConsensusServer implements AutoCloseable {
                         : java.util.Optional.of(new io.meridian.core.failover.ControlPlacement.Preference(order.getFirst(), "its first region"));
                 java.util.OptionalLong silent = to.filter(p -> io.meridian.core.failover.ControlPlacement.topPriority(order).contains(p.region()))
                         .map(p -> silenceOfFollower(keyspace, p.region())).orElse(java.util.OptionalLong.empty());
-                if (silent.isEmpty() || silent.getAsLong() > ANSWERS_WITHIN.toMillis()) {
+                if (silent.isEmpty() || silent.getAsLong() > answersWithin) {
                     steadySince.remove(keyspace);
                     return;
                 }
-                if (now - steadySince.computeIfAbsent(keyspace, k -> now) < RETURN_AFTER.toNanos()) {
+                long wait = waitNanos.getOrDefault(keyspace, RETURN_AFTER.toNanos());
+                if (now - steadySince.computeIfAbsent(keyspace, k -> now) < wait) {
                     return;
                 }
                 steadySince.remove(keyspace);
                 String target = to.get().region();
+                String outcome;
+                boolean done = false;
                 try {
-                    RaftClientReply reply = clients.get(keyspace).admin().transferLeadership(RaftPeerId.valueOf(target),
-                            2 * RETURN_AFTER.toMillis());
-                    log.info("leadership of '{}' handed to {} ({}): {}", keyspace, target, to.get().why(),
-                            reply.isSuccess() ? "done" : String.valueOf(reply.getException()));
+                    RaftClientReply reply = leaderClient(keyspace).admin().transferLeadership(RaftPeerId.valueOf(target), answersWithin);
+                    done = reply.isSuccess();
+                    outcome = done ? "done" : String.valueOf(reply.getException());
                 } catch (IOException | RuntimeException e) {
-                    log.info("handing the leadership of '{}' to {} failed: {}", keyspace, target, e.toString());
+                    outcome = e.toString();
                 }
+                if (done) {
+                    waitNanos.remove(keyspace);
+                } else {
+                    waitNanos.put(keyspace, Math.min(2 * wait, RETURN_AFTER_AT_MOST.toNanos()));
+                }
+                log.info("leadership of '{}' handed to {} ({}): {}{}", keyspace, target, to.get().why(), outcome,
+                        done ? "" : "; next try after " + java.time.Duration.ofNanos(waitNanos.get(keyspace)).toSeconds() + " s steady");
             });
         }
     }

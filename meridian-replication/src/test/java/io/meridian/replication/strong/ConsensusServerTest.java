@@ -159,7 +159,7 @@ class ConsensusServerTest {
         assertThat(read("us-east", "alice", true).path("value").asText()).isEqualTo("10");
         // us-east and eu-west share the top priority, so Ratis would leave the leadership with eu-west: it is handed
         // back once us-east has answered steadily for RETURN_AFTER.
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 assertThat(servers.get("ap-southeast").leader("accounts")).as("back with the first region").contains("us-east"));
         assertThat(txn("ap-southeast", "{\"then\": [{\"add\": {\"key\": \"bob\", \"delta\": 1}}]}").path("succeeded").asBoolean())
                 .as("and it commits").isTrue();
@@ -285,7 +285,7 @@ class ConsensusServerTest {
         String other = first.equals("us-east") ? "eu-west" : "us-east";
         servers.values().forEach(s -> s.preferControlLeader(() -> java.util.Optional.of(
                 new io.meridian.core.failover.ControlPlacement.Preference(other, "the test prefers it"))));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 assertThat(servers.get("ap-southeast").leader(ConsensusServer.CONTROL)).as("moved").contains(other));
         assertThat(servers.get("ap-southeast").leader("accounts")).as("the strong group stays with its first region").contains("us-east");
     }
