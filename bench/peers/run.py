@@ -86,10 +86,10 @@ def _ms(text):
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def wrk(url, script, connections, seconds):
+def wrk(url, script, connections, seconds, *args):
     threads = 1 if connections < 2 else 2
-    out = run(["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency", "-s", script, url],
-              timeout=seconds + 60).stdout
+    out = run(["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency", "-s", script, url]
+              + (["--"] + list(args) if args else []), timeout=seconds + 60).stdout
     result = {"connections": connections}
     for p in ("50", "90", "99"):
         m = re.search(r"^\s+%s%%\s+(\S+)" % p, out, re.M)
@@ -176,13 +176,13 @@ class Lab:
 
 def measure_meridian_strong(lab, seconds, failovers):
     url = lab.url("us-east")
-    script = os.path.join(HERE, "strong-put.lua")
+    script = os.path.join(ROOT, "bench", "put.lua")
     if not lab.wait_leader("us-east"):
         log("meridian: the strong leader is %s, not us-east" % lab.strong_leader())
-    wrk(url, script, 4, 3)  # warm up
-    out = {"c1": wrk(url, script, 1, seconds), "c16": wrk(url, script, 16, seconds)}
+    wrk(url, script, 4, 3, "accounts")  # warm up
+    out = {"c1": wrk(url, script, 1, seconds, "accounts"), "c16": wrk(url, script, 16, seconds, "accounts")}
     before = lab.consensus_bytes()
-    out["c64"] = wrk(url, script, 64, seconds)
+    out["c64"] = wrk(url, script, 64, seconds, "accounts")
     out["bytes_per_write"] = (lab.consensus_bytes() - before) / max(1, out["c64"]["requests"])
     before = lab.consensus_bytes()
     time.sleep(10)

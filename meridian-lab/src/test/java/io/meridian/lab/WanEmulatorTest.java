@@ -6,9 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.meridian.core.config.ConfigLoader;
 import io.meridian.core.config.MeridianConfig;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -18,15 +15,13 @@ import org.junit.jupiter.api.Test;
 
 /** The WAN emulator in front of a real echo server on 127.0.0.1. */
 class WanEmulatorTest {
-    private ServerSocket echo;
+    private EchoServer echo;
     private WanEmulator wan;
     private int linkPort;
 
     @BeforeEach
     void start() throws IOException {
-        echo = new ServerSocket();
-        echo.bind(new InetSocketAddress("127.0.0.1", 0));
-        Thread.ofVirtual().start(this::serveEcho);
+        echo = new EchoServer("127.0.0.1");
         int[] ports = freePorts(2);
         linkPort = ports[0];
         MeridianConfig config = ConfigLoader.parse("wan.yaml", """
@@ -40,7 +35,7 @@ class WanEmulatorTest {
                   control: 127.0.0.1:%d
                   latency-scale: 0.5
                   delays: [{between: [a, b], one-way-ms: 40}]
-                """.formatted(echo.getLocalPort(), linkPort, ports[1]));
+                """.formatted(echo.port(), linkPort, ports[1]));
         wan = WanEmulator.start(config);
     }
 
@@ -48,23 +43,6 @@ class WanEmulatorTest {
     void stop() throws IOException {
         wan.close();
         echo.close();
-    }
-
-    private void serveEcho() {
-        while (!echo.isClosed()) {
-            try {
-                Socket s = echo.accept();
-                Thread.ofVirtual().start(() -> {
-                    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                        in.transferTo(out);
-                    } catch (IOException e) {
-                        // client went away
-                    }
-                });
-            } catch (IOException e) {
-                return;
-            }
-        }
     }
 
     private static int[] freePorts(int n) throws IOException {

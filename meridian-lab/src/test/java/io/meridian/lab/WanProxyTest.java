@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -22,28 +20,11 @@ import org.junit.jupiter.api.Test;
  */
 class WanProxyTest {
     private static final Map<String, String> HOSTS = Map.of("us-east", "127.0.0.2", "eu-west", "127.0.0.3");
-    private ServerSocket echo;
+    private EchoServer echo;
 
     @BeforeEach
     void start() throws IOException {
-        echo = new ServerSocket();
-        echo.bind(new InetSocketAddress("127.0.0.3", 0));
-        Thread.ofVirtual().start(() -> {
-            while (!echo.isClosed()) {
-                try {
-                    Socket s = echo.accept();
-                    Thread.ofVirtual().start(() -> {
-                        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                            in.transferTo(out);
-                        } catch (IOException e) {
-                            // the client went away
-                        }
-                    });
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        });
+        echo = new EchoServer("127.0.0.3");
     }
 
     @AfterEach
@@ -74,7 +55,7 @@ class WanProxyTest {
     @Test
     void eachConnectionIsDelayedByTheDistanceFromItsSourcesRegionToTheTargets() throws IOException {
         int port = freePort();
-        String target = "127.0.0.3:" + echo.getLocalPort();
+        String target = "127.0.0.3:" + echo.port();
         try (WanProxy proxy = WanProxy.start(HOSTS, List.of(WanProxy.Forward.parse("127.0.0.1:" + port + "=" + target)), 10.0)) {
             assertThat(roundTrip("127.0.0.2", port)).as("from us-east to eu-west: 35 ms each way, times 10").isGreaterThanOrEqualTo(700);
             assertThat(roundTrip("127.0.0.3", port)).as("within eu-west: no delay").isBetween(0L, 699L);
@@ -89,7 +70,7 @@ class WanProxyTest {
     void aFixedDelayAppliesToEverySourceAndBadForwardsAreRefusedWithTheReason() throws IOException {
         int port = freePort();
         try (WanProxy proxy = WanProxy.start(HOSTS, List.of(WanProxy.Forward.parse("127.0.0.1:" + port + "=127.0.0.3:"
-                + echo.getLocalPort() + "@50")), 1.0)) {
+                + echo.port() + "@50")), 1.0)) {
             assertThat(roundTrip("127.0.0.9", port)).isGreaterThanOrEqualTo(100);
         }
         assertThatThrownBy(() -> WanProxy.Forward.parse("127.0.0.1:1=nowhere")).hasMessageContaining("LISTEN=TARGET");
