@@ -35,7 +35,8 @@ REGIONS = ["us-east", "eu-west", "ap-southeast"]
 ONE_WAY_MS = {("us-east", "eu-west"): 35, ("us-east", "ap-southeast"): 108, ("eu-west", "ap-southeast"): 88}
 HUB = "10.77.0.1"  # where the WAN proxy listens, on the host's loopback: every namespace routes to it
 PACKAGES = {"etcd": "etcd-server", "etcdctl": "etcd-client", "redis-server": "redis-server",
-            "redis-benchmark": "redis-tools", "wrk": "wrk", "ip": "iproute2"}
+            "redis-benchmark": "redis-tools", "wrk": "wrk", "ip": "iproute2",
+            "/usr/lib/postgresql/15/bin/pgbench": "postgresql-15"}
 
 
 def one_way(a, b):
@@ -281,9 +282,10 @@ class WanProxy:
                 raise SystemExit("the WAN proxy did not start: see " + self.log.name)
             time.sleep(0.2)
 
-    def bytes(self):
+    def bytes(self, key="bytes"):
+        """Bytes relayed so far, both ways ("bytes") or from the targets back to who dialled ("bytes_back")."""
         with open(self.stats) as f:
-            return sum(x["bytes"] for x in json.load(f)["forwards"])
+            return sum(x[key] for x in json.load(f)["forwards"])
 
     def stop(self):
         self.proc.terminate()
@@ -414,6 +416,86 @@ def measure_etcd(workdir, seconds, failovers):
 
 
 # ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+# The lag sampler, run on the replica while the primary takes 1,000 inserts a second: every 2 ms, how
+# long ago the last transaction it replayed committed on the primary (one clock: one machine). With a
+# commit every millisecond that is the replay lag of the latest commit, give or take a millisecond.
+PG_SAMPLER = """DO $$
+DECLARE lags double precision[] := '{}'; started timestamptz := clock_timestamp();
+BEGIN
+  WHILE clock_timestamp() - started < interval '%d seconds' LOOP
+    lags := lags || extract(epoch from clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000;
+    PERFORM pg_sleep(0.002);
+  END LOOP;
+  RAISE NOTICE 'lag-ms %% %%', (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(lags) x),
+    (SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY x) FROM unnest(lags) x);
+END $$;"""
+
+
+def as_postgres(region, cmd):
+    return Namespaces.exec(region, ["runuser", "-u", "postgres", "--"] + cmd)
+
+
+def measure_postgres(workdir, seconds):
+    """A primary in us-east and a streaming replica in eu-west, replicating through the lab's delays."""
+    pgdir = os.path.join(workdir, "postgres")  # the server runs as the postgres user: its files live here
+    primary, replica = os.path.join(pgdir, "primary"), os.path.join(pgdir, "replica")
+    os.chmod(workdir, 0o755)
+    os.makedirs(pgdir)
+    shutil.chown(pgdir, "postgres", "postgres")
+    with Namespaces():
+        proxy = WanProxy(["%s:15432=%s:5432" % (HUB, host("us-east"))], workdir)
+        started = []
+        try:
+            for d in ("sockets-primary", "sockets-replica"):  # not in the data directory: a base backup would copy the lock
+                os.makedirs(os.path.join(pgdir, d))
+                shutil.chown(os.path.join(pgdir, d), "postgres", "postgres")
+            run(as_postgres("us-east", [PG_BIN + "/initdb", "-D", primary, "-A", "trust", "-U", "postgres"]))
+            with open(os.path.join(primary, "postgresql.conf"), "a") as f:
+                f.write("listen_addresses = '%s'\nwal_level = replica\nmax_wal_senders = 4\n"
+                        "unix_socket_directories = '%s'\n" % (host("us-east"), os.path.join(pgdir, "sockets-primary")))
+            with open(os.path.join(primary, "pg_hba.conf"), "a") as f:
+                f.write("host all all 0.0.0.0/0 trust\nhost replication all 0.0.0.0/0 trust\n")
+            run(as_postgres("us-east", [PG_BIN + "/pg_ctl", "-D", primary, "-l", primary + ".log", "-w", "start"]))
+            started.append(("us-east", primary))
+            run(as_postgres("eu-west", [PG_BIN + "/pg_basebackup", "-h", HUB, "-p", "15432", "-U", "postgres",
+                                        "-D", replica, "-R", "-X", "stream"]))
+            with open(os.path.join(replica, "postgresql.conf"), "a") as f:
+                f.write("listen_addresses = '%s'\nunix_socket_directories = '%s'\n" % (host("eu-west"), os.path.join(pgdir, "sockets-replica")))
+            run(as_postgres("eu-west", [PG_BIN + "/pg_ctl", "-D", replica, "-l", replica + ".log", "-w", "start"]))
+            started.append(("eu-west", replica))
+            psql = lambda region, sql: run([PG_BIN + "/psql", "-h", host(region), "-U", "postgres", "-v", "ON_ERROR_STOP=1",
+                                            "-c", sql], timeout=seconds + 120)
+            psql("us-east", "CREATE TABLE lag (id bigserial PRIMARY KEY, v text)")
+            script = os.path.join(workdir, "insert.sql")
+            with open(script, "w") as f:
+                f.write("INSERT INTO lag (v) VALUES (repeat('x', 100));\n")
+            pgbench = lambda secs: subprocess.Popen(
+                [PG_BIN + "/pgbench", "-h", host("us-east"), "-U", "postgres", "-n", "-R", "1000", "-T", str(secs),
+                 "-c", "4", "-j", "2", "-f", script, "postgres"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            pgbench(5).communicate(timeout=120)  # warm up
+            time.sleep(2)
+            before = proxy.bytes("bytes_back")  # the replica dials the primary: the WAL comes back
+            writer = pgbench(seconds + 2)
+            time.sleep(1)
+            sampled = psql("eu-west", PG_SAMPLER % seconds)
+            written = writer.communicate(timeout=120)[0]
+            time.sleep(2)  # the replica catches up, the stats file is written every second
+            m = re.search(r"number of transactions actually processed: (\d+)", written)
+            inserts = int(m.group(1)) if m else 0
+            lag = re.search(r"lag-ms ([\d.]+) ([\d.]+)", sampled.stderr + sampled.stdout)
+            return {"p50": float(lag.group(1)) if lag else None, "p99": float(lag.group(2)) if lag else None,
+                    "one_way": one_way("us-east", "eu-west"), "inserts": inserts,
+                    "bytes_per_write": (proxy.bytes("bytes_back") - before) / max(1, inserts)}
+        finally:
+            for region, d in reversed(started):
+                run(as_postgres(region, [PG_BIN + "/pg_ctl", "-D", d, "-m", "immediate", "stop"]), check=False)
+            proxy.stop()
+
+
+# ---------------------------------------------------------------------------------------------
 # Redis
 
 def measure_redis(workdir, seconds):
@@ -498,14 +580,17 @@ def table(results):
                      "%s/s (p99 %s)" % (fmt(g(ms, "get", "rps"), digits=0), fmt(g(ms, "get", "p99"), " ms")),
                      "Redis %s/s (p99 %s)" % (fmt(g(r, "get", "rps"), digits=0), fmt(g(r, "get", "p99"), " ms")),
                      ratio(g(ms, "get", "rps"), g(r, "get", "rps")) + " throughput"))
-    ma = results.get("meridian_async")
-    if ma:
-        for region, row in sorted(ma["rows"].items()):
-            rows.append(("async lag to %s at 1,000 writes/s: p99 above the one-way delay" % region,
-                         "+%s ms (p50 +%s)" % (fmt(row["p99"] - row["one_way"]), fmt(row["p50"] - row["one_way"])),
-                         "PostgreSQL: not measured yet", "-"))
-            rows.append(("async bytes per 100-byte write to %s" % region, fmt(row["bytes_per_write"], digits=0),
-                         "PostgreSQL: not measured yet", "-"))
+    ma, pg = results.get("meridian_async"), results.get("postgres")
+    if ma or pg:
+        row = (ma or {}).get("rows", {}).get("eu-west")
+        above = lambda r, p: None if r is None or r.get(p) is None else r[p] - r["one_way"]
+        rows.append(("async lag us-east -> eu-west at 1,000 writes/s: p99 (p50) above the one-way delay",
+                     "+%s ms (+%s)" % (fmt(above(row, "p99")), fmt(above(row, "p50"))),
+                     "PostgreSQL replica +%s ms (+%s)" % (fmt(above(pg, "p99")), fmt(above(pg, "p50"))),
+                     ratio(above(row, "p99"), above(pg, "p99")) + " lag"))
+        rows.append(("async bytes per 100-byte write, per target", fmt(None if row is None else row["bytes_per_write"], digits=0),
+                     "PostgreSQL " + fmt(None if pg is None else pg["bytes_per_write"], digits=0) + " streamed",
+                     ratio(None if row is None else row["bytes_per_write"], None if pg is None else pg["bytes_per_write"]) + " bytes"))
     widths = [max(len(r[i]) for r in rows + [("figure", "Meridian", "peer", "ratio")]) for i in range(4)]
     line = lambda r: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |"
     print(line(("figure", "Meridian", "peer", "ratio")))
@@ -524,14 +609,15 @@ def _dig(x, path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default="meridian,etcd,redis", help="comma-separated: meridian, etcd, redis")
+    parser.add_argument("--only", default="meridian,etcd,redis,postgres",
+                        help="comma-separated: meridian, etcd, redis, postgres")
     parser.add_argument("--seconds", type=int, default=10, help="length of each load step")
     parser.add_argument("--failovers", type=int, default=3, help="leader kills per system")
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON after the table")
     args = parser.parse_args()
     only = set(args.only.split(","))
-    if os.geteuid() != 0 and "etcd" in only:
-        raise SystemExit("etcd runs in network namespaces: run as root")
+    if os.geteuid() != 0 and only & {"etcd", "postgres"}:
+        raise SystemExit("etcd and PostgreSQL run in network namespaces: run as root")
     install()
     workdir = tempfile.mkdtemp(prefix="meridian-peers-")
     log("work directory " + workdir)
@@ -550,6 +636,8 @@ def main():
         results["etcd"] = measure_etcd(workdir, args.seconds, args.failovers)
     if "redis" in only:
         results["redis"] = measure_redis(workdir, args.seconds)
+    if "postgres" in only:
+        results["postgres"] = measure_postgres(workdir, args.seconds)
     print()
     table(results)
     if args.json:

@@ -47,6 +47,8 @@ final class LinkProxy implements AutoCloseable {
     private final ServerSocket server;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong bytesForwarded = new AtomicLong();
+    /** Of {@link #bytesForwarded}, those that went back: from the target to whoever dialled. */
+    private final AtomicLong bytesBack = new AtomicLong();
     private final AtomicLong bytesSwallowed = new AtomicLong();
     private final AtomicLong accepted = new AtomicLong();
     private volatile boolean cut;
@@ -99,6 +101,10 @@ final class LinkProxy implements AutoCloseable {
 
     long bytesForwarded() {
         return bytesForwarded.get();
+    }
+
+    long bytesBack() {
+        return bytesBack.get();
     }
 
     long bytesSwallowed() {
@@ -207,7 +213,8 @@ final class LinkProxy implements AutoCloseable {
             LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>(QUEUE_CHUNKS);
             String name = "wan-" + from + "-" + to + "-" + direction;
             Thread.ofVirtual().name(name + "-read").start(() -> read(source, stream, queue));
-            Thread.ofVirtual().name(name + "-write").start(() -> write(sink, queue));
+            AtomicLong counted = direction.equals("back") ? bytesBack : new AtomicLong();
+            Thread.ofVirtual().name(name + "-write").start(() -> write(sink, queue, counted));
         }
 
         private void read(Socket source, LinkShaper.Stream stream, LinkedBlockingQueue<Chunk> queue) {
@@ -234,7 +241,7 @@ final class LinkProxy implements AutoCloseable {
             }
         }
 
-        private void write(Socket sink, LinkedBlockingQueue<Chunk> queue) {
+        private void write(Socket sink, LinkedBlockingQueue<Chunk> queue, AtomicLong alsoCounted) {
             try {
                 OutputStream out = sink.getOutputStream();
                 while (true) {
@@ -256,6 +263,7 @@ final class LinkProxy implements AutoCloseable {
                     out.write(chunk.bytes());
                     out.flush();
                     bytesForwarded.addAndGet(chunk.bytes().length);
+                    alsoCounted.addAndGet(chunk.bytes().length);
                 }
             } catch (IOException e) {
                 close();

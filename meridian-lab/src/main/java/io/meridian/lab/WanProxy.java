@@ -106,14 +106,18 @@ public final class WanProxy implements AutoCloseable {
         return new WanProxy(List.copyOf(forwards), List.copyOf(links));
     }
 
-    /** Bytes forwarded and connections accepted so far, per forward, as JSON lines' worth of one object. */
+    /**
+     * Per forward so far: bytes relayed both ways, of which {@code bytes_back} from the target to
+     * whoever dialled (a streaming replica dials its primary: its WAL comes back), and connections
+     * accepted; one JSON object.
+     */
     public String statsJson() {
         StringBuilder out = new StringBuilder("{\"forwards\": [");
         for (int i = 0; i < links.size(); i++) {
             LinkProxy l = links.get(i);
             out.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT,
-                    "{\"listen\": \"%s\", \"target\": \"%s\", \"bytes\": %d, \"connections\": %d}",
-                    forwards.get(i).listen(), forwards.get(i).target(), l.bytesForwarded(), l.connectionsAccepted()));
+                    "{\"listen\": \"%s\", \"target\": \"%s\", \"bytes\": %d, \"bytes_back\": %d, \"connections\": %d}",
+                    forwards.get(i).listen(), forwards.get(i).target(), l.bytesForwarded(), l.bytesBack(), l.connectionsAccepted()));
         }
         return out.append("]}\n").toString();
     }
