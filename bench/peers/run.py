@@ -3,13 +3,15 @@
 
 Runs by hand, as root (network namespaces), never in CI:
 
-    sudo bench/peers/run.py            # everything, about 10 minutes
+    sudo bench/peers/run.py            # everything, about 12 minutes
     sudo bench/peers/run.py --only etcd,redis --seconds 5
 
 Meridian runs as `./meridian lab up` (its own WAN emulator). etcd runs as three members, one per
 region, each in a network namespace of its own so that the lab's WAN proxy (`meridian lab
 wan-proxy`) can tell which region a connection comes from and delay it as the lab would (35 / 108 /
 88 ms one way). Redis runs alone with `appendfsync always`, against a single-region Meridian PUT.
+PostgreSQL runs a primary in us-east's namespace and a streaming replica in eu-west's, the
+replication connection through the same proxy, against Meridian's asynchronous replication.
 The systems run one after the other, never at once: the machine has two cores.
 
 Prints a table of figures and ratios; docs/benchmarks.md ("Meridian beside its peers") says what
