@@ -36,7 +36,9 @@ public final class Decider {
      * @param heard         per region, whom it suspects by its own word heard just now (on its latest
      *                      heartbeat, or the judge's own detector), whether or not its report is committed
      *                      yet: a new control leader need not wait a report's two round trips to count a
-     *                      survivor that told it on a heartbeat (absent: nothing heard)
+     *                      survivor that told it on a heartbeat (absent: nothing heard). Where a region's
+     *                      word is present, it stands for that region instead of its committed report, in
+     *                      both directions: it is the newer of the two
      */
     public record Inputs(long nowMillis, Map<String, Boolean> readyFromHere, Map<String, Set<String>> heard) {
         public Inputs {
@@ -140,7 +142,11 @@ public final class Decider {
                     : state.report(r.name())).filter(rep -> rep.atMillis() >= fresh);
             boolean reported = report.isPresent() && report.get().suspects().contains(region);
             boolean heard = in.heard().getOrDefault(r.name(), Set.of()).contains(region);
-            if (reported || heard) {
+            // A region's word heard just now is newer than its committed report: where there is one, it stands
+            // alone, so a suspicion withdrawn on a heartbeat no longer counts while the report saying so is on its
+            // way (a CI run raised a region whose failback had just begun, on two suspicions both regions had
+            // withdrawn 0.1-0.3 s before: one's own, one heard).
+            if (in.heard().containsKey(r.name()) ? heard : reported) {
                 suspecters.add(r.name());
             }
             if (heard && !reported) {

@@ -121,4 +121,25 @@ class DeciderTest {
         assertThat(state.apply(new Command.Restore("eu-west", now + 10_003)).applied()).as("a late restore is refused").isFalse();
         assertThat(state.apply(new Command.Failback("eu-west", "operator", now + 20_000)).applied()).as("it may fail back again").isTrue();
     }
+
+    @Test
+    void aSuspicionWithdrawnOnAHeartbeatNoLongerCountsThoughItsCommittedReportStillSaysSo() {
+        // us-east came back and its failback began; both peers stopped suspecting it 0.1-0.3 s ago, but their reports
+        // saying so are not committed yet: the committed ones still name us-east, and its readiness check fails
+        // (still catching up).
+        ControlState state = new ControlState(REGIONS, List.of());
+        long now = 100_000;
+        state.apply(report("eu-west", Set.of("us-east"), now - 400));
+        state.apply(report("ap-southeast", Set.of("us-east"), now - 350));
+        FailoverSettings hybrid = policy(FailoverSettings.Policy.HYBRID);
+        Map<String, Boolean> notReady = Map.of("us-east", false);
+
+        assertThat(Decider.decide(state, hybrid, "ap-southeast", new Decider.Inputs(now, notReady)))
+                .as("on the committed reports alone it is raised").isNotEmpty();
+        Map<String, Set<String>> withdrawn = Map.of("eu-west", Set.of(), "ap-southeast", Set.of());
+        assertThat(Decider.decide(state, hybrid, "ap-southeast", new Decider.Inputs(now, notReady, withdrawn)))
+                .as("both withdrew it since").isEmpty();
+        assertThat(Decider.assess(state, hybrid, "us-east", new Decider.Inputs(now, notReady, Map.of("ap-southeast", Set.of())))
+                .suspecters()).as("the judge's own word stands for it; eu-west, unheard, by its report").containsExactly("eu-west");
+    }
 }
