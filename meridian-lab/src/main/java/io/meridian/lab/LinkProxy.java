@@ -213,8 +213,8 @@ final class LinkProxy implements AutoCloseable {
             LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>(QUEUE_CHUNKS);
             String name = "wan-" + from + "-" + to + "-" + direction;
             Thread.ofVirtual().name(name + "-read").start(() -> read(source, stream, queue));
-            AtomicLong counted = direction.equals("back") ? bytesBack : new AtomicLong();
-            Thread.ofVirtual().name(name + "-write").start(() -> write(sink, queue, counted));
+            boolean back = direction.equals("back");
+            Thread.ofVirtual().name(name + "-write").start(() -> write(sink, queue, back));
         }
 
         private void read(Socket source, LinkShaper.Stream stream, LinkedBlockingQueue<Chunk> queue) {
@@ -241,7 +241,7 @@ final class LinkProxy implements AutoCloseable {
             }
         }
 
-        private void write(Socket sink, LinkedBlockingQueue<Chunk> queue, AtomicLong alsoCounted) {
+        private void write(Socket sink, LinkedBlockingQueue<Chunk> queue, boolean back) {
             try {
                 OutputStream out = sink.getOutputStream();
                 while (true) {
@@ -263,7 +263,9 @@ final class LinkProxy implements AutoCloseable {
                     out.write(chunk.bytes());
                     out.flush();
                     bytesForwarded.addAndGet(chunk.bytes().length);
-                    alsoCounted.addAndGet(chunk.bytes().length);
+                    if (back) {
+                        bytesBack.addAndGet(chunk.bytes().length);
+                    }
                 }
             } catch (IOException e) {
                 close();

@@ -35,18 +35,19 @@ public final class WanProxy implements AutoCloseable {
             if (listen == null || to == null) {
                 throw new IllegalArgumentException("a forward is LISTEN=TARGET or LISTEN=TARGET@MS (host:port each), not '" + spec + "'");
             }
-            Optional<Double> fixed = Optional.empty();
-            if (target.length == 2) {
-                try {
-                    fixed = Optional.of(Double.parseDouble(target[1]));
-                } catch (NumberFormatException e) {
-                    fixed = Optional.of(-1.0);
-                }
-                if (fixed.get() < 0 || fixed.get().isNaN()) {
-                    throw new IllegalArgumentException("the delay of '" + spec + "' is not a number of milliseconds >= 0");
-                }
+            if (target.length < 2) {
+                return new Forward(listen, to, Optional.empty());
             }
-            return new Forward(listen, to, fixed);
+            double ms;
+            try {
+                ms = Double.parseDouble(target[1]);
+            } catch (NumberFormatException e) {
+                ms = Double.NaN;
+            }
+            if (!(ms >= 0)) {
+                throw new IllegalArgumentException("the delay of '" + spec + "' is not a number of milliseconds >= 0");
+            }
+            return new Forward(listen, to, Optional.of(ms));
         }
     }
 

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.meridian.core.config.ConfigLoader;
 import io.meridian.core.config.MeridianConfig;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -22,7 +21,7 @@ class WanEmulatorTest {
     @BeforeEach
     void start() throws IOException {
         echo = new EchoServer("127.0.0.1");
-        int[] ports = freePorts(2);
+        int[] ports = LoopbackPorts.free(2);
         linkPort = ports[0];
         MeridianConfig config = ConfigLoader.parse("wan.yaml", """
                 regions:
@@ -43,19 +42,6 @@ class WanEmulatorTest {
     void stop() throws IOException {
         wan.close();
         echo.close();
-    }
-
-    private static int[] freePorts(int n) throws IOException {
-        int[] ports = new int[n];
-        ServerSocket[] held = new ServerSocket[n];
-        for (int i = 0; i < n; i++) {
-            held[i] = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-            ports[i] = held[i].getLocalPort();
-        }
-        for (ServerSocket s : held) {
-            s.close();
-        }
-        return ports;
     }
 
     /** Sends a byte and waits for its echo; returns the round trip in millis. */

@@ -12,19 +12,20 @@ import java.util.stream.Collectors;
 /**
  * Where the control plane's leader should be: the regions in leader-preference order, the one that
  * owns the fewest keyspaces by configuration (as a primary, or as the preferred leader of a strong
- * keyspace) first, ties in configuration order. Each region gets its own Raft priority from this
- * order.
+ * keyspace) first, ties in configuration order. Each region's Raft priority comes from this order
+ * ({@link #priority}: the first f + 1 share the top one), and among those the leadership goes where
+ * its loss leaves the closest majority by measured round trips ({@link #preferredLeader}).
  *
  * <p>Two reasons. Losing the control plane's leader costs an election before any failover can
- * commit, so the leader is best placed where a failure needs no failover. And with distinct
- * priorities a leaderless control group elects at the first try: with equal ones, two survivors
+ * commit, so the leader is best placed where a failure needs no failover. And with priorities
+ * that differ a leaderless control group elects at the first try: with all equal, two survivors
  * whose election timers fire within a round trip of each other each vote for themselves and both
  * wait another timeout (seen three times in a row after a leader's kill, 176-216 ms apart on the
  * lab's WAN, with timeouts of 1-1.5 s). A lower-priority candidate's pre-vote is refused by a
  * higher-priority peer whose log is as long; a longer log still wins whatever the priority, as Raft
  * requires.
  *
- * <p>Pure: reads the configuration only.
+ * <p>Pure: reads the configuration and the round trips it is given.
  */
 public final class ControlPlacement {
     private ControlPlacement() {
@@ -128,14 +129,14 @@ public final class ControlPlacement {
      * served by its leader, so the replication module hands its leadership back to the first region
      * once that one answers steadily: Ratis hands it back only to a strictly higher priority.)
      */
-    /** The first f + 1 regions of a group's {@code order}: those sharing its top {@link #priority}. */
-    public static List<String> topPriority(List<String> order) {
-        return order.subList(0, Math.min(order.size(), (order.size() - 1) / 2 + 1));
-    }
-
     public static int priority(int index, int size) {
         int tolerated = (size - 1) / 2;
         return size - Math.max(index, tolerated);
+    }
+
+    /** The first f + 1 regions of a group's {@code order}: those sharing its top {@link #priority}. */
+    public static List<String> topPriority(List<String> order) {
+        return order.subList(0, Math.min(order.size(), (order.size() - 1) / 2 + 1));
     }
 
     /** Where a group's leadership should go, and why (for the log line that reports the move). */
