@@ -32,12 +32,38 @@ public record Launcher(Path javaBin, String classPath, String mainClass, List<St
                     "--sun-misc-unsafe-memory-access=allow")
             : List.of("-Xms64m", "-Xmx512m", "-XX:MetaspaceSize=128m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED");
 
+    /** The environment variable whose JVM options every lab process gets after the defaults (so they win). */
+    public static final String JVM_OPTS_ENV = "MERIDIAN_JVM_OPTS";
+
     public static Launcher current(String mainClass) {
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
         String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .map(entry -> Path.of(entry).toAbsolutePath().toString())
                 .collect(Collectors.joining(File.pathSeparator));
-        return new Launcher(javaBin, classPath, mainClass, DEFAULT_JVM_ARGS);
+        List<String> args = new ArrayList<>(DEFAULT_JVM_ARGS);
+        args.addAll(extraJvmArgs(System.getenv(JVM_OPTS_ENV)));
+        return new Launcher(javaBin, classPath, mainClass, args);
+    }
+
+    /**
+     * The options in {@code MERIDIAN_JVM_OPTS}, split at whitespace (no quoting: a JVM option with a
+     * space in it is rare enough); a later option of the same kind overrides the default before it,
+     * e.g. {@code -XX:+UseG1GC} or {@code -Xmx2g}. Null or blank: none.
+     */
+    static List<String> extraJvmArgs(String value) {
+        if (value == null || value.isBlank()) {
+            return List.of();
+        }
+        List<String> args = Arrays.asList(value.trim().split("\\s+"));
+        // The defaults pick the serial collector: a second collector flag would stop the JVM ("multiple
+        // garbage collectors selected"), so choosing another one drops the default's.
+        if (args.stream().anyMatch(a -> a.matches("-XX:\\+Use\\w+GC") && !a.equals("-XX:+UseSerialGC"))) {
+            List<String> merged = new ArrayList<>();
+            merged.add("-XX:-UseSerialGC");
+            merged.addAll(args);
+            return merged;
+        }
+        return args;
     }
 
     /**
