@@ -134,7 +134,7 @@ final class Sender implements StreamObserver<byte[]> {
                     out.onNext(Codec.encode(new Codec.Message.SnapshotNeeded(host.region())));
                 }
                 if (!entries.isEmpty() || now - lastSent >= settings.heartbeat().toMillis()) {
-                    byte[] bytes = Codec.encode(new Codec.Message.Batch(host.region(), now, host.log().watermarks(), entries));
+                    byte[] bytes = Codec.encode(new Codec.Message.Batch(host.region(), now, host.log().shippableWatermarks(), entries));
                     out.onNext(bytes);
                     bytesSent.addAndGet(bytes.length);
                     lastSent = now;

@@ -167,4 +167,84 @@ class ReplicatedStoreTest {
         reopen();
         assertThat(((ReplicatedStore) replica.store()).lastPosition("sessions")).isEqualTo(5);
     }
+
+    @Test
+    void aDeletedKeyWrittenAgainLeavesTheTombstoneIndexAndOnlyThen() {
+        put("k", "1", 1);
+        replica.write(Replica.Write.delete("sessions", "k", ""), 2);
+        ReplicatedStore rs = (ReplicatedStore) replica.store();
+        assertThat(rs.tombstones()).isEqualTo(1);
+        put("k", "2", 3);
+        assertThat(rs.tombstones()).isZero();
+        put("k", "3", 4);
+        reopen();
+        assertThat(((ReplicatedStore) replica.store()).tombstones()).isZero();
+    }
+
+    @Test
+    void groupCommitKeepsWhatIsNotDurableOutOfReplicationUntilOneSyncCoversIt() {
+        store.close();
+        store = Store.open(dir, Set.of("sessions"), () -> 0);
+        ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
+        replica = new Replica("a", rs);
+        put("k1", "1", 1);
+        long first = rs.written();
+        put("k2", "2", 2);
+        assertThat(rs.watermark("a")).isEqualTo(2);
+        assertThat(rs.shippable("a")).isZero();
+        assertThat(rs.shippableWatermarks()).isEqualTo(VersionVector.EMPTY);
+        io.meridian.core.replication.Outbound out = new io.meridian.core.replication.Outbound("b", 100, 1_000);
+        out.subscribe(Map.of("a", 0L), 0);
+        assertThat(out.next(rs, 10, 1 << 20, 0)).isEmpty();
+
+        rs.awaitDurable(first); // one sync covers every commit written by then, the second one too
+        assertThat(rs.shippable("a")).isEqualTo(2);
+        assertThat(rs.shippableWatermarks()).isEqualTo(rs.watermarks());
+        assertThat(out.next(rs, 10, 1 << 20, 0)).extracting(Entry::seq).containsExactly(1L, 2L);
+
+        put("k3", "3", 3);
+        assertThat(rs.shippable("a")).isEqualTo(2);
+        rs.sync(); // the owner's job in this mode: sync() alone makes nothing shippable
+        assertThat(rs.shippable("a")).isEqualTo(2);
+        rs.awaitDurable(rs.written());
+        assertThat(rs.shippable("a")).isEqualTo(3);
+    }
+
+    @Test
+    void concurrentWritersShareSyncsAndEveryOneReturnsDurable() throws Exception {
+        store.close();
+        store = Store.open(dir, Set.of("sessions"), () -> 0);
+        ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
+        replica = new Replica("a", rs);
+        Object lock = new Object();
+        int writers = 8;
+        int each = 50;
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        for (int w = 0; w < writers; w++) {
+            int id = w;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < each; i++) {
+                        long seq;
+                        long ticket;
+                        synchronized (lock) {
+                            seq = put("w" + id + "-" + i, "v", i).seq();
+                            ticket = rs.written();
+                        }
+                        rs.awaitDurable(ticket);
+                        assertThat(rs.shippable("a")).as("shippable once durable").isGreaterThanOrEqualTo(seq);
+                    }
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(failures).isEmpty();
+        assertThat(rs.shippable("a")).isEqualTo(writers * each);
+        assertThat(rs.written()).isEqualTo(writers * each);
+    }
 }

@@ -88,14 +88,16 @@ public final class Outbound {
                 break;
             }
             long from = sent.get(origin) + 1;
-            if (from > log.watermark(origin)) {
+            long through = log.shippable(origin);
+            if (from > through) {
                 continue;
             }
             if (from < log.logStart(origin)) {
                 snapshotNeeded = true;
                 continue;
             }
-            int room = (int) Math.min(windowEntries - (sent.get(origin) - acked.get(origin)), maxEntries - batch.size());
+            int room = (int) Math.min(Math.min(windowEntries - (sent.get(origin) - acked.get(origin)), maxEntries - batch.size()),
+                    through - from + 1);
             if (room <= 0) {
                 continue;
             }

@@ -35,8 +35,25 @@ public interface ReplicaStore {
 
     void commit(Commit commit);
 
-    /** Makes every commit so far durable (commits with {@code sync=false} may not be yet). */
+    /**
+     * Makes every commit so far durable (commits with {@code sync=false} may not be yet), or, in a
+     * store that syncs commits in groups, leaves that to its owner, who waits for it before
+     * acknowledging anything.
+     */
     void sync();
+
+    /**
+     * The highest sequence of {@code origin} that replication may ship: {@link #watermark}, or
+     * less in a store whose latest commits are not durable yet.
+     */
+    default long shippable(String origin) {
+        return watermark(origin);
+    }
+
+    /** {@link #watermarks}, each at most {@link #shippable}: what a sender may say it holds. */
+    default VersionVector shippableWatermarks() {
+        return watermarks();
+    }
 
     /**
      * Sets a key's current state from a snapshot, without a log entry (the snapshot stands for

@@ -110,7 +110,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         this.region = region;
         this.config = config;
         this.store = new ReplicatedStore(store, keyspace -> config.keyspace(keyspace)
-                .map(k -> io.meridian.core.KeyspaceRules.of(k.policy()).eventLog()).orElse(false));
+                .map(k -> io.meridian.core.KeyspaceRules.of(k.policy()).eventLog()).orElse(false), true);
         this.failover = failover;
         this.clock = clock;
         this.scheduler = scheduler;
@@ -174,13 +174,16 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     public Replica.Written write(Replica.Write w, Preconditions conditions, Runnable guard) {
         Replica.Written written;
         Optional<String> overBudget;
+        long ticket;
         synchronized (lock) {
             guard.run();
             Optional<Entry> current = store.current(w.keyspace(), w.key());
             conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
             overBudget = budgetGate(w.keyspace());
             written = machine.write(w, wallMillis());
+            ticket = store.written();
         }
+        store.awaitDurable(ticket);
         signal.fire();
         awaitHeldIfOverBudget(written, overBudget);
         return written;
@@ -195,10 +198,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                                        java.util.function.BiFunction<Optional<byte[]>, io.meridian.core.replication.Hlc, byte[]> delta) {
         Replica.Written written;
         Optional<String> overBudget;
+        long ticket;
         synchronized (lock) {
             overBudget = budgetGate(keyspace);
             written = machine.writeMerged(keyspace, key, contentType, delta, wallMillis());
+            ticket = store.written();
         }
+        store.awaitDurable(ticket);
         signal.fire();
         awaitHeldIfOverBudget(written, overBudget);
         return written;
@@ -215,13 +221,16 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                                                   Runnable guard) {
         Optional<Replica.Written> written;
         Optional<String> overBudget;
+        long ticket;
         synchronized (lock) {
             guard.run();
             Optional<Replica.Write> w = decide.apply(store.current(keyspace, key));
             overBudget = w.isPresent() ? budgetGate(keyspace) : Optional.empty();
             written = w.map(x -> machine.write(x, wallMillis()));
+            ticket = store.written();
         }
         if (written.isPresent()) {
+            store.awaitDurable(ticket);
             signal.fire();
             synchronized (progress) {
                 progress.notifyAll();
@@ -418,6 +427,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     public VersionVector onBatch(Codec.Message.Batch batch) {
         ReplicationMachine.BatchResult result;
         long now;
+        long ticket;
         synchronized (lock) {
             if (failover != null && !failover.acceptsFrom(batch.region())) {
                 // A fenced or withheld region's own stream: its writes stop here until its failover sets the cutoff (or
@@ -426,7 +436,10 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             }
             now = wallMillis();
             result = machine.onBatch(batch.region(), batch.entries(), batch.sentAtMillis(), batch.watermarks(), now);
+            ticket = store.written();
         }
+        store.awaitDurable(ticket); // before the acknowledgement: the batch's fsync is shared with local writes'
+
         for (int i = 0; i < result.applied().size(); i++) {
             Entry e = batch.entries().get(i);
             switch (result.applied().get(i)) {
@@ -473,6 +486,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         synchronized (lock) {
             tick = machine.tick(now, heard);
         }
+        // Commits whose writer did not wait for their sync (none today) would be held back from replication: cover them.
+        store.awaitDurable(store.written());
         streams.plan(tick.plan());
         long heldThrough = machine.exposure().heldThrough();
         if (heldThrough > heldPersisted) {
@@ -608,6 +623,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     @Override
     public Codec.Message.SnapshotEnd snapshot(java.util.function.Consumer<List<Entry>> chunks) {
         ReplicatedStore.Snapshot s = store.snapshot(List.copyOf(replicatedKeyspaces()), SNAPSHOT_CHUNK_STATES, chunks);
+        store.awaitDurable(store.written()); // what the snapshot covers is durable before the peer adopts its watermarks
         return new Codec.Message.SnapshotEnd(s.watermarks(), s.highest(), s.entries());
     }
 
