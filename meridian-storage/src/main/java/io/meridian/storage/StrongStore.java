@@ -3,6 +3,7 @@ package io.meridian.storage;
 import io.meridian.core.txn.TxnEvaluator;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.rocksdb.RocksDBException;
@@ -18,19 +19,21 @@ import org.rocksdb.WriteOptions;
  *
  * <p><b>Requests applied once.</b> A client that loses the answer to a proposal (its leader died)
  * sends it again, and Raft may then log it twice. Each entry names its request; the store keeps
- * the reply of the last {@link #REQUESTS_KEPT} requests, keyed by log index in {@code _meta} and
- * written in the entry's batch, so a second entry of the same request gets the first one's reply
- * and changes nothing (Raft dissertation, section 6.3).
+ * the replies of the requests of the last {@link #REQUESTS_KEPT} entries, keyed by log index and
+ * place in the entry (an entry may hold a batch of requests) in {@code _meta} and written in the
+ * entry's batch, so a second entry of the same request gets the first one's reply and changes
+ * nothing (Raft dissertation, section 6.3). Stores written before batches keyed them by log index
+ * alone: those keys still read, as older positions.
  */
 public final class StrongStore {
     private final Store store;
     private final String keyspace;
     private final byte[] appliedKey;
     private final WriteOptions buffered = new WriteOptions().setSync(false);
-    /** How many requests' replies are kept for retries (about 100 bytes each). */
+    /** The replies of the requests of this many latest entries are kept for retries (about 100 bytes each). */
     public static final int REQUESTS_KEPT = 100_000;
     private final byte[] requestPrefix;
-    /** Request id to log index and back, for the kept replies; loaded from the store on first use. */
+    /** Request id to position (log index x {@link #REQUESTS_PER_ENTRY} + place) and back, for the kept replies; loaded on first use. */
     private java.util.Map<java.util.UUID, Long> requestIndex;
     private final java.util.TreeMap<Long, java.util.UUID> requestsByIndex = new java.util.TreeMap<>();
     /** Changes kept in the keyspace's change feed; older ones are dropped. */
@@ -240,8 +243,28 @@ public final class StrongStore {
      * As {@link #apply(long, long, Map)}, and records {@code reply} as the answer to request
      * {@code requestId} in the same batch (both null: an entry without a request id).
      */
-    public synchronized void apply(long term, long index, Map<String, Optional<String>> writes, java.util.UUID requestId,
-                                   byte[] reply) {
+    public void apply(long term, long index, Map<String, Optional<String>> writes, java.util.UUID requestId, byte[] reply) {
+        apply(term, index, writes, requestId == null ? List.of() : List.of(new Answered(requestId, reply)));
+    }
+
+    /** A request an entry applied, and its reply (kept to answer a client's retry of it the same way). */
+    public record Answered(java.util.UUID requestId, byte[] reply) {
+    }
+
+    /**
+     * Requests one log entry can answer at most (a batch of transactions): each is kept at
+     * position {@code index * REQUESTS_PER_ENTRY + its place in the entry}.
+     */
+    public static final int REQUESTS_PER_ENTRY = 1024;
+
+    /**
+     * As {@link #apply(long, long, Map)}, and records each of {@code answered} (the requests of a
+     * batch entry, in order) with its reply, in the same batch.
+     */
+    public synchronized void apply(long term, long index, Map<String, Optional<String>> writes, List<Answered> answered) {
+        if (answered.size() > REQUESTS_PER_ENTRY) {
+            throw new IllegalArgumentException(answered.size() + " requests in one entry; at most " + REQUESTS_PER_ENTRY);
+        }
         loadRequests();
         try (WriteBatch batch = new WriteBatch()) {
             for (Map.Entry<String, Optional<String>> w : writes.entrySet()) {
@@ -253,12 +276,14 @@ public final class StrongStore {
                     batch.delete(store.family(keyspace), key);
                 }
             }
-            if (requestId != null) {
-                batch.put(store.systemFamily(Store.META), requestKey(index), ByteBuffer.allocate(16 + reply.length)
-                        .putLong(requestId.getMostSignificantBits()).putLong(requestId.getLeastSignificantBits()).put(reply).array());
+            for (int i = 0; i < answered.size(); i++) {
+                Answered a = answered.get(i);
+                batch.put(store.systemFamily(Store.META), requestKey(index * REQUESTS_PER_ENTRY + i), ByteBuffer.allocate(16 + a.reply().length)
+                        .putLong(a.requestId().getMostSignificantBits()).putLong(a.requestId().getLeastSignificantBits())
+                        .put(a.reply()).array());
             }
-            long forgetBelow = requestsByIndex.isEmpty() ? -1 : index - REQUESTS_KEPT;
-            boolean forget = requestId != null && !requestsByIndex.isEmpty() && requestsByIndex.firstKey() < forgetBelow;
+            long forgetBelow = requestsByIndex.isEmpty() ? -1 : (index - REQUESTS_KEPT) * REQUESTS_PER_ENTRY;
+            boolean forget = !answered.isEmpty() && !requestsByIndex.isEmpty() && requestsByIndex.firstKey() < forgetBelow;
             if (forget) {
                 batch.deleteRange(store.systemFamily(Store.META), requestKey(0), requestKey(forgetBelow));
             }
@@ -282,9 +307,9 @@ public final class StrongStore {
             synchronized (applied) {
                 applied.notifyAll();
             }
-            if (requestId != null) {
-                requestIndex.put(requestId, index);
-                requestsByIndex.put(index, requestId);
+            for (int i = 0; i < answered.size(); i++) {
+                requestIndex.put(answered.get(i).requestId(), index * REQUESTS_PER_ENTRY + i);
+                requestsByIndex.put(index * REQUESTS_PER_ENTRY + i, answered.get(i).requestId());
             }
             if (forget) {
                 var old = requestsByIndex.headMap(forgetBelow);

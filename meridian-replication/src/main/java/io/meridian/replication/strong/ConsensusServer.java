@@ -392,17 +392,52 @@ public final class ConsensusServer implements AutoCloseable {
     /** As {@link #submit(String, io.meridian.core.txn.Txn, boolean)}, as request {@code requestId}. */
     TxnCodec.Reply submit(String keyspace, io.meridian.core.txn.Txn txn, boolean everyRegion, java.util.UUID requestId)
             throws IOException {
-        RaftClient client = leaderClient(keyspace);
-        RaftClientReply reply = client.io().send(Message.valueOf(
-                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(TxnCodec.encode(txn, requestId))));
-        if (!reply.isSuccess()) {
-            throw new IOException("consensus request failed: " + reply.getException());
+        Proposals.Outcome outcome;
+        try {
+            outcome = proposals(keyspace).propose(txn, requestId).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for a strong write to commit");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         }
-        TxnCodec.Reply answer = TxnCodec.decodeReply(reply.getMessage().getContent().toByteArray());
         if (everyRegion) {
-            requireSuccess(client.io().watch(reply.getLogIndex(), org.apache.ratis.proto.RaftProtos.ReplicationLevel.ALL_COMMITTED));
+            requireSuccess(leaderClient(keyspace).io().watch(outcome.logIndex(),
+                    org.apache.ratis.proto.RaftProtos.ReplicationLevel.ALL_COMMITTED));
         }
-        return answer;
+        return outcome.reply();
+    }
+
+    /** Entries of one strong keyspace proposed at a time; concurrent writes beyond them share entries. */
+    static final int PROPOSALS_IN_FLIGHT = 8;
+    /** Transactions one entry carries at most. */
+    static final int TRANSACTIONS_PER_ENTRY = 256;
+    /** Bytes of transactions one entry carries at most (a larger transaction still goes alone). */
+    static final long ENTRY_BYTES = 1 << 20;
+
+    private final Map<String, Proposals> proposals = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ExecutorService proposers = java.util.concurrent.Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("strong-proposal-", 0).daemon().factory());
+
+    private Proposals proposals(String keyspace) {
+        if (!groups.containsKey(keyspace)) {
+            throw new IllegalArgumentException("no consensus group for keyspace '" + keyspace + "'");
+        }
+        return proposals.computeIfAbsent(keyspace, k -> new Proposals(entry -> {
+            RaftClientReply reply = leaderClient(k).io().send(Message.valueOf(
+                    org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)));
+            if (!reply.isSuccess()) {
+                throw new IOException("consensus request failed: " + reply.getException());
+            }
+            return new Proposals.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex());
+        }, proposers, PROPOSALS_IN_FLIGHT, TRANSACTIONS_PER_ENTRY, ENTRY_BYTES));
+    }
+
+    /** Strong write entries proposed, and the transactions they carried, per keyspace since start. */
+    public Map<String, long[]> proposalCounts() {
+        Map<String, long[]> counts = new java.util.TreeMap<>();
+        proposals.forEach((k, p) -> counts.put(k, p.counts()));
+        return counts;
     }
 
     /**
@@ -766,6 +801,7 @@ public final class ConsensusServer implements AutoCloseable {
         closed = true;
         rejoiners.forEach(Thread::interrupt);
         controlProposals.shutdownNow();
+        proposers.shutdownNow();
         for (RaftClient c : clients.values()) {
             c.close();
         }

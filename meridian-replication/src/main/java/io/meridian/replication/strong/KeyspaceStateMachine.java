@@ -7,6 +7,7 @@ import io.meridian.core.txn.TxnEvaluator;
 import io.meridian.storage.StrongStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -165,6 +166,9 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
             return reply(new TxnCodec.Reply.Replayed());
         }
         byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
+        if (TxnCodec.isBatch(bytes)) {
+            return applyBatch(term, index, bytes);
+        }
         TxnCodec.Entry decoded;
         try {
             decoded = TxnCodec.decode(bytes);
@@ -202,6 +206,58 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
         updateLastAppliedTermIndex(term, index);
         return CompletableFuture.completedFuture(Message.valueOf(
                 org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(answer)));
+    }
+
+    /**
+     * A batch of transactions in one entry: each is evaluated in order against the store as the
+     * ones before it in the batch left it (as if each had an entry of its own), and all their
+     * writes and replies are applied at once, at this index. A request already applied gets its
+     * first reply again and writes nothing. Writes take the entry's index as their version; the
+     * proposer never puts two transactions touching one key in a batch, so versions stay unique.
+     */
+    private CompletableFuture<Message> applyBatch(long term, long index, byte[] bytes) {
+        List<TxnCodec.Entry> batch;
+        try {
+            batch = TxnCodec.decodeBatch(bytes);
+        } catch (IOException | MeridianException e) {
+            log.error("entry {} of this strong keyspace's log cannot be read: {}", index, e.getMessage());
+            return CompletableFuture.failedFuture(new IOException("log entry " + index + ": " + e.getMessage(), e));
+        }
+        java.util.Map<String, Optional<String>> writes = new java.util.LinkedHashMap<>();
+        TxnEvaluator.State state = key -> writes.containsKey(key)
+                ? writes.get(key).map(v -> new TxnEvaluator.Stored(v, index)) : store.get(key);
+        List<StrongStore.Answered> answered = new java.util.ArrayList<>();
+        List<byte[]> replies = new java.util.ArrayList<>();
+        for (TxnCodec.Entry one : batch) {
+            java.util.UUID requestId = one.requestId().orElse(null);
+            Optional<byte[]> earlier = requestId == null ? Optional.empty() : store.reply(requestId);
+            if (earlier.isEmpty() && requestId != null) {
+                earlier = answered.stream().filter(a -> a.requestId().equals(requestId)).map(StrongStore.Answered::reply).findFirst();
+            }
+            if (earlier.isPresent()) {
+                replies.add(earlier.get());
+                continue;
+            }
+            TxnCodec.Reply reply;
+            try {
+                TxnEvaluator.Outcome outcome = TxnEvaluator.evaluate(one.txn(), state, index);
+                writes.putAll(outcome.writes());
+                reply = new TxnCodec.Reply.Committed(outcome.succeeded(), outcome.results());
+            } catch (MeridianException e) {
+                java.util.Map<String, String> extensions = new java.util.LinkedHashMap<>();
+                e.extensions().forEach((k, v) -> extensions.put(k, String.valueOf(v)));
+                reply = new TxnCodec.Reply.Failed(e.type(), e.detail(), extensions);
+            }
+            byte[] answer = TxnCodec.encode(reply);
+            replies.add(answer);
+            if (requestId != null) {
+                answered.add(new StrongStore.Answered(requestId, answer));
+            }
+        }
+        store.apply(term, index, writes, answered);
+        updateLastAppliedTermIndex(term, index);
+        return CompletableFuture.completedFuture(Message.valueOf(
+                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(TxnCodec.encodeBatchReply(replies))));
     }
 
     private static CompletableFuture<Message> reply(TxnCodec.Reply reply) {

@@ -40,8 +40,15 @@ public final class TxnCodec {
     static final byte FORMAT = 3;
     /** Entries without a request id (written before 0.1.2): still read. */
     private static final byte FORMAT_WITHOUT_ID = 2;
+    /**
+     * A batch: several transactions proposed at once, as one log entry (count, then each one's
+     * entry in {@link #FORMAT} with its length). Applied in order, as if each were an entry of its own.
+     */
+    static final byte BATCH_FORMAT = 4;
     /** The format of replies: not durable (they answer one request), unchanged since 0.1.1. */
     static final byte REPLY_FORMAT = 2;
+    /** The reply to a batch: each transaction's reply in {@link #REPLY_FORMAT}, in the batch's order. */
+    static final byte BATCH_REPLY_FORMAT = 3;
     private static final byte LEGACY_JSON = '{';
 
     private TxnCodec() {
@@ -109,6 +116,69 @@ public final class TxnCodec {
         });
     }
 
+    /** One log entry holding {@code entries} (each from {@link #encode(Txn, java.util.UUID)}), applied in this order. */
+    public static byte[] encodeBatch(List<byte[]> entries) {
+        return write(out -> {
+            out.writeByte(BATCH_FORMAT);
+            out.writeInt(entries.size());
+            for (byte[] e : entries) {
+                out.writeInt(e.length);
+                out.write(e);
+            }
+        });
+    }
+
+    /** True when a log entry is a batch ({@link #decodeBatch}), false when it holds one transaction ({@link #decode}). */
+    public static boolean isBatch(byte[] entry) {
+        return entry.length > 0 && entry[0] == BATCH_FORMAT;
+    }
+
+    /** The transactions of a batch entry, in order. */
+    public static List<Entry> decodeBatch(byte[] entry) throws IOException {
+        if (!isBatch(entry)) {
+            throw new IOException("not a batch entry (format " + (entry.length == 0 ? "none" : entry[0]) + ")");
+        }
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry, 1, entry.length - 1));
+        int count = in.readInt();
+        if (count <= 0 || count > entry.length) {
+            throw new IOException("a batch entry of " + count + " transactions");
+        }
+        List<Entry> entries = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            byte[] one = in.readNBytes(in.readInt());
+            if (isBatch(one)) {
+                throw new IOException("a batch inside a batch entry");
+            }
+            entries.add(decode(one));
+        }
+        return entries;
+    }
+
+    /** The reply to a batch entry: each transaction's (from {@link #encode(Reply)}), in the batch's order. */
+    public static byte[] encodeBatchReply(List<byte[]> replies) {
+        return write(out -> {
+            out.writeByte(BATCH_REPLY_FORMAT);
+            out.writeInt(replies.size());
+            for (byte[] r : replies) {
+                out.writeInt(r.length);
+                out.write(r);
+            }
+        });
+    }
+
+    /** Each transaction's reply to a batch entry, or the one reply of an entry that was not a batch. */
+    public static List<Reply> decodeReplies(byte[] bytes) throws IOException {
+        if (bytes.length == 0 || bytes[0] != BATCH_REPLY_FORMAT) {
+            return List.of(decodeReply(bytes));
+        }
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1));
+        List<Reply> replies = new ArrayList<>();
+        for (int i = in.readInt(); i > 0; i--) {
+            replies.add(decodeReply(in.readNBytes(in.readInt())));
+        }
+        return replies;
+    }
+
     /**
      * @throws IOException naming the format when the entry is in one this version does not read
      */
@@ -121,7 +191,8 @@ public final class TxnCodec {
         }
         if (entry[0] != FORMAT && entry[0] != FORMAT_WITHOUT_ID) {
             throw new IOException("a transaction entry in format " + entry[0] + ", which this version does not read"
-                    + " (it reads " + FORMAT_WITHOUT_ID + ", " + FORMAT + " and the JSON of earlier versions): upgrade this node");
+                    + " (it reads " + FORMAT_WITHOUT_ID + ", " + FORMAT + ", batches (" + BATCH_FORMAT
+                    + ") and the JSON of earlier versions): upgrade this node");
         }
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry, 1, entry.length - 1));
         java.util.Optional<java.util.UUID> requestId = entry[0] == FORMAT

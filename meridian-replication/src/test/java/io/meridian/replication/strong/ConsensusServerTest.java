@@ -194,6 +194,57 @@ class ConsensusServerTest {
     }
 
     /**
+     * Concurrent strong writes share log entries (issue 12): each is applied as if alone, in
+     * order, a key written at most once per entry, and every write answered.
+     */
+    @Test
+    void concurrentWritesShareEntriesAndEachIsAppliedAsIfAlone() throws Exception {
+        startAllWithLeader("us-east");
+        int writers = 24;
+        int each = 10;
+        io.meridian.core.txn.Txn increment = new io.meridian.core.txn.Txn(List.of(),
+                List.of(new io.meridian.core.txn.Txn.Op.Add("counter", 1)), List.of());
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Map<String, Long> versions = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int id = w;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < each; i++) {
+                        String region = REGIONS.get((id + i) % REGIONS.size());
+                        String key = "k-" + id + "-" + i;
+                        TxnCodec.Reply put = servers.get(region).submit("accounts", new io.meridian.core.txn.Txn(List.of(),
+                                List.of(new io.meridian.core.txn.Txn.Op.Put(key, "v" + i)), List.of()), false);
+                        versions.put(key, ((TxnCodec.Reply.Committed) put).results().getFirst().version());
+                        TxnCodec.Reply add = servers.get(region).submit("accounts", increment, false);
+                        assertThat(add).isInstanceOfSatisfying(TxnCodec.Reply.Committed.class, c -> assertThat(c.succeeded()).isTrue());
+                    }
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(failures).isEmpty();
+        assertThat(read("eu-west", "counter", true).path("value").asText()).isEqualTo(Integer.toString(writers * each));
+        for (Map.Entry<String, Long> v : versions.entrySet()) {
+            assertThat(read("ap-southeast", v.getKey(), true).path("version").asText()).isEqualTo(Long.toString(v.getValue()));
+        }
+        long entries = 0;
+        long transactions = 0;
+        for (ConsensusServer s : servers.values()) {
+            long[] counts = s.proposalCounts().getOrDefault("accounts", new long[2]);
+            entries += counts[0];
+            transactions += counts[1];
+        }
+        assertThat(transactions).isEqualTo(2L * writers * each);
+        assertThat(entries).as("some entries carried more than one write").isLessThan(transactions);
+    }
+
+    /**
      * A member that lost its disk must not come back as if it had kept its log and its votes
      * (issue 9, defect 1): it rejoins as a new member through a membership change, catches up,
      * and votes again, so that the group keeps a majority when another member then dies.

@@ -66,4 +66,23 @@ class TxnCodecTest {
             assertThat(TxnCodec.decodeReply(TxnCodec.encode(r))).isEqualTo(r);
         }
     }
+
+    @Test
+    void aBatchEntryKeepsItsTransactionsInOrderAndItsReplyAnswersEachOne() throws IOException {
+        Txn other = new Txn(List.of(), List.of(new Txn.Op.Put("z", "1")), List.of());
+        java.util.UUID second = java.util.UUID.randomUUID();
+        byte[] batch = TxnCodec.encodeBatch(List.of(TxnCodec.encode(EVERY_KIND, ID), TxnCodec.encode(other, second)));
+        assertThat(TxnCodec.isBatch(batch)).isTrue();
+        assertThat(TxnCodec.isBatch(TxnCodec.encode(other, second))).isFalse();
+        assertThat(TxnCodec.decodeBatch(batch)).containsExactly(new TxnCodec.Entry(EVERY_KIND, java.util.Optional.of(ID)),
+                new TxnCodec.Entry(other, java.util.Optional.of(second)));
+        assertThatThrownBy(() -> TxnCodec.decodeBatch(TxnCodec.encodeBatch(List.of(batch))))
+                .hasMessageContaining("a batch inside a batch");
+
+        TxnCodec.Reply ok = new TxnCodec.Reply.Committed(true, List.of(new TxnEvaluator.Result("z", 9, "1")));
+        TxnCodec.Reply refused = new TxnCodec.Reply.Failed(ProblemType.NOT_AN_INTEGER, "no", Map.of("key", "h"));
+        assertThat(TxnCodec.decodeReplies(TxnCodec.encodeBatchReply(List.of(TxnCodec.encode(refused), TxnCodec.encode(ok)))))
+                .containsExactly(refused, ok);
+        assertThat(TxnCodec.decodeReplies(TxnCodec.encode(ok))).as("the reply of a lone transaction").containsExactly(ok);
+    }
 }

@@ -1,0 +1,142 @@
+package io.meridian.replication.strong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meridian.core.txn.Txn;
+import io.meridian.core.txn.TxnEvaluator;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How concurrent strong writes share log entries, against a log that answers only when the test
+ * lets it: no Raft, so what goes into which entry is exact.
+ */
+class ProposalsTest {
+    /** Entries as sent, each answered when the test releases it: every transaction committed, its key at the entry's index. */
+    private final LinkedBlockingQueue<CompletableFuture<Void>> gates = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<List<TxnCodec.Entry>> sent = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.ExecutorService executor = Executors.newCachedThreadPool();
+    private long index;
+
+    @AfterEach
+    void stop() {
+        executor.shutdownNow();
+    }
+
+    private Proposals proposals(int maxInFlight, int maxPerEntry, long maxBytes) {
+        return new Proposals(entry -> {
+            List<TxnCodec.Entry> txns = TxnCodec.isBatch(entry) ? TxnCodec.decodeBatch(entry) : List.of(TxnCodec.decode(entry));
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            long at;
+            synchronized (this) {
+                at = ++index;
+                sent.add(txns);
+                gates.add(gate);
+            }
+            gate.join();
+            List<byte[]> replies = new ArrayList<>();
+            for (TxnCodec.Entry t : txns) {
+                String key = t.txn().then().getFirst().key();
+                replies.add(TxnCodec.encode(new TxnCodec.Reply.Committed(true, List.of(new TxnEvaluator.Result(key, at, "v")))));
+            }
+            return new Proposals.Sent(txns.size() == 1 && !TxnCodec.isBatch(entry) ? replies.getFirst()
+                    : TxnCodec.encodeBatchReply(replies), at);
+        }, executor, maxInFlight, maxPerEntry, maxBytes);
+    }
+
+    private static Txn put(String key) {
+        return new Txn(List.of(), List.of(new Txn.Op.Put(key, "v")), List.of());
+    }
+
+    private void release() throws InterruptedException {
+        CompletableFuture<Void> gate = gates.poll(10, TimeUnit.SECONDS);
+        assertThat(gate).as("an entry was sent").isNotNull();
+        gate.complete(null);
+    }
+
+    private static long versionOf(CompletableFuture<Proposals.Outcome> f) throws Exception {
+        Proposals.Outcome o = f.get(10, TimeUnit.SECONDS);
+        return ((TxnCodec.Reply.Committed) o.reply()).results().getFirst().version();
+    }
+
+    @Test
+    void aLoneWriteGoesAtOnceAloneAndWritesArrivingMeanwhileShareTheNextEntry() throws Exception {
+        Proposals p = proposals(1, 256, 1 << 20);
+        CompletableFuture<Proposals.Outcome> first = p.propose(put("a"), UUID.randomUUID());
+        List<CompletableFuture<Proposals.Outcome>> waiting = new ArrayList<>();
+        for (String k : List.of("b", "c", "d")) {
+            waiting.add(p.propose(put(k), UUID.randomUUID()));
+        }
+        release();
+        assertThat(versionOf(first)).isEqualTo(1);
+        release();
+        for (CompletableFuture<Proposals.Outcome> w : waiting) {
+            assertThat(versionOf(w)).as("one entry for the three").isEqualTo(2);
+        }
+        assertThat(sent).extracting(List::size).containsExactly(1, 3);
+        assertThat(p.counts()).containsExactly(2, 4);
+    }
+
+    @Test
+    void anEntryStopsBeforeATransactionThatTouchesAKeyItAlreadyTouchesAndAtItsLimits() throws Exception {
+        Proposals p = proposals(1, 2, 1 << 20);
+        p.propose(put("x"), UUID.randomUUID());
+        // Queued while the first entry is out: b, a, a (same key as the one before), c, d.
+        List<CompletableFuture<Proposals.Outcome>> f = new ArrayList<>();
+        for (String k : List.of("b", "a", "a", "c", "d")) {
+            f.add(p.propose(put(k), UUID.randomUUID()));
+        }
+        for (int i = 0; i < 4; i++) {
+            release();
+        }
+        for (CompletableFuture<Proposals.Outcome> x : f) {
+            x.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(sent).extracting(e -> e.stream().map(t -> t.txn().then().getFirst().key()).toList())
+                .containsExactly(List.of("x"), List.of("b", "a"), List.of("a", "c"), List.of("d"));
+
+        Proposals small = proposals(1, 256, 1);
+        small.propose(put("y"), UUID.randomUUID());
+        CompletableFuture<Proposals.Outcome> big1 = small.propose(put("p"), UUID.randomUUID());
+        CompletableFuture<Proposals.Outcome> big2 = small.propose(put("q"), UUID.randomUUID());
+        for (int i = 0; i < 3; i++) {
+            release();
+        }
+        assertThat(versionOf(big1)).as("over the byte limit, each alone").isNotEqualTo(versionOf(big2));
+    }
+
+    @Test
+    void entriesInFlightAreBoundedAndAFailedEntryFailsEveryTransactionInIt() throws Exception {
+        Proposals failing = new Proposals(entry -> {
+            throw new IOException("no leader");
+        }, executor, 2, 256, 1 << 20);
+        CompletableFuture<Proposals.Outcome> f = failing.propose(put("a"), UUID.randomUUID());
+        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class).hasRootCauseMessage("no leader");
+
+        Proposals p = proposals(2, 256, 1 << 20);
+        List<CompletableFuture<Proposals.Outcome>> all = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            all.add(p.propose(put("k" + i), UUID.randomUUID()));
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gates.size() == 2);
+        assertThat(sent).as("two entries out, the rest waiting").hasSize(2);
+        release();
+        release();
+        release();
+        for (CompletableFuture<Proposals.Outcome> x : all) {
+            x.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(sent).extracting(List::size).containsExactly(1, 1, 8);
+    }
+}
