@@ -3,7 +3,7 @@
 
 Runs by hand, as root (network namespaces), never in CI:
 
-    sudo bench/peers/run.py            # everything, about 12 minutes
+    sudo bench/peers/run.py            # everything, about 14 minutes
     sudo bench/peers/run.py --only etcd,redis --seconds 5
 
 Meridian runs as `./meridian lab up` (its own WAN emulator). etcd runs as three members, one per
