@@ -118,14 +118,36 @@ public final class TxnCodec {
 
     /** One log entry holding {@code entries} (each from {@link #encode(Txn, java.util.UUID)}), applied in this order. */
     public static byte[] encodeBatch(List<byte[]> entries) {
+        return framed(BATCH_FORMAT, entries);
+    }
+
+    /** A format byte, a count, then each part with its length first: a batch and its reply. */
+    private static byte[] framed(byte format, List<byte[]> parts) {
         return write(out -> {
-            out.writeByte(BATCH_FORMAT);
-            out.writeInt(entries.size());
-            for (byte[] e : entries) {
-                out.writeInt(e.length);
-                out.write(e);
+            out.writeByte(format);
+            out.writeInt(parts.size());
+            for (byte[] p : parts) {
+                out.writeInt(p.length);
+                out.write(p);
             }
         });
+    }
+
+    private static List<byte[]> unframed(byte[] bytes) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1));
+        int count = in.readInt();
+        if (count <= 0 || count > bytes.length) {
+            throw new IOException("a batch of " + count + " parts");
+        }
+        List<byte[]> parts = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int length = in.readInt();
+            if (length < 0 || length > in.available()) {
+                throw new IOException("a batch part of " + length + " bytes where " + in.available() + " are left");
+            }
+            parts.add(in.readNBytes(length));
+        }
+        return parts;
     }
 
     /** True when a log entry is a batch ({@link #decodeBatch}), false when it holds one transaction ({@link #decode}). */
@@ -138,14 +160,8 @@ public final class TxnCodec {
         if (!isBatch(entry)) {
             throw new IOException("not a batch entry (format " + (entry.length == 0 ? "none" : entry[0]) + ")");
         }
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry, 1, entry.length - 1));
-        int count = in.readInt();
-        if (count <= 0 || count > entry.length) {
-            throw new IOException("a batch entry of " + count + " transactions");
-        }
-        List<Entry> entries = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            byte[] one = in.readNBytes(in.readInt());
+        List<Entry> entries = new ArrayList<>();
+        for (byte[] one : unframed(entry)) {
             if (isBatch(one)) {
                 throw new IOException("a batch inside a batch entry");
             }
@@ -156,14 +172,7 @@ public final class TxnCodec {
 
     /** The reply to a batch entry: each transaction's (from {@link #encode(Reply)}), in the batch's order. */
     public static byte[] encodeBatchReply(List<byte[]> replies) {
-        return write(out -> {
-            out.writeByte(BATCH_REPLY_FORMAT);
-            out.writeInt(replies.size());
-            for (byte[] r : replies) {
-                out.writeInt(r.length);
-                out.write(r);
-            }
-        });
+        return framed(BATCH_REPLY_FORMAT, replies);
     }
 
     /** Each transaction's reply to a batch entry, or the one reply of an entry that was not a batch. */
@@ -171,10 +180,9 @@ public final class TxnCodec {
         if (bytes.length == 0 || bytes[0] != BATCH_REPLY_FORMAT) {
             return List.of(decodeReply(bytes));
         }
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1));
         List<Reply> replies = new ArrayList<>();
-        for (int i = in.readInt(); i > 0; i--) {
-            replies.add(decodeReply(in.readNBytes(in.readInt())));
+        for (byte[] one : unframed(bytes)) {
+            replies.add(decodeReply(one));
         }
         return replies;
     }

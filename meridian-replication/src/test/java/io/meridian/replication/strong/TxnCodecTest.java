@@ -78,6 +78,8 @@ class TxnCodecTest {
                 new TxnCodec.Entry(other, java.util.Optional.of(second)));
         assertThatThrownBy(() -> TxnCodec.decodeBatch(TxnCodec.encodeBatch(List.of(batch))))
                 .hasMessageContaining("a batch inside a batch");
+        assertThatThrownBy(() -> TxnCodec.decodeBatch(Arrays.copyOf(batch, batch.length - 1)))
+                .as("cut short").isInstanceOf(IOException.class).hasMessageContaining("bytes where");
 
         TxnCodec.Reply ok = new TxnCodec.Reply.Committed(true, List.of(new TxnEvaluator.Result("z", 9, "1")));
         TxnCodec.Reply refused = new TxnCodec.Reply.Failed(ProblemType.NOT_AN_INTEGER, "no", Map.of("key", "h"));
