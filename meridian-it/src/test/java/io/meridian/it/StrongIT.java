@@ -279,6 +279,17 @@ class StrongIT {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(markers("us-east")).as("every acknowledged transfer is recorded").containsAll(acknowledged));
         System.out.printf("bank: %d acknowledged transfers, total %d%n", acknowledged.size(), total);
+        MeridianClient eu = clients.get("eu-west");
+        String metrics = new String(eu.raw(eu.request("/metrics").GET()).body(), java.nio.charset.StandardCharsets.UTF_8);
+        double entries = metric(metrics, "meridian_strong_entries_total{keyspace=\"accounts\",region=\"eu-west\"}");
+        double transactions = metric(metrics, "meridian_strong_transactions_total{keyspace=\"accounts\",region=\"eu-west\"}");
+        assertThat(entries).as("entries eu-west proposed").isPositive();
+        assertThat(transactions).as("transactions they carried").isGreaterThanOrEqualTo(entries);
+    }
+
+    private static double metric(String scrape, String series) {
+        return scrape.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + series + " in the metrics"));
     }
 
     /** The transfer markers in a region's replica, read page by page. */

@@ -235,6 +235,7 @@ public final class RegionNode implements AutoCloseable {
             throw new NodeStartException("cannot start consensus on " + region.consensus().orElseThrow() + ": " + e.getMessage(), e);
         }
         log.info("Raft groups {} (strong keyspaces and the control plane), leader preference {}", orders.keySet(), orders);
+        metrics.bindStrongProposals(stores.keySet(), consensus::proposalCounts);
         return stores;
     }
 

@@ -100,6 +100,23 @@ public final class NodeMetrics {
                 .description("concurrent writes resolved here since start").register(registry);
     }
 
+    /**
+     * Per strong keyspace, the Raft entries this region proposed for its writes and the
+     * transactions they carried: their ratio is how many writes an entry shared.
+     */
+    public void bindStrongProposals(Collection<String> keyspaces, Supplier<java.util.Map<String, long[]>> counts) {
+        for (String keyspace : keyspaces) {
+            io.micrometer.core.instrument.FunctionCounter.builder("meridian.strong.entries", counts,
+                            c -> c.get().getOrDefault(keyspace, new long[2])[0])
+                    .description("Raft log entries this region proposed for the keyspace's writes").tag("keyspace", keyspace)
+                    .register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("meridian.strong.transactions", counts,
+                            c -> c.get().getOrDefault(keyspace, new long[2])[1])
+                    .description("transactions those entries carried (concurrent writes share an entry)").tag("keyspace", keyspace)
+                    .register(registry);
+        }
+    }
+
     /** Per keyspace, what losing this region now would lose ({@code GET /v1/exposure}), and the RPO budget's work. */
     public void bindExposure(Collection<String> keyspaces, Supplier<io.meridian.core.api.ExposureView> view) {
         for (String keyspace : keyspaces) {
