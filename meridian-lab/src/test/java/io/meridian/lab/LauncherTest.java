@@ -2,7 +2,6 @@ package io.meridian.lab;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** MERIDIAN_JVM_OPTS: the options every lab process gets after the lab's defaults. */
@@ -27,9 +26,7 @@ class LauncherTest {
     }
 
     @Test
-    void theDefaultsStayFirst() {
-        Launcher l = new Launcher(java.nio.file.Path.of("java"), "cp", "Main",
-                new java.util.ArrayList<>(List.of("-Xmx512m", "-Xmx1g")));
-        assertThat(l.command(List.of("node"))).startsWith("java", "-Xmx512m", "-Xmx1g");
+    void theDefaultsComeFirstSoThatWhatTheVariableSaysWins() {
+        assertThat(Launcher.current("Main").jvmArgs()).startsWith(Launcher.DEFAULT_JVM_ARGS.toArray(String[]::new));
     }
 }

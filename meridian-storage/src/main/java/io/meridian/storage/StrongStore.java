@@ -236,15 +236,7 @@ public final class StrongStore {
 
     /** Applies one log entry's writes (empty: delete) and records its position, atomically. */
     public void apply(long term, long index, Map<String, Optional<String>> writes) {
-        apply(term, index, writes, null, null);
-    }
-
-    /**
-     * As {@link #apply(long, long, Map)}, and records {@code reply} as the answer to request
-     * {@code requestId} in the same batch (both null: an entry without a request id).
-     */
-    public void apply(long term, long index, Map<String, Optional<String>> writes, java.util.UUID requestId, byte[] reply) {
-        apply(term, index, writes, requestId == null ? List.of() : List.of(new Answered(requestId, reply)));
+        apply(term, index, writes, List.of());
     }
 
     /** A request an entry applied, and its reply (kept to answer a client's retry of it the same way). */

@@ -166,75 +166,43 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
             return reply(new TxnCodec.Reply.Replayed());
         }
         byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
-        if (TxnCodec.isBatch(bytes)) {
-            return applyBatch(term, index, bytes);
-        }
-        TxnCodec.Entry decoded;
+        boolean batch = TxnCodec.isBatch(bytes);
+        List<TxnCodec.Entry> txns;
         try {
-            decoded = TxnCodec.decode(bytes);
+            txns = batch ? TxnCodec.decodeBatch(bytes) : List.of(TxnCodec.decode(bytes));
         } catch (IOException | MeridianException e) {
             // Every replica reads the same bytes: one that cannot must stop here rather than skip the entry.
             log.error("entry {} of this strong keyspace's log cannot be read: {}", index, e.getMessage());
             return CompletableFuture.failedFuture(new IOException("log entry " + index + ": " + e.getMessage(), e));
         }
-        java.util.UUID requestId = decoded.requestId().orElse(null);
-        if (requestId != null) {
-            Optional<byte[]> earlier = store.reply(requestId);
-            if (earlier.isPresent()) {
-                // A client's retry of a request already applied (its answer was lost with a leader): same answer, no effect.
-                log.debug("entry {} repeats request {}: answering as before", index, requestId);
-                store.apply(term, index, java.util.Map.of());
-                updateLastAppliedTermIndex(term, index);
-                return CompletableFuture.completedFuture(Message.valueOf(
-                        org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(earlier.get())));
-            }
-        }
-        TxnCodec.Reply reply;
-        java.util.Map<String, Optional<String>> writes;
-        try {
-            TxnEvaluator.Outcome outcome = TxnEvaluator.evaluate(decoded.txn(), store::get, index);
-            writes = outcome.writes();
-            reply = new TxnCodec.Reply.Committed(outcome.succeeded(), outcome.results());
-        } catch (MeridianException e) {
-            writes = java.util.Map.of();
-            java.util.Map<String, String> extensions = new java.util.LinkedHashMap<>();
-            e.extensions().forEach((k, v) -> extensions.put(k, String.valueOf(v)));
-            reply = new TxnCodec.Reply.Failed(e.type(), e.detail(), extensions);
-        }
-        byte[] answer = TxnCodec.encode(reply);
-        store.apply(term, index, writes, requestId, requestId == null ? null : answer);
+        List<byte[]> replies = apply(term, index, txns);
         updateLastAppliedTermIndex(term, index);
-        return CompletableFuture.completedFuture(Message.valueOf(
-                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(answer)));
+        return CompletableFuture.completedFuture(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString
+                .copyFrom(batch ? TxnCodec.encodeBatchReply(replies) : replies.getFirst())));
     }
 
     /**
-     * A batch of transactions in one entry: each is evaluated in order against the store as the
-     * ones before it in the batch left it (as if each had an entry of its own), and all their
-     * writes and replies are applied at once, at this index. A request already applied gets its
-     * first reply again and writes nothing. Writes take the entry's index as their version; the
-     * proposer never puts two transactions touching one key in a batch, so versions stay unique.
+     * Applies an entry's transactions (one, or a batch): each is evaluated in order against the
+     * store as the ones before it in the entry left it (as if each had an entry of its own), and
+     * all their writes and answers go to the store at once, at this index. A request already
+     * applied (a client's retry whose answer was lost with a leader) gets its first answer again
+     * and writes nothing. Writes take the entry's index as their version; the proposer never puts
+     * two transactions touching one key in an entry, so versions stay unique.
+     *
+     * @return each transaction's answer, in order
      */
-    private CompletableFuture<Message> applyBatch(long term, long index, byte[] bytes) {
-        List<TxnCodec.Entry> batch;
-        try {
-            batch = TxnCodec.decodeBatch(bytes);
-        } catch (IOException | MeridianException e) {
-            log.error("entry {} of this strong keyspace's log cannot be read: {}", index, e.getMessage());
-            return CompletableFuture.failedFuture(new IOException("log entry " + index + ": " + e.getMessage(), e));
-        }
+    private List<byte[]> apply(long term, long index, List<TxnCodec.Entry> txns) {
         java.util.Map<String, Optional<String>> writes = new java.util.LinkedHashMap<>();
         TxnEvaluator.State state = key -> writes.containsKey(key)
                 ? writes.get(key).map(v -> new TxnEvaluator.Stored(v, index)) : store.get(key);
         List<StrongStore.Answered> answered = new java.util.ArrayList<>();
         List<byte[]> replies = new java.util.ArrayList<>();
-        for (TxnCodec.Entry one : batch) {
+        for (TxnCodec.Entry one : txns) {
             java.util.UUID requestId = one.requestId().orElse(null);
-            Optional<byte[]> earlier = requestId == null ? Optional.empty() : store.reply(requestId);
-            if (earlier.isEmpty() && requestId != null) {
-                earlier = answered.stream().filter(a -> a.requestId().equals(requestId)).map(StrongStore.Answered::reply).findFirst();
-            }
+            Optional<byte[]> earlier = requestId == null ? Optional.empty() : store.reply(requestId)
+                    .or(() -> answered.stream().filter(a -> a.requestId().equals(requestId)).map(StrongStore.Answered::reply).findFirst());
             if (earlier.isPresent()) {
+                log.debug("entry {} repeats request {}: answering as before", index, requestId);
                 replies.add(earlier.get());
                 continue;
             }
@@ -255,9 +223,7 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
             }
         }
         store.apply(term, index, writes, answered);
-        updateLastAppliedTermIndex(term, index);
-        return CompletableFuture.completedFuture(Message.valueOf(
-                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(TxnCodec.encodeBatchReply(replies))));
+        return replies;
     }
 
     private static CompletableFuture<Message> reply(TxnCodec.Reply reply) {
