@@ -343,7 +343,8 @@ public final class Lab {
         }
     }
 
-    private JsonNode get(String url) {
+    /** GET of a JSON document from a lab process, or a LabException naming the URL. */
+    JsonNode get(String url) {
         try {
             HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3))
                     .GET().build(), HttpResponse.BodyHandlers.ofByteArray());

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.meridian.client.MeridianClient;
 import java.io.PrintStream;
 import java.net.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,14 +17,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * keyspace every region writes (multi-master, {@code sessions} in the lab) in one region at a fixed rate, then every other region
  * reports the delay from each write's origin timestamp to its apply there (the regions share
  * this machine's clock, so the figure is exact), beside the emulated one-way delay, which is the
- * physical floor. Bytes per write are the replication streams' bytes over the writes.
+ * physical floor. Values are JSON documents of the asked size with varied content ({@link JsonValues}).
+ * Bytes per write are counted twice: what the writer's replication streams sent (messages, before
+ * gRPC framing), and what crossed the emulated WAN between the writer and each target on the
+ * replication links, both directions (framing, acknowledgements and heartbeats included): the
+ * figure a WAN bill would show.
  */
 public final class ReplicationBench {
     /** Writes in flight at most; past it the writer falls behind its schedule and says so. */
     private static final int MAX_IN_FLIGHT = 512;
 
     public record Row(String target, int rate, double achievedRate, long writes, long failed, long applied, long p50Ms,
-                      long p90Ms, long p99Ms, long maxMs, double oneWayMs, double bytesPerWrite) {
+                      long p90Ms, long p99Ms, long maxMs, double oneWayMs, double bytesPerWrite, double wanBytesPerWrite) {
     }
 
     private ReplicationBench() {
@@ -73,14 +76,16 @@ public final class ReplicationBench {
                 writeAt(clients.get(region), keyspace, increments, top, warmup, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
             }
-            out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
-                    "p50 ms", "p90 ms", "p99 ms", "max ms", "one-way", "bytes/write");
+            out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
+                    "p50 ms", "p90 ms", "p99 ms", "max ms", "one-way", "bytes/write", "wan B/write");
             for (int rate : rates) {
                 clients.values().forEach(c -> c.raw(c.request("/v1/replication/reset-stats").POST(HttpRequest.BodyPublishers.noBody())));
                 long bytesBefore = bytesSent(clients.get(region));
+                Map<String, Long> wanBefore = wanBytes(lab, state, region);
                 long[] counts = writeAt(clients.get(region), keyspace, increments, rate, duration, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
                 long bytes = bytesSent(clients.get(region)) - bytesBefore;
+                Map<String, Long> wanAfter = wanBytes(lab, state, region);
                 double achieved = counts[0] / (counts[2] / 1e9);
                 for (LabState.RegionProcess target : state.regions()) {
                     if (target.name().equals(region)) {
@@ -91,11 +96,13 @@ public final class ReplicationBench {
                     Row row = new Row(target.name(), rate, achieved, counts[0], counts[1], d.path("count").asLong(),
                             d.path("p50_ms").asLong(), d.path("p90_ms").asLong(), d.path("p99_ms").asLong(),
                             d.path("max_ms").asLong(), LabTopology.oneWayMillis(region, target.name()) * state.latencyScale(),
-                            counts[0] == 0 ? 0 : (double) bytes / counts[0] / (state.regions().size() - 1));
+                            counts[0] == 0 ? 0 : (double) bytes / counts[0] / (state.regions().size() - 1),
+                            counts[0] == 0 ? 0 : (double) (wanAfter.getOrDefault(target.name(), 0L)
+                                    - wanBefore.getOrDefault(target.name(), 0L)) / counts[0]);
                     rows.add(row);
-                    out.printf("%-13s %7d %9.0f %8d %6d %8d %8d %8d %8d %9.1f %11.0f%n", row.target(), rate, achieved,
+                    out.printf("%-13s %7d %9.0f %8d %6d %8d %8d %8d %8d %9.1f %11.0f %11.0f%n", row.target(), rate, achieved,
                             row.writes(), row.failed(), row.p50Ms(), row.p90Ms(), row.p99Ms(), row.maxMs(), row.oneWayMs(),
-                            row.bytesPerWrite());
+                            row.bytesPerWrite(), row.wanBytesPerWrite());
                 }
             }
         } finally {
@@ -108,7 +115,7 @@ public final class ReplicationBench {
     private static long[] writeAt(MeridianClient client, String keyspace, boolean increments, int rate, Duration duration,
                                   int valueBytes) throws InterruptedException {
         long total = (long) rate * duration.toSeconds();
-        byte[] value = "x".repeat(valueBytes).getBytes(StandardCharsets.UTF_8);
+        JsonValues values = new JsonValues(rate);
         Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
         AtomicLong written = new AtomicLong();
         AtomicLong failed = new AtomicLong();
@@ -121,12 +128,13 @@ public final class ReplicationBench {
             }
             inFlight.acquire();
             String key = "bench-" + rate + "-" + (i % 10_000);
+            byte[] value = increments ? null : values.next(valueBytes);
             Thread.ofVirtual().start(() -> {
                 try {
                     if (increments) {
                         client.increment(keyspace, key, 1);
                     } else {
-                        client.put(keyspace, key, value, "text/plain", null, null);
+                        client.put(keyspace, key, value, "application/json", null, null);
                     }
                     written.incrementAndGet();
                 } catch (RuntimeException e) {
@@ -152,6 +160,20 @@ public final class ReplicationBench {
                 Thread.sleep(50);
             }
         }
+    }
+
+    /** Bytes on the replication links between {@code region} and each other region, both links and both directions, by the other. */
+    private static Map<String, Long> wanBytes(Lab lab, LabState state, String region) {
+        Map<String, Long> bytes = new java.util.TreeMap<>();
+        JsonNode links = lab.get(state.controlUrl() + "/v1/links").path("links");
+        for (JsonNode l : links) {
+            String from = l.path("from").asText();
+            String to = l.path("to").asText();
+            if (l.path("kind").asText().equals("replication") && (from.equals(region) || to.equals(region))) {
+                bytes.merge(from.equals(region) ? to : from, l.path("bytes_forwarded").asLong(), Long::sum);
+            }
+        }
+        return bytes;
     }
 
     private static long bytesSent(MeridianClient client) {
