@@ -71,6 +71,10 @@ final class LabCommand {
         @Option(names = "--retained-log-entries", defaultValue = "0", description = "entries of each origin every replication log keeps; 0 = the nodes' default (1,000,000)")
         long retainedLogEntries;
 
+        @Option(names = "--compression", paramLabel = "deflate|none", description = "how nodes send replication batches:"
+                + " deflate (the nodes' default) or none")
+        String compression;
+
         @Option(names = "--failover", defaultValue = "hybrid", description = "failover policy: auto, manual or hybrid (default ${DEFAULT-VALUE})")
         String failover;
 
@@ -104,6 +108,10 @@ final class LabCommand {
             if (retainedLogEntries != 0 && retainedLogEntries < 1_000) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --retained-log-entries 0 or at least 1000");
             }
+            if (compression != null && !java.util.List.of("deflate", "none").contains(compression)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --compression deflate or none, not '"
+                        + compression + "'");
+            }
             if (!java.util.List.of("auto", "manual", "hybrid").contains(failover)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --failover auto, manual or hybrid, not '" + failover + "'");
             }
@@ -116,7 +124,8 @@ final class LabCommand {
                         + " with --rpo-budget");
             }
             LabState state = lab.up(basePort, new LabTopology.Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries)
-                    .withFailover(failover, autoFailback).withWitness(witness).withRpoBudget(rpoBudget, onBudgetExceeded),
+                    .withFailover(failover, autoFailback).withWitness(witness).withRpoBudget(rpoBudget, onBudgetExceeded)
+                    .withCompression(compression),
                     Duration.ofSeconds(timeoutSeconds));
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());

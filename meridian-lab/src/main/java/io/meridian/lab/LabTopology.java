@@ -88,15 +88,17 @@ public final class LabTopology {
     /**
      * Options of {@code lab up}: WAN shaping, {@code retainedLogEntries} (0 keeps the nodes'
      * default), the failover policy ({@code auto}, {@code manual}, {@code hybrid}), automatic
-     * failback, the witness topology, and an RPO budget for the asynchronously replicated key-value
+     * failback, the witness topology, an RPO budget for the asynchronously replicated key-value
      * keyspaces ({@code catalog}, {@code profiles}, {@code sessions}; null for none) with what to do
-     * when it is exceeded ({@code wait} or {@code refuse}).
+     * when it is exceeded ({@code wait} or {@code refuse}), and the replication streams'
+     * compression ({@code deflate} or {@code none}; null keeps the nodes' default).
      */
     public record Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
-                        String failoverPolicy, boolean autoFailback, boolean witness, String rpoBudget, String onBudgetExceeded) {
+                        String failoverPolicy, boolean autoFailback, boolean witness, String rpoBudget, String onBudgetExceeded,
+                        String compression) {
         public Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                      String failoverPolicy, boolean autoFailback, boolean witness) {
-            this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, null, null);
+            this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, null, null, null);
         }
 
         public static final Setup DEFAULT = new Setup(1.0, 0, 0, 0);
@@ -111,17 +113,24 @@ public final class LabTopology {
 
         public Setup withFailover(String policy, boolean autoFailback) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, policy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded);
+                    onBudgetExceeded, compression);
         }
 
         /** The lab's key-value keyspaces get {@code rpo-budget: budget} ({@code 250ms}, {@code 0}...) and {@code on-budget-exceeded: mode}. */
         public Setup withRpoBudget(String budget, String mode) {
-            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, budget, mode);
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, budget, mode,
+                    compression);
         }
 
         public Setup withWitness(boolean w) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, w, rpoBudget,
-                    onBudgetExceeded);
+                    onBudgetExceeded, compression);
+        }
+
+        /** Every node's {@code replication.compression}: {@code deflate}, {@code none}, or null for the default. */
+        public Setup withCompression(String c) {
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
+                    onBudgetExceeded, c);
         }
 
         public List<Region> regions() {
@@ -215,8 +224,15 @@ public final class LabTopology {
                 """.formatted(budget));
         y.append("# Failure detection and failover (docs/failover.md).\nfailover:\n  policy: ").append(wan.failoverPolicy())
                 .append("\n  failback: ").append(wan.autoFailback() ? "auto" : "manual").append("\n\n");
-        if (wan.retainedLogEntries() > 0) {
-            y.append("replication:\n  retained-log-entries: ").append(wan.retainedLogEntries()).append("\n\n");
+        if (wan.retainedLogEntries() > 0 || wan.compression() != null) {
+            y.append("replication:\n");
+            if (wan.retainedLogEntries() > 0) {
+                y.append("  retained-log-entries: ").append(wan.retainedLogEntries()).append('\n');
+            }
+            if (wan.compression() != null) {
+                y.append("  compression: ").append(wan.compression()).append('\n');
+            }
+            y.append('\n');
         }
         y.append("wan:\n");
         y.append("  control: 127.0.0.1:").append(ports.control()).append('\n');

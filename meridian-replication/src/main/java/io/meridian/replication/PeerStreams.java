@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.meridian.core.replication.Codec;
+import io.meridian.core.replication.StreamCodec;
 import io.meridian.core.replication.VersionVector;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -103,6 +104,8 @@ public final class PeerStreams implements AutoCloseable {
         volatile boolean connected;
         volatile long lastBatchMillis;
         private StreamObserver<byte[]> requests;
+        /** The open call's encoder for what this end sends (subscriptions, acknowledgements); a new call starts afresh. */
+        private StreamCodec.Encoder encoder;
         private volatile VersionVector lastAck;
         private long backoffMillis;
 
@@ -134,6 +137,7 @@ public final class PeerStreams implements AutoCloseable {
             if (closed) {
                 return;
             }
+            encoder = new StreamCodec.Encoder();
             requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(Wire.STREAM, CallOptions.DEFAULT), new Responses());
             lastAck = null;
             subscribe();
@@ -153,7 +157,7 @@ public final class PeerStreams implements AutoCloseable {
         private synchronized void send(Codec.Message m) {
             if (requests != null) {
                 try {
-                    requests.onNext(Codec.encode(m));
+                    requests.onNext(encoder.encode(m));
                 } catch (RuntimeException e) {
                     log.debug("send to {} failed: {}", peer, e.toString());
                 }
@@ -185,10 +189,13 @@ public final class PeerStreams implements AutoCloseable {
         }
 
         private final class Responses implements StreamObserver<byte[]> {
+            /** This call's decoder: gRPC delivers one message at a time, in order. */
+            private final StreamCodec.Decoder decoder = new StreamCodec.Decoder();
+
             @Override
             public void onNext(byte[] bytes) {
                 bytesReceived.addAndGet(bytes.length);
-                Codec.Message m = Codec.decodeMessage(bytes);
+                Codec.Message m = decoder.decode(bytes);
                 if (m instanceof Codec.Message.SnapshotNeeded needed && needed.region().equals(peer)) {
                     host.onSnapshotNeeded(peer);
                     return;
@@ -213,11 +220,13 @@ public final class PeerStreams implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
+                decoder.close();
                 broken(t);
             }
 
             @Override
             public void onCompleted() {
+                decoder.close();
                 broken(null);
             }
         }

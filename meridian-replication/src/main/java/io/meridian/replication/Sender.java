@@ -5,6 +5,7 @@ import io.grpc.stub.StreamObserver;
 import io.meridian.core.replication.Codec;
 import io.meridian.core.replication.Entry;
 import io.meridian.core.replication.Outbound;
+import io.meridian.core.replication.StreamCodec;
 import io.meridian.core.replication.VersionVector;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +27,9 @@ final class Sender implements StreamObserver<byte[]> {
     private final Settings settings;
     private final ServerCallStreamObserver<byte[]> out;
     private final AtomicLong bytesSent = new AtomicLong();
+    /** This stream's compact forms: batches out (the ship loop's alone), acknowledgements in (gRPC delivers them one at a time). */
+    private final StreamCodec.Encoder encoder;
+    private final StreamCodec.Decoder decoder = new StreamCodec.Decoder();
     private Outbound outbound;
     private String subscriber;
     private Thread loop;
@@ -39,6 +43,7 @@ final class Sender implements StreamObserver<byte[]> {
         this.signal = signal;
         this.settings = settings;
         this.out = out;
+        this.encoder = new StreamCodec.Encoder(settings.compression());
         out.setOnReadyHandler(signal::fire);
         out.setOnCancelHandler(() -> closed = true);
     }
@@ -60,7 +65,7 @@ final class Sender implements StreamObserver<byte[]> {
     public void onNext(byte[] bytes) {
         Codec.Message message;
         try {
-            message = Codec.decodeMessage(bytes);
+            message = decoder.decode(bytes);
         } catch (IllegalArgumentException e) {
             log.warn("closing a replication stream from {}: {}", subscriber, e.getMessage());
             out.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
@@ -131,10 +136,10 @@ final class Sender implements StreamObserver<byte[]> {
                 }
                 if (tellSnapshot) {
                     log.warn("{} needs entries this log no longer holds: it must fetch a snapshot", subscriber);
-                    out.onNext(Codec.encode(new Codec.Message.SnapshotNeeded(host.region())));
+                    out.onNext(encoder.encode(new Codec.Message.SnapshotNeeded(host.region())));
                 }
                 if (!entries.isEmpty() || now - lastSent >= settings.heartbeat().toMillis()) {
-                    byte[] bytes = Codec.encode(new Codec.Message.Batch(host.region(), now, host.log().shippableWatermarks(), entries));
+                    byte[] bytes = encoder.encode(new Codec.Message.Batch(host.region(), now, host.log().shippableWatermarks(), entries));
                     out.onNext(bytes);
                     bytesSent.addAndGet(bytes.length);
                     lastSent = now;
@@ -156,12 +161,15 @@ final class Sender implements StreamObserver<byte[]> {
                     // the stream is already gone
                 }
             }
+        } finally {
+            encoder.close(); // only this loop encodes
         }
     }
 
     @Override
     public void onError(Throwable t) {
         closed = true;
+        decoder.close();
         signal.fire();
         log.debug("replication stream from {} broke: {}", subscriber, t.toString());
     }
@@ -169,6 +177,7 @@ final class Sender implements StreamObserver<byte[]> {
     @Override
     public void onCompleted() {
         closed = true;
+        decoder.close();
         signal.fire();
         try {
             out.onCompleted();

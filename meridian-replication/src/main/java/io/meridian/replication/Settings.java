@@ -1,5 +1,6 @@
 package io.meridian.replication;
 
+import io.meridian.core.replication.StreamCodec;
 import java.time.Duration;
 
 /**
@@ -14,13 +15,20 @@ import java.time.Duration;
  * @param reconnectMin   first wait before reconnecting a broken stream; doubles up to {@code reconnectMax}
  * @param linger         least time between two batches on a stream: writes arriving meanwhile share the next
  *                       batch (and the receiver's fsync and acknowledgement) at the cost of this much delay
+ * @param compression    whether batches sent are deflated ({@link StreamCodec}); receivers read either
  */
 public record Settings(Duration heartbeat, int windowEntries, Duration retransmit, int batchEntries, long batchBytes,
-                       Duration reconnectMin, Duration reconnectMax, Duration linger) {
+                       Duration reconnectMin, Duration reconnectMax, Duration linger, StreamCodec.Compression compression) {
     public static final Settings DEFAULT = new Settings(Duration.ofMillis(100), 10_000, Duration.ofSeconds(3), 512,
-            4L << 20, Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(2));
+            4L << 20, Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(2), StreamCodec.Compression.DEFLATE);
 
     public Settings withHeartbeat(Duration newHeartbeat) {
-        return new Settings(newHeartbeat, windowEntries, retransmit, batchEntries, batchBytes, reconnectMin, reconnectMax, linger);
+        return new Settings(newHeartbeat, windowEntries, retransmit, batchEntries, batchBytes, reconnectMin, reconnectMax, linger,
+                compression);
+    }
+
+    public Settings withCompression(StreamCodec.Compression newCompression) {
+        return new Settings(heartbeat, windowEntries, retransmit, batchEntries, batchBytes, reconnectMin, reconnectMax, linger,
+                newCompression);
     }
 }

@@ -6,10 +6,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * The one gRPC method between regions: a bidirectional stream of {@link io.meridian.core.replication.Codec}
- * messages. The receiver opens it and sends Subscribe and Ack; the sender answers with Batches.
- * Messages are Meridian's own binary encoding rather than protobuf: one codec for disk and wire,
- * no generated code. gRPC still gives HTTP/2 streams, flow control and deadlines.
+ * The gRPC methods between regions: a bidirectional stream whose messages each end reads with a
+ * {@link io.meridian.core.replication.StreamCodec} of its own (compact batches and acknowledgements,
+ * deflated batches), and the snapshot fetch of {@link io.meridian.core.replication.Codec} messages.
+ * The receiver opens the stream and sends Subscribe and Ack; the sender answers with Batches.
+ * Messages are Meridian's own binary encoding rather than protobuf: no generated code. gRPC still
+ * gives HTTP/2 streams, flow control and deadlines.
  */
 final class Wire {
     static final String SERVICE = "meridian.Replication";

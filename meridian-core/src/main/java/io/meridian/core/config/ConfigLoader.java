@@ -328,8 +328,11 @@ public final class ConfigLoader {
         long wait = r.longValue("session-wait-ms", d.sessionWait().toMillis(), 0, 60_000);
         long heartbeat = r.longValue("heartbeat-ms", d.heartbeat().toMillis(), 10, 10_000);
         long retained = r.longValue("retained-log-entries", d.retainedEntries(), 1_000, 1_000_000_000_000L);
-        r.finish(Set.of("session-wait-ms", "heartbeat-ms", "retained-log-entries"));
-        return new MeridianConfig.Replication(Duration.ofMillis(wait), Duration.ofMillis(heartbeat), retained);
+        String compression = r.choice("compression", List.of("deflate", "none"), false);
+        r.finish(Set.of("session-wait-ms", "heartbeat-ms", "retained-log-entries", "compression"));
+        return new MeridianConfig.Replication(Duration.ofMillis(wait), Duration.ofMillis(heartbeat), retained,
+                compression == null ? d.compression()
+                        : io.meridian.core.replication.StreamCodec.Compression.valueOf(compression.toUpperCase(Locale.ROOT)));
     }
 
     /**

@@ -34,9 +34,12 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
      * @param sessionWait     how long a session read waits for this region to catch up before forwarding
      * @param heartbeat       how often a stream with nothing to ship sends an empty batch
      * @param retainedEntries how many entries of each origin the log keeps; a region further behind needs a snapshot
+     * @param compression     whether this region deflates the batches it sends (receivers read either)
      */
-    public record Replication(Duration sessionWait, Duration heartbeat, long retainedEntries) {
-        public static final Replication DEFAULT = new Replication(Duration.ofSeconds(1), Duration.ofMillis(100), 1_000_000);
+    public record Replication(Duration sessionWait, Duration heartbeat, long retainedEntries,
+                              io.meridian.core.replication.StreamCodec.Compression compression) {
+        public static final Replication DEFAULT = new Replication(Duration.ofSeconds(1), Duration.ofMillis(100), 1_000_000,
+                io.meridian.core.replication.StreamCodec.Compression.DEFLATE);
     }
 
     public Optional<RegionConfig> region(String name) {

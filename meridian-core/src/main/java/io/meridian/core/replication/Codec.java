@@ -224,7 +224,11 @@ public final class Codec {
 
     // ---- stream messages ----
 
-    /** What flows on a replication stream. */
+    /**
+     * What flows on a replication stream. Batches and acknowledgements, the stream's traffic, are
+     * encoded by {@link StreamCodec} (types 8 and 9; types 2 and 3 were their self-contained forms
+     * before it and are no longer read); the others here (types 1 and 4 to 7).
+     */
     public sealed interface Message {
         /** Receiver to sender: send me these origins' writes after these sequences. */
         record Subscribe(String region, Map<String, Long> from) implements Message {
@@ -280,21 +284,10 @@ public final class Codec {
                         out.writeUTF(origin);
                     }
                 }
-                case Message.Batch b -> {
-                    out.writeByte(2);
-                    out.writeUTF(b.region());
-                    out.writeLong(b.sentAtMillis());
-                    writeVector(out, b.watermarks());
-                    out.writeInt(b.entries().size());
-                    for (Entry e : b.entries()) {
-                        writeEntry(out, e);
-                    }
-                }
-                case Message.Ack a -> {
-                    out.writeByte(3);
-                    out.writeUTF(a.region());
-                    writeVector(out, a.watermarks());
-                }
+                case Message.Batch b -> throw new IllegalArgumentException(
+                        "a batch is encoded by its stream's StreamCodec.Encoder, not alone");
+                case Message.Ack a -> throw new IllegalArgumentException(
+                        "an acknowledgement is encoded by its stream's StreamCodec.Encoder, not alone");
                 case Message.SnapshotNeeded n -> {
                     out.writeByte(4);
                     out.writeUTF(n.region());
@@ -342,21 +335,6 @@ public final class Codec {
                     }
                     yield new Message.Subscribe(region, origins);
                 }
-                case 2 -> {
-                    String region = in.readUTF();
-                    long sentAt = in.readLong();
-                    VersionVector watermarks = readVector(in);
-                    int n = in.readInt();
-                    if (n < 0 || n > MAX_BATCH_ENTRIES) {
-                        throw new IOException(n + " entries in a batch");
-                    }
-                    List<Entry> entries = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
-                        entries.add(readEntry(in));
-                    }
-                    yield new Message.Batch(region, sentAt, watermarks, entries);
-                }
-                case 3 -> new Message.Ack(in.readUTF(), readVector(in));
                 case 4 -> new Message.SnapshotNeeded(in.readUTF());
                 case 5 -> new Message.SnapshotRequest(in.readUTF());
                 case 6 -> {
@@ -371,6 +349,8 @@ public final class Codec {
                     yield new Message.SnapshotChunk(states);
                 }
                 case 7 -> new Message.SnapshotEnd(readVector(in), new Hlc(in.readLong(), in.readInt()), in.readLong());
+                case StreamCodec.BATCH, StreamCodec.ACK -> throw new IOException("message type " + type
+                        + " belongs to a stream and is read by its StreamCodec.Decoder");
                 default -> throw new IOException("message type " + type);
             };
             if (in.available() != 0) {

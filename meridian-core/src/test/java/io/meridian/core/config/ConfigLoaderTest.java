@@ -306,6 +306,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void replicationStreamsDeflateUnlessToldNotTo() {
+        String keyspaces = "keyspaces: [{name: sessions, policy: multi-master}]\n";
+        assertThat(parse(REGIONS + keyspaces).replication().compression())
+                .isEqualTo(io.meridian.core.replication.StreamCodec.Compression.DEFLATE);
+        assertThat(parse(REGIONS + keyspaces + "replication:\n  compression: none\n").replication().compression())
+                .isEqualTo(io.meridian.core.replication.StreamCodec.Compression.NONE);
+        assertThat(errors(REGIONS + keyspaces + "replication:\n  compression: zstd\n"))
+                .anySatisfy(e -> assertThat(e).contains("replication.compression").contains("'zstd' is not one of deflate, none"));
+    }
+
+    @Test
     void failoverSettingsWitnessesAndFailoverOrdersParse() {
         MeridianConfig config = parse(REGIONS + """
                   - {name: us-west, role: witness, http: 127.0.0.1:7003, consensus: 127.0.0.1:7063}

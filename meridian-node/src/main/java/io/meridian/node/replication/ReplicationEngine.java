@@ -132,7 +132,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     public void start() {
-        Settings settings = Settings.DEFAULT.withHeartbeat(config.replication().heartbeat());
+        Settings settings = Settings.DEFAULT.withHeartbeat(config.replication().heartbeat())
+                .withCompression(config.replication().compression());
         List<String> peers = peers();
         if (peers.isEmpty()) {
             return;
