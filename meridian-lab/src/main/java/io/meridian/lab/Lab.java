@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -137,7 +138,17 @@ public final class Lab {
     private LabState.RegionProcess startRegion(Path config, String name, String url) {
         Path log = root.resolve("logs/" + name + ".log");
         Path data = root.resolve("data/" + name);
-        Process p = spawn(List.of("node", "--config", config.toString(), "--region", name, "--data-dir", data.toString()), log);
+        // RocksDB extracts its native library (~25 MB) to a fresh temporary file on every start and
+        // deletes it at a clean exit only: a drill's SIGKILL would leave one in /tmp each time. Given
+        // a directory it uses one fixed name there instead, replaced at the next start of this region.
+        Path nativeDir = root.resolve("native/" + name);
+        try {
+            Files.createDirectories(nativeDir);
+        } catch (IOException e) {
+            throw new LabException("cannot create " + nativeDir + ": " + e.getMessage(), e);
+        }
+        Process p = spawn(List.of("node", "--config", config.toString(), "--region", name, "--data-dir", data.toString()), log,
+                Map.of("ROCKSDB_SHAREDLIB_DIR", nativeDir.toString()));
         return new LabState.RegionProcess(name, url, LabState.Pid.of(p.toHandle()), data.toString(), log.toString());
     }
 
@@ -287,10 +298,15 @@ public final class Lab {
     }
 
     private Process spawn(List<String> args, Path log) {
+        return spawn(args, log, Map.of());
+    }
+
+    private Process spawn(List<String> args, Path log, Map<String, String> environment) {
         ProcessBuilder pb = new ProcessBuilder(launcher.command(args))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(environment);
         try {
             return pb.start();
         } catch (IOException e) {
