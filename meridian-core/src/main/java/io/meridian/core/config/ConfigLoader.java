@@ -366,7 +366,8 @@ public final class ConfigLoader {
         long pause = f.longValue("acceptable-pause-ms", d.acceptablePause().toMillis(), 0, 600_000);
         long lease = f.longValue("lease-ms", d.lease().toMillis(), 100, 600_000);
         long renew = f.longValue("renew-every-ms", Math.min(d.renewEvery().toMillis(), lease / 2), 10, 300_000);
-        long report = f.longValue("report-every-ms", d.reportEvery().toMillis(), 10, 60_000);
+        // At most 4 s: a suspicion refreshed less often than the 5 s an ongoing one is judged over would count as new onsets.
+        long report = f.longValue("report-every-ms", d.reportEvery().toMillis(), 10, 4_000);
         long onsets = f.longValue("flapping-onsets", d.flapOnsets(), 2, 1_000);
         long window = f.longValue("flapping-window-ms", d.flapWindow().toMillis(), 1_000, 86_400_000);
         String failback = f.choice("failback", List.of("manual", "auto"), false);

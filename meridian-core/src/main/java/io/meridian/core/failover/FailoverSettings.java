@@ -13,7 +13,9 @@ import java.time.Duration;
  * @param lease            how long a granted write lease lasts from the moment its request was sent
  * @param renewEvery       how often a region asks its peers to extend its lease (the requests ride on the
  *                         heartbeats, so the shorter of this and {@code heartbeat})
- * @param reportEvery      how often a region reports its suspicions and watermarks to the control plane
+ * @param reportEvery      how often a region refreshes its report to the control plane when nothing in it but
+ *                         watermarks changed (a change of suspicions, epoch, expired leases or withheld regions
+ *                         is reported at once); at most 4 s, below the 5 s an ongoing suspicion is judged over
  * @param flapOnsets       this many onsets of suspicion of one region within {@code flapWindow} is flapping
  * @param flapWindow       the window flapping is judged over
  * @param autoFailback     give a rejoined region its keys back by itself once it has caught up
@@ -31,7 +33,7 @@ public record FailoverSettings(Policy policy, Duration heartbeat, double phiThre
     }
 
     public static final FailoverSettings DEFAULT = new FailoverSettings(Policy.HYBRID, Duration.ofMillis(200), 8.0,
-            Duration.ofMillis(400), Duration.ofMillis(1_500), Duration.ofMillis(200), Duration.ofMillis(250), 3,
+            Duration.ofMillis(400), Duration.ofMillis(1_500), Duration.ofMillis(200), Duration.ofMillis(2_000), 3,
             Duration.ofSeconds(60), false);
 
     public FailoverSettings {
@@ -50,8 +52,13 @@ public record FailoverSettings(Policy policy, Duration heartbeat, double phiThre
         return lease.plus(Duration.ofMillis(Math.max(200, lease.toMillis() / 10)));
     }
 
-    /** How long a region's report of suspicions counts; older ones say nothing. */
+    /**
+     * How long a region's report of suspicions counts; older ones say nothing. A live region
+     * refreshes its report every {@code reportEvery}: two refreshes missed and a second for the
+     * commit, and never less than 3 s.
+     */
     public Duration reportTtl() {
-        return reportEvery.multipliedBy(8).plus(Duration.ofSeconds(1));
+        Duration ttl = reportEvery.multipliedBy(2).plus(Duration.ofSeconds(1));
+        return ttl.compareTo(Duration.ofSeconds(3)) < 0 ? Duration.ofSeconds(3) : ttl;
     }
 }

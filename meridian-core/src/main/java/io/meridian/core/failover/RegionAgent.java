@@ -66,6 +66,8 @@ public final class RegionAgent {
     private long lastReportEpoch = -1;
     private Set<String> lastReportExpired = Set.of();
     private Set<String> lastReportWithheld = Set.of();
+    private Set<String> lastReportSuspects = Set.of();
+    private Set<String> lastReportStalled = Set.of();
     private long rejoinSentForDecision;
     private long restoreSentAtEpoch = -1;
     private long failbackSentForDecision;
@@ -204,18 +206,24 @@ public final class RegionAgent {
         Set<String> suspects = suspects(nowMillis, local.startedMillis());
         Map<String, Long> withheld = withhold(state, suspects, local, nowMillis, nowNanos);
         Set<String> expired = leasesExpired(state, nowNanos);
-        // Due every report-every; at once when the epoch moved (a fence waits for this region's frozen watermark),
-        // a fenced region's lease from here has just expired (its failover waits for that), or what it withholds
-        // changed (a failover decided late waits for that).
+        // Due every report-every, a refresh that keeps it fresh; at once when what it says changes: whom this
+        // region suspects or sees stalled (a failover's evidence), the epoch (a fence waits for this region's
+        // frozen watermark), a fenced region's lease from here has just expired (its failover waits for that), or
+        // what it withholds (a failover decided late waits for that). Only watermarks change without a report:
+        // they ride on the next one.
+        Set<String> stalled = local.stalled();
         if (nowMillis - lastReportMillis >= settings.reportEvery().toMillis() || state.epoch() != lastReportEpoch
+                || !suspects.equals(lastReportSuspects) || !stalled.equals(lastReportStalled)
                 || !expired.equals(lastReportExpired) || !withheld.keySet().equals(lastReportWithheld)) {
             // Strictly increasing, so that a report is known to be newer than a decision taken before it (releasing).
             long at = Math.max(nowMillis, lastReportAtMillis + 1);
-            out.add(new Command.Report(region, state.epoch(), suspects, local.stalled(), local.watermarks(), at, expired,
+            out.add(new Command.Report(region, state.epoch(), suspects, stalled, local.watermarks(), at, expired,
                     local.rttMillis(), withheld));
             lastReportMillis = nowMillis;
             lastReportAtMillis = at;
             lastReportEpoch = state.epoch();
+            lastReportSuspects = Set.copyOf(suspects);
+            lastReportStalled = Set.copyOf(stalled);
             lastReportExpired = expired;
             lastReportWithheld = withheld.keySet();
             releasing.replaceAll((r, since) -> since == Long.MIN_VALUE ? at : since);

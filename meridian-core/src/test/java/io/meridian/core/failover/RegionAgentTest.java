@@ -68,6 +68,42 @@ class RegionAgentTest {
     }
 
     @Test
+    void aChangedSuspicionIsReportedAtOnceAndAnUnchangedReportOnlyRefreshed() {
+        long t = 30_000;
+        agent.heartbeat("eu-west", t);
+        agent.heartbeat("ap-southeast", t);
+        for (long at = t; at <= t + RegionAgent.WARM_UP_MILLIS; at += 200) {
+            agent.heartbeat("eu-west", at);
+            agent.heartbeat("ap-southeast", at);
+        }
+        long now = t + RegionAgent.WARM_UP_MILLIS;
+        assertThat(reports(agent, now, local)).as("the first report").hasSize(1);
+        Map<String, Long> moved = Map.of("us-east", 42L);
+        assertThat(reports(agent, now + 200, new RegionAgent.Local(moved, Set.of(), 0)))
+                .as("only watermarks moved: they wait for the refresh").isEmpty();
+        // ap-southeast falls silent while eu-west keeps answering.
+        long silent = now;
+        for (now += 200; agent.suspects(now, 0).isEmpty(); now += 200) {
+            agent.heartbeat("eu-west", now);
+            assertThat(now - silent).as("suspected within the refresh interval").isLessThan(settings.reportEvery().toMillis());
+        }
+        List<Command.Report> changed = reports(agent, now, new RegionAgent.Local(moved, Set.of(), 0));
+        assertThat(changed).as("a new suspicion goes at once, long before the refresh is due").hasSize(1);
+        assertThat(changed.getFirst().suspects()).containsExactly("ap-southeast");
+        assertThat(changed.getFirst().watermarks()).containsEntry("us-east", 42L);
+        assertThat(reports(agent, now + 100, new RegionAgent.Local(moved, Set.of("eu-west"), 0)))
+                .as("so does a peer seen stalled").hasSize(1);
+        assertThat(reports(agent, now + 200, new RegionAgent.Local(moved, Set.of("eu-west"), 0))).isEmpty();
+        assertThat(reports(agent, now + 100 + settings.reportEvery().toMillis(), new RegionAgent.Local(moved, Set.of("eu-west"), 0)))
+                .as("the refresh").hasSize(1);
+    }
+
+    private List<Command.Report> reports(RegionAgent a, long millis, RegionAgent.Local l) {
+        return a.tick(millis, millis * MS, state, l, (x, y) -> new RegionAgent.LostScan.Rpo(0, 0, 0)).stream()
+                .filter(Command.Report.class::isInstance).map(Command.Report.class::cast).toList();
+    }
+
+    @Test
     void fourMembersNeedTwoGrants() {
         RegionAgent a = new RegionAgent("a", List.of("b", "c", "w"), settings, 0);
         a.leaseAnswer("b", 10 * MS, true);
