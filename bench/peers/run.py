@@ -3,7 +3,7 @@
 
 Runs by hand, as root (network namespaces), never in CI:
 
-    sudo bench/peers/run.py            # everything, about 14 minutes
+    sudo bench/peers/run.py            # everything, about 17 minutes
     sudo bench/peers/run.py --only etcd,redis --seconds 5
 
 Meridian runs as `./meridian lab up` (its own WAN emulator). etcd runs as three members, one per
@@ -206,19 +206,21 @@ def measure_meridian_strong(lab, seconds, failovers):
 
 
 def warm_up_meridian(lab, seconds):
-    """Every path the figures use, under load, before any is measured: four JVMs on two cores compile
-    for minutes (each node's JIT had spent about 100 s of CPU after four minutes of a strong-write run;
-    docs/benchmarks.md, issue 12), where etcd, Redis and PostgreSQL are compiled ahead of time."""
+    """Every path the figures use, under load at once, before any is measured: four JVMs on two cores
+    compile for minutes, where etcd, Redis and PostgreSQL are compiled ahead of time. Under this mixed
+    load a node's JIT threads used ~7 s of CPU in the second half-minute, ~1.3 s in the fourth and
+    under 0.6 s a half-minute from the sixth on (docs/benchmarks.md, issue 12, third session)."""
     if seconds <= 0:
         return
     log("meridian: warming up for %d s" % seconds)
     url = lab.url("us-east")
     put, get = os.path.join(ROOT, "bench", "put.lua"), os.path.join(ROOT, "bench", "get.lua")
-    share = max(1, seconds // 4)
-    wrk(url, put, 32, share, "accounts")
-    wrk(url, put, 64, share)
-    wrk(url, get, 64, share)
-    wrk(url, put, 16, share, "sessions")
+    loads = [(put, 8, ["accounts"]), (put, 16, []), (get, 16, []), (put, 8, ["sessions"])]
+    procs = [subprocess.Popen(["wrk", "-t1", "-c%d" % c, "-d%ds" % seconds, "-s", script, url]
+                              + (["--"] + args if args else []), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for script, c, args in loads]
+    for p in procs:
+        p.wait(timeout=seconds + 60)
 
 
 def measure_meridian_single(lab, seconds):
@@ -639,7 +641,7 @@ def main():
                         help="comma-separated: meridian, etcd, redis, postgres")
     parser.add_argument("--seconds", type=int, default=10, help="length of each load step")
     parser.add_argument("--failovers", type=int, default=3, help="leader kills per system")
-    parser.add_argument("--warmup", type=int, default=60,
+    parser.add_argument("--warmup", type=int, default=240,
                         help="seconds of load on a fresh lab before Meridian is measured (its JIT)")
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON after the table")
     args = parser.parse_args()
