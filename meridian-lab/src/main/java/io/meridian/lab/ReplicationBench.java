@@ -69,11 +69,11 @@ public final class ReplicationBench {
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
         state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url())));
         List<Row> rows = new ArrayList<>();
-        try {
+        try (HttpLoad load = new HttpLoad(java.net.URI.create(writer.url()))) {
             if (!warmup.isZero()) {
                 int top = rates.stream().mapToInt(Integer::intValue).max().orElseThrow();
                 out.printf("warming up: %d writes/s for %d s%n", top, warmup.toSeconds());
-                writeAt(clients.get(region), keyspace, increments, top, warmup, valueBytes);
+                writeAt(clients.get(region), load, keyspace, increments, top, warmup, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
             }
             out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
@@ -82,7 +82,7 @@ public final class ReplicationBench {
                 clients.values().forEach(c -> c.raw(c.request("/v1/replication/reset-stats").POST(HttpRequest.BodyPublishers.noBody())));
                 long bytesBefore = bytesSent(clients.get(region));
                 Map<String, Long> wanBefore = wanBytes(lab, state, region);
-                long[] counts = writeAt(clients.get(region), keyspace, increments, rate, duration, valueBytes);
+                long[] counts = writeAt(clients.get(region), load, keyspace, increments, rate, duration, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
                 long bytes = bytesSent(clients.get(region)) - bytesBefore;
                 Map<String, Long> wanAfter = wanBytes(lab, state, region);
@@ -111,9 +111,13 @@ public final class ReplicationBench {
         return rows;
     }
 
-    /** Open loop: write i is due at start + i/rate whatever happened to the earlier ones. @return {written, failed, nanos} */
-    private static long[] writeAt(MeridianClient client, String keyspace, boolean increments, int rate, Duration duration,
-                                  int valueBytes) throws InterruptedException {
+    /**
+     * Open loop: write i is due at start + i/rate whatever happened to the earlier ones. Puts go
+     * through {@link HttpLoad} (a light client: the writer shares the machine with the lab),
+     * increments through the client. @return {written, failed, nanos}
+     */
+    private static long[] writeAt(MeridianClient client, HttpLoad load, String keyspace, boolean increments, int rate,
+                                  Duration duration, int valueBytes) throws InterruptedException {
         long total = (long) rate * duration.toSeconds();
         JsonValues values = new JsonValues(rate);
         Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
@@ -133,11 +137,12 @@ public final class ReplicationBench {
                 try {
                     if (increments) {
                         client.increment(keyspace, key, 1);
-                    } else {
-                        client.put(keyspace, key, value, "application/json", null, null);
+                    } else if (load.put("/v1/kv/" + keyspace + "/" + key, value, "application/json") / 100 != 2) {
+                        failed.incrementAndGet();
+                        return;
                     }
                     written.incrementAndGet();
-                } catch (RuntimeException e) {
+                } catch (java.io.IOException | RuntimeException e) {
                     failed.incrementAndGet();
                 } finally {
                     inFlight.release();
