@@ -317,6 +317,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void reportsRefreshAtMostEveryFourSecondsAndCountForTwoRefreshesAndASecond() {
+        String keyspaces = "keyspaces: [{name: sessions, policy: multi-master}]\n";
+        MeridianConfig defaults = parse(REGIONS + keyspaces);
+        assertThat(defaults.failover().reportEvery()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(defaults.failover().reportTtl()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(parse(REGIONS + keyspaces + "failover: {report-every-ms: 250}\n").failover().reportTtl())
+                .as("never under 3 s").isEqualTo(Duration.ofSeconds(3));
+        assertThat(errors(REGIONS + keyspaces + "failover: {report-every-ms: 5000}\n"))
+                .anySatisfy(e -> assertThat(e).contains("failover.report-every-ms").contains("from 10 to 4000"));
+    }
+
+    @Test
     void failoverSettingsWitnessesAndFailoverOrdersParse() {
         MeridianConfig config = parse(REGIONS + """
                   - {name: us-west, role: witness, http: 127.0.0.1:7003, consensus: 127.0.0.1:7063}
