@@ -45,9 +45,10 @@ import org.slf4j.LoggerFactory;
  * {@code start} opens storage and binds (port 0 picks a free port; {@link #port()} tells which),
  * {@code close} stops everything and is safe to call twice.
  *
- * <p>Requests run on platform threads, not virtual ones: RocksDB's synced writes block inside
- * JNI, which pins a virtual thread's carrier, so with two cores two writers would stall every
- * other request and defeat group commit.
+ * <p>Requests run on platform threads, not virtual ones: synced RocksDB writes of replicated
+ * keyspaces block inside JNI, which pins a virtual thread's carrier, so with two cores two writers
+ * would stall every other request. Local writes hold no request thread at all: the store's writer
+ * commits them in groups and answers them ({@code Exchange.answerWhen}).
  */
 public final class RegionNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RegionNode.class);

@@ -302,9 +302,11 @@ class RegionNodeApiTest {
     void metricsCountRequestsPerKeyspaceAndOperation() {
         send("PUT", "/v1/kv/pages/metric", "v");
         send("GET", "/v1/kv/pages/metric", null);
+        send("PUT", "/v1/kv/pages/metric", "w", "If-None-Match", "*"); // answered after the writer's group, as a 412
         String metrics = send("GET", "/metrics", null).body();
         assertThat(metrics)
                 .contains("meridian_requests_seconds_bucket{keyspace=\"pages\",operation=\"put\",region=\"us-east\",status=\"201\"")
+                .contains("meridian_requests_seconds_count{keyspace=\"pages\",operation=\"put\",region=\"us-east\",status=\"412\"} 1")
                 .contains("meridian_requests_seconds_count{keyspace=\"pages\",operation=\"get\",region=\"us-east\",status=\"200\"}")
                 .contains("meridian_storage_keys{keyspace=\"pages\",region=\"us-east\"}");
     }

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
@@ -23,7 +22,6 @@ import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * {@code _meta}.
  *
  * <p><b>Durability.</b> Every write goes through the write-ahead log with {@code sync=true}
- * before it is acknowledged; concurrent writers share one fsync because RocksDB commits them as
- * a write group (group commit). A process killed with SIGKILL therefore keeps every write this
- * class returned from.
+ * before it is acknowledged; concurrent writers of local keyspaces share one fsync because one
+ * thread commits them in groups ({@link LocalWriter}). A process killed with SIGKILL, or a machine
+ * that loses power, therefore keeps every write this class returned from.
  *
  * <p><b>Versions.</b> Each write takes a fresh version from a counter that is unique and
  * increasing across the whole store. Versions are handed out in blocks of {@link #VERSION_BLOCK}:
@@ -43,9 +41,8 @@ import org.slf4j.LoggerFactory;
  * after a crash the counter restarts above every version ever issued (leaving a gap), without
  * an fsync per version.
  *
- * <p><b>Concurrency.</b> A conditional write reads the current version and writes under one of
- * {@link #LOCK_STRIPES} locks chosen by key, so check-and-set is atomic per key while writes to
- * different keys proceed (and group-commit) together. Reads take no lock.
+ * <p><b>Concurrency.</b> Puts and deletes of local keyspaces are decided and written by one
+ * thread, so check-and-set is atomic per key, and wait for their group's fsync; reads take no lock.
  */
 public final class Store implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Store.class);
@@ -69,7 +66,6 @@ public final class Store implements AutoCloseable {
     private static final List<String> SYSTEM_FAMILIES = List.of(META, LOG, WATERMARKS, CONFLICTS, TOMBSTONES, EVENTS, EVENT_IDS, ALL,
             PROJECTIONS);
     static final long VERSION_BLOCK = 10_000;
-    private static final int LOCK_STRIPES = 256;
     private static final byte[] VERSION_CEILING_KEY = "version-ceiling".getBytes(StandardCharsets.UTF_8);
     private static final byte[] PROBE_KEY = "health-probe".getBytes(StandardCharsets.UTF_8);
 
@@ -84,7 +80,7 @@ public final class Store implements AutoCloseable {
     private final WriteOptions syncWrite;
     private final Map<String, ColumnFamilyHandle> families;
     private final List<ColumnFamilyHandle> handles;
-    private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+    private final LocalWriter writer;
     private final LongSupplier wallClockMillis;
     private final Object versionLock = new Object();
     private long nextVersion;
@@ -104,12 +100,10 @@ public final class Store implements AutoCloseable {
         for (ColumnFamilyHandle h : handles) {
             families.put(new String(h.getName(), StandardCharsets.UTF_8), h);
         }
-        for (int i = 0; i < LOCK_STRIPES; i++) {
-            locks[i] = new ReentrantLock();
-        }
         byte[] ceiling = db.get(families.get(META), VERSION_CEILING_KEY);
         this.versionCeiling = ceiling == null ? 0 : ByteBuffer.wrap(ceiling).getLong();
         this.nextVersion = versionCeiling + 1;
+        this.writer = new LocalWriter(this, "store-writer-" + dir.getFileName());
     }
 
     /**
@@ -202,28 +196,19 @@ public final class Store implements AutoCloseable {
     public record PutResult(StoredValue stored, boolean created) {
     }
 
-    /** Writes a value durably if {@code conditions} hold. */
+    /** Writes a value durably if {@code conditions} hold (waits for its group's fsync: {@link LocalWriter}). */
     public PutResult put(String keyspace, byte[] key, byte[] value, String contentType, Preconditions conditions) {
-        ColumnFamilyHandle cf = family(keyspace);
-        ReentrantLock lock = lockFor(key);
-        lock.lock();
-        try {
-            long current = currentVersion(cf, key);
-            if (!conditions.isNone()) {
-                conditions.checkOrThrow(Keys.fromBytes(key), current);
-            }
-            long version = allocateVersion();
-            long modified = wallClockMillis.getAsLong();
-            try (WriteBatch batch = new WriteBatch()) {
-                batch.put(cf, key, ValueCodec.encode(version, modified, contentType, value));
-                db.write(syncWrite, batch);
-            }
-            return new PutResult(new StoredValue(key, version, modified, contentType, value), current == 0);
-        } catch (RocksDBException e) {
-            throw new StorageException("write to " + keyspace + " failed: " + e.getMessage(), e);
-        } finally {
-            lock.unlock();
-        }
+        return await(putAsync(keyspace, key, value, contentType, conditions));
+    }
+
+    /**
+     * Queues a durable write of a value if {@code conditions} hold; the future completes once its
+     * group is synced, or fails with the precondition's {@code MeridianException} or a
+     * {@link StorageException}.
+     */
+    public java.util.concurrent.CompletableFuture<PutResult> putAsync(String keyspace, byte[] key, byte[] value, String contentType,
+                                                                      Preconditions conditions) {
+        return writer.put(keyspace, family(keyspace), key, value, contentType, conditions);
     }
 
     /**
@@ -232,26 +217,26 @@ public final class Store implements AutoCloseable {
      * @return the version that was deleted, or empty when the key did not exist
      */
     public Optional<Long> delete(String keyspace, byte[] key, Preconditions conditions) {
-        ColumnFamilyHandle cf = family(keyspace);
-        ReentrantLock lock = lockFor(key);
-        lock.lock();
+        return await(deleteAsync(keyspace, key, conditions));
+    }
+
+    /** {@link #delete}, queued: the future completes once durable (see {@link #putAsync}). */
+    public java.util.concurrent.CompletableFuture<Optional<Long>> deleteAsync(String keyspace, byte[] key, Preconditions conditions) {
+        return writer.delete(keyspace, family(keyspace), key, conditions);
+    }
+
+    /** The result of a queued write, its failure rethrown as it was raised. */
+    private static <T> T await(java.util.concurrent.CompletableFuture<T> result) {
         try {
-            long current = currentVersion(cf, key);
-            if (!conditions.isNone()) {
-                conditions.checkOrThrow(Keys.fromBytes(key), current);
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException("interrupted waiting for a write to be durable (it may still be)", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
             }
-            if (current == 0) {
-                return Optional.empty();
-            }
-            try (WriteBatch batch = new WriteBatch()) {
-                batch.delete(cf, key);
-                db.write(syncWrite, batch);
-            }
-            return Optional.of(current);
-        } catch (RocksDBException e) {
-            throw new StorageException("delete in " + keyspace + " failed: " + e.getMessage(), e);
-        } finally {
-            lock.unlock();
+            throw new StorageException("write failed: " + e.getCause(), e.getCause());
         }
     }
 
@@ -321,7 +306,7 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    private long allocateVersion() throws RocksDBException {
+    long allocateVersion() throws RocksDBException {
         synchronized (versionLock) {
             if (nextVersion > versionCeiling) {
                 long ceiling = versionCeiling + VERSION_BLOCK;
@@ -332,9 +317,13 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    private long currentVersion(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+    long currentVersion(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
         byte[] record = db.get(cf, key);
         return record == null ? 0 : ValueCodec.version(record);
+    }
+
+    long wallClockMillis() {
+        return wallClockMillis.getAsLong();
     }
 
     RocksDB db() {
@@ -361,10 +350,6 @@ public final class Store implements AutoCloseable {
         return cf;
     }
 
-    private ReentrantLock lockFor(byte[] key) {
-        return locks[Math.floorMod(Arrays.hashCode(key), LOCK_STRIPES)];
-    }
-
     static boolean startsWith(byte[] key, byte[] prefix) {
         return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
@@ -376,6 +361,7 @@ public final class Store implements AutoCloseable {
             return;
         }
         closed = true;
+        writer.close();
         handles.forEach(ColumnFamilyHandle::close);
         db.close();
         syncWrite.close();

@@ -50,20 +50,23 @@ final class LocalEngine implements KeyspaceEngine {
         String contentType = Requests.contentType(ex);
         Preconditions conditions = Requests.preconditions(ex);
         byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
-        Store.PutResult result = store.put(keyspace.name(), keyBytes, body, contentType, conditions);
-        ex.header("ETag", Versions.etag(result.stored().version()));
-        ex.sendJson(result.created() ? 201 : 200,
-                new Requests.WriteResult(keyspace.name(), key, Long.toString(result.stored().version()), region, null));
+        // The store commits local writes in groups, one fsync each: the request's thread does not wait for it.
+        ex.answerWhen(store.putAsync(keyspace.name(), keyBytes, body, contentType, conditions), result -> {
+            ex.header("ETag", Versions.etag(result.stored().version()));
+            ex.sendJson(result.created() ? 201 : 200,
+                    new Requests.WriteResult(keyspace.name(), key, Long.toString(result.stored().version()), region, null));
+        });
     }
 
     @Override
     public void delete(Exchange ex, KeyspaceConfig keyspace, String key) {
         byte[] keyBytes = Keys.validate(key);
-        Optional<Long> deleted = store.delete(keyspace.name(), keyBytes, Requests.preconditions(ex));
-        if (deleted.isEmpty()) {
-            throw Requests.notFound(keyspace, key);
-        }
-        ex.sendEmpty(204);
+        ex.answerWhen(store.deleteAsync(keyspace.name(), keyBytes, Requests.preconditions(ex)), deleted -> {
+            if (deleted.isEmpty()) {
+                throw Requests.notFound(keyspace, key);
+            }
+            ex.sendEmpty(204);
+        });
     }
 
     @Override

@@ -94,27 +94,46 @@ public final class ApiHandler extends Handler.Abstract {
         long start = System.nanoTime();
         Exchange ex = new Exchange(request, response, callback, node.region());
         String[] tags = {"-", "other"};
+        ex.onDeferredEnd(failure -> finish(ex, failure, tags, start));
         try {
             route(ex, tags);
-        } catch (MeridianException e) {
-            ex.sendProblem(e);
-        } catch (StorageException e) {
-            log.error("storage failed serving {} {}", ex.method(), ex.rawPath(), e);
-            ex.sendProblem(new MeridianException(ProblemType.INTERNAL, "storage failed: " + e.getMessage()));
         } catch (Exception e) {
-            if (clientWentAway(e)) {
-                // The client hung up in the middle of its request (or of our answer): nothing to answer, not a bug.
-                log.debug("client went away during {} {}: {}", ex.method(), ex.rawPath(), e.toString());
-                ex.endStream(e); // fails the exchange: Jetty closes what is left of the connection
-                metrics.recordRequest(tags[0], tags[1], 499, System.nanoTime() - start);
-                return true;
-            }
-            log.error("bug serving {} {}", ex.method(), ex.rawPath(), e);
-            ex.sendProblem(new MeridianException(ProblemType.INTERNAL, "internal error (" + e.getClass().getSimpleName()
-                    + "); the node's log has the details"));
+            finish(ex, e, tags, start);
+            return true;
         }
-        metrics.recordRequest(tags[0], tags[1], ex.status(), System.nanoTime() - start);
+        if (!ex.deferred()) {
+            finish(ex, null, tags, start);
+        }
         return true;
+    }
+
+    /**
+     * Ends an exchange: answers its failure, if any (expected errors as problem documents, the rest
+     * as a logged 500), and times the request.
+     */
+    private void finish(Exchange ex, Throwable failure, String[] tags, long start) {
+        int status;
+        if (failure == null) {
+            status = ex.status();
+        } else if (clientWentAway(failure)) {
+            // The client hung up in the middle of its request (or of our answer): nothing to answer, not a bug.
+            log.debug("client went away during {} {}: {}", ex.method(), ex.rawPath(), failure.toString());
+            ex.endStream(failure); // fails the exchange: Jetty closes what is left of the connection
+            status = 499;
+        } else {
+            if (failure instanceof MeridianException e) {
+                ex.sendProblem(e);
+            } else if (failure instanceof StorageException e) {
+                log.error("storage failed serving {} {}", ex.method(), ex.rawPath(), e);
+                ex.sendProblem(new MeridianException(ProblemType.INTERNAL, "storage failed: " + e.getMessage()));
+            } else {
+                log.error("bug serving {} {}", ex.method(), ex.rawPath(), failure);
+                ex.sendProblem(new MeridianException(ProblemType.INTERNAL, "internal error (" + failure.getClass().getSimpleName()
+                        + "); the node's log has the details"));
+            }
+            status = ex.status();
+        }
+        metrics.recordRequest(tags[0], tags[1], status, System.nanoTime() - start);
     }
 
     /** True when {@code e} (or a cause) is the connection ending under the request: Jetty's EofException. */

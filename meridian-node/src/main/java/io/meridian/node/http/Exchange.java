@@ -29,6 +29,9 @@ public final class Exchange {
     private final String region;
     private int status;
     private Runnable afterAnswer;
+    /** Set once the answer is left to a pending result ({@link #answerWhen}); then {@link #finisher} ends the exchange. */
+    private boolean deferred;
+    private java.util.function.Consumer<Throwable> finisher;
 
     Exchange(Request request, Response response, Callback callback, String region) {
         this.request = request;
@@ -47,6 +50,39 @@ public final class Exchange {
             before.run();
             action.run();
         };
+    }
+
+    /**
+     * Answers once {@code result} completes, without holding the request's thread meanwhile: the
+     * handler returns at once, {@code answer} sends the result from whichever thread completes it,
+     * and a failure (of the result or of {@code answer}) is answered as a failure thrown by the
+     * handler would have been. Engines use it where a request waits for work done in groups by
+     * another thread, such as a local write waiting for its group's fsync.
+     */
+    public <T> void answerWhen(java.util.concurrent.CompletionStage<T> result, java.util.function.Consumer<T> answer) {
+        deferred = true;
+        result.whenComplete((value, failure) -> {
+            Throwable outcome = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                    ? c.getCause() : failure;
+            if (outcome == null) {
+                try {
+                    answer.accept(value);
+                } catch (RuntimeException e) {
+                    outcome = e;
+                }
+            }
+            finisher.accept(outcome);
+        });
+    }
+
+    /** True when the answer was left to a pending result: the handler's return does not end the exchange. */
+    boolean deferred() {
+        return deferred;
+    }
+
+    /** What ends a deferred exchange, given the failure to answer (or null when answered). */
+    void onDeferredEnd(java.util.function.Consumer<Throwable> finisher) {
+        this.finisher = finisher;
     }
 
     /** The request's completion, with what must run after a successful answer. */
