@@ -108,6 +108,27 @@ def wrk(url, script, connections, seconds, *args):
     return result
 
 
+def cpu_seconds(pids):
+    """CPU time (user and system, every thread) the processes have used so far. Per request, it is
+    the steadiest figure this machine gives: its speed moves by up to 3x within hours, which moves
+    every throughput, but the CPU a request costs moves far less."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / ticks
+
+
+def wrk_cpu(pids, url, script, connections, seconds, *args):
+    """wrk, with the server CPU the run cost per request (microseconds, summed over `pids`)."""
+    before = cpu_seconds(pids)
+    result = wrk(url, script, connections, seconds, *args)
+    result["cpu_us_per_request"] = (cpu_seconds(pids) - before) * 1e6 / max(1, result["requests"])
+    return result
+
+
 def http(method, url, body=None, timeout=1.0):
     req = urllib.request.Request(url, data=body, method=method,
                                  headers={"Content-Type": "application/json" if body and body[:1] == b"{" else "text/plain"})
@@ -185,7 +206,7 @@ def measure_meridian_strong(lab, seconds, failovers):
     wrk(url, script, 4, 3, "accounts")  # warm up
     out = {"c1": wrk(url, script, 1, seconds, "accounts"), "c16": wrk(url, script, 16, seconds, "accounts")}
     before = lab.consensus_bytes()
-    out["c64"] = wrk(url, script, 64, seconds, "accounts")
+    out["c64"] = wrk_cpu([lab.pid(r) for r in REGIONS], url, script, 64, seconds, "accounts")
     out["bytes_per_write"] = (lab.consensus_bytes() - before) / max(1, out["c64"]["requests"])
     before = lab.consensus_bytes()
     time.sleep(10)
@@ -228,7 +249,8 @@ def measure_meridian_single(lab, seconds):
     put, get = os.path.join(ROOT, "bench", "put.lua"), os.path.join(ROOT, "bench", "get.lua")
     wrk(url, put, 64, seconds)  # warm up: the JIT, and the keys the GETs read
     wrk(url, get, 64, 3)
-    return {"put": wrk(url, put, 64, seconds), "get": wrk(url, get, 64, seconds)}
+    node = [lab.pid("us-east")]
+    return {"put": wrk_cpu(node, url, put, 64, seconds), "get": wrk_cpu(node, url, get, 64, seconds)}
 
 
 def measure_meridian_async(lab, seconds):
@@ -410,7 +432,7 @@ def measure_etcd(workdir, seconds, failovers):
             wrk(url, script, 4, 3)
             out = {"c1": wrk(url, script, 1, seconds), "c16": wrk(url, script, 16, seconds)}
             before = proxy.bytes()
-            out["c64"] = wrk(url, script, 64, seconds)
+            out["c64"] = wrk_cpu([p.pid for p in etcd.procs.values()], url, script, 64, seconds)
             time.sleep(1.5)  # the stats file is written every second
             out["bytes_per_write"] = (proxy.bytes() - before) / max(1, out["c64"]["requests"])
             before = proxy.bytes()
@@ -536,12 +558,14 @@ def measure_redis(workdir, seconds):
         out = {}
         for op in ("set", "get"):
             # redis-benchmark counts requests, not seconds: about `seconds` worth at ~40k/s.
+            cpu_before = cpu_seconds([proc.pid])
             r = run(["redis-benchmark", "-p", str(port), "-t", op, "-c", "64", "-d", "100", "-r", "10000",
                      "-n", str(40000 * seconds), "--csv"], timeout=seconds * 20 + 60).stdout
             rows = [l for l in r.splitlines() if l.startswith('"' + op.upper())]
             cells = [c.strip('"') for c in rows[-1].split(",")] if rows else []
             # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-            out[op] = {"rps": float(cells[1]), "p50": float(cells[4]), "p99": float(cells[6])} if len(cells) >= 7 else None
+            out[op] = {"rps": float(cells[1]), "p50": float(cells[4]), "p99": float(cells[6]),
+                       "cpu_us_per_request": (cpu_seconds([proc.pid]) - cpu_before) * 1e6 / (40000 * seconds)} if len(cells) >= 7 else None
         return out
     finally:
         proc.terminate()
@@ -582,6 +606,9 @@ def table(results):
                          "%s/s (p99 %s)" % (fmt(g(m, c, "rps"), digits=0), fmt(g(m, c, "p99"), " ms")),
                          "etcd %s/s (p99 %s)" % (fmt(g(e, c, "rps"), digits=0), fmt(g(e, c, "p99"), " ms")),
                          ratio(g(m, c, "rps"), g(e, c, "rps")) + " throughput"))
+        rows.append(("server CPU per strong write, all three members (64 writers)",
+                     fmt(g(m, "c64", "cpu_us_per_request"), " µs", 0), "etcd " + fmt(g(e, "c64", "cpu_us_per_request"), " µs", 0),
+                     ratio(g(m, "c64", "cpu_us_per_request"), g(e, "c64", "cpu_us_per_request")) + " CPU"))
         rows.append(("WAN bytes per 100-byte strong write, every link (64 writers)", fmt(g(m, "bytes_per_write"), digits=0),
                      "etcd " + fmt(g(e, "bytes_per_write"), digits=0), ratio(g(m, "bytes_per_write"), g(e, "bytes_per_write")) + " bytes"))
         rows.append(("idle consensus traffic per directed link", fmt(g(m, "idle_bytes_per_link_s"), " B/s", 0),
@@ -599,6 +626,10 @@ def table(results):
                      "%s/s (p99 %s)" % (fmt(g(ms, "put", "rps"), digits=0), fmt(g(ms, "put", "p99"), " ms")),
                      "Redis always-fsync %s/s (p99 %s)" % (fmt(g(r, "set", "rps"), digits=0), fmt(g(r, "set", "p99"), " ms")),
                      ratio(g(ms, "put", "rps"), g(r, "set", "rps")) + " throughput"))
+        rows.append(("server CPU per single-region PUT (per GET)",
+                     "%s µs (%s)" % (fmt(g(ms, "put", "cpu_us_per_request"), digits=0), fmt(g(ms, "get", "cpu_us_per_request"), digits=0)),
+                     "Redis %s µs (%s)" % (fmt(g(r, "set", "cpu_us_per_request"), digits=0), fmt(g(r, "get", "cpu_us_per_request"), digits=0)),
+                     ratio(g(ms, "put", "cpu_us_per_request"), g(r, "set", "cpu_us_per_request")) + " CPU"))
         rows.append(("single-region GET/s, 64 connections (p99)",
                      "%s/s (p99 %s)" % (fmt(g(ms, "get", "rps"), digits=0), fmt(g(ms, "get", "p99"), " ms")),
                      "Redis %s/s (p99 %s)" % (fmt(g(r, "get", "rps"), digits=0), fmt(g(r, "get", "p99"), " ms")),
