@@ -67,11 +67,16 @@ public final class Exchange {
             if (outcome == null) {
                 try {
                     answer.accept(value);
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {
                     outcome = e;
                 }
             }
-            finisher.accept(outcome);
+            try {
+                finisher.accept(outcome);
+            } catch (Throwable e) { // no handler is left to hear it: end the exchange rather than leave it open
+                org.slf4j.LoggerFactory.getLogger(Exchange.class).error("ending {} {} failed", method(), rawPath(), e);
+                callback.failed(e);
+            }
         });
     }
 
