@@ -27,6 +27,7 @@ public enum ProblemType {
     WRONG_EXPECTED_VERSION(409, "wrong-expected-version", "The stream's last version is not the one the append expected; nothing was appended"),
     DUPLICATE_EVENT(409, "duplicate-event", "Some events of the append are already in the stream and others are not; nothing was appended"),
     FEED_POSITION_EXPIRED(410, "feed-position-expired", "The change feed no longer keeps that position"),
+    IDEMPOTENCY_KEY_REUSED(422, "idempotency-key-reused", "The Idempotency-Key was sent before with another request"),
     PRECONDITION_FAILED(412, "precondition-failed", "A condition of the request does not hold"),
     VALUE_TOO_LARGE(413, "value-too-large", "The value is larger than the keyspace allows"),
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "The body is not of a type this keyspace stores"),

@@ -109,6 +109,7 @@ public final class RegionNode implements AutoCloseable {
     public synchronized void start() {
         List<String> keyspaces = config.keyspaces().stream().map(KeyspaceConfig::name).toList();
         store = Store.open(dataDir, Set.copyOf(keyspaces), clock::wallMillis);
+        store.idempotencyTtl(config.replication().idempotencyTtl());
         metrics.bindStorage(store, keyspaces);
         Map<String, HostPort> peers = new LinkedHashMap<>();
         config.regions().stream().filter(r -> !r.name().equals(region.name()))

@@ -1,6 +1,7 @@
 package io.meridian.storage;
 
 import io.meridian.core.Keys;
+import io.meridian.core.Idempotency;
 import io.meridian.core.Preconditions;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -40,13 +41,22 @@ final class LocalWriter implements AutoCloseable {
 
     /** A write waiting for its group: {@code value} is null for a delete. */
     record Op(String keyspace, ColumnFamilyHandle cf, byte[] key, byte[] value, String contentType,
-              Preconditions conditions, CompletableFuture<Object> result) {
+              Preconditions conditions, Idempotency idempotency, CompletableFuture<Object> result) {
         static Op put(String keyspace, ColumnFamilyHandle cf, byte[] key, byte[] value, String contentType, Preconditions conditions) {
-            return new Op(keyspace, cf, key, value, contentType, conditions, new CompletableFuture<>());
+            return put(keyspace, cf, key, value, contentType, conditions, Idempotency.NONE);
+        }
+
+        static Op put(String keyspace, ColumnFamilyHandle cf, byte[] key, byte[] value, String contentType, Preconditions conditions,
+                      Idempotency idempotency) {
+            return new Op(keyspace, cf, key, value, contentType, conditions, idempotency, new CompletableFuture<>());
         }
 
         static Op delete(String keyspace, ColumnFamilyHandle cf, byte[] key, Preconditions conditions) {
-            return new Op(keyspace, cf, key, null, null, conditions, new CompletableFuture<>());
+            return delete(keyspace, cf, key, conditions, Idempotency.NONE);
+        }
+
+        static Op delete(String keyspace, ColumnFamilyHandle cf, byte[] key, Preconditions conditions, Idempotency idempotency) {
+            return new Op(keyspace, cf, key, null, null, conditions, idempotency, new CompletableFuture<>());
         }
 
         long bytes() {
@@ -59,24 +69,27 @@ final class LocalWriter implements AutoCloseable {
     }
 
     private final Store store;
+    private final IdempotencyKeys keys;
     private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
+    private long lastForget;
 
     LocalWriter(Store store, String name) {
         this.store = store;
+        this.keys = new IdempotencyKeys(store);
         this.thread = Thread.ofPlatform().daemon().name(name).unstarted(this::run);
         thread.start();
     }
 
     CompletableFuture<Store.PutResult> put(String keyspace, ColumnFamilyHandle cf, byte[] key, byte[] value, String contentType,
-                                           Preconditions conditions) {
-        return submit(Op.put(keyspace, cf, key, value, contentType, conditions)).thenApply(Store.PutResult.class::cast);
+                                           Preconditions conditions, Idempotency idempotency) {
+        return submit(Op.put(keyspace, cf, key, value, contentType, conditions, idempotency)).thenApply(Store.PutResult.class::cast);
     }
 
-    @SuppressWarnings("unchecked")
-    CompletableFuture<Optional<Long>> delete(String keyspace, ColumnFamilyHandle cf, byte[] key, Preconditions conditions) {
-        return submit(Op.delete(keyspace, cf, key, conditions)).thenApply(r -> (Optional<Long>) r);
+    CompletableFuture<Store.Deleted> delete(String keyspace, ColumnFamilyHandle cf, byte[] key, Preconditions conditions,
+                                            Idempotency idempotency) {
+        return submit(Op.delete(keyspace, cf, key, conditions, idempotency)).thenApply(Store.Deleted.class::cast);
     }
 
     private CompletableFuture<Object> submit(Op op) {
@@ -111,6 +124,7 @@ final class LocalWriter implements AutoCloseable {
             }
             try {
                 commit(group);
+                forgetOldKeys();
             } catch (Throwable t) { // a bug or an Error: answer the group, and keep the writer alive for the next one
                 StorageException failure = new StorageException("write of " + group.size() + " local writes failed: " + t, t);
                 group.forEach(op -> op.result().completeExceptionally(failure));
@@ -121,28 +135,55 @@ final class LocalWriter implements AutoCloseable {
         failQueued();
     }
 
+    /** Every minute at most, between groups: forgets idempotency keys older than the store keeps them (a bounded pass). */
+    private void forgetOldKeys() {
+        long now = store.wallClockMillis();
+        if (now - lastForget < 60_000) {
+            return;
+        }
+        lastForget = now;
+        keys.forget(now - store.idempotencyTtlMillis(), 10_000, store.bufferedWrite());
+    }
+
     /** Decides each write of the group, writes the group, then answers every write of it (the writer's thread only). */
     void commit(List<Op> group) {
         Object[] outcomes = new Object[group.size()];
         boolean wrote = false;
         try (WriteBatch batch = new WriteBatch()) {
             Map<FamilyKey, Long> written = new HashMap<>();
+            Map<String, Replay> keysUsed = new HashMap<>();
+            long keysSince = store.wallClockMillis() - store.idempotencyTtlMillis();
             for (int i = 0; i < group.size(); i++) {
                 Op op = group.get(i);
                 try {
+                    String keyId = op.idempotency().isNone() ? null : op.keyspace() + "\0" + op.idempotency().key();
+                    if (keyId != null) {
+                        // A retry is answered as its first attempt was, before the conditions: that attempt changed the key.
+                        Replay earlier = keysUsed.containsKey(keyId) ? keysUsed.get(keyId)
+                                : keys.get(op.keyspace(), op.idempotency().key(), keysSince).map(Replay::decode).orElse(null);
+                        if (earlier != null) {
+                            if (earlier.fingerprint() != op.idempotency().fingerprint() || earlier.delete() != (op.value() == null)) {
+                                throw new Idempotency(op.idempotency().key(), earlier.fingerprint(), false).reused(op.keyspace());
+                            }
+                            outcomes[i] = earlier.outcome(op);
+                            continue;
+                        }
+                    }
                     FamilyKey fk = new FamilyKey(op.cf(), ByteBuffer.wrap(op.key()));
                     Long pending = written.get(fk);
                     long current = pending != null ? pending : store.currentVersion(op.cf(), op.key());
                     if (!op.conditions().isNone()) {
                         op.conditions().checkOrThrow(Keys.fromBytes(op.key()), current);
                     }
+                    Replay made;
                     if (op.value() == null) {
                         if (current != 0) {
                             batch.delete(op.cf(), op.key());
                             written.put(fk, 0L);
                             wrote = true;
                         }
-                        outcomes[i] = current == 0 ? Optional.empty() : Optional.of(current);
+                        outcomes[i] = new Store.Deleted(current == 0 ? Optional.empty() : Optional.of(current), false);
+                        made = new Replay(true, current, false, op.idempotency().fingerprint());
                     } else {
                         long version = store.allocateVersion();
                         long modified = store.wallClockMillis();
@@ -151,6 +192,12 @@ final class LocalWriter implements AutoCloseable {
                         wrote = true;
                         outcomes[i] = new Store.PutResult(new StoredValue(op.key(), version, modified, op.contentType(), op.value()),
                                 current == 0);
+                        made = new Replay(false, version, current == 0, op.idempotency().fingerprint());
+                    }
+                    if (keyId != null && (op.value() != null || current != 0)) { // a delete of nothing (404) keeps no key
+                        keys.put(batch, op.keyspace(), op.idempotency().key(), store.wallClockMillis(), made.encode());
+                        keysUsed.put(keyId, made);
+                        wrote = true;
                     }
                 } catch (RuntimeException | RocksDBException e) {
                     outcomes[i] = e instanceof RocksDBException r ? storageError(op, r) : e;
@@ -172,6 +219,27 @@ final class LocalWriter implements AutoCloseable {
             } else {
                 group.get(i).result().complete(outcomes[i]);
             }
+        }
+    }
+
+    /** What a write an idempotency key named did: kept with the key, to answer a retry of it. */
+    private record Replay(boolean delete, long version, boolean created, long fingerprint) {
+        byte[] encode() {
+            return ByteBuffer.allocate(18).put((byte) (delete ? 1 : 0)).put((byte) (created ? 1 : 0)).putLong(version)
+                    .putLong(fingerprint).array();
+        }
+
+        static Replay decode(byte[] bytes) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            boolean delete = b.get() == 1;
+            boolean created = b.get() == 1;
+            return new Replay(delete, b.getLong(), created, b.getLong());
+        }
+
+        /** The answer to a retry: the version written (no value), or the version deleted. */
+        Object outcome(Op op) {
+            return delete ? new Store.Deleted(version == 0 ? Optional.empty() : Optional.of(version), true)
+                    : new Store.PutResult(new StoredValue(op.key(), version, 0, "", new byte[0]), created, true);
         }
     }
 

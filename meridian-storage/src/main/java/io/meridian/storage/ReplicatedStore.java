@@ -56,6 +56,7 @@ public final class ReplicatedStore implements ReplicaStore {
     private final Map<String, Long> lastPositions = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Long> droppedEvents = new java.util.concurrent.ConcurrentHashMap<>();
     private final WriteOptions bufferedWrite = new WriteOptions().setSync(false);
+    private final IdempotencyKeys idempotencyKeys;
     private volatile VersionVector watermarks;
     private volatile Hlc highest;
     private long conflictSeq;
@@ -90,6 +91,7 @@ public final class ReplicatedStore implements ReplicaStore {
         this.store = store;
         this.eventLogs = eventLogs;
         this.groupCommit = groupCommit;
+        this.idempotencyKeys = new IdempotencyKeys(store);
         try {
             Map<String, Long> seqs = new TreeMap<>();
             try (RocksIterator it = store.db().newIterator(store.systemFamily(Store.WATERMARKS))) {
@@ -188,6 +190,7 @@ public final class ReplicatedStore implements ReplicaStore {
                 // another region after a failover or a home move can arrive first).
                 putEvents(batch, c.logged());
                 putChange(batch, c.logged());
+                putIdempotency(batch, c.logged());
             }
             long seq = putConflicts(batch, c.conflicts());
             Hlc high = e.hlc().isAfter(highest) ? e.hlc() : highest;
@@ -217,6 +220,26 @@ public final class ReplicatedStore implements ReplicaStore {
         } catch (RocksDBException ex) {
             throw new StorageException("commit of " + e.stamp() + " failed: " + ex.getMessage(), ex);
         }
+    }
+
+    /** Keeps the write's idempotency key, if it has one, with what a replay of it answers (no value). */
+    private void putIdempotency(WriteBatch batch, Entry e) throws RocksDBException {
+        if (e.idempotency().isNone()) {
+            return;
+        }
+        Entry record = new Entry(e.origin(), e.seq(), e.hlc(), e.keyspace(), e.key(), e.op(), new byte[0], "", e.home(),
+                new VersionVector(java.util.Map.of(e.origin(), e.seq())), e.idempotency());
+        idempotencyKeys.put(batch, e.keyspace(), e.idempotency().key(), e.hlc().physicalMillis(), Codec.encode(record));
+    }
+
+    @Override
+    public Optional<Entry> idempotent(String keyspace, String idempotencyKey, long sinceMillis) {
+        return idempotencyKeys.get(keyspace, idempotencyKey, sinceMillis).map(Codec::decodeEntry);
+    }
+
+    @Override
+    public int forgetIdempotency(long beforeMillis, int max) {
+        return idempotencyKeys.forget(beforeMillis, max, bufferedWrite);
     }
 
     /**

@@ -78,6 +78,8 @@ public final class Store implements AutoCloseable {
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions cfOptions;
     private final WriteOptions syncWrite;
+    private final WriteOptions bufferedWrite = new WriteOptions().setSync(false);
+    private volatile long idempotencyTtlMillis = 24 * 3_600_000L;
     private final Map<String, ColumnFamilyHandle> families;
     private final List<ColumnFamilyHandle> handles;
     private final LocalWriter writer;
@@ -192,8 +194,32 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    /** What a put stored, and whether it created the key (rather than replacing a version). */
-    public record PutResult(StoredValue stored, boolean created) {
+    /**
+     * What a put stored, and whether it created the key (rather than replacing a version); when
+     * {@code replayed}, the put was a retry of an earlier one with the same idempotency key, and
+     * {@code stored} names that write's version (its value is not kept: empty).
+     */
+    public record PutResult(StoredValue stored, boolean created, boolean replayed) {
+        public PutResult(StoredValue stored, boolean created) {
+            this(stored, created, false);
+        }
+    }
+
+    /** What a delete did: the version it deleted (empty: the key did not exist); {@code replayed} as for {@link PutResult}. */
+    public record Deleted(Optional<Long> version, boolean replayed) {
+    }
+
+    /** How long idempotency keys of local writes are kept (a day unless the deployment says otherwise). */
+    public void idempotencyTtl(java.time.Duration ttl) {
+        idempotencyTtlMillis = ttl.toMillis();
+    }
+
+    long idempotencyTtlMillis() {
+        return idempotencyTtlMillis;
+    }
+
+    WriteOptions bufferedWrite() {
+        return bufferedWrite;
     }
 
     /** Writes a value durably if {@code conditions} hold (waits for its group's fsync: {@link LocalWriter}). */
@@ -208,7 +234,19 @@ public final class Store implements AutoCloseable {
      */
     public java.util.concurrent.CompletableFuture<PutResult> putAsync(String keyspace, byte[] key, byte[] value, String contentType,
                                                                       Preconditions conditions) {
-        return writer.put(keyspace, family(keyspace), key, value, contentType, conditions);
+        return writer.put(keyspace, family(keyspace), key, value, contentType, conditions, io.meridian.core.Idempotency.NONE);
+    }
+
+    /**
+     * As {@link #putAsync(String, byte[], byte[], String, Preconditions)}, keeping the client's
+     * idempotency key with the write: a retry (same key and request) within the keys' lifetime is
+     * answered as the write was ({@link PutResult#replayed}) and writes nothing; the key sent with
+     * another request fails {@code IDEMPOTENCY_KEY_REUSED}.
+     */
+    public java.util.concurrent.CompletableFuture<PutResult> putAsync(String keyspace, byte[] key, byte[] value, String contentType,
+                                                                      Preconditions conditions,
+                                                                      io.meridian.core.Idempotency idempotency) {
+        return writer.put(keyspace, family(keyspace), key, value, contentType, conditions, idempotency);
     }
 
     /**
@@ -222,7 +260,14 @@ public final class Store implements AutoCloseable {
 
     /** {@link #delete}, queued: the future completes once durable (see {@link #putAsync}). */
     public java.util.concurrent.CompletableFuture<Optional<Long>> deleteAsync(String keyspace, byte[] key, Preconditions conditions) {
-        return writer.delete(keyspace, family(keyspace), key, conditions);
+        return writer.delete(keyspace, family(keyspace), key, conditions, io.meridian.core.Idempotency.NONE)
+                .thenApply(Deleted::version);
+    }
+
+    /** {@link #deleteAsync(String, byte[], Preconditions)} with an idempotency key (see {@link #putAsync}). */
+    public java.util.concurrent.CompletableFuture<Deleted> deleteAsync(String keyspace, byte[] key, Preconditions conditions,
+                                                                     io.meridian.core.Idempotency idempotency) {
+        return writer.delete(keyspace, family(keyspace), key, conditions, idempotency);
     }
 
     /** The result of a queued write, its failure rethrown as it was raised. */
@@ -365,6 +410,7 @@ public final class Store implements AutoCloseable {
         handles.forEach(ColumnFamilyHandle::close);
         db.close();
         syncWrite.close();
+        bufferedWrite.close();
         dbOptions.close();
         cfOptions.close();
     }

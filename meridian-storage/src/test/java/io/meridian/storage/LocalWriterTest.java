@@ -82,8 +82,8 @@ class LocalWriterTest {
         LocalWriter.Op deleteAgain = LocalWriter.Op.delete("cache", cache, b("k"), Preconditions.NONE);
         LocalWriter.Op recreate = put("k", "three", CREATE);
         writer.commit(List.of(delete, deleteAgain, recreate));
-        assertThat(outcome(delete)).isEqualTo(Optional.of(won.stored().version()));
-        assertThat(outcome(deleteAgain)).isEqualTo(Optional.empty());
+        assertThat(outcome(delete)).isEqualTo(new Store.Deleted(Optional.of(won.stored().version()), false));
+        assertThat(outcome(deleteAgain)).isEqualTo(new Store.Deleted(Optional.empty(), false));
         assertThat(((Store.PutResult) outcome(recreate)).created()).isTrue();
         assertThat(store.get("cache", b("k")).orElseThrow().value()).isEqualTo(b("three"));
     }
@@ -96,7 +96,7 @@ class LocalWriterTest {
         LocalWriter.Op missing = LocalWriter.Op.delete("cache", cache, b("nothing"), Preconditions.NONE);
         writer.commit(List.of(refused, missing));
         assertThat(outcome(refused)).isInstanceOf(MeridianException.class);
-        assertThat(outcome(missing)).isEqualTo(Optional.empty());
+        assertThat(outcome(missing)).isEqualTo(new Store.Deleted(Optional.empty(), false));
         assertThat(store.get("cache", b("k")).orElseThrow().version()).isEqualTo(before);
     }
 
@@ -121,5 +121,71 @@ class LocalWriterTest {
         store.close();
         assertThatThrownBy(() -> store.put("cache", b("k"), b("v"), "text/plain", Preconditions.NONE))
                 .isInstanceOf(StorageException.class).hasMessageContaining("is closed").hasMessageContaining(dir.toString());
+    }
+
+    private static io.meridian.core.Idempotency key(String key, long fingerprint) {
+        return new io.meridian.core.Idempotency(key, fingerprint, false);
+    }
+
+    private LocalWriter.Op put(String key, String value, Preconditions conditions, io.meridian.core.Idempotency idempotency) {
+        return LocalWriter.Op.put("cache", cache, b(key), b(value), "text/plain", conditions, idempotency);
+    }
+
+    @Test
+    void aRetryWithTheSameIdempotencyKeyIsAnsweredAsTheWriteWasAndWritesNothing() throws Exception {
+        LocalWriter.Op first = put("k", "one", CREATE, key("order-1", 7));
+        LocalWriter.Op retryInGroup = put("k", "one", CREATE, key("order-1", 7));
+        LocalWriter.Op reused = put("k", "other", Preconditions.NONE, key("order-1", 8));
+        writer.commit(List.of(first, retryInGroup, reused));
+        Store.PutResult made = (Store.PutResult) outcome(first);
+        assertThat(made.replayed()).isFalse();
+        Store.PutResult replayed = (Store.PutResult) outcome(retryInGroup);
+        assertThat(replayed.replayed()).isTrue();
+        assertThat(replayed.created()).isTrue();
+        assertThat(replayed.stored().version()).isEqualTo(made.stored().version());
+        assertThat(outcome(reused)).isInstanceOfSatisfying(MeridianException.class,
+                e -> assertThat(e.type()).isEqualTo(ProblemType.IDEMPOTENCY_KEY_REUSED));
+
+        // In a later group, and after the store is reopened: its create-only condition no longer holds, and it is
+        // answered as the write it repeats all the same.
+        writer.close();
+        store.close();
+        open();
+        LocalWriter.Op later = put("k", "one", CREATE, key("order-1", 7));
+        writer.commit(List.of(later));
+        assertThat(((Store.PutResult) outcome(later)).stored().version()).isEqualTo(made.stored().version());
+        assertThat(store.get("cache", b("k")).orElseThrow().version()).isEqualTo(made.stored().version());
+
+        LocalWriter.Op delete = LocalWriter.Op.delete("cache", cache, b("k"), Preconditions.NONE, key("del-1", 3));
+        writer.commit(List.of(delete));
+        LocalWriter.Op deleteAgain = LocalWriter.Op.delete("cache", cache, b("k"), Preconditions.NONE, key("del-1", 3));
+        LocalWriter.Op putUnderDeleteKey = put("k", "x", Preconditions.NONE, key("del-1", 3));
+        writer.commit(List.of(deleteAgain, putUnderDeleteKey));
+        assertThat(outcome(delete)).isEqualTo(new Store.Deleted(Optional.of(made.stored().version()), false));
+        assertThat(outcome(deleteAgain)).isEqualTo(new Store.Deleted(Optional.of(made.stored().version()), true));
+        assertThat(outcome(putUnderDeleteKey)).isInstanceOfSatisfying(MeridianException.class,
+                e -> assertThat(e.type()).isEqualTo(ProblemType.IDEMPOTENCY_KEY_REUSED));
+        assertThat(store.get("cache", b("k"))).isEmpty();
+    }
+
+    @Test
+    void idempotencyKeysAreForgottenAfterTheirLifetime(@TempDir Path other) throws Exception {
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000);
+        try (Store s = Store.open(other, Set.of("cache"), now::get); LocalWriter w = new LocalWriter(s, "ttl-writer")) {
+            s.idempotencyTtl(java.time.Duration.ofSeconds(10));
+            ColumnFamilyHandle cf = s.family("cache");
+            LocalWriter.Op first = LocalWriter.Op.put("cache", cf, b("k"), b("v"), "text/plain", Preconditions.NONE, key("a", 1));
+            w.commit(List.of(first));
+            now.addAndGet(10_000);
+            LocalWriter.Op within = LocalWriter.Op.put("cache", cf, b("k"), b("v"), "text/plain", Preconditions.NONE, key("a", 1));
+            w.commit(List.of(within));
+            assertThat(((Store.PutResult) outcome(within)).replayed()).isTrue();
+            now.addAndGet(1);
+            LocalWriter.Op after = LocalWriter.Op.put("cache", cf, b("k"), b("v"), "text/plain", Preconditions.NONE, key("a", 1));
+            w.commit(List.of(after));
+            assertThat(((Store.PutResult) outcome(after)).replayed()).isFalse();
+            assertThat(((Store.PutResult) outcome(after)).stored().version())
+                    .isGreaterThan(((Store.PutResult) outcome(first)).stored().version());
+        }
     }
 }

@@ -247,4 +247,33 @@ class ReplicatedStoreTest {
         assertThat(rs.shippable("a")).isEqualTo(writers * each);
         assertThat(rs.written()).isEqualTo(writers * each);
     }
+
+    @Test
+    void anIdempotencyKeyIsKeptWithItsWriteOnDiskUntilForgotten() {
+        io.meridian.core.Idempotency key = new io.meridian.core.Idempotency("order-1", 99, false);
+        Entry made = replica.write(Replica.Write.put("sessions", "k", b("v"), "text/plain", "").idempotent(key), 100).entry();
+        reopen();
+        ReplicatedStore rs = (ReplicatedStore) replica.store();
+        Entry kept = rs.idempotent("sessions", "order-1", 0).orElseThrow();
+        assertThat(kept.stamp()).isEqualTo(made.stamp());
+        assertThat(kept.key()).isEqualTo("k");
+        assertThat(kept.idempotency()).isEqualTo(key.created(true));
+        assertThat(kept.value()).isEmpty();
+        // The key's state does not carry it; the log does (it travels with the write).
+        assertThat(rs.current("sessions", "k").orElseThrow().idempotency().isNone()).isTrue();
+        assertThat(rs.readLog("a", 1, 1).getFirst().idempotency()).isEqualTo(key.created(true));
+        assertThat(rs.idempotent("sessions", "order-1", made.hlc().physicalMillis() + 1)).isEmpty();
+        assertThat(rs.idempotent("sessions", "order-2", 0)).isEmpty();
+
+        // Used again later (after it was forgotten elsewhere, say): forgetting the older use keeps the newer one.
+        Entry other = replica.write(Replica.Write.put("sessions", "k3", b("x"), "text/plain", "")
+                .idempotent(new io.meridian.core.Idempotency("order-3", 1, false)), 200).entry();
+        Entry again = replica.write(Replica.Write.put("sessions", "k2", b("w"), "text/plain", "").idempotent(key), 500).entry();
+        assertThat(rs.forgetIdempotency(400, 100)).isEqualTo(2); // the index entries at 100 (order-1's first use) and 200
+        assertThat(rs.idempotent("sessions", "order-1", 0).orElseThrow().stamp()).isEqualTo(again.stamp());
+        assertThat(rs.idempotent("sessions", "order-3", 0)).isEmpty();
+        assertThat(other.seq()).isEqualTo(2);
+        assertThat(rs.forgetIdempotency(1_000, 100)).isEqualTo(1);
+        assertThat(rs.idempotent("sessions", "order-1", 0)).isEmpty();
+    }
 }

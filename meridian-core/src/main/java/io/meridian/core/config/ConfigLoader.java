@@ -329,10 +329,12 @@ public final class ConfigLoader {
         long heartbeat = r.longValue("heartbeat-ms", d.heartbeat().toMillis(), 10, 10_000);
         long retained = r.longValue("retained-log-entries", d.retainedEntries(), 1_000, 1_000_000_000_000L);
         String compression = r.choice("compression", List.of("deflate", "none"), false);
-        r.finish(Set.of("session-wait-ms", "heartbeat-ms", "retained-log-entries", "compression"));
+        long idempotencyTtl = r.longValue("idempotency-ttl-ms", d.idempotencyTtl().toMillis(), 1_000, 30L * 24 * 3600 * 1000);
+        r.finish(Set.of("session-wait-ms", "heartbeat-ms", "retained-log-entries", "compression", "idempotency-ttl-ms"));
         return new MeridianConfig.Replication(Duration.ofMillis(wait), Duration.ofMillis(heartbeat), retained,
                 compression == null ? d.compression()
-                        : io.meridian.core.replication.StreamCodec.Compression.valueOf(compression.toUpperCase(Locale.ROOT)));
+                        : io.meridian.core.replication.StreamCodec.Compression.valueOf(compression.toUpperCase(Locale.ROOT)),
+                Duration.ofMillis(idempotencyTtl));
     }
 
     /**

@@ -35,11 +35,13 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
      * @param heartbeat       how often a stream with nothing to ship sends an empty batch
      * @param retainedEntries how many entries of each origin the log keeps; a region further behind needs a snapshot
      * @param compression     whether this region deflates the batches it sends (receivers read either)
+     * @param idempotencyTtl  how long every region keeps a write's {@code Idempotency-Key} (writes of every policy):
+     *                        a retry within it applies nothing
      */
     public record Replication(Duration sessionWait, Duration heartbeat, long retainedEntries,
-                              io.meridian.core.replication.StreamCodec.Compression compression) {
+                              io.meridian.core.replication.StreamCodec.Compression compression, Duration idempotencyTtl) {
         public static final Replication DEFAULT = new Replication(Duration.ofSeconds(1), Duration.ofMillis(100), 1_000_000,
-                io.meridian.core.replication.StreamCodec.Compression.DEFLATE);
+                io.meridian.core.replication.StreamCodec.Compression.DEFLATE, Duration.ofHours(24));
     }
 
     public Optional<RegionConfig> region(String name) {

@@ -1,5 +1,6 @@
 package io.meridian.core.replication;
 
+import io.meridian.core.Idempotency;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -19,6 +20,8 @@ import java.util.TreeMap;
  */
 public final class Codec {
     static final byte ENTRY_FORMAT = 1;
+    /** An entry with an idempotency key: format 1's fields, then the key, the request's fingerprint and whether it created its key. */
+    static final byte ENTRY_FORMAT_IDEMPOTENT = 2;
     /** Bounds on what a decoder accepts before allocating. */
     static final int MAX_VALUE_BYTES = 64 << 20;
     static final int MAX_ORIGINS = 1024;
@@ -52,7 +55,7 @@ public final class Codec {
     }
 
     static void writeEntry(DataOutputStream out, Entry e) throws IOException {
-        out.writeByte(ENTRY_FORMAT);
+        out.writeByte(e.idempotency().isNone() ? ENTRY_FORMAT : ENTRY_FORMAT_IDEMPOTENT);
         out.writeUTF(e.origin());
         out.writeLong(e.seq());
         out.writeLong(e.hlc().physicalMillis());
@@ -65,12 +68,18 @@ public final class Codec {
         writeVector(out, e.context());
         out.writeInt(e.value().length);
         out.write(e.value());
+        if (!e.idempotency().isNone()) {
+            out.writeUTF(e.idempotency().key());
+            out.writeLong(e.idempotency().fingerprint());
+            out.writeBoolean(e.idempotency().created());
+        }
     }
 
     static Entry readEntry(DataInputStream in) throws IOException {
         byte format = in.readByte();
-        if (format != ENTRY_FORMAT) {
-            throw new IOException("entry format " + format + "; this version reads format " + ENTRY_FORMAT);
+        if (format != ENTRY_FORMAT && format != ENTRY_FORMAT_IDEMPOTENT) {
+            throw new IOException("entry format " + format + "; this version reads formats " + ENTRY_FORMAT + " and "
+                    + ENTRY_FORMAT_IDEMPOTENT);
         }
         String origin = in.readUTF();
         long seq = in.readLong();
@@ -93,7 +102,10 @@ public final class Codec {
             throw new IOException("value truncated at " + value.length + " of " + length + " bytes");
         }
         try {
-            return new Entry(origin, seq, hlc, keyspace, key, Entry.Op.values()[op], value, contentType, home, context);
+            Idempotency idempotency = format == ENTRY_FORMAT_IDEMPOTENT
+                    ? new Idempotency(in.readUTF(), in.readLong(), in.readBoolean()) : Idempotency.NONE;
+            return new Entry(origin, seq, hlc, keyspace, key, Entry.Op.values()[op], value, contentType, home, context,
+                    idempotency);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package io.meridian.core.replication;
 
+import io.meridian.core.Idempotency;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Objects;
@@ -8,13 +9,15 @@ import java.util.Objects;
  * One write as it is logged and replicated: who wrote it ({@code origin}, {@code seq},
  * {@code hlc}), what it did (a put of {@code value} or a delete, which leaves a tombstone),
  * the key's home region ({@code ""} when the policy has none), and {@code context}: the
- * key's version vector after this write, i.e. every write to this key it follows.
+ * key's version vector after this write, i.e. every write to this key it follows; and the
+ * client's idempotency key for the write ({@link Idempotency#NONE} when it sent none), which every
+ * region that applies the write keeps for a while, so a retry of it anywhere applies nothing.
  *
  * <p>Stored as a key's current state, {@code context} may be wider than the write's own: after
  * a conflict the winner carries both sides' contexts so later writes follow both.
  */
 public record Entry(String origin, long seq, Hlc hlc, String keyspace, String key, Op op, byte[] value,
-                    String contentType, String home, VersionVector context) {
+                    String contentType, String home, VersionVector context, Idempotency idempotency) {
 
     public enum Op { PUT, DELETE }
 
@@ -32,6 +35,7 @@ public record Entry(String origin, long seq, Hlc hlc, String keyspace, String ke
         Objects.requireNonNull(contentType, "contentType");
         Objects.requireNonNull(home, "home");
         Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(idempotency, "idempotency");
         if (seq <= 0) {
             throw new IllegalArgumentException("sequence must be positive: " + seq);
         }
@@ -41,6 +45,17 @@ public record Entry(String origin, long seq, Hlc hlc, String keyspace, String ke
         if (op == Op.DELETE && value.length != 0) {
             throw new IllegalArgumentException("a delete carries no value");
         }
+    }
+
+    /** A write without an idempotency key. */
+    public Entry(String origin, long seq, Hlc hlc, String keyspace, String key, Op op, byte[] value, String contentType,
+                 String home, VersionVector context) {
+        this(origin, seq, hlc, keyspace, key, op, value, contentType, home, context, Idempotency.NONE);
+    }
+
+    /** This write without its idempotency key: what a key's stored state keeps. */
+    public Entry withoutIdempotency() {
+        return idempotency.isNone() ? this : new Entry(origin, seq, hlc, keyspace, key, op, value, contentType, home, context);
     }
 
     public Stamp stamp() {
@@ -60,12 +75,13 @@ public record Entry(String origin, long seq, Hlc hlc, String keyspace, String ke
     public boolean equals(Object o) {
         return o instanceof Entry e && origin.equals(e.origin) && seq == e.seq && hlc.equals(e.hlc)
                 && keyspace.equals(e.keyspace) && key.equals(e.key) && op == e.op && Arrays.equals(value, e.value)
-                && contentType.equals(e.contentType) && home.equals(e.home) && context.equals(e.context);
+                && contentType.equals(e.contentType) && home.equals(e.home) && context.equals(e.context)
+                && idempotency.equals(e.idempotency);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(origin, seq, hlc, keyspace, key, op, Arrays.hashCode(value), contentType, home, context);
+        return Objects.hash(origin, seq, hlc, keyspace, key, op, Arrays.hashCode(value), contentType, home, context, idempotency);
     }
 
     @Override

@@ -16,7 +16,8 @@ public record KeyState(List<Entry> siblings, int winnerIndex) {
     static final Comparator<Entry> CANONICAL = Comparator.comparing(Entry::origin).thenComparingLong(Entry::seq);
 
     public KeyState {
-        siblings = List.copyOf(siblings);
+        // A write's idempotency key lives in the log and in the store's idempotency records, not in every key's state.
+        siblings = siblings.stream().map(Entry::withoutIdempotency).toList();
         if (siblings.isEmpty() || winnerIndex < 0 || winnerIndex >= siblings.size()) {
             throw new IllegalArgumentException("a key state needs its siblings and a winner among them: "
                     + siblings + " #" + winnerIndex);

@@ -1,5 +1,6 @@
 package io.meridian.core.replication;
 
+import io.meridian.core.Idempotency;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -76,8 +77,16 @@ public final class Replica {
         return clock.last();
     }
 
-    /** A write to perform locally: a put (value, content type) or a delete. */
-    public record Write(String keyspace, String key, Entry.Op op, byte[] value, String contentType, String home) {
+    /**
+     * A write to perform locally: a put (value, content type) or a delete, with the client's
+     * idempotency key ({@link Idempotency#NONE}: none), which the logged entry carries.
+     */
+    public record Write(String keyspace, String key, Entry.Op op, byte[] value, String contentType, String home,
+                        Idempotency idempotency) {
+        public Write(String keyspace, String key, Entry.Op op, byte[] value, String contentType, String home) {
+            this(keyspace, key, op, value, contentType, home, Idempotency.NONE);
+        }
+
         public static Write put(String keyspace, String key, byte[] value, String contentType, String home) {
             return new Write(keyspace, key, Entry.Op.PUT, value, contentType, home);
         }
@@ -85,10 +94,31 @@ public final class Replica {
         public static Write delete(String keyspace, String key, String home) {
             return new Write(keyspace, key, Entry.Op.DELETE, new byte[0], "", home);
         }
+
+        public Write idempotent(Idempotency idempotency) {
+            return new Write(keyspace, key, op, value, contentType, home, idempotency);
+        }
     }
 
-    /** The outcome of a local write: the logged entry and the state it replaced, if any. */
-    public record Written(Entry entry, Optional<KeyState> replaced) {
+    /**
+     * The outcome of a local write: the logged entry and the state it replaced, if any; or, when
+     * {@code replayed}, the earlier write the request's idempotency key named (its stamp, key,
+     * operation and home; no value), and nothing written now.
+     */
+    public record Written(Entry entry, Optional<KeyState> replaced, boolean replayed) {
+        public Written(Entry entry, Optional<KeyState> replaced) {
+            this(entry, replaced, false);
+        }
+
+        /** The answer to a retried request: the write it named, already made. */
+        public static Written replay(Entry earlier) {
+            return new Written(earlier, Optional.empty(), true);
+        }
+
+        /** True when the write created its key (none, or a tombstone, was there). */
+        public boolean created() {
+            return replayed ? entry.idempotency().created() : replaced.filter(r -> !r.winner().isTombstone()).isEmpty();
+        }
     }
 
     /**
@@ -107,7 +137,10 @@ public final class Replica {
         Hlc hlc = clock.now(wallMillis);
         Optional<KeyState> current = store.state(w.keyspace(), w.key());
         VersionVector context = current.map(KeyState::context).orElseGet(store::watermarks).with(region, seq);
-        Entry entry = new Entry(region, seq, hlc, w.keyspace(), w.key(), w.op(), w.value(), w.contentType(), w.home(), context);
+        Idempotency idempotency = w.idempotency().isNone() ? Idempotency.NONE
+                : w.idempotency().created(w.op() == Entry.Op.PUT && current.filter(c -> !c.winner().isTombstone()).isEmpty());
+        Entry entry = new Entry(region, seq, hlc, w.keyspace(), w.key(), w.op(), w.value(), w.contentType(), w.home(), context,
+                idempotency);
         store.commit(new ReplicaStore.Commit(entry, Optional.of(KeyState.of(entry)), List.of(), true));
         return new Written(entry, current);
     }
@@ -121,6 +154,13 @@ public final class Replica {
      */
     public Written writeMerged(String keyspace, String key, String contentType,
                                java.util.function.BiFunction<Optional<byte[]>, Hlc, byte[]> delta, long wallMillis) {
+        return writeMerged(keyspace, key, contentType, delta, wallMillis, Idempotency.NONE);
+    }
+
+    /** As {@link #writeMerged(String, String, String, java.util.function.BiFunction, long)}, logged with an idempotency key. */
+    public Written writeMerged(String keyspace, String key, String contentType,
+                               java.util.function.BiFunction<Optional<byte[]>, Hlc, byte[]> delta, long wallMillis,
+                               Idempotency idempotency) {
         java.util.function.BinaryOperator<byte[]> join = merges.apply(keyspace);
         if (join == null) {
             throw new IllegalArgumentException("keyspace '" + keyspace + "' does not merge");
@@ -130,7 +170,8 @@ public final class Replica {
         Hlc hlc = clock.now(wallMillis);
         byte[] d = delta.apply(current.map(c -> c.winner().value()), hlc);
         VersionVector context = current.map(KeyState::context).orElseGet(store::watermarks).with(region, seq);
-        Entry logged = new Entry(region, seq, hlc, keyspace, key, Entry.Op.PUT, d, contentType, "", context);
+        Entry logged = new Entry(region, seq, hlc, keyspace, key, Entry.Op.PUT, d, contentType, "", context,
+                idempotency.isNone() ? idempotency : idempotency.created(current.isEmpty()));
         byte[] value = current.map(c -> join.apply(c.winner().value(), d)).orElse(d);
         Entry state = new Entry(region, seq, hlc, keyspace, key, Entry.Op.PUT, value, contentType, "", context);
         store.commit(new ReplicaStore.Commit(logged, Optional.of(KeyState.of(state)), List.of(), true));

@@ -99,9 +99,24 @@ public interface ReplicaStore {
     int collectTombstones(java.util.function.Predicate<Entry> collectible, int max);
 
     /**
+     * The write an idempotency key named in {@code keyspace}, as this region applied it (its
+     * stamp, key, operation, home and the key's request; no value), if the key was used at or
+     * after {@code sinceMillis} (the writes' HLC time).
+     */
+    default Optional<Entry> idempotent(String keyspace, String idempotencyKey, long sinceMillis) {
+        return Optional.empty();
+    }
+
+    /** Forgets idempotency keys of writes before {@code beforeMillis}, at most {@code max}. @return how many */
+    default int forgetIdempotency(long beforeMillis, int max) {
+        return 0;
+    }
+
+    /**
      * What one write changes, atomically: the entry joins the log and raises its origin's
      * watermark; the key's state becomes {@code state} (unchanged when empty); conflicts
-     * are recorded. In an event-log keyspace, the events of the logged append that the store does not
+     * are recorded; an idempotency key the logged write carries is kept with it
+     * ({@link #idempotent}). In an event-log keyspace, the events of the logged append that the store does not
      * hold yet join the event store, numbered in this region's order (also when the key's state
      * already holds a later append, which can arrive first from another region); a write lost
      * in a failover ({@link #replace} with its {@link Conflict#lost} record) takes its events out. {@code sync} asks for durability before {@code commit} returns: local writes

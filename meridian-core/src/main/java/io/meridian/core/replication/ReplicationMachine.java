@@ -50,7 +50,12 @@ public final class ReplicationMachine {
      * @param bootstrapPauseMillis the pause after every peer failed once, before asking them again
      */
     public record Settings(long heardMillis, long retainedEntries, int tombstonesPerPass, long bootstrapWaitMillis,
-                           long bootstrapPauseMillis) {
+                           long bootstrapPauseMillis, long idempotencyTtlMillis) {
+        /** Idempotency keys kept a day. */
+        public Settings(long heardMillis, long retainedEntries, int tombstonesPerPass, long bootstrapWaitMillis,
+                        long bootstrapPauseMillis) {
+            this(heardMillis, retainedEntries, tombstonesPerPass, bootstrapWaitMillis, bootstrapPauseMillis, 24 * 3_600_000L);
+        }
     }
 
     private final String region;
@@ -130,10 +135,37 @@ public final class ReplicationMachine {
         return written;
     }
 
+    /**
+     * The earlier write an idempotency key named in {@code keyspace}, if this region applied one
+     * within the keys' lifetime: the request is a retry, answered as that write was.
+     *
+     * @throws io.meridian.core.MeridianException {@code IDEMPOTENCY_KEY_REUSED} when the key named another request
+     */
+    public Optional<Replica.Written> replay(String keyspace, io.meridian.core.Idempotency idempotency, long wallMillis) {
+        if (idempotency.isNone()) {
+            return Optional.empty();
+        }
+        Optional<Entry> earlier = store.idempotent(keyspace, idempotency.key(), wallMillis - settings.idempotencyTtlMillis());
+        if (earlier.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!earlier.get().idempotency().sameRequest(idempotency)) {
+            throw earlier.get().idempotency().reused(keyspace);
+        }
+        return Optional.of(Replica.Written.replay(earlier.get()));
+    }
+
     /** A local write to a keyspace whose values merge (see {@link Replica#writeMerged}). */
     public Replica.Written writeMerged(String keyspace, String key, String contentType,
                                        java.util.function.BiFunction<Optional<byte[]>, Hlc, byte[]> delta, long wallMillis) {
-        Replica.Written written = replica.writeMerged(keyspace, key, contentType, delta, wallMillis);
+        return writeMerged(keyspace, key, contentType, delta, wallMillis, io.meridian.core.Idempotency.NONE);
+    }
+
+    /** As {@link #writeMerged(String, String, String, java.util.function.BiFunction, long)}, with an idempotency key. */
+    public Replica.Written writeMerged(String keyspace, String key, String contentType,
+                                       java.util.function.BiFunction<Optional<byte[]>, Hlc, byte[]> delta, long wallMillis,
+                                       io.meridian.core.Idempotency idempotency) {
+        Replica.Written written = replica.writeMerged(keyspace, key, contentType, delta, wallMillis, idempotency);
         exposed(written.entry(), wallMillis);
         return written;
     }
@@ -204,6 +236,7 @@ public final class ReplicationMachine {
         int dropped = store.collectTombstones(t -> Tombstones.collectible(t, applied, peerAcks, peers),
                 settings.tombstonesPerPass());
         tombstonesCollected.addAndGet(dropped);
+        store.forgetIdempotency(wallMillis - settings.idempotencyTtlMillis(), settings.tombstonesPerPass());
         return new Tick(plan, dropped);
     }
 

@@ -1,5 +1,6 @@
 package io.meridian.core.replication;
 
+import io.meridian.core.Idempotency;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -57,7 +58,10 @@ public final class StreamCodec {
 
     private static final int FLAG_DELETE = 1;
     private static final int FLAG_OWN_CONTEXT = 2;
-    private static final int KNOWN_FLAGS = FLAG_DELETE | FLAG_OWN_CONTEXT;
+    /** The entry carries an idempotency key: after its value, the key, the request's fingerprint and whether it created its key. */
+    private static final int FLAG_IDEMPOTENT = 4;
+    private static final int FLAG_CREATED = 8;
+    private static final int KNOWN_FLAGS = FLAG_DELETE | FLAG_OWN_CONTEXT | FLAG_IDEMPOTENT | FLAG_CREATED;
 
     /** String references: a literal not remembered, a literal remembered as the next id, or an id plus this. */
     private static final int LITERAL = 0;
@@ -149,7 +153,9 @@ public final class StreamCodec {
 
         private void entry(Entry e, Codec.Message.Batch b) {
             boolean ownContext = e.context().seqs().size() == 1 && e.context().get(e.origin()) == e.seq();
-            out.write((e.isTombstone() ? FLAG_DELETE : 0) | (ownContext ? FLAG_OWN_CONTEXT : 0));
+            Idempotency idempotency = e.idempotency();
+            out.write((e.isTombstone() ? FLAG_DELETE : 0) | (ownContext ? FLAG_OWN_CONTEXT : 0)
+                    | (idempotency.isNone() ? 0 : FLAG_IDEMPOTENT) | (idempotency.created() ? FLAG_CREATED : 0));
             string(e.origin());
             Long previous = lastSeq.put(e.origin(), e.seq());
             out.zigzag(e.seq() - (previous == null ? 0 : previous));
@@ -167,6 +173,10 @@ public final class StreamCodec {
                 });
             }
             out.bytes(e.value());
+            if (!idempotency.isNone()) {
+                out.bytes(idempotency.key().getBytes(StandardCharsets.US_ASCII));
+                out.zigzag(idempotency.fingerprint());
+            }
         }
 
         private byte[] ack(Codec.Message.Ack a) {
@@ -338,8 +348,11 @@ public final class StreamCodec {
                 context = new VersionVector(seqs);
             }
             byte[] value = in.bytes(Codec.MAX_VALUE_BYTES);
+            Idempotency idempotency = (flags & FLAG_IDEMPOTENT) == 0 ? Idempotency.NONE
+                    : new Idempotency(new String(in.bytes(Idempotency.MAX_LENGTH), StandardCharsets.US_ASCII), in.zigzag(),
+                            (flags & FLAG_CREATED) != 0);
             return new Entry(origin, seq, hlc, keyspace, key, (flags & FLAG_DELETE) != 0 ? Entry.Op.DELETE : Entry.Op.PUT,
-                    value, contentType, home, context);
+                    value, contentType, home, context, idempotency);
         }
 
         private Codec.Message.Ack ack(In in) {

@@ -19,6 +19,14 @@ class CodecTest {
     void entriesStatesAndConflictsRoundTrip() {
         assertThat(Codec.decodeEntry(Codec.encode(PUT))).isEqualTo(PUT);
         assertThat(Codec.decodeEntry(Codec.encode(DELETE))).isEqualTo(DELETE);
+        Entry retried = new Entry(PUT.origin(), PUT.seq(), PUT.hlc(), PUT.keyspace(), PUT.key(), PUT.op(), PUT.value(),
+                PUT.contentType(), PUT.home(), PUT.context(), new io.meridian.core.Idempotency("order-42", -7L, true));
+        assertThat(Codec.decodeEntry(Codec.encode(retried))).isEqualTo(retried);
+        // Without a key the entry keeps its first format, byte for byte: stored entries of older versions still read.
+        assertThat(Codec.encode(PUT)[0]).isEqualTo(Codec.ENTRY_FORMAT);
+        assertThat(Codec.encode(retried)[0]).isEqualTo(Codec.ENTRY_FORMAT_IDEMPOTENT);
+        // A key's state does not keep the key (the log and the idempotency records do).
+        assertThat(KeyState.of(retried).winner()).isEqualTo(PUT);
         KeyState state = KeyState.resolve(List.of(PUT, DELETE), ConflictResolver.LWW);
         assertThat(Codec.decodeState(Codec.encode(state))).isEqualTo(state);
         Conflict conflict = new Conflict("sessions", "user:1/é", DELETE, PUT, Conflict.LWW_RULE, "ap-southeast");

@@ -11,6 +11,7 @@ final class MemStore implements ReplicaStore {
     final Map<String, KeyState> current = new TreeMap<>();
     final Map<String, TreeMap<Long, Entry>> log = new TreeMap<>();
     final List<Conflict> conflicts = new ArrayList<>();
+    final Map<String, Entry> idempotencyKeys = new TreeMap<>();
     /** Deletes whose tombstones were collected: they took effect, and left no state behind. */
     final List<Entry> collected = new ArrayList<>();
     /** Event-log keyspaces' event stores: per stream, version → event. */
@@ -146,11 +147,27 @@ final class MemStore implements ReplicaStore {
         c.state().ifPresent(cur -> current.put(id(cur.keyspace(), cur.key()), cur));
         if (c.conflicts().stream().noneMatch(Conflict::isLoss)) {
             putEvents(e);
+            if (!e.idempotency().isNone()) {
+                idempotencyKeys.put(id(e.keyspace(), e.idempotency().key()), e);
+            }
         }
         conflicts.addAll(c.conflicts());
         if (e.hlc().isAfter(highest)) {
             highest = e.hlc();
         }
+    }
+
+    @Override
+    public java.util.Optional<Entry> idempotent(String keyspace, String idempotencyKey, long sinceMillis) {
+        return java.util.Optional.ofNullable(idempotencyKeys.get(id(keyspace, idempotencyKey)))
+                .filter(e -> e.hlc().physicalMillis() >= sinceMillis);
+    }
+
+    @Override
+    public int forgetIdempotency(long beforeMillis, int max) {
+        int before = idempotencyKeys.size();
+        idempotencyKeys.values().removeIf(e -> e.hlc().physicalMillis() < beforeMillis);
+        return before - idempotencyKeys.size();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.meridian.core.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -114,5 +115,52 @@ class ReplicationMachineTest {
         // b's log had nothing of what the snapshot stands for: it starts after the snapshot, with no gap.
         assertThat(a.store().watermark("b")).isEqualTo(5);
         assertThat(a.store().logStart("b")).isEqualTo(6);
+    }
+
+    private static io.meridian.core.Idempotency key(String key, long fingerprint) {
+        return new io.meridian.core.Idempotency(key, fingerprint, false);
+    }
+
+    @Test
+    void aRetriedWriteIsAnsweredAsTheFirstWasInItsRegionAndInEveryRegionItReached() {
+        ReplicationMachine a = machine("a");
+        ReplicationMachine b = machine("b");
+        Replica.Written first = a.write(put("k").idempotent(key("order-1", 11)), 100);
+        assertThat(first.replayed()).isFalse();
+        assertThat(first.created()).isTrue();
+        assertThat(first.entry().idempotency().created()).isTrue();
+        // Retried in a: the first write, answered again; nothing new is logged.
+        Replica.Written again = a.replay("ks", key("order-1", 11), 200).orElseThrow();
+        assertThat(again.replayed()).isTrue();
+        assertThat(again.created()).isTrue();
+        assertThat(again.entry().stamp()).isEqualTo(first.entry().stamp());
+        assertThat(again.entry().key()).isEqualTo("k");
+        assertThat(a.store().watermark("a")).isEqualTo(1);
+        // The same key with another request: refused.
+        assertThatThrownBy(() -> a.replay("ks", key("order-1", 12), 200)).isInstanceOfSatisfying(
+                io.meridian.core.MeridianException.class,
+                e -> assertThat(e.type()).isEqualTo(io.meridian.core.ProblemType.IDEMPOTENCY_KEY_REUSED));
+        // Another keyspace's key of the same name is another key.
+        assertThat(a.replay("other", key("order-1", 11), 200)).isEmpty();
+        // b has not received the write: a retry there would be applied (the write is not there to find).
+        assertThat(b.replay("ks", key("order-1", 11), 200)).isEmpty();
+        b.onBatch("a", List.of(first.entry()), 150, a.store().watermarks(), 160);
+        Replica.Written inB = b.replay("ks", key("order-1", 11), 200).orElseThrow();
+        assertThat(inB.entry().stamp()).isEqualTo(first.entry().stamp());
+        assertThat(inB.created()).isTrue();
+        // A key kept past its lifetime is forgotten: the settings keep keys a day.
+        long day = 24 * 3_600_000L;
+        assertThat(b.replay("ks", key("order-1", 11), 100 + day)).isPresent();
+        assertThat(b.replay("ks", key("order-1", 11), 101 + day)).isEmpty();
+        b.tick(101 + day, Map.of());
+        assertThat(b.store().idempotent("ks", "order-1", 0)).isEmpty();
+    }
+
+    @Test
+    void aWriteWithoutAKeyKeepsNone() {
+        ReplicationMachine a = machine("a");
+        a.write(put("k"), 100);
+        assertThat(a.replay("ks", io.meridian.core.Idempotency.NONE, 200)).isEmpty();
+        assertThat(((MemStore) a.store()).idempotencyKeys).isEmpty();
     }
 }

@@ -69,7 +69,9 @@ class StreamCodecTest {
         return new Entry(origin, seq, new Hlc(clock - random.nextInt(-10, 1_000), random.nextInt(4)),
                 random.nextBoolean() ? "sessions" : "profiles", "user:" + random.nextInt(100) + "/é",
                 delete ? Entry.Op.DELETE : Entry.Op.PUT, value, delete ? "" : contentType,
-                random.nextBoolean() ? "" : REGIONS.get(random.nextInt(3)), new VersionVector(context));
+                random.nextBoolean() ? "" : REGIONS.get(random.nextInt(3)), new VersionVector(context),
+                random.nextInt(4) == 0 ? new io.meridian.core.Idempotency("retry-" + random.nextLong(), random.nextLong(),
+                        random.nextBoolean()) : io.meridian.core.Idempotency.NONE);
     }
 
     @Test

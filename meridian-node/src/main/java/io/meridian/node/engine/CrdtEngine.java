@@ -79,6 +79,7 @@ final class CrdtEngine implements KeyspaceEngine {
         SessionToken token = routes.token(ex);
         byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
         List<CrdtOp> ops = parse(body);
+        io.meridian.core.Idempotency idempotency = Requests.idempotency(ex, keyspace.name(), body, "CRDT", key);
         if (!routes.routeWrite(ex, keyspace, token, () -> new Router.Write(keyspace.name(), key, token, "", false), body)) {
             return;
         }
@@ -94,12 +95,18 @@ final class CrdtEngine implements KeyspaceEngine {
                             + "' allows", Map.of("limit_bytes", keyspace.maxValueBytes()));
                 }
                 return CrdtCodec.encode(delta);
-            });
+            }, idempotency);
         } catch (CrdtException e) {
             throw invalid(e.getMessage());
         }
         Entry e = w.entry();
-        ex.afterAnswer(() -> engine.answered(e));
+        // A retry is answered with the write it repeats and the key's value now (which holds it).
+        byte[] value = w.replayed() ? engine.current(keyspace.name(), key).map(Entry::value).orElseThrow() : e.value();
+        if (w.replayed()) {
+            Requests.replayed(ex);
+        } else {
+            ex.afterAnswer(() -> engine.answered(e));
+        }
         String version = ReplicationEngine.tag(e);
         ex.header("ETag", Versions.etag(version));
         ex.header(Headers.SESSION, token.with(e.stamp()).format());
@@ -110,8 +117,8 @@ final class CrdtEngine implements KeyspaceEngine {
         answer.put("version", version);
         answer.put("region", region);
         answer.put("type", type.name());
-        answer.put("value", Crdts.value(type, CrdtCodec.decode(e.value()).store()));
-        ex.sendJson(w.replaced().isEmpty() ? 201 : 200, answer);
+        answer.put("value", Crdts.value(type, CrdtCodec.decode(value).store()));
+        ex.sendJson((w.replayed() ? w.entry().idempotency().created() : w.replaced().isEmpty()) ? 201 : 200, answer);
     }
 
     private List<CrdtOp> parse(byte[] body) {

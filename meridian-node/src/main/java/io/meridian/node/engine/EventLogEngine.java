@@ -77,6 +77,9 @@ final class EventLogEngine implements KeyspaceEngine {
         SessionToken token = routes.token(ex);
         byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
         AppendRequest request = parse(body);
+        // The events' ids make appends idempotent (a retry appends nothing twice); the header is checked, and a
+        // retry recognised by its ids is answered with Idempotent-Replayed.
+        boolean idempotent = !Requests.idempotency(ex, keyspace.name(), body).isNone();
         Optional<String> named = routes.requestedHome(ex, keyspace);
         String[] home = new String[1];
         Supplier<Router.Write> write = () -> {
@@ -110,6 +113,9 @@ final class EventLogEngine implements KeyspaceEngine {
             case EventLog.Decision.AlreadyAppended again -> {
                 StoredEvent first = store.events(keyspace.name(), stream, again.firstVersion(), 1, true).getFirst();
                 Entry head = engine.current(keyspace.name(), stream).orElseThrow();
+                if (idempotent) {
+                    Requests.replayed(ex);
+                }
                 respond(ex, keyspace, stream, token.with(new Stamp(first.origin(), first.seq(), first.hlc())),
                         head, again.firstVersion(), again.lastVersion(), true, 200);
             }

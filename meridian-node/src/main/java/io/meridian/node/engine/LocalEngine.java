@@ -50,8 +50,12 @@ final class LocalEngine implements KeyspaceEngine {
         String contentType = Requests.contentType(ex);
         Preconditions conditions = Requests.preconditions(ex);
         byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
+        io.meridian.core.Idempotency idempotency = Requests.idempotency(ex, keyspace.name(), body, "PUT", key, contentType);
         // The store commits local writes in groups, one fsync each: the request's thread does not wait for it.
-        ex.answerWhen(store.putAsync(keyspace.name(), keyBytes, body, contentType, conditions), result -> {
+        ex.answerWhen(store.putAsync(keyspace.name(), keyBytes, body, contentType, conditions, idempotency), result -> {
+            if (result.replayed()) {
+                Requests.replayed(ex);
+            }
             ex.header("ETag", Versions.etag(result.stored().version()));
             ex.sendJson(result.created() ? 201 : 200,
                     new Requests.WriteResult(keyspace.name(), key, Long.toString(result.stored().version()), region, null));
@@ -61,9 +65,13 @@ final class LocalEngine implements KeyspaceEngine {
     @Override
     public void delete(Exchange ex, KeyspaceConfig keyspace, String key) {
         byte[] keyBytes = Keys.validate(key);
-        ex.answerWhen(store.deleteAsync(keyspace.name(), keyBytes, Requests.preconditions(ex)), deleted -> {
-            if (deleted.isEmpty()) {
+        io.meridian.core.Idempotency idempotency = Requests.idempotency(ex, keyspace.name(), new byte[0], "DELETE", key);
+        ex.answerWhen(store.deleteAsync(keyspace.name(), keyBytes, Requests.preconditions(ex), idempotency), deleted -> {
+            if (deleted.version().isEmpty()) {
                 throw Requests.notFound(keyspace, key);
+            }
+            if (deleted.replayed()) {
+                Requests.replayed(ex);
             }
             ex.sendEmpty(204);
         });

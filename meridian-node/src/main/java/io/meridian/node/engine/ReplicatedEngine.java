@@ -2,6 +2,7 @@ package io.meridian.node.engine;
 
 import io.meridian.core.Consistency;
 import io.meridian.core.Headers;
+import io.meridian.core.Idempotency;
 import io.meridian.core.Keys;
 import io.meridian.core.KeyspaceRules;
 import io.meridian.core.MeridianException;
@@ -220,6 +221,8 @@ final class ReplicatedEngine implements KeyspaceEngine {
         SessionToken token = token(ex);
         Optional<String> requestedHome = requestedHome(ex, keyspace);
         byte[] body = ex.body(keyspace.maxValueBytes(), keyspace.name());
+        Idempotency idempotency = Requests.idempotency(ex, keyspace.name(), body, "PUT", key, contentType,
+                requestedHome.orElse(""));
         String[] home = new String[1];
         Supplier<Router.Write> write = () -> {
             home[0] = homeForWrite(keyspace, key, requestedHome);
@@ -228,9 +231,9 @@ final class ReplicatedEngine implements KeyspaceEngine {
         if (!routeWrite(ex, keyspace, token, write, body)) {
             return;
         }
-        Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home[0]), conditions,
-                ownerCheck(ex, keyspace, home[0]));
-        respondWritten(ex, keyspace, w, token, w.replaced().filter(r -> !r.winner().isTombstone()).isEmpty() ? 201 : 200);
+        Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home[0])
+                .idempotent(idempotency), conditions, ownerCheck(ex, keyspace, home[0]));
+        respondWritten(ex, keyspace, w, token, w.created() ? 201 : 200);
     }
 
     @Override
@@ -238,18 +241,28 @@ final class ReplicatedEngine implements KeyspaceEngine {
         Keys.validate(key);
         Preconditions conditions = Requests.preconditions(ex);
         SessionToken token = token(ex);
+        Idempotency idempotency = Requests.idempotency(ex, keyspace.name(), new byte[0], "DELETE", key);
         Supplier<Router.Write> write = () -> new Router.Write(keyspace.name(), key, token, ownerOf(keyspace, key), false);
         if (!routeWrite(ex, keyspace, token, write, null)) {
             return;
         }
-        Optional<Entry> current = engine.current(keyspace.name(), key);
-        String home = current.map(Entry::home).orElse("");
-        String owner = home.isEmpty() ? region : home;
-        if (current.isEmpty() || current.get().isTombstone()) {
-            throw Requests.notFound(keyspace, key);
+        Optional<Replica.Written> replay = engine.replay(keyspace.name(), idempotency);
+        if (replay.isEmpty()) {
+            Optional<Entry> current = engine.current(keyspace.name(), key);
+            String home = current.map(Entry::home).orElse("");
+            String owner = home.isEmpty() ? region : home;
+            if (current.isEmpty() || current.get().isTombstone()) {
+                throw Requests.notFound(keyspace, key);
+            }
+            replay = Optional.of(engine.write(Replica.Write.delete(keyspace.name(), key, home).idempotent(idempotency), conditions,
+                    ownerCheck(ex, keyspace, owner)));
         }
-        Replica.Written w = engine.write(Replica.Write.delete(keyspace.name(), key, home), conditions, ownerCheck(ex, keyspace, owner));
-        ex.afterAnswer(() -> engine.answered(w.entry()));
+        Replica.Written w = replay.get();
+        if (w.replayed()) {
+            Requests.replayed(ex);
+        } else {
+            ex.afterAnswer(() -> engine.answered(w.entry()));
+        }
         ex.header(Headers.SESSION, token.with(w.entry().stamp()).format());
         ex.sendEmpty(204);
     }
@@ -368,7 +381,11 @@ final class ReplicatedEngine implements KeyspaceEngine {
 
     private void respondWritten(Exchange ex, KeyspaceConfig keyspace, Replica.Written w, SessionToken token, int status) {
         Entry e = w.entry();
-        ex.afterAnswer(() -> engine.answered(e));
+        if (w.replayed()) {
+            Requests.replayed(ex);
+        } else {
+            ex.afterAnswer(() -> engine.answered(e));
+        }
         ex.header("ETag", Versions.etag(ReplicationEngine.tag(e)));
         ex.header(Headers.SESSION, token.with(e.stamp()).format());
         if (!e.home().isEmpty()) {

@@ -98,7 +98,8 @@ final class StrongEngine implements KeyspaceEngine {
         // Unconditional: "create if absent, else overwrite" in one entry, so the answer can say 201 or 200.
         Txn txn = conditional ? new Txn(ifs, List.of(put), List.of())
                 : new Txn(List.of(new Txn.Compare.Exists(key, false)), List.of(put), List.of(put));
-        TxnCodec.Reply.Committed reply = submit(keyspace, txn);
+        TxnCodec.Reply.Committed reply = submit(keyspace, txn, requestId(ex, keyspace, value.getBytes(StandardCharsets.UTF_8),
+                "PUT", key, String.valueOf(ex.header("If-Match")), String.valueOf(ex.header("If-None-Match"))));
         if (conditional && !reply.succeeded()) {
             throw preconditionFailed(keyspace, key, current(keyspace, key));
         }
@@ -115,7 +116,8 @@ final class StrongEngine implements KeyspaceEngine {
         List<Txn.Compare> ifs = new java.util.ArrayList<>();
         ifs.add(new Txn.Compare.Exists(key, true));
         ifs.addAll(conditions(key, conditions));
-        TxnCodec.Reply.Committed reply = submit(keyspace, new Txn(ifs, List.of(new Txn.Op.Delete(key)), List.of()));
+        TxnCodec.Reply.Committed reply = submit(keyspace, new Txn(ifs, List.of(new Txn.Op.Delete(key)), List.of()),
+                requestId(ex, keyspace, new byte[0], "DELETE", key, String.valueOf(ex.header("If-Match"))));
         if (!reply.succeeded()) {
             com.fasterxml.jackson.databind.JsonNode now = JSON.readTree(consensus.readLinearizable(keyspace.name(), key));
             if (ifs.size() > 1 && now.has("value")) {
@@ -156,14 +158,30 @@ final class StrongEngine implements KeyspaceEngine {
     @Override
     public void txn(Exchange ex, KeyspaceConfig keyspace) throws IOException {
         byte[] body = ex.body(Math.max(keyspace.maxValueBytes(), 1L << 20), keyspace.name());
-        TxnCodec.Reply.Committed reply = submit(keyspace, TxnParser.parse(body));
+        TxnCodec.Reply.Committed reply = submit(keyspace, TxnParser.parse(body), requestId(ex, keyspace, body, "TXN"));
         ex.send(200, Exchange.JSON, JSON.writeValueAsBytes(TxnJson.results(reply.succeeded(), reply.results())));
     }
 
-    private TxnCodec.Reply.Committed submit(KeyspaceConfig keyspace, Txn txn) throws IOException {
+    /**
+     * The Raft request id of a request: random, or, when the client sent an {@code Idempotency-Key},
+     * derived from it and the request's fingerprint, so a retry (here or in any region) is the
+     * same request to the state machine, which applies it once and answers it as it did. A key
+     * sent again with another request is another request (it is not refused, as in other policies:
+     * the state machine keeps replies by request id only).
+     */
+    private static java.util.UUID requestId(Exchange ex, KeyspaceConfig keyspace, byte[] body, String... parts) {
+        io.meridian.core.Idempotency idempotency = Requests.idempotency(ex, keyspace.name(), body, parts);
+        if (idempotency.isNone()) {
+            return java.util.UUID.randomUUID();
+        }
+        return java.util.UUID.nameUUIDFromBytes((keyspace.name() + "\0" + idempotency.key() + "\0"
+                + Long.toHexString(idempotency.fingerprint())).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private TxnCodec.Reply.Committed submit(KeyspaceConfig keyspace, Txn txn, java.util.UUID requestId) throws IOException {
         TxnCodec.Reply reply;
         try {
-            reply = consensus.submit(keyspace.name(), txn, KeyspaceRules.of(keyspace.policy()).commitEverywhere());
+            reply = consensus.submit(keyspace.name(), txn, KeyspaceRules.of(keyspace.policy()).commitEverywhere(), requestId);
         } catch (IOException e) {
             throw unavailable(keyspace, e);
         }

@@ -239,7 +239,7 @@ public final class Exchange {
     }
 
     private static final java.util.Set<String> RELAYED_HEADERS =
-            java.util.Set.of("content-type", "etag", "last-modified", "allow", "retry-after");
+            java.util.Set.of("content-type", "etag", "last-modified", "allow", "retry-after", "idempotent-replayed");
 
     /** Request headers a forwarded request carries on. */
     public java.util.Map<String, String> forwardableHeaders() {
@@ -247,7 +247,7 @@ public final class Exchange {
         for (org.eclipse.jetty.http.HttpField f : request.getHeaders()) {
             String lower = f.getName().toLowerCase(java.util.Locale.ROOT);
             if (lower.equals("content-type") || lower.equals("if-match") || lower.equals("if-none-match")
-                    || (lower.startsWith("meridian-") && !lower.equals("meridian-forwarded-by") && !lower.equals("meridian-epoch"))) {
+                    || lower.equals("idempotency-key") || (lower.startsWith("meridian-") && !lower.equals("meridian-forwarded-by") && !lower.equals("meridian-epoch"))) {
                 out.put(f.getName(), f.getValue());
             }
         }

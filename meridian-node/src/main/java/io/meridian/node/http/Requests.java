@@ -147,6 +147,27 @@ public final class Requests {
                 ifNoneMatch == null ? null : Versions.parseCondition("If-None-Match", ifNoneMatch));
     }
 
+    /**
+     * The request's idempotency key ({@code Idempotency-Key}) with the fingerprint of what it asks
+     * for, the keyspace, {@code parts} (operation, key...) and {@code body}; {@link Idempotency#NONE}
+     * when it sent none.
+     */
+    public static io.meridian.core.Idempotency idempotency(Exchange ex, String keyspace, byte[] body, String... parts) {
+        java.util.Optional<String> key = io.meridian.core.Idempotency.parse(ex.header(io.meridian.core.Idempotency.HEADER));
+        if (key.isEmpty()) {
+            return io.meridian.core.Idempotency.NONE;
+        }
+        String[] all = new String[parts.length + 1];
+        all[0] = keyspace;
+        System.arraycopy(parts, 0, all, 1, parts.length);
+        return new io.meridian.core.Idempotency(key.get(), io.meridian.core.Idempotency.fingerprint(body, all), false);
+    }
+
+    /** Marks an answer as the repetition of an earlier one, for a retried request. */
+    public static void replayed(Exchange ex) {
+        ex.header(io.meridian.core.Idempotency.REPLAYED, "true");
+    }
+
     public static MeridianException notFound(KeyspaceConfig keyspace, String key) {
         return new MeridianException(ProblemType.KEY_NOT_FOUND,
                 "key '" + key + "' does not exist in keyspace '" + keyspace.name() + "'",

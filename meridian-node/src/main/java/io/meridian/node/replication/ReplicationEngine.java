@@ -127,7 +127,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         this.rawStore = store;
         this.heldPersisted = store.metaLong(HELD_THROUGH, 0);
         this.machine = new ReplicationMachine(replica, config.dataRegionNames(), new ReplicationMachine.Settings(heard,
-                config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200), heldPersisted);
+                config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200,
+                config.replication().idempotencyTtl().toMillis()), heldPersisted);
         config.keyspaces().forEach(k -> k.rpoBudget().ifPresent(b -> budgets.put(k.name(), b)));
     }
 
@@ -178,16 +179,44 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         long ticket;
         synchronized (lock) {
             guard.run();
-            Optional<Entry> current = store.current(w.keyspace(), w.key());
-            conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
-            overBudget = budgetGate(w.keyspace());
-            written = machine.write(w, wallMillis());
-            ticket = store.written();
+            // A retry is answered as its first attempt was, before the conditions: that attempt may have changed the key.
+            Optional<Replica.Written> replay = machine.replay(w.keyspace(), w.idempotency(), wallMillis());
+            if (replay.isPresent()) {
+                ticket = store.written();
+                written = replay.get();
+                overBudget = Optional.empty();
+            } else {
+                Optional<Entry> current = store.current(w.keyspace(), w.key());
+                conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
+                overBudget = budgetGate(w.keyspace());
+                written = machine.write(w, wallMillis());
+                ticket = store.written();
+            }
         }
-        store.awaitDurable(ticket);
+        store.awaitDurable(ticket); // a replay too: the write it names may be one made here moments ago, not yet synced
+        if (written.replayed()) {
+            return written;
+        }
         signal.fire();
         awaitHeldIfOverBudget(written, overBudget);
         return written;
+    }
+
+    /** The earlier write {@code idempotency} named here, if any (see {@link ReplicationMachine#replay}). */
+    public Optional<Replica.Written> replay(String keyspace, io.meridian.core.Idempotency idempotency) {
+        if (idempotency.isNone()) {
+            return Optional.empty();
+        }
+        Optional<Replica.Written> replay;
+        long ticket;
+        synchronized (lock) {
+            replay = machine.replay(keyspace, idempotency, wallMillis());
+            ticket = store.written();
+        }
+        if (replay.isPresent()) {
+            store.awaitDurable(ticket);
+        }
+        return replay;
     }
 
     /**
@@ -197,15 +226,36 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      */
     public Replica.Written writeMerged(String keyspace, String key, String contentType,
                                        java.util.function.BiFunction<Optional<byte[]>, io.meridian.core.replication.Hlc, byte[]> delta) {
+        return writeMerged(keyspace, key, contentType, delta, io.meridian.core.Idempotency.NONE);
+    }
+
+    /**
+     * As {@link #writeMerged(String, String, String, java.util.function.BiFunction)}, with the
+     * client's idempotency key: a retry of a write already applied here is answered with
+     * {@link Replica.Written#replayed} (the key's current value) and writes nothing.
+     */
+    public Replica.Written writeMerged(String keyspace, String key, String contentType,
+                                       java.util.function.BiFunction<Optional<byte[]>, io.meridian.core.replication.Hlc, byte[]> delta,
+                                       io.meridian.core.Idempotency idempotency) {
         Replica.Written written;
         Optional<String> overBudget;
         long ticket;
         synchronized (lock) {
-            overBudget = budgetGate(keyspace);
-            written = machine.writeMerged(keyspace, key, contentType, delta, wallMillis());
-            ticket = store.written();
+            Optional<Replica.Written> replay = machine.replay(keyspace, idempotency, wallMillis());
+            if (replay.isPresent()) {
+                ticket = store.written();
+                written = replay.get();
+                overBudget = Optional.empty();
+            } else {
+                overBudget = budgetGate(keyspace);
+                written = machine.writeMerged(keyspace, key, contentType, delta, wallMillis(), idempotency);
+                ticket = store.written();
+            }
         }
         store.awaitDurable(ticket);
+        if (written.replayed()) {
+            return written;
+        }
         signal.fire();
         awaitHeldIfOverBudget(written, overBudget);
         return written;

@@ -389,8 +389,12 @@ public final class ConsensusServer implements AutoCloseable {
         return submit(keyspace, txn, everyRegion, java.util.UUID.randomUUID());
     }
 
-    /** As {@link #submit(String, io.meridian.core.txn.Txn, boolean)}, as request {@code requestId}. */
-    TxnCodec.Reply submit(String keyspace, io.meridian.core.txn.Txn txn, boolean everyRegion, java.util.UUID requestId)
+    /**
+     * As {@link #submit(String, io.meridian.core.txn.Txn, boolean)}, as request {@code requestId}:
+     * a request id the keyspace's recent entries (the last {@link io.meridian.storage.StrongStore#REQUESTS_KEPT})
+     * already applied is answered with that reply, and applies nothing.
+     */
+    public TxnCodec.Reply submit(String keyspace, io.meridian.core.txn.Txn txn, boolean everyRegion, java.util.UUID requestId)
             throws IOException {
         Proposals.Outcome outcome;
         try {
