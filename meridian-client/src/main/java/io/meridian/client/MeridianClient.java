@@ -8,6 +8,7 @@ import io.meridian.core.Versions;
 import io.meridian.core.api.ApiJson;
 import io.meridian.core.api.ClusterView;
 import io.meridian.core.api.FailoverView;
+import io.meridian.core.replication.SessionToken;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,8 +23,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A client of one region's HTTP API. Thread-safe; keeps connections alive. Keys are sent
+ * A client of Meridian's HTTP API. Thread-safe; keeps connections alive. Keys are sent
  * percent-encoded byte by byte, so any UTF-8 key round-trips.
+ *
+ * <p>{@link #connect} gives a client of one region, which sends exactly what it is asked.
+ * {@link #builder} gives a client of the deployment: it prefers the nearest healthy region (or
+ * the regions named first), and when a region fails a request (no connection, no answer in time,
+ * a 503) it sends the request to the next region, within a retry budget and the call's deadline,
+ * honouring {@code Retry-After}. It carries the session token of every answer on its later
+ * requests, so it reads its own writes wherever it fails over to, and sends every write with an
+ * {@code Idempotency-Key} (the same on each attempt), so a write retried in another region is
+ * applied once. See docs/client.md.
  */
 public final class MeridianClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,14 +43,44 @@ public final class MeridianClient implements AutoCloseable {
     static final long RETRY_PAUSE_MAX_MILLIS = 1_000;
     /** Beyond the timeout for the answer's headers, how long the rest of one exchange (the body) may take. */
     static final long EXCHANGE_MARGIN_MILLIS = 5_000;
+    /** How often a client of several regions measures its round trip to each. */
+    static final long PROBE_EVERY_NANOS = Duration.ofSeconds(30).toNanos();
 
     private final URI base;
     private final Duration timeout;
+    private final Duration deadline;
     private final HttpClient http;
+    private final RegionRoster roster;
+    private final RetryBudget budget;
+    private final boolean failover;
+    private final boolean carrySession;
+    private final boolean idempotencyKeys;
+    private final java.util.concurrent.atomic.AtomicReference<SessionToken> session =
+            new java.util.concurrent.atomic.AtomicReference<>(SessionToken.EMPTY);
+    private final io.micrometer.core.instrument.MeterRegistry meters;
+    private final java.util.function.LongSupplier nanoClock;
+    private final java.util.concurrent.ExecutorService async = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    private final java.util.concurrent.atomic.AtomicLong lastProbe = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong failovers = new java.util.concurrent.atomic.AtomicLong();
 
     private MeridianClient(URI base, Duration timeout) {
-        this.base = base;
+        this(List.of(base), List.of(), timeout, timeout, false, false, false, new RetryBudget(0, 0, 1),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), System::nanoTime);
+    }
+
+    private MeridianClient(List<URI> regions, List<String> preferred, Duration timeout, Duration deadline, boolean failover,
+                           boolean carrySession, boolean idempotencyKeys, RetryBudget budget,
+                           io.micrometer.core.instrument.MeterRegistry meters, java.util.function.LongSupplier nanoClock) {
+        this.base = regions.getFirst();
         this.timeout = timeout;
+        this.deadline = deadline;
+        this.roster = new RegionRoster(regions, preferred);
+        this.budget = budget;
+        this.failover = failover;
+        this.carrySession = carrySession;
+        this.idempotencyKeys = idempotencyKeys;
+        this.meters = meters;
+        this.nanoClock = nanoClock;
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
     }
 
@@ -50,12 +90,216 @@ public final class MeridianClient implements AutoCloseable {
     }
 
     public static MeridianClient connect(String url, Duration timeout) {
-        String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-        return new MeridianClient(URI.create(trimmed), timeout);
+        return new MeridianClient(baseUri(url), timeout);
     }
 
+    private static URI baseUri(String url) {
+        String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        URI uri = URI.create(trimmed);
+        if (uri.getScheme() == null || uri.getAuthority() == null) {
+            throw new IllegalArgumentException("'" + url + "' is not a region's base URL, such as http://127.0.0.1:7001");
+        }
+        return uri;
+    }
+
+    /** A client of several regions, failing over between them: see the class doc and {@link Builder}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Builds a client of several regions. Defaults: 3 s per attempt, 10 s per call across
+     * attempts, session tokens and idempotency keys on, a retry budget of one retry per five
+     * requests plus ten a second.
+     */
+    public static final class Builder {
+        private final List<URI> regions = new ArrayList<>();
+        private List<String> preferred = List.of();
+        private Duration timeout = Duration.ofSeconds(3);
+        private Duration deadline = Duration.ofSeconds(10);
+        private boolean sessions = true;
+        private boolean idempotencyKeys = true;
+        private double retryPercent = 0.2;
+        private double retriesPerSecond = 10;
+        private io.micrometer.core.instrument.MeterRegistry meters;
+        private String discoverFrom;
+
+        private Builder() {
+        }
+
+        /** The regions' base URLs, e.g. {@code http://127.0.0.1:7001}. */
+        public Builder regions(String... urls) {
+            for (String url : urls) {
+                regions.add(baseUri(url));
+            }
+            return this;
+        }
+
+        /** Learns the regions from any one of them ({@code GET /v1/cluster}) when the client is built. */
+        public Builder discover(String url) {
+            this.discoverFrom = url;
+            return this;
+        }
+
+        /** Regions to send to first, in this order, while they are healthy (else the nearest healthy one). */
+        public Builder preferredRegions(String... names) {
+            this.preferred = List.of(names);
+            return this;
+        }
+
+        /** How long one attempt waits for an answer before the region counts as failed. */
+        public Builder timeout(Duration perAttempt) {
+            this.timeout = positive(perAttempt, "timeout");
+            return this;
+        }
+
+        /** How long one call may take across all its attempts. */
+        public Builder deadline(Duration perCall) {
+            this.deadline = positive(perCall, "deadline");
+            return this;
+        }
+
+        /** Whether the client carries the session token of its answers on later requests (read-your-writes). */
+        public Builder sessions(boolean carry) {
+            this.sessions = carry;
+            return this;
+        }
+
+        /** Whether each write is sent with an {@code Idempotency-Key}, so a retry of it is applied once. */
+        public Builder idempotencyKeys(boolean send) {
+            this.idempotencyKeys = send;
+            return this;
+        }
+
+        /** Retries allowed: {@code percent} of a retry earned per request, and {@code perSecond} a second at least. */
+        public Builder retryBudget(double percent, double perSecond) {
+            if (percent < 0 || perSecond < 0) {
+                throw new IllegalArgumentException("a retry budget is not negative: " + percent + ", " + perSecond);
+            }
+            this.retryPercent = percent;
+            this.retriesPerSecond = perSecond;
+            return this;
+        }
+
+        /** Where the client's metrics go (requests and latency per region, failovers); a private registry if unset. */
+        public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+            this.meters = registry;
+            return this;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("the " + what + " must be positive: " + d);
+            }
+            return d;
+        }
+
+        /**
+         * The client; it measures its round trip to each region first (a health probe each,
+         * within the timeout). A region that does not answer is tried last until it does.
+         */
+        public MeridianClient build() {
+            List<URI> urls = new ArrayList<>(regions);
+            if (discoverFrom != null) {
+                try (MeridianClient one = connect(discoverFrom, timeout)) {
+                    for (ClusterView.Region r : one.cluster().regions()) {
+                        if (r.url() != null && !r.url().isBlank() && urls.stream().noneMatch(u -> u.equals(baseUri(r.url())))) {
+                            urls.add(baseUri(r.url()));
+                        }
+                    }
+                }
+            }
+            if (urls.isEmpty()) {
+                throw new IllegalArgumentException("no regions: name them with regions(...) or discover(url)");
+            }
+            MeridianClient client = new MeridianClient(urls, preferred, timeout, deadline, true, sessions, idempotencyKeys,
+                    new RetryBudget(retryPercent, retriesPerSecond, 100),
+                    meters != null ? meters : new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), System::nanoTime);
+            client.probe().join();
+            return client;
+        }
+    }
+
+    /** The first region's base URL (for a client of one region, its region). */
     public URI baseUrl() {
         return base;
+    }
+
+    /** The region the client sends to now: the first healthy one in its order. */
+    public URI preferredRegion() {
+        return roster.url(roster.order(nanoClock.getAsLong()).getFirst());
+    }
+
+    /** The regions' names in the order the client tries them now (names as the regions gave them, once known). */
+    public List<String> regionOrder() {
+        return roster.order(nanoClock.getAsLong()).stream().map(roster::name).toList();
+    }
+
+    /** How many times a call went on to another region. */
+    public long failoverCount() {
+        return failovers.get();
+    }
+
+    /** The session token this client carries (empty: none yet): hand it to another client to share its session. */
+    public String session() {
+        return session.get().format();
+    }
+
+    /** Joins {@code token} (an earlier answer's, or another client's {@link #session()}) into the session this client carries. */
+    public void joinSession(String token) {
+        if (token != null && !token.isEmpty()) {
+            SessionToken parsed = SessionToken.parse(Headers.SESSION, token);
+            session.accumulateAndGet(parsed, SessionToken::merge);
+        }
+    }
+
+    /** The registry holding this client's metrics. */
+    public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+        return meters;
+    }
+
+    /**
+     * Runs {@code call} on this client without blocking the caller (on a virtual thread):
+     * {@code client.async(c -> c.put("carts", "k", "2 books"))}.
+     */
+    public <T> java.util.concurrent.CompletableFuture<T> async(java.util.function.Function<MeridianClient, T> call) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> call.apply(this), async);
+    }
+
+    public java.util.concurrent.CompletableFuture<Written> putAsync(String keyspace, String key, String text) {
+        return async(c -> c.put(keyspace, key, text));
+    }
+
+    public java.util.concurrent.CompletableFuture<Optional<Value>> getAsync(String keyspace, String key) {
+        return async(c -> c.get(keyspace, key));
+    }
+
+    public java.util.concurrent.CompletableFuture<Boolean> deleteAsync(String keyspace, String key) {
+        return async(c -> c.delete(keyspace, key));
+    }
+
+    /**
+     * Measures the round trip to every region ({@code GET /v1/health}) and learns their names;
+     * a region that does not answer is set aside as failed.
+     */
+    java.util.concurrent.CompletableFuture<Void> probe() {
+        lastProbe.set(nanoClock.getAsLong());
+        List<java.util.concurrent.CompletableFuture<?>> probes = new ArrayList<>();
+        for (int i = 0; i < roster.size(); i++) {
+            int region = i;
+            long start = nanoClock.getAsLong();
+            HttpRequest health = HttpRequest.newBuilder(roster.url(region).resolve("/v1/health")).timeout(timeout).GET().build();
+            probes.add(http.sendAsync(health, HttpResponse.BodyHandlers.discarding()).handle((r, failure) -> {
+                if (failure != null || r.statusCode() >= 500) {
+                    roster.failed(region, nanoClock.getAsLong(), 0);
+                } else {
+                    roster.measured(region, (nanoClock.getAsLong() - start) / 1e6);
+                    roster.named(region, r.headers().firstValue(Headers.REGION).orElse(null));
+                }
+                return null;
+            }));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(probes.toArray(java.util.concurrent.CompletableFuture[]::new));
     }
 
     /**
@@ -206,8 +450,15 @@ public final class MeridianClient implements AutoCloseable {
      * {@code POST /v1/txn/{keyspace}} (see docs/api.md).
      */
     public TxnOutcome transaction(String keyspace, String json) {
-        HttpResponse<byte[]> r = send(request("/v1/txn/" + encode(keyspace)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+        return transaction(keyspace, json, RequestOptions.NONE);
+    }
+
+    /** A transaction with options (e.g. an idempotency key). */
+    public TxnOutcome transaction(String keyspace, String json, RequestOptions options) {
+        HttpRequest.Builder b = request("/v1/txn/" + encode(keyspace)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        options.headers().forEach(b::header);
+        HttpResponse<byte[]> r = send(b.build());
         JsonNode body = json(r);
         List<TxnResult> results = new ArrayList<>();
         for (JsonNode t : body.path("results")) {
@@ -368,7 +619,8 @@ public final class MeridianClient implements AutoCloseable {
      * @throws MeridianClientException when the region refuses the subscription or cannot be reached
      */
     public long follow(String path, long lastEventId, RequestOptions options, java.util.function.Predicate<FeedEvent> onEvent) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
+        int region = roster.order(nanoClock.getAsLong()).getFirst(); // a subscription stays with one region
+        HttpRequest.Builder b = HttpRequest.newBuilder(roster.url(region).resolve(path))
                 .header("Accept", "text/event-stream").header("Last-Event-ID", Long.toString(lastEventId)).GET();
         options.headers().forEach(b::header);
         long last = lastEventId;
@@ -379,10 +631,10 @@ public final class MeridianClient implements AutoCloseable {
             r = started.get(timeout.toMillis() + EXCHANGE_MARGIN_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             started.cancel(true);
-            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "the subscription to " + authority()
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "the subscription to " + authority(region)
                     + " did not start within " + timeout.toMillis() + " ms", null, e);
         } catch (java.util.concurrent.ExecutionException e) {
-            throw failed(b.build(), e.getCause());
+            throw failed(b.build(), region, e.getCause());
         } catch (InterruptedException e) {
             started.cancel(true);
             Thread.currentThread().interrupt();
@@ -562,54 +814,209 @@ public final class MeridianClient implements AutoCloseable {
     }
 
     /**
-     * Sends a request; a refusal that guarantees nothing changed and says to retry
-     * ({@code not-owner} while a write lease is renewed or a failover completes, {@code stale-epoch})
-     * is sent again, with growing pauses, until the client's timeout has passed since the first try.
+     * Sends a request, and for a client of several regions fails it over: on no connection, no
+     * answer in time or a 503 the region is set aside and the request goes to the next region
+     * in the client's order, while the retry budget and the call's deadline allow; when every
+     * region has been tried it pauses (growing, or as long as the soonest {@code Retry-After})
+     * and starts again. A request that is not safe to repeat (a write without an idempotency key)
+     * goes on only if it never reached the region (no connection). A client of one region retries
+     * only a refusal that guarantees nothing changed and says to retry ({@code not-owner} while a
+     * write lease is renewed or a failover completes, {@code stale-epoch}), with growing pauses,
+     * until its timeout has passed since the first try.
      */
     private HttpResponse<byte[]> send(HttpRequest request, int... alsoOk) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        if (failover && nanoClock.getAsLong() - lastProbe.get() > PROBE_EVERY_NANOS) {
+            probe(); // in the background: the answers update the order
+        }
+        HttpRequest prepared = prepare(request);
+        boolean repeatable = repeatable(prepared);
+        long started = nanoClock.getAsLong();
+        long callDeadline = started + deadline.toNanos();
         long pauseMillis = RETRY_PAUSE_MIN_MILLIS;
+        budget.requested();
+        java.util.Set<Integer> tried = new java.util.HashSet<>();
+        int previous = -1;
+        MeridianClientException last = null;
         while (true) {
-            HttpResponse<byte[]> r = sendOnce(request);
-            int status = r.statusCode();
-            for (int ok : alsoOk) {
-                if (ok == status || ok == -1) {
-                    return r;
+            long now = nanoClock.getAsLong();
+            int region = roster.order(now).stream().filter(r -> !tried.contains(r)).findFirst().orElse(-1);
+            if (region < 0) { // every region tried this round: pause, then a new round
+                long soonest = Long.MAX_VALUE;
+                for (int r = 0; r < roster.size(); r++) {
+                    soonest = Math.min(soonest, roster.upAtNanos(r, now) - now);
+                }
+                long waitMillis = Math.max(pauseMillis, soonest / 1_000_000);
+                if (now + waitMillis * 1_000_000 - callDeadline > 0) {
+                    throw last;
+                }
+                pause(waitMillis, last);
+                pauseMillis = Math.min(RETRY_PAUSE_MAX_MILLIS, pauseMillis * 2);
+                tried.clear();
+                continue;
+            }
+            if (previous >= 0) {
+                if (failover && !budget.tryRetry(now)) {
+                    throw new MeridianClientException(last.type(), last.status(), last.getMessage()
+                            + " (not retried: the client's retry budget is spent)", last.region(),
+                            last.problem().isMissingNode() ? null : last.problem(), last);
+                }
+                if (region != previous) {
+                    failovers.incrementAndGet();
+                    meters.counter("meridian.client.failovers", "from", roster.name(previous), "to", roster.name(region))
+                            .increment();
                 }
             }
-            if (status < 400) {
+            tried.add(region);
+            long attemptStart = nanoClock.getAsLong();
+            HttpResponse<byte[]> r;
+            try {
+                r = sendOnce(retarget(prepared, region), region);
+            } catch (MeridianClientException e) {
+                record(prepared, region, attemptStart, "unreachable");
+                last = e;
+                previous = region;
+                boolean neverArrived = e.getCause() instanceof java.net.ConnectException;
+                if (!failover || !(repeatable || neverArrived)) {
+                    throw e;
+                }
+                roster.failed(region, nanoClock.getAsLong(), 0);
+                continue;
+            }
+            roster.named(region, r.headers().firstValue(Headers.REGION).orElse(null));
+            learnSession(r);
+            int status = r.statusCode();
+            boolean ok = status < 400;
+            for (int expected : alsoOk) {
+                ok |= expected == status || expected == -1;
+            }
+            if (ok) {
+                roster.succeeded(region);
+                record(prepared, region, attemptStart, Integer.toString(status));
                 return r;
             }
             MeridianClientException problem = problem(r);
-            boolean retry = problem.type() == ProblemType.NOT_OWNER || problem.type() == ProblemType.STALE_EPOCH;
-            if (!retry || System.nanoTime() + pauseMillis * 1_000_000 - deadline > 0) {
+            record(prepared, region, attemptStart, Integer.toString(status));
+            last = problem;
+            previous = region;
+            boolean nothingChanged = problem.type() == ProblemType.NOT_OWNER || problem.type() == ProblemType.STALE_EPOCH;
+            if (!failover) {
+                if (!nothingChanged || System.nanoTime() + pauseMillis * 1_000_000 - callDeadline > 0) {
+                    throw problem;
+                }
+                pause(pauseMillis, problem);
+                pauseMillis = Math.min(RETRY_PAUSE_MAX_MILLIS, pauseMillis * 2);
+                tried.clear();
+                continue;
+            }
+            boolean unavailable = status == 502 || status == 503 || status == 504;
+            if (!unavailable || !(repeatable || nothingChanged)) {
+                roster.succeeded(region);
                 throw problem;
             }
-            try {
-                Thread.sleep(pauseMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw problem;
+            if (!nothingChanged) { // the region itself is in trouble; a refusal that changed nothing says nothing of its health
+                roster.failed(region, nanoClock.getAsLong(), retryAfterMillis(r));
             }
-            pauseMillis = Math.min(RETRY_PAUSE_MAX_MILLIS, pauseMillis * 2);
         }
+    }
+
+    private static void pause(long millis, MeridianClientException last) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw last;
+        }
+    }
+
+    /** The request with what the client carries: its session token, and for a write an idempotency key. */
+    private HttpRequest prepare(HttpRequest request) {
+        boolean write = !request.method().equals("GET") && !request.method().equals("HEAD");
+        boolean addSession = carrySession && request.headers().firstValue(Headers.SESSION).isEmpty()
+                && !session.get().writes().seqs().isEmpty();
+        boolean addKey = idempotencyKeys && write && request.headers().firstValue(io.meridian.core.Idempotency.HEADER).isEmpty();
+        if (!addSession && !addKey) {
+            return request;
+        }
+        HttpRequest.Builder b = HttpRequest.newBuilder(request, (name, value) -> true);
+        if (addSession) {
+            b.header(Headers.SESSION, session.get().format());
+        }
+        if (addKey) {
+            b.header(io.meridian.core.Idempotency.HEADER, java.util.UUID.randomUUID().toString());
+        }
+        return b.build();
+    }
+
+    /** Reads, and writes with an idempotency key, are safe to send again: the node applies a write's key once. */
+    private static boolean repeatable(HttpRequest request) {
+        return request.method().equals("GET") || request.method().equals("HEAD")
+                || request.headers().firstValue(io.meridian.core.Idempotency.HEADER).isPresent();
+    }
+
+    private void learnSession(HttpResponse<?> r) {
+        if (!carrySession) {
+            return;
+        }
+        r.headers().firstValue(Headers.SESSION).filter(t -> !t.isBlank()).ifPresent(t -> {
+            try {
+                session.accumulateAndGet(SessionToken.parse(Headers.SESSION, t), SessionToken::merge);
+            } catch (RuntimeException e) {
+                // A token this client cannot read is not carried; the answer itself stands.
+            }
+        });
+    }
+
+    /** The request sent to {@code region} instead of the one it was built for. */
+    private HttpRequest retarget(HttpRequest request, int region) {
+        URI target = roster.url(region);
+        if (target.equals(base) && roster.size() == 1) {
+            return request;
+        }
+        String query = request.uri().getRawQuery();
+        URI uri = URI.create(target.getScheme() + "://" + target.getRawAuthority() + request.uri().getRawPath()
+                + (query == null ? "" : "?" + query));
+        return HttpRequest.newBuilder(request, (name, value) -> true).uri(uri).build();
+    }
+
+    /** {@code Retry-After} in milliseconds (seconds or an HTTP date), 0 when absent or unreadable. */
+    static long retryAfterMillis(HttpResponse<?> r) {
+        String value = r.headers().firstValue("Retry-After").orElse("").strip();
+        if (value.isEmpty()) {
+            return 0;
+        }
+        try {
+            return Math.max(0, Long.parseLong(value) * 1_000);
+        } catch (NumberFormatException notSeconds) {
+            try {
+                java.time.ZonedDateTime at = java.time.ZonedDateTime.parse(value, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+                return Math.max(0, at.toInstant().toEpochMilli() - System.currentTimeMillis());
+            } catch (java.time.format.DateTimeParseException e) {
+                return 0;
+            }
+        }
+    }
+
+    private void record(HttpRequest request, int region, long startNanos, String outcome) {
+        meters.timer("meridian.client.requests", "region", roster.name(region), "method", request.method(), "outcome", outcome)
+                .record(nanoClock.getAsLong() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     /**
      * One exchange, bounded as a whole: the request's own timeout covers only the wait for the
      * response headers, and a body that stops arriving would otherwise block for ever.
      */
-    private HttpResponse<byte[]> sendOnce(HttpRequest request) {
+    private HttpResponse<byte[]> sendOnce(HttpRequest request, int region) {
+        long margin = failover ? Math.min(EXCHANGE_MARGIN_MILLIS, timeout.toMillis()) : EXCHANGE_MARGIN_MILLIS;
         java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> exchange =
                 http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         try {
-            return exchange.get(timeout.toMillis() + EXCHANGE_MARGIN_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return exchange.get(timeout.toMillis() + margin, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             exchange.cancel(true);
             throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, request.method() + " " + request.uri().getRawPath()
-                    + " to " + authority() + " did not complete within " + (timeout.toMillis() + EXCHANGE_MARGIN_MILLIS) + " ms", null, e);
+                    + " to " + authority(region) + " did not complete within " + (timeout.toMillis() + margin) + " ms", null, e);
         } catch (java.util.concurrent.ExecutionException e) {
-            throw failed(request, e.getCause());
+            throw failed(request, region, e.getCause());
         } catch (InterruptedException e) {
             exchange.cancel(true);
             Thread.currentThread().interrupt();
@@ -617,10 +1024,10 @@ public final class MeridianClient implements AutoCloseable {
         }
     }
 
-    private MeridianClientException failed(HttpRequest request, Throwable cause) {
-        String what = request.method() + " " + request.uri().getRawPath() + " to " + authority();
+    private MeridianClientException failed(HttpRequest request, int region, Throwable cause) {
+        String what = request.method() + " " + request.uri().getRawPath() + " to " + authority(region);
         String detail = switch (cause) {
-            case java.net.ConnectException e -> "cannot connect to " + authority()
+            case java.net.ConnectException e -> "cannot connect to " + authority(region)
                     + ": nothing listens there (the node is down, or the address is wrong)";
             case java.net.http.HttpTimeoutException e -> what + " got no answer within " + timeout.toMillis() + " ms";
             case IOException e -> what + " failed: the connection broke ("
@@ -630,8 +1037,9 @@ public final class MeridianClient implements AutoCloseable {
         return new MeridianClientException(ProblemType.UNAVAILABLE, 0, detail, null, cause);
     }
 
-    private String authority() {
-        return base.getScheme() + "://" + base.getAuthority();
+    private String authority(int region) {
+        URI url = roster.url(region);
+        return url.getScheme() + "://" + url.getAuthority();
     }
 
     private static MeridianClientException problem(HttpResponse<byte[]> r) {
@@ -683,6 +1091,7 @@ public final class MeridianClient implements AutoCloseable {
 
     @Override
     public void close() {
+        async.shutdownNow();
         http.shutdownNow();
     }
 }
