@@ -122,23 +122,35 @@ class DocsIT {
     }
 
     @Test
-    void theClientPagesJavaExampleCompilesAndPrintsWhatThePageSays() throws Exception {
-        String page = Files.readString(repo.resolve("docs/client.md"));
-        String source = block(page, "```java\n");
-        String printed = block(page, "It prints:\n\n```text\n");
+    void everyJavaExampleCompilesAndPrintsWhatItsPageSays() throws Exception {
+        int ran = 0;
+        for (String doc : List.of("docs/client.md", "README.md")) {
+            String page = Files.readString(repo.resolve(doc));
+            for (int at = page.indexOf("```java\n"); at >= 0; at = page.indexOf("```java\n", at + 1)) {
+                String source = block(page, "```java\n", at);
+                String printed = block(page, "It prints:\n\n```text\n", at);
+                runExample(doc, source, printed);
+                ran++;
+            }
+        }
+        assertThat(ran).as("Java examples in docs/client.md and README.md").isGreaterThanOrEqualTo(3);
+    }
+
+    private void runExample(String doc, String source, String printed) throws Exception {
         Matcher name = Pattern.compile("public class (\\w+)").matcher(source);
-        assertThat(name.find()).as("the example declares a public class").isTrue();
-        Path dir = Files.createDirectories(home.resolve("example"));
+        assertThat(name.find()).as("the example of " + doc + " declares a public class").isTrue();
+        Path dir = Files.createDirectories(home.resolve("example-" + name.group(1)));
         Path file = dir.resolve(name.group(1) + ".java");
         Files.writeString(file, pointAtTheLab(source));
         int compiled = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", dir.toString(),
                 "-cp", System.getProperty("java.class.path"), file.toString());
-        assertThat(compiled).as("javac of the example in docs/client.md").isZero();
+        assertThat(compiled).as("javac of " + name.group(1) + " in " + doc).isZero();
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Run run = run(List.of(javaBin, "-cp", dir + java.io.File.pathSeparator + System.getProperty("java.class.path"), name.group(1)));
+        System.out.println("$ java " + name.group(1) + " (" + doc + ")\n" + run.output().strip());
         assertThat(run.exit()).as(run.output()).isZero();
         for (String line : printed.strip().split("\n")) {
-            assertThat(run.output()).as("docs/client.md says the example prints this line").contains(line);
+            assertThat(run.output()).as(doc + " says " + name.group(1) + " prints this line").contains(line);
         }
     }
 
@@ -207,9 +219,10 @@ class DocsIT {
         return single || dbl || text.stripTrailing().endsWith("\\");
     }
 
-    private static String block(String page, String opening) {
-        int start = page.indexOf(opening);
-        assertThat(start).as("docs/client.md has a block opening with " + opening.strip()).isNotNegative();
+    /** The first block opening with {@code opening} at or after {@code from}. */
+    private static String block(String page, String opening, int from) {
+        int start = page.indexOf(opening, from);
+        assertThat(start).as("a block opening with " + opening.strip() + " after position " + from).isNotNegative();
         start += opening.length();
         return page.substring(start, page.indexOf("```", start));
     }
