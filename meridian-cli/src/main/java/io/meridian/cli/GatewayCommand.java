@@ -1,0 +1,112 @@
+package io.meridian.cli;
+
+import io.meridian.traffic.Gateway;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "gateway", description = {
+        "Run a region's gateway in the foreground: a reverse proxy in front of your stateless service's instances in this",
+        "region that checks them, ejects failing ones, and forwards to the nearest healthy region's gateway when none is",
+        "healthy here (docs/traffic.md)."})
+final class GatewayCommand implements Callable<Integer> {
+    @Option(names = "--region", required = true, description = "this gateway's region")
+    String region;
+
+    @Option(names = "--listen", required = true, description = "host:port to listen on (port 0: any free one)")
+    String listen;
+
+    @Option(names = "--instance", description = "a service instance of this region (base URL); repeat for each")
+    List<String> instances = new ArrayList<>();
+
+    @Option(names = "--peer", description = "REGION=URL of another region's gateway; repeat, nearest first")
+    List<String> peers = new ArrayList<>();
+
+    @Option(names = "--health-path", defaultValue = "/health", description = "the instances' health check path (default: ${DEFAULT-VALUE})")
+    String healthPath;
+
+    @Option(names = "--check-interval-ms", defaultValue = "1000", description = "how often instances and peers are checked (default: ${DEFAULT-VALUE})")
+    long checkIntervalMs;
+
+    @Option(names = "--timeout-ms", defaultValue = "2000", description = "how long a check may take (default: ${DEFAULT-VALUE})")
+    long timeoutMs;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        System.setProperty("meridian.region", region + "-gateway");
+        Gateway gateway;
+        try {
+            gateway = new Gateway(settings());
+            gateway.start();
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            System.err.println("error: the gateway did not start on " + listen + ": " + (e.getCause() != null ? e.getCause() : e));
+            return 2;
+        }
+        System.out.println("gateway of " + region + " on http://" + gateway.settings().host() + ":" + gateway.port() + ": "
+                + instances.size() + " instance(s), peers " + (peers.isEmpty() ? "none" : String.join(", ",
+                gateway.settings().peers().keySet())));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            gateway.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    Gateway.Settings settings() {
+        int colon = listen.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--listen '" + listen + "' is not host:port");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--listen '" + listen + "': the port is not a number");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--listen '" + listen + "': no such port");
+        }
+        List<URI> urls = instances.stream().map(u -> url(u, "--instance")).toList();
+        Map<String, URI> peerUrls = new LinkedHashMap<>();
+        for (String p : peers) {
+            int eq = p.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--peer '" + p + "' is not REGION=URL");
+            }
+            String name = p.substring(0, eq);
+            if (name.equals(region) || peerUrls.put(name, url(p.substring(eq + 1), "--peer " + name)) != null) {
+                throw new IllegalArgumentException("--peer '" + name + "' is " + (name.equals(region) ? "this region" : "named twice"));
+            }
+        }
+        if (checkIntervalMs < 10 || timeoutMs < 10) {
+            throw new IllegalArgumentException("--check-interval-ms and --timeout-ms are at least 10");
+        }
+        return new Gateway.Settings(region, listen.substring(0, colon), port, urls, peerUrls, healthPath,
+                Duration.ofMillis(checkIntervalMs), Duration.ofMillis(timeoutMs));
+    }
+
+    private static URI url(String text, String option) {
+        URI u;
+        try {
+            u = URI.create(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + " '" + text + "' is not a URL");
+        }
+        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0) {
+            throw new IllegalArgumentException(option + " '" + text + "' is not an http://host:port URL");
+        }
+        return u;
+    }
+}
