@@ -6,7 +6,12 @@ import io.meridian.client.MeridianClient;
 import io.meridian.client.MeridianClientException;
 import io.meridian.client.RequestOptions;
 import io.meridian.lab.Lab;
+import io.meridian.core.traffic.DnsAnswers;
 import io.meridian.lab.LabTopology;
+import io.meridian.traffic.DnsServer;
+import io.meridian.traffic.RegionHealth;
+import java.net.InetAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,12 +26,24 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.ClientSubnetOption;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
 
 /**
  * The region-aware client on real processes: the region it uses is SIGKILLed mid-workload, and
  * it goes on in another region. The lab runs at a fifth of the real delays, with automatic
  * failover and an RPO budget of 0 on the key-value keyspaces (an acknowledged write is held by
- * another region), so read-your-writes can be checked for every acknowledged write.
+ * another region), so read-your-writes can be checked for every acknowledged write. The
+ * service's DNS runs beside it, its health read from the lab's control plane: the killed region
+ * must leave its answers once the control plane has failed it over.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClientFailoverIT {
@@ -37,6 +54,8 @@ class ClientFailoverIT {
     Lab lab;
     MeridianClient client;
     MeridianClient euWest;
+    RegionHealth health;
+    DnsServer dns;
 
     @BeforeAll
     void up() {
@@ -46,12 +65,43 @@ class ClientFailoverIT {
         client = MeridianClient.builder().regions(urls).preferredRegions("us-east")
                 .timeout(Duration.ofSeconds(2)).deadline(Duration.ofSeconds(30)).build();
         euWest = MeridianClient.connect(lab.state().orElseThrow().region("eu-west").orElseThrow().url());
+        List<URI> nodes = java.util.Arrays.stream(urls).map(URI::create).toList();
+        health = new RegionHealth(LabFixture.REGIONS, nodes, Map.of(), Duration.ofSeconds(1));
+        health.start(Duration.ofMillis(250));
+        List<DnsServer.GatewayAddress> gateways = new ArrayList<>();
+        for (int i = 0; i < LabFixture.REGIONS.size(); i++) {
+            gateways.add(new DnsServer.GatewayAddress(LabFixture.REGIONS.get(i), new byte[] {127, 0, (byte) (i + 1), 1}, 8080));
+        }
+        try {
+            dns = new DnsServer(new DnsServer.Settings("shop.meridian.test", "127.0.0.1", 0, gateways,
+                    List.of(DnsAnswers.Subnet.parse("10.1.0.0/16=us-east")),
+                    Map.of("us-east", List.of("us-east", "eu-west", "ap-southeast")), 10), health::healthy);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        dns.start();
+    }
+
+    /** The addresses the DNS answers a client of us-east's subnet with, in order. */
+    private List<String> resolve() throws Exception {
+        SimpleResolver resolver = new SimpleResolver(InetAddress.getLoopbackAddress());
+        resolver.setPort(dns.port());
+        resolver.setTimeout(Duration.ofSeconds(2));
+        Message query = Message.newQuery(Record.newRecord(Name.fromString("shop.meridian.test."), Type.A, DClass.IN));
+        query.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new ClientSubnetOption(24, InetAddress.getByName("10.1.2.0")))),
+                Section.ADDITIONAL);
+        return resolver.send(query).getSection(Section.ANSWER).stream().filter(r -> r instanceof ARecord)
+                .map(r -> ((ARecord) r).getAddress().getHostAddress()).toList();
     }
 
     @AfterAll
     void down() throws Exception {
         if (client != null) {
             client.close();
+        }
+        if (dns != null) {
+            dns.close();
+            health.close();
         }
         LabFixture.down(lab, Map.of("eu-west", euWest), dir);
     }
@@ -112,9 +162,22 @@ class ClientFailoverIT {
             }));
         }
         Thread.sleep(2_000);
+        assertThat(resolve()).as("the DNS before the kill, for a client of us-east")
+                .containsExactly("127.0.1.1", "127.0.2.1", "127.0.3.1");
         long beforeKill = acknowledged.size();
         lab.kill("us-east");
         long killedAt = System.nanoTime();
+        Thread dnsWatch = Thread.ofVirtual().start(() -> {
+            try {
+                while (resolve().contains("127.0.1.1") && System.nanoTime() - killedAt < 60_000_000_000L) {
+                    Thread.sleep(50);
+                }
+                System.out.printf("DNS: the killed region left the answers %d ms after the kill%n",
+                        (System.nanoTime() - killedAt) / 1_000_000);
+            } catch (Exception e) {
+                System.out.println("DNS watch failed: " + e);
+            }
+        });
         while (acknowledged.size() < beforeKill + 30 && System.nanoTime() - killedAt < 30_000_000_000L) {
             Thread.sleep(100);
         }
@@ -123,6 +186,9 @@ class ClientFailoverIT {
         for (Thread w : writers) {
             w.join(60_000);
         }
+        dnsWatch.join(60_000);
+        assertThat(resolve()).as("the DNS after the failover, for a client of us-east: the nearest healthy region first")
+                .containsExactly("127.0.2.1", "127.0.3.1");
         System.out.printf("client failover: %d writes acknowledged (%d before the kill), %d failed, %d failovers, order now %s%n",
                 acknowledged.size(), beforeKill, failed.get(), client.failoverCount(), client.regionOrder());
         failures.forEach(f -> System.out.println("  failed: " + f));
