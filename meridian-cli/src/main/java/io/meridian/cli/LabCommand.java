@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
                 LabCommand.BenchStrong.class, LabCommand.BenchCrdt.class, LabCommand.BenchEvents.class, LabCommand.BenchLatency.class,
-                LabCommand.DrillCommand.class, LabCommand.WanProxyCommand.class})
+                LabCommand.DrillCommand.class, LabCommand.Users.class, LabCommand.WanProxyCommand.class})
 final class LabCommand {
     @Option(names = "--lab-dir", paramLabel = "DIR", description = "where the lab keeps its state (default: $MERIDIAN_HOME/.meridian/lab, else ./.meridian/lab)")
     Path labDir;
@@ -93,6 +93,10 @@ final class LabCommand {
         @Option(names = "--base-port", defaultValue = "7001", description = "regions' HTTP on PORT.., replication on PORT+50.., consensus on PORT+60.., WAN control on PORT+99, links on PORT+100.., +110.., +120..; 0 = any free ports (default ${DEFAULT-VALUE})")
         int basePort;
 
+        @Option(names = "--traffic", description = "also the traffic layer: per region a demo shop, its gateway and an edge;"
+                + " one DNS for the lab (docs/traffic.md)")
+        boolean traffic;
+
         @Option(names = "--timeout", defaultValue = "90", description = "seconds to wait for readiness (default ${DEFAULT-VALUE})")
         long timeoutSeconds;
 
@@ -126,9 +130,16 @@ final class LabCommand {
             LabState state = lab.up(basePort, new LabTopology.Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries)
                     .withFailover(failover, autoFailback).withWitness(witness).withRpoBudget(rpoBudget, onBudgetExceeded)
                     .withCompression(compression),
-                    Duration.ofSeconds(timeoutSeconds));
+                    Duration.ofSeconds(timeoutSeconds), traffic);
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());
+            }
+            if (state.traffic() != null) {
+                System.out.println("  traffic layer (service " + state.traffic().serviceName() + ", DNS on UDP "
+                        + state.traffic().dnsAddress() + "):");
+                for (LabState.TrafficProcess t : state.traffic().regions()) {
+                    System.out.printf("  %-13s gateway %s  edge %s  shop %s%n", t.name(), t.gateway(), t.edge(), t.service());
+                }
             }
             System.out.println("  logs and data in " + lab.root());
             if (detach) {
@@ -191,6 +202,14 @@ final class LabCommand {
                         r.replication().path("unreplicated_writes").asLong(), r.replication().path("conflicts_detected").asLong()));
                 System.out.println(line);
             }
+            if (status.dns() != null) {
+                System.out.printf("%ntraffic layer: DNS for %s on UDP %s%n", status.serviceName(), status.dns());
+                for (Lab.RegionStatus r : status.regions()) {
+                    if (r.gateway() != null) {
+                        System.out.printf("  %-13s gateway %s  edge %s  shop %s%n", r.name(), r.gateway(), r.edge(), r.service());
+                    }
+                }
+            }
             if (status.links() != null) {
                 System.out.printf("%nlinks (latency scale %s):%n", status.latencyScale());
                 status.links().forEach(l -> System.out.printf("  %-11s %-13s -> %-13s %7.1f ms one way  %s%n",
@@ -203,7 +222,7 @@ final class LabCommand {
         }
     }
 
-    @Command(name = "kill", description = "SIGKILL a region's node.")
+    @Command(name = "kill", description = "SIGKILL a region's node (and its traffic layer, in a lab started with --traffic).")
     static final class Kill extends Action {
         @Parameters(paramLabel = "REGION", description = "the region whose node to kill, e.g. ap-southeast")
         String region;
@@ -216,7 +235,7 @@ final class LabCommand {
         }
     }
 
-    @Command(name = "revive", description = "Restart a killed region's node on its data (or, with --wipe, empty).")
+    @Command(name = "revive", description = "Restart a killed region's node on its data (or, with --wipe, empty), and its traffic layer.")
     static final class Revive extends Action {
         @Parameters(paramLabel = "REGION", description = "the killed region to start again")
         String region;
@@ -244,6 +263,46 @@ final class LabCommand {
         int run(Lab lab) {
             lab.partition(a, b);
             System.out.println(a + " <-> " + b + " cut");
+            return 0;
+        }
+    }
+
+    @Command(name = "users", description = {"Simulated users of the demo shop in every region (a lab started with --traffic):",
+            "each visit resolves through the lab's DNS with its region's subnet, loads a static asset from its region's edge and",
+            "pages through the gateway; prints per region the latency users saw, the error rate and who served them."})
+    static final class Users extends Action {
+        @Option(names = "--rate", defaultValue = "5", description = "visits per second in each region (default ${DEFAULT-VALUE})")
+        int rate;
+
+        @Option(names = "--seconds", defaultValue = "30", description = "how long (default ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--json", description = "print the report as JSON only")
+        boolean json;
+
+        @Override
+        int run(Lab lab) throws InterruptedException {
+            if (seconds < 1 || seconds > 3_600) {
+                throw new LabException("expected --seconds 1 to 3600, not " + seconds);
+            }
+            io.meridian.lab.UsersLoad.Report report = lab.users().run(rate, Duration.ofSeconds(seconds),
+                    json ? line -> { } : System.out::println);
+            if (json) {
+                System.out.println(Lab.toJson(report));
+                return 0;
+            }
+            System.out.printf("%n%d visits/s per region for %.1f s; what users saw, per region:%n", rate, report.seconds());
+            System.out.printf("%-13s %7s %9s %7s %16s %16s  %s%n", "REGION", "VISITS", "REQUESTS", "ERRORS", "PAGE p50/p99 ms",
+                    "STATIC p50/p99", "SERVED BY");
+            for (io.meridian.lab.UsersLoad.RegionReport r : report.regions()) {
+                System.out.printf("%-13s %7d %9d %6.1f%% %16s %16s  %s%n", r.region(), r.visits(), r.requests(), 100 * r.errorRate(),
+                        String.format("%.1f / %.1f", r.pageP50Ms(), r.pageP99Ms()), String.format("%.1f / %.1f", r.staticP50Ms(),
+                                r.staticP99Ms()), r.servedBy());
+                if (!r.errorKinds().isEmpty()) {
+                    System.out.printf("  errors for %d s (seconds %s): %s%n", r.errorWindowSeconds(), r.errorSeconds().keySet(),
+                            r.errorKinds());
+                }
+            }
             return 0;
         }
     }

@@ -86,6 +86,15 @@ public final class Lab {
      * @throws LabException when a lab already runs here, a port is taken, or a process fails to start
      */
     public LabState up(int basePort, LabTopology.Setup wan, Duration readyTimeout) {
+        return up(basePort, wan, readyTimeout, false);
+    }
+
+    /**
+     * As {@link #up(int, LabTopology.Setup, Duration)}; with {@code traffic}, also the traffic layer:
+     * per region a process with the demo shop, its gateway and an edge, and one DNS for the lab
+     * (gateways on PORT+200.., shops on PORT+300.., edges on PORT+500.., the DNS on UDP PORT+352).
+     */
+    public LabState up(int basePort, LabTopology.Setup wan, Duration readyTimeout, boolean traffic) {
         Optional<LabState> existing = state();
         if (existing.isPresent() && anyAlive(existing.get())) {
             throw new LabException("a lab is already running from " + root + " (" + describe(existing.get())
@@ -116,8 +125,12 @@ public final class Lab {
             for (LabState.RegionProcess r : regions) {
                 awaitAnswer(r.url() + "/v1/health/ready", r.pid(), Path.of(r.log()), readyTimeout, "region " + r.name());
             }
+            if (traffic) {
+                state = startTraffic(state, basePort, readyTimeout);
+            }
         } catch (RuntimeException e) {
-            stopAll(new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(), regions));
+            stopAll(state.regions().isEmpty() ? new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(),
+                    regions) : state);
             deleteState(); // only this start's state: a running lab was refused above
             throw e;
         }
@@ -152,6 +165,168 @@ public final class Lab {
         return new LabState.RegionProcess(name, url, LabState.Pid.of(p.toHandle()), data.toString(), log.toString());
     }
 
+    /** The name the lab's DNS answers for. */
+    public static final String SERVICE_NAME = "shop.meridian.test";
+    static final String TRAFFIC_PLAN = "traffic.json";
+    private static final ObjectMapper PLAN_JSON = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+    private LabState startTraffic(LabState state, int basePort, Duration timeout) {
+        List<LabState.RegionProcess> data = state.regions().stream().filter(r -> !r.name().equals(LabTopology.WITNESS)).toList();
+        int n = data.size();
+        List<Integer> ports = trafficPorts(basePort, n);
+        List<io.meridian.core.traffic.TrafficPlan.Region> planned = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String name = data.get(i).name();
+            List<String> nearest = new ArrayList<>(data.stream().map(LabState.RegionProcess::name).toList());
+            nearest.sort(java.util.Comparator.comparingDouble(o -> o.equals(name) ? -1 : LabTopology.oneWayMillis(name, o)));
+            planned.add(new io.meridian.core.traffic.TrafficPlan.Region(name, data.get(i).url(), ports.get(n + i), ports.get(i),
+                    ports.get(2 * n + i), "10." + (i + 1) + ".0.0/16", nearest));
+        }
+        int dnsPort = ports.get(3 * n);
+        io.meridian.core.traffic.TrafficPlan plan = new io.meridian.core.traffic.TrafficPlan(SERVICE_NAME, dnsPort, planned);
+        Path planFile = root.resolve(TRAFFIC_PLAN);
+        try {
+            write(planFile, PLAN_JSON.writerWithDefaultPrettyPrinter().writeValueAsString(plan));
+        } catch (IOException e) {
+            throw new LabException("cannot write " + planFile + ": " + e.getMessage(), e);
+        }
+        List<LabState.TrafficProcess> processes = new ArrayList<>();
+        for (var r : planned) {
+            processes.add(startTrafficRegion(planFile, r.name(), r.serviceUrl(), r.gatewayUrl(), r.edgeUrl()));
+        }
+        List<String> dnsArgs = new ArrayList<>(List.of("dns", "--name", SERVICE_NAME, "--listen", "127.0.0.1:" + dnsPort,
+                "--check-gateways", "--interval-ms", "1000"));
+        for (var r : planned) {
+            dnsArgs.addAll(List.of("--gateway", r.name() + "=127.0.0.1:" + r.gatewayPort(), "--subnet", r.subnet() + "=" + r.name(),
+                    "--nearest", r.name() + "=" + String.join(",", r.nearest()), "--health-from", r.node()));
+        }
+        Path dnsLog = root.resolve("logs/dns.log");
+        LabState.Pid dns = LabState.Pid.of(spawn(dnsArgs, dnsLog).toHandle());
+        LabState.Traffic traffic = new LabState.Traffic(dns, "127.0.0.1:" + dnsPort, SERVICE_NAME, planFile.toString(), dnsLog.toString(),
+                processes);
+        state = state.withTraffic(traffic);
+        save(state);
+        for (LabState.TrafficProcess t : processes) {
+            awaitAnswer(t.gateway() + "/meridian/gateway/health", t.process().pid(), Path.of(t.log()), timeout, "the traffic layer of " + t.name());
+            awaitAnswer(t.edge() + "/meridian/edge/health", t.process().pid(), Path.of(t.log()), timeout, "the edge of " + t.name());
+        }
+        awaitLine(dnsLog, "DNS for " + SERVICE_NAME, dns.pid(), timeout, "the lab's DNS");
+        seed(planned);
+        return state;
+    }
+
+    /** A few products and profiles for the demo shop to show (profiles homed round robin); writing them again changes nothing. */
+    private static void seed(List<io.meridian.core.traffic.TrafficPlan.Region> regions) {
+        for (int i = 0; i < regions.size(); i++) {
+            try (io.meridian.client.MeridianClient c = io.meridian.client.MeridianClient.connect(regions.get(i).node())) {
+                if (i == 0) {
+                    for (int p = 1; p <= 20; p++) {
+                        c.put("catalog", "p-" + p, "{\"name\": \"product " + p + "\", \"price\": " + (p * 3) + "}");
+                    }
+                }
+                for (int k = 1 + i; k <= 20; k += regions.size()) {
+                    c.put("profiles", "u-" + k, ("{\"name\": \"user " + k + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                            "application/json", io.meridian.client.RequestOptions.NONE.home(regions.get(i).name()));
+                }
+            } catch (RuntimeException e) {
+                throw new LabException("seeding the demo shop's data in " + regions.get(i).name() + " failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Simulated users of the running lab's demo shop (a lab started with {@code --traffic}). */
+    public UsersLoad users() {
+        LabState state = requireState();
+        if (state.traffic() == null) {
+            throw new LabException("this lab runs without its traffic layer; `meridian lab down`, then `meridian lab up --traffic`");
+        }
+        try {
+            return new UsersLoad(state.traffic(), PLAN_JSON.readValue(Path.of(state.traffic().plan()).toFile(),
+                    io.meridian.core.traffic.TrafficPlan.class));
+        } catch (IOException e) {
+            throw new LabException("cannot read " + state.traffic().plan() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private LabState.TrafficProcess startTrafficRegion(Path plan, String region, String service, String gateway, String edge) {
+        Path log = root.resolve("logs/" + region + "-traffic.log");
+        Process p = spawn(List.of("traffic-region", "--plan", plan.toString(), "--region", region), log);
+        return new LabState.TrafficProcess(region, LabState.Pid.of(p.toHandle()), service, gateway, edge, log.toString());
+    }
+
+    private void awaitLine(Path log, String line, long pid, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) == false) {
+                throw new LabException(what + " exited while starting; the end of " + log + ":\n" + tail(log, 15));
+            }
+            try {
+                if (Files.exists(log) && Files.readString(log).contains(line)) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not yet written
+            }
+            sleep(POLL);
+        }
+        throw new LabException(what + " did not start within " + timeout.toSeconds() + " s; see " + log);
+    }
+
+    /** Gateways, shops and edges ({@code n} each), then the DNS (UDP). */
+    private static List<Integer> trafficPorts(int basePort, int n) {
+        List<Integer> ports = new ArrayList<>();
+        if (basePort == 0) {
+            List<java.io.Closeable> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3 * n; i++) {
+                    ServerSocket s = new ServerSocket();
+                    s.setReuseAddress(true);
+                    s.bind(new InetSocketAddress("127.0.0.1", 0));
+                    held.add(s);
+                    ports.add(s.getLocalPort());
+                }
+                java.net.DatagramSocket d = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+                held.add(d);
+                ports.add(d.getLocalPort());
+            } catch (IOException e) {
+                throw new LabException("cannot find free ports: " + e.getMessage(), e);
+            } finally {
+                for (java.io.Closeable c : held) {
+                    try {
+                        c.close();
+                    } catch (IOException e) {
+                        // closing anyway
+                    }
+                }
+            }
+            return ports;
+        }
+        for (int offset : List.of(200, 300, 500)) {
+            for (int i = 0; i < n; i++) {
+                ports.add(basePort + offset + i);
+            }
+        }
+        ports.add(basePort + 352);
+        for (int i = 0; i < ports.size(); i++) {
+            int port = ports.get(i);
+            try (java.io.Closeable c = i < 3 * n ? bind(port) : new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", port))) {
+                // free
+            } catch (IOException e) {
+                throw new LabException("port " + port + " on 127.0.0.1 is in use; with --traffic the lab also needs ports "
+                        + (basePort + 200) + "-" + (basePort + 202) + ", " + (basePort + 300) + "-" + (basePort + 302) + ", "
+                        + (basePort + 500) + "-" + (basePort + 502) + " and UDP " + (basePort + 352)
+                        + ". Choose others with --base-port, or 0 for any free ones");
+            }
+        }
+        return ports;
+    }
+
+    private static ServerSocket bind(int port) throws IOException {
+        ServerSocket s = new ServerSocket();
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+        return s;
+    }
+
     /** Stops every process of the lab (SIGTERM, then SIGKILL after a grace period). */
     public boolean down(boolean purge) {
         Optional<LabState> state = state();
@@ -171,8 +346,12 @@ public final class Lab {
         if (h.isEmpty()) {
             throw new LabException("region " + region + " is not running (pid " + r.pid() + " is gone)");
         }
+        Optional<ProcessHandle> t = state.traffic() == null ? Optional.empty()
+                : state.traffic().region(region).flatMap(p -> p.process().handle());
         h.get().destroyForcibly();
+        t.ifPresent(ProcessHandle::destroyForcibly);
         h.get().onExit().join();
+        t.ifPresent(p -> p.onExit().join());
     }
 
     /** Starts a killed region's node again on its data and waits until it answers. */
@@ -195,8 +374,15 @@ public final class Lab {
             deleteTree(Path.of(r.dataDir()));
         }
         LabState.RegionProcess started = startRegion(Path.of(state.config()), region, r.url());
-        save(state.withRegion(started));
+        state = state.withRegion(started);
+        save(state);
         awaitAnswer(started.url() + "/v1/health", started.pid(), Path.of(started.log()), timeout, "region " + region);
+        LabState.TrafficProcess t = state.traffic() == null ? null : state.traffic().region(region).orElse(null);
+        if (t != null && t.process().handle().isEmpty()) {
+            LabState.TrafficProcess again = startTrafficRegion(Path.of(state.traffic().plan()), region, t.service(), t.gateway(), t.edge());
+            save(state.withTraffic(state.traffic().withRegion(again)));
+            awaitAnswer(again.gateway() + "/meridian/gateway/health", again.process().pid(), Path.of(again.log()), timeout, "the traffic layer of " + region);
+        }
         return started;
     }
 
@@ -217,11 +403,24 @@ public final class Lab {
      * {@code /v1/cluster} view (lag to each peer, unreplicated writes), null when it has none or is down.
      */
     public record RegionStatus(String name, String url, boolean healthy, String status, long pid, boolean running,
-                               List<String> reasons, JsonNode replication) {
+                               List<String> reasons, JsonNode replication, String gateway, String edge, String service) {
+        RegionStatus(String name, String url, boolean healthy, String status, long pid, boolean running, List<String> reasons,
+                     JsonNode replication) {
+            this(name, url, healthy, status, pid, running, reasons, replication, null, null, null);
+        }
+
+        RegionStatus withTraffic(LabState.TrafficProcess t) {
+            return t == null ? this : new RegionStatus(name, url, healthy, status, pid, running, reasons, replication, t.gateway(),
+                    t.edge(), t.service());
+        }
     }
 
+    /** @param dns the lab's DNS ({@code 127.0.0.1:PORT}, UDP) with {@code --traffic}, else null */
     public record Status(boolean running, String root, String config, double latencyScale, List<RegionStatus> regions,
-                         JsonNode links) {
+                         JsonNode links, String dns, String serviceName) {
+        Status(boolean running, String root, String config, double latencyScale, List<RegionStatus> regions, JsonNode links) {
+            this(running, root, config, latencyScale, regions, links, null, null);
+        }
     }
 
     public Status status() {
@@ -230,14 +429,16 @@ public final class Lab {
             return new Status(false, root.toString(), null, 0, List.of(), null);
         }
         LabState state = maybe.get();
-        List<RegionStatus> regions = state.regions().stream().map(r -> regionStatus(state, r)).toList();
+        List<RegionStatus> regions = state.regions().stream().map(r -> regionStatus(state, r)
+                .withTraffic(state.traffic() == null ? null : state.traffic().region(r.name()).orElse(null))).toList();
         JsonNode links = null;
         try {
             links = get(state.controlUrl() + "/v1/links").path("links");
         } catch (LabException e) {
             // the emulator is down; status shows no links
         }
-        return new Status(true, root.toString(), state.config(), state.latencyScale(), regions, links);
+        return new Status(true, root.toString(), state.config(), state.latencyScale(), regions, links,
+                state.traffic() == null ? null : state.traffic().dnsAddress(), state.traffic() == null ? null : state.traffic().serviceName());
     }
 
     private RegionStatus regionStatus(LabState state, LabState.RegionProcess r) {
@@ -378,6 +579,10 @@ public final class Lab {
         for (LabState.RegionProcess r : state.regions()) {
             r.process().handle().ifPresent(handles::add);
         }
+        if (state.traffic() != null) {
+            state.traffic().regions().forEach(t -> t.process().handle().ifPresent(handles::add));
+            state.traffic().dns().handle().ifPresent(handles::add);
+        }
         state.wan().handle().ifPresent(handles::add);
         handles.forEach(ProcessHandle::destroy);
         long deadline = System.nanoTime() + STOP_GRACE.toNanos();
@@ -392,7 +597,9 @@ public final class Lab {
     }
 
     private static boolean anyAlive(LabState state) {
-        return state.wan().handle().isPresent() || state.regions().stream().anyMatch(r -> r.process().handle().isPresent());
+        return state.wan().handle().isPresent() || state.regions().stream().anyMatch(r -> r.process().handle().isPresent())
+                || state.traffic() != null && (state.traffic().dns().handle().isPresent()
+                || state.traffic().regions().stream().anyMatch(t -> t.process().handle().isPresent()));
     }
 
     private static String describe(LabState state) {

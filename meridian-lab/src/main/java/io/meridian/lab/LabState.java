@@ -8,9 +8,37 @@ import java.util.Optional;
  * ({@code status}, {@code kill}, {@code down}...) find the processes.
  */
 public record LabState(String config, String controlUrl, Pid wan, double latencyScale, String startedAt,
-                       List<RegionProcess> regions) {
+                       List<RegionProcess> regions, Traffic traffic) {
     public LabState {
         regions = List.copyOf(regions);
+    }
+
+    public LabState(String config, String controlUrl, Pid wan, double latencyScale, String startedAt, List<RegionProcess> regions) {
+        this(config, controlUrl, wan, latencyScale, startedAt, regions, null);
+    }
+
+    /**
+     * The traffic layer of a lab started with {@code --traffic}: the DNS for the whole lab and one
+     * process per region (demo shop, gateway, edge).
+     *
+     * @param plan the traffic plan file the processes read
+     */
+    public record Traffic(Pid dns, String dnsAddress, String serviceName, String plan, String dnsLog, List<TrafficProcess> regions) {
+        public Traffic {
+            regions = List.copyOf(regions);
+        }
+
+        public Optional<TrafficProcess> region(String name) {
+            return regions.stream().filter(r -> r.name().equals(name)).findFirst();
+        }
+
+        Traffic withRegion(TrafficProcess updated) {
+            return new Traffic(dns, dnsAddress, serviceName, plan, dnsLog,
+                    regions.stream().map(r -> r.name().equals(updated.name()) ? updated : r).toList());
+        }
+    }
+
+    public record TrafficProcess(String name, Pid process, String service, String gateway, String edge, String log) {
     }
 
     /**
@@ -42,6 +70,10 @@ public record LabState(String config, String controlUrl, Pid wan, double latency
 
     LabState withRegion(RegionProcess updated) {
         return new LabState(config, controlUrl, wan, latencyScale, startedAt,
-                regions.stream().map(r -> r.name().equals(updated.name()) ? updated : r).toList());
+                regions.stream().map(r -> r.name().equals(updated.name()) ? updated : r).toList(), traffic);
+    }
+
+    LabState withTraffic(Traffic updated) {
+        return new LabState(config, controlUrl, wan, latencyScale, startedAt, regions, updated);
     }
 }

@@ -1,0 +1,130 @@
+package io.meridian.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meridian.cli.Main;
+import io.meridian.lab.Lab;
+import io.meridian.lab.LabTopology;
+import io.meridian.lab.Launcher;
+import io.meridian.lab.UsersLoad;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.SRVRecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+
+/**
+ * The lab with its traffic layer ({@code lab up --traffic}) on real processes: the DNS answers
+ * with the gateways, the demo shop serves pages through each gateway and static files through
+ * each edge, simulated users of every region see no errors; a region killed whole (node and
+ * traffic layer) costs its users errors only until the DNS's answer expires, and the others none.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LabTrafficIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    @TempDir
+    static Path dir;
+    Lab lab;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    void up() {
+        lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
+        lab.up(0, new LabTopology.Setup(0.2, 0, 0).withFailover("manual", false), Duration.ofSeconds(120), true);
+    }
+
+    @AfterAll
+    void down() throws Exception {
+        LabFixture.down(lab, null, dir);
+    }
+
+    private HttpResponse<String> send(String url, String method) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void usersAreServedInTheirRegionAndAKilledRegionsUsersMoveOnWhenTheDnsAnswerExpires() throws Exception {
+        Lab.Status status = lab.status();
+        assertThat(status.serviceName()).isEqualTo("shop.meridian.test");
+        assertThat(status.dns()).startsWith("127.0.0.1:");
+        assertThat(status.regions()).allSatisfy(r -> {
+            assertThat(r.gateway()).startsWith("http://127.0.0.1:");
+            assertThat(r.edge()).startsWith("http://127.0.0.1:");
+        });
+
+        // The DNS, asked as the lab's status says: every gateway, as SRV records.
+        SimpleResolver resolver = new SimpleResolver(InetAddress.getLoopbackAddress());
+        resolver.setPort(Integer.parseInt(status.dns().split(":")[1]));
+        Message answer = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("_http._tcp.shop.meridian.test."), Type.SRV,
+                DClass.IN)));
+        List<Integer> ports = answer.getSection(Section.ANSWER).stream().map(r -> ((SRVRecord) r).getPort()).toList();
+        assertThat(ports).containsExactlyInAnyOrderElementsOf(status.regions().stream()
+                .map(r -> URI.create(r.gateway()).getPort()).toList());
+
+        // Pages through each gateway, static files through each edge, a purge confirmed by all.
+        for (Lab.RegionStatus r : status.regions()) {
+            HttpResponse<String> page = send(r.gateway() + "/product/p-3", "GET");
+            assertThat(page.statusCode()).isEqualTo(200);
+            JsonNode doc = JSON.readTree(page.body());
+            assertThat(doc.path("served_by").asText()).isEqualTo(r.name());
+            assertThat(doc.path("found").asBoolean()).as("the lab seeds the catalog").isTrue();
+            send(r.edge() + "/static/app.js", "GET");
+            HttpResponse<String> asset = send(r.edge() + "/static/app.js", "GET");
+            assertThat(asset.statusCode()).isEqualTo(200);
+            assertThat(asset.headers().firstValue("X-Cache")).hasValue("HIT");
+        }
+        HttpResponse<String> cart = send(status.regions().getFirst().gateway() + "/cart/u-1?item=p-2", "POST");
+        assertThat(cart.statusCode()).isEqualTo(200);
+        HttpResponse<String> purge = http.send(HttpRequest.newBuilder(URI.create(status.regions().getFirst().edge() + "/meridian/edge/purge"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"paths\": [\"/static/*\"]}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(purge.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(purge.body()).path("all_confirmed").asBoolean()).isTrue();
+
+        // Users everywhere: no errors, each region served by its own.
+        UsersLoad.Report calm = lab.users().run(3, Duration.ofSeconds(4), System.out::println);
+        System.out.println("users, all regions up: " + Lab.toJson(calm));
+        for (UsersLoad.RegionReport r : calm.regions()) {
+            assertThat(r.errors()).as(r.region() + " errors " + r.errorKinds()).isZero();
+            assertThat(r.servedBy().keySet()).as(r.region()).contains(r.region());
+        }
+
+        // ap-southeast lost whole: its users see errors until their DNS answer (TTL 10 s) expires, then another region serves them.
+        lab.kill("ap-southeast");
+        UsersLoad.Report outage = lab.users().run(3, Duration.ofSeconds(18), System.out::println);
+        System.out.println("users, ap-southeast killed: " + Lab.toJson(outage));
+        Map<String, UsersLoad.RegionReport> byRegion = new java.util.LinkedHashMap<>();
+        outage.regions().forEach(r -> byRegion.put(r.region(), r));
+        assertThat(byRegion.get("us-east").errors()).isZero();
+        assertThat(byRegion.get("eu-west").errors()).isZero();
+        UsersLoad.RegionReport hit = byRegion.get("ap-southeast");
+        System.out.printf("traffic: users of the killed region saw errors for %d s (%s)%n", hit.errorWindowSeconds(), hit.errorKinds());
+        assertThat(hit.servedBy().keySet()).as("moved to another region").containsAnyOf("us-east", "eu-west");
+        assertThat(hit.errorSeconds().keySet()).as("the errors end within the DNS TTL and the health checks")
+                .allSatisfy(second -> assertThat(second).isLessThan(16));
+
+        // Revived, the region's traffic layer comes back with it.
+        lab.revive("ap-southeast", Duration.ofSeconds(90));
+        String gateway = lab.status().regions().stream().filter(r -> r.name().equals("ap-southeast")).findFirst().orElseThrow().gateway();
+        assertThat(send(gateway + "/meridian/gateway/health", "GET").statusCode()).isEqualTo(200);
+    }
+}
