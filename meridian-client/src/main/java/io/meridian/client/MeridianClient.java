@@ -62,6 +62,8 @@ public final class MeridianClient implements AutoCloseable {
     private final java.util.concurrent.ExecutorService async = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
     private final java.util.concurrent.atomic.AtomicLong lastProbe = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong failovers = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong hedges = new java.util.concurrent.atomic.AtomicLong();
+    private volatile Duration hedgeAfter;
 
     private MeridianClient(URI base, Duration timeout) {
         this(List.of(base), List.of(), timeout, timeout, false, false, false, new RetryBudget(0, 0, 1),
@@ -123,6 +125,7 @@ public final class MeridianClient implements AutoCloseable {
         private double retriesPerSecond = 10;
         private io.micrometer.core.instrument.MeterRegistry meters;
         private String discoverFrom;
+        private Duration hedgeAfter;
 
         private Builder() {
         }
@@ -181,6 +184,18 @@ public final class MeridianClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Hedged reads: a read at {@code eventual} or {@code bounded} consistency that has no
+         * answer after {@code after} is also sent to the next region, and the first answer wins
+         * (the other is abandoned). It trades a little extra load for the tail latency of a slow
+         * region; reads with a session or at {@code strong}/{@code session} consistency are never
+         * hedged. Off by default; a delay near the nearest region's p95 is a good start.
+         */
+        public Builder hedgeReads(Duration after) {
+            this.hedgeAfter = positive(after, "hedge delay");
+            return this;
+        }
+
         /** Where the client's metrics go (requests and latency per region, failovers); a private registry if unset. */
         public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
             this.meters = registry;
@@ -215,6 +230,7 @@ public final class MeridianClient implements AutoCloseable {
             MeridianClient client = new MeridianClient(urls, preferred, timeout, deadline, true, sessions, idempotencyKeys,
                     new RetryBudget(retryPercent, retriesPerSecond, 100),
                     meters != null ? meters : new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), System::nanoTime);
+            client.hedgeAfter = hedgeAfter;
             client.probe().join();
             return client;
         }
@@ -369,7 +385,7 @@ public final class MeridianClient implements AutoCloseable {
     public Optional<Value> get(String keyspace, String key, Map<String, String> headers) {
         HttpRequest.Builder b = request(itemPath(keyspace, key)).GET();
         headers.forEach(b::header);
-        HttpResponse<byte[]> r = send(b.build(), 404);
+        HttpResponse<byte[]> r = hedgeable(headers) ? hedged(b.build()) : send(b.build(), 404);
         if (keyNotFound(r)) {
             return Optional.empty();
         }
@@ -917,6 +933,81 @@ public final class MeridianClient implements AutoCloseable {
                 roster.failed(region, nanoClock.getAsLong(), retryAfterMillis(r));
             }
         }
+    }
+
+    /** How many reads were hedged (sent to a second region after the hedge delay). */
+    public long hedgeCount() {
+        return hedges.get();
+    }
+
+    private boolean hedgeable(Map<String, String> headers) {
+        if (hedgeAfter == null || roster.size() < 2) {
+            return false;
+        }
+        String consistency = null;
+        for (var h : headers.entrySet()) {
+            if (h.getKey().equalsIgnoreCase(Headers.SESSION)) {
+                return false;
+            }
+            if (h.getKey().equalsIgnoreCase(io.meridian.core.Consistency.HEADER)) {
+                consistency = h.getValue().strip();
+            }
+        }
+        return consistency != null && (consistency.equals("eventual") || consistency.startsWith("bounded"));
+    }
+
+    /**
+     * A read sent to the first region and, when it has not answered within the hedge delay, to
+     * the next one too: the first answer that is a value or "no such key" wins. When neither
+     * gives one, the read goes the ordinary way (with failover and retries).
+     */
+    private HttpResponse<byte[]> hedged(HttpRequest request) {
+        List<Integer> order = roster.order(nanoClock.getAsLong());
+        java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> winner = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger(1);
+        List<java.util.concurrent.CompletableFuture<HttpResponse<byte[]>>> sent = new ArrayList<>();
+        java.util.function.IntConsumer launch = region -> {
+            long attemptStart = nanoClock.getAsLong();
+            java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> f = http.sendAsync(retarget(request, region),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            sent.add(f);
+            f.orTimeout(timeout.toMillis() + EXCHANGE_MARGIN_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+                if (e == null && (r.statusCode() == 200 || keyNotFound(r))) {
+                    record(request, region, attemptStart, Integer.toString(r.statusCode()));
+                    if (winner.complete(r)) {
+                        roster.succeeded(region);
+                        roster.named(region, r.headers().firstValue(Headers.REGION).orElse(null));
+                    }
+                } else if (pending.decrementAndGet() == 0) {
+                    winner.complete(null);
+                }
+            });
+        };
+        HttpResponse<byte[]> r = null;
+        try {
+            launch.accept(order.get(0));
+            try {
+                r = winner.get(hedgeAfter.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException slow) {
+                pending.incrementAndGet();
+                hedges.incrementAndGet();
+                meters.counter("meridian.client.hedges", "from", roster.name(order.get(0)), "to", roster.name(order.get(1))).increment();
+                launch.accept(order.get(1));
+                r = winner.get(timeout.toMillis() + EXCHANGE_MARGIN_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            r = null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MeridianClientException(ProblemType.UNAVAILABLE, 0, "interrupted", null, e);
+        } finally {
+            sent.forEach(f -> f.cancel(true)); // the loser, if any, is abandoned
+        }
+        if (r == null) {
+            return send(request, 404);
+        }
+        learnSession(r);
+        return r;
     }
 
     private static void pause(long millis, MeridianClientException last) {
