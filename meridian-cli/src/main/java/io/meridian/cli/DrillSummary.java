@@ -67,6 +67,21 @@ final class DrillSummary {
         }
         out.println(unaccounted == 0 ? "every acknowledged write is accounted for" : "UNACCOUNTED ACKNOWLEDGED WRITES: " + unaccounted
                 + " (the JSON report, --json, lists examples)");
+        Map<String, Object> users = (Map<String, Object>) report.get("users");
+        if (users != null) {
+            out.printf("what users saw (%s visits/s per region through DNS, edge and gateway):%n", users.get("rate_per_region"));
+            users.forEach((region, value) -> {
+                if (value instanceof Map<?, ?> u) {
+                    out.printf("  %-13s %5.1f%% errors, page p50/p99 %.1f / %.1f ms, served by %s%s%n", region,
+                            100 * ((Number) u.get("error_rate")).doubleValue(), ((Number) u.get("page_p50_ms")).doubleValue(),
+                            ((Number) u.get("page_p99_ms")).doubleValue(), u.get("served_by"),
+                            u.containsKey("errors_from_s_after_fault") ? String.format(java.util.Locale.ROOT,
+                                    "; errors from %.1f s to %.1f s after the fault: %s", ((Number) u.get("errors_from_s_after_fault"))
+                                            .doubleValue(), ((Number) u.get("errors_until_s_after_fault")).doubleValue(), u.get("error_kinds"))
+                                    : "");
+                }
+            });
+        }
     }
 
     /** After repeated drills: per policy, RTO min/median/max, and the lost and unaccounted writes in all. */

@@ -441,6 +441,10 @@ final class LabCommand {
         @Option(names = "--recovery-timeout", defaultValue = "30", description = "seconds to wait for writes to recover (default ${DEFAULT-VALUE})")
         long recoverySeconds;
 
+        @Option(names = "--users", arity = "0..1", fallbackValue = "5", paramLabel = "RATE", description = "also simulated users of the"
+                + " demo shop (a lab started with --traffic), RATE visits/s per region (default 5): the drill reports what they saw")
+        Integer usersRate;
+
         @Option(names = "--repeat", defaultValue = "1", description = "run the drill this many times, one after the other, and"
                 + " end with RTO min/median/max per policy (default ${DEFAULT-VALUE}; --json prints a list of reports)")
         int repeat;
@@ -470,7 +474,7 @@ final class LabCommand {
                     progress.printf("%n== drill %d of %d ==%n", i + 1, repeat);
                 }
                 java.util.Map<String, Object> report = new io.meridian.lab.Drill(lab, progress, pauseMillis)
-                        .run(k, region, Duration.ofSeconds(recoverySeconds));
+                        .withUsers(usersRate == null ? 0 : usersRate).run(k, region, Duration.ofSeconds(recoverySeconds));
                 reports.add(report);
                 if (!json) {
                     DrillSummary.print(report, System.out);

@@ -90,6 +90,15 @@ public final class Drill {
     }
 
     /** @param pauseMillis each client's pause between two writes: larger is a lighter workload */
+    /** Simulated users per second per region during the drill (a lab with its traffic layer); 0: none. */
+    private int usersRate;
+
+    /** Adds simulated users of the demo shop to the drill: what users saw, per region, in the report's {@code users}. */
+    public Drill withUsers(int ratePerRegion) {
+        this.usersRate = ratePerRegion;
+        return this;
+    }
+
     public Drill(Lab lab, PrintStream out, long pauseMillis) {
         if (pauseMillis < 0) {
             throw new IllegalArgumentException("pause " + pauseMillis + " ms is negative");
@@ -148,6 +157,20 @@ public final class Drill {
         awaitNoRecentSuspicion(victim, config.failover().flapWindow());
 
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean usersStop = new AtomicBoolean();
+        java.util.concurrent.CompletableFuture<UsersLoad.Report> users = null;
+        long usersStart = System.currentTimeMillis();
+        if (usersRate > 0) {
+            UsersLoad load = lab.users();
+            users = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return load.runUntil(usersRate, usersStop, line -> { });
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new LabException("interrupted");
+                }
+            }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        }
         List<Thread> clients = new ArrayList<>();
         for (String client : dataRegions) {
             for (String keyspace : keyspaces.keySet()) {
@@ -204,10 +227,12 @@ public final class Drill {
         Map<String, Object> rejoin = rejoinAndFailBack(victim, decisionsBefore, Duration.ofSeconds(90));
         sleep(2_000);
         stop.set(true);
+        usersStop.set(true);
         for (Thread t : clients) {
             t.join(15_000);
         }
         long endAt = System.currentTimeMillis();
+        Map<String, Object> usersReport = users == null ? null : usersSeen(users.join(), (faultAt - usersStart) / 1000.0);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("drill", name(kind));
         report.put("region", victim);
@@ -243,7 +268,38 @@ public final class Drill {
         }
         report.put("policies", policies);
         report.put("read_staleness_of_its_keys_ms", stalenessReport());
+        if (usersReport != null) {
+            report.put("users", usersReport);
+        }
         return report;
+    }
+
+    /**
+     * What users saw, per region, with their errors placed relative to the fault: the first and
+     * last second (after the fault) in which some request failed, and of what kind: the gateway or
+     * edge of a lost region not answering (users still sent there by a cached DNS answer), or a
+     * gateway answering 5xx (the service could not reach its data), or the DNS itself.
+     */
+    private static Map<String, Object> usersSeen(UsersLoad.Report users, double faultOffsetSeconds) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("rate_per_region", users.ratePerRegion());
+        for (UsersLoad.RegionReport r : users.regions()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("visits", r.visits());
+            one.put("requests", r.requests());
+            one.put("errors", r.errors());
+            one.put("error_rate", r.errorRate());
+            one.put("page_p50_ms", r.pageP50Ms());
+            one.put("page_p99_ms", r.pageP99Ms());
+            one.put("served_by", r.servedBy());
+            one.put("error_kinds", r.errorKinds());
+            if (!r.errorSeconds().isEmpty()) {
+                one.put("errors_from_s_after_fault", java.util.Collections.min(r.errorSeconds().keySet()) - faultOffsetSeconds);
+                one.put("errors_until_s_after_fault", java.util.Collections.max(r.errorSeconds().keySet()) + 1 - faultOffsetSeconds);
+            }
+            out.put(r.region(), one);
+        }
+        return out;
     }
 
     /**

@@ -89,19 +89,29 @@ public final class UsersLoad {
 
     /** Runs {@code ratePerRegion} visits per second in every region for {@code duration}; {@code progress} gets a line per second. */
     public Report run(int ratePerRegion, Duration duration, java.util.function.Consumer<String> progress) throws InterruptedException {
+        return run(ratePerRegion, System.nanoTime() + duration.toNanos(), new java.util.concurrent.atomic.AtomicBoolean(), progress);
+    }
+
+    /** Runs {@code ratePerRegion} visits per second in every region until {@code stop} is set. */
+    public Report runUntil(int ratePerRegion, java.util.concurrent.atomic.AtomicBoolean stop, java.util.function.Consumer<String> progress)
+            throws InterruptedException {
+        return run(ratePerRegion, Long.MAX_VALUE, stop, progress);
+    }
+
+    private Report run(int ratePerRegion, long endNanos, java.util.concurrent.atomic.AtomicBoolean stop,
+                       java.util.function.Consumer<String> progress) throws InterruptedException {
         if (ratePerRegion < 1 || ratePerRegion > 1_000) {
             throw new LabException("expected a rate of 1 to 1000 visits per second per region, not " + ratePerRegion);
         }
         List<Region> regions = plan.regions().stream().map(Region::new).toList();
         Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
         long start = System.nanoTime();
-        long end = start + duration.toNanos();
         long interval = 1_000_000_000L / ratePerRegion;
         List<Thread> drivers = new ArrayList<>();
         for (Region r : regions) {
             drivers.add(Thread.ofVirtual().name("users-" + r.plan.name()).start(() -> {
                 long next = System.nanoTime();
-                while (next < end) {
+                while (next - endNanos < 0 && !stop.get()) {
                     long wait = next - System.nanoTime();
                     if (wait > 0) {
                         java.util.concurrent.locks.LockSupport.parkNanos(wait);
@@ -122,7 +132,7 @@ public final class UsersLoad {
             }));
         }
         long lastPrint = System.nanoTime();
-        while (System.nanoTime() < end) {
+        while (System.nanoTime() - endNanos < 0 && !stop.get()) {
             Thread.sleep(100);
             if (System.nanoTime() - lastPrint >= 1_000_000_000L) {
                 lastPrint = System.nanoTime();
