@@ -97,6 +97,9 @@ final class LabCommand {
                 + " one DNS for the lab (docs/traffic.md)")
         boolean traffic;
 
+        @Option(names = "--dns-ttl", defaultValue = "10", description = "with --traffic: the TTL of the DNS's answers, in seconds (default ${DEFAULT-VALUE})")
+        int dnsTtl;
+
         @Option(names = "--timeout", defaultValue = "90", description = "seconds to wait for readiness (default ${DEFAULT-VALUE})")
         long timeoutSeconds;
 
@@ -130,7 +133,7 @@ final class LabCommand {
             LabState state = lab.up(basePort, new LabTopology.Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries)
                     .withFailover(failover, autoFailback).withWitness(witness).withRpoBudget(rpoBudget, onBudgetExceeded)
                     .withCompression(compression),
-                    Duration.ofSeconds(timeoutSeconds), traffic);
+                    Duration.ofSeconds(timeoutSeconds), traffic, dnsTtl);
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());
             }

@@ -75,10 +75,7 @@ class LabTrafficIT {
         // The DNS, asked as the lab's status says: every gateway, as SRV records.
         SimpleResolver resolver = new SimpleResolver(InetAddress.getLoopbackAddress());
         resolver.setPort(Integer.parseInt(status.dns().split(":")[1]));
-        Message answer = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("_http._tcp.shop.meridian.test."), Type.SRV,
-                DClass.IN)));
-        List<Integer> ports = answer.getSection(Section.ANSWER).stream().map(r -> ((SRVRecord) r).getPort()).toList();
-        assertThat(ports).containsExactlyInAnyOrderElementsOf(status.regions().stream()
+        assertThat(srvPorts(resolver)).containsExactlyInAnyOrderElementsOf(status.regions().stream()
                 .map(r -> URI.create(r.gateway()).getPort()).toList());
 
         // Pages through each gateway, static files through each edge, a purge confirmed by all.
@@ -122,9 +119,20 @@ class LabTrafficIT {
         assertThat(hit.errorSeconds().keySet()).as("the errors end within the DNS TTL and the health checks")
                 .allSatisfy(second -> assertThat(second).isLessThan(16));
 
-        // Revived, the region's traffic layer comes back with it.
-        lab.revive("ap-southeast", Duration.ofSeconds(90));
+        List<Integer> withoutIt = srvPorts(resolver);
         String gateway = lab.status().regions().stream().filter(r -> r.name().equals("ap-southeast")).findFirst().orElseThrow().gateway();
+        assertThat(withoutIt).as("the DNS without the killed region").doesNotContain(URI.create(gateway).getPort()).hasSize(2);
+
+        // Revived, the region's traffic layer comes back with it, and the DNS names it again.
+        lab.revive("ap-southeast", Duration.ofSeconds(90));
         assertThat(send(gateway + "/meridian/gateway/health", "GET").statusCode()).isEqualTo(200);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                .untilAsserted(() -> assertThat(srvPorts(resolver)).contains(URI.create(gateway).getPort()));
+    }
+
+    private static List<Integer> srvPorts(SimpleResolver resolver) throws Exception {
+        Message answer = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("_http._tcp.shop.meridian.test."), Type.SRV,
+                DClass.IN)));
+        return answer.getSection(Section.ANSWER).stream().map(r -> ((SRVRecord) r).getPort()).toList();
     }
 }

@@ -95,6 +95,17 @@ public final class Lab {
      * (gateways on PORT+200.., shops on PORT+300.., edges on PORT+500.., the DNS on UDP PORT+352).
      */
     public LabState up(int basePort, LabTopology.Setup wan, Duration readyTimeout, boolean traffic) {
+        return up(basePort, wan, readyTimeout, traffic, DEFAULT_DNS_TTL_SECONDS);
+    }
+
+    /** The TTL of the lab's DNS answers unless {@code lab up --dns-ttl} says otherwise. */
+    public static final int DEFAULT_DNS_TTL_SECONDS = 10;
+
+    /** As {@link #up(int, LabTopology.Setup, Duration, boolean)}, the DNS answering with this TTL. */
+    public LabState up(int basePort, LabTopology.Setup wan, Duration readyTimeout, boolean traffic, int dnsTtlSeconds) {
+        if (dnsTtlSeconds < 0 || dnsTtlSeconds > 86_400) {
+            throw new LabException("a DNS TTL of " + dnsTtlSeconds + " s; expected 0 to 86400");
+        }
         Optional<LabState> existing = state();
         if (existing.isPresent() && anyAlive(existing.get())) {
             throw new LabException("a lab is already running from " + root + " (" + describe(existing.get())
@@ -126,7 +137,7 @@ public final class Lab {
                 awaitAnswer(r.url() + "/v1/health/ready", r.pid(), Path.of(r.log()), readyTimeout, "region " + r.name());
             }
             if (traffic) {
-                state = startTraffic(state, basePort, readyTimeout);
+                state = startTraffic(state, basePort, readyTimeout, dnsTtlSeconds);
             }
         } catch (RuntimeException e) {
             stopAll(state.regions().isEmpty() ? new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(),
@@ -170,7 +181,7 @@ public final class Lab {
     static final String TRAFFIC_PLAN = "traffic.json";
     private static final ObjectMapper PLAN_JSON = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
-    private LabState startTraffic(LabState state, int basePort, Duration timeout) {
+    private LabState startTraffic(LabState state, int basePort, Duration timeout, int dnsTtlSeconds) {
         List<LabState.RegionProcess> data = state.regions().stream().filter(r -> !r.name().equals(LabTopology.WITNESS)).toList();
         int n = data.size();
         List<Integer> ports = trafficPorts(basePort, n);
@@ -195,7 +206,7 @@ public final class Lab {
             processes.add(startTrafficRegion(planFile, r.name(), r.serviceUrl(), r.gatewayUrl(), r.edgeUrl()));
         }
         List<String> dnsArgs = new ArrayList<>(List.of("dns", "--name", SERVICE_NAME, "--listen", "127.0.0.1:" + dnsPort,
-                "--check-gateways", "--interval-ms", "1000"));
+                "--check-gateways", "--interval-ms", "1000", "--ttl", Integer.toString(dnsTtlSeconds)));
         for (var r : planned) {
             dnsArgs.addAll(List.of("--gateway", r.name() + "=127.0.0.1:" + r.gatewayPort(), "--subnet", r.subnet() + "=" + r.name(),
                     "--nearest", r.name() + "=" + String.join(",", r.nearest()), "--health-from", r.node()));
