@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -61,7 +60,7 @@ final class DnsCommand implements Callable<Integer> {
                     checked.put(g.region(), URI.create("http://" + java.net.InetAddress.getByAddress(g.address()).getHostAddress() + ":" + g.port()));
                 }
             }
-            List<URI> nodeUrls = nodes.stream().map(DnsCommand::url).toList();
+            List<URI> nodeUrls = nodes.stream().map(u -> Foreground.httpUrl(u, "--health-from")).toList();
             health = new RegionHealth(regions, nodeUrls, checked, Duration.ofMillis(Math.max(100, Math.min(intervalMs, 2000))));
             server = new DnsServer(settings, health::healthy);
         } catch (IllegalArgumentException e) {
@@ -80,22 +79,11 @@ final class DnsCommand implements Callable<Integer> {
                 + " s): regions " + String.join(", ", settings.gateways().stream().map(DnsServer.GatewayAddress::region).toList())
                 + "; health from " + (nodes.isEmpty() ? "no node (every region counts as healthy" + (checkGateways ? " while its gateway answers)" : ")")
                 : String.join(", ", nodes) + (checkGateways ? " and the gateways" : "")));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            health.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
-        return 0;
+        return Foreground.runUntilStopped(server, health);
     }
 
     DnsServer.Settings settings() {
-        int colon = listen.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("--listen '" + listen + "' is not host:port");
-        }
-        int port = port(listen.substring(colon + 1), "--listen '" + listen + "'");
+        Foreground.Listen at = Foreground.Listen.parse(listen, "--listen");
         List<DnsServer.GatewayAddress> addresses = new ArrayList<>();
         for (String g : gateways) {
             int eq = g.indexOf('=');
@@ -111,7 +99,7 @@ final class DnsCommand implements Callable<Integer> {
             if (addresses.stream().anyMatch(a -> a.region().equals(region))) {
                 throw new IllegalArgumentException("--gateway '" + region + "' is named twice");
             }
-            int p = port(g.substring(c + 1), "--gateway '" + g + "'");
+            int p = Foreground.port(g.substring(c + 1), "--gateway '" + g + "'");
             if (p == 0) {
                 throw new IllegalArgumentException("--gateway '" + g + "': port 0");
             }
@@ -143,32 +131,6 @@ final class DnsCommand implements Callable<Integer> {
         if (intervalMs < 10) {
             throw new IllegalArgumentException("--interval-ms is at least 10");
         }
-        return new DnsServer.Settings(name, listen.substring(0, colon), port, addresses, subnetList, order, ttl);
-    }
-
-    private static int port(String text, String what) {
-        int port;
-        try {
-            port = Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + ": the port is not a number");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException(what + ": no such port");
-        }
-        return port;
-    }
-
-    private static URI url(String text) {
-        URI u;
-        try {
-            u = URI.create(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--health-from '" + text + "' is not a URL");
-        }
-        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0) {
-            throw new IllegalArgumentException("--health-from '" + text + "' is not an http://host:port URL");
-        }
-        return u;
+        return new DnsServer.Settings(name, at.host(), at.port(), addresses, subnetList, order, ttl);
     }
 }

@@ -1,14 +1,10 @@
 package io.meridian.cli;
 
 import io.meridian.traffic.Edge;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -55,58 +51,15 @@ final class EdgeCommand implements Callable<Integer> {
         System.out.println("edge of " + region + " on http://" + edge.settings().host() + ":" + edge.port() + ": origins "
                 + String.join(", ", edge.settings().origins().keySet()) + "; peers "
                 + (peers.isEmpty() ? "none" : String.join(", ", edge.settings().peers().keySet())) + "; at most " + maxEntries + " entries");
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            edge.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
-        return 0;
+        return Foreground.runUntilStopped(edge);
     }
 
     Edge.Settings settings() {
-        int colon = listen.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("--listen '" + listen + "' is not host:port");
-        }
-        int port;
-        try {
-            port = Integer.parseInt(listen.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--listen '" + listen + "': the port is not a number");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("--listen '" + listen + "': no such port");
-        }
+        Foreground.Listen at = Foreground.Listen.parse(listen, "--listen");
         if (timeoutMs < 10) {
             throw new IllegalArgumentException("--timeout-ms is at least 10");
         }
-        return new Edge.Settings(region, listen.substring(0, colon), port, regionUrls(origins, "--origin"), regionUrls(peers, "--peer"),
-                maxEntries, maxObjectBytes, Duration.ofMillis(timeoutMs));
-    }
-
-    private static Map<String, URI> regionUrls(List<String> values, String option) {
-        Map<String, URI> out = new LinkedHashMap<>();
-        for (String v : values) {
-            int eq = v.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException(option + " '" + v + "' is not REGION=URL");
-            }
-            String name = v.substring(0, eq);
-            String text = v.substring(eq + 1);
-            URI u;
-            try {
-                u = URI.create(text);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(option + " '" + v + "': not a URL");
-            }
-            if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0) {
-                throw new IllegalArgumentException(option + " '" + v + "': not an http://host:port URL");
-            }
-            if (out.put(name, u) != null) {
-                throw new IllegalArgumentException(option + " '" + name + "' is named twice");
-            }
-        }
-        return out;
+        return new Edge.Settings(region, at.host(), at.port(), Foreground.regionUrls(origins, "--origin", null),
+                Foreground.regionUrls(peers, "--peer", region), maxEntries, maxObjectBytes, Duration.ofMillis(timeoutMs));
     }
 }

@@ -4,11 +4,9 @@ import io.meridian.traffic.Gateway;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -55,58 +53,17 @@ final class GatewayCommand implements Callable<Integer> {
         System.out.println("gateway of " + region + " on http://" + gateway.settings().host() + ":" + gateway.port() + ": "
                 + instances.size() + " instance(s), peers " + (peers.isEmpty() ? "none" : String.join(", ",
                 gateway.settings().peers().keySet())));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            gateway.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
-        return 0;
+        return Foreground.runUntilStopped(gateway);
     }
 
     Gateway.Settings settings() {
-        int colon = listen.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("--listen '" + listen + "' is not host:port");
-        }
-        int port;
-        try {
-            port = Integer.parseInt(listen.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--listen '" + listen + "': the port is not a number");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("--listen '" + listen + "': no such port");
-        }
-        List<URI> urls = instances.stream().map(u -> url(u, "--instance")).toList();
-        Map<String, URI> peerUrls = new LinkedHashMap<>();
-        for (String p : peers) {
-            int eq = p.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("--peer '" + p + "' is not REGION=URL");
-            }
-            String name = p.substring(0, eq);
-            if (name.equals(region) || peerUrls.put(name, url(p.substring(eq + 1), "--peer " + name)) != null) {
-                throw new IllegalArgumentException("--peer '" + name + "' is " + (name.equals(region) ? "this region" : "named twice"));
-            }
-        }
+        Foreground.Listen at = Foreground.Listen.parse(listen, "--listen");
+        List<URI> urls = instances.stream().map(u -> Foreground.httpUrl(u, "--instance")).toList();
+        Map<String, URI> peerUrls = Foreground.regionUrls(peers, "--peer", region);
         if (checkIntervalMs < 10 || timeoutMs < 10) {
             throw new IllegalArgumentException("--check-interval-ms and --timeout-ms are at least 10");
         }
-        return new Gateway.Settings(region, listen.substring(0, colon), port, urls, peerUrls, healthPath,
+        return new Gateway.Settings(region, at.host(), at.port(), urls, peerUrls, healthPath,
                 Duration.ofMillis(checkIntervalMs), Duration.ofMillis(timeoutMs));
-    }
-
-    private static URI url(String text, String option) {
-        URI u;
-        try {
-            u = URI.create(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(option + " '" + text + "' is not a URL");
-        }
-        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0) {
-            throw new IllegalArgumentException(option + " '" + text + "' is not an http://host:port URL");
-        }
-        return u;
     }
 }

@@ -6,7 +6,6 @@ import io.meridian.core.traffic.TrafficPlan;
 import io.meridian.traffic.TrafficRegion;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -36,12 +35,6 @@ final class TrafficRegionCommand implements Callable<Integer> {
             return 2;
         }
         System.out.println("traffic layer of " + region + " running");
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            traffic.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
-        return 0;
+        return Foreground.runUntilStopped(traffic);
     }
 }
