@@ -156,6 +156,14 @@ class EdgeTest {
         assertThat(stale.body()).isEqualTo("body of /logo.png");
         // Without a cached answer the origin's error is the answer.
         assertThat(get(edge, "/other").statusCode()).isEqualTo(500);
+        // The origin returns: the stale answer is revalidated (its validator still holds) and fresh again.
+        failing = false;
+        HttpResponse<String> back = get(edge, "/logo.png");
+        assertThat(back.statusCode()).isEqualTo(200);
+        assertThat(cache(back)).isEqualTo("REVALIDATED");
+        assertThat(conditionals).contains("/logo.png \"v1\"");
+        Thread.sleep(1_100); // stale again
+        failing = true;
         // An origin that cannot be reached at all is an error too.
         origin.stop(0);
         HttpResponse<String> unreachable = get(edge, "/logo.png");
