@@ -113,7 +113,7 @@ public final class Edge implements AutoCloseable {
                 .setAsynchronousWorkers(2) // stale-while-revalidate: revalidate in the background
                 .setHeuristicCachingEnabled(false) // only what the origin says may be kept
                 .build();
-        this.storage = new KeyedStorage(new BasicHttpCacheStorage(config));
+        this.storage = new KeyedStorage(new BasicHttpCacheStorage(config), settings.maxEntries());
         Timeout timeout = Timeout.of(settings.timeout());
         this.client = CachingHttpClients.custom()
                 .setCacheConfig(config)
@@ -154,7 +154,7 @@ public final class Edge implements AutoCloseable {
         return connector.getLocalPort();
     }
 
-    /** The number of responses the cache holds now (an upper bound: an evicted key is counted until purged). */
+    /** The number of responses the cache holds now (an upper bound: evicted keys are forgotten in batches). */
     public int entries() {
         return storage.keys.size();
     }
@@ -399,10 +399,24 @@ public final class Edge implements AutoCloseable {
     /** The cache module's memory storage (LRU-bounded), with the keys it holds remembered for purges. */
     private static final class KeyedStorage implements HttpCacheStorage {
         private final HttpCacheStorage delegate;
+        private final int maxEntries;
         final Set<String> keys = ConcurrentHashMap.newKeySet();
 
-        KeyedStorage(HttpCacheStorage delegate) {
+        KeyedStorage(HttpCacheStorage delegate, int maxEntries) {
             this.delegate = delegate;
+            this.maxEntries = maxEntries;
+        }
+
+        /** Forgets keys the storage evicted (LRU) without anyone asking for them again, so the set stays bounded. */
+        private void forgetEvicted() throws ResourceIOException {
+            if (keys.size() <= 2 * maxEntries) {
+                return;
+            }
+            for (String key : List.copyOf(keys)) {
+                if (delegate.getEntry(key) == null) {
+                    keys.remove(key);
+                }
+            }
         }
 
         int purge(List<String> patterns) throws ResourceIOException {
@@ -423,6 +437,7 @@ public final class Edge implements AutoCloseable {
         public void putEntry(String key, HttpCacheEntry entry) throws ResourceIOException {
             keys.add(key);
             delegate.putEntry(key, entry);
+            forgetEvicted();
         }
 
         @Override
