@@ -163,13 +163,55 @@ class LabIT {
         lab.kill(region);
         assertThat(lab.status().regions()).filteredOn(r -> r.name().equals(region))
                 .singleElement().satisfies(r -> assertThat(r.running()).isFalse());
-        lab.revive(region, Duration.ofSeconds(60));
+        lab.revive(region, Duration.ofSeconds(120));
         try (MeridianClient c = MeridianClient.connect(url(region))) {
             for (Map.Entry<String, String> e : acknowledged.entrySet()) {
                 assertThat(c.get("cache", e.getKey())).as(e.getKey()).hasValueSatisfying(v -> assertThat(v.text()).isEqualTo(e.getValue()));
             }
         }
         assertThat(acknowledged).hasSize(320);
+    }
+
+    /**
+     * deploy/prometheus's alert rules and deploy/grafana's dashboard query only series the nodes
+     * export (Prometheus's own {@code up} aside): a renamed metric would leave an alert that never
+     * fires and a panel that stays empty.
+     */
+    @Test
+    void theShippedAlertRulesAndDashboardQueryOnlyMetricsTheNodesExport() throws Exception {
+        Path repo = Path.of("").toAbsolutePath().getParent();
+        java.util.Set<String> exported = new java.util.TreeSet<>();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        try (MeridianClient client = MeridianClient.connect(url("us-east"))) {
+            client.put("profiles", "metrics-check", "{}"); // a request timed, so the latency histogram has series
+        }
+        for (String region : List.of("us-east", "eu-west", "ap-southeast")) {
+            String text = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url(region) + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            text.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).forEach(l -> exported.add(l.split("[{ ]", 2)[0]));
+        }
+        java.util.regex.Pattern metric = java.util.regex.Pattern.compile("\\b((?:meridian|jvm|process|system)_[a-z0-9_]+)\\b");
+        Map<String, List<String>> queried = new java.util.LinkedHashMap<>();
+        String rules = java.nio.file.Files.readString(repo.resolve("deploy/prometheus/alerts.yml"));
+        rules.lines().filter(l -> l.trim().startsWith("expr:")).forEach(l -> queried.put("alerts.yml: " + l.trim(), names(metric, l)));
+        JsonNode dashboard = new ObjectMapper().readTree(repo.resolve("deploy/grafana/meridian.json").toFile());
+        dashboard.findValues("expr").forEach(e -> queried.put("meridian.json: " + e.asText(), names(metric, e.asText())));
+        assertThat(queried).as("queries found").hasSizeGreaterThan(20);
+        queried.forEach((query, names) -> assertThat(exported).as(query).containsAll(names));
+        assertThat(queried.values().stream().flatMap(List::stream))
+                .as("the failover, exposure and replication series are among them")
+                .contains("meridian_failover_peer_suspected", "meridian_failover_region_active", "meridian_failover_decisions_pending",
+                        "meridian_failover_lease_held", "meridian_exposure_oldest_seconds", "meridian_rpo_budget_seconds",
+                        "meridian_replication_lag_seconds", "meridian_replication_conflicts_total", "meridian_requests_seconds_bucket");
+    }
+
+    private static List<String> names(java.util.regex.Pattern metric, String query) {
+        List<String> names = new ArrayList<>();
+        java.util.regex.Matcher m = metric.matcher(query);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
     }
 
     @Test

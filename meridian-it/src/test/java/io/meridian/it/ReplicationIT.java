@@ -256,7 +256,7 @@ class ReplicationIT {
             Thread.sleep(1_500);
             lab.kill("eu-west");
             Thread.sleep(1_000);
-            lab.revive("eu-west", Duration.ofSeconds(60));
+            lab.revive("eu-west", Duration.ofSeconds(120));
             Thread.sleep(1_000);
             stop.set(true);
             usEast.get();
@@ -296,7 +296,7 @@ class ReplicationIT {
             await().atMost(CONVERGE).untilAsserted(() ->
                     assertThat(at("eu-west").get("sessions", "relay-9", eventual())).isPresent());
             lab.kill("us-east");
-            lab.revive("ap-southeast", Duration.ofSeconds(60));
+            lab.revive("ap-southeast", Duration.ofSeconds(120));
             await().atMost(CONVERGE).untilAsserted(() -> {
                 for (int i = 0; i < 10; i++) {
                     assertThat(at("ap-southeast").get("sessions", "relay-" + i, eventual()).map(MeridianClient.Value::text))
@@ -314,7 +314,7 @@ class ReplicationIT {
     private void reviveIfDown(String region) {
         Lab.RegionStatus status = lab.status().regions().stream().filter(r -> r.name().equals(region)).findFirst().orElseThrow();
         if (!status.running()) {
-            lab.revive(region, Duration.ofSeconds(60));
+            lab.revive(region, Duration.ofSeconds(120));
         }
     }
 

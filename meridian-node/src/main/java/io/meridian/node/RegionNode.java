@@ -140,6 +140,7 @@ public final class RegionNode implements AutoCloseable {
             if (failover.wantsLease()) {
                 prober.requestLeases();
             }
+            metrics.bindFailover(config.regionNames(), peers.keySet(), failover.wantsLease(), failover::view);
         }
         if (!region.witness() && config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).asynchronous())) {
             replication = new ReplicationEngine(region.name(), config, store, failover, clock,

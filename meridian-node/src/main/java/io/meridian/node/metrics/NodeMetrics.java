@@ -1,7 +1,9 @@
 package io.meridian.node.metrics;
 
-import io.meridian.core.health.PeerHealth;
+import io.meridian.core.api.FailoverView;
 import io.meridian.core.api.ReplicationView;
+import io.meridian.core.failover.ControlState;
+import io.meridian.core.health.PeerHealth;
 import io.meridian.storage.Store;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -141,6 +143,12 @@ public final class NodeMetrics {
             Gauge.builder("meridian.exposure.oldest.seconds", () -> exposed(view, keyspace).oldestAgeMs() / 1000.0)
                     .description("age of the oldest write no other region holds yet").tag("keyspace", keyspace)
                     .register(registry);
+            Gauge.builder("meridian.rpo.budget.seconds", () -> {
+                        Long budget = exposed(view, keyspace).rpoBudgetMs();
+                        return budget == null ? Double.NaN : budget / 1000.0;
+                    })
+                    .description("the keyspace's declared RPO budget: the age its unreplicated writes may reach (NaN: none declared)")
+                    .tag("keyspace", keyspace).register(registry);
         }
         io.micrometer.core.instrument.FunctionCounter.builder("meridian.rpo.budget.waits", held(view), v -> v.get().budgetWaits())
                 .description("writes that waited for another region's copy (RPO budget exceeded, or 0)").register(registry);
@@ -148,6 +156,69 @@ public final class NodeMetrics {
                 .description("writes refused because their keyspace's RPO budget was exceeded").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("meridian.rpo.budget.timeouts", held(view), v -> v.get().budgetTimeouts())
                 .description("writes that waited for another region's copy in vain: stored, not acknowledged").register(registry);
+    }
+
+    /**
+     * The failover state as this region has applied it ({@code GET /v1/failovers}): the epoch, this
+     * region's write lease (data regions only), its failure detector's view of each peer, each
+     * region's status, and the decisions open and waiting for an operator. The view is built once
+     * per scrape, not once per gauge.
+     */
+    public void bindFailover(Collection<String> regions, Collection<String> peers, boolean lease, Supplier<FailoverView> view) {
+        Supplier<FailoverView> once = new PerScrape<>(view);
+        Gauge.builder("meridian.failover.epoch", () -> once.get().epoch())
+                .description("the control plane's epoch as this region has applied it").register(registry);
+        if (lease) {
+            Gauge.builder("meridian.failover.lease.held", () -> once.get().lease().held() ? 1 : 0)
+                    .description("1 while this region holds its write lease (it may write the keys it owns)").register(registry);
+        }
+        for (String peer : peers) {
+            Gauge.builder("meridian.failover.peer.suspected", () -> peerView(once, peer).map(p -> p.suspected() ? 1 : 0).orElse(0))
+                    .description("1 while this region's failure detector suspects the peer").tag("peer", peer).register(registry);
+            Gauge.builder("meridian.failover.peer.phi", () -> peerView(once, peer).map(FailoverView.Peer::phi).orElse(Double.NaN))
+                    .description("the phi-accrual suspicion level of the peer (suspected above the configured threshold)")
+                    .tag("peer", peer).register(registry);
+        }
+        for (String of : regions) {
+            Gauge.builder("meridian.failover.region.active", () -> once.get().regionNamed(of).map(r -> r.status().equals("active") ? 1 : 0)
+                            .orElse(0))
+                    .description("1 while the region is active, 0 while it is failed over, rejoining or failing back")
+                    .tag("of", of).register(registry);
+        }
+        Gauge.builder("meridian.failover.decisions.open", () -> once.get().decisions().stream().filter(ControlState.Decision::open).count())
+                .description("failover decisions not ended yet (restored, rejected or withdrawn end one)").register(registry);
+        Gauge.builder("meridian.failover.decisions.pending", () -> once.get().decisions().stream()
+                        .filter(d -> d.status() == ControlState.DecisionStatus.PENDING).count())
+                .description("failover decisions waiting for an operator to approve or reject them").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("meridian.failover.decisions", held(once),
+                        v -> v.get().decisions().stream().mapToLong(ControlState.Decision::id).max().orElse(0))
+                .description("failover decisions raised since the deployment began").register(registry);
+    }
+
+    private static java.util.Optional<FailoverView.Peer> peerView(Supplier<FailoverView> view, String peer) {
+        return view.get().peers().stream().filter(p -> p.name().equals(peer)).findFirst();
+    }
+
+    /** A view read at most once per scrape: kept for a quarter of a second, far less than any scrape interval. */
+    private static final class PerScrape<T> implements Supplier<T> {
+        private static final long KEEP_NANOS = 250_000_000L;
+        private final Supplier<T> source;
+        private T value;
+        private long readAt;
+
+        PerScrape(Supplier<T> source) {
+            this.source = source;
+        }
+
+        @Override
+        public synchronized T get() {
+            long now = System.nanoTime();
+            if (value == null || now - readAt > KEEP_NANOS) {
+                value = source.get();
+                readAt = now;
+            }
+            return value;
+        }
     }
 
     private static io.meridian.core.api.ExposureView.Keyspace exposed(Supplier<io.meridian.core.api.ExposureView> view, String keyspace) {
