@@ -33,6 +33,7 @@ public enum ProblemType {
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "The body is not of a type this keyspace stores"),
     URI_TOO_LONG(414, "uri-too-long", "The request URI is too long"),
     HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
+    HTTP_VERSION_NOT_SUPPORTED(505, "http-version-not-supported", "The HTTP version is not supported"),
     TOO_MANY_SUBSCRIPTIONS(503, "too-many-subscriptions", "The region serves as many subscriptions as it can now"),
     NOT_IMPLEMENTED(501, "not-implemented", "This feature is not implemented yet"),
     UNAVAILABLE(503, "unavailable", "The region cannot serve this request now"),

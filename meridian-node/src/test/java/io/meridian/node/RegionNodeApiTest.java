@@ -338,5 +338,8 @@ class RegionNodeApiTest {
         String chunkedAndLength = raw("PUT /v1/kv/cache/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
                 + "Content-Length: 1\r\n\r\nx");
         assertThat(chunkedAndLength).startsWith("HTTP/1.1 400").contains("application/problem+json").contains("\"status\":400");
+        String version = raw("GET /v1/health HTTP/3.0\r\nHost: x\r\n\r\n");
+        assertThat(version).startsWith("HTTP/1.1 505").contains("application/problem+json").contains("Meridian-Region: us-east")
+                .contains("urn:meridian:problem:http-version-not-supported");
     }
 }

@@ -60,6 +60,7 @@ public final class ProblemErrorHandler extends ErrorHandler {
             case 414 -> ProblemType.URI_TOO_LONG;
             case 431 -> ProblemType.HEADERS_TOO_LARGE;
             case 503 -> ProblemType.UNAVAILABLE;
+            case 505 -> ProblemType.HTTP_VERSION_NOT_SUPPORTED;
             default -> code >= 400 && code < 500 ? ProblemType.MALFORMED_REQUEST : ProblemType.INTERNAL;
         };
         String detail = (message == null || message.isBlank() || message.equals("Bad Request") ? type.title() : message)
