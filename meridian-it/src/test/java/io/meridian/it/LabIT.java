@@ -214,6 +214,114 @@ class LabIT {
         return names;
     }
 
+    /** The 503s the API documents (docs/api.md): each says why, and that the request may be retried. */
+    private static final java.util.Set<String> DOCUMENTED_503 = java.util.Set.of("unavailable", "not-owner", "rpo-budget-exceeded",
+            "stale-epoch", "too-many-subscriptions");
+
+    /**
+     * 20,000 seeded random requests to a live node (methods, paths, headers and bodies, valid and
+     * not; see {@link HttpFuzz}), eight at a time: no 5xx but the documented 503s (and 501 for what
+     * is not implemented), every error a problem document naming its status and region, no "bug
+     * serving" in the node's log, the node ready afterwards and the data written before intact.
+     * {@code -Dfuzz.seed=N} replays a run; {@code -Dfuzz.requests=N} runs more.
+     */
+    @Test
+    void fuzzedRequestsGetProblemDocumentsAndLeaveTheNodeHealthy() throws Exception {
+        long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        int requests = Integer.getInteger("fuzz.requests", 20_000);
+        int threads = Integer.getInteger("fuzz.threads", 8);
+        System.out.println("HTTP fuzz: seed " + seed + " (replay with -Dfuzz.seed=" + seed + "), " + requests + " requests");
+        String base = url("us-east");
+        Map<String, String> sentinels = Map.of("cache", "before-fuzz-local", "profiles", "before-fuzz-homed", "accounts", "before-fuzz-strong");
+        try (MeridianClient client = MeridianClient.connect(base)) {
+            sentinels.forEach((keyspace, value) -> client.put(keyspace, "sentinel-fuzz", value));
+        }
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        java.util.Queue<String> violations = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Map<Integer, java.util.concurrent.atomic.LongAdder> statuses = new ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(requests);
+        HttpFuzz fuzz = new HttpFuzz(seed);
+        long start = System.nanoTime();
+        try (ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int t = 0; t < threads; t++) {
+                senders.submit(() -> {
+                    HttpFuzz.Request previous = null;
+                    while (left.getAndDecrement() > 0) {
+                        HttpFuzz.Request r;
+                        synchronized (fuzz) {
+                            r = fuzz.next();
+                        }
+                        try {
+                            java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + r.path()))
+                                    .timeout(Duration.ofSeconds(30))
+                                    .method(r.method(), java.net.http.HttpRequest.BodyPublishers.ofByteArray(r.body()));
+                            r.headers().forEach(b::header);
+                            java.net.http.HttpResponse<String> resp = http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                            statuses.computeIfAbsent(resp.statusCode(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
+                            String problem = problemIn(r, resp);
+                            if (problem != null) {
+                                violations.add(problem + "\n    request: " + r + "\n    answer: " + resp.statusCode() + " "
+                                        + resp.headers().map() + " " + resp.body().substring(0, Math.min(300, resp.body().length())));
+                            }
+                        } catch (IllegalArgumentException e) {
+                            statuses.computeIfAbsent(0, k -> new java.util.concurrent.atomic.LongAdder()).increment(); // the client refused to send it
+                        } catch (java.io.IOException e) {
+                            violations.add("no answer (" + e + ")\n    request: " + r + "\n    after: " + previous);
+                        }
+                        previous = r;
+                    }
+                    return null;
+                });
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("HTTP fuzz: %d requests in %.1f s (%.0f/s); statuses %s (0: not sendable by the client)%n", requests, seconds,
+                requests / seconds, new java.util.TreeMap<>(statuses));
+        assertThat(violations).as("seed " + seed).isEmpty();
+        assertThat(statuses.keySet()).as("the requests reached past the parser").contains(200, 400, 404);
+
+        assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/health/ready")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as("ready after the fuzz").isEqualTo(200);
+        try (MeridianClient client = MeridianClient.connect(base)) {
+            sentinels.forEach((keyspace, value) -> assertThat(client.get(keyspace, "sentinel-fuzz"))
+                    .as(keyspace).hasValueSatisfying(v -> assertThat(v.text()).isEqualTo(value)));
+        }
+        String log = java.nio.file.Files.readString(dir.resolve("lab/logs/us-east.log"));
+        assertThat(log).as("the node's log").doesNotContain("bug serving");
+    }
+
+    /** What is wrong with an answer, or null. */
+    private static String problemIn(HttpFuzz.Request r, java.net.http.HttpResponse<String> resp) {
+        int status = resp.statusCode();
+        if (status < 400) {
+            return null;
+        }
+        if (!resp.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json")) {
+            return "an error without a problem document";
+        }
+        if (resp.headers().firstValue("Meridian-Region").isEmpty()) {
+            return "an error without Meridian-Region";
+        }
+        if (r.method().equals("HEAD")) {
+            return status >= 500 && status != 503 && status != 501 ? "HEAD answered " + status : null;
+        }
+        JsonNode doc;
+        try {
+            doc = new ObjectMapper().readTree(resp.body());
+        } catch (Exception e) {
+            return "a problem document that is not JSON";
+        }
+        String type = doc.path("type").asText().replace("urn:meridian:problem:", "");
+        if (doc.path("status").asInt() != status) {
+            return "a problem document whose status is not the answer's";
+        }
+        if (status == 501 && type.equals("not-implemented") || status == 503 && DOCUMENTED_503.contains(type) || status < 500) {
+            return null;
+        }
+        return "an undocumented " + status + " (" + type + ")";
+    }
+
     @Test
     void aSecondLabUpSaysOneIsRunning() {
         assertThatThrownBy(() -> lab.up(0, LabTopology.Setup.DEFAULT, Duration.ofSeconds(5)))

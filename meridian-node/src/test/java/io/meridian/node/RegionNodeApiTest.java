@@ -338,6 +338,10 @@ class RegionNodeApiTest {
         String chunkedAndLength = raw("PUT /v1/kv/cache/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
                 + "Content-Length: 1\r\n\r\nx");
         assertThat(chunkedAndLength).startsWith("HTTP/1.1 400").contains("application/problem+json").contains("\"status\":400");
+        // Found by the HTTP fuzz test: Jetty closes the connection after refusing a request line (here an encoded
+        // NUL); the answer must say so, or a client sends its next request on the connection and gets nothing.
+        String nul = raw("GET /v1/kv/cache/a%00 HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(nul).startsWith("HTTP/1.1 400").contains("Connection: close").contains("encoded NUL");
         String version = raw("GET /v1/health HTTP/3.0\r\nHost: x\r\n\r\n");
         assertThat(version).startsWith("HTTP/1.1 505").contains("application/problem+json").contains("Meridian-Region: us-east")
                 .contains("urn:meridian:problem:http-version-not-supported");

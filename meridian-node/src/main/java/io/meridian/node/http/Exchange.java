@@ -32,6 +32,17 @@ public final class Exchange {
     /** Set once the answer is left to a pending result ({@link #answerWhen}); then {@link #finisher} ends the exchange. */
     private boolean deferred;
     private java.util.function.Consumer<Throwable> finisher;
+    /** Whether the request's body has been read to its end (by {@link #body} or {@link #settleBody}). */
+    private boolean bodyRead;
+
+    /**
+     * A request body no handler read is read and dropped before the answer when it declares at
+     * most this many bytes, so the connection stays usable; a larger or chunked one is not read,
+     * and the answer says {@code Connection: close} instead. Without either, Jetty closed such a
+     * connection silently after the answer, and a client that had sent its next request on it got
+     * no answer at all (found by the HTTP fuzz test).
+     */
+    static final long DRAIN_LIMIT = 4L << 20;
 
     Exchange(Request request, Response response, Callback callback, String region) {
         this.request = request;
@@ -156,6 +167,7 @@ public final class Exchange {
             if (bytes.length > maxBytes) {
                 throw tooLarge(-1, maxBytes, keyspace);
             }
+            bodyRead = true; // fewer bytes than asked for: the body ended
             return bytes;
         }
     }
@@ -173,6 +185,34 @@ public final class Exchange {
         response.getHeaders().put(name, value);
     }
 
+    /** True when the request may carry a body that nothing has read yet. */
+    private boolean bodyLeft() {
+        return !bodyRead && (request.getLength() > 0
+                || request.getLength() < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
+    }
+
+    /**
+     * Before an answer is committed: a body nothing read is read and dropped when it declares at
+     * most {@link #DRAIN_LIMIT} bytes (a client still sending it only delays the answer), else the
+     * answer closes the connection. Jetty reads what has already arrived once an exchange is
+     * complete; a body still arriving then made it close the connection without a word.
+     */
+    private void settleBody() {
+        if (!bodyLeft()) {
+            return;
+        }
+        if (request.getLength() > 0 && request.getLength() <= DRAIN_LIMIT) {
+            try {
+                Content.Source.consumeAll(request);
+                bodyRead = true;
+                return;
+            } catch (IOException | RuntimeException e) {
+                // the client went away: the answer will find the connection closed
+            }
+        }
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
+
     int status() {
         return status;
     }
@@ -180,6 +220,7 @@ public final class Exchange {
     public void send(int status, String contentType, byte[] body) {
         this.status = status;
         response.setStatus(status);
+        settleBody();
         response.getHeaders().put(Headers.REGION, region);
         if (contentType != null) {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
@@ -200,6 +241,7 @@ public final class Exchange {
     public void sendEmpty(int status) {
         this.status = status;
         response.setStatus(status);
+        settleBody();
         response.getHeaders().put(Headers.REGION, region);
         response.write(true, null, done());
     }
@@ -211,6 +253,7 @@ public final class Exchange {
     public void sendRelayed(int status, java.util.Map<String, java.util.List<String>> headers, byte[] body) {
         this.status = status;
         response.setStatus(status);
+        settleBody();
         headers.forEach((name, values) -> {
             String lower = name.toLowerCase(java.util.Locale.ROOT);
             if (RELAYED_HEADERS.contains(lower) || lower.startsWith("meridian-")) {
@@ -261,6 +304,7 @@ public final class Exchange {
     public void startStream(int status, String contentType) {
         this.status = status;
         response.setStatus(status);
+        settleBody();
         response.getHeaders().put(Headers.REGION, region);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");

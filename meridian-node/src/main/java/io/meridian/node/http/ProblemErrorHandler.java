@@ -30,8 +30,8 @@ public final class ProblemErrorHandler extends ErrorHandler {
         try {
             String uri = request.getHttpURI().asString();
             if (uri.endsWith("/badMessage")) {
-                return ": the request line does not parse (a '%' not followed by two hex digits, or a space or control"
-                        + " character in the URI?); percent-encode every byte of a key outside A-Z a-z 0-9 - . _ ~";
+                return ": the request line does not parse (a '%' not followed by two hex digits, an encoded NUL %00,"
+                        + " or a space or control character in the URI?); percent-encode every byte of a key outside A-Z a-z 0-9 - . _ ~";
             }
             return ": " + request.getMethod() + " " + uri;
         } catch (RuntimeException e) {
@@ -70,6 +70,9 @@ public final class ProblemErrorHandler extends ErrorHandler {
         response.setStatus(status);
         response.getHeaders().put(Headers.REGION, region);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, Exchange.PROBLEM_JSON);
+        // Jetty closes the connection after a request it refused (the rest of the stream cannot be trusted):
+        // say so, or a client sends its next request on it and gets no answer (found by the HTTP fuzz test).
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
         response.write(true, ByteBuffer.wrap(body), callback);
     }
 }
