@@ -2,10 +2,8 @@ package io.meridian.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.meridian.lab.Lab;
 import io.meridian.lab.LabException;
 import io.meridian.lab.LabState;
-import io.meridian.lab.Launcher;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,10 +76,7 @@ final class FailoverCommand {
             if (url != null) {
                 return url;
             }
-            Lab lab = new Lab(labDir != null ? labDir : LabCommand.defaultDir(), Launcher.current(Main.class.getName()), System.out);
-            LabState state = lab.state().orElseThrow(() -> new LabException(
-                    "no lab is running from " + lab.root() + "; start one with `./meridian lab up`, or give --url"));
-            return state.regions().stream().filter(r -> r.process().handle().isPresent()).map(LabState.RegionProcess::url)
+            return LabCommand.running(labDir).regions().stream().filter(r -> r.process().handle().isPresent()).map(LabState.RegionProcess::url)
                     .findFirst().orElseThrow(() -> new LabException("no region of the lab is running"));
         }
     }

@@ -5,10 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.meridian.client.MeridianClient;
 import io.meridian.client.MeridianClientException;
 import io.meridian.client.RequestOptions;
-import io.meridian.lab.Lab;
 import io.meridian.lab.LabException;
 import io.meridian.lab.LabState;
-import io.meridian.lab.Launcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,9 +47,7 @@ final class KvCommand {
         if (target.url != null) {
             return target.url;
         }
-        Lab lab = new Lab(labDir != null ? labDir : LabCommand.defaultDir(), Launcher.current(Main.class.getName()), System.out);
-        LabState state = lab.state().orElseThrow(() -> new LabException(
-                "no lab is running from " + lab.root() + "; start one with `./meridian lab up`, or give --url"));
+        LabState state = LabCommand.running(labDir);
         return state.region(target.region).map(LabState.RegionProcess::url).orElseThrow(() -> new LabException(
                 "region '" + target.region + "' is not in the lab; regions: "
                         + String.join(", ", state.regions().stream().map(LabState.RegionProcess::name).toList())));

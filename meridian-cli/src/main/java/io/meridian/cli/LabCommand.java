@@ -33,6 +33,17 @@ final class LabCommand {
         return (home != null ? Path.of(home) : Path.of("")).resolve(".meridian/lab");
     }
 
+    /**
+     * The state of the lab running from {@code labDir} (null: the default), for commands that talk
+     * to a node: they take {@code --url} instead when no lab runs.
+     */
+    static io.meridian.lab.LabState running(Path labDir) {
+        io.meridian.lab.Lab lab = new io.meridian.lab.Lab(labDir != null ? labDir : defaultDir(), Launcher.current(Main.class.getName()),
+                System.out);
+        return lab.state().orElseThrow(() -> new io.meridian.lab.LabException(
+                "no lab is running from " + lab.root() + "; start one with `./meridian lab up`, or give --url"));
+    }
+
     /** Runs a lab action, printing a LabException as one line and exit code 1. */
     abstract static class Action implements Callable<Integer> {
         @ParentCommand

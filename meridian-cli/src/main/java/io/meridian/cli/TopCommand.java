@@ -2,10 +2,7 @@ package io.meridian.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.meridian.lab.Lab;
 import io.meridian.lab.LabException;
-import io.meridian.lab.LabState;
-import io.meridian.lab.Launcher;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,8 +39,8 @@ final class TopCommand implements Callable<Integer> {
     @Option(names = "--lab-dir", paramLabel = "DIR", description = "the lab's state directory (default: as `lab`)")
     Path labDir;
 
-    @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "2s",
-            description = "time between refreshes, e.g. 2s or 500ms (default: ${DEFAULT-VALUE})")
+    @Option(names = "--interval", paramLabel = "DURATION",
+            description = "time between refreshes, e.g. 2s or 500ms (default: 2s; with --once, 1s)")
     String interval;
 
     @Option(names = "--once", description = "print one screen (from two samples a second apart, or --interval) and exit")
@@ -61,7 +58,7 @@ final class TopCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Duration every;
         try {
-            every = parseDuration(interval);
+            every = interval == null ? Duration.ofSeconds(once ? 1 : 2) : parseDuration(interval);
         } catch (IllegalArgumentException e) {
             System.err.println("error: --interval " + e.getMessage());
             return 2;
@@ -77,11 +74,10 @@ final class TopCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 1;
         }
-        Duration firstGap = once && interval.equals("2s") ? Duration.ofSeconds(1) : every;
         int limit = once ? 1 : frames == null ? Integer.MAX_VALUE : frames;
         boolean terminal = System.console() != null && !json;
         List<TopFrame.Sample> before = sample(regions);
-        Thread.sleep(firstGap.toMillis());
+        Thread.sleep(every.toMillis());
         for (int shown = 0; shown < limit; shown++) {
             List<TopFrame.Sample> now = sample(regions);
             TopFrame frame = TopFrame.of(Instant.now(), before, now);
@@ -90,7 +86,7 @@ final class TopCommand implements Callable<Integer> {
             } else {
                 System.out.print((terminal ? "\033[H\033[2J" : shown > 0 ? "\n" : "") + frame.render(once
                         ? String.format(java.util.Locale.ROOT, "rates over %.1f s", frame.seconds())
-                        : "every " + interval + ", rates over the last; Ctrl-C quits"));
+                        : "every " + (interval == null ? "2s" : interval) + ", rates over the last; Ctrl-C quits"));
             }
             System.out.flush();
             before = now;
@@ -105,10 +101,7 @@ final class TopCommand implements Callable<Integer> {
     private Map<String, String> regions() throws IOException, InterruptedException {
         Map<String, String> out = new LinkedHashMap<>();
         if (url == null) {
-            Lab lab = new Lab(labDir != null ? labDir : LabCommand.defaultDir(), Launcher.current(Main.class.getName()), System.out);
-            LabState state = lab.state().orElseThrow(() -> new LabException(
-                    "no lab is running from " + lab.root() + "; start one with `./meridian lab up`, or give --url"));
-            state.regions().forEach(r -> out.put(r.name(), r.url()));
+            LabCommand.running(labDir).regions().forEach(r -> out.put(r.name(), r.url()));
             return out;
         }
         String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
