@@ -86,6 +86,10 @@ final class LabCommand {
                 + " deflate (the nodes' default) or none")
         String compression;
 
+        @Option(names = "--canary-ms", paramLabel = "MS", description = "how often each region writes its canary beat, in"
+                + " milliseconds; 0 = no canaries (default: the nodes' 1000)")
+        Long canaryMillis;
+
         @Option(names = "--failover", defaultValue = "hybrid", description = "failover policy: auto, manual or hybrid (default ${DEFAULT-VALUE})")
         String failover;
 
@@ -130,6 +134,9 @@ final class LabCommand {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --compression deflate or none, not '"
                         + compression + "'");
             }
+            if (canaryMillis != null && canaryMillis != 0 && (canaryMillis < 100 || canaryMillis > 600_000)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --canary-ms 0 (no canaries) or 100..600000");
+            }
             if (!java.util.List.of("auto", "manual", "hybrid").contains(failover)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected --failover auto, manual or hybrid, not '" + failover + "'");
             }
@@ -143,7 +150,7 @@ final class LabCommand {
             }
             LabState state = lab.up(basePort, new LabTopology.Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries)
                     .withFailover(failover, autoFailback).withWitness(witness).withRpoBudget(rpoBudget, onBudgetExceeded)
-                    .withCompression(compression),
+                    .withCompression(compression).withCanary(canaryMillis),
                     Duration.ofSeconds(timeoutSeconds), traffic, dnsTtl);
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());

@@ -137,7 +137,13 @@ final class TopCommand implements Callable<Integer> {
                 failovers = null; // a deployment without a control plane
             }
             String metrics = http.send(request(base + "/metrics"), HttpResponse.BodyHandlers.ofString()).body();
-            return new TopFrame.Sample(region, at, cluster, failovers, metrics, null);
+            JsonNode canary;
+            try {
+                canary = get(base + "/v1/canary");
+            } catch (IOException e) {
+                canary = null; // no canaries run there
+            }
+            return new TopFrame.Sample(region, at, cluster, failovers, metrics, canary, null);
         } catch (java.net.ConnectException e) {
             return TopFrame.Sample.down(region, at, "connection refused");
         } catch (java.net.http.HttpTimeoutException e) {

@@ -18,11 +18,12 @@ record TopFrame(String at, double seconds, long epoch, String policy, String con
 
     /**
      * What one region answered at one instant; {@code cluster}, {@code failovers} and
-     * {@code metrics} are null when it did not answer ({@code error} says why).
+     * {@code metrics} are null when it did not answer ({@code error} says why); {@code canary}
+     * ({@code /v1/canary}) is null where no canaries run.
      */
-    record Sample(String region, long atNanos, JsonNode cluster, JsonNode failovers, String metrics, String error) {
+    record Sample(String region, long atNanos, JsonNode cluster, JsonNode failovers, String metrics, JsonNode canary, String error) {
         static Sample down(String region, long atNanos, String error) {
-            return new Sample(region, atNanos, null, null, null, error);
+            return new Sample(region, atNanos, null, null, null, null, error);
         }
 
         boolean up() {
@@ -38,7 +39,9 @@ record TopFrame(String at, double seconds, long epoch, String policy, String con
                      Double errorsPerSecond, Long unreplicatedWrites, Double conflictsPerMinute, String error) {
     }
 
-    record LinkRow(String source, String target, Boolean reachable, Double rttMs, Long lagMs, Long lagWrites, Double bytesPerSecond) {
+    /** @param canaryP99Ms the staleness of the source's canary beats in the target, p99 over the last minute's (null: none) */
+    record LinkRow(String source, String target, Boolean reachable, Double rttMs, Long lagMs, Long lagWrites, Double bytesPerSecond,
+                   Long canaryP99Ms) {
     }
 
     /** A keyspace with writes only one region holds now, or with an RPO budget; the worst region's figures. */
@@ -94,7 +97,8 @@ record TopFrame(String at, double seconds, long epoch, String policy, String con
                         stream == null ? null : stream.path("lag_ms").asLong(),
                         stream == null ? null : stream.path("lag_entries").asLong(),
                         stream == null || !sentBefore.containsKey(p.getKey()) ? null
-                                : (stream.path("bytes_sent").asLong() - sentBefore.get(p.getKey())) / dt));
+                                : (stream.path("bytes_sent").asLong() - sentBefore.get(p.getKey())) / dt,
+                        canaryP99(now, s.region(), p.getKey())));
             }
             Map<String, String> policies = new LinkedHashMap<>();
             s.cluster().path("keyspaces").forEach(k -> policies.put(k.path("name").asText(), k.path("policy").asText()));
@@ -127,6 +131,20 @@ record TopFrame(String at, double seconds, long epoch, String policy, String con
                 failovers == null ? "-" : failovers.path("policy").asText("-"),
                 failovers == null ? "-" : failovers.path("control_leader").asText("-"), regions, links,
                 List.copyOf(keyspaces.values()), decisions);
+    }
+
+    /** The p99 staleness of {@code source}'s canary beats as {@code target} last reported it; null when it has none. */
+    private static Long canaryP99(List<Sample> samples, String source, String target) {
+        for (Sample t : samples) {
+            if (t.region().equals(target) && t.canary() != null) {
+                for (JsonNode src : t.canary().path("sources")) {
+                    if (src.path("source").asText().equals(source) && src.path("p99_ms").isNumber()) {
+                        return src.path("p99_ms").asLong();
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     private static String statusOf(JsonNode failovers, String region) {
@@ -228,12 +246,13 @@ record TopFrame(String at, double seconds, long epoch, String policy, String con
                     num(r.requestsPerSecond(), 1), num(r.p99Ms(), 1), num(r.errorsPerSecond(), 1),
                     r.unreplicatedWrites() == null ? "-" : r.unreplicatedWrites(), num(r.conflictsPerMinute(), 1)));
         }
-        out.append(String.format(Locale.ROOT, "%n%-30s %-9s %8s %8s %10s %11s%n", "LINK", "REACHABLE", "RTT MS", "LAG MS", "LAG WRITES",
-                "BYTES/S"));
+        out.append(String.format(Locale.ROOT, "%n%-30s %-9s %8s %8s %10s %11s %11s%n", "LINK", "REACHABLE", "RTT MS", "LAG MS", "LAG WRITES",
+                "BYTES/S", "SEEN P99 MS"));
         for (LinkRow l : links) {
-            out.append(String.format(Locale.ROOT, "%-30s %-9s %8s %8s %10s %11s%n", l.source() + " → " + l.target(),
+            out.append(String.format(Locale.ROOT, "%-30s %-9s %8s %8s %10s %11s %11s%n", l.source() + " → " + l.target(),
                     Boolean.TRUE.equals(l.reachable()) ? "yes" : "NO", num(l.rttMs(), 1),
-                    l.lagMs() == null ? "-" : l.lagMs(), l.lagWrites() == null ? "-" : l.lagWrites(), num(l.bytesPerSecond(), 0)));
+                    l.lagMs() == null ? "-" : l.lagMs(), l.lagWrites() == null ? "-" : l.lagWrites(), num(l.bytesPerSecond(), 0),
+                    l.canaryP99Ms() == null ? "-" : l.canaryP99Ms()));
         }
         if (!keyspaces.isEmpty()) {
             out.append(String.format(Locale.ROOT, "%n%-14s %-13s %10s %-14s %13s %13s%n", "KEYSPACE", "POLICY", "RPO BUDGET", "WORST REGION",

@@ -59,14 +59,15 @@ class TopFrameTest {
     @Test
     void ratesAndTheP99ComeFromTheDifferenceBetweenTwoSamplesLeavingProbesOut() {
         List<TopFrame.Sample> before = List.of(
-                new TopFrame.Sample("us-east", 0, cluster("us-east", 1_000, 5, 0, ""), FAILOVERS, metrics(100, 0, 0, 50), null),
-                new TopFrame.Sample("eu-west", 0, cluster("eu-west", 0, 0, 0, ""), FAILOVERS, metrics(0, 0, 0, 50), null));
+                new TopFrame.Sample("us-east", 0, cluster("us-east", 1_000, 5, 0, ""), FAILOVERS, metrics(100, 0, 0, 50), null, null),
+                new TopFrame.Sample("eu-west", 0, cluster("eu-west", 0, 0, 0, ""), FAILOVERS, metrics(0, 0, 0, 50), null, null));
         // Two seconds later: 980 fast and 20 slow requests more (p99 in the 50 ms bucket), 10 refused, 4,000 probes.
         List<TopFrame.Sample> now = List.of(
                 new TopFrame.Sample("us-east", 2 * SECOND, cluster("us-east", 9_000, 7, 12,
                         "{'keyspace': 'profiles', 'writes': 12, 'oldest_age_ms': 300, 'rpo_budget_ms': 250}"), FAILOVERS,
-                        metrics(1_080, 20, 10, 4_050), null),
-                new TopFrame.Sample("eu-west", 2 * SECOND, cluster("eu-west", 0, 0, 0, ""), FAILOVERS, metrics(0, 0, 0, 4_050), null));
+                        metrics(1_080, 20, 10, 4_050), null, null),
+                new TopFrame.Sample("eu-west", 2 * SECOND, cluster("eu-west", 0, 0, 0, ""), FAILOVERS, metrics(0, 0, 0, 4_050),
+                        json("{'sources': [{'source': 'ap-southeast', 'p99_ms': 90}, {'source': 'us-east', 'p99_ms': 41}]}"), null));
 
         TopFrame frame = TopFrame.of(Instant.parse("2026-12-02T01:00:00Z"), before, now);
 
@@ -78,14 +79,17 @@ class TopFrameTest {
         assertThat(east.conflictsPerMinute()).isEqualTo(60.0); // 2 in 2 s
         assertThat(east.unreplicatedWrites()).isEqualTo(12);
         assertThat(east.lease()).isEqualTo("held");
-        assertThat(frame.links().getFirst()).isEqualTo(new TopFrame.LinkRow("us-east", "eu-west", true, 70.5, 40L, 3L, 4_000.0));
+        assertThat(frame.links().getFirst()).isEqualTo(new TopFrame.LinkRow("us-east", "eu-west", true, 70.5, 40L, 3L, 4_000.0,
+                41L)).as("the canary staleness us-east's beats have in eu-west");
         assertThat(frame.keyspaces()).containsExactly(new TopFrame.KeyspaceRow("profiles", "home-region", 250L, "us-east", 12, 300));
         assertThat(frame.epoch()).isEqualTo(4);
         assertThat(frame.decisions()).as("the restored decision is over; the pending one waits for an operator")
                 .containsExactly("#2 ap-southeast pending (manual): waiting for `meridian failover approve 2` or `reject`");
 
         String screen = frame.render("rates over 2.0 s");
-        assertThat(screen).contains("epoch 4", "us-east", "505.0", "50.0", "OVER BUDGET", "us-east → eu-west", "4,000", "OPEN DECISIONS");
+        assertThat(screen).contains("epoch 4", "us-east", "505.0", "50.0", "OVER BUDGET", "us-east → eu-west", "4,000", "OPEN DECISIONS",
+                "SEEN P99 MS");
+        assertThat(screen.lines().filter(l -> l.startsWith("us-east → eu-west")).findFirst().orElseThrow()).endsWith(" 41");
     }
 
     @Test
@@ -94,7 +98,7 @@ class TopFrameTest {
                 + " {'name': 'eu-west', 'status': 'failed'}], 'decisions': [{'id': 3, 'region': 'eu-west', 'status': 'failed-over',"
                 + " 'trigger': 'auto'}]}");
         List<TopFrame.Sample> samples = List.of(
-                new TopFrame.Sample("us-east", 0, cluster("us-east", 0, 0, 0, ""), failedOver, metrics(0, 0, 0, 0), null),
+                new TopFrame.Sample("us-east", 0, cluster("us-east", 0, 0, 0, ""), failedOver, metrics(0, 0, 0, 0), null, null),
                 TopFrame.Sample.down("eu-west", 0, "connection refused"));
 
         TopFrame frame = TopFrame.of(Instant.EPOCH, List.of(), samples);

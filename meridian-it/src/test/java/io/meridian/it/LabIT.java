@@ -110,6 +110,35 @@ class LabIT {
         }
     }
 
+    /**
+     * Canary staleness is what the emulated WAN makes it: no beat is seen sooner than the link's
+     * one-way delay (a figure below it would mean the probes measure something else), and the
+     * fastest of the last minute's beats is seen within 500 ms of that delay.
+     */
+    @Test
+    void canaryStalenessIsTheEmulatedOneWayDelayPlusLittleAndReadYourWritesHolds() {
+        for (LabTopology.Region to : LabTopology.REGIONS) {
+            try (MeridianClient c = MeridianClient.connect(url(to.name()))) {
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                    JsonNode canary = c.getJson("/v1/canary");
+                    for (JsonNode s : canary.path("sources")) {
+                        String from = s.path("source").asText();
+                        double oneWay = LabTopology.oneWayMillis(from, to.name()) * SCALE;
+                        String pair = from + " -> " + to.name() + " " + s;
+                        assertThat(s.path("window").asInt()).as(pair).isGreaterThanOrEqualTo(5);
+                        assertThat(s.path("min_ms").asDouble()).as("fastest beat " + pair)
+                                .isGreaterThanOrEqualTo(Math.floor(oneWay) - 1).isLessThan(oneWay + 500);
+                    }
+                    assertThat(canary.path("sources")).hasSize(2);
+                    for (JsonNode r : canary.path("ryw")) {
+                        assertThat(r.path("violations").asLong()).as(r.toString()).isZero();
+                        assertThat(r.path("probes").asLong() - r.path("failures").asLong()).as(r.toString()).isPositive();
+                    }
+                });
+            }
+        }
+    }
+
     @Test
     void aCutLinkShowsCutOnBothSidesAndHeals() {
         lab.partition("us-east", "eu-west");

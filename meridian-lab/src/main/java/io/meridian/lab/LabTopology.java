@@ -91,14 +91,16 @@ public final class LabTopology {
      * failback, the witness topology, an RPO budget for the asynchronously replicated key-value
      * keyspaces ({@code catalog}, {@code profiles}, {@code sessions}; null for none) with what to do
      * when it is exceeded ({@code wait} or {@code refuse}), and the replication streams'
-     * compression ({@code deflate} or {@code none}; null keeps the nodes' default).
+     * compression ({@code deflate} or {@code none}; null keeps the nodes' default), and the canary
+     * interval in milliseconds (0 for none; null keeps the nodes' default).
      */
     public record Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                         String failoverPolicy, boolean autoFailback, boolean witness, String rpoBudget, String onBudgetExceeded,
-                        String compression) {
+                        String compression, Long canaryMillis) {
         public Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                      String failoverPolicy, boolean autoFailback, boolean witness) {
-            this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, null, null, null);
+            this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, null, null, null,
+                    null);
         }
 
         public static final Setup DEFAULT = new Setup(1.0, 0, 0, 0);
@@ -113,24 +115,30 @@ public final class LabTopology {
 
         public Setup withFailover(String policy, boolean autoFailback) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, policy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression);
+                    onBudgetExceeded, compression, canaryMillis);
         }
 
         /** The lab's key-value keyspaces get {@code rpo-budget: budget} ({@code 250ms}, {@code 0}...) and {@code on-budget-exceeded: mode}. */
         public Setup withRpoBudget(String budget, String mode) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, budget, mode,
-                    compression);
+                    compression, canaryMillis);
         }
 
         public Setup withWitness(boolean w) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, w, rpoBudget,
-                    onBudgetExceeded, compression);
+                    onBudgetExceeded, compression, canaryMillis);
         }
 
         /** Every node's {@code replication.compression}: {@code deflate}, {@code none}, or null for the default. */
         public Setup withCompression(String c) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, c);
+                    onBudgetExceeded, c, canaryMillis);
+        }
+
+        /** Every node's {@code canary.interval-ms} (0: no canaries), or null for the default. */
+        public Setup withCanary(Long millis) {
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
+                    onBudgetExceeded, compression, millis);
         }
 
         public List<Region> regions() {
@@ -233,6 +241,10 @@ public final class LabTopology {
                 y.append("  compression: ").append(wan.compression()).append('\n');
             }
             y.append('\n');
+        }
+        if (wan.canaryMillis() != null) {
+            y.append("# Canary probes (docs/observability.md): every region's beat, measured where it arrives.\ncanary:\n")
+                    .append("  interval-ms: ").append(wan.canaryMillis()).append("\n\n");
         }
         y.append("wan:\n");
         y.append("  control: 127.0.0.1:").append(ports.control()).append('\n');

@@ -76,6 +76,7 @@ public final class RegionNode implements AutoCloseable {
     private final java.net.http.HttpClient peerHttp = java.net.http.HttpClient.newBuilder()
             .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(1)).build();
     private FailoverAgent failover;
+    private volatile io.meridian.node.canary.CanaryProber canaries;
     private int port;
     private volatile boolean closed;
 
@@ -108,7 +109,9 @@ public final class RegionNode implements AutoCloseable {
 
     public synchronized void start() {
         List<String> keyspaces = config.keyspaces().stream().map(KeyspaceConfig::name).toList();
-        store = Store.open(dataDir, Set.copyOf(keyspaces), clock::wallMillis);
+        Set<String> families = new java.util.HashSet<>(keyspaces);
+        config.canaryKeyspace().ifPresent(k -> families.add(k.name()));
+        store = Store.open(dataDir, families, clock::wallMillis);
         store.idempotencyTtl(config.replication().idempotencyTtl());
         metrics.bindStorage(store, keyspaces);
         Map<String, HostPort> peers = new LinkedHashMap<>();
@@ -177,6 +180,7 @@ public final class RegionNode implements AutoCloseable {
             Engines.Context context = new Engines.Context(region.name(), config, store, replication, forwarder, failover, consensus,
                     strongStores, projections);
             config.keyspaces().forEach(k -> engines.put(k.name(), Engines.create(k, context)));
+            config.canaryKeyspace().ifPresent(k -> engines.put(k.name(), Engines.create(k, context)));
         }
         server = httpServer(new ApiHandler(this, config, engines, metrics));
         try {
@@ -191,6 +195,10 @@ public final class RegionNode implements AutoCloseable {
         }
         port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
         prober.start();
+        if (replication != null && config.canaryKeyspace().isPresent()) {
+            canaries = io.meridian.node.canary.CanaryProber.start(region.name(), config, replication, clock,
+                    new ThreadScheduler("canary"), metrics);
+        }
         log.info("region {} serving http://{}:{} with data in {}; keyspaces {}; peers {}", region.name(),
                 region.http().host(), port, dataDir, keyspaces, peers);
     }
@@ -362,6 +370,12 @@ public final class RegionNode implements AutoCloseable {
                 exposureEverywhere());
     }
 
+    /** {@code GET /v1/canary}: what this region's canary probes measured; empty where none run. */
+    public Optional<io.meridian.core.api.CanaryView> canaryView() {
+        io.meridian.node.canary.CanaryProber c = canaries;
+        return c == null ? Optional.empty() : Optional.of(c.view());
+    }
+
     /** {@code GET /v1/exposure}: what losing this region now would lose (nothing, in a region that replicates nothing). */
     public io.meridian.core.api.ExposureView exposure() {
         return replication != null ? replication.exposure()
@@ -410,6 +424,9 @@ public final class RegionNode implements AutoCloseable {
             return;
         }
         closed = true;
+        if (canaries != null) {
+            canaries.close();
+        }
         projections.values().forEach(io.meridian.node.projection.ProjectionRunner::close);
         strongStores.values().forEach(io.meridian.storage.StrongStore::close); // change-feed subscriptions end
         if (prober != null) {

@@ -368,12 +368,13 @@ public final class ReplicatedStore implements ReplicaStore {
     }
 
     /**
-     * Adds a write of a keyspace that is not an event log to the keyspace's change feed: the next
+     * Adds a write of a keyspace that is not an event log (nor the canaries') to the keyspace's change feed: the next
      * position of its {@code $all} family names the write (origin and sequence); the write itself
      * stays in the replication log, as long as the log keeps it.
      */
     private void putChange(WriteBatch batch, Entry e) throws RocksDBException {
-        if (eventLogs.test(e.keyspace())) {
+        if (eventLogs.test(e.keyspace()) || io.meridian.core.canary.Canary.isCanary(e.keyspace())) {
+            // Canaries have no change feed: a beat a second per region would grow it forever for nobody.
             return;
         }
         long position = lastPosition(e.keyspace()) + 1;

@@ -388,7 +388,7 @@ public final class Store implements AutoCloseable {
 
     ColumnFamilyHandle family(String keyspace) {
         ColumnFamilyHandle cf = families.get(keyspace);
-        if (cf == null || keyspace.startsWith("_")) {
+        if (cf == null || SYSTEM_FAMILIES.contains(keyspace)) {
             throw new IllegalArgumentException("no keyspace '" + keyspace + "' in store " + dir
                     + " (the caller checks keyspaces against the configuration first)");
         }

@@ -87,10 +87,11 @@ public final class ConfigLoader {
         MeridianConfig.Replication replication = replication(top);
         FailoverSettings failover = failover(top);
         Optional<WanConfig> wan = top.has("wan") ? Optional.ofNullable(wan(top.object("wan"), regionNames)) : Optional.empty();
-        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan"));
+        MeridianConfig.Canaries canaries = canaries(top);
+        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan", "canary"));
         requireReplicationAddresses(top, regions, keyspaces);
         witnessesHoldNoData(top, regions, keyspaces);
-        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan);
+        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries);
     }
 
     private List<RegionConfig> regions(Obj top) {
@@ -413,6 +414,20 @@ public final class ConfigLoader {
                 }
             }
         }
+    }
+
+    private MeridianConfig.Canaries canaries(Obj top) {
+        Obj c = top.has("canary") ? top.object("canary") : null;
+        if (c == null) {
+            return MeridianConfig.Canaries.DEFAULT;
+        }
+        long interval = c.longValue("interval-ms", MeridianConfig.Canaries.DEFAULT.interval().toMillis(), 0, 600_000);
+        c.finish(Set.of("interval-ms"));
+        if (interval > 0 && interval < 100) {
+            error(c.at("interval-ms"), "canary.interval-ms", "expected 0 (no canaries) or at least 100, got " + interval);
+            return MeridianConfig.Canaries.DEFAULT;
+        }
+        return new MeridianConfig.Canaries(Duration.ofMillis(interval));
     }
 
     private MeridianConfig.Probe probe(Obj top) {

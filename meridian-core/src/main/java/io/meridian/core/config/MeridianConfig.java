@@ -10,7 +10,7 @@ import java.util.Optional;
  */
 public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links, List<KeyspaceConfig> keyspaces,
                              Probe probe, Replication replication, io.meridian.core.failover.FailoverSettings failover,
-                             Optional<WanConfig> wan) {
+                             Optional<WanConfig> wan, Canaries canaries) {
 
     /** 1 MiB: the default largest value a keyspace accepts. */
     public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 20;
@@ -21,6 +21,30 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
         regions = List.copyOf(regions);
         links = List.copyOf(links);
         keyspaces = List.copyOf(keyspaces);
+    }
+
+    /**
+     * Canary probes ({@code io.meridian.core.canary.Canary}): how often each data region writes
+     * its beat; zero turns them off.
+     */
+    public record Canaries(Duration interval) {
+        public static final Canaries DEFAULT = new Canaries(Duration.ofSeconds(1));
+        public static final Canaries OFF = new Canaries(Duration.ZERO);
+
+        public boolean enabled() {
+            return !interval.isZero();
+        }
+    }
+
+    /**
+     * The canary keyspace, when canaries run: they are on, and more than one data region holds
+     * asynchronously replicated keyspaces. It is not among {@link #keyspaces()} (nobody configured
+     * it, and listings leave it out) but {@link #keyspace(String)} finds it.
+     */
+    public Optional<KeyspaceConfig> canaryKeyspace() {
+        boolean replicated = keyspaces.stream().anyMatch(k -> io.meridian.core.KeyspaceRules.of(k.policy()).asynchronous());
+        return canaries.enabled() && replicated && dataRegionNames().size() > 1
+                ? Optional.of(io.meridian.core.canary.Canary.keyspace()) : Optional.empty();
     }
 
     /** How often a node probes each peer region, and how long it waits for an answer. */
@@ -48,7 +72,11 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
         return regions.stream().filter(r -> r.name().equals(name)).findFirst();
     }
 
+    /** The keyspace named {@code name}: a configured one, or the canary keyspace when canaries run. */
     public Optional<KeyspaceConfig> keyspace(String name) {
+        if (io.meridian.core.canary.Canary.isCanary(name)) {
+            return canaryKeyspace();
+        }
         return keyspaces.stream().filter(k -> k.name().equals(name)).findFirst();
     }
 

@@ -82,6 +82,44 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void canariesRunByDefaultWhereDataReplicatesAndTheirKeyspaceIsFoundButNotListed() {
+        MeridianConfig config = parse(REGIONS + """
+                keyspaces: [{name: sessions, policy: multi-master}]
+                """);
+        assertThat(config.canaries().interval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.canaryKeyspace()).map(KeyspaceConfig::name).contains("_canary");
+        assertThat(config.keyspace("_canary")).isEqualTo(config.canaryKeyspace());
+        assertThat(config.keyspaces()).extracting(KeyspaceConfig::name).containsExactly("sessions");
+
+        assertThat(parse(REGIONS + "keyspaces: [{name: cache, policy: local}]\n").canaryKeyspace())
+                .as("nothing replicates asynchronously").isEmpty();
+        assertThat(parse(REGIONS + "keyspaces: [{name: accounts, policy: strong}]\n").keyspace("_canary"))
+                .as("strong keyspaces are not probed by canaries").isEmpty();
+        MeridianConfig off = parse(REGIONS + """
+                keyspaces: [{name: sessions, policy: multi-master}]
+                canary: {interval-ms: 0}
+                """);
+        assertThat(off.canaries().enabled()).isFalse();
+        assertThat(off.keyspace("_canary")).isEmpty();
+        assertThat(parse(REGIONS + """
+                keyspaces: [{name: sessions, policy: multi-master}]
+                canary: {interval-ms: 250}
+                """).canaries().interval()).isEqualTo(Duration.ofMillis(250));
+    }
+
+    @Test
+    void aCanaryIntervalTooShortOrAKeyspaceNamedLikeOneIsRefused() {
+        assertThat(errors(REGIONS + """
+                keyspaces: [{name: sessions, policy: multi-master}]
+                canary: {interval-ms: 10, every: 1s}
+                """)).anyMatch(e -> e.contains("canary.interval-ms") && e.contains("at least 100"))
+                .anyMatch(e -> e.contains("every"));
+        assertThat(errors(REGIONS + """
+                keyspaces: [{name: _canary, policy: multi-master}]
+                """)).anyMatch(e -> e.contains("starting with a letter"));
+    }
+
+    @Test
     void anEventLogNamesItsProjectionsAndBadOnesAreRefusedWithTheirPlace() {
         MeridianConfig config = parse(REGIONS + """
                 keyspaces:

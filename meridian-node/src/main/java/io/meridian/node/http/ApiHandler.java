@@ -3,6 +3,7 @@ package io.meridian.node.http;
 import io.meridian.core.Keys;
 import io.meridian.core.MeridianException;
 import io.meridian.core.ProblemType;
+import io.meridian.core.canary.Canary;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
 import io.meridian.node.RegionNode;
@@ -43,6 +44,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/projections/{name}/rebuild           rebuild by replay while the old read model serves
  * POST /v1/replication/reset-stats   restart the apply-delay distributions in /v1/cluster
  * GET  /v1/exposure             what losing this region now would lose: its writes no other region holds yet
+ * GET  /v1/canary               what this region's canary probes measured: staleness per source, read-your-writes per target
  * GET  /v1/failovers            failover state: epoch, regions, lease, decisions with evidence and outcome
  * POST /v1/failovers/{id}/approve|reject        answer a pending decision
  * POST /v1/failovers/failback?region=R           give a rejoined region its keys back (drained handoff)
@@ -86,7 +88,19 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     private KeyspaceConfig keyspace(String raw) {
-        return Requests.keyspace(config, node.region(), keyspaceName(raw));
+        KeyspaceConfig keyspace = Requests.keyspace(config, node.region(), keyspaceName(raw));
+        if (Canary.isCanary(keyspace.name())) {
+            throw canaryReadOnly(keyspace);
+        }
+        return keyspace;
+    }
+
+    /** The canary keyspace is the probes' own: readable by key and by scan, and nothing else. */
+    private static MeridianException canaryReadOnly(KeyspaceConfig keyspace) {
+        return new MeridianException(ProblemType.METHOD_NOT_ALLOWED, "keyspace '" + keyspace.name()
+                + "' holds the regions' canary beats and only they write it: read a region's beat with GET /v1/kv/"
+                + keyspace.name() + "/{region}, or see what they measured at GET /v1/canary",
+                Map.of("keyspace", keyspace.name(), "allowed", READ));
     }
 
     @Override
@@ -133,7 +147,9 @@ public final class ApiHandler extends Handler.Abstract {
             }
             status = ex.status();
         }
-        metrics.recordRequest(tags[0], tags[1], status, System.nanoTime() - start);
+        if (!Canary.isCanary(tags[0])) { // the probes' own reads are not users' requests
+            metrics.recordRequest(tags[0], tags[1], status, System.nanoTime() - start);
+        }
     }
 
     /** True when {@code e} (or a cause) is the connection ending under the request: Jetty's EofException. */
@@ -267,6 +283,13 @@ public final class ApiHandler extends Handler.Abstract {
                 allow(ex, READ);
                 ex.sendJson(200, node.exposure());
             }
+            case "/v1/canary" -> {
+                tags[1] = "canary";
+                allow(ex, READ);
+                ex.sendJson(200, node.canaryView().orElseThrow(() -> new MeridianException(ProblemType.NOT_FOUND,
+                        node.region() + " runs no canary probes: " + (node.isWitness() ? "it is a witness and holds no data"
+                                : "canary.interval-ms is 0, or no keyspace replicates asynchronously between data regions"))));
+            }
             case "/v1/replication/reset-stats" -> {
                 tags[1] = "reset-stats";
                 allow(ex, List.of("POST"));
@@ -367,7 +390,11 @@ public final class ApiHandler extends Handler.Abstract {
             };
             allow(ex, ITEM);
         }
-        KeyspaceConfig keyspace = keyspace(rawKeyspace);
+        KeyspaceConfig keyspace = Requests.keyspace(config, node.region(), keyspaceName(rawKeyspace));
+        if (Canary.isCanary(keyspace.name()) && (moveHome || !READ.contains(ex.method()))) {
+            ex.header("Allow", String.join(", ", READ));
+            throw canaryReadOnly(keyspace);
+        }
         tags[0] = keyspace.name();
         KeyspaceEngine engine = engine(keyspace);
         Map<String, String> query = Requests.parseQuery(ex.rawQuery());

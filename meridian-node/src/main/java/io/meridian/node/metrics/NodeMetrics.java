@@ -26,6 +26,7 @@ import java.util.function.Supplier;
 public final class NodeMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Timer> canaryStaleness = new ConcurrentHashMap<>();
 
     /**
      * What the function counters read. Micrometer holds a function counter's object weakly: a
@@ -112,6 +113,55 @@ public final class NodeMetrics {
         io.micrometer.core.instrument.FunctionCounter.builder("meridian.replication.conflicts", held(view),
                         v -> v.get().conflictsDetected())
                 .description("concurrent writes resolved here since start").register(registry);
+    }
+
+    /**
+     * Canary probes: per source region, the staleness of its beats when they became visible here
+     * (a histogram, {@code meridian_canary_staleness_seconds{source,target}}) and how old the
+     * newest visible one is now; per target region, the read-your-writes probes sent there and
+     * the violations among them.
+     */
+    public void bindCanary(String region, Collection<String> peers, Supplier<io.meridian.core.api.CanaryView> view) {
+        Supplier<io.meridian.core.api.CanaryView> v = held(view);
+        for (String peer : peers) {
+            canaryStaleness.put(peer, Timer.builder("meridian.canary.staleness")
+                    .description("time from a canary beat's write in the source region to its apply in the target")
+                    .tags("source", peer, "target", region)
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(60))
+                    .register(registry));
+            Gauge.builder("meridian.canary.age.seconds", v, x -> x.get().sources().stream()
+                            .filter(s -> s.source().equals(peer) && s.ageMs() != null).findFirst()
+                            .map(s -> s.ageMs() / 1000.0).orElse(Double.NaN))
+                    .description("age of the source's newest canary beat visible here (grows while nothing arrives)")
+                    .tags("source", peer, "target", region).register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("meridian.canary.ryw.probes", v,
+                            x -> ryw(x, peer).probes())
+                    .description("read-your-writes probes this region sent to the target").tags("target", peer).register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("meridian.canary.ryw.violations", v,
+                            x -> ryw(x, peer).violations())
+                    .description("read-your-writes probes the target answered with an older value than this region wrote")
+                    .tags("target", peer).register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("meridian.canary.ryw.failures", v,
+                            x -> ryw(x, peer).failures())
+                    .description("read-your-writes probes that got no answer (region or link down, timeout)")
+                    .tags("target", peer).register(registry);
+        }
+        io.micrometer.core.instrument.FunctionCounter.builder("meridian.canary.beats", v, x -> x.get().written())
+                .description("canary beats this region wrote").register(registry);
+    }
+
+    private static io.meridian.core.api.CanaryView.Ryw ryw(Supplier<io.meridian.core.api.CanaryView> view, String target) {
+        return view.get().ryw().stream().filter(r -> r.target().equals(target)).findFirst().orElseThrow();
+    }
+
+    /** A beat of {@code source} became visible here {@code millis} after it was written. */
+    public void canaryStaleness(String source, long millis) {
+        Timer t = canaryStaleness.get(source);
+        if (t != null) {
+            t.record(Duration.ofMillis(millis));
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import io.meridian.core.Preconditions;
 import io.meridian.core.ProblemType;
 import io.meridian.core.api.ExposureView;
 import io.meridian.core.config.RpoBudget;
+import io.meridian.core.canary.Canary;
 import io.meridian.core.replication.Exposure;
 import io.meridian.core.api.ReplicationView;
 import io.meridian.core.config.HostPort;
@@ -91,6 +92,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * is answered 503 (stored here, not acknowledged).
      */
     public static final Duration BUDGET_WAIT = Duration.ofSeconds(2);
+    /** Told of every canary beat applied here, with the wall time of its apply. */
+    private volatile java.util.function.ObjLongConsumer<Entry> beats = (e, now) -> { };
     /** The metadata entry remembering how far other regions hold this region's writes. */
     private static final String HELD_THROUGH = "exposure-held-through";
     private final Store rawStore;
@@ -156,6 +159,11 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     public List<String> peers() {
         return machine.peers();
+    }
+
+    /** {@code listener} is told of each canary beat from another region as it is applied here (and durable). */
+    public void onBeat(java.util.function.ObjLongConsumer<Entry> listener) {
+        this.beats = listener;
     }
 
     // ---- writes and reads ----
@@ -379,7 +387,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         long writes = 0;
         long bytes = 0;
         long oldest = 0;
-        for (String name : replicatedKeyspaces().stream().sorted().toList()) {
+        for (String name : replicatedKeyspaces().stream().filter(k -> !Canary.isCanary(k)).sorted().toList()) {
             Exposure.Summary s = x.of(name);
             RpoBudget b = budgets.get(name);
             keyspaces.add(new ExposureView.Keyspace(name, s.writes(), s.bytes(), s.oldestAgeMillis(now),
@@ -495,6 +503,10 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             Entry e = batch.entries().get(i);
             switch (result.applied().get(i)) {
                 case Replica.Applied.Accepted a -> {
+                    if (Canary.isCanary(e.keyspace())) {
+                        beats.accept(e, now);
+                        continue;
+                    }
                     applyDelay.computeIfAbsent(e.origin(), o -> new org.HdrHistogram.Recorder(3))
                             .recordValue(Math.max(0, now - e.hlc().physicalMillis()));
                     a.conflict().ifPresent(c -> log.debug("conflict on {}/{}: {} lost to {}", e.keyspace(), e.key(),
@@ -714,8 +726,9 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                     v == null ? 0 : v.bytesReceived(), v == null ? Set.of() : v.origins(),
                     out.containsKey(peer) && out.get(peer).snapshotNeeded());
         }).toList();
-        // The same figure as GET /v1/exposure: this region's writes no other region has acknowledged.
-        long unreplicated = peers().isEmpty() ? 0 : Math.max(0, mine.get(region) - machine.exposure().heldThrough());
+        // The same figure as GET /v1/exposure: this region's writes no other region has acknowledged (canary beats not counted).
+        long unreplicated = peers().isEmpty() ? 0
+                : machine.exposure().all().values().stream().mapToLong(Exposure.Summary::writes).sum();
         return new ReplicationView(mine.seqs(), unreplicated, machine.conflictsDetected(),
                 machine.lostWritesSeen(), store.tombstones(), machine.tombstonesCollected(), machine.bootstrappedFrom(), peers, applyDelays(),
                 java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
@@ -741,6 +754,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         // Strong keyspaces are stored and replicated by their Raft groups, in another format: never here.
         config.keyspaces().stream().filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).asynchronous())
                 .map(KeyspaceConfig::name).forEach(names::add);
+        config.canaryKeyspace().ifPresent(k -> names.add(k.name())); // in snapshots too: a new region sees beats at once
         return names;
     }
 
