@@ -77,6 +77,7 @@ public final class RegionNode implements AutoCloseable {
             .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(1)).build();
     private FailoverAgent failover;
     private volatile io.meridian.node.canary.CanaryProber canaries;
+    private io.meridian.node.tracing.Tracing tracing = io.meridian.node.tracing.Tracing.OFF;
     private int port;
     private volatile boolean closed;
 
@@ -108,6 +109,9 @@ public final class RegionNode implements AutoCloseable {
     }
 
     public synchronized void start() {
+        tracing = io.meridian.node.tracing.Tracing.of(region.name(), config.tracing());
+        config.tracing().otlpEndpoint().ifPresent(e -> log.info("tracing requests to {} (OTLP/HTTP), sample ratio {}", e,
+                config.tracing().sampleRatio()));
         List<String> keyspaces = config.keyspaces().stream().map(KeyspaceConfig::name).toList();
         Set<String> families = new java.util.HashSet<>(keyspaces);
         config.canaryKeyspace().ifPresent(k -> families.add(k.name()));
@@ -154,8 +158,8 @@ public final class RegionNode implements AutoCloseable {
                 close();
                 throw e;
             }
-            forwarder = failover == null ? new Forwarder(region.name(), config, null)
-                    : new Forwarder(region.name(), config, failover::epoch, failover::suspects);
+            forwarder = (failover == null ? new Forwarder(region.name(), config, null)
+                    : new Forwarder(region.name(), config, failover::epoch, failover::suspects)).traceWith(tracing);
             metrics.bindReplication(region.name(), replication.peers(), replication::view);
             metrics.bindExposure(replication.exposure().keyspaces().stream().map(io.meridian.core.api.ExposureView.Keyspace::keyspace)
                     .toList(), replication::exposure);
@@ -182,7 +186,7 @@ public final class RegionNode implements AutoCloseable {
             config.keyspaces().forEach(k -> engines.put(k.name(), Engines.create(k, context)));
             config.canaryKeyspace().ifPresent(k -> engines.put(k.name(), Engines.create(k, context)));
         }
-        server = httpServer(new ApiHandler(this, config, engines, metrics));
+        server = httpServer(new ApiHandler(this, config, engines, metrics, tracing));
         try {
             server.start();
         } catch (Exception e) {
@@ -458,6 +462,7 @@ public final class RegionNode implements AutoCloseable {
         if (store != null) {
             store.close();
         }
+        tracing.close(); // after the server: the last requests' spans go too
         metrics.close();
         log.info("region {} stopped", region.name());
     }

@@ -88,10 +88,11 @@ public final class ConfigLoader {
         FailoverSettings failover = failover(top);
         Optional<WanConfig> wan = top.has("wan") ? Optional.ofNullable(wan(top.object("wan"), regionNames)) : Optional.empty();
         MeridianConfig.Canaries canaries = canaries(top);
-        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan", "canary"));
+        MeridianConfig.Tracing tracing = tracing(top);
+        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan", "canary", "tracing"));
         requireReplicationAddresses(top, regions, keyspaces);
         witnessesHoldNoData(top, regions, keyspaces);
-        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries);
+        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries, tracing);
     }
 
     private List<RegionConfig> regions(Obj top) {
@@ -414,6 +415,30 @@ public final class ConfigLoader {
                 }
             }
         }
+    }
+
+    private MeridianConfig.Tracing tracing(Obj top) {
+        Obj t = top.has("tracing") ? top.object("tracing") : null;
+        if (t == null) {
+            return MeridianConfig.Tracing.OFF;
+        }
+        String endpoint = t.string("otlp-endpoint", false);
+        double ratio = t.doubleValue("sample-ratio", 1.0, 0.0, 1.0);
+        t.finish(Set.of("otlp-endpoint", "sample-ratio"));
+        if (endpoint == null) {
+            return new MeridianConfig.Tracing(Optional.empty(), ratio);
+        }
+        try {
+            java.net.URI uri = new java.net.URI(endpoint);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return new MeridianConfig.Tracing(Optional.of(uri), ratio);
+            }
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        error(t.at("otlp-endpoint"), "tracing.otlp-endpoint", "expected an http(s) URL of an OTLP/HTTP traces endpoint,"
+                + " e.g. http://127.0.0.1:4318/v1/traces, got '" + endpoint + "'");
+        return MeridianConfig.Tracing.OFF;
     }
 
     private MeridianConfig.Canaries canaries(Obj top) {

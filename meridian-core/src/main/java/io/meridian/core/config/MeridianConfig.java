@@ -10,7 +10,7 @@ import java.util.Optional;
  */
 public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links, List<KeyspaceConfig> keyspaces,
                              Probe probe, Replication replication, io.meridian.core.failover.FailoverSettings failover,
-                             Optional<WanConfig> wan, Canaries canaries) {
+                             Optional<WanConfig> wan, Canaries canaries, Tracing tracing) {
 
     /** 1 MiB: the default largest value a keyspace accepts. */
     public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 20;
@@ -33,6 +33,19 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
 
         public boolean enabled() {
             return !interval.isZero();
+        }
+    }
+
+    /**
+     * Tracing with OpenTelemetry: where spans go over OTLP/HTTP (empty: tracing off, the default)
+     * and the share of traces started here that are kept (a request that arrives in a sampled
+     * trace is traced whatever the ratio).
+     */
+    public record Tracing(Optional<java.net.URI> otlpEndpoint, double sampleRatio) {
+        public static final Tracing OFF = new Tracing(Optional.empty(), 1.0);
+
+        public boolean enabled() {
+            return otlpEndpoint.isPresent();
         }
     }
 

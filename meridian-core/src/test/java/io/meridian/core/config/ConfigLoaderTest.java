@@ -108,6 +108,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tracingIsOffUnlessAnOtlpEndpointIsGivenAndABadOneIsRefused() {
+        assertThat(parse(REGIONS + "keyspaces: [{name: cache, policy: local}]\n").tracing().enabled()).isFalse();
+        MeridianConfig traced = parse(REGIONS + """
+                keyspaces: [{name: cache, policy: local}]
+                tracing: {otlp-endpoint: "http://127.0.0.1:4318/v1/traces", sample-ratio: 0.25}
+                """);
+        assertThat(traced.tracing().otlpEndpoint()).contains(java.net.URI.create("http://127.0.0.1:4318/v1/traces"));
+        assertThat(traced.tracing().sampleRatio()).isEqualTo(0.25);
+        assertThat(errors(REGIONS + """
+                keyspaces: [{name: cache, policy: local}]
+                tracing: {otlp-endpoint: "collector:4318", sample-ratio: 2}
+                """)).anyMatch(e -> e.contains("tracing.otlp-endpoint") && e.contains("'collector:4318'"))
+                .anyMatch(e -> e.contains("sample-ratio"));
+    }
+
+    @Test
     void aCanaryIntervalTooShortOrAKeyspaceNamedLikeOneIsRefused() {
         assertThat(errors(REGIONS + """
                 keyspaces: [{name: sessions, policy: multi-master}]

@@ -69,9 +69,17 @@ public final class ApiHandler extends Handler.Abstract {
     private final MeridianConfig config;
     private final Map<String, KeyspaceEngine> engines;
     private final NodeMetrics metrics;
+    private final io.meridian.node.tracing.Tracing tracing;
 
     /** @param engines each keyspace's engine (none in a witness region) */
     public ApiHandler(RegionNode node, MeridianConfig config, Map<String, KeyspaceEngine> engines, NodeMetrics metrics) {
+        this(node, config, engines, metrics, io.meridian.node.tracing.Tracing.OFF);
+    }
+
+    /** @param tracing where requests' spans go ({@link io.meridian.node.tracing.Tracing#OFF}: nowhere) */
+    public ApiHandler(RegionNode node, MeridianConfig config, Map<String, KeyspaceEngine> engines, NodeMetrics metrics,
+                      io.meridian.node.tracing.Tracing tracing) {
+        this.tracing = tracing;
         this.node = node;
         this.config = config;
         this.engines = Map.copyOf(engines);
@@ -107,6 +115,9 @@ public final class ApiHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         long start = System.nanoTime();
         Exchange ex = new Exchange(request, response, callback, node.region());
+        if (tracing.enabled()) {
+            ex.span(tracing.startRequest(request.getMethod(), ex::header));
+        }
         String[] tags = {"-", "other"};
         ex.onDeferredEnd(failure -> finish(ex, failure, tags, start));
         try {
@@ -149,6 +160,11 @@ public final class ApiHandler extends Handler.Abstract {
         }
         if (!Canary.isCanary(tags[0])) { // the probes' own reads are not users' requests
             metrics.recordRequest(tags[0], tags[1], status, System.nanoTime() - start);
+            // Traced: requests on keyspaces and failover commands. Health checks, heartbeats and scrapes
+            // (several a second per peer) would bury them; their spans are dropped unended, never exported.
+            if (!"-".equals(tags[0]) || "failovers".equals(tags[1])) {
+                tracing.endRequest(ex.span(), ex.method(), tags[0], tags[1], status);
+            }
         }
     }
 

@@ -28,6 +28,8 @@ public final class Exchange {
     private final Callback callback;
     private final String region;
     private int status;
+    /** The request's server span (invalid when not traced). */
+    private io.opentelemetry.api.trace.Span span = io.opentelemetry.api.trace.Span.getInvalid();
     private Runnable afterAnswer;
     /** Set once the answer is left to a pending result ({@link #answerWhen}); then {@link #finisher} ends the exchange. */
     private boolean deferred;
@@ -285,12 +287,21 @@ public final class Exchange {
             java.util.Set.of("content-type", "etag", "last-modified", "allow", "retry-after", "idempotent-replayed");
 
     /** Request headers a forwarded request carries on. */
+    /** The request's server span: a forwarded request's span is its child. */
+    public io.opentelemetry.api.trace.Span span() {
+        return span;
+    }
+
+    void span(io.opentelemetry.api.trace.Span span) {
+        this.span = span;
+    }
+
     public java.util.Map<String, String> forwardableHeaders() {
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
         for (org.eclipse.jetty.http.HttpField f : request.getHeaders()) {
             String lower = f.getName().toLowerCase(java.util.Locale.ROOT);
             if (lower.equals("content-type") || lower.equals("if-match") || lower.equals("if-none-match")
-                    || lower.equals("idempotency-key") || (lower.startsWith("meridian-") && !lower.equals("meridian-forwarded-by") && !lower.equals("meridian-epoch"))) {
+                    || lower.equals("idempotency-key") || io.meridian.node.tracing.Tracing.HEADERS.contains(lower) || (lower.startsWith("meridian-") && !lower.equals("meridian-forwarded-by") && !lower.equals("meridian-epoch"))) {
                 out.put(f.getName(), f.getValue());
             }
         }

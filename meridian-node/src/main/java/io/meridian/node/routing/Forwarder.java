@@ -34,6 +34,7 @@ public final class Forwarder implements AutoCloseable {
     private final MeridianConfig config;
     private final java.util.function.LongSupplier epoch;
     private final java.util.function.Predicate<String> suspected;
+    private volatile io.meridian.node.tracing.Tracing tracing = io.meridian.node.tracing.Tracing.OFF;
     /** How often a forward in flight looks at the failure detector. */
     static final Duration CHECK_EVERY = Duration.ofMillis(50);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -54,6 +55,12 @@ public final class Forwarder implements AutoCloseable {
         this.config = config;
         this.epoch = epoch;
         this.suspected = suspected;
+    }
+
+    /** Forwards become client spans of the requests' spans, their context sent along ({@code traceparent}). */
+    public Forwarder traceWith(io.meridian.node.tracing.Tracing tracing) {
+        this.tracing = tracing;
+        return this;
     }
 
     /** True when this request was itself forwarded here. */
@@ -81,7 +88,13 @@ public final class Forwarder implements AutoCloseable {
         if (epoch != null) {
             b.header(Headers.EPOCH, Long.toString(epoch.getAsLong()));
         }
-        HttpResponse<byte[]> r = send(b.build(), target, why);
+        io.opentelemetry.api.trace.Span span = tracing.startForward(ex.span(), ex.method(), target, b::setHeader);
+        HttpResponse<byte[]> r = null;
+        try {
+            r = send(b.build(), target, why);
+        } finally {
+            tracing.endForward(span, r == null ? 0 : r.statusCode());
+        }
         ex.sendRelayed(r.statusCode(), r.headers().map(), r.body());
     }
 
