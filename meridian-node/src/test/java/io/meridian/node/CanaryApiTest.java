@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meridian.core.config.ConfigLoader;
 import io.meridian.core.config.MeridianConfig;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,30 +26,17 @@ class CanaryApiTest {
     Path dir;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private static int[] ports(int n) throws Exception {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                p[i] = s.getLocalPort();
-            }
-        }
-        return p;
-    }
-
     private static MeridianConfig config(int[] p, String canary) {
-        return ConfigLoader.parse("t.yaml", """
-                regions:
-                  - {name: us-east, http: 127.0.0.1:%d, replication: 127.0.0.1:%d}
-                  - {name: eu-west, http: 127.0.0.1:%d, replication: 127.0.0.1:%d}
+        return ConfigLoader.parse("t.yaml", FreePorts.twoRegions(p) + """
                 keyspaces:
                   - {name: sessions, policy: multi-master}
                 %s
-                """.formatted(p[0], p[1], p[2], p[3], canary));
+                """.formatted(canary));
     }
 
     @Test
     void beatsOfEachRegionAreMeasuredInTheOtherAndStayOutOfUsersFigures() throws Exception {
-        int[] p = ports(4);
+        int[] p = FreePorts.take(4);
         MeridianConfig config = config(p, "canary: {interval-ms: 100}");
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"));
              RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("west"))) {
@@ -113,7 +99,7 @@ class CanaryApiTest {
 
     @Test
     void canariesOffMeansNoProbesAndNoKeyspace() throws Exception {
-        int[] p = ports(4);
+        int[] p = FreePorts.take(4);
         MeridianConfig config = config(p, "canary: {interval-ms: 0}");
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"))) {
             east.start();

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meridian.core.config.ConfigLoader;
 import io.meridian.core.config.MeridianConfig;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,21 +29,13 @@ class RpoBudgetTest {
 
     @Test
     void writesOverTheBudgetAreRefusedOrWaitAndFlowAgainOnceAnotherRegionHoldsThem() throws Exception {
-        int[] p = new int[4];
-        for (int i = 0; i < p.length; i++) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                p[i] = s.getLocalPort();
-            }
-        }
-        MeridianConfig config = ConfigLoader.parse("t.yaml", """
-                regions:
-                  - {name: us-east, http: 127.0.0.1:%d, replication: 127.0.0.1:%d}
-                  - {name: eu-west, http: 127.0.0.1:%d, replication: 127.0.0.1:%d}
+        int[] p = FreePorts.take(4);
+        MeridianConfig config = ConfigLoader.parse("t.yaml", FreePorts.twoRegions(p) + """
                 keyspaces:
                   - {name: sessions, policy: multi-master, rpo-budget: 250ms, on-budget-exceeded: refuse}
                   - {name: notes, policy: multi-master, rpo-budget: 0}
                   - {name: scratch, policy: multi-master}
-                """.formatted(p[0], p[1], p[2], p[3]));
+                """);
         RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("west"));
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"))) {
             Thread westStart = Thread.ofVirtual().start(west::start);

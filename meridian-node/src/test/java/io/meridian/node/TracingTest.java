@@ -12,7 +12,6 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,20 +72,12 @@ class TracingTest {
             exchange.close();
         });
         collector.start();
-        int[] p = new int[4];
-        for (int i = 0; i < p.length; i++) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                p[i] = s.getLocalPort();
-            }
-        }
-        MeridianConfig config = ConfigLoader.parse("t.yaml", """
-                regions:
-                  - {name: us-east, http: 127.0.0.1:%d, replication: 127.0.0.1:%d}
-                  - {name: eu-west, http: 127.0.0.1:%d, replication: 127.0.0.1:%d}
+        int[] p = FreePorts.take(4);
+        MeridianConfig config = ConfigLoader.parse("t.yaml", FreePorts.twoRegions(p) + """
                 keyspaces:
                   - {name: catalog, policy: primary, primary: eu-west}
                 tracing: {otlp-endpoint: "http://127.0.0.1:%d/v1/traces"}
-                """.formatted(p[0], p[1], p[2], p[3], collector.getAddress().getPort()));
+                """.formatted(collector.getAddress().getPort()));
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"));
              RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("west"))) {
             Thread westStart = Thread.ofVirtual().start(west::start);
