@@ -296,7 +296,11 @@ class LabIT {
                         } catch (IllegalArgumentException e) {
                             statuses.computeIfAbsent(0, k -> new java.util.concurrent.atomic.LongAdder()).increment(); // the client refused to send it
                         } catch (java.io.IOException e) {
-                            violations.add("no answer (" + e + ")\n    request: " + r + "\n    after: " + previous);
+                            if (r.refusedWhileSending()) {
+                                statuses.computeIfAbsent(-1, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+                            } else {
+                                violations.add("no answer (" + e + ")\n    request: " + r + "\n    after: " + previous);
+                            }
                         }
                         previous = r;
                     }
@@ -307,6 +311,7 @@ class LabIT {
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("HTTP fuzz: %d requests in %.1f s (%.0f/s); statuses %s (0: not sendable by the client)%n", requests, seconds,
                 requests / seconds, new java.util.TreeMap<>(statuses));
+        System.out.println("HTTP fuzz: -1 counts requests refused at the request line whose body was still being sent (reset, docs/api.md)");
         assertThat(violations).as("seed " + seed).isEmpty();
         assertThat(statuses.keySet()).as("the requests reached past the parser").contains(200, 400, 404);
 
