@@ -1,12 +1,10 @@
 package io.meridian.core.canary;
 
 import io.meridian.core.Policy;
+import io.meridian.core.api.ApiJson;
 import io.meridian.core.config.KeyspaceConfig;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Canary probes: every data region writes one small value, a {@link Beat}, to its own key of a
@@ -26,8 +24,6 @@ public final class Canary {
     public static final String KEYSPACE = "_canary";
     /** Largest beat value; beats are far smaller. */
     static final long MAX_VALUE_BYTES = 1024;
-    private static final Pattern BEAT = Pattern.compile(
-            "\\{\"region\":\"([a-z][a-z0-9-]{0,62})\",\"n\":([0-9]{1,18}),\"at_ms\":([0-9]{1,18})}");
 
     private Canary() {
     }
@@ -43,13 +39,13 @@ public final class Canary {
     }
 
     /**
-     * One canary write: region {@code region}'s {@code n}th beat, made at {@code atMillis} on its
-     * wall clock. Stored as JSON ({@code {"region":"us-east","n":42,"at_ms":1764000000000}}), so
+     * One canary write: region {@code region}'s {@code n}th beat, made at {@code atMs} on its wall
+     * clock. Stored as JSON ({@code {"region":"us-east","n":42,"at_ms":1764000000000}}), so
      * {@code GET /v1/kv/_canary/us-east} shows it.
      */
-    public record Beat(String region, long n, long atMillis) {
+    public record Beat(String region, long n, long atMs) {
         public byte[] encode() {
-            return ("{\"region\":\"" + region + "\",\"n\":" + n + ",\"at_ms\":" + atMillis + "}").getBytes(StandardCharsets.UTF_8);
+            return ApiJson.bytes(this);
         }
 
         /** The beat {@code value} holds; empty for anything else (a value not written by a canary). */
@@ -57,11 +53,12 @@ public final class Canary {
             if (value == null || value.length > MAX_VALUE_BYTES) {
                 return Optional.empty();
             }
-            Matcher m = BEAT.matcher(new String(value, StandardCharsets.UTF_8));
-            if (!m.matches()) {
+            try {
+                Beat beat = ApiJson.read(value, Beat.class);
+                return beat.region() != null && beat.n() >= 0 && beat.atMs() >= 0 ? Optional.of(beat) : Optional.empty();
+            } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }
-            return Optional.of(new Beat(m.group(1), Long.parseLong(m.group(2)), Long.parseLong(m.group(3))));
         }
     }
 }

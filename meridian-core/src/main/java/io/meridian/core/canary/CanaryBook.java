@@ -52,6 +52,7 @@ public final class CanaryBook {
         return region;
     }
 
+    /** The other data regions: the sources of beats here, the targets of this region's probes. */
     public List<String> peers() {
         return List.copyOf(sources.keySet());
     }
@@ -76,10 +77,10 @@ public final class CanaryBook {
         if (s == null) {
             return OptionalLong.empty();
         }
-        long staleness = Math.max(0, nowMillis - beat.atMillis());
+        long staleness = Math.max(0, nowMillis - beat.atMs());
         s.count++;
         s.lastN = beat.n();
-        s.lastAtMillis = Math.max(s.lastAtMillis, beat.atMillis());
+        s.lastAtMillis = Math.max(s.lastAtMillis, beat.atMs());
         s.lastMs = staleness;
         s.window.add(staleness);
         return OptionalLong.of(staleness);

@@ -29,7 +29,6 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
      */
     public record Canaries(Duration interval) {
         public static final Canaries DEFAULT = new Canaries(Duration.ofSeconds(1));
-        public static final Canaries OFF = new Canaries(Duration.ZERO);
 
         public boolean enabled() {
             return !interval.isZero();

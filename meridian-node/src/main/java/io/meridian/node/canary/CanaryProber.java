@@ -8,6 +8,7 @@ import io.meridian.core.canary.Canary;
 import io.meridian.core.canary.CanaryBook;
 import io.meridian.core.config.MeridianConfig;
 import io.meridian.core.replication.Replica;
+import io.meridian.core.replication.SessionToken;
 import io.meridian.core.time.Clock;
 import io.meridian.core.time.Scheduler;
 import io.meridian.node.metrics.NodeMetrics;
@@ -39,34 +40,29 @@ public final class CanaryProber implements AutoCloseable {
     private final ReplicationEngine replication;
     private final Clock clock;
     private final Scheduler scheduler;
-    private final NodeMetrics metrics;
     private final CanaryBook book;
-    private final List<String> peers;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     private int nextTarget;
     private volatile boolean closed;
 
-    private CanaryProber(String region, MeridianConfig config, ReplicationEngine replication, Clock clock, Scheduler scheduler,
-                         NodeMetrics metrics) {
+    private CanaryProber(String region, MeridianConfig config, ReplicationEngine replication, Clock clock, Scheduler scheduler) {
         this.region = region;
         this.config = config;
         this.replication = replication;
         this.clock = clock;
         this.scheduler = scheduler;
-        this.metrics = metrics;
-        this.peers = config.dataRegionNames().stream().filter(r -> !r.equals(region)).toList();
         // Beats are numbered on from the last one stored here, so a restarted region's beats read as newer.
         long lastN = replication.current(Canary.KEYSPACE, region).flatMap(e -> Canary.Beat.decode(e.value()))
                 .map(Canary.Beat::n).orElse(0L);
-        this.book = new CanaryBook(region, peers, config.canaries().interval().toMillis(), lastN);
+        this.book = new CanaryBook(region, config.dataRegionNames(), config.canaries().interval().toMillis(), lastN);
     }
 
     /** Starts the probes of {@code region}; the caller checked that canaries run ({@link MeridianConfig#canaryKeyspace()}). */
     public static CanaryProber start(String region, MeridianConfig config, ReplicationEngine replication, Clock clock,
                                      Scheduler scheduler, NodeMetrics metrics) {
-        CanaryProber p = new CanaryProber(region, config, replication, clock, scheduler, metrics);
-        metrics.bindCanary(region, p.peers, p::view);
+        CanaryProber p = new CanaryProber(region, config, replication, clock, scheduler);
+        metrics.bindCanary(region, p.book.peers(), p::view);
         replication.onBeat((entry, appliedAt) -> Canary.Beat.decode(entry.value())
                 .ifPresent(beat -> p.book.observed(beat, appliedAt).ifPresent(ms -> metrics.canaryStaleness(beat.region(), ms))));
         scheduler.every(config.canaries().interval(), p::beat);
@@ -92,11 +88,12 @@ public final class CanaryProber implements AutoCloseable {
             return;
         }
         book.written(beat);
+        List<String> peers = book.peers();
         if (peers.isEmpty()) {
             return;
         }
         String target = peers.get(nextTarget++ % peers.size());
-        probe(target, beat, region + "=" + written.entry().seq());
+        probe(target, beat, SessionToken.EMPTY.with(written.entry().stamp()).format());
     }
 
     private void probe(String target, Canary.Beat beat, String session) {
