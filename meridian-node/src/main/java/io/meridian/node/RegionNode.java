@@ -324,11 +324,16 @@ public final class RegionNode implements AutoCloseable {
             }
         }
         return new ReadyView(status, region.name(), storageError.isEmpty(),
-                prober.view().stream().map(ClusterView.Peer::of).toList(), reasons);
+                peerViews(), reasons);
     }
 
     public boolean isWitness() {
         return region.witness();
+    }
+
+    /** True once the node began to stop: long answers (streams) end. */
+    public boolean closed() {
+        return closed;
     }
 
     /** The failover agent, or null when regions do not fail over. */
@@ -368,10 +373,57 @@ public final class RegionNode implements AutoCloseable {
         List<ClusterView.Region> regions = config.regions().stream()
                 .map(r -> new ClusterView.Region(r.name(), r.location(), r.http().httpUrl())).toList();
         List<ClusterView.Keyspace> keyspaces = config.keyspaces().stream().map(ClusterView.Keyspace::of).toList();
-        return new ClusterView(region.name(), regions, keyspaces, prober.view().stream().map(ClusterView.Peer::of).toList(),
+        return new ClusterView(region.name(), regions, keyspaces, peerViews(),
                 replication == null ? null : replication.view(), consensus == null ? null : strongView(),
                 projections.values().stream().map(io.meridian.node.projection.ProjectionRunner::view).toList(),
                 exposureEverywhere());
+    }
+
+    private List<ClusterView.Peer> peerViews() {
+        long now = clock.wallMillis();
+        return prober.view().stream().map(p -> ClusterView.Peer.of(p, now)).toList();
+    }
+
+    /** {@code GET /v1/status}: what this region knows of itself now, without asking another region. */
+    public io.meridian.core.api.StatusView status() {
+        io.meridian.node.canary.CanaryProber c = canaries;
+        return new io.meridian.core.api.StatusView(region.name(), region.location(), region.witness(), clock.wallMillis(),
+                peerViews(), prober.interval().toMillis(), replication == null ? null : replication.view(),
+                c == null ? null : c.view(), region.witness() ? null : exposure(), consensus == null ? null : strongView(),
+                metrics.requestTotals(), failover == null || region.witness() ? null : failover.view().lease());
+    }
+
+    /** Every region's {@link #status()}, this one's and each peer's as it answers within a second. */
+    public java.util.concurrent.CompletableFuture<Map<String, Object>> statusEverywhere() {
+        Map<String, java.util.concurrent.CompletableFuture<Object>> asked = new LinkedHashMap<>();
+        for (RegionConfig r : config.regions()) {
+            if (r.name().equals(region.name())) {
+                asked.put(r.name(), java.util.concurrent.CompletableFuture.completedFuture(status()));
+                continue;
+            }
+            asked.put(r.name(), peerHttp.sendAsync(java.net.http.HttpRequest.newBuilder(
+                                    java.net.URI.create(config.addressFor(region.name(), r.name()).httpUrl() + "/v1/status"))
+                            .timeout(java.time.Duration.ofSeconds(1)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+                    .<Object>thenApply(response -> {
+                        if (response.statusCode() != 200) {
+                            return Map.of("region", r.name(), "error", "answered " + response.statusCode());
+                        }
+                        try {
+                            return io.meridian.core.api.ApiJson.MAPPER.readTree(response.body());
+                        } catch (java.io.IOException e) {
+                            return Map.of("region", r.name(), "error", "answered something else than a status: " + e.getMessage());
+                        }
+                    })
+                    .exceptionally(e -> Map.of("region", r.name(), "error", "no answer to " + region.name() + ": "
+                            + ((e.getCause() == null ? e : e.getCause()) instanceof java.net.http.HttpTimeoutException
+                            ? "none within a second" : String.valueOf((e.getCause() == null ? e : e.getCause()).getMessage())))));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(asked.values().toArray(java.util.concurrent.CompletableFuture[]::new))
+                .thenApply(done -> {
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    asked.forEach((name, f) -> out.put(name, f.join()));
+                    return out;
+                });
     }
 
     /** {@code GET /v1/canary}: what this region's canary probes measured; empty where none run. */

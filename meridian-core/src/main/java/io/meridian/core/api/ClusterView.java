@@ -30,13 +30,19 @@ public record ClusterView(String region, List<Region> regions, List<Keyspace> ke
         }
     }
 
-    /** A peer as this region sees it; round-trip times in milliseconds, absent until measured. */
+    /**
+     * A peer as this region sees it; round-trip times in milliseconds, absent until measured.
+     *
+     * @param silentMs since its last answer to a probe, at the time of the view (null: it never answered). A peer
+     *                 answers each probe; a link cut without a reset shows here before the probe in flight times out
+     */
     public record Peer(String region, String address, boolean reachable, Double rttMs, Double rttMinMs, Double rttAvgMs,
-                       String lastSeen, long probes, long failures, String error) {
-        public static Peer of(PeerHealth p) {
+                       String lastSeen, Long silentMs, long probes, long failures, String error) {
+        public static Peer of(PeerHealth p, long nowMillis) {
             return new Peer(p.region(), p.address(), p.reachable(), round(p.lastRttMillis()),
                     round(p.minRttMillis()), round(p.avgRttMillis()),
                     p.lastSeenMillis() == 0 ? null : Instant.ofEpochMilli(p.lastSeenMillis()).toString(),
+                    p.lastSeenMillis() == 0 ? null : Math.max(0, nowMillis - p.lastSeenMillis()),
                     p.probes(), p.failures(), p.lastError().orElse(null));
         }
 

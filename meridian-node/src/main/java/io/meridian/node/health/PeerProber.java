@@ -57,6 +57,11 @@ public final class PeerProber implements AutoCloseable {
                       java.util.Optional<io.meridian.core.failover.PeerWord> word);
     }
 
+    /** How often each peer is probed (when no refusal makes it sooner). */
+    public Duration interval() {
+        return interval;
+    }
+
     public PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
         this.region = region;
         this.addresses = new LinkedHashMap<>(addresses);

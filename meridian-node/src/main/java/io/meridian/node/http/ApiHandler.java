@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/health              alive
  * GET  /v1/health/ready        deep check (storage, peers)
  * GET  /v1/cluster             regions, keyspaces, peers as this node sees them
+ * GET  /v1/status              this region's own figures now (peers, replication, canaries, exposure, request totals)
+ * GET  /v1/overview            every region's status as this node gathers it, its failover view, the keyspaces;
+ *                              once a second as Server-Sent Events with Accept: text/event-stream
+ * GET  /console/               the web console (files from the jar)
  * GET  /metrics                Prometheus text
  * GET  /v1/kv/{ks}             scan (prefix, after, limit)
  * GET|HEAD|PUT|DELETE /v1/kv/{ks}/{key}
@@ -70,6 +74,7 @@ public final class ApiHandler extends Handler.Abstract {
     private final Map<String, KeyspaceEngine> engines;
     private final NodeMetrics metrics;
     private final io.meridian.node.tracing.Tracing tracing;
+    private final io.meridian.node.console.Console console;
 
     /** @param engines each keyspace's engine (none in a witness region) */
     public ApiHandler(RegionNode node, MeridianConfig config, Map<String, KeyspaceEngine> engines, NodeMetrics metrics) {
@@ -84,6 +89,7 @@ public final class ApiHandler extends Handler.Abstract {
         this.config = config;
         this.engines = Map.copyOf(engines);
         this.metrics = metrics;
+        this.console = new io.meridian.node.console.Console(node, config);
     }
 
     /** The keyspace named in a URL (checked against the configuration and its residency) and its engine. */
@@ -294,6 +300,16 @@ public final class ApiHandler extends Handler.Abstract {
                 allow(ex, READ);
                 ex.sendJson(200, node.clusterView());
             }
+            case "/v1/status" -> {
+                tags[1] = "status";
+                allow(ex, READ);
+                ex.sendJson(200, node.status());
+            }
+            case "/v1/overview" -> {
+                tags[1] = "overview";
+                allow(ex, READ);
+                console.overview(ex);
+            }
             case "/v1/exposure" -> {
                 tags[1] = "exposure";
                 allow(ex, READ);
@@ -324,7 +340,11 @@ public final class ApiHandler extends Handler.Abstract {
                     throw new MeridianException(ProblemType.WITNESS, node.region() + " is a witness: it votes in the control"
                             + " plane and detects failures, and holds no keyspace data; send data requests to a data region");
                 }
-                if (path.equals(PROJECTIONS) || path.startsWith(PROJECTIONS + "/")) {
+                if (io.meridian.node.console.Console.serves(path)) {
+                    tags[1] = "console";
+                    allow(ex, READ);
+                    console.serveFile(ex);
+                } else if (path.equals(PROJECTIONS) || path.startsWith(PROJECTIONS + "/")) {
                     tags[1] = "projections";
                     projections(ex, path.substring(PROJECTIONS.length()));
                 } else if (path.equals(FAILOVERS) || path.startsWith(FAILOVERS + "/")) {
@@ -383,7 +403,7 @@ public final class ApiHandler extends Handler.Abstract {
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
                             + "; the API lives under /v1/kv, /v1/crdt, /v1/txn, /v1/events, /v1/projections, /v1/changes, /v1/conflicts, /v1/failovers, /v1/health,"
-                            + " /v1/cluster and /metrics");
+                            + " /v1/cluster, /v1/status, /v1/overview and /metrics; the console is at /console/");
                 }
             }
         }

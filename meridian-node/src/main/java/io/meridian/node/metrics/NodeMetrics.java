@@ -59,6 +59,53 @@ public final class NodeMetrics {
                 .record(Duration.ofNanos(nanos));
     }
 
+    /**
+     * The requests on keyspaces counted so far, per keyspace and operation (every status together),
+     * with their cumulative latency histograms: what {@code GET /v1/status} reports.
+     */
+    public java.util.List<io.meridian.core.api.StatusView.Requests> requestTotals() {
+        record Sum(long[] counts, double[] totalMs, java.util.TreeMap<Double, Long> buckets) {
+        }
+        Map<String, Sum> sums = new java.util.TreeMap<>();
+        for (Timer t : timers.values()) {
+            String keyspace = t.getId().getTag("keyspace");
+            if ("-".equals(keyspace)) {
+                continue; // health checks, probes, scrapes, the console: not the application's requests
+            }
+            Sum sum = sums.computeIfAbsent(keyspace + '\0' + t.getId().getTag("operation"),
+                    k -> new Sum(new long[2], new double[1], new java.util.TreeMap<>()));
+            io.micrometer.core.instrument.distribution.HistogramSnapshot snap = t.takeSnapshot();
+            sum.counts[0] += snap.count();
+            if (t.getId().getTag("status").startsWith("5")) {
+                sum.counts[1] += snap.count();
+            }
+            sum.totalMs[0] += snap.total(java.util.concurrent.TimeUnit.MILLISECONDS);
+            for (io.micrometer.core.instrument.distribution.CountAtBucket b : snap.histogramCounts()) {
+                sum.buckets.merge(b.bucket(java.util.concurrent.TimeUnit.MILLISECONDS), (long) b.count(), Long::sum);
+            }
+        }
+        java.util.List<io.meridian.core.api.StatusView.Requests> out = new java.util.ArrayList<>();
+        sums.forEach((id, sum) -> {
+            Map<String, Long> buckets = new java.util.LinkedHashMap<>();
+            long previous = 0;
+            for (Map.Entry<Double, Long> b : sum.buckets.entrySet()) {
+                if (b.getValue() != previous) { // a bound no request reached since the last one adds nothing
+                    buckets.put(bound(b.getKey()), b.getValue());
+                    previous = b.getValue();
+                }
+            }
+            String[] parts = id.split("\0", 2);
+            out.add(new io.meridian.core.api.StatusView.Requests(parts[0], parts[1], sum.counts[0], sum.counts[1],
+                    Math.round(sum.totalMs[0] * 1000) / 1000.0, buckets));
+        });
+        return out;
+    }
+
+    /** A bucket's bound in milliseconds, as short as it reads exactly. */
+    private static String bound(double millis) {
+        return java.math.BigDecimal.valueOf(millis).stripTrailingZeros().toPlainString();
+    }
+
     public void bindStorage(Store store, Collection<String> keyspaces) {
         for (String keyspace : keyspaces) {
             Gauge.builder("meridian.storage.keys", () -> store.stats(keyspace).estimatedKeys())
