@@ -228,11 +228,14 @@ public final class RegionNode implements AutoCloseable {
         }
         for (KeyspaceConfig k : config.keyspaces()) {
             KeyspaceRules rules = KeyspaceRules.of(k.policy());
-            if (rules.consensus() && !region.witness()) {
+            // A strong keyspace's group has the data regions of its residency as members: no other region is sent its log.
+            List<String> members = config.dataRegionNames().stream().filter(r -> k.residency().isEmpty() || k.residency().contains(r))
+                    .toList();
+            if (rules.consensus() && !region.witness() && members.contains(region.name())) {
                 io.meridian.storage.StrongStore strongStore = new io.meridian.storage.StrongStore(store, k.name());
                 stores.put(k.name(), strongStore);
                 List<String> order = new java.util.ArrayList<>(rules.leaders());
-                config.dataRegionNames().stream().filter(r -> !order.contains(r)).forEach(order::add);
+                members.stream().filter(r -> !order.contains(r)).forEach(order::add);
                 orders.put(k.name(), order);
             }
         }
@@ -271,7 +274,7 @@ public final class RegionNode implements AutoCloseable {
         }
         List<StrongGroupView> views = new java.util.ArrayList<>();
         for (KeyspaceConfig k : config.keyspaces()) {
-            if (KeyspaceRules.of(k.policy()).consensus()) {
+            if (KeyspaceRules.of(k.policy()).consensus() && (k.residency().isEmpty() || k.residency().contains(region.name()))) {
                 try {
                     views.add(consensus.view(k.name()));
                 } catch (IOException e) {

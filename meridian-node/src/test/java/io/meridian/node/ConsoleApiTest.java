@@ -42,9 +42,7 @@ class ConsoleApiTest {
                 """);
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"));
              RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("west"))) {
-            Thread westStart = Thread.ofVirtual().start(west::start);
-            east.start();
-            westStart.join();
+            TestNodes.startTogether(east, west);
             String e = "http://127.0.0.1:" + p[0];
 
             // The files, from the jar.

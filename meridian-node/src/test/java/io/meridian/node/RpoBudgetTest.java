@@ -38,9 +38,7 @@ class RpoBudgetTest {
                 """);
         RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("west"));
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"))) {
-            Thread westStart = Thread.ofVirtual().start(west::start);
-            east.start();
-            westStart.join();
+            TestNodes.startTogether(east, west);
             String e = "http://127.0.0.1:" + east.port();
             String w = "http://127.0.0.1:" + p[2];
 

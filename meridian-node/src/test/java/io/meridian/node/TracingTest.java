@@ -80,9 +80,7 @@ class TracingTest {
                 """.formatted(collector.getAddress().getPort()));
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"));
              RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("west"))) {
-            Thread westStart = Thread.ofVirtual().start(west::start);
-            east.start();
-            westStart.join();
+            TestNodes.startTogether(east, west);
             String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
             String clientSpan = "00f067aa0ba902b7";
             HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p[0] + "/v1/kv/catalog/sku-1"))

@@ -26,6 +26,18 @@ public interface ReplicationHost {
     /** A peer's log no longer holds what this region lacks: fetch a snapshot from it. */
     void onSnapshotNeeded(String peer);
 
-    /** Streams a consistent snapshot of the replicated keyspaces to {@code chunks}; returns what it covers. */
-    Codec.Message.SnapshotEnd snapshot(java.util.function.Consumer<java.util.List<io.meridian.core.replication.Entry>> chunks);
+    /**
+     * Streams a consistent snapshot of the replicated keyspaces {@code requester} may hold to
+     * {@code chunks}; returns what it covers.
+     */
+    Codec.Message.SnapshotEnd snapshot(String requester,
+                                       java.util.function.Consumer<java.util.List<io.meridian.core.replication.Entry>> chunks);
+
+    /**
+     * What {@code peer} may receive of a logged write: the write itself, or less (withheld
+     * outside its keyspace's residency).
+     */
+    default io.meridian.core.replication.Entry forPeer(String peer, io.meridian.core.replication.Entry e) {
+        return e;
+    }
 }

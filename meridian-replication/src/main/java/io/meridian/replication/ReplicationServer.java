@@ -47,7 +47,7 @@ public final class ReplicationServer implements AutoCloseable {
                             throw new IllegalArgumentException("expected a snapshot request");
                         }
                         log.info("sending a snapshot to {}", r.region());
-                        Codec.Message.SnapshotEnd end = replicationHost.snapshot(
+                        Codec.Message.SnapshotEnd end = replicationHost.snapshot(r.region(),
                                 states -> responses.onNext(Codec.encode(new Codec.Message.SnapshotChunk(states))));
                         responses.onNext(Codec.encode(end));
                         responses.onCompleted();

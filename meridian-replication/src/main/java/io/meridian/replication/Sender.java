@@ -124,6 +124,9 @@ final class Sender implements StreamObserver<byte[]> {
                 synchronized (this) {
                     entries = outbound.next(host.log(), settings.batchEntries(), settings.batchBytes(), now);
                 }
+                if (!entries.isEmpty()) {
+                    entries = entries.stream().map(e -> host.forPeer(subscriber, e)).toList();
+                }
                 boolean tellSnapshot;
                 synchronized (this) {
                     long nowNanos = System.nanoTime();

@@ -185,7 +185,8 @@ public final class ReplicatedStore implements ReplicaStore {
             if (c.state().isPresent()) {
                 putState(batch, c.state().get());
             }
-            if (c.conflicts().stream().noneMatch(Conflict::isLoss)) {
+            if (c.conflicts().stream().noneMatch(Conflict::isLoss) && !e.isWithheld()) {
+                // (A withheld write, of a keyspace that may not live here, is in the log for its sequence alone.)
                 // The logged append's events, even when the stream's state already holds a later append (one made by
                 // another region after a failover or a home move can arrive first).
                 putEvents(batch, c.logged());

@@ -21,6 +21,12 @@ public record Entry(String origin, long seq, Hlc hlc, String keyspace, String ke
 
     public enum Op { PUT, DELETE }
 
+    /**
+     * The content type of a {@linkplain #withheld() withheld} write. Not a media type a client can
+     * send: content types are checked at the API.
+     */
+    public static final String WITHHELD_CONTENT_TYPE = "application/vnd.meridian.withheld";
+
     /** Last-writer-wins order: the higher HLC wins; equal HLCs are broken by the origin's name. */
     public static final Comparator<Entry> LWW_ORDER =
             Comparator.comparing(Entry::hlc).thenComparing(Entry::origin);
@@ -51,6 +57,21 @@ public record Entry(String origin, long seq, Hlc hlc, String keyspace, String ke
     public Entry(String origin, long seq, Hlc hlc, String keyspace, String key, Op op, byte[] value, String contentType,
                  String home, VersionVector context) {
         this(origin, seq, hlc, keyspace, key, op, value, contentType, home, context, Idempotency.NONE);
+    }
+
+    /**
+     * This write as a region outside its keyspace's {@link Residency} receives it: who wrote it,
+     * its sequence, clock, keyspace and home, and nothing of its key, value or request. It keeps
+     * the origin's sequence gapless there (and relayable onwards), and is never applied to a key.
+     */
+    public Entry withheld() {
+        return new Entry(origin, seq, hlc, keyspace, "", Op.PUT, new byte[0], WITHHELD_CONTENT_TYPE, home,
+                new VersionVector(java.util.Map.of(origin, seq)), Idempotency.NONE);
+    }
+
+    /** True for a {@link #withheld()} write. */
+    public boolean isWithheld() {
+        return contentType.equals(WITHHELD_CONTENT_TYPE) && key.isEmpty();
     }
 
     /** This write without its idempotency key: what a key's stored state keeps. */

@@ -41,15 +41,32 @@ public final class Exposure {
     private final Map<String, ArrayDeque<Pending>> pending = new LinkedHashMap<>();
     private final Map<String, long[]> totals = new LinkedHashMap<>();
     private long heldThrough;
+    /**
+     * Keyspaces with a residency: only the regions that may hold them count as holding their
+     * writes, so each has its own high-water mark of what another region holds.
+     */
+    private final Map<String, Long> heldThroughIn = new LinkedHashMap<>();
 
     /** @param heldThrough the highest of this region's sequences another region is already known to hold */
     public Exposure(long heldThrough) {
         this.heldThrough = heldThrough;
     }
 
+    /**
+     * From now on only {@link #heldElsewhere(long, Predicate)} calls that name {@code keyspace}
+     * count as another region holding its writes (those of regions in its residency).
+     */
+    public synchronized void restrict(String keyspace) {
+        heldThroughIn.putIfAbsent(keyspace, heldThrough);
+    }
+
+    private long heldThrough(String keyspace) {
+        return heldThroughIn.getOrDefault(keyspace, heldThrough);
+    }
+
     /** This region made write {@code seq} of {@code keyspace} at {@code atMillis}, with {@code bytes} of value. */
     public synchronized void written(String keyspace, long seq, long atMillis, long bytes) {
-        if (seq <= heldThrough) {
+        if (seq <= heldThrough(keyspace)) {
             return;
         }
         ArrayDeque<Pending> q = pending.computeIfAbsent(keyspace, k -> new ArrayDeque<>());
@@ -66,13 +83,20 @@ public final class Exposure {
 
     /** Another region holds every write of this region up to {@code seq}. */
     public synchronized void heldElsewhere(long seq) {
-        if (seq <= heldThrough) {
-            return;
-        }
-        heldThrough = seq;
+        heldElsewhere(seq, keyspace -> true);
+    }
+
+    /**
+     * Another region holds every write of this region up to {@code seq}, of the keyspaces it may
+     * hold: {@code holds} says which of the {@linkplain #restrict restricted} keyspaces those are.
+     */
+    public synchronized void heldElsewhere(long seq, java.util.function.Predicate<String> holds) {
+        heldThrough = Math.max(heldThrough, seq);
+        heldThroughIn.replaceAll((keyspace, through) -> holds.test(keyspace) ? Math.max(through, seq) : through);
         pending.forEach((keyspace, q) -> {
             long[] t = totals.get(keyspace);
-            while (!q.isEmpty() && q.peekFirst().lastSeq() <= seq) {
+            long held = heldThrough(keyspace);
+            while (!q.isEmpty() && q.peekFirst().lastSeq() <= held) {
                 Pending p = q.removeFirst();
                 t[0] -= p.writes();
                 t[1] -= p.bytes();
@@ -80,9 +104,14 @@ public final class Exposure {
         });
     }
 
-    /** True when another region is known to hold this region's write {@code seq}. */
+    /** True when another region is known to hold this region's write {@code seq} (of a keyspace without a residency). */
     public synchronized boolean held(long seq) {
         return seq <= heldThrough;
+    }
+
+    /** True when another region that may hold {@code keyspace} is known to hold this region's write {@code seq} of it. */
+    public synchronized boolean held(String keyspace, long seq) {
+        return seq <= heldThrough(keyspace);
     }
 
     /** The highest of this region's sequences another region is known to hold. */

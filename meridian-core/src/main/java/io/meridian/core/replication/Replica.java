@@ -55,6 +55,8 @@ public final class Replica {
      * @param merges for keyspaces whose values merge instead of conflicting (CRDTs), how two
      *               encoded values join; null for the others
      */
+    private volatile Residency residency = Residency.NONE;
+
     public Replica(String region, ReplicaStore store, Function<String, ConflictResolver> resolvers, OriginFence fence,
                    Function<String, java.util.function.BinaryOperator<byte[]>> merges) {
         this.merges = merges;
@@ -67,6 +69,15 @@ public final class Replica {
 
     public String region() {
         return region;
+    }
+
+    /** Where each keyspace may live: a write of a keyspace that may not live here is logged withheld, never applied. */
+    public void residency(Residency residency) {
+        this.residency = java.util.Objects.requireNonNull(residency);
+    }
+
+    public Residency residency() {
+        return residency;
     }
 
     public ReplicaStore store() {
@@ -202,6 +213,20 @@ public final class Replica {
         /** Its origin failed and has not yet said how far its writes go: refused for now, nothing changed. */
         record Held(Entry entry) implements Applied {
         }
+
+        /**
+         * Its keyspace may not live in this region ({@link Residency}): logged withheld, for its
+         * sequence alone; no key changed. {@code entry} is what was logged.
+         */
+        record Outside(Entry entry) implements Applied {
+        }
+
+        /**
+         * Withheld by the region that sent it, while this region holds its keyspace: refused,
+         * nothing changed, until the write arrives whole from a region that may hold it.
+         */
+        record Incomplete(Entry entry) implements Applied {
+        }
     }
 
     public Applied apply(Entry e, long wallMillis) {
@@ -216,17 +241,24 @@ public final class Replica {
         if (e.seq() > watermark + 1) {
             return new Applied.Gap(e, watermark + 1);
         }
-        switch (fence.judge(e)) {
-            case HOLD -> {
-                return new Applied.Held(e);
-            }
-            case LOST -> {
-                Conflict record = Conflict.lost(e, region);
-                store.commit(new ReplicaStore.Commit(e, Optional.empty(), List.of(record), false));
-                return new Applied.Lost(e, record);
-            }
-            case APPLY -> {
-            }
+        boolean mine = residency.mayHold(e.keyspace(), region);
+        if (mine && e.isWithheld()) {
+            return new Applied.Incomplete(e);
+        }
+        OriginFence.Verdict verdict = fence.judge(e);
+        if (verdict == OriginFence.Verdict.HOLD) {
+            return new Applied.Held(e);
+        }
+        if (!mine) { // whether it was lost in a failover or not, nothing of it may be kept here but its place in the sequence
+            Entry withheld = e.withheld();
+            clock.observe(e.hlc(), wallMillis);
+            store.commit(new ReplicaStore.Commit(withheld, Optional.empty(), List.of(), false));
+            return new Applied.Outside(withheld);
+        }
+        if (verdict == OriginFence.Verdict.LOST) {
+            Conflict record = Conflict.lost(e, region);
+            store.commit(new ReplicaStore.Commit(e, Optional.empty(), List.of(record), false));
+            return new Applied.Lost(e, record);
         }
         clock.observe(e.hlc(), wallMillis);
         Optional<KeyState> current = store.state(e.keyspace(), e.key());
@@ -246,6 +278,9 @@ public final class Replica {
      * @return the conflict it caused, if any
      */
     public Optional<Conflict> installState(Entry sibling) {
+        if (!residency.mayHold(sibling.keyspace(), region)) {
+            return Optional.empty(); // a sender should not have sent it; whatever it is, it may not be kept here
+        }
         if (sibling.contentType().equals(io.meridian.core.events.EventCodec.SLICE_CONTENT_TYPE)) {
             store.installEvents(sibling);
             return Optional.empty();

@@ -92,6 +92,7 @@ public final class ReplicationMachine {
         this.store = replica.store();
         this.settings = settings;
         this.exposure = new Exposure(heldThrough);
+        replica.residency().regions().keySet().forEach(exposure::restrict); // before the replay below counts their writes
         long from = Math.max(heldThrough + 1, store.logStart(region));
         long through = store.watermark(region);
         while (from <= through) {
@@ -108,6 +109,9 @@ public final class ReplicationMachine {
     private void exposed(Entry e, long atMillis) {
         if (io.meridian.core.canary.Canary.isCanary(e.keyspace())) {
             return; // a probe, not a user's write: losing it loses nothing
+        }
+        if (replica.residency().onlyIn(e.keyspace(), region)) {
+            return; // its keyspace may live in this region alone: it waits for no copy, and will never have one
         }
         exposure.written(e.keyspace(), e.seq(), atMillis, e.value().length);
     }
@@ -209,7 +213,8 @@ public final class ReplicationMachine {
     /** {@code subscriber} holds every write {@code watermarks} covers. */
     public void onAck(String subscriber, VersionVector watermarks) {
         peerAcks.merge(subscriber, watermarks, VersionVector::merge);
-        exposure.heldElsewhere(watermarks.get(region));
+        Residency residency = replica.residency();
+        exposure.heldElsewhere(watermarks.get(region), keyspace -> residency.mayHold(keyspace, subscriber));
     }
 
     /**

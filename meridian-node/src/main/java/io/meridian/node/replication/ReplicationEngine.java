@@ -71,6 +71,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private final MeridianConfig config;
     private final ReplicatedStore store;
     private final ReplicationMachine machine;
+    private final io.meridian.core.replication.Residency residency;
     private final Clock clock;
     private final Scheduler scheduler;
     private final Object lock = new Object();
@@ -126,6 +127,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 keyspace -> resolvers.getOrDefault(keyspace, io.meridian.core.replication.ConflictResolver.LWW),
                 failover == null ? io.meridian.core.replication.OriginFence.NONE : failover.originFence(),
                 keyspace -> merging.contains(keyspace) ? io.meridian.core.crdt.CrdtCodec::join : null);
+        this.residency = io.meridian.core.replication.Residency.of(config);
+        replica.residency(residency);
         long heard = config.replication().heartbeat().toMillis() * HEARD_HEARTBEATS;
         this.rawStore = store;
         this.heldPersisted = store.metaLong(HELD_THROUGH, 0);
@@ -335,7 +338,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         long deadline = clock.monotonicNanos() + BUDGET_WAIT.toNanos();
         try {
             synchronized (held) {
-                while (!machine.exposure().held(e.seq()) && !closed) {
+                while (!machine.exposure().held(e.keyspace(), e.seq()) && !closed) {
                     long left = deadline - clock.monotonicNanos();
                     if (left <= 0) {
                         break;
@@ -346,7 +349,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
-        if (!machine.exposure().held(e.seq())) {
+        if (!machine.exposure().held(e.keyspace(), e.seq())) {
             budgetTimeouts.incrementAndGet();
             throw new MeridianException(ProblemType.RPO_BUDGET_EXCEEDED, "write "
                     + tag(e) + " to '" + e.keyspace() + "' is stored in " + region + " but is not acknowledged: "
@@ -374,7 +377,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * region holds the write, so that a failover that loses it can say it was acknowledged.
      */
     public void answered(Entry e) {
-        if (e.origin().equals(region) && !machine.exposure().held(e.seq())) {
+        if (e.origin().equals(region) && !machine.exposure().held(e.keyspace(), e.seq())) {
             store.markAnswered(e.seq());
         }
     }
@@ -683,9 +686,17 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         });
     }
 
+    /** What {@code peer} may receive of this region's log: each write whole, or withheld outside its keyspace's residency. */
     @Override
-    public Codec.Message.SnapshotEnd snapshot(java.util.function.Consumer<List<Entry>> chunks) {
-        ReplicatedStore.Snapshot s = store.snapshot(List.copyOf(replicatedKeyspaces()), SNAPSHOT_CHUNK_STATES, chunks);
+    public Entry forPeer(String peer, Entry e) {
+        return residency.forTarget(e, peer);
+    }
+
+    /** A snapshot for {@code requester}: of the keyspaces it may hold (their residency), states and events. */
+    @Override
+    public Codec.Message.SnapshotEnd snapshot(String requester, java.util.function.Consumer<List<Entry>> chunks) {
+        ReplicatedStore.Snapshot s = store.snapshot(replicatedKeyspaces().stream().filter(k -> residency.mayHold(k, requester)).toList(),
+                SNAPSHOT_CHUNK_STATES, chunks);
         store.awaitDurable(store.written()); // what the snapshot covers is durable before the peer adopts its watermarks
         return new Codec.Message.SnapshotEnd(s.watermarks(), s.highest(), s.entries());
     }
