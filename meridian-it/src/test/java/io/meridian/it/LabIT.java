@@ -13,6 +13,7 @@ import io.meridian.lab.LabException;
 import io.meridian.lab.LabState;
 import io.meridian.lab.LabTopology;
 import io.meridian.lab.Launcher;
+import io.meridian.testkit.Marker;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -42,13 +43,22 @@ class LabIT {
 
     @TempDir
     static Path dir;
+    static final Path CAPTURE = Path.of("target", "lab-it-wan-capture").toAbsolutePath();
     Lab lab;
     LabState state;
 
     @BeforeAll
-    void up() {
+    void up() throws java.io.IOException {
+        if (java.nio.file.Files.exists(CAPTURE)) { // a previous run's bytes
+            try (var old = java.nio.file.Files.list(CAPTURE)) {
+                for (Path f : old.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+        }
         lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
-        state = lab.up(0, new LabTopology.Setup(SCALE, 0, 0), Duration.ofSeconds(120));
+        // Uncompressed replication and every link's bytes captured: the residency test looks for its values on the links.
+        state = lab.up(0, new LabTopology.Setup(SCALE, 0, 0).withCompression("none").withCapture(CAPTURE), Duration.ofSeconds(120));
     }
 
     @AfterAll
@@ -86,6 +96,48 @@ class LabIT {
         try (MeridianClient euWest = MeridianClient.connect(url("eu-west"))) {
             assertThat(euWest.get("cache", "hello-us-east")).as("a local keyspace does not replicate").isEmpty();
         }
+    }
+
+    /**
+     * Residency, proven: eu-west's writes to {@code eu-customers} (resident in eu-west) leave no
+     * byte of their keys or values in another region's data directory, in any region's log, or on
+     * any emulated WAN link, while a write to an open keyspace is found in all three places where
+     * it travelled (so the searches find what is there).
+     */
+    @Test
+    void aResidentKeyspaceLeavesNoByteOfItsKeysOrValuesOutsideItsRegion() throws Exception {
+        Marker value = Marker.next("RESIDENT");
+        Marker key = Marker.next("KEY");
+        Marker open = Marker.next("OPEN");
+        try (MeridianClient euWest = MeridianClient.connect(url("eu-west"))) {
+            for (int i = 0; i < 10; i++) {
+                euWest.put("eu-customers", key + "-" + i, "{\"email\":\"" + value + "\"}");
+            }
+            euWest.put("sessions", open.text(), "{\"v\":\"" + open + "\"}");
+        }
+        // The open write came after the resident ones from eu-west: where it arrived, so did their (withheld) places.
+        for (String r : List.of("us-east", "ap-southeast")) {
+            try (MeridianClient c = MeridianClient.connect(url(r))) {
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                        assertThat(c.get("sessions", open.text()).map(MeridianClient.Value::text).orElse("")).contains(open.text()));
+                assertThatThrownBy(() -> c.get("eu-customers", key + "-0")).as("refused outside")
+                        .isInstanceOfSatisfying(io.meridian.client.MeridianClientException.class, ex -> assertThat(ex.status()).isEqualTo(403));
+            }
+        }
+        for (String r : List.of("us-east", "ap-southeast")) {
+            Path data = Path.of(state.region(r).orElseThrow().dataDir());
+            assertThat(value.in(data)).as("values in %s's data", r).isEmpty();
+            assertThat(key.in(data)).as("keys in %s's data", r).isEmpty();
+            assertThat(open.in(data)).as("the search finds the open write in %s's data", r).isNotEmpty();
+        }
+        Path euData = Path.of(state.region("eu-west").orElseThrow().dataDir());
+        assertThat(value.in(euData)).isNotEmpty();
+        assertThat(key.in(euData)).isNotEmpty();
+        assertThat(value.in(dir.resolve("lab/logs"))).as("in any log").isEmpty();
+        assertThat(key.in(dir.resolve("lab/logs"))).as("in any log").isEmpty();
+        assertThat(value.in(CAPTURE)).as("on any link").isEmpty();
+        assertThat(key.in(CAPTURE)).as("on any link").isEmpty();
+        assertThat(open.in(CAPTURE)).as("the open write on the replication links").isNotEmpty();
     }
 
     @Test

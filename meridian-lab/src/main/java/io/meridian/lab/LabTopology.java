@@ -92,15 +92,16 @@ public final class LabTopology {
      * keyspaces ({@code catalog}, {@code profiles}, {@code sessions}; null for none) with what to do
      * when it is exceeded ({@code wait} or {@code refuse}), and the replication streams'
      * compression ({@code deflate} or {@code none}; null keeps the nodes' default), and the canary
-     * interval in milliseconds (0 for none; null keeps the nodes' default).
+     * interval in milliseconds (0 for none; null keeps the nodes' default), and where the WAN
+     * emulator captures the links' bytes (null: nowhere).
      */
     public record Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                         String failoverPolicy, boolean autoFailback, boolean witness, String rpoBudget, String onBudgetExceeded,
-                        String compression, Long canaryMillis) {
+                        String compression, Long canaryMillis, String captureDir) {
         public Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                      String failoverPolicy, boolean autoFailback, boolean witness) {
             this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, null, null, null,
-                    null);
+                    null, null);
         }
 
         public static final Setup DEFAULT = new Setup(1.0, 0, 0, 0);
@@ -115,30 +116,36 @@ public final class LabTopology {
 
         public Setup withFailover(String policy, boolean autoFailback) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, policy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis);
+                    onBudgetExceeded, compression, canaryMillis, captureDir);
         }
 
         /** The lab's key-value keyspaces get {@code rpo-budget: budget} ({@code 250ms}, {@code 0}...) and {@code on-budget-exceeded: mode}. */
         public Setup withRpoBudget(String budget, String mode) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, budget, mode,
-                    compression, canaryMillis);
+                    compression, canaryMillis, captureDir);
         }
 
         public Setup withWitness(boolean w) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, w, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis);
+                    onBudgetExceeded, compression, canaryMillis, captureDir);
         }
 
         /** Every node's {@code replication.compression}: {@code deflate}, {@code none}, or null for the default. */
         public Setup withCompression(String c) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, c, canaryMillis);
+                    onBudgetExceeded, c, canaryMillis, captureDir);
         }
 
         /** Every node's {@code canary.interval-ms} (0: no canaries), or null for the default. */
         public Setup withCanary(Long millis) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, millis);
+                    onBudgetExceeded, compression, millis, captureDir);
+        }
+
+        /** The WAN emulator appends every byte each link forwards to a file per link in {@code dir} (tests look for bytes there). */
+        public Setup withCapture(java.nio.file.Path dir) {
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
+                    onBudgetExceeded, compression, canaryMillis, dir.toAbsolutePath().toString());
         }
 
         public List<Region> regions() {
@@ -224,6 +231,9 @@ public final class LabTopology {
                     policy: event-log
                     projections:         # read models every region folds from the events
                       - {name: order-status, type: merge}
+                  - name: eu-customers   # lives in eu-west only: other regions refuse it and receive its writes withheld
+                    policy: multi-master
+                    residency: [eu-west]
 
                 probe:
                   interval-ms: 1000
@@ -251,6 +261,9 @@ public final class LabTopology {
         y.append("  latency-scale: ").append(String.format(Locale.ROOT, "%s", wan.latencyScale())).append('\n');
         y.append("  jitter-ms: ").append(wan.jitterMillis()).append('\n');
         y.append("  bandwidth-kbps: ").append(wan.bandwidthKbps()).append('\n');
+        if (wan.captureDir() != null) {
+            y.append("  capture-dir: \"").append(wan.captureDir().replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n");
+        }
         y.append("  delays:\n");
         for (Delay d : wan.witness() ? WITNESS_DELAYS : DELAYS) {
             y.append("    - {between: [").append(d.a()).append(", ").append(d.b()).append("], one-way-ms: ")

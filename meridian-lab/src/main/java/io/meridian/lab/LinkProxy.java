@@ -53,6 +53,8 @@ final class LinkProxy implements AutoCloseable {
     private final AtomicLong accepted = new AtomicLong();
     private volatile boolean cut;
     private volatile boolean closed;
+    /** Where every forwarded byte is appended, both directions (null: nowhere). */
+    private volatile java.io.OutputStream capture;
 
     LinkProxy(String from, String to, String kind, InetSocketAddress listen, InetSocketAddress target, LinkShaper shaper,
               long jitterNanos) throws IOException {
@@ -77,6 +79,28 @@ final class LinkProxy implements AutoCloseable {
         server.setReuseAddress(true);
         server.bind(listen);
         Thread.ofVirtual().name("wan-accept-" + from + "-" + to).start(this::acceptLoop);
+    }
+
+    /** From now on, appends every byte this link forwards (both ways, as forwarded) to {@code file}. */
+    void captureTo(java.nio.file.Path file) throws IOException {
+        capture = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(file,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND));
+    }
+
+    private void captured(byte[] bytes) {
+        java.io.OutputStream c = capture;
+        if (c == null) {
+            return;
+        }
+        synchronized (c) {
+            try {
+                c.write(bytes);
+                c.flush();
+            } catch (IOException e) {
+                log.warn("link {} -> {} ({}): capturing failed: {}", from, to, kind, e.toString());
+                capture = null;
+            }
+        }
     }
 
     int port() {
@@ -175,6 +199,10 @@ final class LinkProxy implements AutoCloseable {
     public void close() {
         closed = true;
         closeQuietly(server);
+        java.io.OutputStream c = capture;
+        if (c != null) {
+            closeQuietly(c);
+        }
         connections.forEach(Connection::close);
     }
 
@@ -262,6 +290,7 @@ final class LinkProxy implements AutoCloseable {
                     }
                     out.write(chunk.bytes());
                     out.flush();
+                    captured(chunk.bytes());
                     bytesForwarded.addAndGet(chunk.bytes().length);
                     if (back) {
                         bytesBack.addAndGet(chunk.bytes().length);

@@ -55,16 +55,16 @@ public final class WanEmulator implements AutoCloseable {
                 // HTTP and replication share the link's bandwidth, as they would share a WAN path.
                 LinkShaper shaper = new LinkShaper(delayNanos, wan.bandwidthBytesPerSecond());
                 links.add(bind(link, "http", link.via(), new InetSocketAddress(to.http().host(), to.http().port()),
-                        shaper, jitterNanos));
+                        shaper, jitterNanos, wan.captureDir()));
                 if (link.replicationVia().isPresent() && to.replication().isPresent()) {
                     var target = to.replication().get();
                     links.add(bind(link, "replication", link.replicationVia().get(),
-                            new InetSocketAddress(target.host(), target.port()), shaper, jitterNanos));
+                            new InetSocketAddress(target.host(), target.port()), shaper, jitterNanos, wan.captureDir()));
                 }
                 if (link.consensusVia().isPresent() && to.consensus().isPresent()) {
                     var target = to.consensus().get();
                     links.add(bind(link, "consensus", link.consensusVia().get(),
-                            new InetSocketAddress(target.host(), target.port()), shaper, jitterNanos));
+                            new InetSocketAddress(target.host(), target.port()), shaper, jitterNanos, wan.captureDir()));
                 }
             }
             HttpServer control = HttpServer.create();
@@ -87,10 +87,17 @@ public final class WanEmulator implements AutoCloseable {
     }
 
     private static LinkProxy bind(LinkConfig link, String kind, io.meridian.core.config.HostPort listen,
-                                  InetSocketAddress target, LinkShaper shaper, long jitterNanos) throws IOException {
+                                  InetSocketAddress target, LinkShaper shaper, long jitterNanos,
+                                  java.util.Optional<String> captureDir) throws IOException {
         try {
-            return new LinkProxy(link.from(), link.to(), kind, new InetSocketAddress(listen.host(), listen.port()),
+            LinkProxy proxy = new LinkProxy(link.from(), link.to(), kind, new InetSocketAddress(listen.host(), listen.port()),
                     target, shaper, jitterNanos);
+            if (captureDir.isPresent()) {
+                java.nio.file.Path dir = java.nio.file.Path.of(captureDir.get());
+                java.nio.file.Files.createDirectories(dir);
+                proxy.captureTo(dir.resolve(link.from() + "-" + link.to() + "-" + kind + ".bin"));
+            }
+            return proxy;
         } catch (java.net.BindException e) {
             throw new java.net.BindException(listen.bindFailure("the " + kind + " link " + link.from() + " -> " + link.to(),
                     e.getMessage()));

@@ -7,18 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meridian.core.config.ConfigLoader;
 import io.meridian.core.config.MeridianConfig;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.UUID;
-import java.util.stream.Stream;
+import io.meridian.testkit.Marker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,9 +38,9 @@ class ResidencyReplicationTest {
                   - {name: sessions, policy: multi-master}
                 canary: {interval-ms: 0}
                 """);
-        String resident = "RESIDENT-" + UUID.randomUUID();
-        String residentKey = "KEY-" + UUID.randomUUID();
-        String open = "OPEN-" + UUID.randomUUID();
+        Marker resident = Marker.next("RESIDENT");
+        Marker residentKey = Marker.next("KEY");
+        Marker open = Marker.next("OPEN");
         String e = "http://127.0.0.1:" + p[0];
         String w = "http://127.0.0.1:" + p[2];
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"));
@@ -57,11 +52,11 @@ class ResidencyReplicationTest {
             }
             assertThat(put(w + "/v1/kv/sessions/s1", "{\"v\":\"" + open + "\"}")).isEqualTo(201);
             // The open write came after the resident ones from the same origin: once us-east has it, it has their places too.
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(e + "/v1/kv/sessions/s1").body()).contains(open));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(e + "/v1/kv/sessions/s1").body()).contains(open.text()));
             JsonNode cluster = JSON.readTree(get(e + "/v1/cluster").body());
             assertThat(cluster.path("replication").path("watermarks").path("eu-west").asLong()).isEqualTo(21);
             assertThat(get(e + "/v1/kv/eu-profiles/" + residentKey + "-0").statusCode()).as("refused at the API too").isEqualTo(403);
-            assertThat(get(w + "/v1/kv/eu-profiles/" + residentKey + "-0").body()).contains(resident);
+            assertThat(get(w + "/v1/kv/eu-profiles/" + residentKey + "-0").body()).contains(resident.text());
 
             // Only eu-west may hold them, so no other region's acknowledgement makes them less exposed... and they wait
             // for no copy: they are not counted as exposed at all. The open write is held by us-east.
@@ -69,11 +64,11 @@ class ResidencyReplicationTest {
                     assertThat(JSON.readTree(get(w + "/v1/exposure").body()).path("writes").asLong()).isZero());
         }
         // Closed: memtables flushed, logs closed. Search every file, byte for byte.
-        assertThat(filesContaining(dir.resolve("east"), resident)).as("us-east holds no resident value").isEmpty();
-        assertThat(filesContaining(dir.resolve("east"), residentKey)).as("nor a resident key").isEmpty();
-        assertThat(filesContaining(dir.resolve("east"), open)).as("the search finds what is there").isNotEmpty();
-        assertThat(filesContaining(dir.resolve("west"), resident)).isNotEmpty();
-        assertThat(filesContaining(dir.resolve("west"), residentKey)).isNotEmpty();
+        assertThat(resident.in(dir.resolve("east"))).as("us-east holds no resident value").isEmpty();
+        assertThat(residentKey.in(dir.resolve("east"))).as("nor a resident key").isEmpty();
+        assertThat(open.in(dir.resolve("east"))).as("the search finds what is there").isNotEmpty();
+        assertThat(resident.in(dir.resolve("west"))).isNotEmpty();
+        assertThat(residentKey.in(dir.resolve("west"))).isNotEmpty();
     }
 
     @Test
@@ -87,8 +82,8 @@ class ResidencyReplicationTest {
                   - {name: eu-accounts, policy: strong, residency: [eu-west]}
                   - {name: accounts, policy: strong}
                 """.formatted(p[0], p[1]));
-        String resident = "RESIDENT-" + UUID.randomUUID();
-        String open = "OPEN-" + UUID.randomUUID();
+        Marker resident = Marker.next("RESIDENT");
+        Marker open = Marker.next("OPEN");
         try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"));
              RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("west"))) {
             TestNodes.startTogether(east, west);
@@ -97,43 +92,17 @@ class ResidencyReplicationTest {
             // eu-west alone is the keyspace's group: it commits at once, whatever us-east does.
             await().atMost(Duration.ofSeconds(60)).until(() -> put(w + "/v1/kv/eu-accounts/alice", "\"" + resident + "\"") == 201);
             await().atMost(Duration.ofSeconds(60)).until(() -> put(w + "/v1/kv/accounts/bob", "\"" + open + "\"") == 201);
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(e + "/v1/kv/accounts/bob").body()).contains(open));
-            assertThat(get(w + "/v1/kv/eu-accounts/alice").body()).contains(resident);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(e + "/v1/kv/accounts/bob").body()).contains(open.text()));
+            assertThat(get(w + "/v1/kv/eu-accounts/alice").body()).contains(resident.text());
             assertThat(get(e + "/v1/kv/eu-accounts/alice").statusCode()).isEqualTo(403);
             JsonNode eastGroups = JSON.readTree(get(e + "/v1/cluster").body()).path("strong");
             assertThat(eastGroups.findValuesAsText("keyspace")).containsExactly("accounts");
             JsonNode westGroups = JSON.readTree(get(w + "/v1/cluster").body()).path("strong");
             assertThat(westGroups.findValuesAsText("keyspace")).containsExactly("eu-accounts", "accounts");
         }
-        assertThat(filesContaining(dir.resolve("east"), resident)).as("us-east holds nothing of it, Raft log included").isEmpty();
-        assertThat(filesContaining(dir.resolve("east"), open)).isNotEmpty();
-        assertThat(filesContaining(dir.resolve("west"), resident)).isNotEmpty();
-    }
-
-    static List<Path> filesContaining(Path root, String marker) throws IOException {
-        byte[] needle = marker.getBytes(StandardCharsets.UTF_8);
-        try (Stream<Path> files = Files.walk(root)) {
-            return files.filter(Files::isRegularFile).filter(f -> {
-                try {
-                    return indexOf(Files.readAllBytes(f), needle) >= 0;
-                } catch (IOException ex) {
-                    throw new java.io.UncheckedIOException(ex);
-                }
-            }).toList();
-        }
-    }
-
-    static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
+        assertThat(resident.in(dir.resolve("east"))).as("us-east holds nothing of it, Raft log included").isEmpty();
+        assertThat(open.in(dir.resolve("east"))).isNotEmpty();
+        assertThat(resident.in(dir.resolve("west"))).isNotEmpty();
     }
 
     private int put(String url, String body) throws Exception {

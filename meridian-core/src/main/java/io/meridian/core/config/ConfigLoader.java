@@ -488,8 +488,10 @@ public final class ConfigLoader {
                 delays.add(new WanConfig.Delay(between.get(0), between.get(1), oneWay));
             }
         }
-        w.finish(Set.of("control", "latency-scale", "jitter-ms", "bandwidth-kbps", "delays"));
-        return control == null ? null : new WanConfig(control, scale, jitter, bandwidthKbps * 1000 / 8, delays);
+        String capture = w.string("capture-dir", false);
+        w.finish(Set.of("control", "latency-scale", "jitter-ms", "bandwidth-kbps", "delays", "capture-dir"));
+        return control == null ? null : new WanConfig(control, scale, jitter, bandwidthKbps * 1000 / 8, delays,
+                Optional.ofNullable(capture));
     }
 
     private void error(Location at, String path, String message) {

@@ -357,6 +357,11 @@ class ConfigLoaderTest {
         WanConfig wan = config.wan().orElseThrow();
         assertThat(wan.oneWayMillis("eu-west", "us-east")).isEqualTo(17.5);
         assertThat(wan.bandwidthBytesPerSecond()).isEqualTo(1000);
+        assertThat(wan.captureDir()).isEmpty();
+        assertThat(parse(REGIONS + """
+                keyspaces: [{name: cache, policy: local}]
+                wan: {control: 127.0.0.1:7100, capture-dir: /tmp/wan capture}
+                """).wan().orElseThrow().captureDir()).contains("/tmp/wan capture");
     }
 
     @Test
