@@ -20,6 +20,7 @@ public enum ProblemType {
     UNKNOWN_PROJECTION(404, "unknown-projection", "The projection does not exist"),
     STREAM_NOT_FOUND(404, "stream-not-found", "The stream does not exist"),
     OUTSIDE_RESIDENCY(403, "outside-residency", "The keyspace's data may not live in this region"),
+    CROSS_ORIGIN(403, "cross-origin", "A web page of another origin may not change anything here"),
     METHOD_NOT_ALLOWED(405, "method-not-allowed", "The method is not allowed on this resource"),
     HOME_CONFLICT(409, "home-conflict", "The key already has another home region"),
     WRONG_POLICY(409, "wrong-policy", "The operation does not apply to the keyspace's policy"),

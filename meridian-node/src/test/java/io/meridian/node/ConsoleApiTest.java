@@ -72,6 +72,21 @@ class ConsoleApiTest {
             assertThat(post.statusCode()).isEqualTo(405);
             assertThat(post.headers().firstValue("Allow")).contains("GET, HEAD");
 
+            // A page of another site may read, and may not change anything through a browser; the node's own page may.
+            HttpResponse<String> forged = http.send(HttpRequest.newBuilder(URI.create(e + "/v1/kv/sessions/forged"))
+                    .header("Origin", "https://evil.example").header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(forged.statusCode()).isEqualTo(403);
+            assertThat(forged.headers().firstValue("Content-Type")).contains("application/problem+json");
+            assertThat(forged.body()).contains("cross-origin", "evil.example");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(e + "/v1/failovers/1/approve")).header("Origin", "null")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(403);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(e + "/v1/kv/sessions/forged")).header("Origin", "https://evil.example")
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode()).as("reads are not refused").isEqualTo(404);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(e + "/v1/kv/sessions/own")).header("Origin", e)
+                    .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).as("the node's own page").isEqualTo(201);
+
             // Requests on keyspaces are counted per keyspace and operation, with their latency histogram.
             for (int i = 0; i < 5; i++) {
                 assertThat(send("PUT", e + "/v1/kv/sessions/k" + i).statusCode()).isEqualTo(201);
@@ -82,7 +97,7 @@ class ConsoleApiTest {
             assertThat(status.path("probe_interval_ms").asLong()).isPositive();
             JsonNode puts = find(status.path("requests"), "operation", "put");
             assertThat(puts.path("keyspace").asText()).isEqualTo("sessions");
-            assertThat(puts.path("count").asLong()).isEqualTo(5);
+            assertThat(puts.path("count").asLong()).as("5, and the page's own write").isEqualTo(6);
             assertThat(puts.path("errors").asLong()).isZero();
             assertThat(puts.path("total_ms").asDouble()).isPositive();
             long last = 0;
@@ -90,8 +105,8 @@ class ConsoleApiTest {
                 assertThat(bucket.getValue().asLong()).as("cumulative").isGreaterThan(last);
                 last = bucket.getValue().asLong();
             }
-            assertThat(last).as("the last bound holds every request under it").isLessThanOrEqualTo(5);
-            assertThat(find(status.path("requests"), "operation", "get").path("count").asLong()).isEqualTo(1);
+            assertThat(last).as("the last bound holds every request under it").isLessThanOrEqualTo(6);
+            assertThat(find(status.path("requests"), "operation", "get").path("count").asLong()).as("with the page's 404").isEqualTo(2);
             assertThat(status.path("requests").toString()).as("the console's own requests are not users'").doesNotContain("console");
 
             // The overview: both regions' statuses, as us-east gathered them.

@@ -265,8 +265,34 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
+    /**
+     * Refuses a change a browser sends on behalf of a page of another origin: a page the operator
+     * happens to have open could otherwise approve a failover or write a key through the console's
+     * node (a form POST needs no preflight). Browsers say where a request comes from in
+     * {@code Origin}; clients that are not browsers send none and are not concerned.
+     */
+    private static void refuseCrossOrigin(Exchange ex) {
+        String origin = ex.header("Origin");
+        if (origin == null || READ.contains(ex.method()) || "OPTIONS".equals(ex.method())) {
+            return;
+        }
+        String host = ex.header("Host");
+        String from;
+        try {
+            from = java.net.URI.create(origin.strip()).getRawAuthority();
+        } catch (IllegalArgumentException e) {
+            from = null;
+        }
+        if (from == null || host == null || !from.equalsIgnoreCase(host.strip())) {
+            throw new MeridianException(ProblemType.CROSS_ORIGIN, "a page from " + origin + " may not " + ex.method() + " " + ex.rawPath()
+                    + " on this node; open the console of this node (/console/) or use a client that is not a browser",
+                    Map.of("origin", origin));
+        }
+    }
+
     /** Dispatches; fills {@code tags} with the keyspace and operation for metrics. */
     private void route(Exchange ex, String[] tags) throws Exception {
+        refuseCrossOrigin(ex);
         String path = ex.rawPath();
         switch (path) {
             case "/v1/health" -> {
