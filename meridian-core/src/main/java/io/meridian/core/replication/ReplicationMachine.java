@@ -309,6 +309,19 @@ public final class ReplicationMachine {
         }
     }
 
+    /**
+     * The peers in the order to ask for a snapshot: those that may hold more of the keyspaces whose
+     * residency this region shares with other regions come first. A peer outside a residency has
+     * none of its keys, so its snapshot would leave this region without them.
+     */
+    List<String> bootstrapOrder() {
+        Residency residency = replica.residency();
+        List<String> shared = residency.regions().keySet().stream()
+                .filter(k -> residency.mayHold(k, region) && !residency.onlyIn(k, region)).toList();
+        return peers.stream().sorted(java.util.Comparator.comparingLong(
+                (String peer) -> shared.stream().filter(k -> residency.mayHold(k, peer)).count()).reversed()).toList();
+    }
+
     private static final class Bootstrap {
         long deadline;
         int next;
@@ -343,7 +356,7 @@ public final class ReplicationMachine {
             bootstrap.next = 0;
             return new BootstrapStep.Pause(settings.bootstrapPauseMillis());
         }
-        return new BootstrapStep.Fetch(peers.get(bootstrap.next++));
+        return new BootstrapStep.Fetch(bootstrapOrder().get(bootstrap.next++));
     }
 
     /** The snapshot from {@code peer} could not be had. */

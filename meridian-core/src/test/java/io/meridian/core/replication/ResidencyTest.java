@@ -115,6 +115,15 @@ class ResidencyTest {
     }
 
     @Test
+    void anEmptyRegionAsksARegionInsideItsResidenciesForASnapshotFirst() {
+        ReplicationMachine eu1 = new ReplicationMachine(replica("eu1", new MemStore()), List.of("us", "ap", "eu1", "eu2"), SETTINGS);
+        assertThat(eu1.bootstrapOrder()).containsExactly("eu2", "us", "ap");
+        assertThat(eu1.nextBootstrapStep(0, true)).isEqualTo(new ReplicationMachine.BootstrapStep.Fetch("eu2"));
+        ReplicationMachine us = new ReplicationMachine(replica("us", new MemStore()), List.of("us", "ap", "eu1", "eu2"), SETTINGS);
+        assertThat(us.bootstrapOrder()).as("no residency of its own: the configured order").containsExactly("ap", "eu1", "eu2");
+    }
+
+    @Test
     void aKeyspaceThatMayLiveInOneRegionOnlyWaitsForNoCopy() {
         Replica only = new Replica("eu1", new MemStore());
         only.residency(new Residency(Map.of("eu", Set.of("eu1"))));
