@@ -122,21 +122,23 @@ class ConsoleApiTest {
                 assertThat(find(west0.path("canary").path("sources"), "source", "us-east").path("seen").asLong()).isPositive();
             });
 
-            // Live: one overview a second over Server-Sent Events.
-            HttpResponse<java.io.InputStream> live = http.send(HttpRequest.newBuilder(URI.create(e + "/v1/overview"))
-                    .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
-            assertThat(live.statusCode()).isEqualTo(200);
-            assertThat(live.headers().firstValue("Content-Type")).contains("text/event-stream");
-            List<JsonNode> events = new ArrayList<>();
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null && events.size() < 2; line = in.readLine()) {
-                    if (line.startsWith("data: ")) {
-                        events.add(JSON.readTree(line.substring(6)));
-                    }
-                }
+            // Live: one overview a second over Server-Sent Events; three consoles at once share one gathering a second.
+            String w = "http://127.0.0.1:" + p[2];
+            long asked = statusRequests(w);
+            List<Thread> consoles = new ArrayList<>();
+            List<List<JsonNode>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (int c = 0; c < 3; c++) {
+                consoles.add(Thread.ofVirtual().start(() -> seen.add(overviews(e, 3))));
             }
-            assertThat(events).hasSize(2);
-            assertThat(events.get(1).path("at_ms").asLong() - events.get(0).path("at_ms").asLong()).isBetween(500L, 30_000L);
+            for (Thread t : consoles) {
+                t.join(30_000);
+            }
+            assertThat(seen).hasSize(3).allSatisfy(events -> {
+                assertThat(events).hasSize(3);
+                assertThat(events.get(2).path("at_ms").asLong() - events.get(0).path("at_ms").asLong()).isBetween(1_000L, 30_000L);
+            });
+            assertThat(statusRequests(w) - asked).as("eu-west asked for its status by three consoles' nine overviews")
+                    .isBetween(2L, 7L); // 9 without sharing
 
             // A region that does not answer is named with the reason, and the rest still shows.
             west.close();
@@ -146,6 +148,38 @@ class ConsoleApiTest {
                 assertThat(find(overview.path("statuses"), "region", "us-east").path("region").asText()).isEqualTo("us-east");
             });
         }
+    }
+
+    /** {@code n} overviews from a live stream, as a console reads them. */
+    private List<JsonNode> overviews(String url, int n) {
+        List<JsonNode> events = new ArrayList<>();
+        try {
+            HttpResponse<java.io.InputStream> live = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/overview"))
+                    .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(live.statusCode()).isEqualTo(200);
+            assertThat(live.headers().firstValue("Content-Type")).contains("text/event-stream");
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
+                for (String line = in.readLine(); line != null && events.size() < n; line = in.readLine()) {
+                    if (line.startsWith("data: ")) {
+                        events.add(JSON.readTree(line.substring(6)));
+                    }
+                }
+            }
+        } catch (Exception ex) {
+            throw new AssertionError(ex);
+        }
+        return events;
+    }
+
+    /** How many times a node answered {@code GET /v1/status}, from its metrics. */
+    private long statusRequests(String url) throws Exception {
+        long n = 0;
+        for (String line : send("GET", url + "/metrics").body().split("\n")) {
+            if (line.startsWith("meridian_requests_seconds_count{") && line.contains("operation=\"status\"")) {
+                n += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return n;
     }
 
     private static JsonNode find(JsonNode array, String field, String value) {

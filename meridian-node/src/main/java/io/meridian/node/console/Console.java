@@ -49,6 +49,9 @@ public final class Console {
     private final MeridianConfig config;
     private final Map<String, byte[]> loaded = new java.util.concurrent.ConcurrentHashMap<>();
     private final Semaphore streams = new Semaphore(MAX_STREAMS);
+    /** The last gathering of every region's status and when it started: consoles open at once share it. */
+    private java.util.concurrent.CompletableFuture<Map<String, Object>> gathered;
+    private long gatheredAtNanos;
 
     public Console(RegionNode node, MeridianConfig config) {
         this.node = node;
@@ -93,7 +96,7 @@ public final class Console {
     /** {@code GET /v1/overview}: once, or (asked for {@code text/event-stream}) once a second until the client leaves. */
     public void overview(Exchange ex) throws Exception {
         if (!ex.wantsEventStream()) {
-            ex.answerWhen(node.statusEverywhere(), statuses -> ex.sendJson(200, overview(statuses)));
+            ex.answerWhen(statuses(), statuses -> ex.sendJson(200, overview(statuses)));
             return;
         }
         if (!streams.tryAcquire()) {
@@ -107,7 +110,7 @@ public final class Console {
                     .getBytes(StandardCharsets.UTF_8));
             while (!node.closed()) {
                 long started = System.nanoTime();
-                Map<String, Object> statuses = node.statusEverywhere().get(5, TimeUnit.SECONDS);
+                Map<String, Object> statuses = statuses().get(5, TimeUnit.SECONDS);
                 ex.writeChunk(("event: overview\ndata: " + new String(ApiJson.bytes(overview(statuses)), StandardCharsets.UTF_8)
                         + "\n\n").getBytes(StandardCharsets.UTF_8));
                 long left = EVERY.toNanos() - (System.nanoTime() - started);
@@ -126,6 +129,20 @@ public final class Console {
             streams.release();
             ex.endStream(ended);
         }
+    }
+
+    /**
+     * Every region's status: the gathering started less than a second ago (most of {@link #EVERY})
+     * if there is one, else a new one. However many consoles are open, a node asks each peer for
+     * its status about once a second.
+     */
+    private synchronized java.util.concurrent.CompletableFuture<Map<String, Object>> statuses() {
+        long now = System.nanoTime();
+        if (gathered == null || now - gatheredAtNanos >= EVERY.toNanos() * 9 / 10) {
+            gathered = node.statusEverywhere();
+            gatheredAtNanos = now;
+        }
+        return gathered;
     }
 
     private Map<String, Object> overview(Map<String, Object> statuses) {
