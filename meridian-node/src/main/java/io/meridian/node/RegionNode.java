@@ -229,8 +229,7 @@ public final class RegionNode implements AutoCloseable {
         for (KeyspaceConfig k : config.keyspaces()) {
             KeyspaceRules rules = KeyspaceRules.of(k.policy());
             // A strong keyspace's group has the data regions of its residency as members: no other region is sent its log.
-            List<String> members = config.dataRegionNames().stream().filter(r -> k.residency().isEmpty() || k.residency().contains(r))
-                    .toList();
+            List<String> members = config.dataRegionNames().stream().filter(k::mayLiveIn).toList();
             if (rules.consensus() && !region.witness() && members.contains(region.name())) {
                 io.meridian.storage.StrongStore strongStore = new io.meridian.storage.StrongStore(store, k.name());
                 stores.put(k.name(), strongStore);
@@ -274,7 +273,7 @@ public final class RegionNode implements AutoCloseable {
         }
         List<StrongGroupView> views = new java.util.ArrayList<>();
         for (KeyspaceConfig k : config.keyspaces()) {
-            if (KeyspaceRules.of(k.policy()).consensus() && (k.residency().isEmpty() || k.residency().contains(region.name()))) {
+            if (KeyspaceRules.of(k.policy()).consensus() && k.mayLiveIn(region.name())) {
                 try {
                     views.add(consensus.view(k.name()));
                 } catch (IOException e) {
@@ -393,7 +392,14 @@ public final class RegionNode implements AutoCloseable {
         return new io.meridian.core.api.StatusView(region.name(), region.location(), region.witness(), clock.wallMillis(),
                 peerViews(), prober.interval().toMillis(), replication == null ? null : replication.view(),
                 c == null ? null : c.view(), region.witness() ? null : exposure(), consensus == null ? null : strongView(),
-                metrics.requestTotals(), failover == null || region.witness() ? null : failover.view().lease());
+                metrics.requestTotals(), failover == null || region.witness() ? null : failover.leaseView());
+    }
+
+    /** {@code GET path} of {@code peer}, over the link this region reaches it by, answered within a second or failed. */
+    private java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<byte[]>> askPeer(String peer, String path) {
+        return peerHttp.sendAsync(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(config.addressFor(region.name(), peer).httpUrl() + path))
+                .timeout(java.time.Duration.ofSeconds(1)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** Every region's {@link #status()}, this one's and each peer's as it answers within a second. */
@@ -404,10 +410,7 @@ public final class RegionNode implements AutoCloseable {
                 asked.put(r.name(), java.util.concurrent.CompletableFuture.completedFuture(status()));
                 continue;
             }
-            asked.put(r.name(), peerHttp.sendAsync(java.net.http.HttpRequest.newBuilder(
-                                    java.net.URI.create(config.addressFor(region.name(), r.name()).httpUrl() + "/v1/status"))
-                            .timeout(java.time.Duration.ofSeconds(1)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
-                    .<Object>thenApply(response -> {
+            asked.put(r.name(), askPeer(r.name(), "/v1/status").<Object>thenApply(response -> {
                         if (response.statusCode() != 200) {
                             return Map.of("region", r.name(), "error", "answered " + response.statusCode());
                         }
@@ -417,9 +420,11 @@ public final class RegionNode implements AutoCloseable {
                             return Map.of("region", r.name(), "error", "answered something else than a status: " + e.getMessage());
                         }
                     })
-                    .exceptionally(e -> Map.of("region", r.name(), "error", "no answer to " + region.name() + ": "
-                            + ((e.getCause() == null ? e : e.getCause()) instanceof java.net.http.HttpTimeoutException
-                            ? "none within a second" : String.valueOf((e.getCause() == null ? e : e.getCause()).getMessage())))));
+                    .exceptionally(e -> {
+                        Throwable why = e.getCause() == null ? e : e.getCause();
+                        return Map.of("region", r.name(), "error", "no answer to " + region.name() + ": "
+                                + (why instanceof java.net.http.HttpTimeoutException ? "none within a second" : String.valueOf(why.getMessage())));
+                    }));
         }
         return java.util.concurrent.CompletableFuture.allOf(asked.values().toArray(java.util.concurrent.CompletableFuture[]::new))
                 .thenApply(done -> {
@@ -455,9 +460,7 @@ public final class RegionNode implements AutoCloseable {
             if (peer.equals(region.name())) {
                 continue;
             }
-            asked.put(peer, peerHttp.sendAsync(java.net.http.HttpRequest.newBuilder(
-                            java.net.URI.create(config.addressFor(region.name(), peer).httpUrl() + "/v1/exposure"))
-                    .timeout(java.time.Duration.ofSeconds(1)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray()));
+            asked.put(peer, askPeer(peer, "/v1/exposure"));
         }
         if (replication != null) {
             out.put(region.name(), replication.exposure());

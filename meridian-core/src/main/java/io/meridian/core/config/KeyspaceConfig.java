@@ -25,4 +25,9 @@ public record KeyspaceConfig(String name, Policy policy, List<String> residency,
             throw new IllegalArgumentException("maxValueBytes must be positive: " + maxValueBytes);
         }
     }
+
+    /** True when the keyspace's data may live in {@code region}: it has no residency, or its residency names the region. */
+    public boolean mayLiveIn(String region) {
+        return residency.isEmpty() || residency.contains(region);
+    }
 }

@@ -55,8 +55,6 @@ public final class Replica {
      * @param merges for keyspaces whose values merge instead of conflicting (CRDTs), how two
      *               encoded values join; null for the others
      */
-    private volatile Residency residency = Residency.NONE;
-
     public Replica(String region, ReplicaStore store, Function<String, ConflictResolver> resolvers, OriginFence fence,
                    Function<String, java.util.function.BinaryOperator<byte[]>> merges) {
         this.merges = merges;
@@ -72,6 +70,9 @@ public final class Replica {
     }
 
     /** Where each keyspace may live: a write of a keyspace that may not live here is logged withheld, never applied. */
+    private volatile Residency residency = Residency.NONE;
+
+    /** Sets where each keyspace may live (before the replica applies anything). */
     public void residency(Residency residency) {
         this.residency = java.util.Objects.requireNonNull(residency);
     }

@@ -36,11 +36,6 @@ public record Residency(Map<String, Set<String>> regions) {
         return allowed == null || allowed.contains(region);
     }
 
-    /** True when {@code keyspace} declares a residency. */
-    public boolean restricted(String keyspace) {
-        return regions.containsKey(keyspace);
-    }
-
     /** True when {@code region} is the only region that may hold {@code keyspace}: its writes have no copy elsewhere, by declaration. */
     public boolean onlyIn(String keyspace, String region) {
         Set<String> allowed = regions.get(keyspace);

@@ -457,7 +457,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
                     + (config.region(name).isEmpty() ? "does not exist" : "is a witness and holds no data") + "; data regions: "
                     + String.join(", ", config.dataRegionNames()), Map.of("region", name));
         }
-        if (!keyspace.residency().isEmpty() && !keyspace.residency().contains(name)) {
+        if (!keyspace.mayLiveIn(name)) {
             throw new MeridianException(ProblemType.OUTSIDE_RESIDENCY, where + ": keyspace '" + keyspace.name()
                     + "' may only live in " + keyspace.residency(), Map.of("region", name));
         }
@@ -466,7 +466,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
     /** The regions a key of the keyspace may live in: the data regions, within its residency. */
     List<String> homeCandidates(KeyspaceConfig keyspace) {
         return config.dataRegionNames().stream()
-                .filter(r -> keyspace.residency().isEmpty() || keyspace.residency().contains(r)).toList();
+                .filter(keyspace::mayLiveIn).toList();
     }
 
     /** The request's session token; one naming a region this deployment does not have is malformed. */

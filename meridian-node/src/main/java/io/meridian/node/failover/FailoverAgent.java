@@ -835,14 +835,18 @@ public final class FailoverAgent implements AutoCloseable {
                     rep.map(x -> Instant.ofEpochMilli(x.atMillis()).toString()).orElse(null),
                     s.onsetsSince(r.name(), clock.wallMillis() - settings.flapWindow().toMillis())));
         }
-        long now = clock.monotonicNanos();
         List<FailoverView.Peer> peers;
         synchronized (agent) {
             peers = agent.peerViews(clock.wallMillis(), lastSuspects);
         }
-        return new FailoverView(region, settings.policy().configName(), s.epoch(), leader,
-                new FailoverView.Lease(agent.lease().valid(now), agent.lease().remainingNanos(now) / 1_000_000, settings.lease().toMillis()),
+        return new FailoverView(region, settings.policy().configName(), s.epoch(), leader, leaseView(),
                 regions, s.lost(), s.decisions(), peers);
+    }
+
+    /** This region's write lease now (also in {@link #view()}). */
+    public FailoverView.Lease leaseView() {
+        long now = clock.monotonicNanos();
+        return new FailoverView.Lease(agent.lease().valid(now), agent.lease().remainingNanos(now) / 1_000_000, settings.lease().toMillis());
     }
 
     /** For readiness: why this region cannot write what it owns, if it cannot. */

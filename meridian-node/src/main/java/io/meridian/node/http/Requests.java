@@ -44,7 +44,7 @@ public final class Requests {
                 "keyspace '" + name + "' does not exist; keyspaces: " + String.join(", ",
                         config.keyspaces().stream().map(KeyspaceConfig::name).toList()),
                 Map.of("keyspace", name)));
-        if (!keyspace.residency().isEmpty() && !keyspace.residency().contains(region)) {
+        if (!keyspace.mayLiveIn(region)) {
             throw new MeridianException(ProblemType.OUTSIDE_RESIDENCY,
                     "keyspace '" + name + "' may only live in " + keyspace.residency() + "; this is " + region,
                     Map.of("keyspace", name, "residency", keyspace.residency()));
