@@ -21,6 +21,11 @@ public final class Headers {
      * agree a leader is gone, the one with the longest log starts the election.
      */
     public static final String RAFT_LOGS = "Meridian-Raft-Logs";
+    /**
+     * On answers: the region that answered. On requests: the region that sent it, which every
+     * region-to-region request names (forwards, probes, canaries, status); the receiver counts
+     * such a connection's bytes as WAN traffic with that region ({@code GET /v1/cost}).
+     */
     public static final String REGION = "Meridian-Region";
     /** The session token: on write responses, and sent back by clients on later requests. */
     public static final String SESSION = "Meridian-Session";

@@ -105,6 +105,90 @@ class LabIT {
      * it travelled (so the searches find what is there).
      */
     @Test
+    void theRegionsCountOfTheirWanBytesAgreesWithTheEmulatorsWithinFivePercent() throws Exception {
+        String[] regions = {"us-east", "eu-west", "ap-southeast"};
+        JsonNode costBefore = getJson(url("us-east") + "/v1/cost");
+        Map<String, Long> wireBefore = emulatorEgress();
+        // Traffic of every kind: replicated writes everywhere, writes forwarded to catalog's primary, strong writes.
+        String value = "{\"note\": \"" + "abcdefghij".repeat(100) + "\"}";
+        List<Future<?>> writes = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(6)) {
+            for (String r : regions) {
+                for (int t = 0; t < 2; t++) {
+                    int thread = t;
+                    writes.add(pool.submit(() -> {
+                        try (MeridianClient c = MeridianClient.connect(url(r))) {
+                            for (int i = 0; i < 40; i++) {
+                                c.put("sessions", "cost-" + r + "-" + thread + "-" + i, value);
+                                if (!r.equals("us-east")) {
+                                    c.put("catalog", "cost-" + r + "-" + thread + "-" + i, value);
+                                }
+                                if (i % 4 == 0) {
+                                    c.put("accounts", "cost-" + r + "-" + thread + "-" + i, "{\"balance\": " + i + "}");
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+            }
+            for (Future<?> f : writes) {
+                f.get();
+            }
+        }
+        Thread.sleep(1_000); // replication catches up: what crossed is counted at both ends
+        JsonNode costAfter = getJson(url("us-east") + "/v1/cost");
+        Map<String, Long> wireAfter = emulatorEgress();
+        assertThat(costAfter.path("unavailable").size()).isZero();
+        for (JsonNode pair : costAfter.path("pairs")) {
+            String name = pair.path("from").asText() + ">" + pair.path("to").asText();
+            JsonNode before = null;
+            for (JsonNode p : costBefore.path("pairs")) {
+                if ((p.path("from").asText() + ">" + p.path("to").asText()).equals(name)) {
+                    before = p;
+                }
+            }
+            long counted = 0;
+            long wire = 0;
+            for (String transport : List.of("http", "replication", "consensus")) {
+                long c = pair.path("bytes_by_transport").path(transport).asLong() - before.path("bytes_by_transport").path(transport).asLong();
+                long w = wireAfter.getOrDefault(name + ":" + transport, 0L) - wireBefore.getOrDefault(name + ":" + transport, 0L);
+                System.out.printf("cost: %-24s %-12s counted %,10d  on the wire %,10d%n", name, transport, c, w);
+                // What crossed while the two were read (probes, heartbeats) is a few KB at most.
+                assertThat((double) c).as("%s %s", name, transport).isCloseTo(w, org.assertj.core.api.Assertions.within(
+                        Math.max(0.05 * w, 4_096)));
+                counted += c;
+                wire += w;
+            }
+            assertThat(wire).as(name + " carried the test's traffic").isGreaterThan(20_000);
+            assertThat((double) counted).as(name).isCloseTo(wire, org.assertj.core.api.Assertions.withinPercentage(5));
+        }
+        assertThat(costAfter.path("keyspaces").findValuesAsText("keyspace")).contains("sessions", "catalog", "accounts", "(control)");
+    }
+
+    /** Bytes each region sent each other per transport, as the emulator forwarded them ("from>to:transport"). */
+    private Map<String, Long> emulatorEgress() throws Exception {
+        Map<String, Long> out = new java.util.HashMap<>();
+        JsonNode links = getJson(state.controlUrl() + "/v1/links");
+        for (JsonNode l : links.isArray() ? links : links.path("links")) {
+            String from = l.path("from").asText();
+            String to = l.path("to").asText();
+            String kind = l.path("kind").asText();
+            long back = l.path("bytes_back").asLong();
+            out.merge(from + ">" + to + ":" + kind, l.path("bytes_forwarded").asLong() - back, Long::sum); // from dialled to
+            out.merge(to + ">" + from + ":" + kind, back, Long::sum);
+        }
+        return out;
+    }
+
+    private static JsonNode getJson(String url) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(url + ": " + r.body()).isEqualTo(200);
+        return JSON.readTree(r.body());
+    }
+
+    @Test
     void aResidentKeyspaceLeavesNoByteOfItsKeysOrValuesOutsideItsRegion() throws Exception {
         Marker value = Marker.next("RESIDENT");
         Marker key = Marker.next("KEY");

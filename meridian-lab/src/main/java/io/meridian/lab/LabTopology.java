@@ -256,6 +256,9 @@ public final class LabTopology {
             y.append("# Canary probes (docs/observability.md): every region's beat, measured where it arrives.\ncanary:\n")
                     .append("  interval-ms: ").append(wan.canaryMillis()).append("\n\n");
         }
+        y.append("# What a GB sent between regions costs, for GET /v1/cost (docs/observability.md, \"Cost\"): AWS's price\n")
+                .append("# for data leaving its US and European regions for another region, and leaving Singapore.\ncost:\n")
+                .append("  currency: USD\n  default-per-gb: 0.02\n  prices:\n    - {from: ap-southeast, per-gb: 0.09}\n\n");
         y.append("wan:\n");
         y.append("  control: 127.0.0.1:").append(ports.control()).append('\n');
         y.append("  latency-scale: ").append(String.format(Locale.ROOT, "%s", wan.latencyScale())).append('\n');

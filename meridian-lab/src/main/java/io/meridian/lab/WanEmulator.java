@@ -130,13 +130,17 @@ public final class WanEmulator implements AutoCloseable {
         return n;
     }
 
+    /**
+     * A link as it stands: {@code bytesForwarded} both ways on the connections {@code from} dialled
+     * through it, of which {@code bytesBack} went back from {@code to}.
+     */
     public record LinkView(String from, String to, String kind, int listenPort, String target, double oneWayMs, boolean cut,
-                           long connectionsAccepted, int connectionsOpen, long bytesForwarded, long bytesSwallowed) {
+                           long connectionsAccepted, int connectionsOpen, long bytesForwarded, long bytesBack, long bytesSwallowed) {
     }
 
     public List<LinkView> links() {
         return links.stream().map(l -> new LinkView(l.from, l.to, l.kind, l.port(), l.target(), l.oneWayMillis(), l.isCut(),
-                l.connectionsAccepted(), l.openConnections(), l.bytesForwarded(), l.bytesSwallowed())).toList();
+                l.connectionsAccepted(), l.openConnections(), l.bytesForwarded(), l.bytesBack(), l.bytesSwallowed())).toList();
     }
 
     private void handle(HttpExchange ex) throws IOException {

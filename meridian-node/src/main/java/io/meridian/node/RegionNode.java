@@ -80,12 +80,28 @@ public final class RegionNode implements AutoCloseable {
     private io.meridian.node.tracing.Tracing tracing = io.meridian.node.tracing.Tracing.OFF;
     private int port;
     private volatile boolean closed;
+    /** The bytes this region exchanges with the others on the wire (see {@link io.meridian.core.cost.WanMeter}). */
+    private final io.meridian.core.cost.WanMeter wan;
+    /** Readings of {@link #wan} over the last hour, for {@code GET /v1/cost}'s rates. */
+    private final io.meridian.core.cost.WanHistory wanHistory = new io.meridian.core.cost.WanHistory(COST_WINDOW);
+    private ThreadScheduler wanReadings;
+    /** The window of {@code GET /v1/cost}'s rates, and how often the meter is read for it. */
+    static final java.time.Duration COST_WINDOW = java.time.Duration.ofHours(1);
+    static final java.time.Duration COST_READING_EVERY = java.time.Duration.ofSeconds(10);
 
     private RegionNode(MeridianConfig config, RegionConfig region, Path dataDir) {
         this.config = config;
         this.region = region;
         this.dataDir = dataDir;
         this.metrics = new NodeMetrics(region.name());
+        Set<String> others = new java.util.HashSet<>(config.regionNames());
+        others.remove(region.name());
+        this.wan = new io.meridian.core.cost.WanMeter(region.name(), others, clock.wallMillis());
+    }
+
+    /** The meter of this region's bytes on the WAN. */
+    public io.meridian.core.cost.WanMeter wan() {
+        return wan;
     }
 
     /**
@@ -152,6 +168,7 @@ public final class RegionNode implements AutoCloseable {
         if (!region.witness() && config.keyspaces().stream().anyMatch(k -> KeyspaceRules.of(k.policy()).asynchronous())) {
             replication = new ReplicationEngine(region.name(), config, store, failover, clock,
                     new ThreadScheduler("replication-housekeeping"));
+            replication.meter(wan);
             try {
                 replication.start();
             } catch (RuntimeException e) {
@@ -198,6 +215,8 @@ public final class RegionNode implements AutoCloseable {
             throw new NodeStartException("cannot start the HTTP server on " + region.http() + ": " + e.getMessage(), e);
         }
         port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+        wanReadings = new ThreadScheduler("wan-readings");
+        wanReadings.every(COST_READING_EVERY, () -> wanHistory.record(wan.read(clock.wallMillis())));
         prober.start();
         if (replication != null && config.canaryKeyspace().isPresent()) {
             canaries = io.meridian.node.canary.CanaryProber.start(region.name(), config, replication, clock,
@@ -242,7 +261,7 @@ public final class RegionNode implements AutoCloseable {
         config.regionNames().forEach(r -> addresses.put(r, config.consensusAddressFor(region.name(), r).orElseThrow()));
         try {
             consensus = io.meridian.replication.strong.ConsensusServer.start(region.name(), region.consensus().orElseThrow(),
-                    dataDir, orders, stores, failover == null ? null : failover.machine(), addresses, WAN_TIMING);
+                    dataDir, orders, stores, failover == null ? null : failover.machine(), addresses, WAN_TIMING, wan);
         } catch (IOException | RuntimeException e) {
             close();
             Optional<BindException> bind = bindException(e);
@@ -298,6 +317,7 @@ public final class RegionNode implements AutoCloseable {
         connector.setHost(region.http().host());
         connector.setPort(region.http().port());
         connector.setIdleTimeout(IDLE_TIMEOUT_MILLIS);
+        connector.addEventListener(handler.wanMeter());
         s.addConnector(connector);
         s.setHandler(handler);
         s.setErrorHandler(new ProblemErrorHandler(region.name()));
@@ -399,7 +419,58 @@ public final class RegionNode implements AutoCloseable {
     private java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<byte[]>> askPeer(String peer, String path) {
         return peerHttp.sendAsync(java.net.http.HttpRequest.newBuilder(
                         java.net.URI.create(config.addressFor(region.name(), peer).httpUrl() + path))
+                .header(io.meridian.core.Headers.REGION, region.name())
                 .timeout(java.time.Duration.ofSeconds(1)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** {@code GET /v1/cost/counters}: this region's WAN counters now and where its window of the last hour starts. */
+    public io.meridian.core.api.WanCountersView wanCounters() {
+        io.meridian.core.cost.WanCounters now = wan.read(clock.wallMillis());
+        return new io.meridian.core.api.WanCountersView(now, wanHistory.baseline(now));
+    }
+
+    /**
+     * {@code GET /v1/cost}: every region's counters put together ({@link io.meridian.core.cost.CostReport}),
+     * this region's and each peer's as it answers {@code /v1/cost/counters} within a second.
+     */
+    public java.util.concurrent.CompletableFuture<io.meridian.core.api.CostView> costEverywhere() {
+        Map<String, java.util.concurrent.CompletableFuture<io.meridian.core.api.WanCountersView>> asked = new LinkedHashMap<>();
+        Map<String, String> unavailable = new java.util.concurrent.ConcurrentHashMap<>();
+        for (String r : config.regionNames()) {
+            if (r.equals(region.name())) {
+                asked.put(r, java.util.concurrent.CompletableFuture.completedFuture(wanCounters()));
+                continue;
+            }
+            asked.put(r, askPeer(r, "/v1/cost/counters").thenApply(response -> {
+                if (response.statusCode() != 200) {
+                    unavailable.put(r, "answered " + response.statusCode());
+                    return null;
+                }
+                try {
+                    return io.meridian.core.api.ApiJson.MAPPER.readValue(response.body(), io.meridian.core.api.WanCountersView.class);
+                } catch (java.io.IOException e) {
+                    unavailable.put(r, "answered something else than counters: " + e.getMessage());
+                    return null;
+                }
+            }).exceptionally(e -> {
+                Throwable why = e.getCause() == null ? e : e.getCause();
+                unavailable.put(r, "no answer to " + region.name() + ": "
+                        + (why instanceof java.net.http.HttpTimeoutException ? "none within a second" : String.valueOf(why.getMessage())));
+                return null;
+            }));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(asked.values().toArray(java.util.concurrent.CompletableFuture[]::new))
+                .thenApply(done -> {
+                    Map<String, io.meridian.core.cost.CostReport.Reading> readings = new LinkedHashMap<>();
+                    asked.forEach((r, f) -> {
+                        io.meridian.core.api.WanCountersView v = f.join();
+                        if (v != null) {
+                            readings.put(r, new io.meridian.core.cost.CostReport.Reading(v.now(), v.baseline()));
+                        }
+                    });
+                    return io.meridian.core.cost.CostReport.compute(config.regionNames(), readings, unavailable, config.cost(),
+                            clock.wallMillis());
+                });
     }
 
     /** Every region's {@link #status()}, this one's and each peer's as it answers within a second. */
@@ -488,6 +559,9 @@ public final class RegionNode implements AutoCloseable {
         closed = true;
         if (canaries != null) {
             canaries.close();
+        }
+        if (wanReadings != null) {
+            wanReadings.close();
         }
         projections.values().forEach(io.meridian.node.projection.ProjectionRunner::close);
         strongStores.values().forEach(io.meridian.storage.StrongStore::close); // change-feed subscriptions end

@@ -33,14 +33,43 @@ public final class PeerStreams implements AutoCloseable {
     private final Map<String, Stream> streams = new LinkedHashMap<>();
     private final ScheduledExecutorService reconnects = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("replication-reconnect").daemon().factory());
+    private final io.meridian.core.cost.WanMeter meter;
+    private final MeteredChannels channels;
     private volatile boolean closed;
 
     /** @param peers each peer region and the address this region dials it by */
     public PeerStreams(ReplicationHost host, Map<String, io.meridian.core.config.HostPort> peers, Settings settings) {
+        this(host, peers, settings, null);
+    }
+
+    /**
+     * @param peers each peer region and the address this region dials it by
+     * @param meter where the streams' connections count their bytes on the wire, and the entries
+     *              they carried by keyspace (null: not counted); this end counts them, the sending end does not
+     */
+    public PeerStreams(ReplicationHost host, Map<String, io.meridian.core.config.HostPort> peers, Settings settings,
+                       io.meridian.core.cost.WanMeter meter) {
         this.host = host;
         this.settings = settings;
+        this.meter = meter;
+        this.channels = meter == null ? null : new MeteredChannels(meter);
         peers.forEach((peer, address) -> streams.put(peer, new Stream(peer, address)));
     }
+
+    /** Records what entries from {@code peer} carried, by keyspace: their keys' and values' bytes. */
+    private void weigh(String peer, java.util.List<io.meridian.core.replication.Entry> entries) {
+        if (meter == null) {
+            return;
+        }
+        for (io.meridian.core.replication.Entry e : entries) {
+            String label = io.meridian.core.canary.Canary.isCanary(e.keyspace()) ? io.meridian.core.cost.WanMeter.CANARY : e.keyspace();
+            meter.weigh(peer, io.meridian.core.cost.Transport.REPLICATION, label,
+                    ENTRY_OVERHEAD + e.key().length() + (e.value() == null ? 0 : e.value().length));
+        }
+    }
+
+    /** An entry's bytes besides its key and value, about (sequence, clock, keyspace id, flags, framing). */
+    private static final int ENTRY_OVERHEAD = 16;
 
     public void start() {
         streams.values().forEach(s -> s.connect(0));
@@ -73,7 +102,10 @@ public final class PeerStreams implements AutoCloseable {
         while (responses.hasNext()) {
             Codec.Message m = Codec.decodeMessage(responses.next());
             switch (m) {
-                case Codec.Message.SnapshotChunk c -> chunks.accept(c.states());
+                case Codec.Message.SnapshotChunk c -> {
+                    weigh(peer, c.states());
+                    chunks.accept(c.states());
+                }
                 case Codec.Message.SnapshotEnd end -> {
                     return end;
                 }
@@ -94,6 +126,9 @@ public final class PeerStreams implements AutoCloseable {
         closed = true;
         reconnects.shutdownNow();
         streams.values().forEach(Stream::shutdown);
+        if (channels != null) {
+            channels.close();
+        }
     }
 
     private final class Stream {
@@ -112,7 +147,8 @@ public final class PeerStreams implements AutoCloseable {
         Stream(String peer, io.meridian.core.config.HostPort address) {
             this.peer = peer;
             this.origins = new TreeSet<>(Set.of(peer));
-            this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
+            this.channel = (channels == null ? NettyChannelBuilder.forAddress(address.host(), address.port())
+                    : channels.builder(peer, address, io.meridian.core.cost.Transport.REPLICATION))
                     .usePlaintext()
                     .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
                     .keepAliveTime(10, TimeUnit.SECONDS)
@@ -211,6 +247,7 @@ public final class PeerStreams implements AutoCloseable {
                     log.info("replication stream from {} is up", peer);
                 }
                 lastBatchMillis = host.wallMillis();
+                weigh(peer, batch.entries());
                 VersionVector ack = host.onBatch(batch);
                 if (!ack.equals(lastAck)) {
                     lastAck = ack;

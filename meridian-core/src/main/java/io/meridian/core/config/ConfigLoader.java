@@ -89,10 +89,11 @@ public final class ConfigLoader {
         Optional<WanConfig> wan = top.has("wan") ? Optional.ofNullable(wan(top.object("wan"), regionNames)) : Optional.empty();
         MeridianConfig.Canaries canaries = canaries(top);
         MeridianConfig.Tracing tracing = tracing(top);
-        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan", "canary", "tracing"));
+        CostConfig cost = cost(top, regionNames);
+        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan", "canary", "tracing", "cost"));
         requireReplicationAddresses(top, regions, keyspaces);
         witnessesHoldNoData(top, regions, keyspaces);
-        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries, tracing);
+        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries, tracing, cost);
     }
 
     private List<RegionConfig> regions(Obj top) {
@@ -415,6 +416,44 @@ public final class ConfigLoader {
                 }
             }
         }
+    }
+
+    private CostConfig cost(Obj top, Set<String> regionNames) {
+        Obj c = top.has("cost") ? top.object("cost") : null;
+        if (c == null) {
+            return CostConfig.DEFAULT;
+        }
+        String currency = c.has("currency") ? c.string("currency", false) : CostConfig.DEFAULT.currency();
+        double fallback = c.doubleValue("default-per-gb", CostConfig.DEFAULT.defaultPerGb(), 0.0, 1_000.0);
+        List<CostConfig.Price> prices = new ArrayList<>();
+        java.util.Set<String> seen = new HashSet<>();
+        for (Obj p : c.objects("prices", false)) {
+            String from = p.region("from", regionNames);
+            String to = p.has("to") ? p.region("to", regionNames) : null;
+            if (!p.has("per-gb")) {
+                error(p.mapping.at(), p.path, "expected per-gb: the price of a GB sent, e.g. per-gb: 0.02");
+            }
+            double perGb = p.doubleValue("per-gb", -1, 0.0, 1_000.0);
+            p.finish(Set.of("from", "to", "per-gb"));
+            if (perGb < 0) {
+                continue;
+            }
+            if (from != null && !seen.add(from + ">" + (to == null ? "*" : to))) {
+                error(p.at("from"), p.child("from"), "a price for " + from + (to == null ? "" : " to " + to) + " is listed twice");
+            }
+            if (from != null && from.equals(to)) {
+                error(p.at("to"), p.child("to"), "bytes within " + from + " do not cross between regions: no price");
+            }
+            if (from != null && (!p.has("to") || to != null)) {
+                prices.add(new CostConfig.Price(from, Optional.ofNullable(to), perGb));
+            }
+        }
+        c.finish(Set.of("currency", "default-per-gb", "prices"));
+        if (currency == null || currency.isBlank()) {
+            error(c.at("currency"), "cost.currency", "expected a currency name, e.g. USD");
+            currency = CostConfig.DEFAULT.currency();
+        }
+        return new CostConfig(currency, fallback, prices);
     }
 
     private MeridianConfig.Tracing tracing(Obj top) {

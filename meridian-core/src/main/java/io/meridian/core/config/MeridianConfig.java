@@ -10,7 +10,7 @@ import java.util.Optional;
  */
 public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links, List<KeyspaceConfig> keyspaces,
                              Probe probe, Replication replication, io.meridian.core.failover.FailoverSettings failover,
-                             Optional<WanConfig> wan, Canaries canaries, Tracing tracing) {
+                             Optional<WanConfig> wan, Canaries canaries, Tracing tracing, CostConfig cost) {
 
     /** 1 MiB: the default largest value a keyspace accepts. */
     public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 20;

@@ -108,6 +108,42 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void costPricesTheMostSpecificMatchAndRefusesBadPrices() {
+        CostConfig none = parse(REGIONS + "keyspaces: [{name: cache, policy: local}]\n").cost();
+        assertThat(none).isEqualTo(CostConfig.DEFAULT);
+        assertThat(none.perGb("us-east", "eu-west")).isEqualTo(0.02);
+        CostConfig priced = parse(REGIONS + """
+                keyspaces: [{name: cache, policy: local}]
+                cost:
+                  currency: EUR
+                  default-per-gb: 0.05
+                  prices:
+                    - {from: eu-west, per-gb: 0.03}
+                    - {from: eu-west, to: us-east, per-gb: 0.01}
+                """).cost();
+        assertThat(priced.currency()).isEqualTo("EUR");
+        assertThat(priced.perGb("eu-west", "us-east")).isEqualTo(0.01);
+        assertThat(priced.perGb("us-east", "eu-west")).isEqualTo(0.05);
+        assertThat(errors(REGIONS + """
+                keyspaces: [{name: cache, policy: local}]
+                cost:
+                  prices:
+                    - {from: eu-wset, per-gb: 0.03}
+                    - {from: us-east, per-gb: -1}
+                    - {from: us-east, to: us-east, per-gb: 1}
+                    - {from: eu-west}
+                    - {from: eu-west, per-gb: 0.02}
+                    - {from: eu-west, per-gb: 0.04}
+                  default-per-gb: lots
+                """)).anyMatch(e -> e.contains("cost.prices[0].from") && e.contains("eu-wset") && e.contains("eu-west"))
+                .anyMatch(e -> e.contains("cost.prices[1].per-gb") && e.contains("'-1'"))
+                .anyMatch(e -> e.contains("cost.prices[2].to") && e.contains("no price"))
+                .anyMatch(e -> e.contains("cost.prices[3]") && e.contains("expected per-gb"))
+                .anyMatch(e -> e.contains("cost.prices[5].from") && e.contains("listed twice"))
+                .anyMatch(e -> e.contains("cost.default-per-gb") && e.contains("'lots'"));
+    }
+
+    @Test
     void tracingIsOffUnlessAnOtlpEndpointIsGivenAndABadOneIsRefused() {
         assertThat(parse(REGIONS + "keyspaces: [{name: cache, policy: local}]\n").tracing().enabled()).isFalse();
         MeridianConfig traced = parse(REGIONS + """

@@ -100,6 +100,7 @@ public final class CanaryProber implements AutoCloseable {
         HttpRequest request = HttpRequest.newBuilder(URI.create(config.addressFor(region, target).httpUrl() + "/v1/kv/"
                         + Canary.KEYSPACE + "/" + region))
                 .header(Headers.SESSION, session)
+                .header(Headers.REGION, region)
                 .timeout(PROBE_TIMEOUT).GET().build();
         long sent = clock.monotonicNanos();
         http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((answer, failure) -> {

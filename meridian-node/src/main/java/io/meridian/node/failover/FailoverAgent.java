@@ -783,6 +783,7 @@ public final class FailoverAgent implements AutoCloseable {
     private java.util.concurrent.CompletableFuture<Boolean> ready(String peer) {
         HostPort address = config.addressFor(region, peer);
         return http.sendAsync(HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health/ready"))
+                        .header(io.meridian.core.Headers.REGION, region)
                         .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding())
                 .thenApply(r -> r.statusCode() == 200).exceptionally(e -> false);
     }

@@ -90,6 +90,22 @@ public final class ApiHandler extends Handler.Abstract {
         this.engines = Map.copyOf(engines);
         this.metrics = metrics;
         this.console = new io.meridian.node.console.Console(node, config);
+        this.wan = new WanHttpMeter(node.wan());
+    }
+
+    private final WanHttpMeter wan;
+
+    /** Counts the connections other regions open to this one (add it to the connector's listeners). */
+    public WanHttpMeter wanMeter() {
+        return wan;
+    }
+
+    /** What a request carried, for the WAN meter: its keyspace, or the system's own traffic. */
+    private static String wanLabel(String keyspace) {
+        if ("-".equals(keyspace)) {
+            return io.meridian.core.cost.WanMeter.SYSTEM;
+        }
+        return Canary.isCanary(keyspace) ? io.meridian.core.cost.WanMeter.CANARY : keyspace;
     }
 
     /** The keyspace named in a URL (checked against the configuration and its residency) and its engine. */
@@ -120,11 +136,11 @@ public final class ApiHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         long start = System.nanoTime();
-        Exchange ex = new Exchange(request, response, callback, node.region());
+        String[] tags = {"-", "other"};
+        Exchange ex = new Exchange(request, response, wan.track(request, () -> wanLabel(tags[0]), callback), node.region());
         if (tracing.enabled()) {
             ex.span(tracing.startRequest(request.getMethod(), ex::header));
         }
-        String[] tags = {"-", "other"};
         ex.onDeferredEnd(failure -> finish(ex, failure, tags, start));
         try {
             route(ex, tags);
@@ -335,6 +351,16 @@ public final class ApiHandler extends Handler.Abstract {
                 tags[1] = "overview";
                 allow(ex, READ);
                 console.overview(ex);
+            }
+            case "/v1/cost" -> {
+                tags[1] = "cost";
+                allow(ex, READ);
+                ex.answerWhen(node.costEverywhere(), view -> ex.sendJson(200, view));
+            }
+            case "/v1/cost/counters" -> {
+                tags[1] = "cost-counters";
+                allow(ex, READ);
+                ex.sendJson(200, node.wanCounters());
             }
             case "/v1/exposure" -> {
                 tags[1] = "exposure";

@@ -138,6 +138,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         config.keyspaces().forEach(k -> k.rpoBudget().ifPresent(b -> budgets.put(k.name(), b)));
     }
 
+    /** Where the streams this region opens count their bytes and entries (set before {@link #start}). */
+    public void meter(io.meridian.core.cost.WanMeter meter) {
+        this.meter = meter;
+    }
+
+    private io.meridian.core.cost.WanMeter meter;
+
     public void start() {
         Settings settings = Settings.DEFAULT.withHeartbeat(config.replication().heartbeat())
                 .withCompression(config.replication().compression());
@@ -153,7 +160,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
         Map<String, HostPort> addresses = new LinkedHashMap<>();
         peers.forEach(p -> addresses.put(p, config.replicationAddressFor(region, p).orElseThrow()));
-        streams = new PeerStreams(this, addresses, settings);
+        streams = new PeerStreams(this, addresses, settings, meter);
         bootstrap();
         streams.start();
         scheduler.every(HOUSEKEEPING, this::housekeeping);

@@ -85,6 +85,7 @@ public final class Forwarder implements AutoCloseable {
                         ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         ex.forwardableHeaders().forEach(b::header);
         b.header(Headers.FORWARDED_BY, region);
+        b.setHeader(Headers.REGION, region); // the sender, as every region-to-region request names it
         if (epoch != null) {
             b.header(Headers.EPOCH, Long.toString(epoch.getAsLong()));
         }

@@ -90,6 +90,8 @@ public final class ConsensusServer implements AutoCloseable {
     private RetryPolicy controlRetry;
     private RaftProperties clientProperties;
     private RetryPolicy retry;
+    /** Counts the Raft connections' bytes when a meter was given (null: not counted). */
+    private MeteredConsensus metered;
 
     private ConsensusServer(RaftServer server, Map<String, RaftGroup> groups, Map<String, RaftClient> clients) {
         this.server = server;
@@ -125,13 +127,14 @@ public final class ConsensusServer implements AutoCloseable {
     public static ConsensusServer start(String region, HostPort bind, Path dir, Map<String, List<String>> orders,
                                         Map<String, io.meridian.storage.StrongStore> stores,
                                         io.meridian.replication.control.ControlStateMachine control,
-                                        Map<String, HostPort> addresses, Timing timing) throws IOException {
+                                        Map<String, HostPort> addresses, Timing timing,
+                                        io.meridian.core.cost.WanMeter meter) throws IOException {
         Map<String, org.apache.ratis.statemachine.StateMachine> machines = new java.util.LinkedHashMap<>();
         if (control != null) {
             machines.put(CONTROL, control);
         }
         stores.forEach((keyspace, store) -> machines.put(keyspace, new KeyspaceStateMachine(store)));
-        return start(region, bind, dir, orders, machines, addresses, timing);
+        return start(region, bind, dir, orders, machines, addresses, timing, meter);
     }
 
     /**
@@ -146,6 +149,17 @@ public final class ConsensusServer implements AutoCloseable {
     public static ConsensusServer start(String region, HostPort bind, Path dir, Map<String, List<String>> orders,
                                         Map<String, ? extends org.apache.ratis.statemachine.StateMachine> machines,
                                         Map<String, HostPort> addresses, Timing timing) throws IOException {
+        return start(region, bind, dir, orders, machines, addresses, timing, null);
+    }
+
+    /**
+     * @param meter where the Raft connections other regions open to this one count their bytes, and
+     *              what they carried by group (null: not counted)
+     */
+    public static ConsensusServer start(String region, HostPort bind, Path dir, Map<String, List<String>> orders,
+                                        Map<String, ? extends org.apache.ratis.statemachine.StateMachine> machines,
+                                        Map<String, HostPort> addresses, Timing timing,
+                                        io.meridian.core.cost.WanMeter meter) throws IOException {
         RegionAddresses.use(addresses);
         Map<String, RaftGroup> groups = new java.util.LinkedHashMap<>();
         Map<RaftGroupId, org.apache.ratis.statemachine.StateMachine> byGroup = new java.util.HashMap<>();
@@ -164,10 +178,20 @@ public final class ConsensusServer implements AutoCloseable {
         byGroup.put(WARM_UP, new org.apache.ratis.statemachine.impl.BaseStateMachine());
         RaftProperties properties = properties(bind, dir, timing);
         RaftPeerId self = RaftPeerId.valueOf(region);
+        MeteredConsensus metered = null;
+        org.apache.ratis.conf.Parameters parameters = new org.apache.ratis.conf.Parameters();
+        if (meter != null) {
+            Map<org.apache.ratis.thirdparty.com.google.protobuf.ByteString, String> labels = new java.util.HashMap<>();
+            groups.forEach((keyspace, group) -> labels.put(group.getGroupId().toByteString(),
+                    keyspace.equals(CONTROL) ? io.meridian.core.cost.WanMeter.CONTROL : keyspace));
+            metered = new MeteredConsensus(meter, addresses.keySet(), labels);
+            GrpcConfigKeys.Server.setServicesCustomizer(parameters, metered);
+        }
         // RECOVER loads the groups already in the storage directory; the others are added once.
         RaftServer server = RaftServer.newBuilder()
                 .setServerId(self)
                 .setProperties(properties)
+                .setParameters(parameters)
                 .setStateMachineRegistry(byGroup::get)
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
@@ -207,10 +231,11 @@ public final class ConsensusServer implements AutoCloseable {
         // as the first.
         RaftProperties clientProperties = properties(bind, dir, timing);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, ratis(CLIENT_REQUEST_TIMEOUT));
-        groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder()
+        groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(region))
                 .setRaftGroup(group).setProperties(clientProperties)
                 .setRetryPolicy(keyspace.equals(CONTROL) ? controlRetry : retry).build()));
         ConsensusServer consensus = new ConsensusServer(server, groups, clients);
+        consensus.metered = metered;
         groups.keySet().forEach(keyspace -> consensus.orders.put(keyspace, List.copyOf(orders.get(keyspace))));
         consensus.timing = timing;
         consensus.controlRetry = controlRetry;
@@ -299,7 +324,7 @@ public final class ConsensusServer implements AutoCloseable {
             if (peer.getId().equals(server.getId())) {
                 continue;
             }
-            try (RaftClient admin = RaftClient.newBuilder().setRaftGroup(group).setLeaderId(peer.getId())
+            try (RaftClient admin = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(group).setLeaderId(peer.getId())
                     .setProperties(properties).setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
                             TimeDuration.valueOf(200, TimeUnit.MILLISECONDS))).build()) {
                 RaftClientReply reply = admin.admin().setConfiguration(voters);
@@ -724,7 +749,7 @@ public final class ConsensusServer implements AutoCloseable {
                 return current;
             }
             boolean control = keyspace.equals(CONTROL);
-            RaftClient fresh = RaftClient.newBuilder().setRaftGroup(groups.get(keyspace))
+            RaftClient fresh = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(groups.get(keyspace))
                     .setProperties(clientProperties).setRetryPolicy(control ? controlRetry : retry)
                     .setLeaderId(RaftPeerId.valueOf(known.get())).build();
             clients.put(keyspace, fresh);
@@ -780,7 +805,7 @@ public final class ConsensusServer implements AutoCloseable {
                 log.debug("leader warm-up skipped: {}", added.getException());
                 return;
             }
-            try (RaftClient client = RaftClient.newBuilder().setRaftGroup(group).setProperties(clientProperties)
+            try (RaftClient client = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(group).setProperties(clientProperties)
                     .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(100, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
                     .build()) {
                 for (int i = 0; i < 3 && !closed; i++) {
@@ -810,5 +835,8 @@ public final class ConsensusServer implements AutoCloseable {
             c.close();
         }
         server.close();
+        if (metered != null) {
+            metered.close();
+        }
     }
 }

@@ -62,7 +62,7 @@ final class GroupJoin {
         RaftProperties properties = new RaftProperties(base);
         RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(1, TimeUnit.SECONDS));
         List<Answer> answers = new ArrayList<>();
-        try (RaftClient client = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties)
+        try (RaftClient client = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(self.toString())).setRaftGroup(group).setProperties(properties)
                 .setRetryPolicy(RetryPolicies.noRetry()).build()) {
             for (RaftPeer peer : group.getPeers()) {
                 if (!peer.getId().equals(self)) {

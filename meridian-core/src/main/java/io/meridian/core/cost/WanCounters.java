@@ -1,0 +1,90 @@
+package io.meridian.core.cost;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One region's WAN counters at one moment ({@link WanMeter#read}): cumulative since
+ * {@code startedMs}, so two readings subtract into what crossed between them.
+ *
+ * @param region    the region that counted
+ * @param startedMs when it began counting (it restarts from zero with the process); in a difference
+ *                  ({@link #since}), when the interval began
+ * @param atMs      when it was read
+ * @param flows     per peer and transport
+ */
+public record WanCounters(String region, long startedMs, long atMs, List<Flow> flows) {
+
+    public WanCounters {
+        flows = List.copyOf(flows);
+    }
+
+    /**
+     * @param peer      the other region
+     * @param transport {@code http}, {@code replication} or {@code consensus}
+     * @param sent      bytes this region wrote on connections it counts with that peer
+     * @param received  bytes it read on them
+     * @param weights   what they carried, per label (a keyspace, or a name in parentheses)
+     */
+    public record Flow(String peer, String transport, long sent, long received, Map<String, Long> weights) {
+        public Flow {
+            weights = Map.copyOf(weights);
+        }
+    }
+
+    /** A region's counters when it begins: nothing yet. */
+    public static WanCounters empty(String region, long startedMs) {
+        return new WanCounters(region, startedMs, startedMs, List.of());
+    }
+
+    /** The flow with {@code peer} on {@code transport}, or an empty one. */
+    public Flow flow(String peer, String transport) {
+        for (Flow f : flows) {
+            if (f.peer().equals(peer) && f.transport().equals(transport)) {
+                return f;
+            }
+        }
+        return new Flow(peer, transport, 0, 0, Map.of());
+    }
+
+    /**
+     * What crossed between {@code earlier} and this reading. When {@code earlier} is from another
+     * run of the region (it restarted in between), the whole of this run is the difference.
+     */
+    public WanCounters since(WanCounters earlier) {
+        if (earlier == null || earlier.startedMs() != startedMs || earlier.atMs() > atMs) {
+            return this;
+        }
+        List<Flow> out = new ArrayList<>();
+        for (Flow f : flows) {
+            Flow before = earlier.flow(f.peer(), f.transport());
+            Map<String, Long> weights = new TreeMap<>();
+            f.weights().forEach((label, w) -> {
+                long d = w - before.weights().getOrDefault(label, 0L);
+                if (d > 0) {
+                    weights.put(label, d);
+                }
+            });
+            out.add(new Flow(f.peer(), f.transport(), Math.max(0, f.sent() - before.sent()),
+                    Math.max(0, f.received() - before.received()), weights));
+        }
+        return new WanCounters(region, earlier.atMs(), atMs, out);
+    }
+
+    /** Labels' shares of a flow's bytes: each weight over their sum (no weights: nothing). */
+    static Map<String, Double> shares(Flow f) {
+        long total = 0;
+        for (long w : f.weights().values()) {
+            total += w;
+        }
+        Map<String, Double> shares = new HashMap<>();
+        if (total > 0) {
+            long sum = total;
+            f.weights().forEach((label, w) -> shares.put(label, (double) w / sum));
+        }
+        return shares;
+    }
+}
