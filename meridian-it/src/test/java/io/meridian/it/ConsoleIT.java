@@ -114,6 +114,7 @@ class ConsoleIT {
         wait.until(b -> count("#link-table tbody tr[data-state='up']") == 6);
         assertThat(text("#served-by")).contains("us-east");
         assertThat(count("#keyspace-table tbody tr")).as("a row per configured keyspace").isEqualTo(lab.config().keyspaces().size());
+        wait.until(b -> count("#cost-pairs tbody tr") == 6 && count("#cost-keyspaces tbody tr[data-keyspace='(control)']") == 1);
         wait.until(b -> Integer.parseInt(attribute("body", "data-overviews").isEmpty() ? "0" : attribute("body", "data-overviews")) >= 8);
         printPageFigures();
         shoot("1-three-regions");
@@ -171,6 +172,7 @@ class ConsoleIT {
         wait.until(b -> count("#acting-table tbody tr[data-region='ap-southeast'] td.moved") > 0);
         shoot("5-failed-over", "failover");
         shoot("6-charts", "charts");
+        shoot("7-cost", "cost");
     }
 
     /** Read in the page, in one step: the page redraws its tables every second, so an element found earlier goes stale. */

@@ -169,6 +169,7 @@ public final class RegionNode implements AutoCloseable {
             replication = new ReplicationEngine(region.name(), config, store, failover, clock,
                     new ThreadScheduler("replication-housekeeping"));
             replication.meter(wan);
+            replication.tracing(tracing);
             try {
                 replication.start();
             } catch (RuntimeException e) {

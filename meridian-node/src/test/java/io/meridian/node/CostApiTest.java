@@ -74,6 +74,25 @@ class CostApiTest {
             assertThat(flow(after.path("flows"), "us-east", "http").path("weights").path("catalog").asLong()
                     - flow(before.path("flows"), "us-east", "http").path("weights").path("catalog").asLong())
                     .as("the PUTs naming mars or eu-west itself were not counted").isZero();
+            // A request's bytes are exactly those its connection carried, counted once though the connection then closes.
+            JsonNode beforeRaw = flow(get(w + "/v1/cost/counters").path("now").path("flows"), "us-east", "http");
+            byte[] request = ("PUT /v1/kv/catalog/raw HTTP/1.1\r\nHost: 127.0.0.1\r\nMeridian-Region: us-east\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + value.length() + "\r\nConnection: close\r\n\r\n" + value)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            long answered;
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", p[2])) {
+                socket.getOutputStream().write(request);
+                socket.getOutputStream().flush();
+                answered = socket.getInputStream().readAllBytes().length;
+            }
+            long rawBytes = request.length + answered;
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(flow(get(w + "/v1/cost/counters").path("now")
+                    .path("flows"), "us-east", "http").path("weights").path("catalog").asLong()
+                    - beforeRaw.path("weights").path("catalog").asLong()).isEqualTo(rawBytes));
+            Thread.sleep(300); // a second count of a closed connection would come now
+            assertThat(flow(get(w + "/v1/cost/counters").path("now").path("flows"), "us-east", "http").path("weights").path("catalog")
+                    .asLong() - beforeRaw.path("weights").path("catalog").asLong()).as("counted once").isEqualTo(rawBytes);
+
             // eu-west accepts nothing else of us-east's: us-east counts no flow of its own with eu-west but the replication
             // stream it dialled and the requests eu-west sends it (probes).
             JsonNode eastFlows = get(e + "/v1/cost/counters").path("now").path("flows");

@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Tracing across regions with real nodes and a real OTLP/HTTP endpoint (a small HTTP server that
  * decodes what the exporter sends): a write sent to us-east for a keyspace whose primary is
- * eu-west makes one trace, continuing the client's, with a span in each region and the forward
- * between them.
+ * eu-west makes one trace, continuing the client's, with a span in each region, the forward
+ * between them, and the write's apply back in us-east when replication brings it there.
  */
 class TracingTest {
     @TempDir
@@ -89,7 +89,8 @@ class TracingTest {
             assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
             assertThat(put.headers().firstValue("Meridian-Region")).contains("eu-west");
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> received.stream().filter(r -> r.traceId().equals(trace)).count() >= 3);
+            // Four spans: us-east's server span, its forward, eu-west's server span, and the apply of the write back in us-east.
+            await().atMost(Duration.ofSeconds(30)).until(() -> received.stream().filter(r -> r.traceId().equals(trace)).count() >= 4);
             List<Received> spans = received.stream().filter(r -> r.traceId().equals(trace)).toList();
             Received eastServer = spans.stream().filter(r -> r.region().equals("us-east") && r.span().getKind() == Span.SpanKind.SPAN_KIND_SERVER)
                     .findFirst().orElseThrow(() -> new AssertionError("no server span of us-east in " + spans));
@@ -104,6 +105,16 @@ class TracingTest {
             assertThat(forward.attribute("meridian.target_region")).isEqualTo("eu-west");
             assertThat(westServer.parentId()).as("the forward carried its context").isEqualTo(forward.spanId());
             assertThat(westServer.span().getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_SERVER);
+
+            // The write, made in eu-west under its request's span, travels to us-east with its trace context: the apply
+            // there joins the trace as the write's child.
+            Received apply = received.stream().filter(r -> r.traceId().equals(trace) && r.span().getKind() == Span.SpanKind.SPAN_KIND_CONSUMER)
+                    .findFirst().orElseThrow();
+            assertThat(apply.region()).isEqualTo("us-east");
+            assertThat(apply.parentId()).as("the span that made the write").isEqualTo(westServer.spanId());
+            assertThat(apply.span().getName()).isEqualTo("apply catalog from eu-west");
+            assertThat(apply.attribute("meridian.origin_region")).isEqualTo("eu-west");
+            assertThat(apply.span().getEndTimeUnixNano()).isGreaterThanOrEqualTo(apply.span().getStartTimeUnixNano());
 
             // A request without a traceparent starts its own trace; health checks and scrapes are not traced.
             http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p[2] + "/v1/kv/catalog/sku-1")).GET().build(),

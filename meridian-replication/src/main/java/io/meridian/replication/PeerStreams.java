@@ -9,6 +9,7 @@ import io.meridian.core.replication.Codec;
 import io.meridian.core.replication.StreamCodec;
 import io.meridian.core.replication.VersionVector;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -227,6 +228,8 @@ public final class PeerStreams implements AutoCloseable {
         private final class Responses implements StreamObserver<byte[]> {
             /** This call's decoder: gRPC delivers one message at a time, in order. */
             private final StreamCodec.Decoder decoder = new StreamCodec.Decoder();
+            /** Trace contexts sent ahead of the next batch. */
+            private List<Codec.Trace> traces = List.of();
 
             @Override
             public void onNext(byte[] bytes) {
@@ -234,6 +237,10 @@ public final class PeerStreams implements AutoCloseable {
                 Codec.Message m = decoder.decode(bytes);
                 if (m instanceof Codec.Message.SnapshotNeeded needed && needed.region().equals(peer)) {
                     host.onSnapshotNeeded(peer);
+                    return;
+                }
+                if (m instanceof Codec.Message.Traces t) {
+                    traces = t.traces(); // the next batch's
                     return;
                 }
                 if (!(m instanceof Codec.Message.Batch batch) || !batch.region().equals(peer)) {
@@ -248,7 +255,9 @@ public final class PeerStreams implements AutoCloseable {
                 }
                 lastBatchMillis = host.wallMillis();
                 weigh(peer, batch.entries());
-                VersionVector ack = host.onBatch(batch);
+                List<Codec.Trace> traced = traces;
+                traces = List.of();
+                VersionVector ack = traced.isEmpty() ? host.onBatch(batch) : host.onBatch(batch, traced);
                 if (!ack.equals(lastAck)) {
                     lastAck = ack;
                     send(new Codec.Message.Ack(host.region(), ack));

@@ -20,6 +20,19 @@ public interface ReplicationHost {
      */
     VersionVector onBatch(Codec.Message.Batch batch);
 
+    /**
+     * As {@link #onBatch(Codec.Message.Batch)}, for a batch the sender preceded with the trace
+     * context of some of its writes ({@link Codec.Message.Traces}).
+     */
+    default VersionVector onBatch(Codec.Message.Batch batch, java.util.List<Codec.Trace> traces) {
+        return onBatch(batch);
+    }
+
+    /** The trace context of those of {@code entries} made (or received) in a traced request: sent before their batch. */
+    default java.util.List<Codec.Trace> traces(java.util.List<io.meridian.core.replication.Entry> entries) {
+        return java.util.List.of();
+    }
+
     /** A subscriber acknowledged these watermarks (for lag and for knowing what exists elsewhere). */
     void onAck(String subscriber, VersionVector watermarks);
 

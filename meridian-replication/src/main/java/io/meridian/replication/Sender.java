@@ -142,6 +142,10 @@ final class Sender implements StreamObserver<byte[]> {
                     out.onNext(encoder.encode(new Codec.Message.SnapshotNeeded(host.region())));
                 }
                 if (!entries.isEmpty() || now - lastSent >= settings.heartbeat().toMillis()) {
+                    List<Codec.Trace> traces = entries.isEmpty() ? List.of() : host.traces(entries);
+                    if (!traces.isEmpty()) {
+                        out.onNext(encoder.encode(new Codec.Message.Traces(traces)));
+                    }
                     byte[] bytes = encoder.encode(new Codec.Message.Batch(host.region(), now, host.log().shippableWatermarks(), entries));
                     out.onNext(bytes);
                     bytesSent.addAndGet(bytes.length);

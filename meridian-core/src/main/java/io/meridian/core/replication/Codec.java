@@ -239,7 +239,7 @@ public final class Codec {
     /**
      * What flows on a replication stream. Batches and acknowledgements, the stream's traffic, are
      * encoded by {@link StreamCodec} (types 8 and 9; types 2 and 3 were their self-contained forms
-     * before it and are no longer read); the others here (types 1 and 4 to 7).
+     * before it and are no longer read); the others here (types 1, 4 to 7 and 11).
      */
     public sealed interface Message {
         /** Receiver to sender: send me these origins' writes after these sequences. */
@@ -281,7 +281,38 @@ public final class Codec {
         /** The end of a snapshot: the watermarks and HLC high-water mark it matches, and how many states it held. */
         record SnapshotEnd(VersionVector watermarks, Hlc highest, long states) implements Message {
         }
+
+        /**
+         * Sender to receiver, just before a batch: the trace context (W3C trace context) of those of
+         * its writes that were made in a traced request, so that each region's apply of such a write
+         * joins the write's trace. Sent only when some write of the batch was traced.
+         */
+        record Traces(List<Trace> traces) implements Message {
+            public Traces {
+                traces = List.copyOf(traces);
+            }
+        }
     }
+
+    /**
+     * A write's trace context: the trace it belongs to and the span that made it.
+     *
+     * @param traceId 32 lower-case hex digits
+     * @param spanId  16 lower-case hex digits
+     * @param sampled whether the trace is recorded (W3C's sampled flag)
+     */
+    public record Trace(String origin, long seq, String traceId, String spanId, boolean sampled) {
+        public Trace {
+            if (!HEX32.matcher(traceId).matches() || !HEX16.matcher(spanId).matches()) {
+                throw new IllegalArgumentException("not a W3C trace context: trace " + traceId + ", span " + spanId);
+            }
+        }
+    }
+
+    private static final java.util.regex.Pattern HEX32 = java.util.regex.Pattern.compile("[0-9a-f]{32}");
+    private static final java.util.regex.Pattern HEX16 = java.util.regex.Pattern.compile("[0-9a-f]{16}");
+    /** Traces sent before one batch, at most: a batch holds at most this many entries. */
+    static final int MAX_TRACES = 100_000;
 
     public static byte[] encode(Message m) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -322,6 +353,17 @@ public final class Codec {
                     out.writeInt(end.highest().logical());
                     out.writeLong(end.states());
                 }
+                case Message.Traces t -> {
+                    out.writeByte(11);
+                    out.writeInt(t.traces().size());
+                    for (Trace trace : t.traces()) {
+                        out.writeUTF(trace.origin());
+                        out.writeLong(trace.seq());
+                        out.write(java.util.HexFormat.of().parseHex(trace.traceId()));
+                        out.write(java.util.HexFormat.of().parseHex(trace.spanId()));
+                        out.writeBoolean(trace.sampled());
+                    }
+                }
             }
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
@@ -361,6 +403,25 @@ public final class Codec {
                     yield new Message.SnapshotChunk(states);
                 }
                 case 7 -> new Message.SnapshotEnd(readVector(in), new Hlc(in.readLong(), in.readInt()), in.readLong());
+                case 11 -> {
+                    int n = in.readInt();
+                    if (n < 0 || n > MAX_TRACES) {
+                        throw new IOException(n + " traces");
+                    }
+                    List<Trace> traces = new ArrayList<>(Math.min(n, 1024));
+                    for (int i = 0; i < n; i++) {
+                        String origin = in.readUTF();
+                        long seq = in.readLong();
+                        byte[] traceId = in.readNBytes(16);
+                        byte[] spanId = in.readNBytes(8);
+                        if (traceId.length != 16 || spanId.length != 8) {
+                            throw new java.io.EOFException("a trace context cut short");
+                        }
+                        traces.add(new Trace(origin, seq, java.util.HexFormat.of().formatHex(traceId),
+                                java.util.HexFormat.of().formatHex(spanId), in.readBoolean()));
+                    }
+                    yield new Message.Traces(traces);
+                }
                 case StreamCodec.BATCH, StreamCodec.ACK -> throw new IOException("message type " + type
                         + " belongs to a stream and is read by its StreamCodec.Decoder");
                 default -> throw new IOException("message type " + type);

@@ -68,4 +68,22 @@ class CodecTest {
         byte[] trailing = java.util.Arrays.copyOf(entry, entry.length + 1);
         assertThatThrownBy(() -> Codec.decodeEntry(trailing)).hasMessageContaining("trailing");
     }
+
+    @Test
+    void traceContextsRoundTripAndMalformedOnesAreRefused() {
+        Codec.Message.Traces traces = new Codec.Message.Traces(List.of(
+                new Codec.Trace("eu-west", 42, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", true),
+                new Codec.Trace("us-east", 7, "0123456789abcdef0123456789abcdef", "0123456789abcdef", false)));
+        byte[] bytes = Codec.encode(traces);
+        assertThat(Codec.decodeMessage(bytes)).isEqualTo(traces);
+        for (int cut = 1; cut < bytes.length; cut++) {
+            byte[] shorter = java.util.Arrays.copyOf(bytes, cut);
+            assertThatThrownBy(() -> Codec.decodeMessage(shorter)).as("cut at " + cut).isInstanceOf(IllegalArgumentException.class);
+        }
+        byte[] huge = Codec.encode(new Codec.Message.Traces(List.of()));
+        huge[1] = 0x7f; // a count no sender writes
+        assertThatThrownBy(() -> Codec.decodeMessage(huge)).hasMessageContaining("traces");
+        assertThatThrownBy(() -> new Codec.Trace("eu-west", 1, "not-hex", "00f067aa0ba902b7", true))
+                .hasMessageContaining("not a W3C trace context");
+    }
 }

@@ -142,7 +142,8 @@ public final class ApiHandler extends Handler.Abstract {
             ex.span(tracing.startRequest(request.getMethod(), ex::header));
         }
         ex.onDeferredEnd(failure -> finish(ex, failure, tags, start));
-        try {
+        // The request's span is current while it is routed: a replicated write made here carries its context to the others.
+        try (io.opentelemetry.context.Scope ignored = tracing.enabled() ? ex.span().makeCurrent() : io.opentelemetry.context.Scope.noop()) {
             route(ex, tags);
         } catch (Exception e) {
             finish(ex, e, tags, start);

@@ -21,12 +21,15 @@ public final class WanHttpMeter implements Connection.Listener {
     private final WanMeter meter;
     private final Map<Connection, Seen> seen = new ConcurrentHashMap<>();
 
-    /** What was counted of one connection so far. */
+    /** What was counted of one connection so far. Guarded by itself. */
     private static final class Seen {
         String peer;
         String label;
         long in;
         long out;
+        /** Requests begun and not ended. */
+        int active;
+        boolean closed;
     }
 
     public WanHttpMeter(WanMeter meter) {
@@ -45,42 +48,60 @@ public final class WanHttpMeter implements Connection.Listener {
         if (!meter.counts(peer) || connection == null) {
             return callback;
         }
+        Seen s = seen.computeIfAbsent(connection, c -> new Seen());
+        synchronized (s) {
+            s.active++;
+            s.peer = peer;
+        }
         return new Callback.Nested(callback) {
             @Override
             public void succeeded() {
-                account(connection, peer, label.get());
+                ended(connection, s, label.get());
                 super.succeeded();
             }
 
             @Override
             public void failed(Throwable x) {
-                account(connection, peer, label.get());
+                ended(connection, s, label.get());
                 super.failed(x);
             }
         };
     }
 
-    private void account(Connection connection, String peer, String label) {
-        Seen s = seen.computeIfAbsent(connection, c -> new Seen());
-        long in;
-        long out;
+    private void ended(Connection connection, Seen s, String label) {
         synchronized (s) {
-            in = Math.max(0, connection.getBytesIn() - s.in);
-            out = Math.max(0, connection.getBytesOut() - s.out);
-            s.in += in;
-            s.out += out;
-            s.peer = peer;
             s.label = label;
+            account(connection, s);
+            s.active--;
+            if (s.closed && s.active == 0) {
+                seen.remove(connection, s);
+            }
         }
-        meter.count(peer, Transport.HTTP, out, in);
-        meter.weigh(peer, Transport.HTTP, label, in + out);
     }
 
+    /** Counts the connection's bytes since they were last counted. Holds {@code s}'s lock. */
+    private void account(Connection connection, Seen s) {
+        long in = Math.max(0, connection.getBytesIn() - s.in);
+        long out = Math.max(0, connection.getBytesOut() - s.out);
+        s.in += in;
+        s.out += out;
+        meter.count(s.peer, Transport.HTTP, out, in);
+        meter.weigh(s.peer, Transport.HTTP, s.label == null ? WanMeter.SYSTEM : s.label, in + out);
+    }
+
+    /** Counts what the connection carried after its last request ended; forgets it once no request on it is left to end. */
     @Override
     public void onClosed(Connection connection) {
-        Seen s = seen.remove(connection);
-        if (s != null) {
-            account(connection, s.peer, s.label);
+        Seen s = seen.get(connection);
+        if (s == null) {
+            return;
+        }
+        synchronized (s) {
+            account(connection, s);
+            s.closed = true;
+            if (s.active == 0) {
+                seen.remove(connection, s);
+            }
         }
     }
 }

@@ -145,6 +145,74 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     private io.meridian.core.cost.WanMeter meter;
 
+    /** Where the applies of writes that arrive traced are recorded (set before {@link #start}). */
+    public void tracing(io.meridian.node.tracing.Tracing tracing) {
+        this.tracing = tracing;
+    }
+
+    private io.meridian.node.tracing.Tracing tracing = io.meridian.node.tracing.Tracing.OFF;
+    /**
+     * The trace context of recent writes made here in a traced request, or received with one, by
+     * origin and sequence: the streams send it ahead of their batches. Bounded: a write whose batch
+     * goes out after this many later traced writes travels without it.
+     */
+    private final Map<String, Codec.Trace> traced = new java.util.LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Codec.Trace> eldest) {
+            return size() > TRACED_KEPT;
+        }
+    };
+    static final int TRACED_KEPT = 10_000;
+
+    private void traced(Replica.Written written) {
+        if (written == null || written.replayed() || !tracing.enabled()) {
+            return;
+        }
+        Entry e = written.entry();
+        tracing.ofWrite(e.origin(), e.seq()).ifPresent(t -> {
+            synchronized (traced) {
+                traced.put(t.origin() + ":" + t.seq(), t);
+            }
+        });
+    }
+
+    @Override
+    public List<Codec.Trace> traces(List<Entry> entries) {
+        synchronized (traced) {
+            if (traced.isEmpty()) {
+                return List.of();
+            }
+            List<Codec.Trace> out = new java.util.ArrayList<>();
+            for (Entry e : entries) {
+                Codec.Trace t = e.isWithheld() ? null : traced.get(e.origin() + ":" + e.seq()); // residency: nothing of it leaves
+                if (t != null) {
+                    out.add(t);
+                }
+            }
+            return out;
+        }
+    }
+
+    @Override
+    public VersionVector onBatch(Codec.Message.Batch batch, List<Codec.Trace> traces) {
+        long arrived = wallMillis();
+        VersionVector watermarks = onBatch(batch);
+        long done = wallMillis();
+        Map<String, Entry> bySeq = new java.util.HashMap<>();
+        batch.entries().forEach(e -> bySeq.put(e.origin() + ":" + e.seq(), e));
+        for (Codec.Trace t : traces) {
+            Entry e = bySeq.get(t.origin() + ":" + t.seq());
+            if (e == null || e.isWithheld()) {
+                continue;
+            }
+            synchronized (traced) {
+                traced.put(t.origin() + ":" + t.seq(), t); // relayed on to regions that subscribe to this origin through here
+            }
+            tracing.applied(t, e.keyspace(), arrived, done, Math.max(0, done - e.hlc().physicalMillis()));
+        }
+        return watermarks;
+    }
+
     public void start() {
         Settings settings = Settings.DEFAULT.withHeartbeat(config.replication().heartbeat())
                 .withCompression(config.replication().compression());
@@ -211,6 +279,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 ticket = store.written();
             }
         }
+        traced(written);
         store.awaitDurable(ticket); // a replay too: the write it names may be one made here moments ago, not yet synced
         if (written.replayed()) {
             return written;
@@ -267,6 +336,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             } else {
                 overBudget = budgetGate(keyspace);
                 written = machine.writeMerged(keyspace, key, contentType, delta, wallMillis(), idempotency);
+                traced(written);
                 ticket = store.written();
             }
         }
@@ -296,6 +366,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             Optional<Replica.Write> w = decide.apply(store.current(keyspace, key));
             overBudget = w.isPresent() ? budgetGate(keyspace) : Optional.empty();
             written = w.map(x -> machine.write(x, wallMillis()));
+            written.ifPresent(this::traced);
             ticket = store.written();
         }
         if (written.isPresent()) {

@@ -129,6 +129,47 @@ public final class Tracing implements AutoCloseable {
         span.end();
     }
 
+    /**
+     * The trace context a replicated write made now carries to the other regions: the current
+     * span's (the request's, made current while it is routed) when it is sampled, else none.
+     */
+    public java.util.Optional<io.meridian.core.replication.Codec.Trace> ofWrite(String origin, long seq) {
+        if (tracer == null) {
+            return java.util.Optional.empty();
+        }
+        io.opentelemetry.api.trace.SpanContext c = Span.current().getSpanContext();
+        if (!c.isValid() || !c.isSampled()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new io.meridian.core.replication.Codec.Trace(origin, seq, c.getTraceId(), c.getSpanId(), true));
+    }
+
+    /**
+     * Records the apply, in this region, of a write that arrived traced from another region: a span
+     * of the write's trace, child of the span that made the write, from when its batch arrived to
+     * when it was durable here.
+     *
+     * @param delayMillis how long after the write it became visible here
+     */
+    public void applied(io.meridian.core.replication.Codec.Trace trace, String keyspace, long arrivedMillis, long doneMillis,
+                        long delayMillis) {
+        if (tracer == null) {
+            return;
+        }
+        io.opentelemetry.api.trace.SpanContext parent = io.opentelemetry.api.trace.SpanContext.createFromRemoteParent(trace.traceId(),
+                trace.spanId(), trace.sampled() ? io.opentelemetry.api.trace.TraceFlags.getSampled()
+                        : io.opentelemetry.api.trace.TraceFlags.getDefault(), io.opentelemetry.api.trace.TraceState.getDefault());
+        tracer.spanBuilder("apply " + keyspace + " from " + trace.origin()).setParent(Context.root().with(Span.wrap(parent)))
+                .setSpanKind(SpanKind.CONSUMER).setStartTimestamp(arrivedMillis, TimeUnit.MILLISECONDS)
+                .setAttribute(REGION, region).setAttribute(KEYSPACE, keyspace).setAttribute(ORIGIN, trace.origin())
+                .setAttribute(SEQ, trace.seq()).setAttribute(DELAY, delayMillis).startSpan()
+                .end(doneMillis, TimeUnit.MILLISECONDS);
+    }
+
+    public static final AttributeKey<String> ORIGIN = AttributeKey.stringKey("meridian.origin_region");
+    public static final AttributeKey<Long> SEQ = AttributeKey.longKey("meridian.seq");
+    public static final AttributeKey<Long> DELAY = AttributeKey.longKey("meridian.replication_delay_ms");
+
     /** The headers trace context travels in, which a region forwards as it received them when not tracing. */
     public static final List<String> HEADERS = List.of("traceparent", "tracestate");
 

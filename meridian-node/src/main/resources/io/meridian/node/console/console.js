@@ -487,6 +487,44 @@ function fillConflictKeyspaces(overview) {
   for (const n of names) select.append(el('option', { value: n }, n));
 }
 
+// ---- cost ---------------------------------------------------------------------------------
+
+const COST_EVERY_MS = 10_000;
+
+async function loadCost() {
+  const summary = $('cost-summary');
+  try {
+    const response = await fetch('../v1/cost');
+    const cost = await response.json();
+    if (!response.ok) {
+      summary.textContent = `Refused (${response.status}): ${cost.detail || cost.title}`;
+      return;
+    }
+    const kb = (v) => num(v / 1000, 2);
+    const money = (v) => td(`${fmt(v, 2)} ${cost.currency}`, 'num');
+    const pairs = $('cost-pairs').tBodies[0];
+    pairs.replaceChildren();
+    for (const p of cost.pairs) {
+      pairs.append(el('tr', { 'data-pair': `${p.from}>${p.to}`, class: p.complete ? null : 'muted' },
+        td(`${p.from} → ${p.to}${p.complete ? '' : ' (one end did not answer)'}`), kb(p.bytes_per_s), kb(p.by_transport.replication),
+        kb(p.by_transport.consensus), kb(p.by_transport.http), td(`${fmt(p.per_gb, 3)} ${cost.currency}`, 'num'), money(p.monthly)));
+    }
+    const keyspaces = $('cost-keyspaces').tBodies[0];
+    keyspaces.replaceChildren();
+    for (const k of cost.keyspaces) {
+      const costliest = Object.entries(k.by_pair).sort((a, b) => b[1] - a[1])[0];
+      keyspaces.append(el('tr', { 'data-keyspace': k.keyspace }, td(k.keyspace), kb(k.bytes_per_s), money(k.monthly),
+        td(costliest ? costliest[0].replace('>', ' → ') : '–')));
+    }
+    const missing = Object.entries(cost.unavailable).map(([r, why]) => `${r} (${why})`);
+    const window = Math.max(0, ...cost.pairs.map((p) => p.window_s));
+    summary.textContent = `${fmt(cost.monthly, 2)} ${cost.currency} a month at the rate of the last ${fmt(window / 60, 1)} minutes.`
+      + (missing.length ? ` Not answering: ${missing.join('; ')}.` : '');
+  } catch (e) {
+    summary.textContent = `No answer: ${e.message}`;
+  }
+}
+
 // ---- the stream ---------------------------------------------------------------------------
 
 function onOverview(overview) {
@@ -531,3 +569,5 @@ $('conflict-form').addEventListener('submit', (e) => { e.preventDefault(); loadC
 $('conflict-more').addEventListener('click', () => loadConflicts(conflictNext));
 window.addEventListener('resize', drawCharts);
 connect();
+loadCost();
+setInterval(loadCost, COST_EVERY_MS);
