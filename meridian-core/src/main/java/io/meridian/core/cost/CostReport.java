@@ -58,26 +58,12 @@ public final class CostReport {
                 Map<String, Double> byLabel = new TreeMap<>();
                 for (Transport t : Transport.values()) {
                     String transport = t.wireName();
-                    double transportRate = 0;
-                    long transportBytes = 0;
-                    // What the sender counted (its connections with the receiver) ...
-                    if (readings.containsKey(from)) {
-                        transportBytes += readings.get(from).now().flow(to, transport).sent();
-                        WanCounters w = windows.get(from);
-                        double seconds = seconds(w);
-                        window = Math.max(window, seconds);
-                        WanCounters.Flow f = w.flow(to, transport);
-                        transportRate += share(f, f.sent(), seconds, byLabel);
-                    }
-                    // ... and what the receiver counted (its connections with the sender).
-                    if (readings.containsKey(to)) {
-                        transportBytes += readings.get(to).now().flow(from, transport).received();
-                        WanCounters w = windows.get(to);
-                        double seconds = seconds(w);
-                        window = Math.max(window, seconds);
-                        WanCounters.Flow f = w.flow(from, transport);
-                        transportRate += share(f, f.received(), seconds, byLabel);
-                    }
+                    // What the sender counted (its connections with the receiver) and what the receiver counted (its own).
+                    Side sender = side(readings, windows, from, to, transport, true, byLabel);
+                    Side receiver = side(readings, windows, to, from, transport, false, byLabel);
+                    window = Math.max(window, Math.max(sender.seconds(), receiver.seconds()));
+                    double transportRate = sender.rate() + receiver.rate();
+                    long transportBytes = sender.bytes() + receiver.bytes();
                     byTransport.put(transport, transportRate);
                     bytesByTransport.put(transport, transportBytes);
                     bytes += transportBytes;
@@ -101,6 +87,23 @@ public final class CostReport {
         keyspaceRates.forEach((label, sum) -> keyspaces.add(new CostView.Keyspace(label, sum[0], sum[1], keyspacePairs.get(label))));
         keyspaces.sort((a, b) -> Double.compare(b.monthly(), a.monthly()));
         return new CostView(prices.currency(), atMs, pairs, keyspaces, monthlyTotal, new TreeMap<>(unavailable));
+    }
+
+    /** One end's part of a pair's bytes on one transport: since it started, and as a rate over its window. */
+    private record Side(long bytes, double rate, double seconds) {
+    }
+
+    private static Side side(Map<String, Reading> readings, Map<String, WanCounters> windows, String region, String peer,
+                             String transport, boolean sent, Map<String, Double> byLabel) {
+        if (!readings.containsKey(region)) {
+            return new Side(0, 0, 0);
+        }
+        WanCounters.Flow total = readings.get(region).now().flow(peer, transport);
+        WanCounters window = windows.get(region);
+        double seconds = seconds(window);
+        WanCounters.Flow recent = window.flow(peer, transport);
+        double rate = share(recent, sent ? recent.sent() : recent.received(), seconds, byLabel);
+        return new Side(sent ? total.sent() : total.received(), rate, seconds);
     }
 
     private static double seconds(WanCounters window) {
