@@ -188,14 +188,22 @@ public final class ConsensusServer implements AutoCloseable {
             GrpcConfigKeys.Server.setServicesCustomizer(parameters, metered);
         }
         // RECOVER loads the groups already in the storage directory; the others are added once.
-        RaftServer server = RaftServer.newBuilder()
-                .setServerId(self)
-                .setProperties(properties)
-                .setParameters(parameters)
-                .setStateMachineRegistry(byGroup::get)
-                .setOption(RaftStorage.StartupOption.RECOVER)
-                .build();
-        server.start();
+        RaftServer server;
+        try {
+            server = RaftServer.newBuilder()
+                    .setServerId(self)
+                    .setProperties(properties)
+                    .setParameters(parameters)
+                    .setStateMachineRegistry(byGroup::get)
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+            server.start();
+        } catch (IOException | RuntimeException e) {
+            if (metered != null) {
+                metered.close(); // its event loops
+            }
+            throw e;
+        }
         java.util.Set<RaftGroupId> present = new java.util.HashSet<>();
         server.getGroupIds().forEach(present::add);
         List<String> toRejoin = new ArrayList<>();
