@@ -38,11 +38,6 @@ public final class PeerStreams implements AutoCloseable {
     private final MeteredChannels channels;
     private volatile boolean closed;
 
-    /** @param peers each peer region and the address this region dials it by */
-    public PeerStreams(ReplicationHost host, Map<String, io.meridian.core.config.HostPort> peers, Settings settings) {
-        this(host, peers, settings, null);
-    }
-
     /**
      * @param peers each peer region and the address this region dials it by
      * @param meter where the streams' connections count their bytes on the wire, and the entries
