@@ -424,17 +424,26 @@ public final class RegionNode implements AutoCloseable {
                 .timeout(java.time.Duration.ofSeconds(1)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
     }
 
-    /** {@code GET /v1/cost/counters}: this region's WAN counters now and where its window of the last hour starts. */
+    /** {@code GET /v1/cost/counters}: this region's WAN counters now, where its window of the last hour starts, and its round trips. */
     public io.meridian.core.api.WanCountersView wanCounters() {
         io.meridian.core.cost.WanCounters now = wan.read(clock.wallMillis());
-        return new io.meridian.core.api.WanCountersView(now, wanHistory.baseline(now));
+        Map<String, Double> rtt = new java.util.TreeMap<>();
+        if (prober != null) {
+            for (io.meridian.core.health.PeerHealth p : prober.view()) {
+                if (!Double.isNaN(p.avgRttMillis())) {
+                    rtt.put(p.region(), p.avgRttMillis());
+                }
+            }
+        }
+        return new io.meridian.core.api.WanCountersView(now, wanHistory.baseline(now), rtt);
     }
 
-    /**
-     * {@code GET /v1/cost}: every region's counters put together ({@link io.meridian.core.cost.CostReport}),
-     * this region's and each peer's as it answers {@code /v1/cost/counters} within a second.
-     */
-    public java.util.concurrent.CompletableFuture<io.meridian.core.api.CostView> costEverywhere() {
+    /** Every region's WAN counters as they answered within a second, and why the others did not. */
+    private record Gathered(Map<String, io.meridian.core.cost.CostReport.Reading> readings,
+                            Map<String, Map<String, Double>> rttMs, Map<String, String> unavailable) {
+    }
+
+    private java.util.concurrent.CompletableFuture<Gathered> gatherCounters() {
         Map<String, java.util.concurrent.CompletableFuture<io.meridian.core.api.WanCountersView>> asked = new LinkedHashMap<>();
         Map<String, String> unavailable = new java.util.concurrent.ConcurrentHashMap<>();
         for (String r : config.regionNames()) {
@@ -463,15 +472,37 @@ public final class RegionNode implements AutoCloseable {
         return java.util.concurrent.CompletableFuture.allOf(asked.values().toArray(java.util.concurrent.CompletableFuture[]::new))
                 .thenApply(done -> {
                     Map<String, io.meridian.core.cost.CostReport.Reading> readings = new LinkedHashMap<>();
+                    Map<String, Map<String, Double>> rtt = new LinkedHashMap<>();
                     asked.forEach((r, f) -> {
                         io.meridian.core.api.WanCountersView v = f.join();
                         if (v != null) {
                             readings.put(r, new io.meridian.core.cost.CostReport.Reading(v.now(), v.baseline()));
+                            rtt.put(r, v.rttMs());
                         }
                     });
-                    return io.meridian.core.cost.CostReport.compute(config.regionNames(), readings, unavailable, config.cost(),
-                            clock.wallMillis());
+                    return new Gathered(readings, rtt, unavailable);
                 });
+    }
+
+    /**
+     * {@code GET /v1/cost}: every region's counters put together ({@link io.meridian.core.cost.CostReport}),
+     * this region's and each peer's as it answers {@code /v1/cost/counters} within a second.
+     */
+    public java.util.concurrent.CompletableFuture<io.meridian.core.api.CostView> costEverywhere() {
+        return gatherCounters().thenApply(g -> io.meridian.core.cost.CostReport.compute(config.regionNames(), g.readings(),
+                g.unavailable(), config.cost(), clock.wallMillis()));
+    }
+
+    /**
+     * {@code GET /v1/cost/what-if}: what {@code change} would do to the keyspace's cost and latency,
+     * from every region's counters and round trips ({@link io.meridian.core.cost.WhatIf}). A change
+     * that cannot apply is refused at once.
+     */
+    public java.util.concurrent.CompletableFuture<io.meridian.core.api.WhatIfView> whatIf(KeyspaceConfig keyspace,
+                                                                                        io.meridian.core.cost.WhatIf.Change change) {
+        io.meridian.core.cost.WhatIf.check(keyspace, change, config.dataRegionNames());
+        return gatherCounters().thenApply(g -> io.meridian.core.cost.WhatIf.compute(keyspace, change, config.dataRegionNames(),
+                g.readings(), g.rttMs(), g.unavailable(), config.cost(), clock.wallMillis()));
     }
 
     /** Every region's {@link #status()}, this one's and each peer's as it answers within a second. */

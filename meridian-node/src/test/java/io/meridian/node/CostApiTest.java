@@ -114,6 +114,35 @@ class CostApiTest {
             assertThat(eastToWest.path("monthly").asDouble()).isPositive();
             assertThat(cost.path("keyspaces").findValuesAsText("keyspace")).contains("sessions", "catalog", "(system)");
 
+            // Clients' requests are counted where they arrived, by where they ran: us-east forwarded its catalog writes.
+            JsonNode eastRouted = get(e + "/v1/cost/counters").path("now").path("routed");
+            JsonNode forwardedWrites = routed(eastRouted, "catalog", "write", "eu-west", "eu-west");
+            assertThat(forwardedWrites.path("requests").asLong()).isEqualTo(20);
+            assertThat(forwardedWrites.path("bytes_in").asLong()).isEqualTo(20L * value.length());
+            assertThat(forwardedWrites.path("micros").asLong()).isPositive();
+            assertThat(routed(eastRouted, "sessions", "write", "", "us-east").path("requests").asLong()).isEqualTo(20);
+            assertThat(routed(get(w + "/v1/cost/counters").path("now").path("routed"), "catalog", "write", "eu-west", "eu-west")
+                    .path("requests").asLong()).as("the three PUTs sent to eu-west itself; its forwards are us-east's").isEqualTo(3);
+            assertThat(get(e + "/v1/cost/counters").path("rtt_ms").path("eu-west").asDouble()).isPositive();
+
+            // What if catalog's primary were us-east: us-east's 20 writes stop crossing, eu-west's 3 start.
+            JsonNode whatIf = get(e + "/v1/cost/what-if?keyspace=catalog&primary=us-east");
+            assertThat(whatIf.path("change").asText()).contains("primary in us-east");
+            JsonNode eastRequests = regionOf(whatIf, "us-east");
+            assertThat(eastRequests.path("forwarded_before").asDouble()).isEqualTo(1.0);
+            assertThat(eastRequests.path("forwarded_after").asDouble()).isEqualTo(0.0);
+            assertThat(eastRequests.path("write_ms_after").asDouble()).isLessThan(eastRequests.path("write_ms_before").asDouble());
+            assertThat(regionOf(whatIf, "eu-west").path("forwarded_after").asDouble()).isEqualTo(1.0);
+            assertThat(whatIf.path("cost").path("before_monthly").asDouble()).isPositive();
+            assertThat(whatIf.path("cost").path("before_by_pair").has("us-east>eu-west")).isTrue();
+            assertThat(whatIf.path("assumptions").size()).isGreaterThan(3);
+            // Changes that cannot apply, and malformed asks, are refused as problems.
+            assertProblem(e + "/v1/cost/what-if?keyspace=catalog&move=us-east&to=eu-west", 409, "wrong-policy");
+            assertProblem(e + "/v1/cost/what-if?keyspace=catalog&primary=mars", 400, "unknown-region");
+            assertProblem(e + "/v1/cost/what-if?keyspace=nope&primary=us-east", 404, "unknown-keyspace");
+            assertProblem(e + "/v1/cost/what-if?keyspace=catalog", 400, "invalid-parameter");
+            assertProblem(e + "/v1/cost/what-if?keyspace=catalog&primary=us-east&move=eu-west", 400, "invalid-parameter");
+
             // A region that does not answer is named, and its pairs count only what the other end saw.
             west.close();
             JsonNode alone = get(e + "/v1/cost");
@@ -131,6 +160,32 @@ class CostApiTest {
             }
         }
         return JSON.createObjectNode();
+    }
+
+    private static JsonNode routed(JsonNode routed, String keyspace, String kind, String owner, String ranIn) {
+        for (JsonNode r : routed) {
+            if (r.path("keyspace").asText().equals(keyspace) && r.path("kind").asText().equals(kind)
+                    && r.path("owner").asText().equals(owner) && r.path("ran_in").asText().equals(ranIn)) {
+                return r;
+            }
+        }
+        throw new AssertionError("no route " + keyspace + "/" + kind + "/" + owner + "/" + ranIn + " in " + routed);
+    }
+
+    private static JsonNode regionOf(JsonNode whatIf, String region) {
+        for (JsonNode r : whatIf.path("regions")) {
+            if (r.path("region").asText().equals(region)) {
+                return r;
+            }
+        }
+        throw new AssertionError("no region " + region + " in " + whatIf);
+    }
+
+    private void assertProblem(String url, int status, String type) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(url + ": " + r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(JSON.readTree(r.body()).path("type").asText()).endsWith(type);
     }
 
     private static JsonNode pair(JsonNode cost, String from, String to) {

@@ -15,11 +15,36 @@ import java.util.TreeMap;
  *                  ({@link #since}), when the interval began
  * @param atMs      when it was read
  * @param flows     per peer and transport
+ * @param routed    the clients' requests to replicated keyspaces that reached this region, by where they ran
  */
-public record WanCounters(String region, long startedMs, long atMs, List<Flow> flows) {
+public record WanCounters(String region, long startedMs, long atMs, List<Flow> flows, List<Routed> routed) {
 
     public WanCounters {
         flows = List.copyOf(flows);
+        routed = routed == null ? List.of() : List.copyOf(routed);
+    }
+
+    /**
+     * Requests of one kind to one keyspace that reached this region from clients, for keys of one
+     * owner, served in one region ({@link WanMeter#routed}).
+     *
+     * @param kind     {@code read} or {@code write}
+     * @param owner    the region owning the keys (home or primary); empty when none does
+     * @param ranIn    where they were served: this region, or the one they were forwarded to
+     * @param requests how many
+     * @param bytesIn  their bodies' bytes
+     * @param bytesOut their answers' bodies' bytes
+     * @param micros   the time this region took to answer them, summed
+     */
+    public record Routed(String keyspace, String kind, String owner, String ranIn, long requests, long bytesIn,
+                         long bytesOut, long micros) {
+        static final java.util.Comparator<Routed> ORDER = java.util.Comparator.comparing(Routed::keyspace)
+                .thenComparing(Routed::kind).thenComparing(Routed::owner).thenComparing(Routed::ranIn);
+
+        boolean sameRoute(Routed other) {
+            return keyspace.equals(other.keyspace) && kind.equals(other.kind) && owner.equals(other.owner)
+                    && ranIn.equals(other.ranIn);
+        }
     }
 
     /**
@@ -37,7 +62,7 @@ public record WanCounters(String region, long startedMs, long atMs, List<Flow> f
 
     /** A region's counters when it begins: nothing yet. */
     public static WanCounters empty(String region, long startedMs) {
-        return new WanCounters(region, startedMs, startedMs, List.of());
+        return new WanCounters(region, startedMs, startedMs, List.of(), List.of());
     }
 
     /** The flow with {@code peer} on {@code transport}, or an empty one. */
@@ -71,7 +96,17 @@ public record WanCounters(String region, long startedMs, long atMs, List<Flow> f
             out.add(new Flow(f.peer(), f.transport(), Math.max(0, f.sent() - before.sent()),
                     Math.max(0, f.received() - before.received()), weights));
         }
-        return new WanCounters(region, earlier.atMs(), atMs, out);
+        List<Routed> routedSince = new ArrayList<>();
+        for (Routed r : routed) {
+            Routed before = earlier.routed().stream().filter(r::sameRoute).findFirst().orElse(null);
+            if (before == null) {
+                routedSince.add(r);
+            } else if (r.requests() > before.requests()) {
+                routedSince.add(new Routed(r.keyspace(), r.kind(), r.owner(), r.ranIn(), r.requests() - before.requests(),
+                        r.bytesIn() - before.bytesIn(), r.bytesOut() - before.bytesOut(), r.micros() - before.micros()));
+            }
+        }
+        return new WanCounters(region, earlier.atMs(), atMs, out, routedSince);
     }
 
     /** Labels' shares of a flow's bytes: each weight over their sum (no weights: nothing). */

@@ -38,8 +38,19 @@ public final class WanMeter {
     private final Set<String> peers;
     private final long startedMillis;
     private final Map<Key, Cell> cells = new ConcurrentHashMap<>();
+    private final Map<Route, RouteCell> routes = new ConcurrentHashMap<>();
 
     private record Key(String peer, Transport transport) {
+    }
+
+    private record Route(String keyspace, String kind, String owner, String ranIn) {
+    }
+
+    private static final class RouteCell {
+        final LongAdder requests = new LongAdder();
+        final LongAdder bytesIn = new LongAdder();
+        final LongAdder bytesOut = new LongAdder();
+        final LongAdder micros = new LongAdder();
     }
 
     private static final class Cell {
@@ -86,6 +97,26 @@ public final class WanMeter {
         cell(peer, transport).weights.computeIfAbsent(label, l -> new LongAdder()).add(weight);
     }
 
+    /**
+     * Records a client's request to a replicated keyspace that reached this region: where it ran
+     * (here, or the region it was forwarded to) and for whose key. These are the inputs of
+     * {@link WhatIf}: the same requests routed another way.
+     *
+     * @param kind     {@code read} or {@code write}
+     * @param owner    the region that owns the key (its home, or the primary); empty when none does
+     * @param ranIn    the region that served it: this one, or the one it was forwarded to
+     * @param bytesIn  the request's body
+     * @param bytesOut the answer's body
+     * @param micros   how long this region took to answer, forwarding included
+     */
+    public void routed(String keyspace, String kind, String owner, String ranIn, long bytesIn, long bytesOut, long micros) {
+        RouteCell cell = routes.computeIfAbsent(new Route(keyspace, kind, owner, ranIn), r -> new RouteCell());
+        cell.requests.increment();
+        cell.bytesIn.add(bytesIn);
+        cell.bytesOut.add(bytesOut);
+        cell.micros.add(micros);
+    }
+
     private Cell cell(String peer, Transport transport) {
         return cells.computeIfAbsent(new Key(peer, transport), k -> new Cell());
     }
@@ -99,6 +130,10 @@ public final class WanMeter {
             flows.add(new WanCounters.Flow(key.peer(), key.transport().wireName(), cell.sent.sum(), cell.received.sum(), weights));
         });
         flows.sort(java.util.Comparator.comparing(WanCounters.Flow::peer).thenComparing(WanCounters.Flow::transport));
-        return new WanCounters(region, startedMillis, nowMillis, flows);
+        List<WanCounters.Routed> routed = new ArrayList<>();
+        routes.forEach((r, c) -> routed.add(new WanCounters.Routed(r.keyspace(), r.kind(), r.owner(), r.ranIn(),
+                c.requests.sum(), c.bytesIn.sum(), c.bytesOut.sum(), c.micros.sum())));
+        routed.sort(WanCounters.Routed.ORDER);
+        return new WanCounters(region, startedMillis, nowMillis, flows, routed);
     }
 }

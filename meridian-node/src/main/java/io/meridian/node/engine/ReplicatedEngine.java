@@ -120,15 +120,21 @@ final class ReplicatedEngine implements KeyspaceEngine {
         Router.Route route = Router.decide(read, rules(keyspace), view);
         if (route instanceof Router.Route.AwaitSession) {
             engine.awaitCovered(read.token(), config.replication().sessionWait());
-            route = Router.decide(request.get().waitedForSession(), rules(keyspace), view); // what arrived meanwhile counts
+            read = request.get().waitedForSession(); // what arrived meanwhile counts
+            route = Router.decide(read, rules(keyspace), view);
         }
-        return perform(ex, route, null).map(Router.Route.Serve::stalenessMillis);
+        return perform(ex, route, null, rules(keyspace).owner(read.home())).map(Router.Route.Serve::stalenessMillis);
     }
 
-    private Optional<Router.Route.Serve> perform(Exchange ex, Router.Route route, byte[] body) {
+    /** Serves, forwards or refuses as routed; a request served or forwarded is recorded with its key's owner. */
+    private Optional<Router.Route.Serve> perform(Exchange ex, Router.Route route, byte[] body, Optional<String> owner) {
         return switch (route) {
-            case Router.Route.Serve serve -> Optional.of(serve);
+            case Router.Route.Serve serve -> {
+                ex.routed(owner.orElse(""), region);
+                yield Optional.of(serve);
+            }
             case Router.Route.Forward f -> {
+                ex.routed(owner.orElse(""), f.region());
                 forwarder.forward(ex, f.region(), body, f.why());
                 yield Optional.empty();
             }
@@ -150,7 +156,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
             waited = true;
         }
         Router.Write write = waited ? request.get().waitedForSession() : request.get();
-        return perform(ex, Router.decide(write, rules(keyspace), view), body).isPresent();
+        return perform(ex, Router.decide(write, rules(keyspace), view), body, rules(keyspace).owner(write.home())).isPresent();
     }
 
     // ---- reads ----

@@ -182,7 +182,14 @@ public final class ApiHandler extends Handler.Abstract {
             status = ex.status();
         }
         if (!Canary.isCanary(tags[0])) { // the probes' own reads are not users' requests
-            metrics.recordRequest(tags[0], tags[1], status, System.nanoTime() - start);
+            long nanos = System.nanoTime() - start;
+            metrics.recordRequest(tags[0], tags[1], status, nanos);
+            if (ex.ranIn() != null && status < 500 && ex.header(io.meridian.core.Headers.FORWARDED_BY) == null) {
+                // A client's request, counted once: where it arrived (the region it was forwarded to does not count it).
+                boolean read = "GET".equals(ex.method()) || "HEAD".equals(ex.method());
+                node.wan().routed(tags[0], read ? io.meridian.core.cost.WhatIf.READ : io.meridian.core.cost.WhatIf.WRITE,
+                        ex.owner(), ex.ranIn(), ex.bytesIn(), ex.bytesOut(), nanos / 1_000);
+            }
             // Traced: requests on keyspaces and failover commands. Health checks, heartbeats and scrapes
             // (several a second per peer) would bury them; their spans are dropped unended, never exported.
             if (!"-".equals(tags[0]) || "failovers".equals(tags[1])) {
@@ -307,6 +314,31 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
+    private KeyspaceConfig whatIfKeyspace(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new MeridianException(ProblemType.INVALID_PARAMETER, "say which keyspace: ?keyspace=NAME&move=REGION&to=REGION"
+                    + " (home-region keys) or ?keyspace=NAME&primary=REGION", Map.of("parameter", "keyspace"));
+        }
+        return config.keyspace(name).filter(k -> !Canary.isCanary(k.name())).orElseThrow(() -> new MeridianException(
+                ProblemType.UNKNOWN_KEYSPACE, "no keyspace named '" + name + "'" + (Canary.isCanary(name)
+                ? " that clients write: the canary keyspace is the probes' own" : ""), Map.of("keyspace", name)));
+    }
+
+    /** {@code move=X&to=Y} or {@code primary=Y}, and nothing else. */
+    private static io.meridian.core.cost.WhatIf.Change whatIfChange(Map<String, String> query) {
+        String move = query.get("move");
+        String to = query.get("to");
+        String primary = query.get("primary");
+        if (primary != null && move == null && to == null && !primary.isEmpty()) {
+            return new io.meridian.core.cost.WhatIf.Change.Primary(primary);
+        }
+        if (primary == null && move != null && to != null && !move.isEmpty() && !to.isEmpty()) {
+            return new io.meridian.core.cost.WhatIf.Change.MoveHome(move, to);
+        }
+        throw new MeridianException(ProblemType.INVALID_PARAMETER, "say one change: move=REGION&to=REGION (the keys whose home"
+                + " is the first region get the second) or primary=REGION (every write made there)", Map.of("parameter", "move"));
+    }
+
     /** Dispatches; fills {@code tags} with the keyspace and operation for metrics. */
     private void route(Exchange ex, String[] tags) throws Exception {
         refuseCrossOrigin(ex);
@@ -357,6 +389,13 @@ public final class ApiHandler extends Handler.Abstract {
                 tags[1] = "cost";
                 allow(ex, READ);
                 ex.answerWhen(node.costEverywhere(), view -> ex.sendJson(200, view));
+            }
+            case "/v1/cost/what-if" -> {
+                tags[1] = "cost-what-if";
+                allow(ex, READ);
+                Map<String, String> query = Requests.parseQuery(ex.rawQuery());
+                KeyspaceConfig keyspace = whatIfKeyspace(query.get("keyspace"));
+                ex.answerWhen(node.whatIf(keyspace, whatIfChange(query)), view -> ex.sendJson(200, view));
             }
             case "/v1/cost/counters" -> {
                 tags[1] = "cost-counters";

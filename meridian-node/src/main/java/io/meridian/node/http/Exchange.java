@@ -36,6 +36,11 @@ public final class Exchange {
     private java.util.function.Consumer<Throwable> finisher;
     /** Whether the request's body has been read to its end (by {@link #body} or {@link #settleBody}). */
     private boolean bodyRead;
+    private long bytesIn;
+    private long bytesOut;
+    /** Where a request to a replicated keyspace ran, and whose key it was ({@link #routed}); null until routed. */
+    private String ranIn;
+    private String owner = "";
 
     /**
      * A request body no handler read is read and dropped before the answer when it declares at
@@ -170,6 +175,7 @@ public final class Exchange {
                 throw tooLarge(-1, maxBytes, keyspace);
             }
             bodyRead = true; // fewer bytes than asked for: the body ended
+            bytesIn = bytes.length;
             return bytes;
         }
     }
@@ -229,7 +235,36 @@ public final class Exchange {
         }
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
         boolean head = "HEAD".equals(request.getMethod());
+        bytesOut = head ? 0 : body.length;
         response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), done());
+    }
+
+    /**
+     * Records where the router sent this request: {@code ranIn} serves it (this region, or the one
+     * it is forwarded to), for a key owned by {@code owner} (empty: nobody). The WAN meter counts
+     * clients' requests by route ({@link io.meridian.core.cost.WanMeter#routed}).
+     */
+    public void routed(String owner, String ranIn) {
+        this.owner = owner == null ? "" : owner;
+        this.ranIn = ranIn;
+    }
+
+    /** Where the request ran, when it was routed ({@link #routed}); else null. */
+    public String ranIn() {
+        return ranIn;
+    }
+
+    public String owner() {
+        return owner;
+    }
+
+    /** The request body's bytes read, and the answer body's bytes sent. */
+    public long bytesIn() {
+        return bytesIn;
+    }
+
+    public long bytesOut() {
+        return bytesOut;
     }
 
     public void sendJson(int status, Object body) {
@@ -268,6 +303,7 @@ public final class Exchange {
         response.getHeaders().put(Headers.FORWARDED_BY, region);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
         boolean head = "HEAD".equals(request.getMethod());
+        bytesOut = head ? 0 : body.length;
         response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), done());
     }
 
