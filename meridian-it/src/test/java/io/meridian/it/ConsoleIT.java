@@ -173,6 +173,18 @@ class ConsoleIT {
         shoot("5-failed-over", "failover");
         shoot("6-charts", "charts");
         shoot("7-cost", "cost");
+
+        // The what-if, from the keyboard: the sessions traffic of us-east, were sessions primary in eu-west.
+        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("whatif-keyspace"))).selectByValue("sessions");
+        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("whatif-change"))).selectByValue("primary");
+        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("whatif-to"))).selectByValue("eu-west");
+        browser.findElement(By.cssSelector("#whatif-form button[type='submit']")).sendKeys(Keys.ENTER);
+        wait.until(b -> text("#whatif-summary").startsWith("What if we make 'sessions' a primary keyspace with its primary in eu-west")
+                && count("#whatif-regions tbody tr[data-region='us-east']") == 1);
+        assertThat(text("#whatif-regions tbody tr[data-region='us-east']")).as("us-east's writes would all be forwarded")
+                .contains("0% → 100%");
+        assertThat(count("#whatif-assumptions li")).isGreaterThan(3);
+        shoot("8-what-if", "cost");
     }
 
     /** Read in the page, in one step: the page redraws its tables every second, so an element found earlier goes stale. */

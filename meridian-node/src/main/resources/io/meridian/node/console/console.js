@@ -525,6 +525,66 @@ async function loadCost() {
   }
 }
 
+/** Fills the what-if form's choices once: asynchronously replicated keyspaces, data regions. */
+function fillWhatIf(overview) {
+  const keyspaces = $('whatif-keyspace');
+  if (keyspaces.options.length) return;
+  for (const k of overview.keyspaces.filter((x) => !['strong', 'local'].includes(x.policy))) {
+    keyspaces.append(el('option', { value: k.name, 'data-policy': k.policy }, `${k.name} (${k.policy})`));
+  }
+  for (const r of overview.regions.filter((x) => !x.witness)) {
+    $('whatif-from').append(el('option', { value: r.name }, r.name));
+    $('whatif-to').append(el('option', { value: r.name }, r.name));
+  }
+  if ($('whatif-to').options.length > 1) $('whatif-to').selectedIndex = 1;
+  syncWhatIf();
+}
+
+/** A move needs a region to move from; a primary does not. */
+function syncWhatIf() {
+  const primary = $('whatif-change').value === 'primary';
+  $('whatif-from').disabled = primary;
+  $('whatif-to').previousElementSibling.textContent = primary ? 'In' : 'To';
+}
+
+async function loadWhatIf() {
+  const summary = $('whatif-summary');
+  const keyspace = $('whatif-keyspace').value;
+  if (!keyspace) return;
+  const query = new URLSearchParams({ keyspace });
+  if ($('whatif-change').value === 'primary') query.set('primary', $('whatif-to').value);
+  else { query.set('move', $('whatif-from').value); query.set('to', $('whatif-to').value); }
+  summary.textContent = 'Estimating…';
+  try {
+    const response = await fetch(`../v1/cost/what-if?${query}`);
+    const w = await response.json();
+    const rows = $('whatif-regions').tBodies[0];
+    const notes = $('whatif-assumptions');
+    rows.replaceChildren();
+    notes.replaceChildren();
+    if (!response.ok) {
+      summary.textContent = `Refused (${response.status}): ${w.detail || w.title}`;
+      return;
+    }
+    const c = w.cost;
+    const sign = c.change_monthly >= 0 ? '+' : '−';
+    summary.textContent = `What if we ${w.change}: ${fmt(c.before_monthly, 2)} → ${fmt(c.after_monthly, 2)} ${w.currency} a month`
+      + ` (${sign}${fmt(Math.abs(c.change_monthly), 2)}; measured now ${fmt(c.measured_monthly, 2)}), `
+      + `${fmt(c.bytes_per_s_before / 1000, 2)} → ${fmt(c.bytes_per_s_after / 1000, 2)} KB/s between regions,`
+      + ` from the last ${fmt(w.window_s / 60, 1)} minutes.`;
+    const change = (a, b) => td(a === null || a === undefined ? '–' : `${fmt(a, 1)} → ${b === null || b === undefined ? '?' : fmt(b, 1)}`, 'num');
+    for (const r of w.regions) {
+      rows.append(el('tr', { 'data-region': r.region }, td(r.region), num(r.reads_per_s, 2), num(r.writes_per_s, 2),
+        change(r.read_ms_before, r.read_ms_after), change(r.write_ms_before, r.write_ms_after),
+        td(`${fmt(100 * r.forwarded_before)}% → ${fmt(100 * r.forwarded_after)}%`, 'num')));
+    }
+    for (const a of w.assumptions) notes.append(el('li', {}, a));
+    for (const [r, why] of Object.entries(w.unavailable)) notes.append(el('li', {}, `${r} did not answer (${why}): its requests are not counted`));
+  } catch (e) {
+    summary.textContent = `No answer: ${e.message}`;
+  }
+}
+
 // ---- the stream ---------------------------------------------------------------------------
 
 function onOverview(overview) {
@@ -538,6 +598,7 @@ function onOverview(overview) {
   renderKeyspaces(overview, statuses, rates);
   renderFailover(overview);
   fillConflictKeyspaces(overview);
+  fillWhatIf(overview);
   record(overview, statuses, rates);
   drawCharts();
   if (!previous) performance.mark('first-overview'); // the page's time to its first figures
@@ -567,6 +628,8 @@ function connect() {
 
 $('conflict-form').addEventListener('submit', (e) => { e.preventDefault(); loadConflicts(null); });
 $('conflict-more').addEventListener('click', () => loadConflicts(conflictNext));
+$('whatif-form').addEventListener('submit', (e) => { e.preventDefault(); loadWhatIf(); });
+$('whatif-change').addEventListener('change', syncWhatIf);
 window.addEventListener('resize', drawCharts);
 connect();
 loadCost();
