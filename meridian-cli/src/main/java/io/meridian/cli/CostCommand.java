@@ -59,7 +59,7 @@ final class CostCommand extends FailoverCommand.Action {
                     cost.path("before_monthly").asDouble(), currency, cost.path("measured_monthly").asDouble(),
                     cost.path("after_monthly").asDouble(), cost.path("change_monthly").asDouble(), currency);
             System.out.printf(Locale.ROOT, "bytes between regions: %.2f KB/s now, %.2f after%n%n",
-                    cost.path("bytes_per_s_before").asDouble() / 1000, cost.path("bytes_per_s_after").asDouble() / 1000);
+                    cost.path("before_bytes_per_s").asDouble() / 1000, cost.path("after_bytes_per_s").asDouble() / 1000);
             System.out.printf(Locale.ROOT, "%-16s %9s %9s %19s %19s %15s%n", "ARRIVING AT", "reads/s", "writes/s", "read ms now->after",
                     "write ms now->after", "forwarded");
             for (JsonNode r : w.path("regions")) {

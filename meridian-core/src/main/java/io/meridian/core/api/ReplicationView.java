@@ -4,11 +4,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Everything about asynchronous replication one region knows: in {@code GET /v1/cluster}, in metrics and in the lab. */
+/**
+ * Everything about asynchronous replication one region knows: in {@code GET /v1/cluster}, in metrics and in the lab.
+ * {@code conflictsDetected} counts the conflicts this region resolved since it started, {@code conflictsByKeyspace}
+ * the same per keyspace.
+ */
 public record ReplicationView(Map<String, Long> watermarks, long unreplicatedWrites, long conflictsDetected,
                               long lostWritesRecorded, long tombstonesPending, long tombstonesCollected,
                               String bootstrappedFrom, List<PeerReplication> peers, Map<String, Delay> applyDelayMs,
-                              String statsSince) {
+                              String statsSince, Map<String, Long> conflictsByKeyspace) {
 
     /** One peer as this region's replication sees it, both directions. */
     public record PeerReplication(String region, boolean connected, Long lastBatchMsAgo, Long stalenessMs, long entriesBehind,

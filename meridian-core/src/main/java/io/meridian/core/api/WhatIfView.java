@@ -27,13 +27,13 @@ public record WhatIfView(String keyspace, String policy, String change, String c
      * @param beforeMonthly   the model's cost of the measured requests as they are routed now
      * @param afterMonthly    the model's cost of the same requests after the change
      * @param changeMonthly   after minus before
-     * @param bytesPerSBefore the modelled WAN bytes per second now
-     * @param bytesPerSAfter  the modelled WAN bytes per second after
+     * @param beforeBytesPerS the modelled WAN bytes per second now
+     * @param afterBytesPerS  the modelled WAN bytes per second after
      * @param beforeByPair    the modelled monthly cost per directed pair {@code from>to}, now
      * @param afterByPair     the same after the change
      */
     public record Cost(double measuredMonthly, double beforeMonthly, double afterMonthly, double changeMonthly,
-                       double bytesPerSBefore, double bytesPerSAfter, Map<String, Double> beforeByPair,
+                       double beforeBytesPerS, double afterBytesPerS, Map<String, Double> beforeByPair,
                        Map<String, Double> afterByPair) {
     }
 

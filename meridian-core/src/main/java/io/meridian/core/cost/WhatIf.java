@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * region that made it to every other region that holds the keyspace, at the bytes per write and
  * receiver the keyspace's replication measured. The same requests are then routed as the change
  * would route them and priced again, so the estimate's "before" can be checked against the measured
- * cost. A request's latency changes by the round trip to the region that serves it.
+ * cost. A request served elsewhere takes what the new region takes to serve its own clients, plus
+ * the round trip and the measured forwarding overhead when it is forwarded.
  *
  * <p>Pure: the node gathers the readings and round trips, this class only computes.
  */
@@ -142,6 +143,10 @@ public final class WhatIf {
         }
     }
 
+    /** Replication bytes per copy of a write: to the receiver, and back from it. */
+    private record Copy(double shipped, double returned) {
+    }
+
     /** One region's requests of the keyspace along one route, as a rate over its window. */
     private record Flow(String arrival, WanCounters.Routed routed, double perS) {
         double bodyIn() {
@@ -175,7 +180,8 @@ public final class WhatIf {
         List<String> holders = dataRegions.stream().filter(keyspace::mayLiveIn).toList();
         List<Flow> flows = new ArrayList<>();
         double window = 0;
-        double replicationPerS = 0;
+        double shippedPerS = 0; // replication towards the receivers: the entries
+        double returnedPerS = 0; // and back from them: subscriptions and acknowledgements
         double httpPerS = 0;
         double measuredMonthly = 0;
         for (Map.Entry<String, CostReport.Reading> e : readings.entrySet()) {
@@ -201,7 +207,9 @@ public final class WhatIf {
                 measuredMonthly += CostReport.monthly(sentPerS, prices.perGb(region, f.peer()))
                         + CostReport.monthly(receivedPerS, prices.perGb(f.peer(), region));
                 if (f.transport().equals(Transport.REPLICATION.wireName())) {
-                    replicationPerS += sentPerS + receivedPerS;
+                    // Counted by the receiver, which dials: what it read is what was shipped to it.
+                    shippedPerS += receivedPerS;
+                    returnedPerS += sentPerS;
                 } else if (f.transport().equals(Transport.HTTP.wireName())) {
                     httpPerS += sentPerS + receivedPerS;
                 }
@@ -220,11 +228,11 @@ public final class WhatIf {
         }
         assumptions.add(String.format(Locale.ROOT, "clients sent %.2f requests/s to '%s' over the last %.0f s, counted in "
                 + "the regions that received them", requestsPerS, name, window));
-        double perCopy = copiesPerS > 0 ? replicationPerS / copiesPerS : 0;
+        Copy perCopy = copiesPerS > 0 ? new Copy(shippedPerS / copiesPerS, returnedPerS / copiesPerS) : new Copy(0, 0);
         assumptions.add(copiesPerS > 0
-                ? String.format(Locale.ROOT, "a write costs %.0f bytes on the wire for each region it is shipped to "
-                + "(measured: the keyspace's replication bytes over its writes' copies), shipped from the region that "
-                + "makes it to %s", perCopy, String.join(", ", holders))
+                ? String.format(Locale.ROOT, "a write costs %.0f bytes on the wire to each region it is shipped to and %.0f"
+                + " back (measured: the keyspace's replication bytes over its writes' copies), shipped from the region that "
+                + "makes it to the others of %s", perCopy.shipped(), perCopy.returned(), String.join(", ", holders))
                 : "no writes in the window: replication is not in the estimate");
         // Forwards: bodies plus the framing measured on this keyspace's forwards, or a typical figure.
         double forwardsPerS = 0;
@@ -246,8 +254,12 @@ public final class WhatIf {
         }
         assumptions.add("no failover is in effect: each region's keys are written where they are owned; "
                 + "reads served where they arrive stay there, reads sent to the writer for freshness follow it");
-        assumptions.add("latency is the time the receiving region took to answer; after the change it is the same time"
-                + " with the round trip to the serving region (measured by the regions' probes) replaced");
+        Latency model = new Latency(flows, rttMs);
+        assumptions.add(String.format(Locale.ROOT, "latency is the time the region a client reached took to answer; after the"
+                + " change, requests served elsewhere than now take what the serving region takes for its own clients' requests"
+                + " (measured; any region's when it had none), plus, when forwarded, the round trip its probes measure and"
+                + " %.1f ms (writes) and %.1f ms (reads) of forwarding beyond it (measured on the keyspace's forwards, else 0)",
+                model.overhead(WRITE), model.overhead(READ)));
         if (change instanceof Change.MoveHome m) {
             assumptions.add("every request for a key whose home is " + m.from() + " is served as if its home were "
                     + m.to() + ", the requests that created keys included");
@@ -265,9 +277,9 @@ public final class WhatIf {
             boolean write = f.routed().kind().equals(WRITE);
             int at = write ? 1 : 0;
             l[at] += f.perS();
-            Double swap = rttSwap(rttMs, f.arrival(), f.routed().ranIn(), ranAfter, missingRtt);
+            Double msAfter = model.after(f, ranAfter, missingRtt);
             l[2 + 2 * at] += f.perS() * f.meanMs();
-            l[3 + 2 * at] += swap == null ? Double.NaN : f.perS() * Math.max(0, f.meanMs() + swap);
+            l[3 + 2 * at] += msAfter == null ? Double.NaN : f.perS() * msAfter;
             l[6] += f.forwarded() ? f.perS() : 0;
             l[7] += ranAfter.equals(f.arrival()) ? 0 : f.perS();
         }
@@ -294,7 +306,7 @@ public final class WhatIf {
     }
 
     /** Adds a flow's bytes per second, routed to {@code ranIn}, to the pairs they cross. */
-    private static void price(Flow f, String ranIn, List<String> holders, double framing, double perCopy,
+    private static void price(Flow f, String ranIn, List<String> holders, double framing, Copy perCopy,
                               Map<String, Double> pairs) {
         if (!ranIn.equals(f.arrival())) {
             pairs.merge(f.arrival() + ">" + ranIn, f.perS() * (f.bodyIn() + framing / 2), Double::sum);
@@ -302,17 +314,80 @@ public final class WhatIf {
         }
         if (f.routed().kind().equals(WRITE)) {
             for (String to : receivers(holders, ranIn)) {
-                pairs.merge(ranIn + ">" + to, f.perS() * perCopy, Double::sum);
+                pairs.merge(ranIn + ">" + to, f.perS() * perCopy.shipped(), Double::sum);
+                if (perCopy.returned() > 0) {
+                    pairs.merge(to + ">" + ranIn, f.perS() * perCopy.returned(), Double::sum);
+                }
             }
         }
     }
 
-    /** The change in round trip for requests from {@code arrival} served in {@code now}, then in {@code then}; null when unmeasured. */
-    private static Double rttSwap(Map<String, Map<String, Double>> rttMs, String arrival, String now, String then,
-                                  List<String> missing) {
-        Double a = rtt(rttMs, arrival, now, missing);
-        Double b = rtt(rttMs, arrival, then, missing);
-        return a == null || b == null ? null : b - a;
+    /**
+     * How long requests take when routed another way: the serving region's time for requests it
+     * serves itself, plus the round trip and the forwarding overhead when they are forwarded.
+     */
+    private static final class Latency {
+        private final Map<String, Map<String, double[]>> served = new TreeMap<>(); // kind -> region -> {ms x rate, rate}
+        private final Map<String, double[]> anywhere = new TreeMap<>(); // kind -> {ms x rate, rate}
+        private final Map<String, double[]> forwarding = new TreeMap<>(); // kind -> {extra ms x rate, rate}
+        private final Map<String, Map<String, Double>> rttMs;
+
+        Latency(List<Flow> flows, Map<String, Map<String, Double>> rttMs) {
+            this.rttMs = rttMs;
+            for (Flow f : flows) {
+                if (!f.forwarded()) {
+                    add(served.computeIfAbsent(f.routed().kind(), k -> new TreeMap<>())
+                            .computeIfAbsent(f.arrival(), r -> new double[2]), f.meanMs(), f.perS());
+                    add(anywhere.computeIfAbsent(f.routed().kind(), k -> new double[2]), f.meanMs(), f.perS());
+                }
+            }
+            for (Flow f : flows) {
+                Double rtt = rtt(rttMs, f.arrival(), f.routed().ranIn(), new ArrayList<>());
+                Double serve = serving(f.routed().kind(), f.routed().ranIn());
+                if (f.forwarded() && rtt != null && serve != null) {
+                    add(forwarding.computeIfAbsent(f.routed().kind(), k -> new double[2]), f.meanMs() - rtt - serve, f.perS());
+                }
+            }
+        }
+
+        private static void add(double[] sum, double ms, double weight) {
+            sum[0] += ms * weight;
+            sum[1] += weight;
+        }
+
+        /** The mean time {@code region} takes to serve its own clients' requests of a kind, else any region's; null if none. */
+        Double serving(String kind, String region) {
+            double[] here = served.getOrDefault(kind, Map.of()).get(region);
+            double[] any = here != null ? here : anywhere.get(kind);
+            return any == null || any[1] <= 0 ? null : any[0] / any[1];
+        }
+
+        /** What a forward adds beyond the round trip the probes measure, for a kind (never below 0). */
+        double overhead(String kind) {
+            double[] o = forwarding.get(kind);
+            return o == null || o[1] <= 0 ? 0 : Math.max(0, o[0] / o[1]);
+        }
+
+        /** The flow's latency if served in {@code ranAfter}; null when a round trip it needs was never measured. */
+        Double after(Flow f, String ranAfter, List<String> missing) {
+            if (ranAfter.equals(f.routed().ranIn())) {
+                return f.meanMs();
+            }
+            Double serve = serving(f.routed().kind(), ranAfter);
+            if (serve == null) {
+                // Nobody served this kind locally: what this flow took, less the round trip it made.
+                Double rtt = rtt(rttMs, f.arrival(), f.routed().ranIn(), missing);
+                if (rtt == null) {
+                    return null;
+                }
+                serve = Math.max(0, f.meanMs() - rtt - overhead(f.routed().kind()));
+            }
+            if (ranAfter.equals(f.arrival())) {
+                return serve;
+            }
+            Double rtt = rtt(rttMs, f.arrival(), ranAfter, missing);
+            return rtt == null ? null : serve + rtt + overhead(f.routed().kind());
+        }
     }
 
     private static Double rtt(Map<String, Map<String, Double>> rttMs, String from, String to, List<String> missing) {

@@ -68,6 +68,7 @@ public final class ReplicationMachine {
     private final Map<String, VersionVector> peerAcks = new ConcurrentHashMap<>();
     private final Map<String, VersionVector> peerHeads = new ConcurrentHashMap<>();
     private final AtomicLong conflicts = new AtomicLong();
+    private final Map<String, AtomicLong> conflictsByKeyspace = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong lostWritesSeen = new AtomicLong();
     private final AtomicLong tombstonesCollected = new AtomicLong();
     private volatile String bootstrappedFrom;
@@ -195,7 +196,7 @@ public final class ReplicationMachine {
                 lostWritesSeen.incrementAndGet();
             }
             if (a instanceof Replica.Applied.Accepted accepted && accepted.conflict().isPresent()) {
-                conflicts.incrementAndGet();
+                conflicted(e.keyspace());
             }
             applied.add(a);
         }
@@ -260,7 +261,7 @@ public final class ReplicationMachine {
         for (Entry state : states) {
             if (replica.installState(state).isPresent()) {
                 recorded++;
-                conflicts.incrementAndGet();
+                conflicted(state.keyspace());
             }
         }
         return recorded;
@@ -407,6 +408,18 @@ public final class ReplicationMachine {
     /** The watermarks {@code peer} last acknowledged to this region. */
     public VersionVector acked(String peer) {
         return peerAcks.getOrDefault(peer, VersionVector.EMPTY);
+    }
+
+    private void conflicted(String keyspace) {
+        conflicts.incrementAndGet();
+        conflictsByKeyspace.computeIfAbsent(keyspace, k -> new AtomicLong()).incrementAndGet();
+    }
+
+    /** {@link #conflictsDetected()} per keyspace. */
+    public Map<String, Long> conflictsByKeyspace() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        conflictsByKeyspace.forEach((k, n) -> out.put(k, n.get()));
+        return out;
     }
 
     public long conflictsDetected() {

@@ -37,16 +37,17 @@ class WhatIfTest {
 
     /**
      * 100 s of a home-region keyspace whose keys all live in us-east: eu-west forwards 10 writes/s
-     * to us-east (100-byte bodies, 50-byte answers, 600 bytes of framing each), us-east makes 5
+     * to us-east (100-byte bodies, 50-byte answers, 600 bytes of framing each; 85 ms: us-east's own
+     * 10 ms, the 70 ms round trip and 5 ms of forwarding), us-east makes 5
      * writes/s of its own, ap-southeast serves 2 reads/s locally; every write reaches the two other
-     * regions at 200 bytes each.
+     * regions at 200 bytes each, and each region acknowledges it with 10 bytes.
      */
     private static Map<String, CostReport.Reading> homedInUsEast() {
         WanMeter us = meter("us-east");
         WanMeter eu = meter("eu-west");
         WanMeter ap = meter("ap-southeast");
         for (int i = 0; i < 1_000; i++) {
-            eu.routed("profiles", WhatIf.WRITE, "us-east", "us-east", 100, 50, 80_000);
+            eu.routed("profiles", WhatIf.WRITE, "us-east", "us-east", 100, 50, 85_000);
         }
         for (int i = 0; i < 500; i++) {
             us.routed("profiles", WhatIf.WRITE, "us-east", "us-east", 100, 50, 10_000);
@@ -58,10 +59,10 @@ class WhatIfTest {
         // us-east accepted eu-west's forwards: their bodies and 600 bytes of framing each, 300 each way.
         us.count("eu-west", Transport.HTTP, 1_000 * (50 + 300), 1_000 * (100 + 300));
         us.weigh("eu-west", Transport.HTTP, "profiles", 1);
-        // The receivers count replication: 1,500 writes at 200 bytes.
-        eu.count("us-east", Transport.REPLICATION, 0, 1_500 * 200);
+        // The receivers count replication: 1,500 writes at 200 bytes, acknowledged at 10 bytes each.
+        eu.count("us-east", Transport.REPLICATION, 1_500 * 10, 1_500 * 200);
         eu.weigh("us-east", Transport.REPLICATION, "profiles", 1);
-        ap.count("us-east", Transport.REPLICATION, 0, 1_500 * 200);
+        ap.count("us-east", Transport.REPLICATION, 1_500 * 10, 1_500 * 200);
         ap.weigh("us-east", Transport.REPLICATION, "profiles", 1);
         Map<String, CostReport.Reading> readings = new LinkedHashMap<>();
         for (WanMeter m : List.of(us, eu, ap)) {
@@ -85,38 +86,44 @@ class WhatIfTest {
 
         assertThat(view.windowS()).isEqualTo(100.0);
         // Now: eu-west's forwards (10/s x 400 out, 10/s x 350 back) and us-east shipping 15 writes/s to both others.
-        assertThat(view.cost().beforeByPair()).containsOnlyKeys("eu-west>us-east", "us-east>eu-west", "us-east>ap-southeast");
-        assertThat(view.cost().beforeByPair().get("eu-west>us-east")).isCloseTo(month(4_000), within(1e-9));
+        assertThat(view.cost().beforeByPair()).containsOnlyKeys("eu-west>us-east", "us-east>eu-west", "us-east>ap-southeast",
+                "ap-southeast>us-east");
+        assertThat(view.cost().beforeByPair().get("eu-west>us-east")).isCloseTo(month(4_000 + 150), within(1e-9));
+        assertThat(view.cost().beforeByPair().get("ap-southeast>us-east")).as("acknowledgements, at ap-southeast's price")
+                .isCloseTo(CostReport.monthly(150, 0.09), within(1e-9));
         assertThat(view.cost().beforeByPair().get("us-east>eu-west")).isCloseTo(month(3_500 + 3_000), within(1e-9));
         assertThat(view.cost().beforeByPair().get("us-east>ap-southeast")).isCloseTo(month(3_000), within(1e-9));
         assertThat(view.cost().measuredMonthly()).as("the model, fed what was measured, gives back the measured cost")
                 .isCloseTo(view.cost().beforeMonthly(), within(1e-9));
         // After: us-east forwards its 5 writes/s to eu-west, eu-west ships all 15/s.
-        assertThat(view.cost().afterByPair()).containsOnlyKeys("us-east>eu-west", "eu-west>us-east", "eu-west>ap-southeast");
-        assertThat(view.cost().afterByPair().get("us-east>eu-west")).isCloseTo(month(5 * 400), within(1e-9));
+        assertThat(view.cost().afterByPair()).containsOnlyKeys("us-east>eu-west", "eu-west>us-east", "eu-west>ap-southeast",
+                "ap-southeast>eu-west");
+        assertThat(view.cost().afterByPair().get("us-east>eu-west")).isCloseTo(month(5 * 400 + 150), within(1e-9));
         assertThat(view.cost().afterByPair().get("eu-west>us-east")).isCloseTo(month(5 * 350 + 3_000), within(1e-9));
         assertThat(view.cost().afterByPair().get("eu-west>ap-southeast")).isCloseTo(month(3_000), within(1e-9));
-        assertThat(view.cost().bytesPerSBefore()).isCloseTo(13_500, within(1e-9));
-        assertThat(view.cost().bytesPerSAfter()).isCloseTo(9_750, within(1e-9));
-        assertThat(view.cost().changeMonthly()).isCloseTo(month(9_750) - month(13_500), within(1e-9));
+        assertThat(view.cost().beforeBytesPerS()).isCloseTo(13_800, within(1e-9));
+        assertThat(view.cost().afterBytesPerS()).isCloseTo(10_050, within(1e-9));
+        assertThat(view.cost().changeMonthly()).isCloseTo(view.cost().afterMonthly() - view.cost().beforeMonthly(), within(1e-12));
 
-        // eu-west's writes lose their round trip to us-east; us-east's gain one to eu-west; ap-southeast's reads stay.
+        // eu-west's writes lose their round trip to us-east and take what a local write takes (us-east's 10 ms: eu-west
+        // served none itself); us-east's gain the round trip to eu-west and the forwarding; ap-southeast's reads stay.
         WhatIfView.Region eu = region(view, "eu-west");
         assertThat(eu.writesPerS()).isCloseTo(10, within(1e-9));
-        assertThat(eu.writeMsBefore()).isCloseTo(80, within(1e-9));
+        assertThat(eu.writeMsBefore()).isCloseTo(85, within(1e-9));
         assertThat(eu.writeMsAfter()).isCloseTo(10, within(1e-9));
         assertThat(eu.forwardedBefore()).isEqualTo(1.0);
         assertThat(eu.forwardedAfter()).isEqualTo(0.0);
         WhatIfView.Region us = region(view, "us-east");
         assertThat(us.writeMsBefore()).isCloseTo(10, within(1e-9));
-        assertThat(us.writeMsAfter()).isCloseTo(80, within(1e-9));
+        assertThat(us.writeMsAfter()).isCloseTo(10 + 70 + 5, within(1e-9));
         assertThat(us.readMsBefore()).isNull();
         assertThat(us.forwardedAfter()).isEqualTo(1.0);
         WhatIfView.Region ap = region(view, "ap-southeast");
         assertThat(ap.readsPerS()).isCloseTo(2, within(1e-9));
         assertThat(ap.readMsAfter()).isCloseTo(ap.readMsBefore(), within(1e-9));
         assertThat(view.assumptions()).anySatisfy(a -> assertThat(a).contains("200 bytes"))
-                .anySatisfy(a -> assertThat(a).contains("600 bytes of HTTP framing (measured"));
+                .anySatisfy(a -> assertThat(a).contains("600 bytes of HTTP framing (measured"))
+                .anySatisfy(a -> assertThat(a).contains("5.0 ms (writes)"));
     }
 
     @Test
@@ -129,8 +136,8 @@ class WhatIfTest {
                 .isCloseTo(CostReport.monthly(5 * 350 + 3_000, 0.09), within(1e-9));
         assertThat(view.cost().afterByPair().get("ap-southeast>eu-west"))
                 .isCloseTo(CostReport.monthly(10 * 350 + 3_000, 0.09), within(1e-9));
-        assertThat(region(view, "eu-west").writeMsAfter()).isCloseTo(80 - 70 + 216, within(1e-9));
-        assertThat(region(view, "us-east").writeMsAfter()).isCloseTo(10 + 176, within(1e-9));
+        assertThat(region(view, "eu-west").writeMsAfter()).isCloseTo(10 + 216 + 5, within(1e-9));
+        assertThat(region(view, "us-east").writeMsAfter()).isCloseTo(10 + 176 + 5, within(1e-9));
         assertThat(view.change()).contains("primary in ap-southeast");
     }
 

@@ -157,6 +157,19 @@ class ReplicationMachineTest {
     }
 
     @Test
+    void conflictsAreCountedPerKeyspace() {
+        ReplicationMachine a = machine("a");
+        ReplicationMachine b = machine("b");
+        a.write(put("k"), 100);
+        Entry concurrent = b.write(put("k"), 100).entry();
+        Entry elsewhere = b.write(put("j"), 101).entry();
+        a.onBatch("b", List.of(concurrent, elsewhere), 120, b.store().watermarks(), 130);
+        assertThat(a.conflictsDetected()).isEqualTo(1);
+        assertThat(a.conflictsByKeyspace()).isEqualTo(Map.of("ks", 1L));
+        assertThat(machine("c").conflictsByKeyspace()).isEmpty();
+    }
+
+    @Test
     void aWriteWithoutAKeyKeepsNone() {
         ReplicationMachine a = machine("a");
         a.write(put("k"), 100);

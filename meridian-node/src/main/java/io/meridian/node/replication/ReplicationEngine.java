@@ -820,7 +820,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 : machine.exposure().all().values().stream().mapToLong(Exposure.Summary::writes).sum();
         return new ReplicationView(mine.seqs(), unreplicated, machine.conflictsDetected(),
                 machine.lostWritesSeen(), store.tombstones(), machine.tombstonesCollected(), machine.bootstrappedFrom(), peers, applyDelays(),
-                java.time.Instant.ofEpochMilli(statsSinceMillis).toString());
+                java.time.Instant.ofEpochMilli(statsSinceMillis).toString(), machine.conflictsByKeyspace());
     }
 
     /** What {@code peer} has acknowledged: from its open stream, else from its last acknowledgement. */

@@ -91,6 +91,10 @@ function regionRates(now, before) {
     const b = before.requests.find((x) => x.keyspace === r.keyspace && x.operation === r.operation);
     byKeyspace.set(r.keyspace, (byKeyspace.get(r.keyspace) || 0) + (r.count - (b ? b.count : 0)) / dt);
   }
+  const conflictsByKeyspace = new Map();
+  for (const [k, n] of Object.entries(now.replication?.conflicts_by_keyspace || {})) {
+    conflictsByKeyspace.set(k, (n - (before.replication?.conflicts_by_keyspace?.[k] || 0)) / dt * 60);
+  }
   return {
     requestsPerSecond: count / dt,
     errorsPerSecond: (sum(now.requests, (r) => r.errors) - sum(before.requests, (r) => r.errors)) / dt,
@@ -98,6 +102,7 @@ function regionRates(now, before) {
     p99ByOperation,
     bytesPerSecond: sent,
     byKeyspace,
+    conflictsByKeyspace,
     conflictsPerMinute: now.replication && before.replication
       ? (now.replication.conflicts_detected - before.replication.conflicts_detected) / dt * 60 : null,
   };
@@ -276,7 +281,7 @@ function renderKeyspaces(overview, statuses, rates) {
     if (p99 !== null && p99 !== undefined && (worstCanary === null || p99 > worstCanary.ms)) worstCanary = { ms: p99, link: `${a} → ${b}` };
   }
   for (const k of overview.keyspaces) {
-    let unreplicated = 0; let oldest = 0; let any = false; let perSecond = 0; let writer = '–';
+    let unreplicated = 0; let oldest = 0; let any = false; let perSecond = 0; let writer = '–'; let conflicts = null;
     for (const s of statuses.values()) {
       if (s.error) continue;
       const e = s.exposure?.keyspaces?.find((x) => x.keyspace === k.name);
@@ -284,6 +289,8 @@ function renderKeyspaces(overview, statuses, rates) {
       const g = s.strong?.find((x) => x.keyspace === k.name);
       if (g?.leader) writer = `leader ${g.leader}`;
       perSecond += rates.get(s.region)?.byKeyspace?.get(k.name) || 0;
+      const c = rates.get(s.region)?.conflictsByKeyspace;
+      if (c && asynchronous(k.policy)) conflicts = (conflicts || 0) + (c.get(k.name) || 0);
     }
     if (k.policy === 'primary') writer = k.options?.primary || writer;
     if (k.policy === 'home-region' || k.policy === 'multi-master' || k.policy === 'crdt' || k.policy === 'event-log') {
@@ -297,7 +304,7 @@ function renderKeyspaces(overview, statuses, rates) {
         asynchronous(k.policy) && worstCanary ? fmt(worstCanary.ms) : '–'),
       num(any ? unreplicated : null),
       el('td', { class: `num${over ? ' over' : ''}` }, any ? fmt(oldest) : '–'),
-      num(perSecond, 1), td(writer)));
+      num(conflicts, 1), num(perSecond, 1), td(writer)));
   }
 }
 
@@ -570,7 +577,7 @@ async function loadWhatIf() {
     const sign = c.change_monthly >= 0 ? '+' : '−';
     summary.textContent = `What if we ${w.change}: ${fmt(c.before_monthly, 2)} → ${fmt(c.after_monthly, 2)} ${w.currency} a month`
       + ` (${sign}${fmt(Math.abs(c.change_monthly), 2)}; measured now ${fmt(c.measured_monthly, 2)}), `
-      + `${fmt(c.bytes_per_s_before / 1000, 2)} → ${fmt(c.bytes_per_s_after / 1000, 2)} KB/s between regions,`
+      + `${fmt(c.before_bytes_per_s / 1000, 2)} → ${fmt(c.after_bytes_per_s / 1000, 2)} KB/s between regions,`
       + ` from the last ${fmt(w.window_s / 60, 1)} minutes.`;
     const change = (a, b) => td(a === null || a === undefined ? '–' : `${fmt(a, 1)} → ${b === null || b === undefined ? '?' : fmt(b, 1)}`, 'num');
     for (const r of w.regions) {
