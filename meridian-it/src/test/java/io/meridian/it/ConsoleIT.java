@@ -181,8 +181,14 @@ class ConsoleIT {
         browser.findElement(By.cssSelector("#whatif-form button[type='submit']")).sendKeys(Keys.ENTER);
         wait.until(b -> text("#whatif-summary").startsWith("What if we make 'sessions' a primary keyspace with its primary in eu-west")
                 && count("#whatif-regions tbody tr[data-region='us-east']") == 1);
-        assertThat(text("#whatif-regions tbody tr[data-region='us-east']")).as("us-east's writes would all be forwarded")
-                .contains("0% → 100%");
+        // us-east's client alternates PUTs and GETs: its writes would go to eu-west, its reads stay local.
+        String row = "#whatif-regions tbody tr[data-region='us-east'] ";
+        assertThat(text(row + "td:nth-child(6)")).as("us-east's requests forwarded, now → after")
+                .startsWith("0% → ").isNotEqualTo("0% → 0%");
+        String[] writeMs = text(row + "td:nth-child(5)").replace(",", "").split(" → ");
+        assertThat(Double.parseDouble(writeMs[1])).as("us-east's write time after, against now (ms): %s", String.join(" → ", writeMs))
+                .isGreaterThan(Double.parseDouble(writeMs[0]));
+        assertThat(text(row + "td:nth-child(4)")).as("us-east's reads keep their time").matches("([0-9.]+) → \\1");
         assertThat(count("#whatif-assumptions li")).isGreaterThan(3);
         shoot("8-what-if", "cost");
     }
