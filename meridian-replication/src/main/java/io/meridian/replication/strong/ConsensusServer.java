@@ -21,6 +21,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -439,8 +440,8 @@ public final class ConsensusServer implements AutoCloseable {
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         }
         if (everyRegion) {
-            requireSuccess(leaderClient(keyspace).io().watch(outcome.logIndex(),
-                    org.apache.ratis.proto.RaftProtos.ReplicationLevel.ALL_COMMITTED));
+            throughHandoffs(() -> requireSuccess(leaderClient(keyspace).io().watch(outcome.logIndex(),
+                    org.apache.ratis.proto.RaftProtos.ReplicationLevel.ALL_COMMITTED)));
         }
         return outcome.reply();
     }
@@ -460,14 +461,14 @@ public final class ConsensusServer implements AutoCloseable {
         if (!groups.containsKey(keyspace)) {
             throw new IllegalArgumentException("no consensus group for keyspace '" + keyspace + "'");
         }
-        return proposals.computeIfAbsent(keyspace, k -> new Proposals(entry -> {
+        return proposals.computeIfAbsent(keyspace, k -> new Proposals(entry -> throughHandoffs(() -> {
             RaftClientReply reply = leaderClient(k).io().send(Message.valueOf(
                     org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)));
             if (!reply.isSuccess()) {
-                throw new IOException("consensus request failed: " + reply.getException());
+                throw failure(reply);
             }
             return new Proposals.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex());
-        }, proposers, PROPOSALS_IN_FLIGHT, TRANSACTIONS_PER_ENTRY, ENTRY_BYTES));
+        }), proposers, PROPOSALS_IN_FLIGHT, TRANSACTIONS_PER_ENTRY, ENTRY_BYTES));
     }
 
     /** Strong write entries proposed, and the transactions they carried, per keyspace since start. */
@@ -611,6 +612,7 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** A linearizable read of one key (read index at the leader). */
     public String readLinearizable(String keyspace, String key) throws IOException {
+        // A leader stepping down still answers reads (measured: only writes are refused during a handoff).
         return requireSuccess(leaderClient(keyspace).io().sendReadOnly(KeyspaceStateMachine.get(key)));
     }
 
@@ -642,8 +644,8 @@ public final class ConsensusServer implements AutoCloseable {
      * one of them, not to the first), the control plane's where {@link #preferControlLeader} says.
      * While this server leads a group whose preferred region is another, and that region has never
      * been silent for an election timeout's minimum during {@link #RETURN_AFTER}, the leadership is
-     * transferred to it. Ratis refuses the group's writes while a transfer is pending (the clients
-     * send them again), so a transfer may take one election timeout's minimum, not longer: Ratis
+     * transferred to it. Ratis refuses the group's writes while a transfer is pending ({@link #throughHandoffs}
+     * sends them again), so a transfer may take one election timeout's minimum, not longer: Ratis
      * elects the transferee within that once it has caught up. Without that bound, transfers that
      * could not finish under a benchmark's load (the transferee behind) held the strong keyspace's
      * writes for 10 s each (p99 1.2 s at 16 writers).
@@ -720,6 +722,11 @@ public final class ConsensusServer implements AutoCloseable {
         }
     }
 
+    /** Hands the leadership of {@code keyspace}'s group, which this server leads, to {@code target} (tests). */
+    boolean transferLeadership(String keyspace, String target, java.time.Duration timeout) throws IOException {
+        return leaderClient(keyspace).admin().transferLeadership(RaftPeerId.valueOf(target), timeout.toMillis()).isSuccess();
+    }
+
     /** The region leading a keyspace's group as this region knows it, if any. */
     public java.util.Optional<String> leader(String keyspace) throws IOException {
         if (!hosts(keyspace)) {
@@ -783,9 +790,55 @@ public final class ConsensusServer implements AutoCloseable {
 
     private static String requireSuccess(RaftClientReply reply) throws IOException {
         if (!reply.isSuccess()) {
-            throw new IOException("consensus request failed: " + reply.getException());
+            throw failure(reply);
         }
         return KeyspaceStateMachine.text(reply.getMessage());
+    }
+
+    private static IOException failure(RaftClientReply reply) {
+        return reply.getException() instanceof LeaderSteppingDownException e ? e
+                : new IOException("consensus request failed: " + reply.getException());
+    }
+
+    /** A request to a group's leader that may be refused by a leader handing its office on. */
+    @FunctionalInterface
+    interface LeaderCall<T> {
+        T call() throws IOException;
+    }
+
+    /**
+     * Runs a request to a group's leader through a leadership handoff. A leader that is stepping
+     * down (a transfer under way: {@link #handLeadershipBack}'s, or an operator's) refuses requests
+     * without logging them, and Ratis's blocking client hands that refusal straight back instead of
+     * retrying it as it retries a request to a follower. So it is asked again, of the leader this
+     * region then knows, every {@code clientRetrySleep} for as long as the client's own retries
+     * would last. A write asked twice is still applied once: its entry carries its request ids.
+     */
+    private <T> T throughHandoffs(LeaderCall<T> call) throws IOException {
+        long deadline = System.nanoTime() + timing.clientRetrySleep().toNanos() * Math.max(1, timing.clientRetries());
+        while (true) {
+            try {
+                return call.call();
+            } catch (LeaderSteppingDownException e) {
+                if (closed || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                handoffRetries.incrementAndGet();
+                try {
+                    Thread.sleep(timing.clientRetrySleep().toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted waiting out a leadership handoff");
+                }
+            }
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong handoffRetries = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Requests asked again because their leader was handing its office on, since start. */
+    public long handoffRetries() {
+        return handoffRetries.get();
     }
 
     /** The group of one member each server leads once at start ({@link #warmUp}). */

@@ -166,6 +166,37 @@ class ConsensusServerTest {
     }
 
     /**
+     * A leader handing its office on refuses writes until the handoff ends, and Ratis's blocking
+     * client gives that refusal straight back: a write that meets it is asked again, and commits. Here the handoff is to a region that is down, so the leader steps down for the whole
+     * transfer timeout and keeps its office afterwards.
+     */
+    @Test
+    void writesWaitOutALeadershipHandoff() throws Exception {
+        startAllWithLeader("us-east");
+        kill("eu-west");
+        var handoff = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return servers.get("us-east").transferLeadership("accounts", "eu-west", Duration.ofSeconds(2));
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        long before = servers.get("ap-southeast").handoffRetries() + servers.get("us-east").handoffRetries();
+        int writes = 0;
+        while (!handoff.isDone() || writes == 0) {
+            String region = writes % 2 == 0 ? "ap-southeast" : "us-east";
+            assertThat(txn(region, "{\"then\": [{\"add\": {\"key\": \"n\", \"delta\": 1}}]}").path("succeeded").asBoolean())
+                    .as("write %d, from %s, during the handoff", writes, region).isTrue();
+            writes++;
+        }
+        assertThat(read("us-east", "n", true).path("value").asText()).as("every write applied once").isEqualTo(String.valueOf(writes));
+        assertThat(servers.get("ap-southeast").handoffRetries() + servers.get("us-east").handoffRetries())
+                .as("writes asked again while the leader stepped down").isGreaterThan(before);
+        assertThat(handoff.get()).as("the transfer to a region that is down fails").isFalse();
+        assertThat(servers.get("ap-southeast").leader("accounts")).contains("us-east");
+    }
+
+    /**
      * A client that lost a proposal's answer with its leader sends it again, and Raft may log it
      * twice: the second entry gets the first one's answer and changes nothing, also after the
      * leader's restart (the answers are kept in the store, not in memory).
