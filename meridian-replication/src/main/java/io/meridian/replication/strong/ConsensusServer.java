@@ -694,7 +694,7 @@ public final class ConsensusServer implements AutoCloseable {
                 String outcome;
                 boolean done = false;
                 try {
-                    RaftClientReply reply = leaderClient(keyspace).admin().transferLeadership(RaftPeerId.valueOf(target), answersWithin);
+                    RaftClientReply reply = handOver(keyspace, target, answersWithin);
                     done = reply.isSuccess();
                     outcome = done ? "done" : String.valueOf(reply.getException());
                 } catch (IOException | RuntimeException e) {
@@ -734,7 +734,22 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** Hands the leadership of {@code keyspace}'s group, which this server leads, to {@code target} (tests). */
     boolean transferLeadership(String keyspace, String target, java.time.Duration timeout) throws IOException {
-        return leaderClient(keyspace).admin().transferLeadership(RaftPeerId.valueOf(target), timeout.toMillis()).isSuccess();
+        return handOver(keyspace, target, timeout.toMillis()).isSuccess();
+    }
+
+    /**
+     * Asks this server, leading {@code keyspace}'s group, to hand the leadership to {@code target},
+     * once. Every attempt makes the leader refuse writes until it ends, so it goes through a client
+     * that does not retry: through the group's own (retrying) client, a target that died during the
+     * transfer had the leader refuse writes, attempt after attempt, for the whole retry budget. The
+     * hand-back loop tries again later by itself.
+     */
+    private RaftClientReply handOver(String keyspace, String target, long timeoutMs) throws IOException {
+        try (RaftClient once = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(server.getId().toString()))
+                .setRaftGroup(groups.get(keyspace)).setProperties(clientProperties).setRetryPolicy(RetryPolicies.noRetry())
+                .setLeaderId(server.getId()).build()) {
+            return once.admin().transferLeadership(RaftPeerId.valueOf(target), timeoutMs);
+        }
     }
 
     /** The region leading a keyspace's group as this region knows it, if any. */

@@ -167,33 +167,46 @@ class ConsensusServerTest {
 
     /**
      * A leader handing its office on refuses writes until the handoff ends, and Ratis's blocking
-     * client gives that refusal straight back: a write that meets it is asked again, and commits. Here the handoff is to a region that is down, so the leader steps down for the whole
-     * transfer timeout and keeps its office afterwards.
+     * client gives that refusal straight back: a write that meets it is asked again, and commits.
+     * Four writers in two regions write while the leadership goes back and forth between the two
+     * regions that share the top priority, four times: every write commits, once.
      */
     @Test
-    void writesWaitOutALeadershipHandoff() throws Exception {
+    void writesWaitOutLeadershipHandoffs() throws Exception {
         startAllWithLeader("us-east");
-        kill("eu-west");
-        var handoff = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            try {
-                return servers.get("us-east").transferLeadership("accounts", "eu-west", Duration.ofSeconds(2));
-            } catch (IOException e) {
-                return false;
-            }
-        });
-        long before = servers.get("ap-southeast").handoffRetries() + servers.get("us-east").handoffRetries();
-        int writes = 0;
-        while (!handoff.isDone() || writes == 0) {
-            String region = writes % 2 == 0 ? "ap-southeast" : "us-east";
-            assertThat(txn(region, "{\"then\": [{\"add\": {\"key\": \"n\", \"delta\": 1}}]}").path("succeeded").asBoolean())
-                    .as("write %d, from %s, during the handoff", writes, region).isTrue();
-            writes++;
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger committed = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<java.util.concurrent.CompletableFuture<Void>> writers = new java.util.ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            String region = w % 2 == 0 ? "ap-southeast" : "eu-west";
+            writers.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                while (!stop.get()) {
+                    try {
+                        assertThat(txn(region, "{\"then\": [{\"add\": {\"key\": \"n\", \"delta\": 1}}]}").path("succeeded").asBoolean())
+                                .as("a write from %s during the handoffs", region).isTrue();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    committed.incrementAndGet();
+                }
+            }));
         }
-        assertThat(read("us-east", "n", true).path("value").asText()).as("every write applied once").isEqualTo(String.valueOf(writes));
-        assertThat(servers.get("ap-southeast").handoffRetries() + servers.get("us-east").handoffRetries())
-                .as("writes asked again while the leader stepped down").isGreaterThan(before);
-        assertThat(handoff.get()).as("the transfer to a region that is down fails").isFalse();
-        assertThat(servers.get("ap-southeast").leader("accounts")).contains("us-east");
+        String leader = "us-east";
+        for (int i = 0; i < 4; i++) {
+            String to = leader.equals("us-east") ? "eu-west" : "us-east";
+            String from = leader;
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(servers.get(from).transferLeadership("accounts", to, Duration.ofSeconds(2))).as("handed to " + to).isTrue());
+            leader = to;
+        }
+        stop.set(true);
+        for (var w : writers) {
+            w.get(); // rethrows a write that failed
+        }
+        assertThat(read("ap-southeast", "n", true).path("value").asText()).as("every write applied once")
+                .isEqualTo(String.valueOf(committed.get()));
+        System.out.printf("%d writes across 4 handoffs, %d asked again%n", committed.get(),
+                servers.values().stream().mapToLong(ConsensusServer::handoffRetries).sum());
     }
 
     /**
