@@ -43,7 +43,12 @@ final class ValueCodec {
         buf.get(type);
         byte[] value = new byte[buf.remaining()];
         buf.get(value);
-        return new StoredValue(key, version, modified, new String(type, StandardCharsets.UTF_8), value);
+        try {
+            return new StoredValue(key, version, modified, new String(type, StandardCharsets.UTF_8), value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("corrupt value record for key " + new String(key, StandardCharsets.UTF_8)
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     /** Reads only the version, for conditional writes that need nothing else. */

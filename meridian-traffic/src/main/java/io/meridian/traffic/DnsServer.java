@@ -146,7 +146,7 @@ public final class DnsServer implements AutoCloseable {
         Message query;
         try {
             query = new Message(bytes);
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) { // dnsjava refuses some fields (a TTL, a type) unchecked
             return error(bytes, Rcode.FORMERR);
         }
         Header header = query.getHeader();

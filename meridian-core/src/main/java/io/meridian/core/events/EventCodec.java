@@ -29,6 +29,8 @@ public final class EventCodec {
     public static final String CONTENT_TYPE = "application/vnd.meridian.events";
     public static final String SLICE_CONTENT_TYPE = "application/vnd.meridian.events-slice";
     private static final byte FORMAT = 1;
+    /** An event's four lengths, each four bytes: the least one can take. */
+    private static final int MIN_EVENT_BYTES = 16;
 
     private EventCodec() {
     }
@@ -54,6 +56,9 @@ public final class EventCodec {
             format(in, "an append");
             long first = in.readLong();
             int n = in.readInt();
+            if (n < 0 || n > in.available() / MIN_EVENT_BYTES) {
+                throw new IOException(n + " events in " + in.available() + " bytes");
+            }
             List<Event> events = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 events.add(event(in));

@@ -104,6 +104,9 @@ public final class Codec {
         try {
             Idempotency idempotency = format == ENTRY_FORMAT_IDEMPOTENT
                     ? new Idempotency(in.readUTF(), in.readLong(), in.readBoolean()) : Idempotency.NONE;
+            if (format == ENTRY_FORMAT_IDEMPOTENT && idempotency.isNone()) {
+                throw new IOException("an entry in format " + format + " with no idempotency key");
+            }
             return new Entry(origin, seq, hlc, keyspace, key, Entry.Op.values()[op], value, contentType, home, context,
                     idempotency);
         } catch (IllegalArgumentException e) {

@@ -309,10 +309,10 @@ public final class StreamCodec {
             lastSentAt = sentAt;
             VersionVector watermarks = watermarks(in);
             long n = in.varint();
-            if (n > Codec.MAX_BATCH_ENTRIES) {
+            if (n < 0 || n > Codec.MAX_BATCH_ENTRIES) {
                 throw new IllegalArgumentException(n + " entries in a batch");
             }
-            List<Entry> entries = new ArrayList<>((int) n);
+            List<Entry> entries = new ArrayList<>((int) Math.min(n, in.remaining()));
             for (int i = 0; i < n; i++) {
                 entries.add(entry(in, sentAt, watermarks));
             }
@@ -327,7 +327,12 @@ public final class StreamCodec {
             String origin = string(in);
             long seq = lastSeq.getOrDefault(origin, 0L) + in.zigzag();
             lastSeq.put(origin, seq);
-            Hlc hlc = new Hlc(sentAt + in.zigzag(), Math.toIntExact(in.varint()));
+            long physical = sentAt + in.zigzag();
+            long logical = in.varint();
+            if (logical < 0 || logical > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("an HLC logical counter of " + logical);
+            }
+            Hlc hlc = new Hlc(physical, (int) logical);
             String keyspace = string(in);
             String key = new String(in.bytes(MAX_STRING_BYTES), StandardCharsets.UTF_8);
             String contentType = string(in);
@@ -337,7 +342,7 @@ public final class StreamCodec {
                 context = new VersionVector(Map.of(origin, seq));
             } else {
                 long n = in.varint();
-                if (n > Codec.MAX_ORIGINS) {
+                if (n < 0 || n > Codec.MAX_ORIGINS) {
                     throw new IllegalArgumentException(n + " origins in a context");
                 }
                 Map<String, Long> seqs = new TreeMap<>();
@@ -348,9 +353,20 @@ public final class StreamCodec {
                 context = new VersionVector(seqs);
             }
             byte[] value = in.bytes(Codec.MAX_VALUE_BYTES);
-            Idempotency idempotency = (flags & FLAG_IDEMPOTENT) == 0 ? Idempotency.NONE
-                    : new Idempotency(new String(in.bytes(Idempotency.MAX_LENGTH), StandardCharsets.US_ASCII), in.zigzag(),
-                            (flags & FLAG_CREATED) != 0);
+            Idempotency idempotency = Idempotency.NONE;
+            if ((flags & FLAG_IDEMPOTENT) != 0) {
+                byte[] keyBytes = in.bytes(Idempotency.MAX_LENGTH);
+                for (byte c : keyBytes) {
+                    if (c < 0x21 || c > 0x7e) { // what Idempotency.parse accepts: visible ASCII
+                        throw new IllegalArgumentException("an idempotency key with the byte " + (c & 0xFF));
+                    }
+                }
+                if (keyBytes.length == 0) {
+                    throw new IllegalArgumentException("an entry flagged idempotent with no idempotency key");
+                }
+                String idempotencyKey = new String(keyBytes, StandardCharsets.US_ASCII);
+                idempotency = new Idempotency(idempotencyKey, in.zigzag(), (flags & FLAG_CREATED) != 0);
+            }
             return new Entry(origin, seq, hlc, keyspace, key, (flags & FLAG_DELETE) != 0 ? Entry.Op.DELETE : Entry.Op.PUT,
                     value, contentType, home, context, idempotency);
         }
@@ -361,7 +377,7 @@ public final class StreamCodec {
 
         private VersionVector watermarks(In in) {
             long n = in.varint();
-            if (n > Codec.MAX_ORIGINS) {
+            if (n < 0 || n > Codec.MAX_ORIGINS) {
                 throw new IllegalArgumentException(n + " origins in watermarks");
             }
             Map<String, Long> seqs = new TreeMap<>(lastWatermarks.seqs());
@@ -475,7 +491,7 @@ public final class StreamCodec {
 
         byte[] bytes(int max) {
             long n = varint();
-            if (n > max) {
+            if (n < 0 || n > max) {
                 throw new IllegalArgumentException("a length of " + n + " bytes; at most " + max);
             }
             if (n > remaining()) {
