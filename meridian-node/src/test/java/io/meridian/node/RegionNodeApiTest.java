@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -141,6 +142,37 @@ class RegionNodeApiTest {
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.body()).isEmpty();
         assertThat(head.headers().firstValue("ETag")).isPresent();
+    }
+
+    /**
+     * HEAD is GET without the body, everywhere a GET is answered: the same status and the same
+     * headers (a problem document's among them), and the body's length where the body does not
+     * change between two asks.
+     */
+    @Test
+    void headAnswersWhatGetWouldWithoutTheBody() {
+        send("PUT", "/v1/kv/cache/head-like-get", "some value", "Content-Type", "text/plain");
+        List<String> steady = List.of("/v1/kv/cache/head-like-get", "/v1/kv/cache/no-such-key", "/v1/kv/no-such-keyspace/k",
+                "/v1/kv/cache?prefix=head-", "/v1/no-such-thing", "/v1/kv/cache/%C3%28", "/console/");
+        List<String> changing = List.of("/v1/health", "/v1/health/ready", "/v1/cluster", "/v1/status", "/metrics",
+                "/v1/cost", "/v1/exposure", "/v1/failovers");
+        for (String path : concat(steady, changing)) {
+            HttpResponse<String> get = send("GET", path, null);
+            HttpResponse<String> head = send("HEAD", path, null);
+            assertThat(head.statusCode()).as("HEAD %s", path).isEqualTo(get.statusCode());
+            assertThat(head.body()).as("HEAD %s", path).isEmpty();
+            for (String name : List.of("Content-Type", "Meridian-Region", "ETag", "Last-Modified", "Allow")) {
+                assertThat(head.headers().firstValue(name)).as("HEAD %s: %s", path, name).isEqualTo(get.headers().firstValue(name));
+            }
+            if (steady.contains(path)) {
+                assertThat(head.headers().firstValue("Content-Length")).as("HEAD %s", path)
+                        .contains(String.valueOf(get.body().getBytes(StandardCharsets.UTF_8).length));
+            }
+        }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
     }
 
     @Test
