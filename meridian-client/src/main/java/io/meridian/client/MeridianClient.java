@@ -885,8 +885,17 @@ public final class MeridianClient implements AutoCloseable {
             tried.add(region);
             long attemptStart = nanoClock.getAsLong();
             HttpResponse<byte[]> r;
+            boolean redirected = false;
             try {
                 r = sendOnce(retarget(prepared, region), region);
+                java.util.Optional<String> location = r.headers().firstValue("Location");
+                if (r.statusCode() == 307 && location.isPresent()) {
+                    // A keyspace resident elsewhere (outside-residency: redirect): one hop to the region named.
+                    roster.named(region, r.headers().firstValue(Headers.REGION).orElse(null));
+                    redirected = true;
+                    r = sendOnce(HttpRequest.newBuilder(prepared, (name, value) -> true)
+                            .uri(base.resolve(location.get())).build(), region);
+                }
             } catch (MeridianClientException e) {
                 record(prepared, region, attemptStart, "unreachable");
                 last = e;
@@ -898,7 +907,9 @@ public final class MeridianClient implements AutoCloseable {
                 roster.failed(region, nanoClock.getAsLong(), 0);
                 continue;
             }
-            roster.named(region, r.headers().firstValue(Headers.REGION).orElse(null));
+            if (!redirected) {
+                roster.named(region, r.headers().firstValue(Headers.REGION).orElse(null));
+            }
             learnSession(r);
             int status = r.statusCode();
             boolean ok = status < 400;

@@ -20,6 +20,8 @@ public enum ProblemType {
     UNKNOWN_PROJECTION(404, "unknown-projection", "The projection does not exist"),
     STREAM_NOT_FOUND(404, "stream-not-found", "The stream does not exist"),
     OUTSIDE_RESIDENCY(403, "outside-residency", "The keyspace's data may not live in this region"),
+    /** Not an error: the answer of a region outside a residency declared {@code outside-residency: redirect}, with a Location. */
+    RESIDENCY_REDIRECT(307, "residency-redirect", "The keyspace's data lives in another region: ask there"),
     CROSS_ORIGIN(403, "cross-origin", "A web page of another origin may not change anything here"),
     METHOD_NOT_ALLOWED(405, "method-not-allowed", "The method is not allowed on this resource"),
     HOME_CONFLICT(409, "home-conflict", "The key already has another home region"),

@@ -583,6 +583,11 @@ public final class RegionNode implements AutoCloseable {
         return out;
     }
 
+    /** The region of {@code candidates} to send a client to: this one if listed, else the nearest by measured round trip. */
+    public String nearestOf(List<String> candidates) {
+        return io.meridian.core.health.Nearest.of(candidates, region.name(), prober == null ? List.of() : prober.view());
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

@@ -105,6 +105,50 @@ class ResidencyReplicationTest {
         assertThat(resident.in(dir.resolve("west"))).isNotEmpty();
     }
 
+    /**
+     * {@code outside-residency: redirect}: a region outside the residency answers 307 with the
+     * same path at a region inside (never forwarding the request, so nothing of it passes through
+     * it), which HTTP clients and the Java client follow.
+     */
+    @Test
+    void aRegionOutsideAResidencyDeclaredRedirectSendsClientsToARegionInside() throws Exception {
+        int[] p = FreePorts.take(4);
+        MeridianConfig config = ConfigLoader.parse("t.yaml", FreePorts.twoRegions(p) + """
+                keyspaces:
+                  - {name: eu-profiles, policy: multi-master, residency: [eu-west], outside-residency: redirect}
+                canary: {interval-ms: 0}
+                """);
+        String e = "http://127.0.0.1:" + p[0];
+        String w = "http://127.0.0.1:" + p[2];
+        try (RegionNode east = RegionNode.create(config, "us-east", dir.resolve("east"));
+             RegionNode west = RegionNode.create(config, "eu-west", dir.resolve("west"))) {
+            TestNodes.startTogether(east, west);
+
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(e + "/v1/kv/eu-profiles/ana"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"city\":\"Lyon\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(307);
+            assertThat(refused.headers().firstValue("Location")).contains(w + "/v1/kv/eu-profiles/ana");
+            assertThat(refused.headers().firstValue("Meridian-Region")).contains("us-east");
+            assertThat(refused.headers().firstValue("Content-Type")).contains("application/problem+json");
+            assertThat(JSON.readTree(refused.body()).path("region_to_ask").asText()).isEqualTo("eu-west");
+            HttpResponse<String> scan = get(e + "/v1/kv/eu-profiles?prefix=a&limit=5");
+            assertThat(scan.headers().firstValue("Location")).as("the query goes too").contains(w + "/v1/kv/eu-profiles?prefix=a&limit=5");
+
+            HttpClient following = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+            HttpResponse<String> written = following.send(HttpRequest.newBuilder(URI.create(e + "/v1/kv/eu-profiles/ana"))
+                    .header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"city\":\"Lyon\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(written.statusCode()).as(written.body()).isEqualTo(201);
+            assertThat(written.headers().firstValue("Meridian-Region")).contains("eu-west");
+
+            try (io.meridian.client.MeridianClient client = io.meridian.client.MeridianClient.connect(e)) {
+                assertThat(client.put("eu-profiles", "bea", "{\"city\":\"Gent\"}").region()).isEqualTo("eu-west");
+                assertThat(client.get("eu-profiles", "ana").orElseThrow().text()).contains("Lyon");
+            }
+            assertThat(get(w + "/v1/kv/eu-profiles/bea").body()).contains("Gent");
+        }
+    }
+
     private int put(String url, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(10)).build(),

@@ -30,7 +30,7 @@ public final class ConfigLoader {
     private static final Pattern CLASS_NAME = Pattern.compile("([A-Za-z_$][A-Za-z0-9_$]*\\.)+[A-Za-z_$][A-Za-z0-9_$]*");
 
     private static final Set<String> KEYSPACE_COMMON = Set.of("name", "policy", "residency", "max-value-bytes", "rpo-budget",
-            "on-budget-exceeded");
+            "on-budget-exceeded", "outside-residency");
     /** {@code rpo-budget}: 0, or a whole number of milliseconds or seconds ({@code 250ms}, {@code 2s}). */
     private static final Pattern DURATION = Pattern.compile("(0|[0-9]+(ms|s))");
     private static final long RPO_BUDGET_MAX_MILLIS = 3_600_000;
@@ -175,6 +175,12 @@ public final class ConfigLoader {
             boolean autoOrder = "auto".equals(k.scalarOrNull("failover-order"));
             List<String> failoverOrder = autoOrder ? List.of() : k.regions("failover-order", regionNames);
             java.util.Optional<RpoBudget> rpoBudget = rpoBudget(k, policy, residency, regionNames);
+            String outside = k.choice("outside-residency", List.of("refuse", "redirect"), false);
+            if (outside != null && residency.isEmpty()) {
+                error(k.at("outside-residency"), k.path + ".outside-residency",
+                        "'outside-residency' says what a region outside the keyspace's residency does with its requests;"
+                                + " this keyspace has no residency");
+            }
             Set<String> allowed = new HashSet<>(KEYSPACE_COMMON);
             if (policyName != null) {
                 allowed.addAll(POLICY_OPTIONS.get(policyName));
@@ -184,7 +190,8 @@ public final class ConfigLoader {
             if (name != null && !seen.add(name)) {
                 error(k.at("name"), k.path + ".name", "keyspace '" + name + "' is defined twice");
             } else if (name != null && policy != null) {
-                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes, failoverOrder, rpoBudget, autoOrder));
+                keyspaces.add(new KeyspaceConfig(name, policy, residency, maxValueBytes, failoverOrder, rpoBudget, autoOrder,
+                        "redirect".equals(outside)));
             }
         }
         return keyspaces;

@@ -11,11 +11,18 @@ import java.util.List;
  * replicated keyspaces): how much of its acknowledged writes a region may hold alone.
  * {@code autoFailoverOrder} ({@code failover-order: auto}): a failed region's keys go to the
  * region nearest to it by measured round trip (recorded when its failover activates), not by a list.
+ * {@code redirectOutsideResidency} ({@code outside-residency: redirect}): a region outside the
+ * residency answers the keyspace's requests with a redirect to a region inside, rather than refusing them.
  */
 public record KeyspaceConfig(String name, Policy policy, List<String> residency, long maxValueBytes, List<String> failoverOrder,
-                             java.util.Optional<RpoBudget> rpoBudget, boolean autoFailoverOrder) {
+                             java.util.Optional<RpoBudget> rpoBudget, boolean autoFailoverOrder, boolean redirectOutsideResidency) {
     public KeyspaceConfig(String name, Policy policy, List<String> residency, long maxValueBytes, List<String> failoverOrder) {
-        this(name, policy, residency, maxValueBytes, failoverOrder, java.util.Optional.empty(), false);
+        this(name, policy, residency, maxValueBytes, failoverOrder, java.util.Optional.empty(), false, false);
+    }
+
+    public KeyspaceConfig(String name, Policy policy, List<String> residency, long maxValueBytes, List<String> failoverOrder,
+                          java.util.Optional<RpoBudget> rpoBudget, boolean autoFailoverOrder) {
+        this(name, policy, residency, maxValueBytes, failoverOrder, rpoBudget, autoFailoverOrder, false);
     }
 
     public KeyspaceConfig {

@@ -335,6 +335,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void outsideResidencyRefusesUnlessItSaysRedirect() {
+        MeridianConfig config = parse(REGIONS + """
+                keyspaces:
+                  - {name: a, policy: home-region, residency: [eu-west]}
+                  - {name: b, policy: home-region, residency: [eu-west], outside-residency: refuse}
+                  - {name: c, policy: home-region, residency: [eu-west], outside-residency: redirect}
+                """);
+        assertThat(config.keyspaces()).extracting(KeyspaceConfig::redirectOutsideResidency).containsExactly(false, false, true);
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - {name: a, policy: home-region, outside-residency: redirect}
+                  - {name: b, policy: home-region, residency: [eu-west], outside-residency: proxy}
+                """)).hasSize(2).anySatisfy(e -> assertThat(e).contains("keyspaces[0].outside-residency").contains("has no residency"))
+                .anySatisfy(e -> assertThat(e).contains("'proxy' is not one of refuse, redirect"));
+    }
+
+    @Test
     void aPrimaryOutsideTheResidencyIsRefused() {
         assertThat(errors(REGIONS + """
                 keyspaces:

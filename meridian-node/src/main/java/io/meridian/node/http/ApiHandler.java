@@ -117,8 +117,8 @@ public final class ApiHandler extends Handler.Abstract {
         return engine;
     }
 
-    private KeyspaceConfig keyspace(String raw) {
-        KeyspaceConfig keyspace = Requests.keyspace(config, node.region(), keyspaceName(raw));
+    private KeyspaceConfig keyspace(Exchange ex, String raw) {
+        KeyspaceConfig keyspace = Requests.keyspace(config, node.region(), keyspaceName(raw), ex, node::nearestOf);
         if (Canary.isCanary(keyspace.name())) {
             throw canaryReadOnly(keyspace);
         }
@@ -447,7 +447,7 @@ public final class ApiHandler extends Handler.Abstract {
                 } else if (path.startsWith(TXN) && path.indexOf('/', TXN.length()) < 0) {
                     tags[1] = "txn";
                     allow(ex, List.of("POST"));
-                    KeyspaceConfig keyspace = keyspace(path.substring(TXN.length()));
+                    KeyspaceConfig keyspace = keyspace(ex, path.substring(TXN.length()));
                     tags[0] = keyspace.name();
                     engine(keyspace).txn(ex, keyspace);
                 } else if (path.startsWith(CRDT) && path.indexOf('/', CRDT.length()) > CRDT.length()) {
@@ -455,13 +455,13 @@ public final class ApiHandler extends Handler.Abstract {
                     allow(ex, List.of("POST"));
                     String rest = path.substring(CRDT.length());
                     int slash = rest.indexOf('/');
-                    KeyspaceConfig keyspace = keyspace(rest.substring(0, slash));
+                    KeyspaceConfig keyspace = keyspace(ex, rest.substring(0, slash));
                     tags[0] = keyspace.name();
                     engine(keyspace).crdt(ex, keyspace, Keys.decodePathSegment(rest.substring(slash + 1)));
                 } else if (path.startsWith(EVENTS) && path.indexOf('/', EVENTS.length()) > EVENTS.length()) {
                     String rest = path.substring(EVENTS.length());
                     int slash = rest.indexOf('/');
-                    KeyspaceConfig keyspace = keyspace(rest.substring(0, slash));
+                    KeyspaceConfig keyspace = keyspace(ex, rest.substring(0, slash));
                     tags[0] = keyspace.name();
                     String rawStream = rest.substring(slash + 1);
                     if (rawStream.endsWith(STATE) && rawStream.length() > STATE.length()) {
@@ -483,13 +483,13 @@ public final class ApiHandler extends Handler.Abstract {
                 } else if (path.startsWith(CHANGES) && path.indexOf('/', CHANGES.length()) < 0) {
                     tags[1] = ex.wantsEventStream() ? "subscribe-changes" : "changes";
                     allow(ex, READ);
-                    KeyspaceConfig keyspace = keyspace(path.substring(CHANGES.length()));
+                    KeyspaceConfig keyspace = keyspace(ex, path.substring(CHANGES.length()));
                     tags[0] = keyspace.name();
                     engine(keyspace).changes(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
                     tags[1] = "conflicts";
                     allow(ex, READ);
-                    KeyspaceConfig keyspace = keyspace(path.substring(CONFLICTS.length()));
+                    KeyspaceConfig keyspace = keyspace(ex, path.substring(CONFLICTS.length()));
                     tags[0] = keyspace.name();
                     engine(keyspace).conflicts(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else {
@@ -518,7 +518,7 @@ public final class ApiHandler extends Handler.Abstract {
             };
             allow(ex, ITEM);
         }
-        KeyspaceConfig keyspace = Requests.keyspace(config, node.region(), keyspaceName(rawKeyspace));
+        KeyspaceConfig keyspace = Requests.keyspace(config, node.region(), keyspaceName(rawKeyspace), ex, node::nearestOf);
         if (Canary.isCanary(keyspace.name()) && (moveHome || !READ.contains(ex.method()))) {
             ex.header("Allow", String.join(", ", READ));
             throw canaryReadOnly(keyspace);

@@ -392,6 +392,9 @@ public final class Exchange {
         if (e.type().status() == 503) {
             header("Retry-After", RETRY_AFTER_SECONDS);
         }
+        if (e.type() == ProblemType.RESIDENCY_REDIRECT) {
+            header("Location", String.valueOf(e.extensions().get("location")));
+        }
         send(e.type().status(), PROBLEM_JSON, Problems.render(e.type(), e.detail(), rawPath(), region, e.extensions()));
     }
 }

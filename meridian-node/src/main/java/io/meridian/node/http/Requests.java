@@ -37,13 +37,28 @@ public final class Requests {
     private Requests() {
     }
 
-    /** The keyspace named in a URL, checked against the configuration and its residency in {@code region}. */
-    static KeyspaceConfig keyspace(MeridianConfig config, String region, String name) {
+    /**
+     * The keyspace named in a URL, checked against the configuration and its residency in
+     * {@code region}. Outside its residency the request is refused, or, for a keyspace declared
+     * {@code outside-residency: redirect}, redirected to the region {@code nearest} picks among its
+     * residency (never forwarded: its keys and values must not pass through this region).
+     */
+    static KeyspaceConfig keyspace(MeridianConfig config, String region, String name, Exchange ex,
+                                   java.util.function.Function<List<String>, String> nearest) {
         KeyspaceConfig keyspace = config.keyspace(name).orElseThrow(() -> new MeridianException(
                 ProblemType.UNKNOWN_KEYSPACE,
                 "keyspace '" + name + "' does not exist; keyspaces: " + String.join(", ",
                         config.keyspaces().stream().map(KeyspaceConfig::name).toList()),
                 Map.of("keyspace", name)));
+        if (!keyspace.mayLiveIn(region) && keyspace.redirectOutsideResidency()) {
+            String target = nearest.apply(config.dataRegionNames().stream().filter(keyspace::mayLiveIn).toList());
+            io.meridian.core.config.HostPort http = config.region(target).orElseThrow().http();
+            String location = "http://" + http.host() + ":" + http.port() + ex.rawPath()
+                    + (ex.rawQuery() == null || ex.rawQuery().isEmpty() ? "" : "?" + ex.rawQuery());
+            throw new MeridianException(ProblemType.RESIDENCY_REDIRECT, "keyspace '" + name + "' may only live in "
+                    + keyspace.residency() + "; this is " + region + ": ask " + target + " at " + location,
+                    Map.of("keyspace", name, "residency", keyspace.residency(), "region_to_ask", target, "location", location));
+        }
         if (!keyspace.mayLiveIn(region)) {
             throw new MeridianException(ProblemType.OUTSIDE_RESIDENCY,
                     "keyspace '" + name + "' may only live in " + keyspace.residency() + "; this is " + region,
