@@ -7,6 +7,7 @@ import io.meridian.lab.LabTopology;
 import io.meridian.lab.Launcher;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "lab", description = "The local multi-region lab: a node per region and a WAN emulator between them.",
-        subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
+        subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class, LabCommand.Roll.class,
                 LabCommand.Revive.class, LabCommand.Partition.class, LabCommand.Heal.class, LabCommand.Bench.class,
                 LabCommand.BenchStrong.class, LabCommand.BenchCrdt.class, LabCommand.BenchEvents.class, LabCommand.BenchLatency.class,
                 LabCommand.DrillCommand.class, LabCommand.Users.class, LabCommand.WanProxyCommand.class})
@@ -268,6 +269,35 @@ final class LabCommand {
         int run(Lab lab) {
             LabState.RegionProcess r = lab.revive(region, Duration.ofSeconds(90), wipe);
             System.out.println(region + " revived at " + r.url() + " (pid " + r.pid() + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "roll", description = {"Restart every region's node, one after another, on its data: each drains",
+            "(refuses new requests with 503, hands over the strong groups it leads, answers those in flight), stops,",
+            "starts again and is waited for until ready. Clients of several regions lose no request (docs/lab.md)."})
+    static final class Roll extends Action {
+        @Option(names = "--settle-ms", description = "pause after each region is ready, before the next (default: ${DEFAULT-VALUE})")
+        long settleMs = 3000;
+
+        @Option(names = "--json", description = "print JSON")
+        boolean json;
+
+        @Override
+        int run(Lab lab) {
+            long start = System.nanoTime();
+            List<Lab.RollStep> steps = lab.roll(Duration.ofSeconds(90), Duration.ofMillis(settleMs), step -> {
+                if (!json) {
+                    System.out.printf("%-13s stopped in %5.1f s%s, ready %5.1f s later%n", step.region(), step.stopMillis() / 1000.0,
+                            step.forced() ? " (killed: it did not exit in time)" : "", step.readyMillis() / 1000.0);
+                }
+            });
+            long total = (System.nanoTime() - start) / 1_000_000;
+            if (json) {
+                System.out.println(Lab.toJson(java.util.Map.of("regions", steps, "total_ms", total)));
+            } else {
+                System.out.printf("rolled %d regions in %.1f s%n", steps.size(), total / 1000.0);
+            }
             return 0;
         }
     }

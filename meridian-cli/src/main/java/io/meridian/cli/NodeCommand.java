@@ -23,6 +23,9 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "where the region's data lives (default: data/REGION)")
     Path dataDir;
 
+    /** How long a stopping node waits for the requests in flight (a strong write waits out a leadership transfer). */
+    static final java.time.Duration DRAIN_AT_MOST = java.time.Duration.ofSeconds(5);
+
     @Override
     public Integer call() throws InterruptedException {
         System.setProperty("meridian.region", region); // read by logback.xml: set before the first log line
@@ -38,6 +41,8 @@ final class NodeCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // SIGTERM (a planned stop, a rolling restart): drain first, so clients lose no request.
+            node.drain(DRAIN_AT_MOST);
             node.close();
             stopped.countDown();
         }, "shutdown"));

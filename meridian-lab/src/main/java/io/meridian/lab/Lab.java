@@ -397,6 +397,49 @@ public final class Lab {
         return started;
     }
 
+    /** One region's restart in a {@link #roll}: how long it took to stop (drained) and to be ready again. */
+    public record RollStep(String region, long stopMillis, long readyMillis, boolean forced) {
+    }
+
+    /**
+     * A rolling restart: each region's node in turn is stopped with SIGTERM (it drains: refuses new
+     * requests, hands over the strong groups it leads, answers those in flight), started again on
+     * its data, and waited for until its readiness check answers 200; then {@code settle} passes
+     * (its peers see it again) before the next. A node that has not exited after the stop grace
+     * is killed ({@code forced}). The traffic layer, if any, keeps running.
+     */
+    public List<RollStep> roll(Duration readyTimeout, Duration settle, java.util.function.Consumer<RollStep> each) {
+        List<RollStep> steps = new ArrayList<>();
+        for (String name : requireState().regions().stream().map(LabState.RegionProcess::name).toList()) {
+            LabState state = requireState();
+            LabState.RegionProcess r = requireRegion(state, name);
+            long begin = System.nanoTime();
+            boolean forced = false;
+            Optional<ProcessHandle> h = r.process().handle();
+            if (h.isPresent()) {
+                h.get().destroy();
+                long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+                while (h.get().isAlive() && System.nanoTime() < deadline) {
+                    sleep(POLL);
+                }
+                if (h.get().isAlive()) {
+                    forced = true;
+                    h.get().destroyForcibly();
+                    h.get().onExit().join();
+                }
+            }
+            long stopped = System.nanoTime();
+            LabState.RegionProcess started = startRegion(Path.of(state.config()), name, r.url());
+            save(state.withRegion(started));
+            awaitAnswer(started.url() + "/v1/health/ready", started.pid(), Path.of(started.log()), readyTimeout, "region " + name);
+            RollStep step = new RollStep(name, (stopped - begin) / 1_000_000, (System.nanoTime() - stopped) / 1_000_000, forced);
+            steps.add(step);
+            each.accept(step);
+            sleep(settle);
+        }
+        return steps;
+    }
+
     public JsonNode partition(String a, String b) {
         return control("/v1/partition?a=" + requireRegion(requireState(), a).name() + "&b="
                 + requireRegion(requireState(), b).name());

@@ -80,6 +80,8 @@ public final class RegionNode implements AutoCloseable {
     private io.meridian.node.tracing.Tracing tracing = io.meridian.node.tracing.Tracing.OFF;
     private int port;
     private volatile boolean closed;
+    private volatile boolean draining;
+    private ApiHandler api;
     /** The bytes this region exchanges with the others on the wire (see {@link io.meridian.core.cost.WanMeter}). */
     private final io.meridian.core.cost.WanMeter wan;
     /** Readings of {@link #wan} over the last hour, for {@code GET /v1/cost}'s rates. */
@@ -204,7 +206,8 @@ public final class RegionNode implements AutoCloseable {
             config.keyspaces().forEach(k -> engines.put(k.name(), Engines.create(k, context)));
             config.canaryKeyspace().ifPresent(k -> engines.put(k.name(), Engines.create(k, context)));
         }
-        server = httpServer(new ApiHandler(this, config, engines, metrics, tracing));
+        api = new ApiHandler(this, config, engines, metrics, tracing);
+        server = httpServer(api);
         try {
             server.start();
         } catch (Exception e) {
@@ -346,12 +349,49 @@ public final class RegionNode implements AutoCloseable {
                 status = "degraded";
             }
         }
+        if (draining) {
+            status = "draining";
+            reasons.add("stopping: a planned restart");
+        }
         return new ReadyView(status, region.name(), storageError.isEmpty(),
                 peerViews(), reasons);
     }
 
     public boolean isWitness() {
         return region.witness();
+    }
+
+    /**
+     * A planned stop's first part, before {@link #close}: new requests are refused with 503 (a
+     * client of several regions takes them elsewhere) and readiness says {@code draining}; the
+     * strong groups this region leads are handed to another member; then it waits, at most
+     * {@code within}, for the requests in flight to be answered.
+     *
+     * @return the requests still in flight when it stopped waiting
+     */
+    public int drain(java.time.Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        draining = true;
+        log.info("region {} draining: new requests refused, leadership handed over, requests in flight answered", region.name());
+        if (consensus != null) {
+            consensus.stepDown();
+        }
+        while (api != null && api.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = api == null ? 0 : api.inFlight();
+        log.info("region {} drained: {} requests still in flight", region.name(), left);
+        return left;
+    }
+
+    /** True from {@link #drain} on: requests are refused, the node is about to stop. */
+    public boolean draining() {
+        return draining;
     }
 
     /** True once the node began to stop: long answers (streams) end. */

@@ -70,6 +70,8 @@ public final class ApiHandler extends Handler.Abstract {
     private static final List<String> ITEM = List.of("GET", "HEAD", "PUT", "DELETE");
 
     private final RegionNode node;
+    /** Requests being answered, but for event streams (which end when the node closes): a draining node waits for them. */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final MeridianConfig config;
     private final Map<String, KeyspaceEngine> engines;
     private final NodeMetrics metrics;
@@ -141,18 +143,38 @@ public final class ApiHandler extends Handler.Abstract {
         if (tracing.enabled()) {
             ex.span(tracing.startRequest(request.getMethod(), ex::header));
         }
-        ex.onDeferredEnd(failure -> finish(ex, failure, tags, start));
+        boolean counted = !ex.wantsEventStream();
+        if (counted) {
+            inFlight.incrementAndGet();
+        }
+        ex.onDeferredEnd(failure -> {
+            finish(ex, failure, tags, start);
+            if (counted) {
+                inFlight.decrementAndGet();
+            }
+        });
         // The request's span is current while it is routed: a replicated write made here carries its context to the others.
         try (io.opentelemetry.context.Scope ignored = tracing.enabled() ? ex.span().makeCurrent() : io.opentelemetry.context.Scope.noop()) {
             route(ex, tags);
         } catch (Exception e) {
             finish(ex, e, tags, start);
+            if (counted) {
+                inFlight.decrementAndGet();
+            }
             return true;
         }
         if (!ex.deferred()) {
             finish(ex, null, tags, start);
+            if (counted) {
+                inFlight.decrementAndGet();
+            }
         }
         return true;
+    }
+
+    /** Requests being answered now, event streams aside. */
+    public int inFlight() {
+        return inFlight.get();
     }
 
     /**
@@ -343,6 +365,12 @@ public final class ApiHandler extends Handler.Abstract {
     private void route(Exchange ex, String[] tags) throws Exception {
         refuseCrossOrigin(ex);
         String path = ex.rawPath();
+        if (node.draining() && !path.equals("/v1/health") && !path.equals("/v1/health/ready") && !path.equals("/metrics")) {
+            // Stopping: requests in flight finish; new ones go elsewhere (a client of several regions fails over on a 503).
+            ex.header("Connection", "close");
+            throw new MeridianException(ProblemType.UNAVAILABLE, "region " + node.region()
+                    + " is stopping (a planned restart): ask another region, or this one again in a few seconds");
+        }
         switch (path) {
             case "/v1/health" -> {
                 tags[1] = "health";
@@ -368,7 +396,7 @@ public final class ApiHandler extends Handler.Abstract {
                 tags[1] = "ready";
                 allow(ex, READ);
                 io.meridian.core.api.ReadyView ready = node.readiness();
-                ex.sendJson(ready.status().equals("not-ready") ? 503 : 200, ready);
+                ex.sendJson(ready.status().equals("not-ready") || ready.status().equals("draining") ? 503 : 200, ready);
             }
             case "/v1/cluster" -> {
                 tags[1] = "cluster";

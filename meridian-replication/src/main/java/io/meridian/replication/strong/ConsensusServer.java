@@ -732,6 +732,67 @@ public final class ConsensusServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Before a planned stop: hands every group this server leads to the member that answered its
+     * appends last, so that writes go on after one transfer rather than after an election timeout.
+     * A group whose transfer fails is left to elect a leader when this server stops.
+     *
+     * @return the keyspaces (and the control plane) handed over
+     */
+    public List<String> stepDown() {
+        List<String> handed = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        List<Thread> transfers = new java.util.ArrayList<>();
+        for (String keyspace : groups.keySet()) {
+            if (leaderReady(keyspace)) {
+                transfers.add(Thread.ofVirtual().name("step-down-" + keyspace).start(() -> {
+                    if (stepDown(keyspace)) {
+                        handed.add(keyspace);
+                    }
+                }));
+            }
+        }
+        for (Thread t : transfers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return List.copyOf(handed);
+    }
+
+    /**
+     * Hands one group this server leads to the member Ratis accepts (Ratis transfers only to a
+     * member of the highest priority among the others), the one that answered last among those.
+     */
+    private boolean stepDown(String keyspace) {
+        String self = server.getId().toString();
+        java.util.Optional<String> target;
+        try {
+            var peers = server.getDivision(groups.get(keyspace).getGroupId()).getRaftConf().getCurrentPeers().stream()
+                    .filter(p -> !p.getId().toString().equals(self)).toList();
+            int top = peers.stream().mapToInt(org.apache.ratis.protocol.RaftPeer::getPriority).max().orElse(0);
+            target = peers.stream().filter(p -> p.getPriority() == top).map(p -> p.getId().toString())
+                    .filter(id -> silenceOfFollower(keyspace, id).isPresent())
+                    .min(java.util.Comparator.comparingLong(id -> silenceOfFollower(keyspace, id).orElse(Long.MAX_VALUE)));
+        } catch (IOException | RuntimeException e) {
+            target = java.util.Optional.empty();
+        }
+        if (target.isEmpty()) {
+            return false;
+        }
+        try {
+            RaftClientReply reply = handOver(keyspace, target.get(), 2 * timing.electionMin().toMillis());
+            log.info("stopping: leadership of '{}' handed to {}: {}", keyspace, target.get(),
+                    reply.isSuccess() ? "done" : String.valueOf(reply.getException()));
+            return reply.isSuccess();
+        } catch (IOException | RuntimeException e) {
+            log.info("stopping: leadership of '{}' not handed to {}: {}", keyspace, target.get(), e.toString());
+            return false;
+        }
+    }
+
     /** Hands the leadership of {@code keyspace}'s group, which this server leads, to {@code target} (tests). */
     boolean transferLeadership(String keyspace, String target, java.time.Duration timeout) throws IOException {
         return handOver(keyspace, target, timeout.toMillis()).isSuccess();

@@ -212,6 +212,24 @@ class ConsensusServerTest {
     }
 
     /**
+     * A leader about to stop hands its groups to the member Ratis accepts (the next in the leader
+     * preference, us-east then eu-west here), and the group commits at once through it: no
+     * election timeout waited out.
+     */
+    @Test
+    void aStoppingLeaderStepsDownToTheNextPreferredMember() throws Exception {
+        startAllWithLeader("us-east");
+        txn("ap-southeast", "{\"then\": [{\"put\": {\"key\": \"k\", \"value\": \"1\"}}]}");
+        assertThat(servers.get("eu-west").stepDown()).as("eu-west leads nothing").isEmpty();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(servers.get("us-east").stepDown()).containsExactly("accounts"));
+        assertThat(servers.get("ap-southeast").leader("accounts")).contains("eu-west");
+        kill("us-east");
+        assertThat(txn("ap-southeast", "{\"then\": [{\"put\": {\"key\": \"k\", \"value\": \"2\"}}]}")
+                .path("succeeded").asBoolean()).isTrue();
+    }
+
+    /**
      * A client that lost a proposal's answer with its leader sends it again, and Raft may log it
      * twice: the second entry gets the first one's answer and changes nothing, also after the
      * leader's restart (the answers are kept in the store, not in memory).
