@@ -19,6 +19,8 @@ public enum ProblemType {
     KEY_NOT_FOUND(404, "key-not-found", "The key does not exist"),
     UNKNOWN_PROJECTION(404, "unknown-projection", "The projection does not exist"),
     STREAM_NOT_FOUND(404, "stream-not-found", "The stream does not exist"),
+    /** A peer region's build speaks a protocol this one does not ({@link Protocol}). */
+    INCOMPATIBLE_PROTOCOL(409, "incompatible-protocol", "The region's build cannot work with the requester's"),
     OUTSIDE_RESIDENCY(403, "outside-residency", "The keyspace's data may not live in this region"),
     /** Not an error: the answer of a region outside a residency declared {@code outside-residency: redirect}, with a Location. */
     RESIDENCY_REDIRECT(307, "residency-redirect", "The keyspace's data lives in another region: ask there"),

@@ -145,6 +145,12 @@ public final class RegionNode implements AutoCloseable {
         java.time.Duration probeEvery = config.controlPlane() && beat.compareTo(config.probe().interval()) < 0
                 ? beat : config.probe().interval();
         prober = new PeerProber(region.name(), peers, probeEvery, config.probe().timeout());
+        List<String> incompatible = prober.incompatiblePeers();
+        if (!incompatible.isEmpty()) {
+            close();
+            throw new NodeStartException("region " + region.name() + " cannot join this deployment: "
+                    + String.join("; ", incompatible));
+        }
         metrics.bindPeers(peers.keySet(), prober::view);
         if (config.controlPlane()) {
             failover = new FailoverAgent(region.name(), config, store, clock, new ThreadScheduler("failover-agent"),

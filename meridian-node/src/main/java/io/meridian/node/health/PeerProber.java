@@ -99,6 +99,45 @@ public final class PeerProber implements AutoCloseable {
         });
     }
 
+    private static final String PROTOCOL = String.valueOf(io.meridian.core.Protocol.CURRENT);
+
+    /**
+     * Asks every peer once, all at once, which protocol it speaks: what a node checks before it
+     * joins. Peers that do not answer within the probe timeout say nothing.
+     *
+     * @return why each peer that answered cannot work with this node (empty: every one can)
+     */
+    public List<String> incompatiblePeers() {
+        List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build()) {
+            List<Thread> asks = new ArrayList<>();
+            addresses.forEach((peer, address) -> asks.add(Thread.ofVirtual().start(() -> {
+                try {
+                    HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
+                            .timeout(timeout).header(Headers.REGION, region).header(io.meridian.core.Protocol.HEADER, PROTOCOL)
+                            .GET().build(), HttpResponse.BodyHandlers.discarding());
+                    if (r.headers().firstValue(Headers.REGION).filter(peer::equals).isPresent()) {
+                        io.meridian.core.Protocol.incompatibility(peer, r.headers().firstValue(io.meridian.core.Protocol.HEADER)
+                                .orElse(null)).ifPresent(problems::add);
+                    }
+                } catch (IOException e) {
+                    // not answering: it says nothing of its protocol
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            })));
+            for (Thread t : asks) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        return List.copyOf(problems);
+    }
+
     /** The latest view of every peer, in configuration order. */
     public synchronized List<PeerHealth> view() {
         return List.copyOf(health.values());
@@ -106,9 +145,10 @@ public final class PeerProber implements AutoCloseable {
 
     private void loop(HttpClient client, String peer, HostPort address) {
         HttpRequest plain = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
-                .timeout(timeout).header(Headers.REGION, region).GET().build();
+                .timeout(timeout).header(Headers.REGION, region).header(io.meridian.core.Protocol.HEADER, PROTOCOL).GET().build();
         HttpRequest withLease = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
-                .timeout(timeout).header(Headers.REGION, region).header(Headers.LEASE, "request").GET().build();
+                .timeout(timeout).header(Headers.REGION, region).header(io.meridian.core.Protocol.HEADER, PROTOCOL)
+                .header(Headers.LEASE, "request").GET().build();
         int refusedInARow = 0;
         while (running) {
             boolean lease = requestLeases;
@@ -181,6 +221,11 @@ public final class PeerProber implements AutoCloseable {
             String answeredAs = response.headers().firstValue(Headers.REGION).orElse("(no " + Headers.REGION + " header)");
             if (!answeredAs.equals(peer)) {
                 return "the address answered as region " + answeredAs + ", not " + peer;
+            }
+            java.util.Optional<String> incompatible = io.meridian.core.Protocol.incompatibility(peer,
+                    response.headers().firstValue(io.meridian.core.Protocol.HEADER).orElse(null));
+            if (incompatible.isPresent()) {
+                return incompatible.get();
             }
             if (response.statusCode() != 200) {
                 return "health answered HTTP " + response.statusCode();

@@ -376,6 +376,15 @@ public final class ApiHandler extends Handler.Abstract {
                 tags[1] = "health";
                 allow(ex, READ);
                 String requester = ex.header(io.meridian.core.Headers.REGION);
+                ex.header(io.meridian.core.Protocol.HEADER, String.valueOf(io.meridian.core.Protocol.CURRENT));
+                if (requester != null) {
+                    java.util.Optional<String> incompatible = io.meridian.core.Protocol.incompatibility(requester,
+                            ex.header(io.meridian.core.Protocol.HEADER));
+                    if (incompatible.isPresent()) {
+                        throw new MeridianException(ProblemType.INCOMPATIBLE_PROTOCOL, incompatible.get(),
+                                Map.of("protocol", io.meridian.core.Protocol.CURRENT, "oldest", io.meridian.core.Protocol.OLDEST));
+                    }
+                }
                 if (requester != null && ex.header(io.meridian.core.Headers.LEASE) != null) {
                     ex.header(io.meridian.core.Headers.LEASE, node.grantLease(requester) ? "granted" : "refused");
                 }
