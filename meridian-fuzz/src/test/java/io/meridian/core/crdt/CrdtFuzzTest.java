@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meridian.core.replication.Hlc;
 import java.util.List;
 
@@ -17,7 +15,6 @@ import java.util.List;
  * that was read or made encodes to bytes that read back to the same encoding.
  */
 class CrdtFuzzTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<CrdtType> TYPES = List.of(new CrdtType.Counter(), new CrdtType.Set(),
             new CrdtType.Register(), new CrdtType.MultiValue(), new CrdtType.Sequence(),
             new CrdtType.Map(new CrdtType.Counter()), new CrdtType.Map(new CrdtType.Register()));
@@ -35,10 +32,8 @@ class CrdtFuzzTest {
         } catch (IllegalArgumentException refused) {
             // not a state this version reads
         }
-        JsonNode json;
-        try {
-            json = JSON.readTree(body);
-        } catch (JacksonException notJson) {
+        JsonNode json = io.meridian.fuzz.FuzzInputs.json(body).orElse(null);
+        if (json == null) {
             return;
         }
         try {
