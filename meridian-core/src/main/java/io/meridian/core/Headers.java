@@ -27,6 +27,11 @@ public final class Headers {
      * such a connection's bytes as WAN traffic with that region ({@code GET /v1/cost}).
      */
     public static final String REGION = "Meridian-Region";
+    /**
+     * On a health answer: {@code true} while the region drains for a planned restart. Its peers do
+     * not suspect it while it is away, for a grace ({@link io.meridian.core.failover.RegionAgent#PLANNED_RESTART_GRACE_MILLIS}).
+     */
+    public static final String DRAINING = "Meridian-Draining";
     /** The session token: on write responses, and sent back by clients on later requests. */
     public static final String SESSION = "Meridian-Session";
     /** On reads: how stale, at most, the answer may be, in milliseconds (or {@code unbounded}). */

@@ -38,6 +38,12 @@ public final class RegionAgent {
      * outright (refused connections) is still suspected at once.
      */
     static final long WARM_UP_MILLIS = 10_000;
+    /**
+     * How long a peer that said it is stopping for a planned restart (draining) is not suspected
+     * from silence or refused heartbeats: its drain, stop and start on two loaded cores take about
+     * 15 s. One that stays away longer is suspected as any other.
+     */
+    public static final long PLANNED_RESTART_GRACE_MILLIS = 60_000;
     private final Map<String, PhiAccrualDetector> detectors = new LinkedHashMap<>();
     /** Per peer, when this region first heard from it (wall milliseconds). */
     private final Map<String, Long> firstHeardMillis = new HashMap<>();
@@ -50,6 +56,8 @@ public final class RegionAgent {
     private final long startedNanos;
     /** Per peer, heartbeats refused in a row since its last answer. */
     private final Map<String, Integer> refusals = new HashMap<>();
+    /** Peers restarting on purpose (they said so while draining), until when they are not suspected. */
+    private final Map<String, Long> plannedUntil = new HashMap<>();
     /** Heartbeats refused in a row (each already retried once on a new connection) that make a peer suspected. */
     public static final int REFUSALS_SUSPECTED = 3;
     /**
@@ -99,6 +107,25 @@ public final class RegionAgent {
         return lease;
     }
 
+    /**
+     * A heartbeat answered by {@code peer} while it drains for a planned restart: it is not
+     * suspected until {@link #PLANNED_RESTART_GRACE_MILLIS} after this, or until it answers as
+     * usual again (restarted).
+     */
+    public void heartbeat(String peer, long nowMillis, boolean draining) {
+        heartbeat(peer, nowMillis);
+        if (draining) {
+            plannedUntil.put(peer, nowMillis + PLANNED_RESTART_GRACE_MILLIS);
+        } else {
+            plannedUntil.remove(peer);
+        }
+    }
+
+    /** Whether {@code peer} said it is restarting on purpose, recently enough not to be suspected. */
+    public boolean restartingOnPurpose(String peer, long nowMillis) {
+        return plannedUntil.getOrDefault(peer, Long.MIN_VALUE) > nowMillis;
+    }
+
     /** Any sign of life from {@code peer} (a heartbeat answered). */
     public void heartbeat(String peer, long nowMillis) {
         PhiAccrualDetector d = detectors.get(peer);
@@ -139,6 +166,9 @@ public final class RegionAgent {
         Set<String> out = new TreeSet<>();
         long grace = NEVER_HEARD_GRACE_MILLIS;
         detectors.forEach((peer, d) -> {
+            if (restartingOnPurpose(peer, nowMillis)) {
+                return;
+            }
             boolean neverHeard = d.lastHeartbeatMillis() < 0;
             boolean warmingUp = !neverHeard && nowMillis - firstHeardMillis.getOrDefault(peer, nowMillis) < WARM_UP_MILLIS;
             if (neverHeard ? nowMillis - startedMillis > grace : !warmingUp && d.phi(nowMillis) >= settings.phiThreshold()) {

@@ -55,6 +55,44 @@ class RegionAgentTest {
         assertThat(agent.refusedOutright("eu-west")).as("an answer clears the refusals").isFalse();
     }
 
+    /**
+     * A peer that said it drains for a planned restart is not suspected while it is away (silent,
+     * then refusing connections), for at most the grace; once it answers as usual again it is
+     * watched as before.
+     */
+    @Test
+    void aPeerRestartingOnPurposeIsNotSuspectedWithinTheGrace() {
+        long t = 40_000;
+        for (long at = t; at <= t + RegionAgent.WARM_UP_MILLIS; at += 200) {
+            agent.heartbeat("eu-west", at, false);
+            agent.heartbeat("ap-southeast", at);
+        }
+        long drained = t + RegionAgent.WARM_UP_MILLIS + 200;
+        agent.heartbeat("eu-west", drained, true);
+        agent.heartbeat("ap-southeast", drained);
+        for (int i = 0; i < 5; i++) {
+            agent.refused("eu-west"); // its process has exited
+        }
+        long away = drained + 15_000;
+        for (long at = drained; at <= away; at += 200) {
+            agent.heartbeat("ap-southeast", at);
+        }
+        assertThat(agent.restartingOnPurpose("eu-west", away)).isTrue();
+        assertThat(agent.suspects(away, 0)).as("15 s away, refusing, on purpose").isEmpty();
+        long past = drained + RegionAgent.PLANNED_RESTART_GRACE_MILLIS + 1;
+        for (long at = away; at <= past; at += 200) {
+            agent.heartbeat("ap-southeast", at);
+        }
+        assertThat(agent.suspects(past, 0)).as("away past the grace: suspected as any other").containsExactly("eu-west");
+
+        agent.heartbeat("eu-west", past + 100, false); // back, and answering as usual
+        assertThat(agent.restartingOnPurpose("eu-west", past + 100)).isFalse();
+        for (int i = 0; i < RegionAgent.REFUSALS_SUSPECTED; i++) {
+            agent.refused("eu-west");
+        }
+        assertThat(agent.suspects(past + 200, 0)).as("a crash after its return is suspected at once").containsExactly("eu-west");
+    }
+
     @Test
     void aPeerThatHasJustStartedIsNotSuspectedFromSilenceAlone() {
         long t = 20_000;

@@ -187,10 +187,11 @@ public final class FailoverAgent implements AutoCloseable {
      * when this region asked, granted or refused it a write lease ({@code lease} empty otherwise),
      * naming the regions it suspects ({@code theirSuspects}, empty when it did not say).
      */
-    public void heartbeat(String peer, long sentNanos, Optional<Boolean> lease, Optional<io.meridian.core.failover.PeerWord> word) {
+    public void heartbeat(String peer, long sentNanos, Optional<Boolean> lease, Optional<io.meridian.core.failover.PeerWord> word,
+                          boolean draining) {
         word.ifPresent(w -> heard(peer, w));
         synchronized (agent) {
-            agent.heartbeat(peer, clock.wallMillis());
+            agent.heartbeat(peer, clock.wallMillis(), draining);
             lease.ifPresent(granted -> agent.leaseAnswer(peer, sentNanos, granted));
         }
         if (lease.isPresent()) {

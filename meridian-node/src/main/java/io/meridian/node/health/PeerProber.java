@@ -39,7 +39,7 @@ public final class PeerProber implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final List<HttpClient> clients = new ArrayList<>();
     private volatile boolean running;
-    private volatile Listener onAnswer = (peer, sentNanos, lease, word) -> { };
+    private volatile Listener onAnswer = (peer, sentNanos, lease, word, draining) -> { };
     private volatile boolean requestLeases;
     private volatile long wakeups;
     private volatile java.util.function.Supplier<io.meridian.core.failover.PeerWord> word;
@@ -52,9 +52,10 @@ public final class PeerProber implements AutoCloseable {
          * @param sentNanos when the probe was sent ({@link System#nanoTime})
          * @param lease     whether the peer granted this region's write lease, when it was asked
          * @param word      what the peer said of its suspicions and Raft logs, when it said
+         * @param draining  whether the peer said it is stopping for a planned restart
          */
         void answered(String peer, long sentNanos, java.util.Optional<Boolean> lease,
-                      java.util.Optional<io.meridian.core.failover.PeerWord> word);
+                      java.util.Optional<io.meridian.core.failover.PeerWord> word, boolean draining);
     }
 
     /** How often each peer is probed (when no refusal makes it sooner). */
@@ -168,7 +169,7 @@ public final class PeerProber implements AutoCloseable {
             refusedInARow = refused ? refusedInARow + 1 : 0;
             if (outcome instanceof Answer a) {
                 onAnswer.answered(peer, a.sentNanos(), lease ? java.util.Optional.of("granted".equals(a.lease()))
-                        : java.util.Optional.empty(), java.util.Optional.ofNullable(a.word()));
+                        : java.util.Optional.empty(), java.util.Optional.ofNullable(a.word()), a.draining());
             }
             long seen = wakeups;
             // A refusal is confirmed at once rather than a heartbeat later: a few refused probes in a row make the
@@ -201,7 +202,7 @@ public final class PeerProber implements AutoCloseable {
     }
 
     /** An answered probe: when it was sent, its round trip, the lease answer and the peer's word (each null when not given). */
-    private record Answer(long sentNanos, double rttMillis, String lease, io.meridian.core.failover.PeerWord word) {
+    private record Answer(long sentNanos, double rttMillis, String lease, io.meridian.core.failover.PeerWord word, boolean draining) {
     }
 
     /** One probe: its {@link Answer}, or the reason it failed. */
@@ -233,7 +234,8 @@ public final class PeerProber implements AutoCloseable {
             java.util.Optional<String> suspects = response.headers().firstValue(Headers.SUSPECTS);
             return new Answer(start, rttMillis, response.headers().firstValue(Headers.LEASE).orElse(null),
                     suspects.isEmpty() ? null : io.meridian.core.failover.PeerWord.parse(suspects.get(),
-                            response.headers().firstValue(Headers.RAFT_LOGS).orElse(null)));
+                            response.headers().firstValue(Headers.RAFT_LOGS).orElse(null)),
+                    response.headers().firstValue(Headers.DRAINING).filter("true"::equals).isPresent());
         } catch (HttpTimeoutException e) {
             return "no answer within " + timeout.toMillis() + " ms";
         } catch (ConnectException e) {

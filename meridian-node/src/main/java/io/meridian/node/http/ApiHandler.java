@@ -377,6 +377,9 @@ public final class ApiHandler extends Handler.Abstract {
                 allow(ex, READ);
                 String requester = ex.header(io.meridian.core.Headers.REGION);
                 ex.header(io.meridian.core.Protocol.HEADER, String.valueOf(io.meridian.core.Protocol.CURRENT));
+                if (node.draining()) {
+                    ex.header(io.meridian.core.Headers.DRAINING, "true");
+                }
                 if (requester != null) {
                     java.util.Optional<String> incompatible = io.meridian.core.Protocol.incompatibility(requester,
                             ex.header(io.meridian.core.Protocol.HEADER));
