@@ -1,6 +1,7 @@
 package io.meridian.node.health;
 
 import io.meridian.core.Headers;
+import io.meridian.core.Protocol;
 import io.meridian.core.config.HostPort;
 import io.meridian.core.health.PeerHealth;
 import java.io.IOException;
@@ -100,7 +101,7 @@ public final class PeerProber implements AutoCloseable {
         });
     }
 
-    private static final String PROTOCOL = String.valueOf(io.meridian.core.Protocol.CURRENT);
+    private static final String PROTOCOL = String.valueOf(Protocol.CURRENT);
 
     /**
      * Asks every peer once, all at once, which protocol it speaks: what a node checks before it
@@ -115,10 +116,10 @@ public final class PeerProber implements AutoCloseable {
             addresses.forEach((peer, address) -> asks.add(Thread.ofVirtual().start(() -> {
                 try {
                     HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
-                            .timeout(timeout).header(Headers.REGION, region).header(io.meridian.core.Protocol.HEADER, PROTOCOL)
+                            .timeout(timeout).header(Headers.REGION, region).header(Protocol.HEADER, PROTOCOL)
                             .GET().build(), HttpResponse.BodyHandlers.discarding());
                     if (r.headers().firstValue(Headers.REGION).filter(peer::equals).isPresent()) {
-                        io.meridian.core.Protocol.incompatibility(peer, r.headers().firstValue(io.meridian.core.Protocol.HEADER)
+                        Protocol.incompatibility(peer, r.headers().firstValue(Protocol.HEADER)
                                 .orElse(null)).ifPresent(problems::add);
                     }
                 } catch (IOException e) {
@@ -146,9 +147,9 @@ public final class PeerProber implements AutoCloseable {
 
     private void loop(HttpClient client, String peer, HostPort address) {
         HttpRequest plain = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
-                .timeout(timeout).header(Headers.REGION, region).header(io.meridian.core.Protocol.HEADER, PROTOCOL).GET().build();
+                .timeout(timeout).header(Headers.REGION, region).header(Protocol.HEADER, PROTOCOL).GET().build();
         HttpRequest withLease = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
-                .timeout(timeout).header(Headers.REGION, region).header(io.meridian.core.Protocol.HEADER, PROTOCOL)
+                .timeout(timeout).header(Headers.REGION, region).header(Protocol.HEADER, PROTOCOL)
                 .header(Headers.LEASE, "request").GET().build();
         int refusedInARow = 0;
         while (running) {
@@ -223,8 +224,8 @@ public final class PeerProber implements AutoCloseable {
             if (!answeredAs.equals(peer)) {
                 return "the address answered as region " + answeredAs + ", not " + peer;
             }
-            java.util.Optional<String> incompatible = io.meridian.core.Protocol.incompatibility(peer,
-                    response.headers().firstValue(io.meridian.core.Protocol.HEADER).orElse(null));
+            java.util.Optional<String> incompatible = Protocol.incompatibility(peer,
+                    response.headers().firstValue(Protocol.HEADER).orElse(null));
             if (incompatible.isPresent()) {
                 return incompatible.get();
             }

@@ -1,8 +1,10 @@
 package io.meridian.node.http;
 
 import io.meridian.core.Keys;
+import io.meridian.core.Headers;
 import io.meridian.core.MeridianException;
 import io.meridian.core.ProblemType;
+import io.meridian.core.Protocol;
 import io.meridian.core.canary.Canary;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
@@ -13,6 +15,8 @@ import io.meridian.node.metrics.NodeMetrics;
 import io.meridian.storage.StorageException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -71,7 +75,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     private final RegionNode node;
     /** Requests being answered, but for event streams (which end when the node closes): a draining node waits for them. */
-    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final MeridianConfig config;
     private final Map<String, KeyspaceEngine> engines;
     private final NodeMetrics metrics;
@@ -147,29 +151,25 @@ public final class ApiHandler extends Handler.Abstract {
         if (counted) {
             inFlight.incrementAndGet();
         }
-        ex.onDeferredEnd(failure -> {
-            finish(ex, failure, tags, start);
-            if (counted) {
-                inFlight.decrementAndGet();
-            }
-        });
+        ex.onDeferredEnd(failure -> end(ex, failure, tags, start, counted));
         // The request's span is current while it is routed: a replicated write made here carries its context to the others.
         try (io.opentelemetry.context.Scope ignored = tracing.enabled() ? ex.span().makeCurrent() : io.opentelemetry.context.Scope.noop()) {
             route(ex, tags);
         } catch (Exception e) {
-            finish(ex, e, tags, start);
-            if (counted) {
-                inFlight.decrementAndGet();
-            }
+            end(ex, e, tags, start, counted);
             return true;
         }
         if (!ex.deferred()) {
-            finish(ex, null, tags, start);
-            if (counted) {
-                inFlight.decrementAndGet();
-            }
+            end(ex, null, tags, start, counted);
         }
         return true;
+    }
+
+    private void end(Exchange ex, Throwable failure, String[] tags, long start, boolean counted) {
+        finish(ex, failure, tags, start);
+        if (counted) {
+            inFlight.decrementAndGet();
+        }
     }
 
     /** Requests being answered now, event streams aside. */
@@ -206,7 +206,7 @@ public final class ApiHandler extends Handler.Abstract {
         if (!Canary.isCanary(tags[0])) { // the probes' own reads are not users' requests
             long nanos = System.nanoTime() - start;
             metrics.recordRequest(tags[0], tags[1], status, nanos);
-            if (ex.ranIn() != null && status < 500 && ex.header(io.meridian.core.Headers.FORWARDED_BY) == null) {
+            if (ex.ranIn() != null && status < 500 && ex.header(Headers.FORWARDED_BY) == null) {
                 // A client's request, counted once: where it arrived (the region it was forwarded to does not count it).
                 boolean read = "GET".equals(ex.method()) || "HEAD".equals(ex.method());
                 node.wan().routed(tags[0], read ? io.meridian.core.cost.WhatIf.READ : io.meridian.core.cost.WhatIf.WRITE,
@@ -375,31 +375,31 @@ public final class ApiHandler extends Handler.Abstract {
             case "/v1/health" -> {
                 tags[1] = "health";
                 allow(ex, READ);
-                String requester = ex.header(io.meridian.core.Headers.REGION);
-                ex.header(io.meridian.core.Protocol.HEADER, String.valueOf(io.meridian.core.Protocol.CURRENT));
+                String requester = ex.header(Headers.REGION);
+                ex.header(Protocol.HEADER, String.valueOf(Protocol.CURRENT));
                 if (node.draining()) {
-                    ex.header(io.meridian.core.Headers.DRAINING, "true");
+                    ex.header(Headers.DRAINING, "true");
                 }
                 if (requester != null) {
-                    java.util.Optional<String> incompatible = io.meridian.core.Protocol.incompatibility(requester,
-                            ex.header(io.meridian.core.Protocol.HEADER));
+                    Optional<String> incompatible = Protocol.incompatibility(requester,
+                            ex.header(Protocol.HEADER));
                     if (incompatible.isPresent()) {
                         throw new MeridianException(ProblemType.INCOMPATIBLE_PROTOCOL, incompatible.get(),
-                                Map.of("protocol", io.meridian.core.Protocol.CURRENT, "oldest", io.meridian.core.Protocol.OLDEST));
+                                Map.of("protocol", Protocol.CURRENT, "oldest", Protocol.OLDEST));
                     }
                 }
-                if (requester != null && ex.header(io.meridian.core.Headers.LEASE) != null) {
-                    ex.header(io.meridian.core.Headers.LEASE, node.grantLease(requester) ? "granted" : "refused");
+                if (requester != null && ex.header(Headers.LEASE) != null) {
+                    ex.header(Headers.LEASE, node.grantLease(requester) ? "granted" : "refused");
                 }
                 if (requester != null) {
-                    String theirs = ex.header(io.meridian.core.Headers.SUSPECTS);
+                    String theirs = ex.header(Headers.SUSPECTS);
                     if (theirs != null) {
                         node.heard(requester, io.meridian.core.failover.PeerWord.parse(theirs,
-                                ex.header(io.meridian.core.Headers.RAFT_LOGS)));
+                                ex.header(Headers.RAFT_LOGS)));
                     }
                     node.word().ifPresent(w -> {
-                        ex.header(io.meridian.core.Headers.SUSPECTS, w.suspectsHeader());
-                        ex.header(io.meridian.core.Headers.RAFT_LOGS, w.logsHeader());
+                        ex.header(Headers.SUSPECTS, w.suspectsHeader());
+                        ex.header(Headers.RAFT_LOGS, w.logsHeader());
                     });
                 }
                 ex.sendJson(200, Map.of("status", "alive", "region", node.region()));
