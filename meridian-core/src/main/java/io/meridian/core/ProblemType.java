@@ -24,6 +24,8 @@ public enum ProblemType {
     OUTSIDE_RESIDENCY(403, "outside-residency", "The keyspace's data may not live in this region"),
     /** Not an error: the answer of a region outside a residency declared {@code outside-residency: redirect}, with a Location. */
     RESIDENCY_REDIRECT(307, "residency-redirect", "The keyspace's data lives in another region: ask there"),
+    /** With TLS: a request that speaks for a region (Meridian-Region, Meridian-Forwarded-By) without that region's certificate. */
+    PEER_NOT_AUTHENTICATED(403, "peer-not-authenticated", "Only a region's own certificate may speak for it"),
     CROSS_ORIGIN(403, "cross-origin", "A web page of another origin may not change anything here"),
     METHOD_NOT_ALLOWED(405, "method-not-allowed", "The method is not allowed on this resource"),
     HOME_CONFLICT(409, "home-conflict", "The key already has another home region"),

@@ -59,7 +59,7 @@ public final class Lab {
     public io.meridian.core.config.MeridianConfig config() {
         Path file = root.resolve(CONFIG_FILE);
         try {
-            return io.meridian.core.config.ConfigLoader.parse(file.toString(), Files.readString(file));
+            return io.meridian.core.config.ConfigLoader.parse(file.toString(), Files.readString(file)).resolvedAgainst(root);
         } catch (IOException e) {
             throw new LabException("cannot read the lab's configuration " + file + ": " + e.getMessage(), e);
         }

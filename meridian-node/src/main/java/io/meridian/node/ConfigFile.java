@@ -27,6 +27,7 @@ public final class ConfigFile {
         } catch (IOException e) {
             throw new ConfigException(file.toString(), List.of(file + ": cannot read: " + e.getMessage()));
         }
-        return ConfigLoader.parse(file.toString(), text);
+        Path base = file.toAbsolutePath().getParent();
+        return ConfigLoader.parse(file.toString(), text).resolvedAgainst(base);
     }
 }

@@ -73,8 +73,8 @@ public final class RegionNode implements AutoCloseable {
     private volatile Map<String, io.meridian.storage.StrongStore> strongStores = Map.of();
     private Server server;
     private PeerProber prober;
-    private final java.net.http.HttpClient peerHttp = java.net.http.HttpClient.newBuilder()
-            .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(1)).build();
+    private final NodeTls tls;
+    private final java.net.http.HttpClient peerHttp;
     private FailoverAgent failover;
     private volatile io.meridian.node.canary.CanaryProber canaries;
     private io.meridian.node.tracing.Tracing tracing = io.meridian.node.tracing.Tracing.OFF;
@@ -91,14 +91,21 @@ public final class RegionNode implements AutoCloseable {
     static final java.time.Duration COST_WINDOW = java.time.Duration.ofHours(1);
     static final java.time.Duration COST_READING_EVERY = java.time.Duration.ofSeconds(10);
 
-    private RegionNode(MeridianConfig config, RegionConfig region, Path dataDir) {
+    private RegionNode(MeridianConfig config, RegionConfig region, Path dataDir, NodeTls tls) {
         this.config = config;
+        this.tls = tls;
+        this.peerHttp = tls.httpClient(java.time.Duration.ofSeconds(1)).build();
         this.region = region;
         this.dataDir = dataDir;
         this.metrics = new NodeMetrics(region.name());
         Set<String> others = new java.util.HashSet<>(config.regionNames());
         others.remove(region.name());
         this.wan = new io.meridian.core.cost.WanMeter(region.name(), others, clock.wallMillis());
+    }
+
+    /** This region's TLS ({@link NodeTls#OFF} without {@code tls} in the configuration). */
+    public NodeTls tls() {
+        return tls;
     }
 
     /** The meter of this region's bytes on the WAN. */
@@ -115,7 +122,7 @@ public final class RegionNode implements AutoCloseable {
                 "region '" + regionName + "' is not in the configuration; regions: " + String.join(", ", config.regionNames())));
         Resolvers.load(config); // fails start-up naming a resolver class that cannot be used
         io.meridian.node.projection.Projections.load(config); // and a projection class
-        return new RegionNode(config, region, dataDir);
+        return new RegionNode(config, region, dataDir, NodeTls.of(config, regionName)); // TLS files checked before anything starts
     }
 
     public String region() {
@@ -144,7 +151,7 @@ public final class RegionNode implements AutoCloseable {
                 ? config.failover().heartbeat() : config.failover().renewEvery();
         java.time.Duration probeEvery = config.controlPlane() && beat.compareTo(config.probe().interval()) < 0
                 ? beat : config.probe().interval();
-        prober = new PeerProber(region.name(), peers, probeEvery, config.probe().timeout());
+        prober = new PeerProber(region.name(), peers, probeEvery, config.probe().timeout(), tls);
         List<String> incompatible = prober.incompatiblePeers();
         if (!incompatible.isEmpty()) {
             close();
@@ -154,7 +161,7 @@ public final class RegionNode implements AutoCloseable {
         metrics.bindPeers(peers.keySet(), prober::view);
         if (config.controlPlane()) {
             failover = new FailoverAgent(region.name(), config, store, clock, new ThreadScheduler("failover-agent"),
-                    new ThreadScheduler("failover-decider"), new ThreadScheduler("failover-resync"));
+                    new ThreadScheduler("failover-decider"), new ThreadScheduler("failover-resync"), tls);
             prober.onAnswer(failover::heartbeat);
             prober.tell(failover::word);
             failover.onSuspectsChanged(prober::probeNow);
@@ -177,6 +184,7 @@ public final class RegionNode implements AutoCloseable {
             replication = new ReplicationEngine(region.name(), config, store, failover, clock,
                     new ThreadScheduler("replication-housekeeping"));
             replication.meter(wan);
+            tls.peer().ifPresent(replication::tls);
             replication.tracing(tracing);
             try {
                 replication.start();
@@ -184,8 +192,8 @@ public final class RegionNode implements AutoCloseable {
                 close();
                 throw e;
             }
-            forwarder = (failover == null ? new Forwarder(region.name(), config, null)
-                    : new Forwarder(region.name(), config, failover::epoch, failover::suspects)).traceWith(tracing);
+            forwarder = (failover == null ? new Forwarder(region.name(), config, tls, null)
+                    : new Forwarder(region.name(), config, tls, failover::epoch, failover::suspects)).traceWith(tracing);
             metrics.bindReplication(region.name(), replication.peers(), replication::view);
             metrics.bindExposure(replication.exposure().keyspaces().stream().map(io.meridian.core.api.ExposureView.Keyspace::keyspace)
                     .toList(), replication::exposure);
@@ -230,10 +238,11 @@ public final class RegionNode implements AutoCloseable {
         prober.start();
         if (replication != null && config.canaryKeyspace().isPresent()) {
             canaries = io.meridian.node.canary.CanaryProber.start(region.name(), config, replication, clock,
-                    new ThreadScheduler("canary"), metrics);
+                    new ThreadScheduler("canary"), metrics, tls);
         }
-        log.info("region {} serving http://{}:{} with data in {}; keyspaces {}; peers {}", region.name(),
-                region.http().host(), port, dataDir, keyspaces, peers);
+        log.info("region {} serving {} with data in {}; keyspaces {}; peers {}{}", region.name(),
+                tls.url(new HostPort(region.http().host(), port)), dataDir, keyspaces, peers,
+                tls.on() ? " (TLS, mutual between regions, files in " + config.tls().orElseThrow().dir() + ")" : "");
     }
 
     /**
@@ -271,7 +280,8 @@ public final class RegionNode implements AutoCloseable {
         config.regionNames().forEach(r -> addresses.put(r, config.consensusAddressFor(region.name(), r).orElseThrow()));
         try {
             consensus = io.meridian.replication.strong.ConsensusServer.start(region.name(), region.consensus().orElseThrow(),
-                    dataDir, orders, stores, failover == null ? null : failover.machine(), addresses, WAN_TIMING, wan);
+                    dataDir, orders, stores, failover == null ? null : failover.machine(), addresses, WAN_TIMING, wan,
+                    tls.peer().orElse(null));
         } catch (IOException | RuntimeException e) {
             close();
             Optional<BindException> bind = bindException(e);
@@ -323,7 +333,14 @@ public final class RegionNode implements AutoCloseable {
         http.setSendDateHeader(true);
         // Keys may hold any UTF-8, '/' and '%' included: the API decodes paths itself, strictly.
         http.setUriCompliance(UriCompliance.UNSAFE);
-        ServerConnector connector = new ServerConnector(s, new HttpConnectionFactory(http));
+        ServerConnector connector;
+        if (tls.on()) {
+            // Requests carry the client's certificate (EndPoint.SslSessionData); names are checked by certificate, not SNI.
+            http.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer(false));
+            connector = new ServerConnector(s, tls.jetty(), new HttpConnectionFactory(http));
+        } else {
+            connector = new ServerConnector(s, new HttpConnectionFactory(http));
+        }
         connector.setHost(region.http().host());
         connector.setPort(region.http().port());
         connector.setIdleTimeout(IDLE_TIMEOUT_MILLIS);
@@ -440,7 +457,7 @@ public final class RegionNode implements AutoCloseable {
 
     public ClusterView clusterView() {
         List<ClusterView.Region> regions = config.regions().stream()
-                .map(r -> new ClusterView.Region(r.name(), r.location(), r.http().httpUrl())).toList();
+                .map(r -> new ClusterView.Region(r.name(), r.location(), tls.url(r.http()))).toList();
         List<ClusterView.Keyspace> keyspaces = config.keyspaces().stream().map(ClusterView.Keyspace::of).toList();
         return new ClusterView(region.name(), regions, keyspaces, peerViews(),
                 replication == null ? null : replication.view(), consensus == null ? null : strongView(),
@@ -465,7 +482,7 @@ public final class RegionNode implements AutoCloseable {
     /** {@code GET path} of {@code peer}, over the link this region reaches it by, answered within a second or failed. */
     private java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<byte[]>> askPeer(String peer, String path) {
         return peerHttp.sendAsync(java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create(config.addressFor(region.name(), peer).httpUrl() + path))
+                        java.net.URI.create(tls.url(config.addressFor(region.name(), peer)) + path))
                 .header(io.meridian.core.Headers.REGION, region.name())
                 .timeout(java.time.Duration.ofSeconds(1)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
     }

@@ -30,8 +30,9 @@ final class MeteredChannels implements AutoCloseable {
     }
 
     /** A channel builder to {@code peer} at the address whose connections count as {@code transport}. */
-    NettyChannelBuilder builder(String peer, io.meridian.core.config.HostPort address, Transport transport) {
-        return NettyChannelBuilder.forAddress(address.host(), address.port())
+    NettyChannelBuilder builder(String peer, io.meridian.core.config.HostPort address, Transport transport,
+                                io.grpc.ChannelCredentials credentials) {
+        return NettyChannelBuilder.forAddress(address.host(), address.port(), credentials)
                 .eventLoopGroup(group)
                 .channelFactory(() -> {
                     NioSocketChannel channel = new NioSocketChannel();

@@ -42,10 +42,14 @@ public final class PeerStreams implements AutoCloseable {
      * @param peers each peer region and the address this region dials it by
      * @param meter where the streams' connections count their bytes on the wire, and the entries
      *              they carried by keyspace (null: not counted); this end counts them, the sending end does not
+     * @param tls   TLS between regions (null: plaintext)
      */
+    private final PeerTls tls;
+
     public PeerStreams(ReplicationHost host, Map<String, io.meridian.core.config.HostPort> peers, Settings settings,
-                       io.meridian.core.cost.WanMeter meter) {
+                       io.meridian.core.cost.WanMeter meter, PeerTls tls) {
         this.host = host;
+        this.tls = tls;
         this.settings = settings;
         this.meter = meter;
         this.channels = meter == null ? null : new MeteredChannels(meter);
@@ -143,9 +147,9 @@ public final class PeerStreams implements AutoCloseable {
         Stream(String peer, io.meridian.core.config.HostPort address) {
             this.peer = peer;
             this.origins = new TreeSet<>(Set.of(peer));
-            this.channel = (channels == null ? NettyChannelBuilder.forAddress(address.host(), address.port())
-                    : channels.builder(peer, address, io.meridian.core.cost.Transport.REPLICATION))
-                    .usePlaintext()
+            this.channel = (channels == null
+                    ? NettyChannelBuilder.forAddress(address.host(), address.port(), PeerTls.channelCredentials(tls))
+                    : channels.builder(peer, address, io.meridian.core.cost.Transport.REPLICATION, PeerTls.channelCredentials(tls)))
                     .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
                     .keepAliveTime(10, TimeUnit.SECONDS)
                     .build();

@@ -28,10 +28,11 @@ public final class ReplicationServer implements AutoCloseable {
     }
 
     /**
+     * @param tls TLS between regions, required of every peer that connects (null: plaintext)
      * @throws IOException when the address cannot be bound (the message names it)
      */
     public static ReplicationServer start(String host, int port, ReplicationHost replicationHost, Signal signal,
-                                          Settings settings) throws IOException {
+                                          Settings settings, PeerTls tls) throws IOException {
         ReplicationServer[] self = new ReplicationServer[1];
         ServerServiceDefinition service = ServerServiceDefinition.builder(Wire.SERVICE)
                 .addMethod(Wire.STREAM, ServerCalls.asyncBidiStreamingCall(responses -> {
@@ -57,7 +58,8 @@ public final class ReplicationServer implements AutoCloseable {
                     }
                 }))
                 .build();
-        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port),
+                        tls == null ? io.grpc.InsecureServerCredentials.create() : tls.serverCredentials())
                 .addService(service)
                 .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)

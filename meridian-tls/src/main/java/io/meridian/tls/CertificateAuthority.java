@@ -112,7 +112,8 @@ public final class CertificateAuthority {
     /**
      * Issues a certificate for {@code identity}, valid from {@code notBefore} to {@code notAfter}.
      * A region's serves and connects (server and client authentication) on {@code hosts}, the
-     * names and addresses its peers and clients reach it by; a client's only connects.
+     * names and addresses its peers and clients reach it by, and on its region name (how Raft
+     * dials it); a client's only connects.
      */
     public Issued issue(Identity identity, List<String> hosts, Instant notBefore, Instant notAfter) {
         if (!notAfter.isAfter(notBefore)) {
@@ -120,6 +121,10 @@ public final class CertificateAuthority {
         }
         List<GeneralName> names = new ArrayList<>();
         names.add(new GeneralName(GeneralName.uniformResourceIdentifier, identity.uri()));
+        if (identity.kind() == Identity.Kind.REGION && !hosts.contains(identity.name())) {
+            // Raft dials a region by its name (the address behind it may change), and checks the name against this.
+            names.add(new GeneralName(GeneralName.dNSName, identity.name()));
+        }
         for (String host : hosts) {
             if (!HOST.matcher(host).matches()) {
                 throw new IllegalArgumentException("'" + host + "' is not a host name or an IP address");

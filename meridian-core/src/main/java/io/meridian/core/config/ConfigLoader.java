@@ -90,10 +90,12 @@ public final class ConfigLoader {
         MeridianConfig.Canaries canaries = canaries(top);
         MeridianConfig.Tracing tracing = tracing(top);
         CostConfig cost = cost(top, regionNames);
-        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan", "canary", "tracing", "cost"));
+        Optional<MeridianConfig.Tls> tls = tls(top);
+        top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan", "canary", "tracing", "cost",
+                "tls"));
         requireReplicationAddresses(top, regions, keyspaces);
         witnessesHoldNoData(top, regions, keyspaces);
-        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries, tracing, cost);
+        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries, tracing, cost, tls);
     }
 
     private List<RegionConfig> regions(Obj top) {
@@ -461,6 +463,24 @@ public final class ConfigLoader {
             currency = CostConfig.DEFAULT.currency();
         }
         return new CostConfig(currency, fallback, prices);
+    }
+
+    private Optional<MeridianConfig.Tls> tls(Obj top) {
+        Obj t = top.has("tls") ? top.object("tls") : null;
+        if (t == null) {
+            return Optional.empty();
+        }
+        String dir = t.string("dir", true);
+        t.finish(Set.of("dir"));
+        if (dir == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new MeridianConfig.Tls(java.nio.file.Path.of(dir)));
+        } catch (java.nio.file.InvalidPathException e) {
+            error(t.at("dir"), "tls.dir", "'" + dir + "' is not a path: " + e.getReason());
+            return Optional.empty();
+        }
     }
 
     private MeridianConfig.Tracing tracing(Obj top) {

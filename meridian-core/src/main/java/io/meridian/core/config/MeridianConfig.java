@@ -10,7 +10,8 @@ import java.util.Optional;
  */
 public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links, List<KeyspaceConfig> keyspaces,
                              Probe probe, Replication replication, io.meridian.core.failover.FailoverSettings failover,
-                             Optional<WanConfig> wan, Canaries canaries, Tracing tracing, CostConfig cost) {
+                             Optional<WanConfig> wan, Canaries canaries, Tracing tracing, CostConfig cost,
+                             Optional<Tls> tls) {
 
     /** 1 MiB: the default largest value a keyspace accepts. */
     public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 20;
@@ -21,6 +22,26 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
         regions = List.copyOf(regions);
         links = List.copyOf(links);
         keyspaces = List.copyOf(keyspaces);
+    }
+
+    /**
+     * TLS between regions and to clients ({@code tls: {dir: certs}}): the directory holding the
+     * deployment's {@code ca.crt} and each region's {@code REGION.crt} and {@code REGION.key}, as
+     * {@code meridian certs} writes them. A relative directory is taken from the configuration
+     * file's own directory.
+     */
+    public record Tls(java.nio.file.Path dir) {
+    }
+
+    /** This configuration with its TLS directory resolved against {@code base} (where its file is). */
+    public MeridianConfig resolvedAgainst(java.nio.file.Path base) {
+        return tls.isEmpty() || tls.get().dir().isAbsolute() ? this : new MeridianConfig(regions, links, keyspaces, probe,
+                replication, failover, wan, canaries, tracing, cost, Optional.of(new Tls(base.resolve(tls.get().dir()))));
+    }
+
+    /** How regions and clients reach {@code address} over HTTP: {@code https://} once TLS is configured. */
+    public String url(HostPort address) {
+        return (tls.isPresent() ? "https://" : "http://") + address;
     }
 
     /**

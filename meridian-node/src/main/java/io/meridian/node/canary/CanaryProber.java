@@ -41,13 +41,16 @@ public final class CanaryProber implements AutoCloseable {
     private final Clock clock;
     private final Scheduler scheduler;
     private final CanaryBook book;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
+    private final io.meridian.node.NodeTls tls;
     private int nextTarget;
     private volatile boolean closed;
 
-    private CanaryProber(String region, MeridianConfig config, ReplicationEngine replication, Clock clock, Scheduler scheduler) {
+    private CanaryProber(String region, MeridianConfig config, ReplicationEngine replication, Clock clock, Scheduler scheduler,
+                         io.meridian.node.NodeTls tls) {
         this.region = region;
+        this.tls = tls;
+        this.http = tls.httpClient(Duration.ofSeconds(2)).build();
         this.config = config;
         this.replication = replication;
         this.clock = clock;
@@ -60,8 +63,8 @@ public final class CanaryProber implements AutoCloseable {
 
     /** Starts the probes of {@code region}; the caller checked that canaries run ({@link MeridianConfig#canaryKeyspace()}). */
     public static CanaryProber start(String region, MeridianConfig config, ReplicationEngine replication, Clock clock,
-                                     Scheduler scheduler, NodeMetrics metrics) {
-        CanaryProber p = new CanaryProber(region, config, replication, clock, scheduler);
+                                     Scheduler scheduler, NodeMetrics metrics, io.meridian.node.NodeTls tls) {
+        CanaryProber p = new CanaryProber(region, config, replication, clock, scheduler, tls);
         metrics.bindCanary(region, p.book.peers(), p::view);
         replication.onBeat((entry, appliedAt) -> Canary.Beat.decode(entry.value())
                 .ifPresent(beat -> p.book.observed(beat, appliedAt).ifPresent(ms -> metrics.canaryStaleness(beat.region(), ms))));
@@ -97,7 +100,7 @@ public final class CanaryProber implements AutoCloseable {
     }
 
     private void probe(String target, Canary.Beat beat, String session) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(config.addressFor(region, target).httpUrl() + "/v1/kv/"
+        HttpRequest request = HttpRequest.newBuilder(URI.create(tls.url(config.addressFor(region, target)) + "/v1/kv/"
                         + Canary.KEYSPACE + "/" + region))
                 .header(Headers.SESSION, session)
                 .header(Headers.REGION, region)

@@ -87,8 +87,8 @@ public final class FailoverAgent implements AutoCloseable {
     private final Scheduler ticker;
     private final Scheduler decider;
     private final Scheduler resync;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(1)).build();
+    private final HttpClient http;
+    private final io.meridian.node.NodeTls tls;
     private final Object leaseSignal = new Object();
     private volatile ConsensusServer consensus;
     private volatile ReplicationEngine engine;
@@ -122,8 +122,10 @@ public final class FailoverAgent implements AutoCloseable {
      * @param resync   runs the resynchronisation after a failover (a snapshot transfer, which may take long)
      */
     public FailoverAgent(String region, MeridianConfig config, Store store, Clock clock, Scheduler ticker, Scheduler decider,
-                  Scheduler resync) {
+                  Scheduler resync, io.meridian.node.NodeTls tls) {
         this.region = region;
+        this.tls = tls;
+        this.http = tls.httpClient(Duration.ofSeconds(1)).build();
         this.clock = clock;
         this.ticker = ticker;
         this.decider = decider;
@@ -783,7 +785,7 @@ public final class FailoverAgent implements AutoCloseable {
     /** The deep readiness check of {@code peer} as seen from here: 200 within a second. */
     private java.util.concurrent.CompletableFuture<Boolean> ready(String peer) {
         HostPort address = config.addressFor(region, peer);
-        return http.sendAsync(HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health/ready"))
+        return http.sendAsync(HttpRequest.newBuilder(URI.create(tls.url(address) + "/v1/health/ready"))
                         .header(io.meridian.core.Headers.REGION, region)
                         .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding())
                 .thenApply(r -> r.statusCode() == 200).exceptionally(e -> false);

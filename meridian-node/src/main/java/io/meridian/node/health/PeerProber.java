@@ -40,6 +40,7 @@ public final class PeerProber implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final List<HttpClient> clients = new ArrayList<>();
     private volatile boolean running;
+    private final io.meridian.node.NodeTls tls;
     private volatile Listener onAnswer = (peer, sentNanos, lease, word, draining) -> { };
     private volatile boolean requestLeases;
     private volatile long wakeups;
@@ -64,8 +65,10 @@ public final class PeerProber implements AutoCloseable {
         return interval;
     }
 
-    public PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout) {
+    public PeerProber(String region, Map<String, HostPort> addresses, Duration interval, Duration timeout,
+                      io.meridian.node.NodeTls tls) {
         this.region = region;
+        this.tls = tls;
         this.addresses = new LinkedHashMap<>(addresses);
         this.interval = interval;
         this.timeout = timeout;
@@ -94,8 +97,7 @@ public final class PeerProber implements AutoCloseable {
     public void start() {
         running = true;
         addresses.forEach((peer, address) -> {
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(timeout).build();
+            HttpClient client = tls.httpClient(timeout).build();
             clients.add(client);
             threads.add(Thread.ofVirtual().name("probe-" + peer).start(() -> loop(client, peer, address)));
         });
@@ -111,11 +113,11 @@ public final class PeerProber implements AutoCloseable {
      */
     public List<String> incompatiblePeers() {
         List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build()) {
+        try (HttpClient client = tls.httpClient(timeout).build()) {
             List<Thread> asks = new ArrayList<>();
             addresses.forEach((peer, address) -> asks.add(Thread.ofVirtual().start(() -> {
                 try {
-                    HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
+                    HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(tls.url(address) + "/v1/health"))
                             .timeout(timeout).header(Headers.REGION, region).header(Protocol.HEADER, PROTOCOL)
                             .GET().build(), HttpResponse.BodyHandlers.discarding());
                     if (r.headers().firstValue(Headers.REGION).filter(peer::equals).isPresent()) {
@@ -146,9 +148,9 @@ public final class PeerProber implements AutoCloseable {
     }
 
     private void loop(HttpClient client, String peer, HostPort address) {
-        HttpRequest plain = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
+        HttpRequest plain = HttpRequest.newBuilder(URI.create(tls.url(address) + "/v1/health"))
                 .timeout(timeout).header(Headers.REGION, region).header(Protocol.HEADER, PROTOCOL).GET().build();
-        HttpRequest withLease = HttpRequest.newBuilder(URI.create(address.httpUrl() + "/v1/health"))
+        HttpRequest withLease = HttpRequest.newBuilder(URI.create(tls.url(address) + "/v1/health"))
                 .timeout(timeout).header(Headers.REGION, region).header(Protocol.HEADER, PROTOCOL)
                 .header(Headers.LEASE, "request").GET().build();
         int refusedInARow = 0;

@@ -172,6 +172,22 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
+    /**
+     * With TLS, a request that speaks for a region (asks for a lease, is forwarded, counts as
+     * its WAN traffic) must come over a connection showing that region's certificate: a client
+     * cannot pass for a region.
+     */
+    private void authenticatePeer(Exchange ex) {
+        for (String header : List.of(Headers.REGION, Headers.FORWARDED_BY)) {
+            String claimed = ex.header(header);
+            if (claimed != null && !node.tls().authenticates(claimed, ex.peerCertificates())) {
+                throw new MeridianException(ProblemType.PEER_NOT_AUTHENTICATED, "the request says " + header + ": " + claimed
+                        + ", but its connection did not show region " + claimed + "'s certificate",
+                        Map.of("header", header, "region", claimed));
+            }
+        }
+    }
+
     /** Requests being answered now, event streams aside. */
     public int inFlight() {
         return inFlight.get();
@@ -364,6 +380,7 @@ public final class ApiHandler extends Handler.Abstract {
     /** Dispatches; fills {@code tags} with the keyspace and operation for metrics. */
     private void route(Exchange ex, String[] tags) throws Exception {
         refuseCrossOrigin(ex);
+        authenticatePeer(ex);
         String path = ex.rawPath();
         if (node.draining() && !path.equals("/v1/health") && !path.equals("/v1/health/ready") && !path.equals("/metrics")) {
             // Stopping: requests in flight finish; new ones go elsewhere (a client of several regions fails over on a 503).

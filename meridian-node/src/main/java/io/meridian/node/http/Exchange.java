@@ -156,6 +156,12 @@ public final class Exchange {
         return request.getHeaders().get(name);
     }
 
+    /** The certificates the client showed over TLS, its own first; null over plaintext or when it showed none. */
+    public java.security.cert.X509Certificate[] peerCertificates() {
+        return request.getAttribute(org.eclipse.jetty.io.EndPoint.SslSessionData.ATTRIBUTE)
+                instanceof org.eclipse.jetty.io.EndPoint.SslSessionData ssl ? ssl.peerCertificates() : null;
+    }
+
     long contentLength() {
         return request.getLength();
     }

@@ -53,7 +53,7 @@ public final class Requests {
         if (!keyspace.mayLiveIn(region) && keyspace.redirectOutsideResidency()) {
             String target = nearest.apply(config.dataRegionNames().stream().filter(keyspace::mayLiveIn).toList());
             io.meridian.core.config.HostPort http = config.region(target).orElseThrow().http();
-            String location = "http://" + http.host() + ":" + http.port() + ex.rawPath()
+            String location = config.url(http) + ex.rawPath()
                     + (ex.rawQuery() == null || ex.rawQuery().isEmpty() ? "" : "?" + ex.rawQuery());
             throw new MeridianException(ProblemType.RESIDENCY_REDIRECT, "keyspace '" + name + "' may only live in "
                     + keyspace.residency() + "; this is " + region + ": ask " + target + " at " + location,

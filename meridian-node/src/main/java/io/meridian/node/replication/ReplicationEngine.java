@@ -138,6 +138,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         config.keyspaces().forEach(k -> k.rpoBudget().ifPresent(b -> budgets.put(k.name(), b)));
     }
 
+    /** TLS between regions for the streams, both ways (set before {@link #start}; plaintext when never set). */
+    public void tls(io.meridian.replication.PeerTls tls) {
+        this.tls = tls;
+    }
+
+    private io.meridian.replication.PeerTls tls;
+
     /** Where the streams this region opens count their bytes and entries (set before {@link #start}). */
     public void meter(io.meridian.core.cost.WanMeter meter) {
         this.meter = meter;
@@ -222,13 +229,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
         HostPort bind = config.region(region).orElseThrow().replication().orElseThrow();
         try {
-            server = ReplicationServer.start(bind.host(), bind.port(), this, signal, settings);
+            server = ReplicationServer.start(bind.host(), bind.port(), this, signal, settings, tls);
         } catch (IOException e) {
             throw new NodeStartException(e.getMessage(), e);
         }
         Map<String, HostPort> addresses = new LinkedHashMap<>();
         peers.forEach(p -> addresses.put(p, config.replicationAddressFor(region, p).orElseThrow()));
-        streams = new PeerStreams(this, addresses, settings, meter);
+        streams = new PeerStreams(this, addresses, settings, meter, tls);
         bootstrap();
         streams.start();
         scheduler.every(HOUSEKEEPING, this::housekeeping);

@@ -37,21 +37,23 @@ public final class Forwarder implements AutoCloseable {
     private volatile io.meridian.node.tracing.Tracing tracing = io.meridian.node.tracing.Tracing.OFF;
     /** How often a forward in flight looks at the failure detector. */
     static final Duration CHECK_EVERY = Duration.ofMillis(50);
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(3)).build();
+    private final HttpClient http;
+    private final io.meridian.node.NodeTls tls;
 
     /** @param epoch this region's failover epoch, sent with every forwarded request; null when regions do not fail over */
-    public Forwarder(String region, MeridianConfig config, java.util.function.LongSupplier epoch) {
-        this(region, config, epoch, peer -> false);
+    public Forwarder(String region, MeridianConfig config, io.meridian.node.NodeTls tls, java.util.function.LongSupplier epoch) {
+        this(region, config, tls, epoch, peer -> false);
     }
 
     /**
      * @param epoch     this region's failover epoch, sent with every forwarded request; null when regions do not fail over
      * @param suspected whether this region's failure detector suspects a region now
      */
-    public Forwarder(String region, MeridianConfig config, java.util.function.LongSupplier epoch,
+    public Forwarder(String region, MeridianConfig config, io.meridian.node.NodeTls tls, java.util.function.LongSupplier epoch,
                      java.util.function.Predicate<String> suspected) {
         this.region = region;
+        this.tls = tls;
+        this.http = tls.httpClient(Duration.ofSeconds(3)).build();
         this.config = config;
         this.epoch = epoch;
         this.suspected = suspected;
@@ -78,7 +80,7 @@ public final class Forwarder implements AutoCloseable {
             throw new MeridianException(ProblemType.UNAVAILABLE, why + ", and region " + target + " is suspected down from "
                     + region + " (a failover may be under way): nothing was sent; retry", Map.of("target", target, "written", false));
         }
-        String url = config.addressFor(region, target).httpUrl() + ex.rawPath()
+        String url = tls.url(config.addressFor(region, target)) + ex.rawPath()
                 + (ex.rawQuery() == null ? "" : "?" + ex.rawQuery());
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT)
                 .method(ex.method(), body == null || body.length == 0 && !"PUT".equals(ex.method())

@@ -60,7 +60,7 @@ class ForwarderTest {
     @Test
     void aForwardInFlightIsAbandonedOnceItsTargetIsSuspectedAndSaysTheOutcomeIsUnknown() throws Exception {
         AtomicBoolean suspected = new AtomicBoolean();
-        try (Swallower target = new Swallower(); Forwarder f = new Forwarder("us-east", null, () -> 3, r -> suspected.get())) {
+        try (Swallower target = new Swallower(); Forwarder f = new Forwarder("us-east", null, io.meridian.node.NodeTls.OFF, () -> 3, r -> suspected.get())) {
             Thread.ofVirtual().start(() -> {
                 try {
                     Thread.sleep(300);

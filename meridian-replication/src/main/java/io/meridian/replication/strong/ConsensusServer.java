@@ -90,6 +90,8 @@ public final class ConsensusServer implements AutoCloseable {
             controlPreference = java.util.Optional::empty;
     private RetryPolicy controlRetry;
     private RaftProperties clientProperties;
+    /** Ratis parameters of this region's clients: TLS between regions, when on. */
+    private org.apache.ratis.conf.Parameters clientParameters = new org.apache.ratis.conf.Parameters();
     private RetryPolicy retry;
     /** Counts the Raft connections' bytes when a meter was given (null: not counted). */
     private MeteredConsensus metered;
@@ -102,6 +104,19 @@ public final class ConsensusServer implements AutoCloseable {
 
     /** The name the control plane's group is hosted under (no keyspace can have it: names start with a letter). */
     public static final String CONTROL = "_control";
+
+    /**
+     * Ratis's parameters for a server or its clients: with TLS between regions, every Raft
+     * connection (appends, votes, client requests, administration) shows this region's certificate
+     * and takes only a configured region's.
+     */
+    private static org.apache.ratis.conf.Parameters parameters(io.meridian.replication.PeerTls tls) {
+        org.apache.ratis.conf.Parameters p = new org.apache.ratis.conf.Parameters();
+        if (tls != null) {
+            GrpcConfigKeys.TLS.setConf(p, new org.apache.ratis.grpc.GrpcTlsConfig(tls.keyManager(), tls.trustManager(), true));
+        }
+        return p;
+    }
 
     /** The group id of a strong keyspace, or of the control plane: the same in every region. */
     public static RaftGroupId groupId(String keyspace) {
@@ -129,13 +144,13 @@ public final class ConsensusServer implements AutoCloseable {
                                         Map<String, io.meridian.storage.StrongStore> stores,
                                         io.meridian.replication.control.ControlStateMachine control,
                                         Map<String, HostPort> addresses, Timing timing,
-                                        io.meridian.core.cost.WanMeter meter) throws IOException {
+                                        io.meridian.core.cost.WanMeter meter, io.meridian.replication.PeerTls tls) throws IOException {
         Map<String, org.apache.ratis.statemachine.StateMachine> machines = new java.util.LinkedHashMap<>();
         if (control != null) {
             machines.put(CONTROL, control);
         }
         stores.forEach((keyspace, store) -> machines.put(keyspace, new KeyspaceStateMachine(store)));
-        return start(region, bind, dir, orders, machines, addresses, timing, meter);
+        return start(region, bind, dir, orders, machines, addresses, timing, meter, tls);
     }
 
     /**
@@ -150,17 +165,18 @@ public final class ConsensusServer implements AutoCloseable {
     public static ConsensusServer start(String region, HostPort bind, Path dir, Map<String, List<String>> orders,
                                         Map<String, ? extends org.apache.ratis.statemachine.StateMachine> machines,
                                         Map<String, HostPort> addresses, Timing timing) throws IOException {
-        return start(region, bind, dir, orders, machines, addresses, timing, null);
+        return start(region, bind, dir, orders, machines, addresses, timing, null, null);
     }
 
     /**
      * @param meter where the Raft connections other regions open to this one count their bytes, and
      *              what they carried by group (null: not counted)
+     * @param tls   TLS between regions, mutual, for every Raft connection this region accepts or opens (null: plaintext)
      */
     public static ConsensusServer start(String region, HostPort bind, Path dir, Map<String, List<String>> orders,
                                         Map<String, ? extends org.apache.ratis.statemachine.StateMachine> machines,
                                         Map<String, HostPort> addresses, Timing timing,
-                                        io.meridian.core.cost.WanMeter meter) throws IOException {
+                                        io.meridian.core.cost.WanMeter meter, io.meridian.replication.PeerTls tls) throws IOException {
         RegionAddresses.use(addresses);
         Map<String, RaftGroup> groups = new java.util.LinkedHashMap<>();
         Map<RaftGroupId, org.apache.ratis.statemachine.StateMachine> byGroup = new java.util.HashMap<>();
@@ -180,7 +196,8 @@ public final class ConsensusServer implements AutoCloseable {
         RaftProperties properties = properties(bind, dir, timing);
         RaftPeerId self = RaftPeerId.valueOf(region);
         MeteredConsensus metered = null;
-        org.apache.ratis.conf.Parameters parameters = new org.apache.ratis.conf.Parameters();
+        org.apache.ratis.conf.Parameters parameters = parameters(tls);
+        org.apache.ratis.conf.Parameters clientParameters = parameters(tls);
         if (meter != null) {
             Map<org.apache.ratis.thirdparty.com.google.protobuf.ByteString, String> labels = new java.util.HashMap<>();
             groups.forEach((keyspace, group) -> labels.put(group.getGroupId().toByteString(),
@@ -217,7 +234,7 @@ public final class ConsensusServer implements AutoCloseable {
                 }
                 continue;
             }
-            GroupJoin.Plan plan = GroupJoin.decide(GroupJoin.probe(group, self, properties(bind, dir, timing)));
+            GroupJoin.Plan plan = GroupJoin.decide(GroupJoin.probe(group, self, properties(bind, dir, timing), clientParameters));
             if (plan == GroupJoin.Plan.REJOIN) {
                 java.nio.file.Files.createDirectories(marker.getParent());
                 java.nio.file.Files.writeString(marker, "rejoining since " + java.time.Instant.now() + "\n");
@@ -240,7 +257,7 @@ public final class ConsensusServer implements AutoCloseable {
         // as the first.
         RaftProperties clientProperties = properties(bind, dir, timing);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, ratis(CLIENT_REQUEST_TIMEOUT));
-        groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(region))
+        groups.forEach((keyspace, group) -> clients.put(keyspace, RaftClient.newBuilder().setParameters(clientParameters).setClientId(MeteredConsensus.clientId(region))
                 .setRaftGroup(group).setProperties(clientProperties)
                 .setRetryPolicy(keyspace.equals(CONTROL) ? controlRetry : retry).build()));
         ConsensusServer consensus = new ConsensusServer(server, groups, clients);
@@ -249,6 +266,7 @@ public final class ConsensusServer implements AutoCloseable {
         consensus.timing = timing;
         consensus.controlRetry = controlRetry;
         consensus.clientProperties = clientProperties;
+        consensus.clientParameters = clientParameters;
         consensus.retry = retry;
         for (String keyspace : toRejoin) {
             consensus.startRejoin(keyspace, dir, properties);
@@ -333,7 +351,7 @@ public final class ConsensusServer implements AutoCloseable {
             if (peer.getId().equals(server.getId())) {
                 continue;
             }
-            try (RaftClient admin = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(group).setLeaderId(peer.getId())
+            try (RaftClient admin = RaftClient.newBuilder().setParameters(clientParameters).setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(group).setLeaderId(peer.getId())
                     .setProperties(properties).setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
                             TimeDuration.valueOf(200, TimeUnit.MILLISECONDS))).build()) {
                 RaftClientReply reply = admin.admin().setConfiguration(voters);
@@ -806,7 +824,7 @@ public final class ConsensusServer implements AutoCloseable {
      * hand-back loop tries again later by itself.
      */
     private RaftClientReply handOver(String keyspace, String target, long timeoutMs) throws IOException {
-        try (RaftClient once = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(server.getId().toString()))
+        try (RaftClient once = RaftClient.newBuilder().setParameters(clientParameters).setClientId(MeteredConsensus.clientId(server.getId().toString()))
                 .setRaftGroup(groups.get(keyspace)).setProperties(clientProperties).setRetryPolicy(RetryPolicies.noRetry())
                 .setLeaderId(server.getId()).build()) {
             return once.admin().transferLeadership(RaftPeerId.valueOf(target), timeoutMs);
@@ -850,7 +868,7 @@ public final class ConsensusServer implements AutoCloseable {
                 return current;
             }
             boolean control = keyspace.equals(CONTROL);
-            RaftClient fresh = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(groups.get(keyspace))
+            RaftClient fresh = RaftClient.newBuilder().setParameters(clientParameters).setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(groups.get(keyspace))
                     .setProperties(clientProperties).setRetryPolicy(control ? controlRetry : retry)
                     .setLeaderId(RaftPeerId.valueOf(known.get())).build();
             clients.put(keyspace, fresh);
@@ -952,7 +970,7 @@ public final class ConsensusServer implements AutoCloseable {
                 log.debug("leader warm-up skipped: {}", added.getException());
                 return;
             }
-            try (RaftClient client = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(group).setProperties(clientProperties)
+            try (RaftClient client = RaftClient.newBuilder().setParameters(clientParameters).setClientId(MeteredConsensus.clientId(server.getId().toString())).setRaftGroup(group).setProperties(clientProperties)
                     .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(100, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
                     .build()) {
                 for (int i = 0; i < 3 && !closed; i++) {

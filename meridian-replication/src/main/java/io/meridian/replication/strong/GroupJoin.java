@@ -58,11 +58,11 @@ final class GroupJoin {
     }
 
     /** Asks every other member of the group, once each, with a short timeout. */
-    static List<Answer> probe(RaftGroup group, RaftPeerId self, RaftProperties base) {
+    static List<Answer> probe(RaftGroup group, RaftPeerId self, RaftProperties base, org.apache.ratis.conf.Parameters parameters) {
         RaftProperties properties = new RaftProperties(base);
         RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(1, TimeUnit.SECONDS));
         List<Answer> answers = new ArrayList<>();
-        try (RaftClient client = RaftClient.newBuilder().setClientId(MeteredConsensus.clientId(self.toString())).setRaftGroup(group).setProperties(properties)
+        try (RaftClient client = RaftClient.newBuilder().setParameters(parameters).setClientId(MeteredConsensus.clientId(self.toString())).setRaftGroup(group).setProperties(properties)
                 .setRetryPolicy(RetryPolicies.noRetry()).build()) {
             for (RaftPeer peer : group.getPeers()) {
                 if (!peer.getId().equals(self)) {
