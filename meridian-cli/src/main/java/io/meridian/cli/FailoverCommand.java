@@ -33,12 +33,17 @@ final class FailoverCommand {
         @Option(names = "--json", description = "print the node's answer as JSON")
         boolean json;
 
+        @picocli.CommandLine.Mixin
+        TlsOptions tls;
+
         @Override
         public Integer call() throws Exception {
             HttpRequest request = null;
             try {
                 request = request(base());
-                HttpResponse<String> r = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+                javax.net.ssl.SSLContext context = tls.context(url == null ? LabCommand.lab(labDir) : null);
+                HttpResponse<String> r = (context == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(context).build())
+                        .send(request, HttpResponse.BodyHandlers.ofString());
                 JsonNode body = JSON.readTree(r.body());
                 if (r.statusCode() >= 300) {
                     System.err.println("error: " + body.path("detail").asText(r.body()) + " (" + body.path("type").asText()

@@ -68,9 +68,19 @@ final class KvCommand {
         @Option(names = "--json", description = "print the answer as JSON")
         boolean json;
 
+        @picocli.CommandLine.Mixin
+        TlsOptions tls;
+
         @Override
         public Integer call() throws Exception {
-            try (MeridianClient client = MeridianClient.connect(url())) {
+            javax.net.ssl.SSLContext context;
+            try {
+                context = tls.context(target.url == null ? LabCommand.lab(labDir) : null);
+            } catch (IOException | IllegalArgumentException e) {
+                System.err.println("error: " + e.getMessage());
+                return 1;
+            }
+            try (MeridianClient client = MeridianClient.connect(url(), MeridianClient.DEFAULT_TIMEOUT, context)) {
                 return run(client);
             } catch (MeridianClientException e) {
                 String where = e.region() == null ? "" : ", region " + e.region();

@@ -39,10 +39,14 @@ final class LabCommand {
      * to a node: they take {@code --url} instead when no lab runs.
      */
     static io.meridian.lab.LabState running(Path labDir) {
-        io.meridian.lab.Lab lab = new io.meridian.lab.Lab(labDir != null ? labDir : defaultDir(), Launcher.current(Main.class.getName()),
-                System.out);
+        io.meridian.lab.Lab lab = lab(labDir);
         return lab.state().orElseThrow(() -> new io.meridian.lab.LabException(
                 "no lab is running from " + lab.root() + "; start one with `./meridian lab up`, or give --url"));
+    }
+
+    /** The lab kept in {@code labDir} (the default one when null). */
+    static io.meridian.lab.Lab lab(Path labDir) {
+        return new io.meridian.lab.Lab(labDir != null ? labDir : defaultDir(), Launcher.current(Main.class.getName()), System.out);
     }
 
     /** Runs a lab action, printing a LabException as one line and exit code 1. */
@@ -113,6 +117,10 @@ final class LabCommand {
                 + " one DNS for the lab (docs/traffic.md)")
         boolean traffic;
 
+        @Option(names = "--tls", description = "TLS everywhere: a CA and certificates in the lab's certs/ directory, HTTPS"
+                + " to the regions, mutual TLS between them (docs/security.md)")
+        boolean tls;
+
         @Option(names = "--dns-ttl", defaultValue = "10", description = "with --traffic: the TTL of the DNS's answers, in seconds (default ${DEFAULT-VALUE})")
         int dnsTtl;
 
@@ -151,7 +159,7 @@ final class LabCommand {
             }
             LabState state = lab.up(basePort, new LabTopology.Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries)
                     .withFailover(failover, autoFailback).withWitness(witness).withRpoBudget(rpoBudget, onBudgetExceeded)
-                    .withCompression(compression).withCanary(canaryMillis),
+                    .withCompression(compression).withCanary(canaryMillis).withTls(tls),
                     Duration.ofSeconds(timeoutSeconds), traffic, dnsTtl);
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());

@@ -65,14 +65,15 @@ public final class MeridianClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong hedges = new java.util.concurrent.atomic.AtomicLong();
     private volatile Duration hedgeAfter;
 
-    private MeridianClient(URI base, Duration timeout) {
+    private MeridianClient(URI base, Duration timeout, javax.net.ssl.SSLContext tls) {
         this(List.of(base), List.of(), timeout, timeout, false, false, false, new RetryBudget(0, 0, 1),
-                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), System::nanoTime);
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), System::nanoTime, tls);
     }
 
     private MeridianClient(List<URI> regions, List<String> preferred, Duration timeout, Duration deadline, boolean failover,
                            boolean carrySession, boolean idempotencyKeys, RetryBudget budget,
-                           io.micrometer.core.instrument.MeterRegistry meters, java.util.function.LongSupplier nanoClock) {
+                           io.micrometer.core.instrument.MeterRegistry meters, java.util.function.LongSupplier nanoClock,
+                           javax.net.ssl.SSLContext tls) {
         this.base = regions.getFirst();
         this.timeout = timeout;
         this.deadline = deadline;
@@ -83,7 +84,8 @@ public final class MeridianClient implements AutoCloseable {
         this.idempotencyKeys = idempotencyKeys;
         this.meters = meters;
         this.nanoClock = nanoClock;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+        HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout);
+        this.http = (tls == null ? http : http.sslContext(tls)).build();
     }
 
     /** @param url the region's base URL, e.g. {@code http://127.0.0.1:7001} */
@@ -92,7 +94,15 @@ public final class MeridianClient implements AutoCloseable {
     }
 
     public static MeridianClient connect(String url, Duration timeout) {
-        return new MeridianClient(baseUri(url), timeout);
+        return new MeridianClient(baseUri(url), timeout, null);
+    }
+
+    /**
+     * A client of one region over HTTPS: {@code tls} trusts the deployment's CA (and shows a
+     * client certificate, if it holds one); see docs/security.md.
+     */
+    public static MeridianClient connect(String url, Duration timeout, javax.net.ssl.SSLContext tls) {
+        return new MeridianClient(baseUri(url), timeout, tls);
     }
 
     private static URI baseUri(String url) {
@@ -126,8 +136,18 @@ public final class MeridianClient implements AutoCloseable {
         private io.micrometer.core.instrument.MeterRegistry meters;
         private String discoverFrom;
         private Duration hedgeAfter;
+        private javax.net.ssl.SSLContext tls;
 
         private Builder() {
+        }
+
+        /**
+         * HTTPS to regions of a deployment with {@code tls:}: a context that trusts its CA, and
+         * shows a client certificate if it holds one (the JDK's default context otherwise).
+         */
+        public Builder tls(javax.net.ssl.SSLContext context) {
+            this.tls = context;
+            return this;
         }
 
         /** The regions' base URLs, e.g. {@code http://127.0.0.1:7001}. */
@@ -216,7 +236,7 @@ public final class MeridianClient implements AutoCloseable {
         public MeridianClient build() {
             List<URI> urls = new ArrayList<>(regions);
             if (discoverFrom != null) {
-                try (MeridianClient one = connect(discoverFrom, timeout)) {
+                try (MeridianClient one = connect(discoverFrom, timeout, tls)) {
                     for (ClusterView.Region r : one.cluster().regions()) {
                         if (r.url() != null && !r.url().isBlank() && urls.stream().noneMatch(u -> u.equals(baseUri(r.url())))) {
                             urls.add(baseUri(r.url()));
@@ -229,7 +249,7 @@ public final class MeridianClient implements AutoCloseable {
             }
             MeridianClient client = new MeridianClient(urls, preferred, timeout, deadline, true, sessions, idempotencyKeys,
                     new RetryBudget(retryPercent, retriesPerSecond, 100),
-                    meters != null ? meters : new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), System::nanoTime);
+                    meters != null ? meters : new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), System::nanoTime, tls);
             client.hedgeAfter = hedgeAfter;
             client.probe().join();
             return client;

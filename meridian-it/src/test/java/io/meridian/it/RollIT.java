@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (deposits, each with its own idempotency key), and reads. No request may fail, and every
  * acknowledged write must be there afterwards, the strong ones applied once each. The lab runs at
  * a fifth of the real delays with automatic failover, and nothing may fail over: a draining region
- * tells its peers it is restarting on purpose, and they do not suspect it while it is away.
+ * tells its peers it is restarting on purpose, and they do not suspect it while it is away. The
+ * lab runs with TLS: clients on HTTPS, regions on mutual TLS.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RollIT {
@@ -42,10 +43,12 @@ class RollIT {
 
     @BeforeAll
     void up() {
-        lab = LabFixture.up(dir, new LabTopology.Setup(0.2, 0, 0), "auto");
+        // With TLS: the roll also restarts every mutual-TLS connection between regions (Raft, streams, probes).
+        lab = LabFixture.up(dir, new LabTopology.Setup(0.2, 0, 0).withTls(true), "auto");
         String[] urls = LabFixture.REGIONS.stream().map(r -> lab.state().orElseThrow().region(r).orElseThrow().url())
                 .toArray(String[]::new);
-        client = MeridianClient.builder().regions(urls).preferredRegions("us-east")
+        assertThat(urls).allMatch(u -> u.startsWith("https://"));
+        client = MeridianClient.builder().regions(urls).preferredRegions("us-east").tls(lab.tls().orElseThrow())
                 .timeout(Duration.ofSeconds(2)).deadline(Duration.ofSeconds(30)).build();
     }
 
@@ -131,7 +134,8 @@ class RollIT {
 
         String session = client.session();
         for (String region : LabFixture.REGIONS) {
-            try (MeridianClient c = MeridianClient.connect(lab.state().orElseThrow().region(region).orElseThrow().url())) {
+            try (MeridianClient c = MeridianClient.connect(lab.state().orElseThrow().region(region).orElseThrow().url(),
+                    Duration.ofSeconds(10), lab.tls().orElseThrow())) {
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     for (Map.Entry<String, String> w : sessions.entrySet()) {
                         assertThat(c.get("sessions", w.getKey(), RequestOptions.NONE.session(session))).as("%s in %s", w.getKey(), region)

@@ -29,7 +29,8 @@ final class HttpLoad implements AutoCloseable {
 
     HttpLoad(URI base) {
         if (!"http".equals(base.getScheme())) {
-            throw new IllegalArgumentException("plain http only, not " + base);
+            throw new IllegalArgumentException("the lab's benchmark client speaks plain HTTP only, not " + base
+                    + ": run benchmarks on a lab started without --tls (bench/http.sh measures HTTPS with wrk)");
         }
         this.address = new InetSocketAddress(base.getHost(), base.getPort() < 0 ? 80 : base.getPort());
         this.host = base.getHost() + (base.getPort() < 0 ? "" : ":" + base.getPort());

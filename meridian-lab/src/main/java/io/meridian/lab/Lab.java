@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.meridian.tls.CertificateAuthority;
+import io.meridian.tls.Identity;
+import io.meridian.tls.TlsFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -22,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 
 /**
  * The local multi-region lab: one node process per region of {@link LabTopology} and a WAN
@@ -46,13 +50,89 @@ public final class Lab {
     private final Path root;
     private final Launcher launcher;
     private final PrintStream out;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2)).build();
+    /** Built on first use: over TLS when the lab has certificates by then. */
+    private volatile HttpClient http;
 
     public Lab(Path root, Launcher launcher, PrintStream out) {
         this.root = root.toAbsolutePath();
         this.launcher = launcher;
         this.out = out;
+    }
+
+    private HttpClient http() {
+        HttpClient h = http;
+        if (h == null) {
+            HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2));
+            h = tls().map(b::sslContext).orElse(b).build();
+            http = h;
+        }
+        return h;
+    }
+
+    /** Where the lab keeps its CA and the regions' certificates when it runs with TLS. */
+    public Path certsDir() {
+        return root.resolve(LabTopology.CERTS_DIR);
+    }
+
+    /**
+     * How to dial the lab's regions over HTTPS: a context trusting the lab's CA, taking only a
+     * region's certificate; empty when the lab has no certificates (it runs plain HTTP).
+     */
+    public Optional<SSLContext> tls() {
+        if (!Files.exists(certsDir().resolve(CertificateAuthority.CERT_FILE))) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(TlsFiles.trustOnly(certsDir())
+                    .context(id -> id.kind() == Identity.Kind.REGION));
+        } catch (IOException e) {
+            throw new LabException("the lab's certificates in " + certsDir() + " do not load: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A lab with TLS: its CA, made once and kept across restarts, and a certificate for every
+     * region (for 127.0.0.1 and localhost) and for the client {@code lab}, made again on every start.
+     */
+    private void makeCertificates(List<String> regions) {
+        Path dir = certsDir();
+        try {
+            CertificateAuthority ca;
+            if (Files.exists(dir.resolve(CertificateAuthority.CERT_FILE))) {
+                ca = CertificateAuthority.load(dir);
+            } else {
+                ca = CertificateAuthority.create(Instant.now(), Duration.ofDays(3650));
+                ca.save(dir);
+            }
+            Instant now = Instant.now();
+            List<Identity> ids = new ArrayList<>();
+            regions.forEach(r -> ids.add(Identity.region(r)));
+            ids.add(Identity.client("lab"));
+            for (Identity id : ids) {
+                CertificateAuthority.save(ca.issue(id, id.kind() == Identity.Kind.REGION
+                        ? List.of("127.0.0.1", "localhost") : List.of(), now.minusSeconds(60), now.plus(Duration.ofDays(365))), dir);
+            }
+        } catch (IOException e) {
+            throw new LabException("cannot make the lab's certificates in " + dir + ": " + e.getMessage(), e);
+        }
+        http = null; // dial with them from now on
+    }
+
+    /** A lab started without TLS has no certificates: clients then dial it over plain HTTP. */
+    private void deleteCertificates() {
+        Path dir = certsDir();
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+            Files.delete(dir);
+        } catch (IOException e) {
+            throw new LabException("cannot remove the lab's old certificates in " + dir + ": " + e.getMessage(), e);
+        }
+        http = null;
     }
 
     /** The running lab's configuration: its regions and keyspaces, declared once in its config file. */
@@ -118,8 +198,17 @@ public final class Lab {
         } catch (IOException e) {
             throw new LabException("cannot create " + root + ": " + e.getMessage(), e);
         }
+        if (wan.tls() && traffic) {
+            throw new LabException("--tls with --traffic: the traffic layer (gateways, edges, DNS health checks) does not speak"
+                    + " HTTPS to the regions yet; start the lab with one or the other");
+        }
         LabTopology.Ports ports = LabTopology.Ports.of(ports(basePort));
         Path config = root.resolve(CONFIG_FILE);
+        if (wan.tls()) {
+            makeCertificates(wan.regions().stream().map(LabTopology.Region::name).toList());
+        } else {
+            deleteCertificates();
+        }
         write(config, LabTopology.configYaml(ports, wan));
         String controlUrl = "http://127.0.0.1:" + ports.control();
         LabState.Pid wanPid = LabState.Pid.of(spawn(List.of("wan", "--config", config.toString()), root.resolve("logs/wan.log")).toHandle());
@@ -129,7 +218,7 @@ public final class Lab {
             awaitAnswer(controlUrl + "/v1/links", wanPid.pid(), root.resolve("logs/wan.log"), readyTimeout, "the WAN emulator");
             for (int i = 0; i < wan.regions().size(); i++) {
                 String name = wan.regions().get(i).name();
-                regions.add(startRegion(config, name, "http://127.0.0.1:" + ports.regions().get(i)));
+                regions.add(startRegion(config, name, (wan.tls() ? "https" : "http") + "://127.0.0.1:" + ports.regions().get(i)));
             }
             state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(), regions);
             save(state);
@@ -501,7 +590,7 @@ public final class Lab {
             return new RegionStatus(r.name(), r.url(), false, "down", r.pid(), false, List.of("process is not running"), null);
         }
         try {
-            HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(URI.create(r.url() + "/v1/health/ready"))
+            HttpResponse<byte[]> resp = http().send(HttpRequest.newBuilder(URI.create(r.url() + "/v1/health/ready"))
                     .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
             JsonNode body = JSON.readTree(resp.body());
             List<String> reasons = new ArrayList<>();
@@ -577,7 +666,7 @@ public final class Lab {
                 throw new LabException(what + " exited while starting; the end of " + log + ":\n" + tail(log, 15));
             }
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
+                HttpResponse<String> r = http().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
                         .GET().build(), HttpResponse.BodyHandlers.ofString());
                 // A region is ready to drill once it holds its write lease, not merely answering.
                 if (r.statusCode() == 200 && !r.body().contains("no write lease")) {
@@ -598,7 +687,7 @@ public final class Lab {
     private JsonNode control(String pathAndQuery) {
         LabState state = requireState();
         try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(state.controlUrl() + pathAndQuery))
+            HttpResponse<byte[]> r = http().send(HttpRequest.newBuilder(URI.create(state.controlUrl() + pathAndQuery))
                     .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.noBody()).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             JsonNode body = JSON.readTree(r.body());
@@ -617,7 +706,7 @@ public final class Lab {
     /** GET of a JSON document from a lab process, or a LabException naming the URL. */
     JsonNode get(String url) {
         try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3))
+            HttpResponse<byte[]> r = http().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3))
                     .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
             return JSON.readTree(r.body());
         } catch (IOException e) {

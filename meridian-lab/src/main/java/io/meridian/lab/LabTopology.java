@@ -97,11 +97,11 @@ public final class LabTopology {
      */
     public record Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                         String failoverPolicy, boolean autoFailback, boolean witness, String rpoBudget, String onBudgetExceeded,
-                        String compression, Long canaryMillis, String captureDir) {
+                        String compression, Long canaryMillis, String captureDir, boolean tls) {
         public Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                      String failoverPolicy, boolean autoFailback, boolean witness) {
             this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, null, null, null,
-                    null, null);
+                    null, null, false);
         }
 
         public static final Setup DEFAULT = new Setup(1.0, 0, 0, 0);
@@ -116,42 +116,54 @@ public final class LabTopology {
 
         public Setup withFailover(String policy, boolean autoFailback) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, policy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis, captureDir);
+                    onBudgetExceeded, compression, canaryMillis, captureDir, tls);
         }
 
         /** The lab's key-value keyspaces get {@code rpo-budget: budget} ({@code 250ms}, {@code 0}...) and {@code on-budget-exceeded: mode}. */
         public Setup withRpoBudget(String budget, String mode) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, budget, mode,
-                    compression, canaryMillis, captureDir);
+                    compression, canaryMillis, captureDir, tls);
         }
 
         public Setup withWitness(boolean w) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, w, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis, captureDir);
+                    onBudgetExceeded, compression, canaryMillis, captureDir, tls);
         }
 
         /** Every node's {@code replication.compression}: {@code deflate}, {@code none}, or null for the default. */
         public Setup withCompression(String c) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, c, canaryMillis, captureDir);
+                    onBudgetExceeded, c, canaryMillis, captureDir, tls);
         }
 
         /** Every node's {@code canary.interval-ms} (0: no canaries), or null for the default. */
         public Setup withCanary(Long millis) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, millis, captureDir);
+                    onBudgetExceeded, compression, millis, captureDir, tls);
         }
 
         /** The WAN emulator appends every byte each link forwards to a file per link in {@code dir} (tests look for bytes there). */
         public Setup withCapture(java.nio.file.Path dir) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis, dir.toAbsolutePath().toString());
+                    onBudgetExceeded, compression, canaryMillis, dir.toAbsolutePath().toString(), tls);
+        }
+
+        /**
+         * TLS everywhere: the lab makes a CA and the regions' certificates in its {@code certs/}
+         * directory (kept across restarts) and the nodes serve HTTPS, mutual TLS between them.
+         */
+        public Setup withTls(boolean on) {
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
+                    onBudgetExceeded, compression, canaryMillis, captureDir, on);
         }
 
         public List<Region> regions() {
             return LabTopology.regions(witness);
         }
     }
+
+    /** Where a lab with TLS keeps its CA and certificates, beside its configuration. */
+    public static final String CERTS_DIR = "certs";
 
     private LabTopology() {
     }
@@ -259,6 +271,10 @@ public final class LabTopology {
         y.append("# What a GB sent between regions costs, for GET /v1/cost (docs/observability.md, \"Cost\"): AWS's price\n")
                 .append("# for data leaving its US and European regions for another region, and leaving Singapore.\ncost:\n")
                 .append("  currency: USD\n  default-per-gb: 0.02\n  prices:\n    - {from: ap-southeast, per-gb: 0.09}\n\n");
+        if (wan.tls()) {
+            y.append("# TLS everywhere (docs/security.md): the lab's CA and certificates, made by `lab up --tls`.\ntls:\n")
+                    .append("  dir: ").append(CERTS_DIR).append("\n\n");
+        }
         y.append("wan:\n");
         y.append("  control: 127.0.0.1:").append(ports.control()).append('\n');
         y.append("  latency-scale: ").append(String.format(Locale.ROOT, "%s", wan.latencyScale())).append('\n');

@@ -35,4 +35,14 @@ class LabTopologyTest {
         assertThat(parse(LabTopology.Setup.DEFAULT.withRpoBudget("0", null)).keyspace("catalog").orElseThrow().rpoBudget())
                 .contains(new RpoBudget(Duration.ZERO, RpoBudget.OnExceeded.WAIT));
     }
+
+    @Test
+    void withTlsTheNodesReadTheLabsCertificatesBesideTheConfiguration() {
+        assertThat(parse(LabTopology.Setup.DEFAULT).tls()).isEmpty();
+        MeridianConfig config = parse(LabTopology.Setup.DEFAULT.withTls(true).withCanary(0L));
+        assertThat(config.tls()).contains(new MeridianConfig.Tls(java.nio.file.Path.of(LabTopology.CERTS_DIR)));
+        assertThat(config.resolvedAgainst(java.nio.file.Path.of("/lab")).tls().orElseThrow().dir())
+                .isEqualTo(java.nio.file.Path.of("/lab", LabTopology.CERTS_DIR));
+        assertThat(config.canaries().enabled()).as("other options kept").isFalse();
+    }
 }

@@ -83,19 +83,18 @@ public final class Pem {
     /**
      * Writes {@code text} to {@code file} whole or not at all: to a temporary file beside it, then
      * renamed over it (a node reloading the file never reads half of it). {@code secret} files are
-     * readable by their owner only.
+     * readable by their owner only;
+     * certificates by anyone.
      */
     static void write(Path file, String text, boolean secret) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
         try {
-            if (secret) {
-                try {
-                    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-                } catch (UnsupportedOperationException e) {
-                    // not a POSIX file system: its own rules apply
-                }
+            try {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: its own rules apply
             }
             Files.writeString(tmp, text, StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);

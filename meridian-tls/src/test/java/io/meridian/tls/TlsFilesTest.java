@@ -105,6 +105,7 @@ class TlsFilesTest {
         assertThat(Identity.of(seen)).contains(Identity.region("eu-west"));
         assertThat(Files.getPosixFilePermissions(dir.resolve("us-east.key"))).containsExactlyInAnyOrder(
                 PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        assertThat(Files.getPosixFilePermissions(dir.resolve("us-east.crt"))).contains(PosixFilePermission.OTHERS_READ);
     }
 
     @Test

@@ -352,6 +352,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tlsNamesTheCertificatesDirectory() {
+        String keyspaces = """
+                keyspaces:
+                  - {name: a, policy: multi-master}
+                """;
+        assertThat(parse(REGIONS + keyspaces).tls()).isEmpty();
+        assertThat(parse(REGIONS + keyspaces + "tls: {dir: certs}\n").tls())
+                .contains(new MeridianConfig.Tls(java.nio.file.Path.of("certs")));
+        assertThat(parse(REGIONS + keyspaces + "tls: {dir: certs}\n").url(new HostPort("10.0.0.1", 7001))).isEqualTo("https://10.0.0.1:7001");
+        assertThat(parse(REGIONS + keyspaces).url(new HostPort("10.0.0.1", 7001))).isEqualTo("http://10.0.0.1:7001");
+        assertThat(errors(REGIONS + keyspaces + "tls: {}\n")).singleElement().asString().contains("tls.dir").contains("required");
+        assertThat(errors(REGIONS + keyspaces + "tls: {dir: certs, ca: x}\n")).singleElement().asString().contains("tls.ca");
+    }
+
+    @Test
     void aPrimaryOutsideTheResidencyIsRefused() {
         assertThat(errors(REGIONS + """
                 keyspaces:
