@@ -337,7 +337,12 @@ public final class RegionNode implements AutoCloseable {
         if (tls.on()) {
             // Requests carry the client's certificate (EndPoint.SslSessionData); names are checked by certificate, not SNI.
             http.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer(false));
-            connector = new ServerConnector(s, tls.jetty(), new HttpConnectionFactory(http));
+            // HTTP/2 for clients that offer it in the TLS handshake (ALPN), HTTP/1.1 for the others.
+            HttpConnectionFactory h1 = new HttpConnectionFactory(http);
+            org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory alpn = new org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory();
+            alpn.setDefaultProtocol(h1.getProtocol());
+            connector = new ServerConnector(s, new org.eclipse.jetty.server.SslConnectionFactory(tls.jetty(), alpn.getProtocol()), alpn,
+                    new org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory(http), h1);
         } else {
             connector = new ServerConnector(s, new HttpConnectionFactory(http));
         }

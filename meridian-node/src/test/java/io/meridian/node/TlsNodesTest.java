@@ -88,6 +88,11 @@ class TlsNodesTest {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(send(client,
                     HttpRequest.newBuilder(URI.create(e + "/v1/cluster")).GET()).body()).contains("\"url\":\"https://127.0.0.1:" + p[3]));
             assertThat(east.tls().on()).isTrue();
+            // A client that offers HTTP/2 gets it; one that asks for HTTP/1.1 (the regions' own) gets that.
+            assertThat(send(client, HttpRequest.newBuilder(URI.create(e + "/v1/kv/sessions/s1")).GET()).version())
+                    .isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(send(asOps, HttpRequest.newBuilder(URI.create(e + "/v1/kv/sessions/s1")).GET()).version())
+                    .isEqualTo(HttpClient.Version.HTTP_1_1);
 
             // Plain HTTP gets nothing from the HTTPS port.
             assertThatThrownBy(() -> send(plain, HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p[0] + "/v1/health")).GET()))
