@@ -65,6 +65,22 @@ public final class NodeTls {
         return files == null ? b : b.sslContext(peerContext);
     }
 
+    /** How long before its certificate expires a region says so in its readiness (degraded). */
+    public static final java.time.Duration EXPIRY_WARNING = java.time.Duration.ofDays(14);
+
+    /** When this region's certificate, as last loaded, expires; empty when off. */
+    public Optional<java.time.Instant> certificateExpiry() {
+        return files == null ? Optional.empty() : files.certificate().map(c -> c.getNotAfter().toInstant());
+    }
+
+    /** Why readiness should warn at {@code now}: the certificate expires within {@link #EXPIRY_WARNING}, or has. */
+    public Optional<String> expiryWarning(java.time.Instant now) {
+        return certificateExpiry().filter(t -> t.isBefore(now.plus(EXPIRY_WARNING))).map(t -> t.isBefore(now)
+                ? "this region's TLS certificate expired at " + t + ": peers and clients refuse it; issue a new one (`meridian certs issue`)"
+                : "this region's TLS certificate expires at " + t + ", in " + java.time.Duration.between(now, t).toHours()
+                        + " h: issue a new one (`meridian certs issue`); nodes pick it up without a restart");
+    }
+
     /** What replication streams and Raft use between regions; empty when off. */
     public Optional<PeerTls> peer() {
         return files == null ? Optional.empty()

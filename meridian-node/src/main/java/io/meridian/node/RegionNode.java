@@ -159,6 +159,10 @@ public final class RegionNode implements AutoCloseable {
                     + String.join("; ", incompatible));
         }
         metrics.bindPeers(peers.keySet(), prober::view);
+        if (tls.on()) {
+            metrics.bindTls(() -> tls.certificateExpiry().map(t -> (t.toEpochMilli() - System.currentTimeMillis()) / 1000.0)
+                    .orElse(Double.NaN));
+        }
         if (config.controlPlane()) {
             failover = new FailoverAgent(region.name(), config, store, clock, new ThreadScheduler("failover-agent"),
                     new ThreadScheduler("failover-decider"), new ThreadScheduler("failover-resync"), tls);
@@ -373,6 +377,14 @@ public final class RegionNode implements AutoCloseable {
         if (ownership.isPresent()) {
             // It serves reads, multi-master writes and forwards; only the keys it owns cannot be written here now.
             reasons.add(ownership.get());
+            if (status.equals("ready")) {
+                status = "degraded";
+            }
+        }
+        Optional<String> expiring = tls.expiryWarning(java.time.Instant.now());
+        if (expiring.isPresent()) {
+            // It still serves; an operator has days to issue a new certificate (rotation needs no restart).
+            reasons.add(expiring.get());
             if (status.equals("ready")) {
                 status = "degraded";
             }

@@ -88,6 +88,12 @@ class TlsNodesTest {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(send(client,
                     HttpRequest.newBuilder(URI.create(e + "/v1/cluster")).GET()).body()).contains("\"url\":\"https://127.0.0.1:" + p[3]));
             assertThat(east.tls().on()).isTrue();
+            // Its certificate expires within a day: readiness says so (degraded, still serving), and so does a metric.
+            HttpResponse<String> ready = send(client, HttpRequest.newBuilder(URI.create(e + "/v1/health/ready")).GET());
+            assertThat(ready.statusCode()).isEqualTo(200);
+            assertThat(ready.body()).contains("\"status\":\"degraded\"").contains("this region's TLS certificate expires at");
+            assertThat(send(client, HttpRequest.newBuilder(URI.create(e + "/metrics")).GET()).body())
+                    .containsPattern("meridian_tls_certificate_expiry_seconds\\{[^}]*\\} [0-9.E]+");
             // A client that offers HTTP/2 gets it; one that asks for HTTP/1.1 (the regions' own) gets that.
             assertThat(send(client, HttpRequest.newBuilder(URI.create(e + "/v1/kv/sessions/s1")).GET()).version())
                     .isEqualTo(HttpClient.Version.HTTP_2);

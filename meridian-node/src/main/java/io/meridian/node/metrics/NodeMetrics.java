@@ -117,6 +117,12 @@ public final class NodeMetrics {
         }
     }
 
+    /** With TLS: seconds until this region's certificate expires, as last loaded (negative once it has). */
+    public void bindTls(java.util.function.DoubleSupplier secondsToExpiry) {
+        Gauge.builder("meridian.tls.certificate.expiry.seconds", secondsToExpiry::getAsDouble)
+                .description("seconds until this region's TLS certificate expires (negative: it has)").baseUnit("seconds").register(registry);
+    }
+
     public void bindPeers(Collection<String> peers, Supplier<Collection<PeerHealth>> view) {
         for (String peer : peers) {
             Gauge.builder("meridian.peer.reachable", () -> find(view, peer).reachable() ? 1 : 0)
