@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.http.HttpClient;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import javax.net.ssl.SSLContext;
@@ -44,12 +45,75 @@ public final class NodeTls {
         if (config.tls().isEmpty()) {
             return OFF;
         }
+        TlsFiles files;
         try {
-            return new NodeTls(TlsFiles.of(config.tls().get().dir(), Identity.region(region)), Set.copyOf(config.regionNames()));
+            files = TlsFiles.of(config.tls().get().dir(), Identity.region(region));
         } catch (IOException | IllegalArgumentException e) {
             throw new NodeStartException("TLS for region " + region + ": " + e.getMessage(), e);
         }
+        X509Certificate mine = files.certificate().orElseThrow();
+        List<String> unnamed = dialledBy(config, region).stream().filter(host -> !names(mine, host)).toList();
+        if (!unnamed.isEmpty()) {
+            throw new NodeStartException("TLS for region " + region + ": its certificate does not name " + String.join(", ", unnamed)
+                    + ", which the configuration has other regions dial it by, so they would refuse it; issue it again with "
+                    + unnamed.stream().map(h -> "--host " + h).collect(java.util.stream.Collectors.joining(" "))
+                    + " (and the names it has: `meridian certs list` shows them)");
+        }
+        return new NodeTls(files, Set.copyOf(config.regionNames()));
     }
+
+    /** The hosts other regions reach {@code region} by over HTTP and replication (Raft dials it by its region name). */
+    static Set<String> dialledBy(MeridianConfig config, String region) {
+        Set<String> hosts = new java.util.TreeSet<>();
+        for (String other : config.regionNames()) {
+            if (!other.equals(region)) {
+                hosts.add(config.addressFor(other, region).host());
+                config.replicationAddressFor(other, region).ifPresent(a -> hosts.add(a.host()));
+            }
+        }
+        return hosts;
+    }
+
+    /** Whether {@code certificate} names {@code host} as a DNS name (a leading {@code *.} matching one label) or an IP address. */
+    static boolean names(X509Certificate certificate, String host) {
+        java.util.Collection<List<?>> alternatives;
+        try {
+            alternatives = certificate.getSubjectAlternativeNames();
+        } catch (java.security.cert.CertificateParsingException e) {
+            return false;
+        }
+        if (alternatives == null) {
+            return false;
+        }
+        String wanted = host.toLowerCase(java.util.Locale.ROOT);
+        for (List<?> n : alternatives) {
+            String name = String.valueOf(n.get(1)).toLowerCase(java.util.Locale.ROOT);
+            if (Integer.valueOf(DNS_NAME).equals(n.get(0)) && (name.equals(wanted) || name.startsWith("*.")
+                    && wanted.endsWith(name.substring(1)) && wanted.indexOf('.') == wanted.length() - name.length() + 1)) {
+                return true;
+            }
+            if (Integer.valueOf(IP_ADDRESS).equals(n.get(0)) && sameAddress(name, wanted)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final int DNS_NAME = 2;
+    private static final int IP_ADDRESS = 7;
+
+    private static boolean sameAddress(String a, String b) {
+        if (!LITERAL.matcher(a).matches() || !LITERAL.matcher(b).matches()) {
+            return false;
+        }
+        try {
+            return java.net.InetAddress.getByName(a).equals(java.net.InetAddress.getByName(b)); // literals: no lookup
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static final java.util.regex.Pattern LITERAL = java.util.regex.Pattern.compile("[0-9.]+|[0-9a-f:.]*:[0-9a-f:.]*");
 
     public boolean on() {
         return files != null;
