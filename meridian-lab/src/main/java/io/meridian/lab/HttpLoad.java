@@ -17,8 +17,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * a time on each, responses read and dropped. A benchmark's writer shares the machine with what
  * it measures: {@code java.net.http.HttpClient} and a JSON parse per response took 65-76 % of a
  * core at 1,000 writes a second on this 2-core machine, as much as the origin node itself. This
- * is the part of {@code wrk} or {@code pgbench} a Java benchmark needs, no more: no TLS, no
- * redirects, no HTTP/2. Thread-safe: each request borrows an idle connection or opens one.
+ * is the part of {@code wrk} or {@code pgbench} a Java benchmark needs, no more: HTTP/1.1, over
+ * TLS for an {@code https} URL, no redirects. Thread-safe: each request borrows an idle connection
+ * or opens one.
  */
 final class HttpLoad implements AutoCloseable {
     private static final int MAX_HEADER_BYTES = 64 << 10;
@@ -26,13 +27,21 @@ final class HttpLoad implements AutoCloseable {
     private final String host;
     private final ConcurrentLinkedQueue<Connection> idle = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
+    /** Opens TLS connections for an {@code https} URL; null for plain HTTP. */
+    private final javax.net.ssl.SSLSocketFactory tls;
 
     HttpLoad(URI base) {
-        if (!"http".equals(base.getScheme())) {
-            throw new IllegalArgumentException("the lab's benchmark client speaks plain HTTP only, not " + base
-                    + ": run benchmarks on a lab started without --tls (bench/http.sh measures HTTPS with wrk)");
+        this(base, null);
+    }
+
+    /** @param tls how to reach an {@code https} URL (the lab's {@link Lab#tls()}); null for {@code http} */
+    HttpLoad(URI base, javax.net.ssl.SSLContext tls) {
+        boolean https = "https".equals(base.getScheme());
+        if (!https && !"http".equals(base.getScheme()) || https && tls == null) {
+            throw new IllegalArgumentException("expected an http URL, or an https one with a TLS context, not " + base);
         }
-        this.address = new InetSocketAddress(base.getHost(), base.getPort() < 0 ? 80 : base.getPort());
+        this.tls = https ? tls.getSocketFactory() : null;
+        this.address = new InetSocketAddress(base.getHost(), base.getPort() < 0 ? (https ? 443 : 80) : base.getPort());
         this.host = base.getHost() + (base.getPort() < 0 ? "" : ":" + base.getPort());
     }
 
@@ -42,7 +51,7 @@ final class HttpLoad implements AutoCloseable {
                 + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
         Connection c = idle.poll();
         if (c == null) {
-            c = new Connection(address);
+            c = new Connection(address, tls);
         }
         try {
             c.out.write(head);
@@ -75,10 +84,20 @@ final class HttpLoad implements AutoCloseable {
         final InputStream in;
         boolean keepAlive = true;
 
-        Connection(InetSocketAddress address) throws IOException {
-            socket = new Socket();
-            socket.setTcpNoDelay(true);
-            socket.connect(address, 5_000);
+        Connection(InetSocketAddress address, javax.net.ssl.SSLSocketFactory tls) throws IOException {
+            Socket plain = new Socket();
+            plain.setTcpNoDelay(true);
+            plain.connect(address, 5_000);
+            if (tls != null) {
+                javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.createSocket(plain, address.getHostString(), address.getPort(), true);
+                javax.net.ssl.SSLParameters p = s.getSSLParameters();
+                p.setEndpointIdentificationAlgorithm("HTTPS");
+                s.setSSLParameters(p);
+                s.startHandshake();
+                socket = s;
+            } else {
+                socket = plain;
+            }
             socket.setSoTimeout(30_000);
             out = new BufferedOutputStream(socket.getOutputStream(), 8_192);
             in = new BufferedInputStream(socket.getInputStream(), 8_192);

@@ -67,9 +67,10 @@ public final class ReplicationBench {
                 k.policy().name(), region);
         LabState.RegionProcess writer = state.region(region).orElseThrow(() -> new LabException("no region " + region));
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
-        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url())));
+        javax.net.ssl.SSLContext tls = lab.tls().orElse(null);
+        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), MeridianClient.DEFAULT_TIMEOUT, tls)));
         List<Row> rows = new ArrayList<>();
-        try (HttpLoad load = new HttpLoad(java.net.URI.create(writer.url()))) {
+        try (HttpLoad load = new HttpLoad(java.net.URI.create(writer.url()), tls)) {
             if (!warmup.isZero()) {
                 int top = rates.stream().mapToInt(Integer::intValue).max().orElseThrow();
                 out.printf("warming up: %d writes/s for %d s%n", top, warmup.toSeconds());

@@ -70,4 +70,47 @@ class HttpLoadTest {
             assertThatThrownBy(() -> load.put("/x", new byte[1], "text/plain")).isInstanceOf(IOException.class);
         }
     }
+
+    @Test
+    void anHttpsUrlIsReachedOverTlsCheckingTheServersCertificate(@org.junit.jupiter.api.io.TempDir java.nio.file.Path certs)
+            throws Exception {
+        java.time.Instant now = java.time.Instant.now();
+        io.meridian.tls.CertificateAuthority ca = io.meridian.tls.CertificateAuthority.create(now, java.time.Duration.ofDays(1));
+        ca.save(certs);
+        io.meridian.tls.CertificateAuthority.save(ca.issue(io.meridian.tls.Identity.region("us-east"), List.of("127.0.0.1"),
+                now.minusSeconds(60), now.plusSeconds(3600)), certs);
+        javax.net.ssl.SSLContext serverSide = io.meridian.tls.TlsFiles.of(certs, io.meridian.tls.Identity.region("us-east"))
+                .context(id -> true);
+        com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(serverSide));
+        https.createContext("/", ex -> {
+            clientPorts.add(ex.getRemoteAddress().getPort());
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(201, -1);
+            ex.close();
+        });
+        https.start();
+        try {
+            URI url = URI.create("https://127.0.0.1:" + https.getAddress().getPort());
+            javax.net.ssl.SSLContext trusting = io.meridian.tls.TlsFiles.trustOnly(certs).context(id -> true);
+            try (HttpLoad load = new HttpLoad(url, trusting)) {
+                assertThat(load.put("/a", new byte[] {1}, "text/plain")).isEqualTo(201);
+                assertThat(load.put("/b", new byte[] {2}, "text/plain")).isEqualTo(201);
+            }
+            assertThat(clientPorts).as("kept alive over TLS").hasSize(1);
+            assertThatThrownBy(() -> new HttpLoad(url)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TLS context");
+            javax.net.ssl.SSLContext other = io.meridian.tls.TlsFiles.trustOnly(otherAuthority(certs.resolve("other")))
+                    .context(id -> true);
+            try (HttpLoad load = new HttpLoad(url, other)) {
+                assertThatThrownBy(() -> load.put("/c", new byte[1], "text/plain")).as("a server of another CA").isInstanceOf(IOException.class);
+            }
+        } finally {
+            https.stop(0);
+        }
+    }
+
+    private static java.nio.file.Path otherAuthority(java.nio.file.Path dir) throws IOException {
+        io.meridian.tls.CertificateAuthority.create(java.time.Instant.now(), java.time.Duration.ofDays(1)).save(dir);
+        return dir;
+    }
 }
