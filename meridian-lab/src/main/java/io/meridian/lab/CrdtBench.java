@@ -37,7 +37,7 @@ public final class CrdtBench {
         String local = lab.keyspaceWhere(r -> r.replication() == KeyspaceRules.Replication.NONE, "that is local");
         String replicated = lab.keyspaceWhere(r -> r.writtenEverywhere() && r.crdt().isEmpty(), "that is multi-master");
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
-        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30))));
+        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30), lab.tls().orElse(null))));
         try {
             String first = clients.keySet().iterator().next();
             out.printf("warming up: %d s of increments in %s%n", Math.min(5, run.toSeconds()), first);

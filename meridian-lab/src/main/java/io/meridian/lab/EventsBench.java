@@ -36,7 +36,7 @@ public final class EventsBench {
         String homed = lab.keyspaceWhere(r -> r.homed() && !r.eventLog(), "of home-region keys");
         state.region(region).orElseThrow(() -> new LabException("region '" + region + "' is not in the lab"));
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
-        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30))));
+        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30), lab.tls().orElse(null))));
         String tag = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         RequestOptions here = RequestOptions.NONE.home(region);
         try {

@@ -25,7 +25,7 @@ public final class StrongBench {
         LabState state = lab.state().orElseThrow(() -> new LabException("no lab is running; `meridian lab up` first"));
         String keyspace = lab.keyspaceWhere(io.meridian.core.KeyspaceRules::consensus, "replicated by consensus (strong)");
         Map<String, MeridianClient> clients = new LinkedHashMap<>();
-        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30))));
+        state.regions().forEach(r -> clients.put(r.name(), MeridianClient.connect(r.url(), Duration.ofSeconds(30), lab.tls().orElse(null))));
         try {
             String leader = leader(clients.values().iterator().next(), keyspace);
             List<String> regions = state.regions().stream().map(LabState.RegionProcess::name).toList();

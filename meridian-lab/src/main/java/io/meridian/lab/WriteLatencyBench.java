@@ -29,7 +29,7 @@ public final class WriteLatencyBench {
             double nearest = regions.stream().filter(o -> !o.equals(r.name()))
                     .mapToDouble(o -> 2 * LabTopology.oneWayMillis(r.name(), o) * state.latencyScale()).min().orElse(0);
             Histogram h = new Histogram(3);
-            try (MeridianClient c = MeridianClient.connect(r.url(), Duration.ofSeconds(30))) {
+            try (MeridianClient c = MeridianClient.connect(r.url(), Duration.ofSeconds(30), lab.tls().orElse(null))) {
                 for (int i = 0; i < writes + writes / 4; i++) {
                     long start = System.nanoTime();
                     // Home-region keys are created in the writing region (their home): no forwarding.
