@@ -36,6 +36,9 @@ final class DnsCommand implements Callable<Integer> {
     @Option(names = "--ttl", defaultValue = "10", description = "the answers' time to live in seconds (default: ${DEFAULT-VALUE})")
     long ttl;
 
+    @picocli.CommandLine.Mixin
+    TlsOptions tls;
+
     @Option(names = "--health-from", description = "a node's URL to read the control plane's view of regions from; repeat (the first that answers)")
     List<String> nodes = new ArrayList<>();
 
@@ -60,8 +63,9 @@ final class DnsCommand implements Callable<Integer> {
                     checked.put(g.region(), URI.create("http://" + java.net.InetAddress.getByAddress(g.address()).getHostAddress() + ":" + g.port()));
                 }
             }
-            List<URI> nodeUrls = nodes.stream().map(u -> Foreground.httpUrl(u, "--health-from")).toList();
-            health = new RegionHealth(regions, nodeUrls, checked, Duration.ofMillis(Math.max(100, Math.min(intervalMs, 2000))));
+            List<URI> nodeUrls = nodes.stream().map(u -> Foreground.url(u, "--health-from", true)).toList();
+            health = new RegionHealth(regions, nodeUrls, checked, Duration.ofMillis(Math.max(100, Math.min(intervalMs, 2000))),
+                    tls.context(null));
             server = new DnsServer(settings, health::healthy);
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());

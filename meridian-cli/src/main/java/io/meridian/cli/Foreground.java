@@ -38,14 +38,19 @@ final class Foreground {
 
     /** An {@code http://host:port} URL. */
     static URI httpUrl(String text, String what) {
+        return url(text, what, false);
+    }
+
+    /** As {@link #httpUrl}, {@code https} accepted too. */
+    static URI url(String text, String what, boolean https) {
         URI u;
         try {
             u = URI.create(text);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(what + " '" + text + "' is not a URL");
         }
-        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0) {
-            throw new IllegalArgumentException(what + " '" + text + "' is not an http://host:port URL");
+        if (!("http".equals(u.getScheme()) || https && "https".equals(u.getScheme())) || u.getHost() == null || u.getPort() <= 0) {
+            throw new IllegalArgumentException(what + " '" + text + "' is not an " + (https ? "http(s)" : "http") + "://host:port URL");
         }
         return u;
     }

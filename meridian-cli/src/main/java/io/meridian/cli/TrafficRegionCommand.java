@@ -12,6 +12,9 @@ import picocli.CommandLine.Option;
 @Command(name = "traffic-region", hidden = true, description = {
         "Run one region's traffic layer of the lab (demo shop, gateway, edge) from the plan `lab up --traffic` wrote."})
 final class TrafficRegionCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    TlsOptions tls;
+
     @Option(names = "--plan", required = true, description = "the lab's traffic.json")
     Path plan;
 
@@ -25,7 +28,7 @@ final class TrafficRegionCommand implements Callable<Integer> {
         try {
             TrafficPlan p = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                     .readValue(plan.toFile(), TrafficPlan.class);
-            traffic = new TrafficRegion(p, region);
+            traffic = new TrafficRegion(p, region, tls.context(null));
             traffic.start();
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());

@@ -75,8 +75,9 @@ public final class Drill {
     private final Lab lab;
     private final PrintStream out;
     private final long pauseMillis;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
+    /** How to reach the lab's regions when it runs with TLS; null for plain HTTP. */
+    private final javax.net.ssl.SSLContext tls;
     private final List<Write> writes = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Histogram> staleness = new ConcurrentHashMap<>();
     private final Map<String, String> urls = new LinkedHashMap<>();
@@ -104,6 +105,9 @@ public final class Drill {
             throw new IllegalArgumentException("pause " + pauseMillis + " ms is negative");
         }
         this.lab = lab;
+        this.tls = lab.tls().orElse(null);
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2));
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
         this.out = out;
         this.pauseMillis = pauseMillis;
     }
@@ -755,7 +759,7 @@ public final class Drill {
 
     /** A client of {@code region}'s API, one per region for the drill. */
     private MeridianClient client(String region) {
-        return apiClients.computeIfAbsent(region, r -> MeridianClient.connect(urls.get(r), REQUEST_TIMEOUT));
+        return apiClients.computeIfAbsent(region, r -> MeridianClient.connect(urls.get(r), REQUEST_TIMEOUT, tls));
     }
 
     /**

@@ -198,10 +198,6 @@ public final class Lab {
         } catch (IOException e) {
             throw new LabException("cannot create " + root + ": " + e.getMessage(), e);
         }
-        if (wan.tls() && traffic) {
-            throw new LabException("--tls with --traffic: the traffic layer (gateways, edges, DNS health checks) does not speak"
-                    + " HTTPS to the regions yet; start the lab with one or the other");
-        }
         LabTopology.Ports ports = LabTopology.Ports.of(ports(basePort));
         Path config = root.resolve(CONFIG_FILE);
         if (wan.tls()) {
@@ -296,6 +292,7 @@ public final class Lab {
         }
         List<String> dnsArgs = new ArrayList<>(List.of("dns", "--name", SERVICE_NAME, "--listen", "127.0.0.1:" + dnsPort,
                 "--check-gateways", "--interval-ms", "1000", "--ttl", Integer.toString(dnsTtlSeconds)));
+        dnsArgs.addAll(certsArgs());
         for (var r : planned) {
             dnsArgs.addAll(List.of("--gateway", r.name() + "=127.0.0.1:" + r.gatewayPort(), "--subnet", r.subnet() + "=" + r.name(),
                     "--nearest", r.name() + "=" + String.join(",", r.nearest()), "--health-from", r.node()));
@@ -315,10 +312,16 @@ public final class Lab {
         return state;
     }
 
+    /** {@code --certs DIR} for a process of the traffic layer, when the lab runs with TLS. */
+    private List<String> certsArgs() {
+        return tls().isPresent() ? List.of("--certs", certsDir().toString()) : List.of();
+    }
+
     /** A few products and profiles for the demo shop to show (profiles homed round robin); writing them again changes nothing. */
-    private static void seed(List<io.meridian.core.traffic.TrafficPlan.Region> regions) {
+    private void seed(List<io.meridian.core.traffic.TrafficPlan.Region> regions) {
         for (int i = 0; i < regions.size(); i++) {
-            try (io.meridian.client.MeridianClient c = io.meridian.client.MeridianClient.connect(regions.get(i).node())) {
+            try (io.meridian.client.MeridianClient c = io.meridian.client.MeridianClient.connect(regions.get(i).node(),
+                    io.meridian.client.MeridianClient.DEFAULT_TIMEOUT, tls().orElse(null))) {
                 if (i == 0) {
                     for (int p = 1; p <= 20; p++) {
                         c.put("catalog", "p-" + p, "{\"name\": \"product " + p + "\", \"price\": " + (p * 3) + "}");
@@ -350,7 +353,9 @@ public final class Lab {
 
     private LabState.TrafficProcess startTrafficRegion(Path plan, String region, String service, String gateway, String edge) {
         Path log = root.resolve("logs/" + region + "-traffic.log");
-        Process p = spawn(List.of("traffic-region", "--plan", plan.toString(), "--region", region), log);
+        List<String> args = new ArrayList<>(List.of("traffic-region", "--plan", plan.toString(), "--region", region));
+        args.addAll(certsArgs());
+        Process p = spawn(args, log);
         return new LabState.TrafficProcess(region, LabState.Pid.of(p.toHandle()), service, gateway, edge, log.toString());
     }
 

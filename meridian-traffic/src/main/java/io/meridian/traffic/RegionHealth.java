@@ -45,12 +45,19 @@ public final class RegionHealth implements AutoCloseable {
      * @param gateways the gateways to check, per region (empty: no gateway checks)
      */
     public RegionHealth(List<String> regions, List<URI> nodes, Map<String, URI> gateways, Duration timeout) {
+        this(regions, nodes, gateways, timeout, null);
+    }
+
+    /** @param tls how to reach nodes served over HTTPS (null: the JDK's default) */
+    public RegionHealth(List<String> regions, List<URI> nodes, Map<String, URI> gateways, Duration timeout,
+                        javax.net.ssl.SSLContext tls) {
         this.nodes = List.copyOf(nodes);
         this.gateways = new LinkedHashMap<>(gateways);
         this.timeout = timeout;
         regions.forEach(r -> controlPlane.put(r, true));
         gateways.keySet().forEach(r -> gatewayUp.put(r, true));
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(timeout);
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("region-health").unstarted(r));
     }
 

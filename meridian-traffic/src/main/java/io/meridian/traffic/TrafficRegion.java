@@ -21,9 +21,14 @@ public final class TrafficRegion implements AutoCloseable {
     private final Edge edge;
 
     public TrafficRegion(TrafficPlan plan, String region) {
+        this(plan, region, null);
+    }
+
+    /** @param tls how the demo shop reaches regions served over HTTPS (null: plain HTTP) */
+    public TrafficRegion(TrafficPlan plan, String region, javax.net.ssl.SSLContext tls) {
         TrafficPlan.Region me = plan.require(region);
         String[] nodes = me.nearest().stream().map(r -> plan.require(r).node()).toArray(String[]::new);
-        this.client = MeridianClient.builder().regions(nodes).preferredRegions(region).sessions(false)
+        this.client = MeridianClient.builder().regions(nodes).preferredRegions(region).sessions(false).tls(tls)
                 .timeout(Duration.ofSeconds(2)).deadline(Duration.ofSeconds(5)).build();
         this.shop = new DemoShop(region, "127.0.0.1", me.servicePort(), client);
         Map<String, URI> peerGateways = new LinkedHashMap<>();
