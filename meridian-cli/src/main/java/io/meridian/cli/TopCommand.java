@@ -52,10 +52,23 @@ final class TopCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print each screen as one line of JSON")
     boolean json;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    @picocli.CommandLine.Mixin
+    TlsOptions tls;
+
+    /** Built once the options are known: over TLS with --certs, or with the lab's CA when it runs with TLS. */
+    private HttpClient http;
 
     @Override
     public Integer call() throws Exception {
+        javax.net.ssl.SSLContext context;
+        try {
+            context = tls.context(url == null ? LabCommand.lab(labDir) : null);
+        } catch (java.io.IOException e) {
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        }
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        http = (context == null ? b : b.sslContext(context)).build();
         Duration every;
         try {
             every = interval == null ? Duration.ofSeconds(once ? 1 : 2) : parseDuration(interval);
