@@ -48,6 +48,8 @@ public final class TlsFiles {
     /** The files loaded before {@link #current}: a handshake that chose its alias then can still finish. */
     private volatile Loaded previous;
     private volatile long checkedNanos;
+    /** Why the files last failed to load, while they still do (guarded by {@link #lock}). */
+    private String lastFailure;
 
     /** What was read from the files, once. */
     private record Loaded(int generation, String stamp, PrivateKey key, X509Certificate[] chain, X509ExtendedTrustManager pkix,
@@ -137,19 +139,15 @@ public final class TlsFiles {
                     log.info("TLS files in {} changed: now using {}", dir, describe(fresh));
                 }
             } catch (IOException e) {
-                log.warn("TLS files in {} changed but do not load, still using those loaded before: {}", dir, e.getMessage());
-                // Keep the stamp of what failed, so the same broken files are not read again every second.
-                current = new Loaded(l.generation, stampOrEmpty(), l.key, l.chain, l.pkix, l.ca);
+                // Said once per problem, not every second: the same broken or missing files are looked at again quietly.
+                if (!e.getMessage().equals(lastFailure)) {
+                    log.warn("TLS files in {} changed but do not load, still using those loaded before: {}", dir, e.getMessage());
+                    lastFailure = e.getMessage();
+                }
+                return l;
             }
+            lastFailure = null;
             return current;
-        }
-    }
-
-    private String stampOrEmpty() {
-        try {
-            return stamp(dir, self);
-        } catch (IOException e) {
-            return "";
         }
     }
 
