@@ -25,7 +25,6 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 public final class NodeTls {
     public static final NodeTls OFF = new NodeTls(null, Set.of());
 
-
     private final TlsFiles files;
     private final Set<String> regions;
     private final SSLContext peerContext;
@@ -57,7 +56,7 @@ public final class NodeTls {
             throw new NodeStartException("TLS for region " + region + ": its certificate does not name " + String.join(", ", unnamed)
                     + ", which the configuration has other regions dial it by, so they would refuse it; issue it again with "
                     + unnamed.stream().map(h -> "--host " + h).collect(java.util.stream.Collectors.joining(" "))
-                    + " (and the names it has: `meridian certs list` shows them)");
+                    + " beside the names it has (`meridian certs list` shows them)");
         }
         return new NodeTls(files, Set.copyOf(config.regionNames()));
     }
@@ -89,7 +88,8 @@ public final class NodeTls {
         for (List<?> n : alternatives) {
             String name = String.valueOf(n.get(1)).toLowerCase(java.util.Locale.ROOT);
             if (Integer.valueOf(DNS_NAME).equals(n.get(0)) && (name.equals(wanted) || name.startsWith("*.")
-                    && wanted.endsWith(name.substring(1)) && wanted.indexOf('.') == wanted.length() - name.length() + 1)) {
+                    && wanted.endsWith(name.substring(1)) && wanted.indexOf('.') > 0
+                    && wanted.indexOf('.') == wanted.length() - name.length() + 1)) {
                 return true;
             }
             if (Integer.valueOf(IP_ADDRESS).equals(n.get(0)) && sameAddress(name, wanted)) {

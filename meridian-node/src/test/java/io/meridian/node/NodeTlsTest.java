@@ -62,6 +62,7 @@ class NodeTlsTest {
         assertThat(NodeTls.names(c, "A.Example.COM")).isTrue();
         assertThat(NodeTls.names(c, "a.b.example.com")).isFalse();
         assertThat(NodeTls.names(c, "example.com")).isFalse();
+        assertThat(NodeTls.names(c, ".example.com")).as("an empty label").isFalse();
         assertThat(NodeTls.names(c, "us-east")).as("its region name").isTrue();
         assertThat(NodeTls.names(c, "10.0.0.1")).isTrue();
         assertThat(NodeTls.names(c, "10.0.0.2")).isFalse();
