@@ -92,8 +92,17 @@ class TlsNodesTest {
             HttpResponse<String> ready = send(client, HttpRequest.newBuilder(URI.create(e + "/v1/health/ready")).GET());
             assertThat(ready.statusCode()).isEqualTo(200);
             assertThat(ready.body()).contains("\"status\":\"degraded\"").contains("this region's TLS certificate expires at");
-            assertThat(send(client, HttpRequest.newBuilder(URI.create(e + "/metrics")).GET()).body())
-                    .containsPattern("meridian_tls_certificate_expiry_seconds\\{[^}]*\\} [0-9.E]+");
+            String metrics = send(client, HttpRequest.newBuilder(URI.create(e + "/metrics")).GET()).body();
+            assertThat(metrics).containsPattern("meridian_tls_certificate_expiry_seconds\\{[^}]*\\} [0-9.E]+");
+            // The shipped alert rules query only TLS series a node exports (LabIT checks the others on a plain lab).
+            java.util.regex.Matcher queried = java.util.regex.Pattern.compile("meridian_tls_[a-z0-9_]+")
+                    .matcher(Files.readString(Path.of("").toAbsolutePath().getParent().resolve("deploy/prometheus/alerts.yml")));
+            int found = 0;
+            while (queried.find()) {
+                found++;
+                assertThat(metrics).as("alerts.yml queries %s", queried.group()).contains(queried.group() + "{");
+            }
+            assertThat(found).isPositive();
             // A client that offers HTTP/2 gets it; one that asks for HTTP/1.1 (the regions' own) gets that.
             assertThat(send(client, HttpRequest.newBuilder(URI.create(e + "/v1/kv/sessions/s1")).GET()).version())
                     .isEqualTo(HttpClient.Version.HTTP_2);
