@@ -113,9 +113,10 @@ public final class PeerProber implements AutoCloseable {
      */
     public List<String> incompatiblePeers() {
         List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
-        try (HttpClient client = tls.httpClient(timeout).build()) {
-            List<Thread> asks = new ArrayList<>();
-            addresses.forEach((peer, address) -> asks.add(Thread.ofVirtual().start(() -> {
+        // All at once; closing the executor waits for every answer (each bounded by the probe timeout).
+        try (HttpClient client = tls.httpClient(timeout).build();
+             var asks = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            addresses.forEach((peer, address) -> asks.submit(() -> {
                 try {
                     HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(tls.url(address) + "/v1/health"))
                             .timeout(timeout).header(Headers.REGION, region).header(Protocol.HEADER, PROTOCOL)
@@ -129,15 +130,7 @@ public final class PeerProber implements AutoCloseable {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-            })));
-            for (Thread t : asks) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
+            }));
         }
         return List.copyOf(problems);
     }

@@ -759,22 +759,16 @@ public final class ConsensusServer implements AutoCloseable {
      */
     public List<String> stepDown() {
         List<String> handed = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        List<Thread> transfers = new java.util.ArrayList<>();
-        for (String keyspace : groups.keySet()) {
-            if (leaderReady(keyspace)) {
-                transfers.add(Thread.ofVirtual().name("step-down-" + keyspace).start(() -> {
-                    if (stepDown(keyspace)) {
-                        handed.add(keyspace);
-                    }
-                }));
-            }
-        }
-        for (Thread t : transfers) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+        // All at once; closing the executor waits for every transfer.
+        try (var transfers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String keyspace : groups.keySet()) {
+                if (leaderReady(keyspace)) {
+                    transfers.submit(() -> {
+                        if (stepDown(keyspace)) {
+                            handed.add(keyspace);
+                        }
+                    });
+                }
             }
         }
         return List.copyOf(handed);
