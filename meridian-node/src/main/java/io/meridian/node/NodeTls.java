@@ -51,7 +51,7 @@ public final class NodeTls {
             throw new NodeStartException("TLS for region " + region + ": " + e.getMessage(), e);
         }
         X509Certificate mine = files.certificate().orElseThrow();
-        List<String> unnamed = dialledBy(config, region).stream().filter(host -> !names(mine, host)).toList();
+        List<String> unnamed = dialledBy(config, region).stream().filter(host -> !io.meridian.tls.Hosts.named(mine, host)).toList();
         if (!unnamed.isEmpty()) {
             throw new NodeStartException("TLS for region " + region + ": its certificate does not name " + String.join(", ", unnamed)
                     + ", which the configuration has other regions dial it by, so they would refuse it; issue it again with "
@@ -72,48 +72,6 @@ public final class NodeTls {
         }
         return hosts;
     }
-
-    /** Whether {@code certificate} names {@code host} as a DNS name (a leading {@code *.} matching one label) or an IP address. */
-    static boolean names(X509Certificate certificate, String host) {
-        java.util.Collection<List<?>> alternatives;
-        try {
-            alternatives = certificate.getSubjectAlternativeNames();
-        } catch (java.security.cert.CertificateParsingException e) {
-            return false;
-        }
-        if (alternatives == null) {
-            return false;
-        }
-        String wanted = host.toLowerCase(java.util.Locale.ROOT);
-        for (List<?> n : alternatives) {
-            String name = String.valueOf(n.get(1)).toLowerCase(java.util.Locale.ROOT);
-            if (Integer.valueOf(DNS_NAME).equals(n.get(0)) && (name.equals(wanted) || name.startsWith("*.")
-                    && wanted.endsWith(name.substring(1)) && wanted.indexOf('.') > 0
-                    && wanted.indexOf('.') == wanted.length() - name.length() + 1)) {
-                return true;
-            }
-            if (Integer.valueOf(IP_ADDRESS).equals(n.get(0)) && sameAddress(name, wanted)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static final int DNS_NAME = 2;
-    private static final int IP_ADDRESS = 7;
-
-    private static boolean sameAddress(String a, String b) {
-        if (!LITERAL.matcher(a).matches() || !LITERAL.matcher(b).matches()) {
-            return false;
-        }
-        try {
-            return java.net.InetAddress.getByName(a).equals(java.net.InetAddress.getByName(b)); // literals: no lookup
-        } catch (java.net.UnknownHostException e) {
-            return false;
-        }
-    }
-
-    private static final java.util.regex.Pattern LITERAL = java.util.regex.Pattern.compile("[0-9.]+|[0-9a-f:.]*:[0-9a-f:.]*");
 
     public boolean on() {
         return files != null;

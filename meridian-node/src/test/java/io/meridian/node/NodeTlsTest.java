@@ -8,7 +8,6 @@ import io.meridian.core.config.MeridianConfig;
 import io.meridian.tls.CertificateAuthority;
 import io.meridian.tls.Identity;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -51,21 +50,5 @@ class NodeTlsTest {
         assertThat(tls.expiryWarning(now)).hasValueSatisfying(w -> assertThat(w).contains("expires at"));
         assertThat(tls.expiryWarning(now.plus(Duration.ofDays(2)))).hasValueSatisfying(w -> assertThat(w).contains("expired at"));
         assertThat(tls.expiryWarning(now.minus(Duration.ofDays(30)))).isEmpty();
-    }
-
-    @Test
-    void namesMatchExactlyOrByOneWildcardLabel() throws Exception {
-        CertificateAuthority ca = CertificateAuthority.create(Instant.now(), Duration.ofDays(10));
-        X509Certificate c = ca.issue(Identity.region("us-east"), List.of("*.example.com", "10.0.0.1", "::1"), Instant.now(),
-                Instant.now().plusSeconds(60)).certificate();
-        assertThat(NodeTls.names(c, "a.example.com")).isTrue();
-        assertThat(NodeTls.names(c, "A.Example.COM")).isTrue();
-        assertThat(NodeTls.names(c, "a.b.example.com")).isFalse();
-        assertThat(NodeTls.names(c, "example.com")).isFalse();
-        assertThat(NodeTls.names(c, ".example.com")).as("an empty label").isFalse();
-        assertThat(NodeTls.names(c, "us-east")).as("its region name").isTrue();
-        assertThat(NodeTls.names(c, "10.0.0.1")).isTrue();
-        assertThat(NodeTls.names(c, "10.0.0.2")).isFalse();
-        assertThat(NodeTls.names(c, "0:0:0:0:0:0:0:1")).isTrue();
     }
 }

@@ -2,7 +2,6 @@ package io.meridian.tls;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -17,7 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
-import java.util.regex.Pattern;
+import java.util.Optional;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -46,9 +45,6 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class CertificateAuthority {
     public static final String CERT_FILE = "ca.crt";
     public static final String KEY_FILE = "ca.key";
-    /** Host names and addresses a certificate may name: letters, digits, dots, hyphens and colons (IPv6). */
-    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:*-]{1,253}");
-    private static final Pattern ADDRESS = Pattern.compile("[0-9.]+|.*:.*");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final PrivateKey key;
@@ -126,10 +122,11 @@ public final class CertificateAuthority {
             names.add(new GeneralName(GeneralName.dNSName, identity.name()));
         }
         for (String host : hosts) {
-            if (!HOST.matcher(host).matches()) {
+            if (!Hosts.valid(host)) {
                 throw new IllegalArgumentException("'" + host + "' is not a host name or an IP address");
             }
-            names.add(ADDRESS.matcher(host).matches() ? new GeneralName(GeneralName.iPAddress, new org.bouncycastle.asn1.DEROctetString(literal(host)))
+            Optional<byte[]> address = Hosts.address(host);
+            names.add(address.isPresent() ? new GeneralName(GeneralName.iPAddress, new org.bouncycastle.asn1.DEROctetString(address.get()))
                     : new GeneralName(GeneralName.dNSName, host));
         }
         KeyPair pair = newKeyPair();
@@ -179,14 +176,6 @@ public final class CertificateAuthority {
 
     private static String stem(Identity identity) {
         return identity.kind() == Identity.Kind.REGION ? identity.name() : "client." + identity.name();
-    }
-
-    private static byte[] literal(String address) {
-        try {
-            return InetAddress.getByName(address).getAddress(); // a literal: no lookup
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException("'" + address + "' is not an IP address", e);
-        }
     }
 
     private static KeyPair newKeyPair() {

@@ -81,11 +81,6 @@ public final class TlsFiles {
         return new TlsFiles(dir, Optional.empty(), load(dir, Optional.empty(), 1));
     }
 
-    /** The directory the files are read from. */
-    public Path dir() {
-        return dir;
-    }
-
     /** This party's certificate as last loaded (empty for {@link #trustOnly}). */
     public Optional<X509Certificate> certificate() {
         Loaded l = loaded();
