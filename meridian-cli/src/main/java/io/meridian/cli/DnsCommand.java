@@ -37,7 +37,7 @@ final class DnsCommand implements Callable<Integer> {
     long ttl;
 
     @picocli.CommandLine.Mixin
-    TlsOptions tls;
+    ConnectionOptions tls;
 
     @Option(names = "--health-from", description = "a node's URL to read the control plane's view of regions from; repeat (the first that answers)")
     List<String> nodes = new ArrayList<>();

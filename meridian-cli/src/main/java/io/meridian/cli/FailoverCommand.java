@@ -34,13 +34,13 @@ final class FailoverCommand {
         boolean json;
 
         @picocli.CommandLine.Mixin
-        TlsOptions tls;
+        ConnectionOptions tls;
 
         @Override
         public Integer call() throws Exception {
             HttpRequest request = null;
             try {
-                request = request(base());
+                request = tls.withToken(request(base()));
                 javax.net.ssl.SSLContext context = tls.context(url == null ? LabCommand.lab(labDir) : null);
                 HttpResponse<String> r = (context == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(context).build())
                         .send(request, HttpResponse.BodyHandlers.ofString());
@@ -60,7 +60,7 @@ final class FailoverCommand {
                 System.err.println("error: cannot connect to " + request.uri().getAuthority()
                         + ": nothing listens there (the node is down, or the address is wrong)");
                 return 1;
-            } catch (LabException | IOException e) {
+            } catch (LabException | IOException | IllegalArgumentException e) {
                 System.err.println("error: " + e.getMessage());
                 return 1;
             }

@@ -69,7 +69,7 @@ final class KvCommand {
         boolean json;
 
         @picocli.CommandLine.Mixin
-        TlsOptions tls;
+        ConnectionOptions tls;
 
         @Override
         public Integer call() throws Exception {
@@ -80,7 +80,7 @@ final class KvCommand {
                 System.err.println("error: " + e.getMessage());
                 return 1;
             }
-            try (MeridianClient client = MeridianClient.connect(url(), MeridianClient.DEFAULT_TIMEOUT, context)) {
+            try (MeridianClient client = MeridianClient.connect(url(), MeridianClient.DEFAULT_TIMEOUT, context, tls.token())) {
                 return run(client);
             } catch (MeridianClientException e) {
                 String where = e.region() == null ? "" : ", region " + e.region();

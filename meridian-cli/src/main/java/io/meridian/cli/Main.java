@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code meridian} command line. Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration. */
 @Command(name = "meridian", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "meridian 0.1.0",
         description = "A multi-region data and traffic platform.",
-        subcommands = {NodeCommand.class, LabCommand.class, CertsCommand.class, KvCommand.class, EventsCommand.class, ProjectionsCommand.class, BridgeCommand.class, FailoverCommand.class, WanCommand.class, GatewayCommand.class, DnsCommand.class, EdgeCommand.class, TrafficRegionCommand.class, TopCommand.class, CostCommand.class, TestCommand.class,
+        subcommands = {NodeCommand.class, LabCommand.class, CertsCommand.class, KvCommand.class, EventsCommand.class, ProjectionsCommand.class, BridgeCommand.class, FailoverCommand.class, WanCommand.class, GatewayCommand.class, DnsCommand.class, EdgeCommand.class, TrafficRegionCommand.class, TopCommand.class, CostCommand.class, TokensCommand.class, TestCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

@@ -53,7 +53,7 @@ final class TopCommand implements Callable<Integer> {
     boolean json;
 
     @picocli.CommandLine.Mixin
-    TlsOptions tls;
+    ConnectionOptions tls;
 
     /** Built once the options are known: over TLS with --certs, or with the lab's CA when it runs with TLS. */
     private HttpClient http;
@@ -170,7 +170,7 @@ final class TopCommand implements Callable<Integer> {
     }
 
     private JsonNode get(String target) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(request(target), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(tls.withToken(request(target)), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IOException("GET " + target + " answered HTTP " + r.statusCode());
         }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
         "Run one region's traffic layer of the lab (demo shop, gateway, edge) from the plan `lab up --traffic` wrote."})
 final class TrafficRegionCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
-    TlsOptions tls;
+    ConnectionOptions tls;
 
     @Option(names = "--plan", required = true, description = "the lab's traffic.json")
     Path plan;

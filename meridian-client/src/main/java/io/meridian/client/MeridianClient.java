@@ -64,6 +64,8 @@ public final class MeridianClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong failovers = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong hedges = new java.util.concurrent.atomic.AtomicLong();
     private volatile Duration hedgeAfter;
+    /** Sent as {@code Authorization: Bearer} on every request; null: none. */
+    private volatile String token;
 
     private MeridianClient(URI base, Duration timeout, javax.net.ssl.SSLContext tls) {
         this(List.of(base), List.of(), timeout, timeout, false, false, false, new RetryBudget(0, 0, 1),
@@ -105,6 +107,17 @@ public final class MeridianClient implements AutoCloseable {
         return new MeridianClient(baseUri(url), timeout, tls);
     }
 
+    /**
+     * A client of one region that presents an access token on every request (a deployment with
+     * {@code auth.tokens: required}; see docs/security.md); {@code tls} may be null for the JDK's
+     * default trust.
+     */
+    public static MeridianClient connect(String url, Duration timeout, javax.net.ssl.SSLContext tls, String token) {
+        MeridianClient c = new MeridianClient(baseUri(url), timeout, tls);
+        c.token = token;
+        return c;
+    }
+
     private static URI baseUri(String url) {
         String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         URI uri = URI.create(trimmed);
@@ -137,8 +150,18 @@ public final class MeridianClient implements AutoCloseable {
         private String discoverFrom;
         private Duration hedgeAfter;
         private javax.net.ssl.SSLContext tls;
+        private String token;
 
         private Builder() {
+        }
+
+        /**
+         * The access token to present ({@code mrd_…}, from {@code meridian tokens create}): a
+         * deployment with {@code auth.tokens: required} answers 401 without one.
+         */
+        public Builder token(String accessToken) {
+            this.token = accessToken;
+            return this;
         }
 
         /**
@@ -236,7 +259,7 @@ public final class MeridianClient implements AutoCloseable {
         public MeridianClient build() {
             List<URI> urls = new ArrayList<>(regions);
             if (discoverFrom != null) {
-                try (MeridianClient one = connect(discoverFrom, timeout, tls)) {
+                try (MeridianClient one = connect(discoverFrom, timeout, tls, token)) {
                     for (ClusterView.Region r : one.cluster().regions()) {
                         if (r.url() != null && !r.url().isBlank() && urls.stream().noneMatch(u -> u.equals(baseUri(r.url())))) {
                             urls.add(baseUri(r.url()));
@@ -251,6 +274,7 @@ public final class MeridianClient implements AutoCloseable {
                     new RetryBudget(retryPercent, retriesPerSecond, 100),
                     meters != null ? meters : new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), System::nanoTime, tls);
             client.hedgeAfter = hedgeAfter;
+            client.token = token;
             client.probe().join();
             return client;
         }
@@ -659,6 +683,9 @@ public final class MeridianClient implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(roster.url(region).resolve(path))
                 .header("Accept", "text/event-stream").header("Last-Event-ID", Long.toString(lastEventId)).GET();
         options.headers().forEach(b::header);
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
         long last = lastEventId;
         java.util.concurrent.CompletableFuture<HttpResponse<java.io.InputStream>> started =
                 http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -1050,13 +1077,14 @@ public final class MeridianClient implements AutoCloseable {
         }
     }
 
-    /** The request with what the client carries: its session token, and for a write an idempotency key. */
+    /** The request with what the client carries: its access token, its session token, and for a write an idempotency key. */
     private HttpRequest prepare(HttpRequest request) {
         boolean write = !request.method().equals("GET") && !request.method().equals("HEAD");
         boolean addSession = carrySession && request.headers().firstValue(Headers.SESSION).isEmpty()
                 && !session.get().writes().seqs().isEmpty();
         boolean addKey = idempotencyKeys && write && request.headers().firstValue(io.meridian.core.Idempotency.HEADER).isEmpty();
-        if (!addSession && !addKey) {
+        boolean addToken = token != null && request.headers().firstValue("Authorization").isEmpty();
+        if (!addSession && !addKey && !addToken) {
             return request;
         }
         HttpRequest.Builder b = HttpRequest.newBuilder(request, (name, value) -> true);
@@ -1065,6 +1093,9 @@ public final class MeridianClient implements AutoCloseable {
         }
         if (addKey) {
             b.header(io.meridian.core.Idempotency.HEADER, java.util.UUID.randomUUID().toString());
+        }
+        if (addToken) {
+            b.header("Authorization", "Bearer " + token);
         }
         return b.build();
     }

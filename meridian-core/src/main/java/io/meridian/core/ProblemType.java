@@ -24,6 +24,12 @@ public enum ProblemType {
     OUTSIDE_RESIDENCY(403, "outside-residency", "The keyspace's data may not live in this region"),
     /** Not an error: the answer of a region outside a residency declared {@code outside-residency: redirect}, with a Location. */
     RESIDENCY_REDIRECT(307, "residency-redirect", "The keyspace's data lives in another region: ask there"),
+    /** With {@code auth.tokens: required}: no credentials, or a token that is unknown, revoked or expired. Carries WWW-Authenticate. */
+    UNAUTHENTICATED(401, "unauthenticated", "The request needs a valid access token"),
+    /** The caller is known, and its token's scopes do not grant what the request needs. */
+    FORBIDDEN(403, "forbidden", "The access token does not allow this"),
+    UNKNOWN_TOKEN(404, "unknown-token", "No such access token"),
+    TOKEN_REFUSED(409, "token-refused", "The control plane refused the token command"),
     /** With TLS: a request that speaks for a region (Meridian-Region, Meridian-Forwarded-By) without that region's certificate. */
     PEER_NOT_AUTHENTICATED(403, "peer-not-authenticated", "Only a region's own certificate may speak for it"),
     CROSS_ORIGIN(403, "cross-origin", "A web page of another origin may not change anything here"),

@@ -274,6 +274,9 @@ public final class LabTopology {
         if (wan.tls()) {
             y.append("# TLS everywhere (docs/security.md): the lab's CA and certificates, made by `lab up --tls`.\ntls:\n")
                     .append("  dir: ").append(CERTS_DIR).append("\n\n");
+            y.append("# Access tokens (docs/security.md): every request but health checks and metrics needs one, or the\n")
+                    .append("# certificate of a region or of the client `lab` (what the lab's own commands show).\n")
+                    .append("auth:\n  tokens: required\n  admins: [lab]\n\n");
         }
         y.append("wan:\n");
         y.append("  control: 127.0.0.1:").append(ports.control()).append('\n');

@@ -131,7 +131,18 @@ public final class NodeTls {
         if (files == null) {
             return true;
         }
-        return peerCertificates != null && peerCertificates.length > 0
-                && Identity.of(peerCertificates[0]).filter(id -> id.kind() == Identity.Kind.REGION && id.name().equals(claimed)).isPresent();
+        return shown(peerCertificates).filter(id -> id.kind() == Identity.Kind.REGION && id.name().equals(claimed)).isPresent();
+    }
+
+    /**
+     * Whom the certificate a connection showed speaks for (the handshake already checked that this
+     * deployment's CA issued it, and that a region's is one of its regions); empty without TLS or
+     * without a certificate.
+     */
+    public Optional<Identity> shown(X509Certificate[] peerCertificates) {
+        if (files == null || peerCertificates == null || peerCertificates.length == 0) {
+            return Optional.empty();
+        }
+        return Identity.of(peerCertificates[0]);
     }
 }

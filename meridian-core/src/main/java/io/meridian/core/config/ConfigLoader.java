@@ -91,11 +91,15 @@ public final class ConfigLoader {
         MeridianConfig.Tracing tracing = tracing(top);
         CostConfig cost = cost(top, regionNames);
         Optional<MeridianConfig.Tls> tls = tls(top);
+        MeridianConfig.Auth auth = auth(top);
         top.finish(Set.of("regions", "links", "keyspaces", "probe", "replication", "failover", "wan", "canary", "tracing", "cost",
-                "tls"));
+                "tls", "auth"));
         requireReplicationAddresses(top, regions, keyspaces);
         witnessesHoldNoData(top, regions, keyspaces);
-        return new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries, tracing, cost, tls);
+        MeridianConfig config = new MeridianConfig(regions, links, keyspaces, probe, replication, failover, wan, canaries, tracing,
+                cost, tls, auth);
+        authNeeds(top, config);
+        return config;
     }
 
     private List<RegionConfig> regions(Obj top) {
@@ -483,6 +487,41 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * {@code auth: {tokens: required|off, admins: [client names]}}. Tokens need TLS (a bearer token
+     * sent in the clear is anyone's who sees it) and the control plane (where every region learns them).
+     */
+    private MeridianConfig.Auth auth(Obj top) {
+        Obj a = top.has("auth") ? top.object("auth") : null;
+        if (a == null) {
+            return MeridianConfig.Auth.OFF;
+        }
+        String tokens = a.choice("tokens", List.of("required", "off"), false);
+        List<String> admins = a.names("admins", REGION_NAME, "a client name (as in meridian certs client NAME)");
+        a.finish(Set.of("tokens", "admins"));
+        return new MeridianConfig.Auth("required".equals(tokens), admins);
+    }
+
+    private void authNeeds(Obj top, MeridianConfig config) {
+        if (config.auth().equals(MeridianConfig.Auth.OFF)) {
+            return; // also when auth: was not a mapping (already reported)
+        }
+        Obj a = top.object("auth");
+        boolean tls = config.tls().isPresent();
+        boolean required = config.auth().tokensRequired();
+        if (required && !tls) {
+            error(a.at("tokens"), "auth.tokens", "tokens need TLS: a bearer token sent over plain HTTP is anyone's who sees"
+                    + " the traffic; add tls: {dir: certs} (see docs/security.md)");
+        }
+        if (required && !config.controlPlane()) {
+            error(a.at("tokens"), "auth.tokens", "tokens live in the control plane, which this deployment does not have:"
+                    + " it needs more than one region, each with a consensus address, and a keyspace that is not local");
+        }
+        if (!config.auth().admins().isEmpty() && !tls) {
+            error(a.at("admins"), "auth.admins", "administrators are known by their client certificates: add tls: {dir: certs}");
+        }
+    }
+
     private MeridianConfig.Tracing tracing(Obj top) {
         Obj t = top.has("tracing") ? top.object("tracing") : null;
         if (t == null) {
@@ -663,6 +702,31 @@ public final class ConfigLoader {
                     error(item.at(), child(field), "region '" + s.text() + "' is not defined; " + defined(regionNames));
                 } else if (result.contains(s.text())) {
                     error(item.at(), child(field), "region '" + s.text() + "' is listed twice");
+                } else {
+                    result.add(s.text());
+                }
+            }
+            return result;
+        }
+
+        /** A list of distinct names of the form {@code form}. */
+        List<String> names(String field, Pattern form, String what) {
+            used.add(field);
+            Field f = mapping.fields().get(field);
+            if (f == null) {
+                return List.of();
+            }
+            if (!(f.value() instanceof Sequence seq)) {
+                error(f.value().at(), child(field), "expected a list, found a " + kind(f.value()));
+                return List.of();
+            }
+            List<String> result = new ArrayList<>();
+            for (YamlTree item : seq.items()) {
+                if (!(item instanceof Scalar s) || !form.matcher(s.text()).matches()) {
+                    error(item.at(), child(field), "expected " + what + ", found " + (item instanceof Scalar s ? "'" + s.text() + "'"
+                            : "a " + kind(item)));
+                } else if (result.contains(s.text())) {
+                    error(item.at(), child(field), "'" + s.text() + "' is listed twice");
                 } else {
                     result.add(s.text());
                 }

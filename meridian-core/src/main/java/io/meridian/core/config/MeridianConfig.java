@@ -11,7 +11,7 @@ import java.util.Optional;
 public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links, List<KeyspaceConfig> keyspaces,
                              Probe probe, Replication replication, io.meridian.core.failover.FailoverSettings failover,
                              Optional<WanConfig> wan, Canaries canaries, Tracing tracing, CostConfig cost,
-                             Optional<Tls> tls) {
+                             Optional<Tls> tls, Auth auth) {
 
     /** 1 MiB: the default largest value a keyspace accepts. */
     public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 20;
@@ -19,6 +19,7 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
     public static final long MAX_MAX_VALUE_BYTES = 64L << 20;
 
     public MeridianConfig {
+        auth = auth == null ? Auth.OFF : auth;
         regions = List.copyOf(regions);
         links = List.copyOf(links);
         keyspaces = List.copyOf(keyspaces);
@@ -33,10 +34,24 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
     public record Tls(java.nio.file.Path dir) {
     }
 
+    /**
+     * Who may call the API ({@code auth:}): with {@code tokens: required}, every request but health
+     * checks and metrics needs a region's certificate, an administrator's client certificate
+     * ({@code admins}), or an access token whose scopes allow it. Off by default: anyone who reaches
+     * the port may do anything.
+     */
+    public record Auth(boolean tokensRequired, List<String> admins) {
+        public static final Auth OFF = new Auth(false, List.of());
+
+        public Auth {
+            admins = List.copyOf(admins);
+        }
+    }
+
     /** This configuration with its TLS directory resolved against {@code base} (where its file is). */
     public MeridianConfig resolvedAgainst(java.nio.file.Path base) {
         return tls.isEmpty() || tls.get().dir().isAbsolute() ? this : new MeridianConfig(regions, links, keyspaces, probe,
-                replication, failover, wan, canaries, tracing, cost, Optional.of(new Tls(base.resolve(tls.get().dir()))));
+                replication, failover, wan, canaries, tracing, cost, Optional.of(new Tls(base.resolve(tls.get().dir()))), auth);
     }
 
     /** How regions and clients reach {@code address} over HTTP: {@code https://} once TLS is configured. */

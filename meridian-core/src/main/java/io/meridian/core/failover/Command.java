@@ -106,4 +106,15 @@ public sealed interface Command {
     /** The region holds every write the acting regions made for it: it is active again. */
     record Restore(String region, long atMillis) implements Command {
     }
+
+    /**
+     * An access token is made: every region will accept it (its secret's hash, never the secret,
+     * is in the log). Refused when a live token already has its id or name.
+     */
+    record IssueToken(io.meridian.core.auth.AccessToken token, long atMillis) implements Command {
+    }
+
+    /** An access token is revoked: no region accepts it once it has applied this. */
+    record RevokeToken(String id, String by, long atMillis) implements Command {
+    }
 }

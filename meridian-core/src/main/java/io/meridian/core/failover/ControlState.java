@@ -1,5 +1,6 @@
 package io.meridian.core.failover;
 
+import io.meridian.core.auth.AccessToken;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -105,18 +106,23 @@ public final class ControlState {
     public record Outcome(boolean applied, String detail, long epoch, long decision) {
     }
 
-    /** Everything, for snapshots and for {@code GET /v1/failovers}. */
-    /** @param successors per failed-over region, its successors by measured round trip (absent in older snapshots) */
+    /**
+     * Everything, for snapshots and for {@code GET /v1/failovers}.
+     *
+     * @param successors per failed-over region, its successors by measured round trip (absent in older snapshots)
+     * @param tokens     the access tokens, revoked ones too (absent in older snapshots)
+     */
     public record Snapshot(long epoch, List<Region> regions, Map<String, Command.Report> reports,
                            Map<String, List<Long>> onsets, List<LostRange> lost, List<Decision> decisions, long nextDecision,
-                           Map<String, List<String>> successors) {
+                           Map<String, List<String>> successors, List<AccessToken> tokens) {
         public Snapshot {
             successors = successors == null ? Map.of() : Map.copyOf(successors);
+            tokens = tokens == null ? List.of() : List.copyOf(tokens);
         }
 
         public Snapshot(long epoch, List<Region> regions, Map<String, Command.Report> reports, Map<String, List<Long>> onsets,
                         List<LostRange> lost, List<Decision> decisions, long nextDecision) {
-            this(epoch, regions, reports, onsets, lost, decisions, nextDecision, Map.of());
+            this(epoch, regions, reports, onsets, lost, decisions, nextDecision, Map.of(), List.of());
         }
     }
 
@@ -136,6 +142,7 @@ public final class ControlState {
     private final Map<Long, Decision> decisions = new LinkedHashMap<>();
     private long nextDecision = 1;
     private final Map<String, List<String>> successors = new TreeMap<>();
+    private final Map<String, AccessToken> tokens = new LinkedHashMap<>();
 
     /** A fresh state: every data region active, epoch 1. */
     public ControlState(List<String> dataRegions, List<String> witnesses) {
@@ -154,6 +161,7 @@ public final class ControlState {
         s.decisions().forEach(d -> c.decisions.put(d.id(), d));
         c.nextDecision = s.nextDecision();
         c.successors.putAll(s.successors());
+        s.tokens().forEach(t -> c.tokens.put(t.id(), t));
         return c;
     }
 
@@ -161,7 +169,7 @@ public final class ControlState {
         Map<String, List<Long>> o = new TreeMap<>();
         onsets.forEach((r, times) -> o.put(r, List.copyOf(times)));
         return new Snapshot(epoch, List.copyOf(regions.values()), Map.copyOf(reports), o, List.copyOf(lost),
-                List.copyOf(decisions.values()), nextDecision, Map.copyOf(successors));
+                List.copyOf(decisions.values()), nextDecision, Map.copyOf(successors), List.copyOf(tokens.values()));
     }
 
     // ---- queries ----
@@ -229,6 +237,16 @@ public final class ControlState {
             }
         }
         return out;
+    }
+
+    /** The access token with this id, revoked or not. */
+    public Optional<AccessToken> token(String id) {
+        return Optional.ofNullable(tokens.get(id));
+    }
+
+    /** Every access token, revoked ones too, in the order they were made. */
+    public List<AccessToken> tokens() {
+        return List.copyOf(tokens.values());
     }
 
     public List<LostRange> lost() {
@@ -331,6 +349,8 @@ public final class ControlState {
             case Command.Rejoin c -> rejoin(c);
             case Command.Failback c -> failback(c);
             case Command.Restore c -> restore(c);
+            case Command.IssueToken c -> issueToken(c);
+            case Command.RevokeToken c -> revokeToken(c);
         };
     }
 
@@ -572,6 +592,31 @@ public final class ControlState {
         decisions.put(r.decision(), decisions.get(r.decision()).then(DecisionStatus.RESTORED, c.atMillis(),
                 "restored at epoch " + epoch + " after holding " + r.drained()));
         return applied("restored", r.decision());
+    }
+
+    private Outcome issueToken(Command.IssueToken c) {
+        AccessToken t = c.token();
+        if (tokens.containsKey(t.id())) {
+            return refused("a token with id " + t.id() + " already exists");
+        }
+        Optional<AccessToken> same = tokens.values().stream().filter(x -> x.name().equals(t.name()) && x.live(c.atMillis())).findFirst();
+        if (same.isPresent()) {
+            return refused("token '" + t.name() + "' (" + same.get().id() + ") already exists; revoke it first or choose another name");
+        }
+        tokens.put(t.id(), t);
+        return applied("token '" + t.name() + "' issued", 0);
+    }
+
+    private Outcome revokeToken(Command.RevokeToken c) {
+        AccessToken t = tokens.get(c.id());
+        if (t == null) {
+            return refused("no token " + c.id());
+        }
+        if (t.revoked()) {
+            return refused("token '" + t.name() + "' (" + t.id() + ") was already revoked by " + t.revokedBy());
+        }
+        tokens.put(t.id(), t.withRevocation(c.by(), c.atMillis()));
+        return applied("token '" + t.name() + "' revoked", 0);
     }
 
     private Outcome applied(String detail, long decision) {

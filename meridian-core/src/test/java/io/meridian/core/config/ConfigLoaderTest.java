@@ -367,6 +367,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tokensNeedTlsAndTheControlPlane() {
+        String keyspaces = """
+                keyspaces:
+                  - {name: a, policy: multi-master}
+                """;
+        assertThat(parse(REGIONS + keyspaces).auth()).isEqualTo(MeridianConfig.Auth.OFF);
+        MeridianConfig on = parse(REGIONS + keyspaces + "tls: {dir: certs}\nauth: {tokens: required, admins: [ops, ci-bot]}\n");
+        assertThat(on.auth()).isEqualTo(new MeridianConfig.Auth(true, List.of("ops", "ci-bot")));
+        assertThat(on.resolvedAgainst(java.nio.file.Path.of("/etc/meridian")).auth()).isEqualTo(on.auth());
+        assertThat(errors(REGIONS + keyspaces + "auth: {tokens: required}\n")).singleElement().asString()
+                .contains("auth.tokens").contains("tokens need TLS");
+        assertThat(errors(REGIONS + keyspaces + "auth: {admins: [ops]}\n")).singleElement().asString()
+                .contains("auth.admins").contains("client certificates");
+        assertThat(errors(REGIONS + """
+                keyspaces:
+                  - {name: a, policy: local}
+                tls: {dir: certs}
+                auth: {tokens: required}
+                """)).singleElement().asString().contains("tokens live in the control plane");
+        assertThat(errors(REGIONS + keyspaces + "tls: {dir: certs}\nauth: {tokens: always, admins: [Ops, ops, ops], who: x}\n"))
+                .anySatisfy(e -> assertThat(e).contains("'always' is not one of required, off"))
+                .anySatisfy(e -> assertThat(e).contains("auth.admins").contains("found 'Ops'"))
+                .anySatisfy(e -> assertThat(e).contains("'ops' is listed twice"))
+                .anySatisfy(e -> assertThat(e).contains("auth.who"));
+        assertThat(errors(REGIONS + keyspaces + "auth: required\n")).singleElement().asString().contains("expected a mapping");
+    }
+
+    @Test
     void aPrimaryOutsideTheResidencyIsRefused() {
         assertThat(errors(REGIONS + """
                 keyspaces:

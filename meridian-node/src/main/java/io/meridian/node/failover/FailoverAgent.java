@@ -648,6 +648,9 @@ public final class FailoverAgent implements AutoCloseable {
             case Command.Approve a -> "approve decision " + a.decision() + " by " + a.by();
             case Command.Reject r -> "reject decision " + r.decision() + " by " + r.by();
             case Command.Withdraw w -> "withdraw decision " + w.decision() + ": " + w.why();
+            case Command.IssueToken t -> "issue token '" + t.token().name() + "' (" + t.token().id() + ") " + t.token().scopes()
+                    + " by " + t.token().createdBy();
+            case Command.RevokeToken t -> "revoke token " + t.id() + " by " + t.by();
             default -> c.getClass().getSimpleName();
         };
     }
@@ -795,11 +798,16 @@ public final class FailoverAgent implements AutoCloseable {
 
     /** Proposes an operator's command and waits for the control plane's answer. */
     public ControlState.Outcome operate(Command command) {
+        return operate(command, ProblemType.DECISION_REFUSED);
+    }
+
+    /** Proposes {@code command} and waits for its outcome; a refusal is raised as {@code refusedAs}. */
+    public ControlState.Outcome operate(Command command, ProblemType refusedAs) {
         try {
             String reply = consensus.proposeControl(ControlStateMachine.encode(command), Duration.ofSeconds(10)).get();
             ControlState.Outcome o = ControlStateMachine.decodeOutcome(reply);
             if (!o.applied()) {
-                throw new MeridianException(ProblemType.DECISION_REFUSED, o.detail(), Map.of("epoch", o.epoch()));
+                throw new MeridianException(refusedAs, o.detail(), Map.of("epoch", o.epoch()));
             }
             return o;
         } catch (InterruptedException e) {

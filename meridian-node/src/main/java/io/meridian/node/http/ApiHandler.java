@@ -5,6 +5,7 @@ import io.meridian.core.Headers;
 import io.meridian.core.MeridianException;
 import io.meridian.core.ProblemType;
 import io.meridian.core.Protocol;
+import io.meridian.core.auth.Scope;
 import io.meridian.core.canary.Canary;
 import io.meridian.core.config.KeyspaceConfig;
 import io.meridian.core.config.MeridianConfig;
@@ -56,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/failovers            failover state: epoch, regions, lease, decisions with evidence and outcome
  * POST /v1/failovers/{id}/approve|reject        answer a pending decision
  * POST /v1/failovers/failback?region=R           give a rejoined region its keys back (drained handoff)
+ * GET|POST /v1/tokens, GET|DELETE /v1/tokens/{id}  access tokens ({@link Access})
+ *
+ * With auth.tokens: required, every path but health, metrics and the console's files needs a
+ * known caller ({@link Access#identify}); data needs read or write on its keyspace, changes
+ * (failovers, moving homes, projections' rebuilds, tokens) need admin.
  * </pre>
  */
 public final class ApiHandler extends Handler.Abstract {
@@ -81,6 +87,7 @@ public final class ApiHandler extends Handler.Abstract {
     private final NodeMetrics metrics;
     private final io.meridian.node.tracing.Tracing tracing;
     private final io.meridian.node.console.Console console;
+    private final Access access;
 
     /** @param engines each keyspace's engine (none in a witness region) */
     public ApiHandler(RegionNode node, MeridianConfig config, Map<String, KeyspaceEngine> engines, NodeMetrics metrics) {
@@ -96,6 +103,7 @@ public final class ApiHandler extends Handler.Abstract {
         this.engines = Map.copyOf(engines);
         this.metrics = metrics;
         this.console = new io.meridian.node.console.Console(node, config);
+        this.access = new Access(node, config);
         this.wan = new WanHttpMeter(node.wan());
     }
 
@@ -259,7 +267,8 @@ public final class ApiHandler extends Handler.Abstract {
             return;
         }
         allow(ex, List.of("POST"));
-        String by = "operator via " + node.region();
+        access.authorize(ex, Scope.ADMINISTRATION);
+        String by = access.required() ? ex.caller().who() + " via " + node.region() : "operator via " + node.region();
         if (rest.equals("/failback")) {
             Map<String, String> query = Requests.parseQuery(ex.rawQuery());
             String target = query.get("region");
@@ -316,9 +325,11 @@ public final class ApiHandler extends Handler.Abstract {
             ex.sendJson(200, p.view());
         } else if (parts[1].equals("rebuild")) {
             allow(ex, List.of("POST"));
+            access.authorize(ex, Scope.ADMINISTRATION);
             ex.sendJson(202, p.rebuild());
         } else {
             allow(ex, READ);
+            access.authorize(ex, new Scope.Need.Read(p.keyspace()));
             String stream = Keys.decodePathSegment(parts[1]);
             ex.sendJson(200, p.state(node.region(), stream).orElseThrow(() -> new MeridianException(ProblemType.STREAM_NOT_FOUND,
                     "projection '" + parts[0] + "' has no state for stream '" + stream + "' in " + node.region()
@@ -387,6 +398,9 @@ public final class ApiHandler extends Handler.Abstract {
             ex.header("Connection", "close");
             throw new MeridianException(ProblemType.UNAVAILABLE, "region " + node.region()
                     + " is stopping (a planned restart): ask another region, or this one again in a few seconds");
+        }
+        if (!Access.open(path)) {
+            access.identify(ex);
         }
         switch (path) {
             case "/v1/health" -> {
@@ -474,6 +488,7 @@ public final class ApiHandler extends Handler.Abstract {
             case "/v1/replication/reset-stats" -> {
                 tags[1] = "reset-stats";
                 allow(ex, List.of("POST"));
+                access.authorize(ex, Scope.ADMINISTRATION);
                 node.resetReplicationStats();
                 ex.sendEmpty(204);
             }
@@ -496,6 +511,9 @@ public final class ApiHandler extends Handler.Abstract {
                 } else if (path.equals(PROJECTIONS) || path.startsWith(PROJECTIONS + "/")) {
                     tags[1] = "projections";
                     projections(ex, path.substring(PROJECTIONS.length()));
+                } else if (path.equals(Access.TOKENS) || path.startsWith(Access.TOKENS + "/")) {
+                    tags[1] = "tokens";
+                    access.tokens(ex, path.substring(Access.TOKENS.length()));
                 } else if (path.equals(FAILOVERS) || path.startsWith(FAILOVERS + "/")) {
                     tags[1] = "failovers";
                     failovers(ex, path.substring(FAILOVERS.length()));
@@ -506,6 +524,7 @@ public final class ApiHandler extends Handler.Abstract {
                     allow(ex, List.of("POST"));
                     KeyspaceConfig keyspace = keyspace(ex, path.substring(TXN.length()));
                     tags[0] = keyspace.name();
+                    access.authorize(ex, new Scope.Need.Write(keyspace.name()));
                     engine(keyspace).txn(ex, keyspace);
                 } else if (path.startsWith(CRDT) && path.indexOf('/', CRDT.length()) > CRDT.length()) {
                     tags[1] = "crdt";
@@ -514,12 +533,15 @@ public final class ApiHandler extends Handler.Abstract {
                     int slash = rest.indexOf('/');
                     KeyspaceConfig keyspace = keyspace(ex, rest.substring(0, slash));
                     tags[0] = keyspace.name();
+                    access.authorize(ex, new Scope.Need.Write(keyspace.name()));
                     engine(keyspace).crdt(ex, keyspace, Keys.decodePathSegment(rest.substring(slash + 1)));
                 } else if (path.startsWith(EVENTS) && path.indexOf('/', EVENTS.length()) > EVENTS.length()) {
                     String rest = path.substring(EVENTS.length());
                     int slash = rest.indexOf('/');
                     KeyspaceConfig keyspace = keyspace(ex, rest.substring(0, slash));
                     tags[0] = keyspace.name();
+                    access.authorize(ex, "POST".equals(ex.method()) ? new Scope.Need.Write(keyspace.name())
+                            : new Scope.Need.Read(keyspace.name()));
                     String rawStream = rest.substring(slash + 1);
                     if (rawStream.endsWith(STATE) && rawStream.length() > STATE.length()) {
                         tags[1] = "as-of";
@@ -542,12 +564,14 @@ public final class ApiHandler extends Handler.Abstract {
                     allow(ex, READ);
                     KeyspaceConfig keyspace = keyspace(ex, path.substring(CHANGES.length()));
                     tags[0] = keyspace.name();
+                    access.authorize(ex, new Scope.Need.Read(keyspace.name()));
                     engine(keyspace).changes(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
                     tags[1] = "conflicts";
                     allow(ex, READ);
                     KeyspaceConfig keyspace = keyspace(ex, path.substring(CONFLICTS.length()));
                     tags[0] = keyspace.name();
+                    access.authorize(ex, new Scope.Need.Read(keyspace.name()));
                     engine(keyspace).conflicts(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
@@ -581,6 +605,8 @@ public final class ApiHandler extends Handler.Abstract {
             throw canaryReadOnly(keyspace);
         }
         tags[0] = keyspace.name();
+        access.authorize(ex, moveHome ? Scope.ADMINISTRATION : READ.contains(ex.method()) ? new Scope.Need.Read(keyspace.name())
+                : new Scope.Need.Write(keyspace.name()));
         KeyspaceEngine engine = engine(keyspace);
         Map<String, String> query = Requests.parseQuery(ex.rawQuery());
         if (slash < 0) {
@@ -609,7 +635,7 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    private static void allow(Exchange ex, List<String> methods) {
+    static void allow(Exchange ex, List<String> methods) {
         if (!methods.contains(ex.method())) {
             ex.header("Allow", String.join(", ", methods));
             throw new MeridianException(ProblemType.METHOD_NOT_ALLOWED,

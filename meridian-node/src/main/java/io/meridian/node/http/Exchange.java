@@ -40,6 +40,8 @@ public final class Exchange {
     private long bytesOut;
     /** Where a request to a replicated keyspace ran, and whose key it was ({@link #routed}); null until routed. */
     private String ranIn;
+    /** Who is calling, once {@link Access} knew them (null while tokens are not required). */
+    private io.meridian.core.auth.Authority.Caller caller;
     private String owner = "";
 
     /**
@@ -256,6 +258,14 @@ public final class Exchange {
     }
 
     /** Where the request ran, when it was routed ({@link #routed}); else null. */
+    io.meridian.core.auth.Authority.Caller caller() {
+        return caller;
+    }
+
+    void caller(io.meridian.core.auth.Authority.Caller who) {
+        this.caller = who;
+    }
+
     public String ranIn() {
         return ranIn;
     }

@@ -46,7 +46,9 @@ public final class ControlStateMachine extends BaseStateMachine {
             @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Activate.class, name = "activate"),
             @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Rejoin.class, name = "rejoin"),
             @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Failback.class, name = "failback"),
-            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Restore.class, name = "restore")})
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.Restore.class, name = "restore"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.IssueToken.class, name = "issue-token"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Command.RevokeToken.class, name = "revoke-token")})
     private interface CommandFormat {
     }
 

@@ -7,8 +7,28 @@ import java.nio.file.Path;
 import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Option;
 
-/** How a command reaches nodes over HTTPS: the deployment's CA to check them by, and a client certificate to show. */
-final class TlsOptions {
+/**
+ * How a command reaches nodes: over HTTPS, the deployment's CA to check them by and a client
+ * certificate to show; and the access token to present where the deployment requires one.
+ */
+final class ConnectionOptions {
+    @Option(names = "--token", paramLabel = "TOKEN", description = "the access token to present (mrd_…, from `meridian tokens"
+            + " create`; default: $MERIDIAN_TOKEN, if set)")
+    String token;
+
+    /** The access token to present, or null. */
+    String token() {
+        String t = token != null ? token : System.getenv("MERIDIAN_TOKEN");
+        return t == null || t.isBlank() ? null : t.strip();
+    }
+
+    /** {@code request} with the access token, if there is one. */
+    java.net.http.HttpRequest withToken(java.net.http.HttpRequest request) {
+        String t = token();
+        return t == null ? request
+                : java.net.http.HttpRequest.newBuilder(request, (name, value) -> true).header("Authorization", "Bearer " + t).build();
+    }
+
     @Option(names = "--certs", paramLabel = "DIR", description = "HTTPS: the certificates directory; a node must show a region's"
             + " certificate of its ca.crt (default: $MERIDIAN_CERTS, if set)")
     Path certs;
