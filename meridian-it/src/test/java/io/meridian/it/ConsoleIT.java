@@ -33,7 +33,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web console in a real browser (Debian's headless Chromium through its ChromeDriver) on a
- * lab of three region processes whose failovers an operator decides: the page shows the three
+ * lab of three region processes with TLS and access tokens required, whose failovers an operator
+ * decides: the page asks for a token and streams the overview with it, shows the three
  * regions and their links, shows a cut link as cut and healed again, and approves a pending
  * failover decision from the keyboard, after which the killed region's keys fail over.
  * Screenshots go to {@code target/console-screenshots}.
@@ -51,7 +52,8 @@ class ConsoleIT {
     Lab lab;
     ChromeDriver browser;
     String url;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** The lab's own client: its certificate (client lab) administers the lab. */
+    HttpClient http;
     final ObjectMapper json = new ObjectMapper();
 
     @BeforeAll
@@ -61,10 +63,13 @@ class ConsoleIT {
                         CHROMIUM, CHROMEDRIVER)
                 .isTrue();
         Files.createDirectories(SHOTS);
-        lab = LabFixture.up(dir, new LabTopology.Setup(0.2, 0, 0));
+        lab = LabFixture.up(dir, new LabTopology.Setup(0.2, 0, 0).withTls(true));
         url = lab.state().orElseThrow().region("us-east").orElseThrow().url();
+        assertThat(url).startsWith("https://");
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(lab.tls().orElseThrow()).build();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
+        options.setAcceptInsecureCerts(true); // the lab's own CA, which this browser profile does not know
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--window-size=1440,900", "--user-data-dir=" + dir.resolve("chromium"));
@@ -108,8 +113,22 @@ class ConsoleIT {
     }
 
     private void showsTheRegionsACutLinkAndItsHealingAndApprovesAPendingFailover() throws Exception {
+        // The lab requires tokens: the page asks for one (the browser shows no certificate), then streams with it.
+        String token = json.readTree(send("POST", "/v1/tokens", "{\"name\": \"console\", \"scopes\": [\"read:*\", \"admin\"]}"))
+                .path("token").asText();
         browser.get(url + "/console");
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+        wait.until(b -> {
+            try {
+                org.openqa.selenium.Alert asked = b.switchTo().alert();
+                assertThat(asked.getText()).contains("requires an access token");
+                asked.sendKeys(token);
+                asked.accept();
+                return true;
+            } catch (org.openqa.selenium.NoAlertPresentException e) {
+                return false;
+            }
+        });
         wait.until(b -> count("#region-table tbody tr[data-state='active']") == 3);
         wait.until(b -> count("#link-table tbody tr[data-state='up']") == 6);
         assertThat(text("#served-by")).contains("us-east");

@@ -74,16 +74,22 @@ public final class Lab {
         return root.resolve(LabTopology.CERTS_DIR);
     }
 
+    /** The client the lab's own commands, benches, drills and demo shops are: an administrator of a TLS lab (auth.admins). */
+    public static final String CLIENT = "lab";
+
     /**
      * How to dial the lab's regions over HTTPS: a context trusting the lab's CA, taking only a
-     * region's certificate; empty when the lab has no certificates (it runs plain HTTP).
+     * region's certificate, and showing the client certificate {@value #CLIENT}; empty when the lab
+     * has no certificates (it runs plain HTTP).
      */
     public Optional<SSLContext> tls() {
         if (!Files.exists(certsDir().resolve(CertificateAuthority.CERT_FILE))) {
             return Optional.empty();
         }
         try {
-            return Optional.of(TlsFiles.trustOnly(certsDir())
+            Identity client = Identity.client(CLIENT);
+            boolean issued = Files.exists(CertificateAuthority.certFile(certsDir(), client));
+            return Optional.of((issued ? TlsFiles.of(certsDir(), client) : TlsFiles.trustOnly(certsDir()))
                     .context(id -> id.kind() == Identity.Kind.REGION));
         } catch (IOException e) {
             throw new LabException("the lab's certificates in " + certsDir() + " do not load: " + e.getMessage(), e);
@@ -107,7 +113,7 @@ public final class Lab {
             Instant now = Instant.now();
             List<Identity> ids = new ArrayList<>();
             regions.forEach(r -> ids.add(Identity.region(r)));
-            ids.add(Identity.client("lab"));
+            ids.add(Identity.client(CLIENT));
             for (Identity id : ids) {
                 CertificateAuthority.save(ca.issue(id, id.kind() == Identity.Kind.REGION
                         ? List.of("127.0.0.1", "localhost") : List.of(), now.minusSeconds(60), now.plus(Duration.ofDays(365))), dir);
@@ -312,9 +318,9 @@ public final class Lab {
         return state;
     }
 
-    /** {@code --certs DIR} for a process of the traffic layer, when the lab runs with TLS. */
+    /** {@code --certs DIR --as lab} for a process of the traffic layer, when the lab runs with TLS. */
     private List<String> certsArgs() {
-        return tls().isPresent() ? List.of("--certs", certsDir().toString()) : List.of();
+        return tls().isPresent() ? List.of("--certs", certsDir().toString(), "--as", CLIENT) : List.of();
     }
 
     /** A few products and profiles for the demo shop to show (profiles homed round robin); writing them again changes nothing. */

@@ -139,6 +139,14 @@ class AuthNodesTest {
             assertThat(send(client, as(reader, e + "/v1/cluster").GET()).statusCode()).as("any token sees the deployment").isEqualTo(200);
             assertThat(send(client, as(admin, e + "/v1/tokens").GET()).body()).contains("\"name\":\"oncall\"");
 
+            // A browser's same-origin change over HTTP/2 (no Host header: :authority) is its own page's; another origin's is not.
+            HttpResponse<String> sameOrigin = send(client, as(admin, e + "/v1/replication/reset-stats").header("Origin", e)
+                    .POST(HttpRequest.BodyPublishers.noBody()));
+            assertThat(sameOrigin.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(sameOrigin.statusCode()).as(sameOrigin.body()).isEqualTo(204);
+            assertProblem(send(client, as(admin, e + "/v1/replication/reset-stats").header("Origin", "https://evil.example")
+                    .POST(HttpRequest.BodyPublishers.noBody())), 403, "cross-origin", "");
+
             // Bad requests to make one lose nothing and say why.
             assertProblem(send(client, as(admin, e + "/v1/tokens").header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"x\", \"scopes\": [\"delete:carts\"]}"))),

@@ -109,12 +109,13 @@ public sealed interface Command {
 
     /**
      * An access token is made: every region will accept it (its secret's hash, never the secret,
-     * is in the log). Refused when a live token already has its id or name.
+     * is in the log). Refused when another token has its id, or a live one its name; the same
+     * token again (a retried proposal) is applied and changes nothing.
      */
     record IssueToken(io.meridian.core.auth.AccessToken token, long atMillis) implements Command {
     }
 
-    /** An access token is revoked: no region accepts it once it has applied this. */
+    /** An access token is revoked: no region accepts it once it has applied this. The same command again is applied once. */
     record RevokeToken(String id, String by, long atMillis) implements Command {
     }
 }

@@ -596,6 +596,9 @@ public final class ControlState {
 
     private Outcome issueToken(Command.IssueToken c) {
         AccessToken t = c.token();
+        if (t.equals(tokens.get(t.id()))) {
+            return applied("token '" + t.name() + "' issued", 0); // the same command again (a retry): nothing changes
+        }
         if (tokens.containsKey(t.id())) {
             return refused("a token with id " + t.id() + " already exists");
         }
@@ -611,6 +614,9 @@ public final class ControlState {
         AccessToken t = tokens.get(c.id());
         if (t == null) {
             return refused("no token " + c.id());
+        }
+        if (t.revoked() && t.revokedAtMillis() == c.atMillis() && c.by().equals(t.revokedBy())) {
+            return applied("token '" + t.name() + "' revoked", 0); // the same command again (a retry): nothing changes
         }
         if (t.revoked()) {
             return refused("token '" + t.name() + "' (" + t.id() + ") was already revoked by " + t.revokedBy());

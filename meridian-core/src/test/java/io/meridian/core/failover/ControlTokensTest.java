@@ -17,6 +17,9 @@ class ControlTokensTest {
         ControlState s = new ControlState(List.of("us-east", "eu-west"), List.of());
         long epoch = s.epoch();
         assertThat(s.apply(new Command.IssueToken(token("0000000000000001", "shop", 0), 10)).applied()).isTrue();
+        assertThat(s.apply(new Command.IssueToken(token("0000000000000001", "shop", 0), 10)).applied())
+                .as("a retried proposal of the same token").isTrue();
+        assertThat(s.tokens()).hasSize(1);
         ControlState.Outcome again = s.apply(new Command.IssueToken(token("0000000000000001", "other", 0), 11));
         assertThat(again.applied()).isFalse();
         assertThat(again.detail()).contains("already exists");
@@ -26,6 +29,7 @@ class ControlTokensTest {
 
         assertThat(s.apply(new Command.RevokeToken("0000000000000001", "client ops", 20)).applied()).isTrue();
         assertThat(s.token("0000000000000001").orElseThrow().revokedBy()).isEqualTo("client ops");
+        assertThat(s.apply(new Command.RevokeToken("0000000000000001", "client ops", 20)).applied()).as("a retried revocation").isTrue();
         assertThat(s.apply(new Command.RevokeToken("0000000000000001", "client ops", 21)).detail()).contains("already revoked");
         assertThat(s.apply(new Command.RevokeToken("00000000000000ff", "client ops", 21)).detail()).contains("no token");
         // Once revoked (or expired), its name is free again; the revoked one stays listed.

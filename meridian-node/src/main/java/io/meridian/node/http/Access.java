@@ -119,7 +119,7 @@ final class Access {
                 "no token with id '" + id + "'; GET /v1/tokens lists them", Map.of("id", id)));
         if ("DELETE".equals(ex.method())) {
             String by = ex.caller().who() + " via " + node.region();
-            control().operate(new Command.RevokeToken(id, by, now), ProblemType.TOKEN_REFUSED);
+            propose(new Command.RevokeToken(id, by, now));
             ex.sendJson(200, TokenView.of(token.withRevocation(by, now), now, null)); // as applied (this region may apply it a moment later)
             return;
         }
@@ -177,10 +177,37 @@ final class Access {
         TokenSecret secret = TokenSecret.generate(random);
         AccessToken token = new AccessToken(secret.id(), name.asText(), granted, secret.sha256(), now,
                 ex.caller().who() + " via " + node.region(), expires, 0, null);
-        control().operate(new Command.IssueToken(token, now), ProblemType.TOKEN_REFUSED);
+        propose(new Command.IssueToken(token, now));
         ex.header("Location", TOKENS + "/" + token.id());
         ex.sendJson(201, TokenView.of(token, now, secret.text()));
     }
+
+    /**
+     * Proposes {@code command}, again while the control plane has no leader to take it (just after
+     * start-up, or while leadership moves) for up to {@link #PATIENCE}: the same token command twice
+     * is applied once, so a proposal that was committed but not answered is safe to repeat.
+     */
+    private void propose(Command command) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        for (;;) {
+            try {
+                control().operate(command, ProblemType.TOKEN_REFUSED);
+                return;
+            } catch (MeridianException e) {
+                if (e.type() != ProblemType.UNAVAILABLE || System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MeridianException(ProblemType.UNAVAILABLE, "interrupted waiting for the control plane");
+            }
+        }
+    }
+
+    private static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(10);
 
     private static MeridianException invalid(String detail) {
         return new MeridianException(ProblemType.MALFORMED_REQUEST, detail);

@@ -349,7 +349,7 @@ public final class ApiHandler extends Handler.Abstract {
         if (origin == null || READ.contains(ex.method()) || "OPTIONS".equals(ex.method())) {
             return;
         }
-        String host = ex.header("Host");
+        String host = ex.authority(); // Host in HTTP/1.1; HTTP/2 (HTTPS to browsers) sends :authority instead
         String from;
         try {
             from = java.net.URI.create(origin.strip()).getRawAuthority();

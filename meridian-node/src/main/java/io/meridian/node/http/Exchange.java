@@ -158,6 +158,15 @@ public final class Exchange {
         return request.getHeaders().get(name);
     }
 
+    /**
+     * The authority the client addressed ({@code host:port}, the port left out when it is the
+     * scheme's default): HTTP/1.1's {@code Host}, HTTP/2's {@code :authority}, which arrives as
+     * no header at all.
+     */
+    public String authority() {
+        return request.getHttpURI().getAuthority();
+    }
+
     /** The certificates the client showed over TLS, its own first; null over plaintext or when it showed none. */
     public java.security.cert.X509Certificate[] peerCertificates() {
         return request.getAttribute(org.eclipse.jetty.io.EndPoint.SslSessionData.ATTRIBUTE)

@@ -436,7 +436,7 @@ async function answer(id, verb) {
   if (!window.confirm(question)) return;
   out.textContent = `${verb === 'approve' ? 'Approving' : 'Rejecting'} #${id}…`;
   try {
-    const response = await fetch(`../v1/failovers/${encodeURIComponent(id)}/${verb}`, { method: 'POST' });
+    const response = await api(`../v1/failovers/${encodeURIComponent(id)}/${verb}`, { method: 'POST' });
     const body = await response.json().catch(() => ({}));
     out.textContent = response.ok ? `#${id} ${verb === 'approve' ? 'approved' : 'rejected'}: ${body.detail || 'done'} (epoch ${body.epoch}).`
       : `Refused (${response.status}): ${body.detail || body.title || 'no reason given'}`;
@@ -466,7 +466,7 @@ async function loadConflicts(after) {
   const query = new URLSearchParams({ limit: String(limit) });
   if (after !== null && after !== undefined) query.set('after', String(after));
   try {
-    const response = await fetch(`../v1/conflicts/${encodeURIComponent(keyspace)}?${query}`);
+    const response = await api(`../v1/conflicts/${encodeURIComponent(keyspace)}?${query}`);
     const body = await response.json();
     if (!response.ok) {
       note.textContent = `Refused (${response.status}): ${body.detail || body.title}`;
@@ -501,7 +501,7 @@ const COST_EVERY_MS = 10_000;
 async function loadCost() {
   const summary = $('cost-summary');
   try {
-    const response = await fetch('../v1/cost');
+    const response = await api('../v1/cost');
     const cost = await response.json();
     if (!response.ok) {
       summary.textContent = `Refused (${response.status}): ${cost.detail || cost.title}`;
@@ -563,7 +563,7 @@ async function loadWhatIf() {
   else { query.set('move', $('whatif-from').value); query.set('to', $('whatif-to').value); }
   summary.textContent = 'Estimating…';
   try {
-    const response = await fetch(`../v1/cost/what-if?${query}`);
+    const response = await api(`../v1/cost/what-if?${query}`);
     const w = await response.json();
     const rows = $('whatif-regions').tBodies[0];
     const notes = $('whatif-assumptions');
@@ -613,24 +613,119 @@ function onOverview(overview) {
   document.body.dataset.overviews = String(Number(document.body.dataset.overviews || 0) + 1);
 }
 
-function connect() {
+// ---- access tokens (auth.tokens: required; docs/security.md) ----------------------------------
+
+const TOKEN_KEY = 'meridian-token';
+let tokenDeclined = false;
+
+function withToken(options = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${token}` } } : options;
+}
+
+/** Asks once per page for a token, kept in this tab only (sessionStorage). */
+function askToken(why) {
+  if (tokenDeclined) return false;
+  const token = window.prompt(`${why || 'This region requires an access token.'}\n\nPaste an access token: `
+    + "./meridian tokens create NAME --read '*' makes one (add --admin for the failover buttons). It is kept in this tab only.");
+  if (token && token.trim()) {
+    sessionStorage.setItem(TOKEN_KEY, token.trim());
+    return true;
+  }
+  tokenDeclined = true;
+  return false;
+}
+
+/** fetch with the tab's token; on a 401, asks for a token and tries once more. */
+async function api(url, options = {}) {
+  const sent = sessionStorage.getItem(TOKEN_KEY);
+  let response = await fetch(url, withToken(options));
+  if (response.status === 401) {
+    const now = sessionStorage.getItem(TOKEN_KEY);
+    if (now && now !== sent) return fetch(url, withToken(options)); // another part of the page was given one meanwhile
+    const body = await response.clone().json().catch(() => ({}));
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (askToken(body.detail)) response = await fetch(url, withToken(options));
+  }
+  return response;
+}
+
+function showOverview(data) {
   const connection = $('connection');
+  connection.textContent = 'live';
+  connection.dataset.state = 'live';
+  try {
+    onOverview(JSON.parse(data));
+  } catch (err) {
+    connection.textContent = `could not show an overview: ${err.message}`;
+    connection.dataset.state = 'error';
+    console.error(err);
+  }
+}
+
+function lost() {
+  const connection = $('connection');
+  connection.textContent = `lost the connection to ${location.host}; retrying`;
+  connection.dataset.state = 'lost';
+}
+
+function connect() {
+  if (sessionStorage.getItem(TOKEN_KEY)) {
+    streamWithToken();
+    return;
+  }
   const source = new EventSource('../v1/overview');
-  source.addEventListener('overview', (e) => {
-    connection.textContent = 'live';
-    connection.dataset.state = 'live';
-    try {
-      onOverview(JSON.parse(e.data));
-    } catch (err) {
-      connection.textContent = `could not show an overview: ${err.message}`;
-      connection.dataset.state = 'error';
-      console.error(err);
+  source.addEventListener('overview', (e) => showOverview(e.data));
+  source.onerror = async () => {
+    lost();
+    // An EventSource cannot send a token, nor say why it failed: a region that requires tokens answers 401.
+    const probe = await fetch('../v1/overview').catch(() => null);
+    if (probe && probe.status === 401) {
+      source.close();
+      const body = await probe.json().catch(() => ({}));
+      if (sessionStorage.getItem(TOKEN_KEY) || askToken(body.detail)) streamWithToken();
+      else needsToken();
     }
-  });
-  source.onerror = () => {
-    connection.textContent = `lost the connection to ${location.host}; retrying`;
-    connection.dataset.state = 'lost';
   };
+}
+
+/** The overview's Server-Sent Events read with fetch, which can send the token; reconnects after a second. */
+async function streamWithToken() {
+  for (;;) {
+    try {
+      const response = await api('../v1/overview', { headers: { Accept: 'text/event-stream' } });
+      if (response.status === 401 || response.status === 403) {
+        needsToken();
+        return;
+      }
+      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value.replaceAll('\r\n', '\n');
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const lines = buffer.slice(0, end).split('\n');
+          buffer = buffer.slice(end + 2);
+          const event = (lines.find((l) => l.startsWith('event:')) || 'event:message').slice(6).trim();
+          const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+          if (event === 'overview' && data) showOverview(data);
+        }
+      }
+    } catch (e) {
+      console.warn(e);
+    }
+    lost();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function needsToken() {
+  const connection = $('connection');
+  connection.textContent = 'this region requires an access token: reload the page to enter one';
+  connection.dataset.state = 'error';
 }
 
 $('conflict-form').addEventListener('submit', (e) => { e.preventDefault(); loadConflicts(null); });
