@@ -9,7 +9,6 @@ import io.meridian.client.MeridianClient;
 import io.meridian.client.MeridianClientException;
 import io.meridian.core.config.ConfigLoader;
 import io.meridian.core.config.MeridianConfig;
-import io.meridian.tls.CertificateAuthority;
 import io.meridian.tls.Identity;
 import io.meridian.tls.TlsFiles;
 import java.net.URI;
@@ -18,7 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
@@ -62,14 +60,8 @@ class AuthNodesTest {
     @Test
     void tokensMadeInOneRegionWorkInEveryRegionWithinTheirScopesUntilRevoked() throws Exception {
         Path certs = dir.resolve("certs");
-        Instant now = Instant.now();
-        CertificateAuthority ca = CertificateAuthority.create(now, Duration.ofDays(30));
-        ca.save(certs);
-        for (Identity id : List.of(Identity.region("us-east"), Identity.region("eu-west"), Identity.client("ops"),
-                Identity.client("intern"))) {
-            CertificateAuthority.save(ca.issue(id, id.kind() == Identity.Kind.REGION ? List.of("127.0.0.1") : List.of(),
-                    now.minusSeconds(60), now.plus(Duration.ofDays(1))), certs);
-        }
+        TestNodes.certificates(certs, List.of(Identity.region("us-east"), Identity.region("eu-west"), Identity.client("ops"),
+                Identity.client("intern")));
         int[] p = FreePorts.take(6);
         MeridianConfig config = ConfigLoader.parse("t.yaml", """
                 regions:

@@ -8,6 +8,21 @@ final class TestNodes {
     }
 
     /**
+     * A deployment's CA in {@code certs}, and a certificate valid for a day for each of
+     * {@code parties} (regions for 127.0.0.1 and localhost).
+     */
+    static void certificates(java.nio.file.Path certs, java.util.List<io.meridian.tls.Identity> parties) throws java.io.IOException {
+        java.time.Instant now = java.time.Instant.now();
+        io.meridian.tls.CertificateAuthority ca = io.meridian.tls.CertificateAuthority.create(now, java.time.Duration.ofDays(30));
+        ca.save(certs);
+        for (io.meridian.tls.Identity id : parties) {
+            io.meridian.tls.CertificateAuthority.save(ca.issue(id, id.kind() == io.meridian.tls.Identity.Kind.REGION
+                    ? java.util.List.of("127.0.0.1", "localhost") : java.util.List.of(), now.minusSeconds(60),
+                    now.plus(java.time.Duration.ofDays(1))), certs);
+        }
+    }
+
+    /**
      * Starts every node at once (a node may wait for its peers while it starts: a control plane, a
      * snapshot to bootstrap from) and throws the first failure to start, if any.
      */

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.meridian.core.config.ConfigLoader;
 import io.meridian.core.config.MeridianConfig;
-import io.meridian.tls.CertificateAuthority;
 import io.meridian.tls.Identity;
 import io.meridian.tls.TlsFiles;
 import java.io.IOException;
@@ -17,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -40,13 +38,8 @@ class TlsNodesTest {
     @Test
     void regionsReplicateAndCommitOverMutualTlsAndOnlyARegionsCertificateSpeaksForIt() throws Exception {
         Path certs = dir.resolve("certs");
-        Instant now = Instant.now();
-        CertificateAuthority ca = CertificateAuthority.create(now, Duration.ofDays(30));
-        ca.save(certs);
-        for (Identity id : List.of(Identity.region("us-east"), Identity.region("eu-west"), Identity.region("mars"))) {
-            CertificateAuthority.save(ca.issue(id, List.of("127.0.0.1", "localhost"), now.minusSeconds(60), now.plus(Duration.ofDays(1))), certs);
-        }
-        CertificateAuthority.save(ca.issue(Identity.client("ops"), List.of(), now.minusSeconds(60), now.plus(Duration.ofDays(1))), certs);
+        TestNodes.certificates(certs, List.of(Identity.region("us-east"), Identity.region("eu-west"), Identity.region("mars"),
+                Identity.client("ops")));
 
         int[] p = FreePorts.take(6);
         MeridianConfig config = ConfigLoader.parse("t.yaml", """
