@@ -131,11 +131,17 @@ public final class ApiHandler extends Handler.Abstract {
         return engine;
     }
 
-    private KeyspaceConfig keyspace(Exchange ex, String raw) {
+    /**
+     * The keyspace a request names (checked against the configuration, its residency and the
+     * canary's), tagged for metrics, once the caller may read it, or write it when {@code write}.
+     */
+    private KeyspaceConfig keyspace(Exchange ex, String raw, String[] tags, boolean write) {
         KeyspaceConfig keyspace = Requests.keyspace(config, node.region(), keyspaceName(raw), ex, node::nearestOf);
         if (Canary.isCanary(keyspace.name())) {
             throw canaryReadOnly(keyspace);
         }
+        tags[0] = keyspace.name();
+        access.authorize(ex, write ? new Scope.Need.Write(keyspace.name()) : new Scope.Need.Read(keyspace.name()));
         return keyspace;
     }
 
@@ -522,26 +528,19 @@ public final class ApiHandler extends Handler.Abstract {
                 } else if (path.startsWith(TXN) && path.indexOf('/', TXN.length()) < 0) {
                     tags[1] = "txn";
                     allow(ex, List.of("POST"));
-                    KeyspaceConfig keyspace = keyspace(ex, path.substring(TXN.length()));
-                    tags[0] = keyspace.name();
-                    access.authorize(ex, new Scope.Need.Write(keyspace.name()));
+                    KeyspaceConfig keyspace = keyspace(ex, path.substring(TXN.length()), tags, true);
                     engine(keyspace).txn(ex, keyspace);
                 } else if (path.startsWith(CRDT) && path.indexOf('/', CRDT.length()) > CRDT.length()) {
                     tags[1] = "crdt";
                     allow(ex, List.of("POST"));
                     String rest = path.substring(CRDT.length());
                     int slash = rest.indexOf('/');
-                    KeyspaceConfig keyspace = keyspace(ex, rest.substring(0, slash));
-                    tags[0] = keyspace.name();
-                    access.authorize(ex, new Scope.Need.Write(keyspace.name()));
+                    KeyspaceConfig keyspace = keyspace(ex, rest.substring(0, slash), tags, true);
                     engine(keyspace).crdt(ex, keyspace, Keys.decodePathSegment(rest.substring(slash + 1)));
                 } else if (path.startsWith(EVENTS) && path.indexOf('/', EVENTS.length()) > EVENTS.length()) {
                     String rest = path.substring(EVENTS.length());
                     int slash = rest.indexOf('/');
-                    KeyspaceConfig keyspace = keyspace(ex, rest.substring(0, slash));
-                    tags[0] = keyspace.name();
-                    access.authorize(ex, "POST".equals(ex.method()) ? new Scope.Need.Write(keyspace.name())
-                            : new Scope.Need.Read(keyspace.name()));
+                    KeyspaceConfig keyspace = keyspace(ex, rest.substring(0, slash), tags, "POST".equals(ex.method()));
                     String rawStream = rest.substring(slash + 1);
                     if (rawStream.endsWith(STATE) && rawStream.length() > STATE.length()) {
                         tags[1] = "as-of";
@@ -562,16 +561,12 @@ public final class ApiHandler extends Handler.Abstract {
                 } else if (path.startsWith(CHANGES) && path.indexOf('/', CHANGES.length()) < 0) {
                     tags[1] = ex.wantsEventStream() ? "subscribe-changes" : "changes";
                     allow(ex, READ);
-                    KeyspaceConfig keyspace = keyspace(ex, path.substring(CHANGES.length()));
-                    tags[0] = keyspace.name();
-                    access.authorize(ex, new Scope.Need.Read(keyspace.name()));
+                    KeyspaceConfig keyspace = keyspace(ex, path.substring(CHANGES.length()), tags, false);
                     engine(keyspace).changes(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else if (path.startsWith(CONFLICTS) && path.indexOf('/', CONFLICTS.length()) < 0) {
                     tags[1] = "conflicts";
                     allow(ex, READ);
-                    KeyspaceConfig keyspace = keyspace(ex, path.substring(CONFLICTS.length()));
-                    tags[0] = keyspace.name();
-                    access.authorize(ex, new Scope.Need.Read(keyspace.name()));
+                    KeyspaceConfig keyspace = keyspace(ex, path.substring(CONFLICTS.length()), tags, false);
                     engine(keyspace).conflicts(ex, keyspace, Requests.parseQuery(ex.rawQuery()));
                 } else {
                     throw new MeridianException(ProblemType.NOT_FOUND, "no resource at " + path
