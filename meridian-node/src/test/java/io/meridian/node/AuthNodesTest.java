@@ -1,5 +1,6 @@
 package io.meridian.node;
 
+import static io.meridian.node.TestNodes.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -34,10 +35,6 @@ class AuthNodesTest {
     @TempDir
     Path dir;
 
-    private static HttpResponse<String> send(HttpClient http, HttpRequest.Builder request) throws Exception {
-        return http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
     private static HttpRequest.Builder as(String token, String url) {
         return HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token);
     }
@@ -63,17 +60,14 @@ class AuthNodesTest {
         TestNodes.certificates(certs, List.of(Identity.region("us-east"), Identity.region("eu-west"), Identity.client("ops"),
                 Identity.client("intern")));
         int[] p = FreePorts.take(6);
-        MeridianConfig config = ConfigLoader.parse("t.yaml", """
-                regions:
-                  - {name: us-east, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
-                  - {name: eu-west, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
+        MeridianConfig config = ConfigLoader.parse("t.yaml", TestNodes.twoRegions(p) + """
                 keyspaces:
                   - {name: carts, policy: multi-master}
                   - {name: accounts, policy: strong}
                 canary: {interval-ms: 0}
                 tls: {dir: certs}
                 auth: {tokens: required, admins: [ops]}
-                """.formatted(p[0], p[1], p[2], p[3], p[4], p[5])).resolvedAgainst(dir);
+                """).resolvedAgainst(dir);
 
         SSLContext anonymous = TlsFiles.trustOnly(certs).context(id -> id.kind() == Identity.Kind.REGION);
         SSLContext opsCert = TlsFiles.of(certs, Identity.client("ops")).context(id -> id.kind() == Identity.Kind.REGION);

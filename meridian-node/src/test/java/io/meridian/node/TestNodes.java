@@ -22,6 +22,21 @@ final class TestNodes {
         }
     }
 
+    /** The {@code regions:} of a two-region test deployment on loopback: us-east on ports p[0..2], eu-west on p[3..5]. */
+    static String twoRegions(int[] p) {
+        return """
+                regions:
+                  - {name: us-east, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
+                  - {name: eu-west, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
+                """.formatted(p[0], p[1], p[2], p[3], p[4], p[5]);
+    }
+
+    /** Sends {@code request} (20 s at most) and reads the answer as text. */
+    static java.net.http.HttpResponse<String> send(java.net.http.HttpClient http, java.net.http.HttpRequest.Builder request)
+            throws Exception {
+        return http.send(request.timeout(java.time.Duration.ofSeconds(20)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
     /**
      * Starts every node at once (a node may wait for its peers while it starts: a control plane, a
      * snapshot to bootstrap from) and throws the first failure to start, if any.

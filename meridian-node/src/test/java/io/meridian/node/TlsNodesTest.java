@@ -1,5 +1,6 @@
 package io.meridian.node;
 
+import static io.meridian.node.TestNodes.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -31,10 +32,6 @@ class TlsNodesTest {
     @TempDir
     Path dir;
 
-    private static HttpResponse<String> send(HttpClient http, HttpRequest.Builder request) throws Exception {
-        return http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
     @Test
     void regionsReplicateAndCommitOverMutualTlsAndOnlyARegionsCertificateSpeaksForIt() throws Exception {
         Path certs = dir.resolve("certs");
@@ -42,16 +39,13 @@ class TlsNodesTest {
                 Identity.client("ops")));
 
         int[] p = FreePorts.take(6);
-        MeridianConfig config = ConfigLoader.parse("t.yaml", """
-                regions:
-                  - {name: us-east, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
-                  - {name: eu-west, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
+        MeridianConfig config = ConfigLoader.parse("t.yaml", TestNodes.twoRegions(p) + """
                 keyspaces:
                   - {name: sessions, policy: multi-master}
                   - {name: accounts, policy: strong}
                 canary: {interval-ms: 0}
                 tls: {dir: certs}
-                """.formatted(p[0], p[1], p[2], p[3], p[4], p[5])).resolvedAgainst(dir);
+                """).resolvedAgainst(dir);
         assertThat(config.tls().orElseThrow().dir()).isEqualTo(certs);
 
         SSLContext anonymous = TlsFiles.trustOnly(certs).context(id -> id.kind() == Identity.Kind.REGION);

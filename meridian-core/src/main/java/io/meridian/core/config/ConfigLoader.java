@@ -685,48 +685,38 @@ public final class ConfigLoader {
         }
 
         List<String> regions(String field, Set<String> regionNames) {
+            return distinct(field, "a list of regions", "a region name", "region ",
+                    name -> regionNames.contains(name) ? null : "region '" + name + "' is not defined; " + defined(regionNames));
+        }
+
+        /** A list of distinct names of the form {@code form}. */
+        List<String> names(String field, Pattern form, String what) {
+            return distinct(field, "a list", what, "", name -> form.matcher(name).matches() ? null : "expected " + what + ", found '" + name + "'");
+        }
+
+        /**
+         * A list of distinct scalars, each reported once when {@code refusal} says why it is not
+         * acceptable (null: it is) or when it is listed twice ({@code label} before its name).
+         */
+        private List<String> distinct(String field, String listWhat, String itemWhat, String label,
+                                      java.util.function.Function<String, String> refusal) {
             used.add(field);
             Field f = mapping.fields().get(field);
             if (f == null) {
                 return List.of();
             }
             if (!(f.value() instanceof Sequence seq)) {
-                error(f.value().at(), child(field), "expected a list of regions, found a " + kind(f.value()));
+                error(f.value().at(), child(field), "expected " + listWhat + ", found a " + kind(f.value()));
                 return List.of();
             }
             List<String> result = new ArrayList<>();
             for (YamlTree item : seq.items()) {
                 if (!(item instanceof Scalar s)) {
-                    error(item.at(), child(field), "expected a region name, found a " + kind(item));
-                } else if (!regionNames.contains(s.text())) {
-                    error(item.at(), child(field), "region '" + s.text() + "' is not defined; " + defined(regionNames));
+                    error(item.at(), child(field), "expected " + itemWhat + ", found a " + kind(item));
+                } else if (refusal.apply(s.text()) != null) {
+                    error(item.at(), child(field), refusal.apply(s.text()));
                 } else if (result.contains(s.text())) {
-                    error(item.at(), child(field), "region '" + s.text() + "' is listed twice");
-                } else {
-                    result.add(s.text());
-                }
-            }
-            return result;
-        }
-
-        /** A list of distinct names of the form {@code form}. */
-        List<String> names(String field, Pattern form, String what) {
-            used.add(field);
-            Field f = mapping.fields().get(field);
-            if (f == null) {
-                return List.of();
-            }
-            if (!(f.value() instanceof Sequence seq)) {
-                error(f.value().at(), child(field), "expected a list, found a " + kind(f.value()));
-                return List.of();
-            }
-            List<String> result = new ArrayList<>();
-            for (YamlTree item : seq.items()) {
-                if (!(item instanceof Scalar s) || !form.matcher(s.text()).matches()) {
-                    error(item.at(), child(field), "expected " + what + ", found " + (item instanceof Scalar s ? "'" + s.text() + "'"
-                            : "a " + kind(item)));
-                } else if (result.contains(s.text())) {
-                    error(item.at(), child(field), "'" + s.text() + "' is listed twice");
+                    error(item.at(), child(field), label + "'" + s.text() + "' is listed twice");
                 } else {
                     result.add(s.text());
                 }
