@@ -121,6 +121,10 @@ final class LabCommand {
                 + " to the regions, mutual TLS between them (docs/security.md)")
         boolean tls;
 
+        @Option(names = "--netns", description = "each region in its own Linux network namespace with its own address,"
+                + " reaching the others only through the WAN emulator (needs root; docs/lab.md)")
+        boolean netns;
+
         @Option(names = "--dns-ttl", defaultValue = "10", description = "with --traffic: the TTL of the DNS's answers, in seconds (default ${DEFAULT-VALUE})")
         int dnsTtl;
 
@@ -159,7 +163,7 @@ final class LabCommand {
             }
             LabState state = lab.up(basePort, new LabTopology.Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries)
                     .withFailover(failover, autoFailback).withWitness(witness).withRpoBudget(rpoBudget, onBudgetExceeded)
-                    .withCompression(compression).withCanary(canaryMillis).withTls(tls),
+                    .withCompression(compression).withCanary(canaryMillis).withTls(tls).withNetns(netns),
                     Duration.ofSeconds(timeoutSeconds), traffic, dnsTtl);
             for (LabState.RegionProcess r : state.regions()) {
                 System.out.printf("  %-13s %s%n", r.name(), r.url());
@@ -215,10 +219,15 @@ final class LabCommand {
                 System.out.println("no lab is running (" + status.root() + ")");
                 return 0;
             }
-            System.out.printf("%-13s %-24s %-10s %-8s %s%n", "REGION", "URL", "STATUS", "PID", "NOTES");
+            System.out.printf("%-13s %-26s %-10s %-8s %s%n", "REGION", "URL", "STATUS", "PID", "NOTES");
             for (Lab.RegionStatus r : status.regions()) {
-                System.out.printf("%-13s %-24s %-10s %-8d %s%n", r.name(), r.url(), r.status(), r.pid(),
+                System.out.printf("%-13s %-26s %-10s %-8d %s%n", r.name(), r.url(), r.status(), r.pid(),
                         String.join("; ", r.reasons()));
+            }
+            if (status.network() != null) {
+                System.out.printf("%nnetwork namespaces (each region reaches the others only through the WAN emulator):%n");
+                status.network().hosts().forEach(h -> System.out.printf("  %-13s %-28s %-15s links leave via %s%n", h.region(),
+                        h.namespace(), h.address(), h.hostAddress()));
             }
             System.out.printf("%nreplication (this region's writes not yet acknowledged by each peer):%n");
             for (Lab.RegionStatus r : status.regions()) {

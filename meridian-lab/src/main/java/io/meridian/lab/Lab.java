@@ -98,9 +98,10 @@ public final class Lab {
 
     /**
      * A lab with TLS: its CA, made once and kept across restarts, and a certificate for every
-     * region (for 127.0.0.1 and localhost) and for the client {@code lab}, made again on every start.
+     * region (for 127.0.0.1, localhost, and with {@code --netns} the addresses it is dialled by) and for the
+     * client {@code lab}, made again on every start.
      */
-    private void makeCertificates(List<String> regions) {
+    private void makeCertificates(List<String> regions, LabNetwork network) {
         Path dir = certsDir();
         try {
             CertificateAuthority ca;
@@ -115,8 +116,16 @@ public final class Lab {
             regions.forEach(r -> ids.add(Identity.region(r)));
             ids.add(Identity.client(CLIENT));
             for (Identity id : ids) {
-                CertificateAuthority.save(ca.issue(id, id.kind() == Identity.Kind.REGION
-                        ? List.of("127.0.0.1", "localhost") : List.of(), now.minusSeconds(60), now.plus(Duration.ofDays(365))), dir);
+                List<String> names = new ArrayList<>();
+                if (id.kind() == Identity.Kind.REGION) {
+                    names.addAll(List.of("127.0.0.1", "localhost"));
+                    if (network != null) {
+                        // its own address, and the emulator's ones other regions dial it through
+                        names.add(network.host(id.name()).orElseThrow().address());
+                        network.hosts().forEach(h -> names.add(h.hostAddress()));
+                    }
+                }
+                CertificateAuthority.save(ca.issue(id, names, now.minusSeconds(60), now.plus(Duration.ofDays(365))), dir);
             }
         } catch (IOException e) {
             throw new LabException("cannot make the lab's certificates in " + dir + ": " + e.getMessage(), e);
@@ -206,23 +215,27 @@ public final class Lab {
         }
         LabTopology.Ports ports = LabTopology.Ports.of(ports(basePort));
         Path config = root.resolve(CONFIG_FILE);
-        if (wan.tls()) {
-            makeCertificates(wan.regions().stream().map(LabTopology.Region::name).toList());
-        } else {
-            deleteCertificates();
-        }
-        write(config, LabTopology.configYaml(ports, wan));
-        String controlUrl = "http://127.0.0.1:" + ports.control();
-        LabState.Pid wanPid = LabState.Pid.of(spawn(List.of("wan", "--config", config.toString()), root.resolve("logs/wan.log")).toHandle());
+        List<String> names = wan.regions().stream().map(LabTopology.Region::name).toList();
+        LabNetwork network = wan.netns() ? LabNetwork.create(root, names) : null;
         List<LabState.RegionProcess> regions = new ArrayList<>();
-        LabState state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), Instant.now().toString(), regions);
+        LabState state = null;
         try {
-            awaitAnswer(controlUrl + "/v1/links", wanPid.pid(), root.resolve("logs/wan.log"), readyTimeout, "the WAN emulator");
-            for (int i = 0; i < wan.regions().size(); i++) {
-                String name = wan.regions().get(i).name();
-                regions.add(startRegion(config, name, (wan.tls() ? "https" : "http") + "://127.0.0.1:" + ports.regions().get(i)));
+            if (wan.tls()) {
+                makeCertificates(names, network);
+            } else {
+                deleteCertificates();
             }
-            state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(), regions);
+            write(config, LabTopology.configYaml(ports, wan, network));
+            String controlUrl = "http://127.0.0.1:" + ports.control();
+            LabState.Pid wanPid = LabState.Pid.of(spawn(List.of("wan", "--config", config.toString()), root.resolve("logs/wan.log")).toHandle());
+            state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), Instant.now().toString(), regions, network);
+            awaitAnswer(controlUrl + "/v1/links", wanPid.pid(), root.resolve("logs/wan.log"), readyTimeout, "the WAN emulator");
+            for (int i = 0; i < names.size(); i++) {
+                String address = network == null ? "127.0.0.1" : network.hosts().get(i).address();
+                regions.add(startRegion(config, names.get(i), (wan.tls() ? "https" : "http") + "://" + address + ":" + ports.regions().get(i),
+                        network));
+            }
+            state = new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(), regions, network);
             save(state);
             for (LabState.RegionProcess r : regions) {
                 awaitAnswer(r.url() + "/v1/health/ready", r.pid(), Path.of(r.log()), readyTimeout, "region " + r.name());
@@ -231,8 +244,13 @@ public final class Lab {
                 state = startTraffic(state, basePort, readyTimeout, dnsTtlSeconds);
             }
         } catch (RuntimeException e) {
-            stopAll(state.regions().isEmpty() ? new LabState(config.toString(), controlUrl, wanPid, wan.latencyScale(), state.startedAt(),
-                    regions) : state);
+            if (state != null) {
+                // the regions started so far, which the state saved last may not list yet
+                stopAll(state.regions().isEmpty() ? new LabState(state.config(), state.controlUrl(), state.wan(), wan.latencyScale(),
+                        state.startedAt(), regions, network) : state);
+            } else if (network != null) {
+                network.delete();
+            }
             deleteState(); // only this start's state: a running lab was refused above
             throw e;
         }
@@ -250,7 +268,7 @@ public final class Lab {
         }
     }
 
-    private LabState.RegionProcess startRegion(Path config, String name, String url) {
+    private LabState.RegionProcess startRegion(Path config, String name, String url, LabNetwork network) {
         Path log = root.resolve("logs/" + name + ".log");
         Path data = root.resolve("data/" + name);
         // RocksDB extracts its native library (~25 MB) to a fresh temporary file on every start and
@@ -262,7 +280,9 @@ public final class Lab {
         } catch (IOException e) {
             throw new LabException("cannot create " + nativeDir + ": " + e.getMessage(), e);
         }
-        Process p = spawn(List.of("node", "--config", config.toString(), "--region", name, "--data-dir", data.toString()), log,
+        List<String> command = launcher.command(List.of("node", "--config", config.toString(), "--region", name, "--data-dir",
+                data.toString()));
+        Process p = spawnCommand(network == null ? command : network.inside(name, command), log,
                 Map.of("ROCKSDB_SHAREDLIB_DIR", nativeDir.toString()));
         return new LabState.RegionProcess(name, url, LabState.Pid.of(p.toHandle()), data.toString(), log.toString());
     }
@@ -484,7 +504,7 @@ public final class Lab {
         if (wipe) {
             deleteTree(Path.of(r.dataDir()));
         }
-        LabState.RegionProcess started = startRegion(Path.of(state.config()), region, r.url());
+        LabState.RegionProcess started = startRegion(Path.of(state.config()), region, r.url(), state.network());
         state = state.withRegion(started);
         save(state);
         awaitAnswer(started.url() + "/v1/health", started.pid(), Path.of(started.log()), timeout, "region " + region);
@@ -529,7 +549,7 @@ public final class Lab {
                 }
             }
             long stopped = System.nanoTime();
-            LabState.RegionProcess started = startRegion(Path.of(state.config()), name, r.url());
+            LabState.RegionProcess started = startRegion(Path.of(state.config()), name, r.url(), state.network());
             save(state.withRegion(started));
             awaitAnswer(started.url() + "/v1/health/ready", started.pid(), Path.of(started.log()), readyTimeout, "region " + name);
             RollStep step = new RollStep(name, (stopped - begin) / 1_000_000, (System.nanoTime() - stopped) / 1_000_000, forced);
@@ -569,11 +589,14 @@ public final class Lab {
         }
     }
 
-    /** @param dns the lab's DNS ({@code 127.0.0.1:PORT}, UDP) with {@code --traffic}, else null */
+    /**
+     * @param dns     the lab's DNS ({@code 127.0.0.1:PORT}, UDP) with {@code --traffic}, else null
+     * @param network the regions' namespaces with {@code --netns}, else null
+     */
     public record Status(boolean running, String root, String config, double latencyScale, List<RegionStatus> regions,
-                         JsonNode links, String dns, String serviceName) {
+                         JsonNode links, String dns, String serviceName, LabNetwork network) {
         Status(boolean running, String root, String config, double latencyScale, List<RegionStatus> regions, JsonNode links) {
-            this(running, root, config, latencyScale, regions, links, null, null);
+            this(running, root, config, latencyScale, regions, links, null, null, null);
         }
     }
 
@@ -592,7 +615,8 @@ public final class Lab {
             // the emulator is down; status shows no links
         }
         return new Status(true, root.toString(), state.config(), state.latencyScale(), regions, links,
-                state.traffic() == null ? null : state.traffic().dnsAddress(), state.traffic() == null ? null : state.traffic().serviceName());
+                state.traffic() == null ? null : state.traffic().dnsAddress(), state.traffic() == null ? null : state.traffic().serviceName(),
+                state.network());
     }
 
     private RegionStatus regionStatus(LabState state, LabState.RegionProcess r) {
@@ -657,7 +681,11 @@ public final class Lab {
     }
 
     private Process spawn(List<String> args, Path log, Map<String, String> environment) {
-        ProcessBuilder pb = new ProcessBuilder(launcher.command(args))
+        return spawnCommand(launcher.command(args), log, environment);
+    }
+
+    private Process spawnCommand(List<String> command, Path log, Map<String, String> environment) {
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -665,7 +693,7 @@ public final class Lab {
         try {
             return pb.start();
         } catch (IOException e) {
-            throw new LabException("cannot start " + launcher.javaBin() + ": " + e.getMessage(), e);
+            throw new LabException("cannot start " + command.get(0) + ": " + e.getMessage(), e);
         }
     }
 
@@ -747,6 +775,11 @@ public final class Lab {
             if (h.isAlive()) {
                 h.destroyForcibly();
             }
+        }
+        if (state.network() != null) {
+            // a namespace with a process still in it outlives its name: wait for the killed ones first
+            handles.forEach(h -> h.onExit().completeOnTimeout(h, STOP_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join());
+            state.network().delete();
         }
     }
 

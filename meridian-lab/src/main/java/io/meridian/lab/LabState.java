@@ -6,15 +6,18 @@ import java.util.Optional;
 /**
  * What {@code lab up} started, saved as {@code .meridian/lab/state.json} so later commands
  * ({@code status}, {@code kill}, {@code down}...) find the processes.
+ *
+ * @param network the regions' network namespaces with {@code --netns}, else null
  */
 public record LabState(String config, String controlUrl, Pid wan, double latencyScale, String startedAt,
-                       List<RegionProcess> regions, Traffic traffic) {
+                       List<RegionProcess> regions, Traffic traffic, LabNetwork network) {
     public LabState {
         regions = List.copyOf(regions);
     }
 
-    public LabState(String config, String controlUrl, Pid wan, double latencyScale, String startedAt, List<RegionProcess> regions) {
-        this(config, controlUrl, wan, latencyScale, startedAt, regions, null);
+    public LabState(String config, String controlUrl, Pid wan, double latencyScale, String startedAt, List<RegionProcess> regions,
+                    LabNetwork network) {
+        this(config, controlUrl, wan, latencyScale, startedAt, regions, null, network);
     }
 
     /**
@@ -70,10 +73,10 @@ public record LabState(String config, String controlUrl, Pid wan, double latency
 
     LabState withRegion(RegionProcess updated) {
         return new LabState(config, controlUrl, wan, latencyScale, startedAt,
-                regions.stream().map(r -> r.name().equals(updated.name()) ? updated : r).toList(), traffic);
+                regions.stream().map(r -> r.name().equals(updated.name()) ? updated : r).toList(), traffic, network);
     }
 
     LabState withTraffic(Traffic updated) {
-        return new LabState(config, controlUrl, wan, latencyScale, startedAt, regions, updated);
+        return new LabState(config, controlUrl, wan, latencyScale, startedAt, regions, updated, network);
     }
 }

@@ -97,11 +97,11 @@ public final class LabTopology {
      */
     public record Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                         String failoverPolicy, boolean autoFailback, boolean witness, String rpoBudget, String onBudgetExceeded,
-                        String compression, Long canaryMillis, String captureDir, boolean tls) {
+                        String compression, Long canaryMillis, String captureDir, boolean tls, boolean netns) {
         public Setup(double latencyScale, long jitterMillis, long bandwidthKbps, long retainedLogEntries,
                      String failoverPolicy, boolean autoFailback, boolean witness) {
             this(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, null, null, null,
-                    null, null, false);
+                    null, null, false, false);
         }
 
         public static final Setup DEFAULT = new Setup(1.0, 0, 0, 0);
@@ -116,36 +116,36 @@ public final class LabTopology {
 
         public Setup withFailover(String policy, boolean autoFailback) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, policy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis, captureDir, tls);
+                    onBudgetExceeded, compression, canaryMillis, captureDir, tls, netns);
         }
 
         /** The lab's key-value keyspaces get {@code rpo-budget: budget} ({@code 250ms}, {@code 0}...) and {@code on-budget-exceeded: mode}. */
         public Setup withRpoBudget(String budget, String mode) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, budget, mode,
-                    compression, canaryMillis, captureDir, tls);
+                    compression, canaryMillis, captureDir, tls, netns);
         }
 
         public Setup withWitness(boolean w) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, w, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis, captureDir, tls);
+                    onBudgetExceeded, compression, canaryMillis, captureDir, tls, netns);
         }
 
         /** Every node's {@code replication.compression}: {@code deflate}, {@code none}, or null for the default. */
         public Setup withCompression(String c) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, c, canaryMillis, captureDir, tls);
+                    onBudgetExceeded, c, canaryMillis, captureDir, tls, netns);
         }
 
         /** Every node's {@code canary.interval-ms} (0: no canaries), or null for the default. */
         public Setup withCanary(Long millis) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, millis, captureDir, tls);
+                    onBudgetExceeded, compression, millis, captureDir, tls, netns);
         }
 
         /** The WAN emulator appends every byte each link forwards to a file per link in {@code dir} (tests look for bytes there). */
         public Setup withCapture(java.nio.file.Path dir) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis, dir.toAbsolutePath().toString(), tls);
+                    onBudgetExceeded, compression, canaryMillis, dir.toAbsolutePath().toString(), tls, netns);
         }
 
         /**
@@ -154,7 +154,16 @@ public final class LabTopology {
          */
         public Setup withTls(boolean on) {
             return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
-                    onBudgetExceeded, compression, canaryMillis, captureDir, on);
+                    onBudgetExceeded, compression, canaryMillis, captureDir, on, netns);
+        }
+
+        /**
+         * Each region in its own Linux network namespace with its own address, reaching the others
+         * only through the WAN emulator ({@link LabNetwork}; needs root).
+         */
+        public Setup withNetns(boolean on) {
+            return new Setup(latencyScale, jitterMillis, bandwidthKbps, retainedLogEntries, failoverPolicy, autoFailback, witness, rpoBudget,
+                    onBudgetExceeded, compression, canaryMillis, captureDir, tls, on);
         }
 
         public List<Region> regions() {
@@ -173,9 +182,20 @@ public final class LabTopology {
                 .findFirst().orElseThrow().oneWayMillis();
     }
 
-    /** The configuration file the lab's nodes and WAN emulator run with. */
+    /** The configuration file the lab's nodes and WAN emulator run with, every region on 127.0.0.1. */
     public static String configYaml(Ports ports, Setup wan) {
+        return configYaml(ports, wan, null);
+    }
+
+    /**
+     * As {@link #configYaml(Ports, Setup)}; with a {@code network}, each region listens on its own
+     * address in its namespace and the WAN emulator listens for a region's outgoing links on the
+     * host's end of that region's veth.
+     */
+    public static String configYaml(Ports ports, Setup wan, LabNetwork network) {
         List<Region> regions = wan.regions();
+        java.util.function.IntFunction<String> address = i -> network == null ? "127.0.0.1" : network.hosts().get(i).address();
+        java.util.function.IntFunction<String> linksFrom = i -> network == null ? "127.0.0.1" : network.hosts().get(i).hostAddress();
         StringBuilder y = new StringBuilder();
         y.append("# Written by `meridian lab up`; regenerated on every start.\n");
         y.append("regions:\n");
@@ -187,19 +207,21 @@ public final class LabTopology {
                 y.append("    role: witness\n");
             }
             y
-                    .append("    http: 127.0.0.1:").append(ports.regions().get(i)).append('\n')
-                    .append("    replication: 127.0.0.1:").append(ports.replication().get(i)).append('\n')
-                    .append("    consensus: 127.0.0.1:").append(ports.consensus().get(i)).append('\n');
+                    .append("    http: ").append(address.apply(i)).append(':').append(ports.regions().get(i)).append('\n')
+                    .append("    replication: ").append(address.apply(i)).append(':').append(ports.replication().get(i)).append('\n')
+                    .append("    consensus: ").append(address.apply(i)).append(':').append(ports.consensus().get(i)).append('\n');
         }
         y.append("\n# Every region reaches every other through the WAN emulator.\nlinks:\n");
         int link = 0;
-        for (Region from : regions) {
+        for (int f = 0; f < regions.size(); f++) {
+            Region from = regions.get(f);
+            String via = linksFrom.apply(f);
             for (Region to : regions) {
                 if (!from.equals(to)) {
                     y.append("  - {from: ").append(from.name()).append(", to: ").append(to.name())
-                            .append(", via: 127.0.0.1:").append(ports.links().get(link))
-                            .append(", replication-via: 127.0.0.1:").append(ports.replicationLinks().get(link))
-                            .append(", consensus-via: 127.0.0.1:").append(ports.consensusLinks().get(link)).append("}\n");
+                            .append(", via: ").append(via).append(':').append(ports.links().get(link))
+                            .append(", replication-via: ").append(via).append(':').append(ports.replicationLinks().get(link))
+                            .append(", consensus-via: ").append(via).append(':').append(ports.consensusLinks().get(link)).append("}\n");
                     link++;
                 }
             }

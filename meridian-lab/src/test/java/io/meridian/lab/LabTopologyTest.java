@@ -45,4 +45,23 @@ class LabTopologyTest {
                 .isEqualTo(java.nio.file.Path.of("/lab", LabTopology.CERTS_DIR));
         assertThat(config.canaries().enabled()).as("other options kept").isFalse();
     }
+
+    @Test
+    void withNamespacesEachRegionListensOnItsOwnAddressAndItsLinksLeaveByItsVeth() {
+        LabNetwork network = LabNetwork.plan(java.nio.file.Path.of("/lab"), java.util.List.of("us-east", "eu-west", "ap-southeast"), "");
+        MeridianConfig config = ConfigLoader.parse("lab.yaml", LabTopology.configYaml(
+                LabTopology.Ports.of(LabTopology.Ports.fromBase(7001)), LabTopology.Setup.DEFAULT.withNetns(true), network));
+        for (LabNetwork.Host h : network.hosts()) {
+            var region = config.region(h.region()).orElseThrow();
+            assertThat(region.http().host()).isEqualTo(h.address());
+            assertThat(region.replication().orElseThrow().host()).isEqualTo(h.address());
+            assertThat(region.consensus().orElseThrow().host()).isEqualTo(h.address());
+            assertThat(config.links()).filteredOn(l -> l.from().equals(h.region())).hasSize(2).allSatisfy(l -> {
+                assertThat(l.via().host()).isEqualTo(h.hostAddress());
+                assertThat(l.replicationVia().orElseThrow().host()).isEqualTo(h.hostAddress());
+                assertThat(l.consensusVia().orElseThrow().host()).isEqualTo(h.hostAddress());
+            });
+        }
+        assertThat(config.wan().orElseThrow().control().host()).as("the emulator's control API stays on the host").isEqualTo("127.0.0.1");
+    }
 }
