@@ -51,4 +51,6 @@ touch "$out/home/meridian/.keep"
 echo "root:x:0:0:root:/root:/sbin/nologin" > "$out/etc/passwd"
 echo "meridian:x:65532:65532:meridian:/home/meridian:/sbin/nologin" >> "$out/etc/passwd"
 printf 'root:x:0:\nmeridian:x:65532:\n' > "$out/etc/group"
+# Names from /etc/hosts first (Kubernetes writes a StatefulSet pod's own stable name there), then DNS.
+echo "hosts: files dns" > "$out/etc/nsswitch.conf"
 echo "rootfs: $(du -sh "$out" | cut -f1) in $out"
