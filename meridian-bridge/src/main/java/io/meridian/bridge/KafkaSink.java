@@ -54,10 +54,10 @@ public final class KafkaSink implements AutoCloseable {
      * @param commitEvery  the longest an item waits before its transaction commits
      * @param maxBatch     the most items in one transaction
      */
-    public record Settings(String regionUrl, String keyspace, String topic, String bootstrap, String name, Duration commitEvery,
+    public record Settings(NodeConnection region, String keyspace, String topic, String bootstrap, String name, Duration commitEvery,
                            int maxBatch) {
-        public Settings(String regionUrl, String keyspace, String topic, String bootstrap) {
-            this(regionUrl, keyspace, topic, bootstrap, keyspace + "-to-" + topic, Duration.ofMillis(100), 500);
+        public Settings(NodeConnection region, String keyspace, String topic, String bootstrap) {
+            this(region, keyspace, topic, bootstrap, keyspace + "-to-" + topic, Duration.ofMillis(100), 500);
         }
     }
 
@@ -111,7 +111,7 @@ public final class KafkaSink implements AutoCloseable {
 
     /** Resumes after what the topic holds, then publishes until closed or an error. */
     private void runOnce() {
-        MeridianClient client = MeridianClient.connect(settings.regionUrl());
+        MeridianClient client = settings.region().connect(MeridianClient.DEFAULT_TIMEOUT);
         String region;
         try {
             region = client.getJson("/v1/health").path("region").asText();
@@ -123,7 +123,7 @@ public final class KafkaSink implements AutoCloseable {
         log.info("kafka sink {}: {}/{} in {} to topic {}, after position {}", settings.name(), settings.keyspace(),
                 "changes", region, settings.topic(), after);
         BlockingQueue<MeridianClient.FeedEvent> queue = new ArrayBlockingQueue<>(Math.max(1_000, settings.maxBatch() * 4));
-        MeridianClient feed = MeridianClient.connect(settings.regionUrl(), Duration.ofSeconds(30));
+        MeridianClient feed = settings.region().connect(Duration.ofSeconds(30));
         feedClient = feed;
         Thread reader = Thread.ofPlatform().name("kafka-sink-feed-" + settings.name()).daemon().start(() -> {
             long cursor = after;

@@ -47,10 +47,10 @@ public final class KafkaSource implements AutoCloseable {
     private static final int BATCH = 100;
 
     /** @param stream the stream every record goes to, or null for the record's key */
-    public record Settings(String regionUrl, String keyspace, String topic, String bootstrap, String group, String stream,
+    public record Settings(NodeConnection region, String keyspace, String topic, String bootstrap, String group, String stream,
                            String defaultType) {
-        public Settings(String regionUrl, String keyspace, String topic, String bootstrap) {
-            this(regionUrl, keyspace, topic, bootstrap, "meridian-" + keyspace + "-from-" + topic, null, "KafkaRecord");
+        public Settings(NodeConnection region, String keyspace, String topic, String bootstrap) {
+            this(region, keyspace, topic, bootstrap, "meridian-" + keyspace + "-from-" + topic, null, "KafkaRecord");
         }
     }
 
@@ -89,11 +89,11 @@ public final class KafkaSource implements AutoCloseable {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        try (MeridianClient client = MeridianClient.connect(settings.regionUrl(), Duration.ofSeconds(30));
+        try (MeridianClient client = settings.region().connect(Duration.ofSeconds(30));
              KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             consumer = c;
             c.subscribe(List.of(settings.topic()));
-            log.info("kafka source: topic {} into {} at {}, group {}", settings.topic(), settings.keyspace(), settings.regionUrl(),
+            log.info("kafka source: topic {} into {} at {}, group {}", settings.topic(), settings.keyspace(), settings.region(),
                     settings.group());
             while (!closed) {
                 ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(500));

@@ -2,6 +2,7 @@ package io.meridian.cli;
 
 import io.meridian.bridge.KafkaSink;
 import io.meridian.bridge.KafkaSource;
+import io.meridian.bridge.NodeConnection;
 import io.meridian.lab.LabException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,8 +38,13 @@ final class BridgeCommand {
         @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT[,...]", description = "Kafka's bootstrap servers")
         String bootstrap;
 
-        String url() {
-            return KvCommand.url(target, labDir);
+        @picocli.CommandLine.Mixin
+        ConnectionOptions connection;
+
+        /** The region's node: its URL, and the certificates and token to reach it with. */
+        NodeConnection region() throws java.io.IOException {
+            return new NodeConnection(KvCommand.url(target, labDir), connection.context(target.url == null ? LabCommand.lab(labDir) : null),
+                    connection.token());
         }
 
         /** Runs the bridge until the process is asked to stop, printing its progress every few seconds. */
@@ -75,13 +81,13 @@ final class BridgeCommand {
         @Override
         public Integer call() throws Exception {
             try {
-                KafkaSink.Settings d = new KafkaSink.Settings(url(), keyspace, topic, bootstrap);
-                KafkaSink sink = new KafkaSink(new KafkaSink.Settings(d.regionUrl(), keyspace, topic, bootstrap,
+                KafkaSink.Settings d = new KafkaSink.Settings(region(), keyspace, topic, bootstrap);
+                KafkaSink sink = new KafkaSink(new KafkaSink.Settings(d.region(), keyspace, topic, bootstrap,
                         name == null ? d.name() : name, Duration.ofMillis(100), 500)).start();
-                System.out.println("publishing " + keyspace + " from " + d.regionUrl() + " to " + topic + " at " + bootstrap);
+                System.out.println("publishing " + keyspace + " from " + d.region() + " to " + topic + " at " + bootstrap);
                 return runUntilStopped(sink, () -> "published " + sink.published() + " items, at position " + sink.position()
                         + (sink.failure() == null ? "" : " (last error: " + sink.failure() + ")"));
-            } catch (LabException e) {
+            } catch (LabException | java.io.IOException | IllegalArgumentException e) {
                 System.err.println("error: " + e.getMessage());
                 return 1;
             }
@@ -105,13 +111,13 @@ final class BridgeCommand {
         @Override
         public Integer call() throws Exception {
             try {
-                KafkaSource.Settings d = new KafkaSource.Settings(url(), keyspace, topic, bootstrap);
-                KafkaSource source = new KafkaSource(new KafkaSource.Settings(d.regionUrl(), keyspace, topic, bootstrap,
+                KafkaSource.Settings d = new KafkaSource.Settings(region(), keyspace, topic, bootstrap);
+                KafkaSource source = new KafkaSource(new KafkaSource.Settings(d.region(), keyspace, topic, bootstrap,
                         group == null ? d.group() : group, stream, type)).start();
-                System.out.println("appending " + topic + " at " + bootstrap + " to " + keyspace + " in " + d.regionUrl());
+                System.out.println("appending " + topic + " at " + bootstrap + " to " + keyspace + " in " + d.region());
                 return runUntilStopped(source, () -> "appended " + source.appended() + " events (" + source.retried()
                         + " were already in)");
-            } catch (LabException e) {
+            } catch (LabException | java.io.IOException | IllegalArgumentException e) {
                 System.err.println("error: " + e.getMessage());
                 return 1;
             }

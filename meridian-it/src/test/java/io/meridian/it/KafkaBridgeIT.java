@@ -5,12 +5,16 @@ import static org.awaitility.Awaitility.await;
 
 import io.meridian.bridge.KafkaSink;
 import io.meridian.bridge.KafkaSource;
+import io.meridian.bridge.NodeConnection;
 import io.meridian.client.MeridianClient;
 import io.meridian.client.RequestOptions;
 import io.meridian.core.api.EventsView;
 import io.meridian.core.config.ConfigLoader;
 import io.meridian.lab.Launcher;
 import io.meridian.node.RegionNode;
+import io.meridian.tls.CertificateAuthority;
+import io.meridian.tls.Identity;
+import io.meridian.tls.TlsFiles;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -42,9 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Kafka bridge against a real broker: a single-node Kafka in KRaft mode started as a process
- * on 127.0.0.1 from the Kafka artifacts on this class path, and a Meridian region. The sink runs
- * as a `meridian bridge kafka-sink` process and is SIGKILLed in the middle of a stream; the
- * source is appended twice from the topic's start.
+ * on 127.0.0.1 from the Kafka artifacts on this class path, and two Meridian regions with TLS and
+ * access tokens required. The bridges reach us-east over HTTPS with a token each: the sink's may
+ * only read, the source's only write. The sink runs as a `meridian bridge kafka-sink` process and
+ * is SIGKILLed in the middle of a stream; the source is appended twice from the topic's start.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KafkaBridgeIT {
@@ -53,8 +58,12 @@ class KafkaBridgeIT {
     Process broker;
     String bootstrap;
     RegionNode node;
+    RegionNode peer;
     MeridianClient client;
     String url;
+    javax.net.ssl.SSLContext tls;
+    String sinkToken;
+    String sourceToken;
 
     @BeforeAll
     void up() throws Exception {
@@ -79,16 +88,54 @@ class KafkaBridgeIT {
                 return true;
             }
         });
-        node = RegionNode.create(ConfigLoader.parse("test.yaml", """
+        // Two regions over TLS with tokens required (tokens live in the control plane, which needs
+        // two); the bridges dial us-east with the CA and a token of the scopes they need, nothing more.
+        Path certs = dir.resolve("certs");
+        java.time.Instant now = java.time.Instant.now();
+        CertificateAuthority ca = CertificateAuthority.create(now, Duration.ofDays(1));
+        ca.save(certs);
+        for (Identity id : List.of(Identity.region("us-east"), Identity.region("eu-west"), Identity.client("ops"))) {
+            CertificateAuthority.save(ca.issue(id, id.kind() == Identity.Kind.REGION ? List.of("127.0.0.1") : List.of(),
+                    now.minusSeconds(60), now.plus(Duration.ofDays(1))), certs);
+        }
+        int[] p = new int[6];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = freePort();
+        }
+        io.meridian.core.config.MeridianConfig config = ConfigLoader.parse("test.yaml", """
                 regions:
-                  - {name: us-east, http: 127.0.0.1:0}
+                  - {name: us-east, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
+                  - {name: eu-west, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
                 keyspaces:
                   - {name: orders, policy: event-log}
                   - {name: sessions, policy: multi-master}
-                """), "us-east", dir.resolve("meridian"));
+                tls: {dir: certs}
+                auth: {tokens: required, admins: [ops]}
+                """.formatted(p[0], p[1], p[2], p[3], p[4], p[5])).resolvedAgainst(dir);
+        node = RegionNode.create(config, "us-east", dir.resolve("us-east"));
+        peer = RegionNode.create(config, "eu-west", dir.resolve("eu-west"));
+        Thread starting = Thread.ofPlatform().start(peer::start);
         node.start();
-        url = "http://127.0.0.1:" + node.port();
-        client = MeridianClient.connect(url, Duration.ofSeconds(15));
+        starting.join();
+        url = "https://127.0.0.1:" + node.port();
+        tls = TlsFiles.of(certs, Identity.client("ops")).context(id -> id.kind() == Identity.Kind.REGION);
+        client = MeridianClient.connect(url, Duration.ofSeconds(15), tls, null);
+        sinkToken = token("{\"name\": \"sink\", \"scopes\": [\"read:orders\", \"read:sessions\"]}");
+        sourceToken = token("{\"name\": \"source\", \"scopes\": [\"write:orders\"]}");
+    }
+
+    /** A token made through the API with the operators' certificate (retried while the control plane elects its leader). */
+    private String token(String body) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(tls).build();
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/v1/tokens"))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("token").asText();
+    }
+
+    private NodeConnection as(String token) throws IOException {
+        return new NodeConnection(url, TlsFiles.trustOnly(dir.resolve("certs")).context(id -> id.kind() == Identity.Kind.REGION), token);
     }
 
     @AfterAll
@@ -98,6 +145,9 @@ class KafkaBridgeIT {
         }
         if (node != null) {
             node.close();
+        }
+        if (peer != null) {
+            peer.close();
         }
         if (broker != null) {
             broker.destroyForcibly();
@@ -120,7 +170,8 @@ class KafkaBridgeIT {
 
     private Process sinkProcess(String keyspace, String topic, int n) throws IOException {
         return java(List.of("-Xmx256m", "io.meridian.cli.Main", "bridge", "kafka-sink", "--url", url, "--keyspace", keyspace,
-                "--topic", topic, "--bootstrap", bootstrap), dir.resolve("sink-" + n + ".log"));
+                "--topic", topic, "--bootstrap", bootstrap, "--certs", dir.resolve("certs").toString(), "--token", sinkToken),
+                dir.resolve("sink-" + n + ".log"));
     }
 
     /**
@@ -207,7 +258,7 @@ class KafkaBridgeIT {
         for (int i = 0; i < 20; i++) {
             client.put("sessions", "cart-" + i, "{\"items\": " + i + "}");
         }
-        try (KafkaSink sink = new KafkaSink(new KafkaSink.Settings(url, "sessions", "sessions-out", bootstrap)).start()) {
+        try (KafkaSink sink = new KafkaSink(new KafkaSink.Settings(as(sinkToken), "sessions", "sessions-out", bootstrap)).start()) {
             await().atMost(Duration.ofSeconds(60)).until(() -> sink.published() == 20);
         }
         Map<Long, String> records = topic("sessions-out", new ArrayList<>());
@@ -230,11 +281,11 @@ class KafkaBridgeIT {
             }
             producer.send(new ProducerRecord<>("payments", "p-0", "not json")).get();
         }
-        try (KafkaSource source = new KafkaSource(new KafkaSource.Settings(url, "orders", "payments", bootstrap)).start()) {
+        try (KafkaSource source = new KafkaSource(new KafkaSource.Settings(as(sourceToken), "orders", "payments", bootstrap)).start()) {
             await().atMost(Duration.ofSeconds(60)).until(() -> source.appended() == 201);
         }
         // Read again from the start (a new consumer group): every append is a retry, nothing is appended twice.
-        try (KafkaSource again = new KafkaSource(new KafkaSource.Settings(url, "orders", "payments", bootstrap, "second-reading",
+        try (KafkaSource again = new KafkaSource(new KafkaSource.Settings(as(sourceToken), "orders", "payments", bootstrap, "second-reading",
                 null, "KafkaRecord")).start()) {
             await().atMost(Duration.ofSeconds(60)).until(() -> again.retried() == 201);
             assertThat(again.appended()).isZero();
