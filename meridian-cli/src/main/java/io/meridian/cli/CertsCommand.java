@@ -26,7 +26,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "certs", description = {"A deployment's certificate authority, and its regions' and clients' certificates,",
         "as PEM files in one directory: the one the configuration's `tls: {dir: ...}` names (docs/security.md)."},
-        subcommands = {CertsCommand.Init.class, CertsCommand.Issue.class, CertsCommand.Client.class, CertsCommand.ListCerts.class})
+        subcommands = {CertsCommand.Init.class, CertsCommand.Issue.class, CertsCommand.Client.class, CertsCommand.Revoke.class,
+                CertsCommand.ListCerts.class})
 final class CertsCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -155,6 +156,43 @@ final class CertsCommand {
         return action.issued(issued, CertificateAuthority.save(issued, action.dir));
     }
 
+    @Command(name = "revoke", description = {"Revoke a region's or a client's certificate (a leaked key): ca.crl, signed with ca.key,",
+            "gains its serial. Copy ca.crl beside ca.crt on every host: regions refuse the certificate on new connections",
+            "within a second of it arriving. Then issue a new certificate for the region or client."})
+    static final class Revoke extends Action {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "REGION", description = "the region whose certificate (REGION.crt) to revoke")
+        String region;
+
+        @Option(names = "--client", paramLabel = "NAME", description = "revoke the client certificate client.NAME.crt instead")
+        String client;
+
+        @Override
+        Map<String, Object> run() throws IOException {
+            if ((region == null) == (client == null)) {
+                throw new IllegalArgumentException("name a REGION or --client NAME (one of them)");
+            }
+            Identity who = region != null ? Identity.region(region) : Identity.client(client);
+            Path file = CertificateAuthority.certFile(dir, who);
+            if (!Files.exists(file)) {
+                throw new IOException("no certificate " + file + " for " + who + " (`meridian certs list --dir " + dir + "` shows them)");
+            }
+            X509Certificate c = Pem.certificates(file).getFirst();
+            io.meridian.tls.Revocations list = CertificateAuthority.load(dir).revoke(c, Instant.now(), dir);
+            Map<String, Object> out = describe(c);
+            out.put("certificate", file.toString());
+            out.put("revoked_at", list.serials().get(c.getSerialNumber()).toString());
+            out.put("revocation_list", dir.resolve(io.meridian.tls.Revocations.FILE).toString());
+            out.put("revoked_serials", list.serials().size());
+            if (!json) {
+                System.out.println("revoked " + who + "'s certificate (serial " + c.getSerialNumber().toString(16) + "): "
+                        + dir.resolve(io.meridian.tls.Revocations.FILE) + " now lists " + list.serials().size()
+                        + ". Copy it beside ca.crt on every host; then `meridian certs "
+                        + (region != null ? "issue " + region + " --host ..." : "client " + client) + "` makes a new one.");
+            }
+            return out;
+        }
+    }
+
     @Command(name = "list", description = "Show the certificates in the directory: whom each speaks for, its hosts and when it expires.")
     static final class ListCerts extends Action {
         @Override
@@ -163,13 +201,18 @@ final class CertsCommand {
                 throw new IOException("no directory " + dir + " (create the authority with `meridian certs init --dir " + dir + "`)");
             }
             List<Map<String, Object>> all = new ArrayList<>();
+            io.meridian.tls.Revocations revoked = Files.exists(dir.resolve(CertificateAuthority.CERT_FILE))
+                    ? io.meridian.tls.Revocations.load(dir, Pem.certificates(dir.resolve(CertificateAuthority.CERT_FILE)).getFirst())
+                    : io.meridian.tls.Revocations.NONE;
             try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.crt")) {
                 List<Path> sorted = new ArrayList<>();
                 files.forEach(sorted::add);
                 sorted.sort(null);
                 for (Path f : sorted) {
-                    Map<String, Object> d = describe(Pem.certificates(f).getFirst());
+                    X509Certificate c = Pem.certificates(f).getFirst();
+                    Map<String, Object> d = describe(c);
                     d.put("file", f.getFileName().toString());
+                    d.put("revoked_at", revoked.revoked(c).map(Instant::toString).orElse(null));
                     if (f.getFileName().toString().equals(CertificateAuthority.CERT_FILE)) {
                         d.put("identity", "certificate authority");
                     }
@@ -182,10 +225,10 @@ final class CertsCommand {
                 for (Map<String, Object> d : all) {
                     boolean expired = Instant.parse((String) d.get("not_after")).isBefore(now);
                     System.out.printf("%-22s %-28s %-22s %s%n", d.get("file"), d.get("identity"),
-                            d.get("not_after") + (expired ? " (expired)" : ""), String.join(", ", ((List<?>) d.get("hosts")).stream().map(String::valueOf).toList()));
+                            d.get("not_after") + (d.get("revoked_at") != null ? " (revoked)" : expired ? " (expired)" : ""), String.join(", ", ((List<?>) d.get("hosts")).stream().map(String::valueOf).toList()));
                 }
             }
-            return Map.of("dir", dir.toString(), "certificates", all);
+            return Map.of("dir", dir.toString(), "certificates", all, "revoked_serials", revoked.serials().size());
         }
     }
 }

@@ -166,6 +166,27 @@ public final class CertificateAuthority {
         return cert;
     }
 
+    /**
+     * Revokes {@code revoked}, a certificate this authority issued: {@value Revocations#FILE} in
+     * {@code dir} gains its serial, signed again with every serial it already named. Copy the file
+     * beside {@code ca.crt} on every host; regions refuse the certificate on new connections from
+     * the second after it arrives.
+     *
+     * @return the list as written
+     * @throws IOException when {@code revoked} is not this authority's, or the list in {@code dir} is not
+     */
+    public Revocations revoke(X509Certificate revoked, Instant now, Path dir) throws IOException {
+        try {
+            revoked.verify(certificate.getPublicKey());
+        } catch (GeneralSecurityException e) {
+            throw new IOException("that certificate was not issued by this CA (" + certificate.getSubjectX500Principal().getName()
+                    + "): revoking it here would change nothing");
+        }
+        Revocations list = Revocations.load(dir, certificate).with(revoked, now);
+        Pem.write(dir.resolve(Revocations.FILE), list.encode(certificate, key, now), false);
+        return list;
+    }
+
     public static Path certFile(Path dir, Identity identity) {
         return dir.resolve(stem(identity) + ".crt");
     }

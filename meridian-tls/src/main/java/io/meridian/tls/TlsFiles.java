@@ -53,7 +53,7 @@ public final class TlsFiles {
 
     /** What was read from the files, once. */
     private record Loaded(int generation, String stamp, PrivateKey key, X509Certificate[] chain, X509ExtendedTrustManager pkix,
-                          X509Certificate ca) {
+                          X509Certificate ca, Revocations revoked) {
         String alias() {
             return ALIAS + generation;
         }
@@ -157,11 +157,17 @@ public final class TlsFiles {
         return self.map(s -> List.of(ca, CertificateAuthority.certFile(dir, s), CertificateAuthority.keyFile(dir, s))).orElse(List.of(ca));
     }
 
-    /** The files' sizes and modification times: what changes when one is rewritten. */
+    /** The files' sizes and modification times (and the revocation list's, or its absence): what changes when one is rewritten. */
     private static String stamp(Path dir, Optional<Identity> self) throws IOException {
         StringBuilder b = new StringBuilder();
         for (Path f : files(dir, self)) {
             b.append(Files.size(f)).append('@').append(Files.getLastModifiedTime(f).toMillis()).append(';');
+        }
+        Path crl = dir.resolve(Revocations.FILE);
+        try {
+            b.append(Files.size(crl)).append('@').append(Files.getLastModifiedTime(crl).toMillis());
+        } catch (java.nio.file.NoSuchFileException e) {
+            b.append("no revocations");
         }
         return b.toString();
     }
@@ -179,8 +185,9 @@ public final class TlsFiles {
         String stamp = stamp(dir, self);
         X509Certificate ca = Pem.certificates(dir.resolve(CertificateAuthority.CERT_FILE)).getFirst();
         X509ExtendedTrustManager pkix = pkix(ca);
+        Revocations revoked = Revocations.load(dir, ca);
         if (self.isEmpty()) {
-            return new Loaded(generation, stamp, null, new X509Certificate[0], pkix, ca);
+            return new Loaded(generation, stamp, null, new X509Certificate[0], pkix, ca, revoked);
         }
         Identity who = self.get();
         Path certFile = CertificateAuthority.certFile(dir, who);
@@ -210,7 +217,12 @@ public final class TlsFiles {
             throw new IOException(CertificateAuthority.keyFile(dir, who) + " is not the key of " + certFile
                     + " (were they copied from different runs of `meridian certs`?)");
         }
-        return new Loaded(generation, stamp, key, chain, pkix, ca);
+        Optional<Instant> revokedAt = revoked.revoked(mine);
+        if (revokedAt.isPresent()) {
+            throw new IOException(certFile + " was revoked on " + revokedAt.get() + " (" + dir.resolve(Revocations.FILE)
+                    + "): issue a new one");
+        }
+        return new Loaded(generation, stamp, key, chain, pkix, ca, revoked);
     }
 
     private static boolean matches(PrivateKey key, X509Certificate cert) {
@@ -282,6 +294,13 @@ public final class TlsFiles {
                 throw new CertificateException(why, e);
             }
             Optional<Identity> who = Identity.of(chain[0]);
+            Optional<Instant> revokedAt = l.revoked.revoked(chain[0]);
+            if (revokedAt.isPresent()) {
+                String why = "the certificate of " + who.map(String::valueOf).orElse(chain[0].getSubjectX500Principal().getName())
+                        + " (serial " + chain[0].getSerialNumber().toString(16) + ") was revoked on " + revokedAt.get();
+                log.info("TLS {} refused: {}", side, why);
+                throw new CertificateException(why);
+            }
             if (who.isEmpty() || !accept.test(who.get())) {
                 String why = who.map(w -> "the certificate of " + w + " is not accepted on this connection").orElse(
                         "the certificate of " + chain[0].getSubjectX500Principal().getName() + " names no Meridian region or client");

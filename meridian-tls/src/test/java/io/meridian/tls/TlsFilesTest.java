@@ -186,4 +186,52 @@ class TlsFilesTest {
         assertThatThrownBy(() -> ca.issue(Identity.region("x"), List.of("a b"), now, now.plusSeconds(1)))
                 .hasMessageContaining("not a host name");
     }
+
+    @Test
+    void aRevokedCertificateIsRefusedOnNewConnectionsOnceTheListArrivesWithoutARestart() throws Exception {
+        TlsFiles east = TlsFiles.of(dir, Identity.region("us-east"));
+        TlsFiles west = TlsFiles.of(dir, Identity.region("eu-west"));
+        SSLContext server = east.context(TlsFilesTest::peerRegion);
+        SSLContext client = west.context(TlsFilesTest::peerRegion);
+        handshake(server, client);
+
+        X509Certificate westCert = Pem.certificates(dir.resolve("eu-west.crt")).getFirst();
+        Revocations list = ca.revoke(westCert, now, dir);
+        assertThat(list.serials()).containsOnlyKeys(westCert.getSerialNumber());
+        Thread.sleep(1_100); // files are looked at again at most once a second
+        assertThatThrownBy(() -> handshake(server, client)).isInstanceOf(javax.net.ssl.SSLException.class);
+        // the refusal says which certificate and since when; a region whose own certificate is revoked does not start
+        assertThatThrownBy(() -> east.trustManager(TlsFilesTest::peerRegion).checkClientTrusted(new X509Certificate[] {westCert}, "EC"))
+                .hasMessageContaining("region eu-west").hasMessageContaining("was revoked on " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        assertThatThrownBy(() -> TlsFiles.of(dir, Identity.region("eu-west"))).hasMessageContaining("was revoked on")
+                .hasMessageContaining("issue a new one");
+
+        // a new certificate for the region is not revoked; revoking a second keeps the first
+        CertificateAuthority.save(ca.issue(Identity.region("eu-west"), HOSTS, now.minusSeconds(60), now.plus(Duration.ofDays(30))), dir);
+        Thread.sleep(1_100);
+        handshake(server, TlsFiles.of(dir, Identity.region("eu-west")).context(TlsFilesTest::peerRegion));
+        X509Certificate other = ca.issue(Identity.client("ops"), List.of(), now.minusSeconds(60), now.plus(Duration.ofDays(1))).certificate();
+        assertThat(ca.revoke(other, now.plusSeconds(5), dir).serials()).containsOnlyKeys(westCert.getSerialNumber(), other.getSerialNumber());
+    }
+
+    @Test
+    void aRevocationListNotSignedByTheDeploymentsCaIsNotLoaded() throws Exception {
+        TlsFiles east = TlsFiles.of(dir, Identity.region("us-east"));
+        SSLContext server = east.context(TlsFilesTest::peerRegion);
+        SSLContext client = TlsFiles.of(dir, Identity.region("eu-west")).context(TlsFilesTest::peerRegion);
+        // another authority "revokes" eu-west: nobody may revoke what they did not issue
+        Path elsewhere = dir.resolve("elsewhere");
+        CertificateAuthority stranger = CertificateAuthority.create(now, Duration.ofDays(1));
+        stranger.save(elsewhere);
+        X509Certificate westCert = Pem.certificates(dir.resolve("eu-west.crt")).getFirst();
+        assertThatThrownBy(() -> stranger.revoke(westCert, now, elsewhere)).hasMessageContaining("not issued by this CA");
+        X509Certificate strangers = stranger.issue(Identity.region("eu-west"), HOSTS, now, now.plusSeconds(60)).certificate();
+        stranger.revoke(strangers, now, elsewhere);
+        Files.copy(elsewhere.resolve(Revocations.FILE), dir.resolve(Revocations.FILE));
+        assertThatThrownBy(() -> TlsFiles.trustOnly(dir)).hasMessageContaining("was not signed by the CA");
+        Thread.sleep(1_100);
+        handshake(server, client); // the list that does not load is not taken: nothing is refused because of it
+        Files.writeString(dir.resolve(Revocations.FILE), "not a list");
+        assertThatThrownBy(() -> TlsFiles.trustOnly(dir)).hasMessageContaining("not a PEM revocation list");
+    }
 }
