@@ -45,19 +45,50 @@ public record LabState(String config, String controlUrl, Pid wan, double latency
     }
 
     /**
-     * A process the lab started: its pid and the instant the OS says it started, which together
-     * name it even after the pid is reused by another process.
+     * A process the lab started: its pid and when it started, which together name it even after
+     * the pid is reused by another process. The start is kept twice: in clock ticks since boot
+     * (Linux's {@code /proc/PID/stat}), which nothing moves, and as the instant the JDK reports,
+     * which Linux derives from the boot time, itself computed as "now minus uptime": it moves when
+     * the wall clock is stepped or slewed. Comparing instants exactly once made a running lab's
+     * regions look gone (a CI run under load: `lab kill` refused, `lab revive` started a second
+     * node, `cost` found no region), so ticks are compared where they are known, and instants
+     * with some slack elsewhere.
+     *
+     * @param startTicks clock ticks from boot to the start, 0 where unknown (not Linux, or a state
+     *                   file written before they were kept)
      */
-    public record Pid(long pid, long startMillis) {
+    public record Pid(long pid, long startMillis, long startTicks) {
+        /** How far the reported start instant of one process may move between two readings. */
+        static final long START_SLACK_MILLIS = 5_000;
+
         static Pid of(ProcessHandle h) {
-            return new Pid(h.pid(), h.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L));
+            return new Pid(h.pid(), h.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L), startTicks(h.pid()));
         }
 
         /** The live process, if it is still the one the lab started. */
         public java.util.Optional<ProcessHandle> handle() {
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                    .filter(h -> startMillis == 0 || h.info().startInstant().map(java.time.Instant::toEpochMilli)
-                            .map(t -> t == startMillis).orElse(true));
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(this::sameStart);
+        }
+
+        private boolean sameStart(ProcessHandle h) {
+            long ticks = startTicks(pid);
+            if (startTicks > 0 && ticks > 0) {
+                return ticks == startTicks;
+            }
+            return startMillis == 0 || h.info().startInstant().map(java.time.Instant::toEpochMilli)
+                    .map(t -> Math.abs(t - startMillis) <= START_SLACK_MILLIS).orElse(true);
+        }
+
+        /** Clock ticks from boot to the start of process {@code pid} (field 22 of {@code /proc/PID/stat}); 0 where unknown. */
+        static long startTicks(long pid) {
+            try {
+                String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+                // field 2, the command, is in parentheses and may hold spaces: count from its closing one (field 3 comes next)
+                String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return Long.parseLong(rest[22 - 3]);
+            } catch (java.io.IOException | RuntimeException e) {
+                return 0;
+            }
         }
     }
 
