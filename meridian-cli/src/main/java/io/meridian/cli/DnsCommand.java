@@ -45,6 +45,10 @@ final class DnsCommand implements Callable<Integer> {
     @Option(names = "--check-gateways", description = "also check each gateway's /meridian/gateway/health")
     boolean checkGateways;
 
+    @Option(names = "--gateway-scheme", defaultValue = "http", description = "how gateways are checked: http, or https (checked"
+            + " against --certs' ca.crt when given, else the JDK's trusted CAs) (default: ${DEFAULT-VALUE})")
+    String gatewayScheme;
+
     @Option(names = "--interval-ms", defaultValue = "1000", description = "how often health is read (default: ${DEFAULT-VALUE})")
     long intervalMs;
 
@@ -58,9 +62,12 @@ final class DnsCommand implements Callable<Integer> {
             settings = settings();
             List<String> regions = settings.gateways().stream().map(DnsServer.GatewayAddress::region).toList();
             Map<String, URI> checked = new LinkedHashMap<>();
+            if (!gatewayScheme.equals("http") && !gatewayScheme.equals("https")) {
+                throw new IllegalArgumentException("--gateway-scheme is http or https, not '" + gatewayScheme + "'");
+            }
             if (checkGateways) {
                 for (DnsServer.GatewayAddress g : settings.gateways()) {
-                    checked.put(g.region(), URI.create("http://" + java.net.InetAddress.getByAddress(g.address()).getHostAddress() + ":" + g.port()));
+                    checked.put(g.region(), URI.create(gatewayScheme + "://" + java.net.InetAddress.getByAddress(g.address()).getHostAddress() + ":" + g.port()));
                 }
             }
             List<URI> nodeUrls = nodes.stream().map(u -> Foreground.url(u, "--health-from", true)).toList();

@@ -34,6 +34,9 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--timeout-ms", defaultValue = "5000", description = "connect and response timeout towards origins and peers (default: ${DEFAULT-VALUE})")
     long timeoutMs;
 
+    @picocli.CommandLine.Mixin
+    TrafficTlsOptions tls;
+
     @Override
     public Integer call() throws InterruptedException {
         System.setProperty("meridian.region", region + "-edge");
@@ -48,7 +51,7 @@ final class EdgeCommand implements Callable<Integer> {
             System.err.println("error: the edge did not start on " + listen + ": " + (e.getCause() != null ? e.getCause() : e));
             return 2;
         }
-        System.out.println("edge of " + region + " on http://" + edge.settings().host() + ":" + edge.port() + ": origins "
+        System.out.println("edge of " + region + " on " + edge.settings().tls().scheme() + "://" + edge.settings().host() + ":" + edge.port() + ": origins "
                 + String.join(", ", edge.settings().origins().keySet()) + "; peers "
                 + (peers.isEmpty() ? "none" : String.join(", ", edge.settings().peers().keySet())) + "; at most " + maxEntries + " entries");
         return Foreground.runUntilStopped(edge);
@@ -60,6 +63,7 @@ final class EdgeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--timeout-ms is at least 10");
         }
         return new Edge.Settings(region, at.host(), at.port(), Foreground.regionUrls(origins, "--origin", null),
-                Foreground.regionUrls(peers, "--peer", region), maxEntries, maxObjectBytes, Duration.ofMillis(timeoutMs));
+                Foreground.regionUrls(peers, "--peer", region), maxEntries, maxObjectBytes, Duration.ofMillis(timeoutMs),
+                tls.tls());
     }
 }

@@ -67,7 +67,7 @@ final class Foreground {
             if (name.equals(self)) {
                 throw new IllegalArgumentException(option + " '" + name + "' is this region");
             }
-            if (out.put(name, httpUrl(v.substring(eq + 1), option + " " + name)) != null) {
+            if (out.put(name, url(v.substring(eq + 1), option + " " + name, true)) != null) {
                 throw new IllegalArgumentException(option + " '" + name + "' is named twice");
             }
         }

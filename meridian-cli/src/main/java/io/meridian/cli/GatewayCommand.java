@@ -21,7 +21,7 @@ final class GatewayCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, description = "host:port to listen on (port 0: any free one)")
     String listen;
 
-    @Option(names = "--instance", description = "a service instance of this region (base URL); repeat for each")
+    @Option(names = "--instance", description = "a service instance of this region (base URL, http or https); repeat for each")
     List<String> instances = new ArrayList<>();
 
     @Option(names = "--peer", description = "REGION=URL of another region's gateway; repeat, nearest first")
@@ -35,6 +35,9 @@ final class GatewayCommand implements Callable<Integer> {
 
     @Option(names = "--timeout-ms", defaultValue = "2000", description = "how long a check may take (default: ${DEFAULT-VALUE})")
     long timeoutMs;
+
+    @picocli.CommandLine.Mixin
+    TrafficTlsOptions tls;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -50,7 +53,7 @@ final class GatewayCommand implements Callable<Integer> {
             System.err.println("error: the gateway did not start on " + listen + ": " + (e.getCause() != null ? e.getCause() : e));
             return 2;
         }
-        System.out.println("gateway of " + region + " on http://" + gateway.settings().host() + ":" + gateway.port() + ": "
+        System.out.println("gateway of " + region + " on " + gateway.settings().tls().scheme() + "://" + gateway.settings().host() + ":" + gateway.port() + ": "
                 + instances.size() + " instance(s), peers " + (peers.isEmpty() ? "none" : String.join(", ",
                 gateway.settings().peers().keySet())));
         return Foreground.runUntilStopped(gateway);
@@ -58,12 +61,12 @@ final class GatewayCommand implements Callable<Integer> {
 
     Gateway.Settings settings() {
         Foreground.Listen at = Foreground.Listen.parse(listen, "--listen");
-        List<URI> urls = instances.stream().map(u -> Foreground.httpUrl(u, "--instance")).toList();
+        List<URI> urls = instances.stream().map(u -> Foreground.url(u, "--instance", true)).toList();
         Map<String, URI> peerUrls = Foreground.regionUrls(peers, "--peer", region);
         if (checkIntervalMs < 10 || timeoutMs < 10) {
             throw new IllegalArgumentException("--check-interval-ms and --timeout-ms are at least 10");
         }
         return new Gateway.Settings(region, at.host(), at.port(), urls, peerUrls, healthPath,
-                Duration.ofMillis(checkIntervalMs), Duration.ofMillis(timeoutMs));
+                Duration.ofMillis(checkIntervalMs), Duration.ofMillis(timeoutMs), tls.tls());
     }
 }

@@ -21,6 +21,15 @@ final class TrafficRegionCommand implements Callable<Integer> {
     @Option(names = "--region", required = true)
     String region;
 
+    /** The region's own certificate, from the lab's certificates directory, for its gateway and edge to show. */
+    private javax.net.ssl.SSLContext serving() throws java.io.IOException {
+        if (tls.certs == null) {
+            throw new IllegalArgumentException("the plan has " + region + "'s gateway and edge serve HTTPS: give --certs DIR");
+        }
+        io.meridian.tls.TlsFiles files = io.meridian.tls.TlsFiles.of(tls.certs, io.meridian.tls.Identity.region(region));
+        return io.meridian.tls.PemKeyPair.context(files.keyManager(), null);
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         System.setProperty("meridian.region", region + "-traffic");
@@ -28,7 +37,9 @@ final class TrafficRegionCommand implements Callable<Integer> {
         try {
             TrafficPlan p = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                     .readValue(plan.toFile(), TrafficPlan.class);
-            traffic = new TrafficRegion(p, region, tls.context(null));
+            javax.net.ssl.SSLContext dial = tls.context(null);
+            traffic = new TrafficRegion(p, region, dial, p.require(region).tls() ? new io.meridian.traffic.TrafficTls(serving(), dial)
+                    : io.meridian.traffic.TrafficTls.PLAIN);
             traffic.start();
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());

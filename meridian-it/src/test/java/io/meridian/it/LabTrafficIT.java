@@ -37,7 +37,8 @@ import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /**
- * The lab with its traffic layer ({@code lab up --traffic}) on real processes: the DNS answers
+ * The lab with its traffic layer ({@code lab up --tls --traffic}: gateways and edges serve HTTPS and
+ * forward over it) on real processes: the DNS answers
  * with the gateways, the demo shop serves pages through each gateway and static files through
  * each edge, simulated users of every region see no errors; the region-outage drill with users
  * kills a region whole (node and traffic layer): its users see errors only until the DNS's answer
@@ -52,12 +53,14 @@ class LabTrafficIT {
     @TempDir
     static Path dir;
     Lab lab;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpClient http;
 
     @BeforeAll
     void up() {
         lab = new Lab(dir.resolve("lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
-        lab.up(0, new LabTopology.Setup(0.2, 0, 0), Duration.ofSeconds(120), true);
+        lab.up(0, new LabTopology.Setup(0.2, 0, 0).withTls(true), Duration.ofSeconds(120), true);
+        // Gateways and edges show their region's certificate: only the lab's CA makes them trusted.
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(lab.tls().orElseThrow()).build();
     }
 
     @AfterAll
@@ -77,8 +80,8 @@ class LabTrafficIT {
         assertThat(status.serviceName()).isEqualTo("shop.meridian.test");
         assertThat(status.dns()).startsWith("127.0.0.1:");
         assertThat(status.regions()).allSatisfy(r -> {
-            assertThat(r.gateway()).startsWith("http://127.0.0.1:");
-            assertThat(r.edge()).startsWith("http://127.0.0.1:");
+            assertThat(r.gateway()).startsWith("https://127.0.0.1:");
+            assertThat(r.edge()).startsWith("https://127.0.0.1:");
         });
 
         // The DNS, asked as the lab's status says: every gateway, as SRV records.

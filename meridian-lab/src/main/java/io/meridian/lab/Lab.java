@@ -302,7 +302,7 @@ public final class Lab {
             List<String> nearest = new ArrayList<>(data.stream().map(LabState.RegionProcess::name).toList());
             nearest.sort(java.util.Comparator.comparingDouble(o -> o.equals(name) ? -1 : LabTopology.oneWayMillis(name, o)));
             planned.add(new io.meridian.core.traffic.TrafficPlan.Region(name, data.get(i).url(), ports.get(n + i), ports.get(i),
-                    ports.get(2 * n + i), "10." + (i + 1) + ".0.0/16", nearest));
+                    ports.get(2 * n + i), "10." + (i + 1) + ".0.0/16", nearest, tls().isPresent()));
         }
         int dnsPort = ports.get(3 * n);
         io.meridian.core.traffic.TrafficPlan plan = new io.meridian.core.traffic.TrafficPlan(SERVICE_NAME, dnsPort, planned);
@@ -319,6 +319,9 @@ public final class Lab {
         List<String> dnsArgs = new ArrayList<>(List.of("dns", "--name", SERVICE_NAME, "--listen", "127.0.0.1:" + dnsPort,
                 "--check-gateways", "--interval-ms", "1000", "--ttl", Integer.toString(dnsTtlSeconds)));
         dnsArgs.addAll(certsArgs());
+        if (tls().isPresent()) {
+            dnsArgs.addAll(List.of("--gateway-scheme", "https"));
+        }
         for (var r : planned) {
             dnsArgs.addAll(List.of("--gateway", r.name() + "=127.0.0.1:" + r.gatewayPort(), "--subnet", r.subnet() + "=" + r.name(),
                     "--nearest", r.name() + "=" + String.join(",", r.nearest()), "--health-from", r.node()));
@@ -371,7 +374,7 @@ public final class Lab {
         }
         try {
             return new UsersLoad(state.traffic(), PLAN_JSON.readValue(Path.of(state.traffic().plan()).toFile(),
-                    io.meridian.core.traffic.TrafficPlan.class));
+                    io.meridian.core.traffic.TrafficPlan.class), tls().orElse(null));
         } catch (IOException e) {
             throw new LabException("cannot read " + state.traffic().plan() + ": " + e.getMessage(), e);
         }

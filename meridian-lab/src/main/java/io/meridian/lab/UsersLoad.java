@@ -58,11 +58,14 @@ public final class UsersLoad {
 
     private final LabState.Traffic traffic;
     private final io.meridian.core.traffic.TrafficPlan plan;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
 
-    public UsersLoad(LabState.Traffic traffic, io.meridian.core.traffic.TrafficPlan plan) {
+    /** @param tls whom the gateways and edges must prove to be, when they serve HTTPS (null: the JDK's trust) */
+    public UsersLoad(LabState.Traffic traffic, io.meridian.core.traffic.TrafficPlan plan, javax.net.ssl.SSLContext tls) {
         this.traffic = traffic;
         this.plan = plan;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
     }
 
     private static final class Region {
@@ -185,7 +188,7 @@ public final class UsersLoad {
             }
         }
         get(r, start, URI.create(r.edge + "/static/app.js"), "GET", true);
-        URI gateway = URI.create("http://127.0.0.1:" + r.gatewayPort);
+        URI gateway = URI.create((r.plan.tls() ? "https" : "http") + "://127.0.0.1:" + r.gatewayPort);
         get(r, start, gateway.resolve("/product/p-" + random.nextInt(1, 21)), "GET", false);
         get(r, start, gateway.resolve("/profile/u-" + random.nextInt(1, 21)), "GET", false);
         if (random.nextInt(4) == 0) {

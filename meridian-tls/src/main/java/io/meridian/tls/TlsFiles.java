@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
@@ -57,6 +56,10 @@ public final class TlsFiles {
         String alias() {
             return ALIAS + generation;
         }
+
+        OneKeyManager.Held held() {
+            return new OneKeyManager.Held(alias(), key, chain);
+        }
     }
 
     private TlsFiles(Path dir, Optional<Identity> self, Loaded loaded) {
@@ -104,7 +107,22 @@ public final class TlsFiles {
 
     /** Shows this party's certificate, as the files hold it now. */
     public X509ExtendedKeyManager keyManager() {
-        return new KeyManagerImpl();
+        return new OneKeyManager(new OneKeyManager.Loads() {
+            @Override
+            public OneKeyManager.Held now() {
+                return loaded().held();
+            }
+
+            @Override
+            public OneKeyManager.Held byAlias(String alias) {
+                for (Loaded l : new Loaded[] {current, previous}) {
+                    if (l != null && l.alias().equals(alias)) {
+                        return l.held();
+                    }
+                }
+                return null;
+            }
+        });
     }
 
     /**
@@ -225,9 +243,19 @@ public final class TlsFiles {
         return new Loaded(generation, stamp, key, chain, pkix, ca, revoked);
     }
 
-    private static boolean matches(PrivateKey key, X509Certificate cert) {
+    /** Whether {@code key} is the private half of {@code cert}'s public key: it signs what the certificate's key verifies. */
+    static boolean matches(PrivateKey key, X509Certificate cert) {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            case "RSASSA-PSS" -> "RSASSA-PSS";
+            default -> key.getAlgorithm(); // Ed25519, Ed448: the key's own name is the signature's
+        };
         try {
-            java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA");
+            java.security.Signature s = java.security.Signature.getInstance(algorithm);
+            if (algorithm.equals("RSASSA-PSS")) {
+                s.setParameter(new java.security.spec.PSSParameterSpec("SHA-256", "MGF1", java.security.spec.MGF1ParameterSpec.SHA256, 32, 1));
+            }
             byte[] probe = "meridian".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             s.initSign(key);
             s.update(probe);
@@ -347,77 +375,5 @@ public final class TlsFiles {
 
     private interface Check {
         void run(X509ExtendedTrustManager pkix) throws CertificateException;
-    }
-
-    /**
-     * Always the one certificate of this party, named by an alias that says which load of the
-     * files it came from: a handshake that chose an alias before a reload still gets the key and
-     * chain of that same load.
-     */
-    private final class KeyManagerImpl extends X509ExtendedKeyManager {
-        private Loaded byAlias(String alias) {
-            Loaded c = current;
-            if (c.alias().equals(alias)) {
-                return c;
-            }
-            Loaded p = previous;
-            return p != null && p.alias().equals(alias) ? p : null;
-        }
-
-        private String choose(String... keyTypes) {
-            Loaded l = loaded();
-            if (l.key == null) {
-                return null;
-            }
-            for (String t : keyTypes) {
-                if (t != null && (t.equals(l.key.getAlgorithm()) || t.startsWith(l.key.getAlgorithm() + "_"))) {
-                    return l.alias();
-                }
-            }
-            return null;
-        }
-
-        @Override
-        public String[] getClientAliases(String keyType, Principal[] issuers) {
-            String a = choose(keyType);
-            return a == null ? null : new String[] {a};
-        }
-
-        @Override
-        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-            return choose(keyType);
-        }
-
-        @Override
-        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-            return choose(keyType);
-        }
-
-        @Override
-        public String[] getServerAliases(String keyType, Principal[] issuers) {
-            return getClientAliases(keyType, issuers);
-        }
-
-        @Override
-        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-            return choose(keyType);
-        }
-
-        @Override
-        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-            return choose(keyType);
-        }
-
-        @Override
-        public X509Certificate[] getCertificateChain(String alias) {
-            Loaded l = byAlias(alias);
-            return l == null ? null : l.chain.clone();
-        }
-
-        @Override
-        public PrivateKey getPrivateKey(String alias) {
-            Loaded l = byAlias(alias);
-            return l == null ? null : l.key;
-        }
     }
 }

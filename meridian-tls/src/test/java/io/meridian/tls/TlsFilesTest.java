@@ -177,6 +177,45 @@ class TlsFilesTest {
     }
 
     @Test
+    void aPemPairIsShownAndARenewedOneReplacesItWithoutARestart() throws Exception {
+        PemKeyPair pair = PemKeyPair.of(dir.resolve("eu-west.crt"), dir.resolve("eu-west.key"));
+        SSLContext server = PemKeyPair.context(pair.keyManager(), TlsFiles.of(dir, Identity.region("eu-west")).trustManager(TlsFilesTest::peerRegion));
+        SSLContext client = regionContext("us-east");
+        BigInteger first = handshake(server, client).getSerialNumber();
+        assertThat(first).isEqualTo(pair.certificate().getSerialNumber());
+        CertificateAuthority.Issued renewed = ca.issue(Identity.region("eu-west"), HOSTS, now.minusSeconds(60), now.plus(Duration.ofDays(90)));
+        CertificateAuthority.save(renewed, dir);
+        Thread.sleep(1_100); // files are looked at again at most once a second
+        assertThat(handshake(server, client).getSerialNumber()).isEqualTo(renewed.certificate().getSerialNumber());
+        // a key of another certificate is not taken: the pair loaded before stays in use
+        Files.copy(dir.resolve("us-east.key"), dir.resolve("eu-west.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Thread.sleep(1_100);
+        assertThat(handshake(server, client).getSerialNumber()).isEqualTo(renewed.certificate().getSerialNumber());
+        assertThatThrownBy(() -> PemKeyPair.of(dir.resolve("eu-west.crt"), dir.resolve("eu-west.key")))
+                .hasMessageContaining("is not the key of");
+        assertThatThrownBy(() -> PemKeyPair.of(dir.resolve("nowhere.crt"), dir.resolve("eu-west.key")))
+                .hasMessageContaining("cannot read").hasMessageContaining("nowhere.crt");
+    }
+
+    @Test
+    void keysAreMatchedToCertificatesWhateverTheirAlgorithm() throws Exception {
+        for (String algorithm : List.of("RSA", "EC", "Ed25519")) {
+            java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance(algorithm);
+            java.security.KeyPair mine = g.generateKeyPair();
+            java.security.KeyPair other = g.generateKeyPair();
+            org.bouncycastle.asn1.x500.X500Name name = new org.bouncycastle.asn1.x500.X500Name("CN=" + algorithm);
+            X509Certificate cert = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(
+                    new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(name, BigInteger.ONE, java.util.Date.from(now),
+                            java.util.Date.from(now.plusSeconds(60)), name, mine.getPublic())
+                            .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(
+                                    algorithm.equals("Ed25519") ? "Ed25519" : "SHA256with" + (algorithm.equals("EC") ? "ECDSA" : "RSA"))
+                                    .build(mine.getPrivate())));
+            assertThat(TlsFiles.matches(mine.getPrivate(), cert)).as(algorithm).isTrue();
+            assertThat(TlsFiles.matches(other.getPrivate(), cert)).as(algorithm).isFalse();
+        }
+    }
+
+    @Test
     void filesThatDoNotBelongTogetherAreRefusedSayingWhy() throws Exception {
         assertThatThrownBy(() -> TlsFiles.of(dir, Identity.region("ap-south"))).hasMessageContaining("ap-south.crt")
                 .hasMessageContaining("meridian certs issue ap-south");

@@ -74,10 +74,18 @@ public final class Edge implements AutoCloseable {
      * @param peers          the other regions' edges, for purges
      * @param maxEntries     the most responses kept (least recently used evicted first)
      * @param maxObjectBytes the largest response body kept
+     * @param tls            what the listener shows, and whom HTTPS origins and peers must prove to be
      */
     public record Settings(String region, String host, int port, Map<String, URI> origins, Map<String, URI> peers,
-                           int maxEntries, long maxObjectBytes, Duration timeout) {
+                           int maxEntries, long maxObjectBytes, Duration timeout, TrafficTls tls) {
+        /** Plain HTTP in; HTTPS origins and peers checked by the JDK's trusted CAs. */
+        public Settings(String region, String host, int port, Map<String, URI> origins, Map<String, URI> peers,
+                        int maxEntries, long maxObjectBytes, Duration timeout) {
+            this(region, host, port, origins, peers, maxEntries, maxObjectBytes, timeout, TrafficTls.PLAIN);
+        }
+
         public Settings {
+            tls = tls == null ? TrafficTls.PLAIN : tls;
             origins = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(origins));
             peers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(peers));
             if (origins.isEmpty()) {
@@ -120,6 +128,7 @@ public final class Edge implements AutoCloseable {
                 .setHttpCacheStorage(storage)
                 .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
                         .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(timeout).setSocketTimeout(timeout).build())
+                                .setTlsSocketStrategy(settings.tls().apache())
                         .setMaxConnTotal(128).setMaxConnPerRoute(64).build())
                 .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(timeout).setRedirectsEnabled(false).build())
                 .disableAutomaticRetries()
@@ -127,13 +136,13 @@ public final class Edge implements AutoCloseable {
                 .disableContentCompression()
                 .disableRedirectHandling()
                 .build();
-        this.purges = java.net.http.HttpClient.newBuilder().connectTimeout(settings.timeout()).build();
+        this.purges = settings.tls().checks(settings.timeout());
         this.server = new Server();
         // The answers carry the origin's Date and Server (a cached answer's Date is when the origin made it).
         org.eclipse.jetty.server.HttpConfiguration http = new org.eclipse.jetty.server.HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(false);
-        this.connector = new ServerConnector(server, new org.eclipse.jetty.server.HttpConnectionFactory(http));
+        this.connector = settings.tls().connector(server, http);
         connector.setHost(settings.host());
         connector.setPort(settings.port());
         server.addConnector(connector);
@@ -146,7 +155,8 @@ public final class Edge implements AutoCloseable {
 
     public void start() throws Exception {
         server.start();
-        log.info("edge of {} on {}:{}: origins {}, peers {}, at most {} entries", settings.region(), settings.host(), port(),
+        log.info("edge of {} on {}://{}:{}: origins {}, peers {}, at most {} entries", settings.region(), settings.tls().scheme(),
+                settings.host(), port(),
                 settings.origins().keySet(), settings.peers().keySet(), settings.maxEntries());
     }
 

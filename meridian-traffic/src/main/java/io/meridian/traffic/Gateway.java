@@ -55,10 +55,18 @@ public final class Gateway implements AutoCloseable {
      * @param healthPath    the instances' health check path
      * @param checkInterval how often every instance and peer is checked
      * @param timeout       how long a check, or a proxied request's answer, may take
+     * @param tls           what the listener shows, and whom HTTPS instances and peers must prove to be
      */
     public record Settings(String region, String host, int port, List<URI> instances, Map<String, URI> peers, String healthPath,
-                           Duration checkInterval, Duration timeout) {
+                           Duration checkInterval, Duration timeout, TrafficTls tls) {
+        /** Plain HTTP in; HTTPS instances and peers checked by the JDK's trusted CAs. */
+        public Settings(String region, String host, int port, List<URI> instances, Map<String, URI> peers, String healthPath,
+                        Duration checkInterval, Duration timeout) {
+            this(region, host, port, instances, peers, healthPath, checkInterval, timeout, TrafficTls.PLAIN);
+        }
+
         public Settings {
+            tls = tls == null ? TrafficTls.PLAIN : tls;
             instances = List.copyOf(instances);
             peers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(peers));
             if (instances.isEmpty() && peers.isEmpty()) {
@@ -84,13 +92,13 @@ public final class Gateway implements AutoCloseable {
         settings.instances().forEach(i -> instanceHealth.add(new UpstreamHealth()));
         settings.peers().keySet().forEach(p -> peerHealth.put(p, new UpstreamHealth()));
         this.server = new Server();
-        this.connector = new ServerConnector(server);
+        this.connector = settings.tls().connector(server, new org.eclipse.jetty.server.HttpConfiguration());
         connector.setHost(settings.host());
         connector.setPort(settings.port());
         server.addConnector(connector);
         Proxy proxy = new Proxy();
         server.setHandler(new Front(proxy));
-        this.checks = java.net.http.HttpClient.newBuilder().connectTimeout(settings.timeout()).build();
+        this.checks = settings.tls().checks(settings.timeout());
         this.checker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("gateway-checks").unstarted(r));
     }
 
@@ -102,7 +110,7 @@ public final class Gateway implements AutoCloseable {
         server.start();
         long every = settings.checkInterval().toMillis();
         checker.scheduleWithFixedDelay(this::checkAll, 0, every, TimeUnit.MILLISECONDS);
-        log.info("gateway of {} on {}:{}: {} instances, peers {}", settings.region(), settings.host(), port(),
+        log.info("gateway of {} on {}://{}:{}: {} instances, peers {}", settings.region(), settings.tls().scheme(), settings.host(), port(),
                 settings.instances().size(), settings.peers().keySet());
     }
 
@@ -240,6 +248,11 @@ public final class Gateway implements AutoCloseable {
 
     /** The proxy: sends each request to the target its route names, and learns from how it went. */
     private final class Proxy extends ProxyHandler {
+        @Override
+        protected org.eclipse.jetty.client.HttpClient newHttpClient() {
+            return settings.tls().jettyClient();
+        }
+
         @Override
         protected HttpURI rewriteHttpURI(Request request) {
             URI base = target((GatewayRoutes.Route) request.getAttribute(ROUTE));

@@ -21,12 +21,19 @@ public final class TrafficRegion implements AutoCloseable {
     private final Edge edge;
 
     public TrafficRegion(TrafficPlan plan, String region) {
-        this(plan, region, null);
+        this(plan, region, null, TrafficTls.PLAIN);
     }
 
-    /** @param tls how the demo shop reaches regions served over HTTPS (null: plain HTTP) */
-    public TrafficRegion(TrafficPlan plan, String region, javax.net.ssl.SSLContext tls) {
+    /**
+     * @param tls     how the demo shop reaches regions served over HTTPS (null: plain HTTP)
+     * @param traffic what the gateway and the edge show (the plan says whether they serve HTTPS), and whom they trust
+     */
+    public TrafficRegion(TrafficPlan plan, String region, javax.net.ssl.SSLContext tls, TrafficTls traffic) {
         TrafficPlan.Region me = plan.require(region);
+        if (me.tls() != traffic.serves()) {
+            throw new IllegalArgumentException("the plan has " + region + "'s gateway and edge serve " + (me.tls() ? "HTTPS" : "plain HTTP")
+                    + ", but they were given " + (traffic.serves() ? "a certificate" : "none"));
+        }
         String[] nodes = me.nearest().stream().map(r -> plan.require(r).node()).toArray(String[]::new);
         this.client = MeridianClient.builder().regions(nodes).preferredRegions(region).sessions(false).tls(tls)
                 .timeout(Duration.ofSeconds(2)).deadline(Duration.ofSeconds(5)).build();
@@ -44,9 +51,9 @@ public final class TrafficRegion implements AutoCloseable {
             }
         }
         this.gateway = new Gateway(new Gateway.Settings(region, "127.0.0.1", me.gatewayPort(), List.of(URI.create(me.serviceUrl())),
-                peerGateways, "/health", Duration.ofSeconds(1), Duration.ofSeconds(2)));
+                peerGateways, "/health", Duration.ofSeconds(1), Duration.ofSeconds(2), traffic));
         this.edge = new Edge(new Edge.Settings(region, "127.0.0.1", me.edgePort(), origins, peerEdges, 10_000, 8 << 20,
-                Duration.ofSeconds(5)));
+                Duration.ofSeconds(5), traffic));
     }
 
     public void start() throws Exception {

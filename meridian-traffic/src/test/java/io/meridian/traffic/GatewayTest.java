@@ -196,8 +196,11 @@ class GatewayTest {
         w.healthStatus = 503;
         Gateway east = g.get("us-east");
         Gateway west = g.get("eu-west");
-        await().atMost(Duration.ofSeconds(10)).until(() -> get(east, "/").statusCode() == 503 && get(west, "/").statusCode() == 503);
+        // Until each gateway has seen the other's go unhealthy, a 503 may be the other's, forwarded.
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(east, Gateway.HEALTH_PATH).body().contains("\"eu-west\":false")
+                && get(west, Gateway.HEALTH_PATH).body().contains("\"us-east\":false"));
         HttpResponse<String> r = get(east, "/");
+        assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("Content-Type")).contains("application/problem+json");
         assertThat(r.headers().firstValue("Retry-After")).contains("1");
         assertThat(r.body()).contains("urn:meridian:problem:unavailable").contains("no other region");

@@ -19,9 +19,11 @@ public record TrafficPlan(String serviceName, int dnsPort, List<Region> regions)
     /**
      * @param nearest every region, this one first, then the others nearest first (by the emulated delays)
      * @param subnet  the client subnet whose users are in this region, e.g. {@code 10.1.0.0/16}
+     * @param tls     whether the gateway and the edge serve HTTPS, showing the region's certificate (a lab with TLS); the
+     *                demo service behind them stays plain HTTP on the loopback
      */
     public record Region(String name, String node, int servicePort, int gatewayPort, int edgePort, String subnet,
-                         List<String> nearest) {
+                         List<String> nearest, boolean tls) {
         public Region {
             nearest = List.copyOf(nearest);
         }
@@ -31,11 +33,11 @@ public record TrafficPlan(String serviceName, int dnsPort, List<Region> regions)
         }
 
         public String gatewayUrl() {
-            return "http://127.0.0.1:" + gatewayPort;
+            return (tls ? "https" : "http") + "://127.0.0.1:" + gatewayPort;
         }
 
         public String edgeUrl() {
-            return "http://127.0.0.1:" + edgePort;
+            return (tls ? "https" : "http") + "://127.0.0.1:" + edgePort;
         }
     }
 
