@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Single-region HTTP load on a running lab: PUT then GET of 100-byte values with wrk, at several
 # concurrencies. Prints wrk's latency percentiles and throughput.
-#   ./meridian lab up --detach && bench/http.sh [URL] [SECONDS]
+#   ./meridian lab up --detach --no-tls && bench/http.sh [URL] [SECONDS]
 # A lab with TLS requires an access token (wrk shows no client certificate):
 #   MERIDIAN_TOKEN=$(./meridian tokens create bench --read '*' --write '*') bench/http.sh https://127.0.0.1:7001
 set -euo pipefail

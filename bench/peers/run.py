@@ -6,7 +6,7 @@ Runs by hand, as root (network namespaces), never in CI:
     sudo bench/peers/run.py            # everything, about 17 minutes
     sudo bench/peers/run.py --only etcd,redis --seconds 5
 
-Meridian runs as `./meridian lab up` (its own WAN emulator). etcd runs as three members, one per
+Meridian runs as `./meridian lab up --no-tls` (its own WAN emulator). etcd runs as three members, one per
 region, each in a network namespace of its own so that the lab's WAN proxy (`meridian lab
 wan-proxy`) can tell which region a connection comes from and delay it as the lab would (35 / 108 /
 88 ms one way). Redis runs alone with `appendfsync always`, against a single-region Meridian PUT.
@@ -163,7 +163,7 @@ class Lab:
 
     def up(self):
         log("meridian: lab up")
-        self.cli("lab", "up", "--detach")
+        self.cli("lab", "up", "--detach", "--no-tls")  # plain HTTP, as the peers run
 
     def down(self):
         run([os.path.join(ROOT, "meridian"), "lab", "down"], check=False, env=self.env)

@@ -117,8 +117,9 @@ final class LabCommand {
                 + " one DNS for the lab (docs/traffic.md)")
         boolean traffic;
 
-        @Option(names = "--tls", description = "TLS everywhere: a CA and certificates in the lab's certs/ directory, HTTPS"
-                + " to the regions, mutual TLS between them (docs/security.md)")
+        @Option(names = "--tls", negatable = true, defaultValue = "true", fallbackValue = "true", description = "TLS everywhere,"
+                + " the default: a CA and certificates in the lab's certs/ directory, HTTPS to the regions, mutual TLS between them,"
+                + " access tokens required (docs/security.md); --no-tls: plain HTTP, anonymous")
         boolean tls;
 
         @Option(names = "--netns", description = "each region in its own Linux network namespace with its own address,"
@@ -176,6 +177,10 @@ final class LabCommand {
                 }
             }
             System.out.println("  logs and data in " + lab.root());
+            if (tls) {
+                System.out.println("  TLS: the lab's CA and client certificate (an administrator) for curl: curl -K "
+                        + displayPath(lab.curlConfig()) + " https://127.0.0.1:" + portOf(state.regions().getFirst().url()) + "/v1/health");
+            }
             if (detach) {
                 System.out.println("running in the background; `./meridian lab down` stops it");
                 return 0;
@@ -188,6 +193,17 @@ final class LabCommand {
             }
             System.out.println("the lab was stopped (`lab down` from another shell)");
             return 0;
+        }
+
+        /** {@code path} as the user can type it: relative to the working directory when under it. */
+        static String displayPath(java.nio.file.Path path) {
+            java.nio.file.Path here = java.nio.file.Path.of("").toAbsolutePath();
+            java.nio.file.Path p = path.toAbsolutePath().normalize();
+            return p.startsWith(here) ? here.relativize(p).toString() : p.toString();
+        }
+
+        private static int portOf(String url) {
+            return java.net.URI.create(url).getPort();
         }
     }
 

@@ -90,6 +90,22 @@ public final class MeridianClient implements AutoCloseable {
         this.http = (tls == null ? http : http.sslContext(tls)).build();
     }
 
+    /**
+     * A TLS context for {@link Builder#tls} or {@link #connect(String, Duration, javax.net.ssl.SSLContext)}
+     * from a certificates directory as {@code meridian certs} writes it (a lab's is
+     * {@code .meridian/lab/certs}): trusting the deployment's {@code ca.crt}, and showing
+     * {@code client.NAME.crt} with its key when {@code client} is not null. Read with the JDK alone.
+     *
+     * @throws IllegalArgumentException when a file is missing or does not load, saying which
+     */
+    public static javax.net.ssl.SSLContext certificates(java.nio.file.Path dir, String client) {
+        try {
+            return ClientCertificates.context(dir, client);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
     /** @param url the region's base URL, e.g. {@code http://127.0.0.1:7001} */
     public static MeridianClient connect(String url) {
         return connect(url, DEFAULT_TIMEOUT);

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The rules a doc follows: a {@code sh} block holds commands to run as written; a line
  * {@code # → TEXT} after a command says its output contains TEXT (several such lines: all of
  * them); a command without one must exit 0 and, for {@code curl}, answer below 400. Syntax with
- * placeholders goes in {@code text} blocks, which are not run. The harness changes three things:
- * the lab runs on free ports (URLs {@code 127.0.0.1:7001..7003} in commands point to them) at a
+ * placeholders goes in {@code text} blocks, which are not run. The lab runs as {@code lab up}
+ * starts it, with TLS. The harness changes three things: the lab runs on free ports (URLs {@code 127.0.0.1:7001..7003} in commands point to them) at a
  * fifth of the WAN delays, {@code ./meridian} is the jar under test, and {@code deploy/} is the
  * repository's. It skips the commands listed in {@link #SKIPPED}, each with its reason.
  */
@@ -77,8 +77,9 @@ class DocsIT {
         script.toFile().setExecutable(true);
         Files.createSymbolicLink(home.resolve("deploy"), repo.resolve("deploy")); // docs name deploy/... from the repository's root
         lab = new Lab(home.resolve(".meridian/lab"), Launcher.current(Main.class.getName()).quickStart(), System.out);
-        LabState state = lab.up(0, new LabTopology.Setup(SCALE, 0, 0), Duration.ofSeconds(120));
-        state.regions().forEach(r -> urls.put(r.name(), r.url().replace("http://", "")));
+        // As `./meridian lab up` runs it: with TLS, tokens required, the CA and curlrc in .meridian/lab.
+        LabState state = lab.up(0, new LabTopology.Setup(SCALE, 0, 0).withTls(true), Duration.ofSeconds(120));
+        state.regions().forEach(r -> urls.put(r.name(), r.url().replaceFirst("^https?://", "")));
     }
 
     @AfterAll

@@ -130,7 +130,24 @@ public final class Lab {
         } catch (IOException e) {
             throw new LabException("cannot make the lab's certificates in " + dir + ": " + e.getMessage(), e);
         }
+        writeCurlConfig();
         http = null; // dial with them from now on
+    }
+
+    /** The curl configuration file of a lab with TLS ({@code curl -K FILE https://...}). */
+    public Path curlConfig() {
+        return root.resolve("curlrc");
+    }
+
+    /** {@link #curlConfig()}: the lab's CA to check regions by, and the client certificate {@value #CLIENT} (an administrator, so no token is needed). */
+    private void writeCurlConfig() {
+        Path dir = certsDir().toAbsolutePath();
+        Identity client = Identity.client(CLIENT);
+        write(curlConfig(), "# curl -K " + curlConfig().toAbsolutePath() + " https://127.0.0.1:7001/...: the lab's CA, and the client"
+                + " certificate '" + CLIENT + "' (an administrator of the lab: no token needed)\n"
+                + "cacert = \"" + dir.resolve(CertificateAuthority.CERT_FILE) + "\"\n"
+                + "cert = \"" + CertificateAuthority.certFile(dir, client) + "\"\n"
+                + "key = \"" + CertificateAuthority.keyFile(dir, client) + "\"\n");
     }
 
     /** A lab started without TLS has no certificates: clients then dial it over plain HTTP. */
@@ -144,6 +161,7 @@ public final class Lab {
                 Files.delete(f);
             }
             Files.delete(dir);
+            Files.deleteIfExists(curlConfig());
         } catch (IOException e) {
             throw new LabException("cannot remove the lab's old certificates in " + dir + ": " + e.getMessage(), e);
         }

@@ -294,7 +294,7 @@ public final class LabTopology {
                 .append("# for data leaving its US and European regions for another region, and leaving Singapore.\ncost:\n")
                 .append("  currency: USD\n  default-per-gb: 0.02\n  prices:\n    - {from: ap-southeast, per-gb: 0.09}\n\n");
         if (wan.tls()) {
-            y.append("# TLS everywhere (docs/security.md): the lab's CA and certificates, made by `lab up --tls`.\ntls:\n")
+            y.append("# TLS everywhere (docs/security.md): the lab's CA and certificates, made by `lab up` (unless --no-tls).\ntls:\n")
                     .append("  dir: ").append(CERTS_DIR).append("\n\n");
             y.append("# Access tokens (docs/security.md): every request but health checks and metrics needs one, or the\n")
                     .append("# certificate of a region or of the client `lab` (what the lab's own commands show).\n")
