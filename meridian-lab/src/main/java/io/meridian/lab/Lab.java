@@ -428,7 +428,30 @@ public final class Lab {
     private static List<Integer> trafficPorts(int basePort, int n) {
         List<Integer> ports = new ArrayList<>();
         if (basePort == 0) {
-            return FreePorts.pick(3 * n, 1);
+            List<java.io.Closeable> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3 * n; i++) {
+                    ServerSocket s = new ServerSocket();
+                    s.setReuseAddress(true);
+                    s.bind(new InetSocketAddress("127.0.0.1", 0));
+                    held.add(s);
+                    ports.add(s.getLocalPort());
+                }
+                java.net.DatagramSocket d = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+                held.add(d);
+                ports.add(d.getLocalPort());
+            } catch (IOException e) {
+                throw new LabException("cannot find free ports: " + e.getMessage(), e);
+            } finally {
+                for (java.io.Closeable c : held) {
+                    try {
+                        c.close();
+                    } catch (IOException e) {
+                        // closing anyway
+                    }
+                }
+            }
+            return ports;
         }
         for (int offset : List.of(200, 300, 500)) {
             for (int i = 0; i < n; i++) {
@@ -796,7 +819,27 @@ public final class Lab {
         int n = LabTopology.Ports.count();
         List<Integer> ports = new ArrayList<>();
         if (basePort == 0) {
-            return FreePorts.pick(n, 0);
+            List<ServerSocket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    ServerSocket s = new ServerSocket();
+                    s.setReuseAddress(true);
+                    s.bind(new InetSocketAddress("127.0.0.1", 0));
+                    held.add(s);
+                    ports.add(s.getLocalPort());
+                }
+            } catch (IOException e) {
+                throw new LabException("cannot find free ports: " + e.getMessage(), e);
+            } finally {
+                held.forEach(s -> {
+                    try {
+                        s.close();
+                    } catch (IOException e) {
+                        // closing anyway
+                    }
+                });
+            }
+            return ports;
         }
         ports.addAll(LabTopology.Ports.fromBase(basePort));
         for (int port : ports) {
