@@ -16,7 +16,6 @@ import io.meridian.tls.CertificateAuthority;
 import io.meridian.tls.Identity;
 import io.meridian.tls.TlsFiles;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,8 +66,9 @@ class KafkaBridgeIT {
 
     @BeforeAll
     void up() throws Exception {
-        int kafkaPort = freePort();
-        int controllerPort = freePort();
+        int[] kafkaPorts = io.meridian.core.config.LoopbackPorts.free(2);
+        int kafkaPort = kafkaPorts[0];
+        int controllerPort = kafkaPorts[1];
         bootstrap = "127.0.0.1:" + kafkaPort;
         Path data = dir.resolve("kafka");
         Path properties = dir.resolve("server.properties");
@@ -98,10 +98,7 @@ class KafkaBridgeIT {
             CertificateAuthority.save(ca.issue(id, id.kind() == Identity.Kind.REGION ? List.of("127.0.0.1") : List.of(),
                     now.minusSeconds(60), now.plus(Duration.ofDays(1))), certs);
         }
-        int[] p = new int[6];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = freePort();
-        }
+        int[] p = io.meridian.core.config.LoopbackPorts.free(6);
         io.meridian.core.config.MeridianConfig config = ConfigLoader.parse("test.yaml", """
                 regions:
                   - {name: us-east, http: 127.0.0.1:%d, replication: 127.0.0.1:%d, consensus: 127.0.0.1:%d}
@@ -151,12 +148,6 @@ class KafkaBridgeIT {
         }
         if (broker != null) {
             broker.destroyForcibly();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 

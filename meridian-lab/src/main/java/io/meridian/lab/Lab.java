@@ -428,28 +428,11 @@ public final class Lab {
     private static List<Integer> trafficPorts(int basePort, int n) {
         List<Integer> ports = new ArrayList<>();
         if (basePort == 0) {
-            List<java.io.Closeable> held = new ArrayList<>();
-            try {
-                for (int i = 0; i < 3 * n; i++) {
-                    ServerSocket s = new ServerSocket();
-                    s.setReuseAddress(true);
-                    s.bind(new InetSocketAddress("127.0.0.1", 0));
-                    held.add(s);
-                    ports.add(s.getLocalPort());
-                }
-                java.net.DatagramSocket d = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
-                held.add(d);
+            ports.addAll(freePorts(3 * n));
+            try (java.net.DatagramSocket d = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
                 ports.add(d.getLocalPort());
             } catch (IOException e) {
-                throw new LabException("cannot find free ports: " + e.getMessage(), e);
-            } finally {
-                for (java.io.Closeable c : held) {
-                    try {
-                        c.close();
-                    } catch (IOException e) {
-                        // closing anyway
-                    }
-                }
+                throw new LabException("cannot find a free UDP port: " + e.getMessage(), e);
             }
             return ports;
         }
@@ -814,32 +797,21 @@ public final class Lab {
         return String.join(", ", state.regions().stream().map(r -> r.name() + " " + r.url() + " pid " + r.pid()).toList());
     }
 
-    /** Ports for the lab: consecutive from {@code basePort}, checked free; or free ones chosen by the OS. */
+    /** {@code n} distinct free TCP ports, below the ephemeral range so that no outgoing connection takes one first. */
+    private static List<Integer> freePorts(int n) {
+        try {
+            return java.util.Arrays.stream(io.meridian.core.config.LoopbackPorts.free(n)).boxed().toList();
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            throw new LabException("cannot find free ports: " + e.getMessage(), e);
+        }
+    }
+
+    /** Ports for the lab: consecutive from {@code basePort}, checked free; or free ones (see {@link #freePorts}). */
     private static List<Integer> ports(int basePort) {
         int n = LabTopology.Ports.count();
         List<Integer> ports = new ArrayList<>();
         if (basePort == 0) {
-            List<ServerSocket> held = new ArrayList<>();
-            try {
-                for (int i = 0; i < n; i++) {
-                    ServerSocket s = new ServerSocket();
-                    s.setReuseAddress(true);
-                    s.bind(new InetSocketAddress("127.0.0.1", 0));
-                    held.add(s);
-                    ports.add(s.getLocalPort());
-                }
-            } catch (IOException e) {
-                throw new LabException("cannot find free ports: " + e.getMessage(), e);
-            } finally {
-                held.forEach(s -> {
-                    try {
-                        s.close();
-                    } catch (IOException e) {
-                        // closing anyway
-                    }
-                });
-            }
-            return ports;
+            return freePorts(n);
         }
         ports.addAll(LabTopology.Ports.fromBase(basePort));
         for (int port : ports) {

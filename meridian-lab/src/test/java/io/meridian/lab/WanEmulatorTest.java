@@ -21,7 +21,7 @@ class WanEmulatorTest {
     @BeforeEach
     void start() throws IOException {
         echo = new EchoServer("127.0.0.1");
-        int[] ports = LoopbackPorts.free(2);
+        int[] ports = io.meridian.core.config.LoopbackPorts.free(2);
         linkPort = ports[0];
         MeridianConfig config = ConfigLoader.parse("wan.yaml", """
                 regions:

@@ -46,7 +46,7 @@ class WanProxyTest {
 
     @Test
     void eachConnectionIsDelayedByTheDistanceFromItsSourcesRegionToTheTargets() throws IOException {
-        int port = LoopbackPorts.free(1)[0];
+        int port = io.meridian.core.config.LoopbackPorts.free(1)[0];
         String target = "127.0.0.3:" + echo.port();
         try (WanProxy proxy = WanProxy.start(HOSTS, List.of(WanProxy.Forward.parse("127.0.0.1:" + port + "=" + target)), 10.0)) {
             assertThat(roundTrip("127.0.0.2", port)).as("from us-east to eu-west: 35 ms each way, times 10").isGreaterThanOrEqualTo(700);
@@ -60,7 +60,7 @@ class WanProxyTest {
 
     @Test
     void aFixedDelayAppliesToEverySourceAndBadForwardsAreRefusedWithTheReason() throws IOException {
-        int port = LoopbackPorts.free(1)[0];
+        int port = io.meridian.core.config.LoopbackPorts.free(1)[0];
         try (WanProxy proxy = WanProxy.start(HOSTS, List.of(WanProxy.Forward.parse("127.0.0.1:" + port + "=127.0.0.3:"
                 + echo.port() + "@50")), 1.0)) {
             assertThat(roundTrip("127.0.0.9", port)).isGreaterThanOrEqualTo(100);
@@ -68,7 +68,7 @@ class WanProxyTest {
         assertThatThrownBy(() -> WanProxy.Forward.parse("127.0.0.1:1=nowhere")).hasMessageContaining("LISTEN=TARGET");
         assertThatThrownBy(() -> WanProxy.Forward.parse("127.0.0.1:1=127.0.0.1:2@soon")).hasMessageContaining("milliseconds");
         assertThatThrownBy(() -> WanProxy.start(Map.of("mars", "127.0.0.4"), List.of(), 1.0)).hasMessageContaining("no region 'mars'");
-        assertThatThrownBy(() -> WanProxy.start(HOSTS, List.of(WanProxy.Forward.parse("127.0.0.1:" + LoopbackPorts.free(1)[0] + "=127.0.0.5:1")), 1.0))
+        assertThatThrownBy(() -> WanProxy.start(HOSTS, List.of(WanProxy.Forward.parse("127.0.0.1:" + io.meridian.core.config.LoopbackPorts.free(1)[0] + "=127.0.0.5:1")), 1.0))
                 .hasMessageContaining("no region is at 127.0.0.5");
     }
 }

@@ -1,10 +1,5 @@
 package io.meridian.node;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-
 /** Ports free on 127.0.0.1 a moment ago, for configurations that must name them before a node binds. */
 final class FreePorts {
     private FreePorts() {
@@ -19,32 +14,8 @@ final class FreePorts {
                 """.formatted(p[0], p[1], p[2], p[3]);
     }
 
-    /**
-     * {@code n} distinct ports. Every socket stays open until all are chosen: closing each one at
-     * once lets the kernel hand the same port out again, and a configuration naming one port twice
-     * is refused (seen in CI: "address 127.0.0.1:33837 is already used").
-     */
+    /** {@code n} distinct ports: see {@link io.meridian.core.config.LoopbackPorts} for the traps this avoids. */
     static int[] take(int n) {
-        ServerSocket[] held = new ServerSocket[n];
-        int[] ports = new int[n];
-        try {
-            for (int i = 0; i < n; i++) {
-                held[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                ports[i] = held[i].getLocalPort();
-            }
-            return ports;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            for (ServerSocket s : held) {
-                if (s != null) {
-                    try {
-                        s.close();
-                    } catch (IOException ignored) {
-                        // closing a listening socket that accepted nothing cannot lose anything
-                    }
-                }
-            }
-        }
+        return io.meridian.core.config.LoopbackPorts.free(n);
     }
 }

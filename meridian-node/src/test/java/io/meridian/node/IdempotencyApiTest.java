@@ -4,7 +4,6 @@ import static io.meridian.node.RegionNodeApiTest.json;
 import static io.meridian.node.RegionNodeApiTest.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -25,10 +24,7 @@ class IdempotencyApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        int consensus;
-        try (ServerSocket s = new ServerSocket(0)) {
-            consensus = s.getLocalPort();
-        }
+        int consensus = FreePorts.take(1)[0];
         node = RegionNodeApiTest.started(dir.resolve("data"), """
                 regions:
                   - {name: us-east, http: 127.0.0.1:0, consensus: 127.0.0.1:%d}

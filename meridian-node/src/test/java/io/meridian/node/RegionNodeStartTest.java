@@ -86,6 +86,21 @@ class RegionNodeStartTest {
     }
 
     @Test
+    void aConsensusPortInUseIsNamedInsteadOfEndingTheProcess() throws Exception {
+        int port = FreePorts.take(1)[0];
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", port));
+            MeridianConfig config = ConfigLoader.parse("t.yaml", "regions: [{name: us-east, http: 127.0.0.1:0, consensus: 127.0.0.1:"
+                    + port + "}]\nkeyspaces: [{name: accounts, policy: strong}]\n");
+            RegionNode node = RegionNode.create(config, "us-east", dir.resolve("consensus-in-use"));
+            // Ratis alone would call System.exit(1) here, and this JVM would end instead of failing.
+            assertThatThrownBy(node::start).isInstanceOf(NodeStartException.class)
+                    .hasMessage("cannot listen on 127.0.0.1:" + port + " for consensus (Raft): the port is in use (another node or"
+                            + " program has it; `ss -ltnp 'sport = :" + port + "'` shows which)");
+        }
+    }
+
+    @Test
     void aBrokenConfigurationFileNamesFileAndLine() throws Exception {
         Path file = dir.resolve("broken.yaml");
         Files.writeString(file, "regions:\n  - name: us-east\n    http: nowhere\nkeyspaces: []\n");
@@ -140,12 +155,7 @@ class RegionNodeStartTest {
 
     @Test
     void aDeploymentWhoseOnlyReplicatedKeyspacesAreStrongStartsWithoutReplicationAddresses() throws Exception {
-        int[] consensus = new int[2];
-        for (int i = 0; i < 2; i++) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                consensus[i] = s.getLocalPort();
-            }
-        }
+        int[] consensus = FreePorts.take(2);
         MeridianConfig config = ConfigLoader.parse("t.yaml", """
                 regions:
                   - {name: us-east, http: 127.0.0.1:0, consensus: 127.0.0.1:%d}

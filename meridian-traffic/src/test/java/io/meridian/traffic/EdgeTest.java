@@ -289,9 +289,7 @@ class EdgeTest {
         assertThat(Edge.purges("http://127.0.0.1:80/other/a.png", "/static/*")).isFalse();
     }
 
-    private static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    private static int freePort() {
+        return io.meridian.core.config.LoopbackPorts.free();
     }
 }

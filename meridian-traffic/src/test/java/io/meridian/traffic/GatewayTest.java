@@ -80,12 +80,7 @@ class GatewayTest {
 
     /** Two gateways, us-east and eu-west, each with its instances and the other as its peer. */
     private Map<String, Gateway> gateways(List<Instance> east, List<Instance> west) throws Exception {
-        int[] ports = new int[2];
-        for (int i = 0; i < 2; i++) {
-            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-                ports[i] = s.getLocalPort();
-            }
-        }
+        int[] ports = io.meridian.core.config.LoopbackPorts.free(2);
         Map<String, Gateway> out = new LinkedHashMap<>();
         out.put("us-east", gateway("us-east", ports[0], east, Map.of("eu-west", URI.create("http://127.0.0.1:" + ports[1]))));
         out.put("eu-west", gateway("eu-west", ports[1], west, Map.of("us-east", URI.create("http://127.0.0.1:" + ports[0]))));

@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
@@ -103,22 +102,8 @@ class TrafficTlsTest {
         }
     }
 
-    private static int[] freePorts(int n) throws Exception {
-        java.net.ServerSocket[] held = new java.net.ServerSocket[n];
-        int[] ports = new int[n];
-        try {
-            for (int i = 0; i < n; i++) {
-                held[i] = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-                ports[i] = held[i].getLocalPort();
-            }
-        } finally {
-            for (java.net.ServerSocket s : held) {
-                if (s != null) {
-                    s.close();
-                }
-            }
-        }
-        return ports;
+    private static int[] freePorts(int n) {
+        return io.meridian.core.config.LoopbackPorts.free(n);
     }
 
     private Gateway gateway(String region, int port, Instance instance, Map<String, URI> peers, SSLContext dial) throws Exception {

@@ -45,6 +45,10 @@ public final class ConsensusServer implements AutoCloseable {
         // metrics while it takes office (seen at 0.3-0.9 s between winning an election and starting to lead, on the
         // lab's loaded machine).
         org.apache.ratis.metrics.MetricRegistries.global().addReporterRegistration(registry -> { }, registry -> { });
+        // Ratis ends the whole JVM (System.exit(1)) when its gRPC server cannot bind, a port in use for instance.
+        // A node must instead say which port and why, and a test JVM must live to report: with exits disabled the
+        // same failure is thrown (ExitUtils.ExitException, its cause the BindException) from RaftServer.start().
+        org.apache.ratis.util.ExitUtils.disableSystemExit();
     }
 
     /** The log appender's sleeps between retries (see where it is set). */
@@ -206,7 +210,7 @@ public final class ConsensusServer implements AutoCloseable {
             GrpcConfigKeys.Server.setServicesCustomizer(parameters, metered);
         }
         // RECOVER loads the groups already in the storage directory; the others are added once.
-        RaftServer server;
+        RaftServer server = null;
         try {
             server = RaftServer.newBuilder()
                     .setServerId(self)
@@ -217,8 +221,15 @@ public final class ConsensusServer implements AutoCloseable {
                     .build();
             server.start();
         } catch (IOException | RuntimeException e) {
+            if (server != null) {
+                closeQuietly(server, e); // its storage locks and threads, so a corrected start can follow
+            }
             if (metered != null) {
                 metered.close(); // its event loops
+            }
+            java.util.Optional<java.net.BindException> inUse = bindFailure(e);
+            if (inUse.isPresent()) {
+                throw inUse.get();
             }
             throw e;
         }
@@ -274,6 +285,34 @@ public final class ConsensusServer implements AutoCloseable {
         Thread.ofPlatform().daemon().name("consensus-warm-up").start(() -> consensus.warmUp(self, RegionAddresses.of(region)));
         Thread.ofPlatform().daemon().name("consensus-leadership").start(consensus::handLeadershipBack);
         return consensus;
+    }
+
+    /**
+     * The bind failure in {@code e}'s causes as a {@link java.net.BindException}: Ratis's shaded Netty
+     * reports it as its own {@code NativeIoException} ("bind(..) failed with error(-98): Address already
+     * in use"), which callers could not tell from any other I/O failure.
+     */
+    static java.util.Optional<java.net.BindException> bindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException b) {
+                return java.util.Optional.of(b);
+            }
+            String m = t.getMessage();
+            if (m != null && m.startsWith("bind(")) {
+                java.net.BindException b = new java.net.BindException(m.substring(m.indexOf(':') + 1).trim());
+                b.initCause(e);
+                return java.util.Optional.of(b);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static void closeQuietly(RaftServer server, Exception failure) {
+        try {
+            server.close();
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     private static void addLocally(RaftServer server, RaftPeerId self, RaftGroup group) throws IOException {

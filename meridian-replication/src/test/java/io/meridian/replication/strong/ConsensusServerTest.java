@@ -77,8 +77,9 @@ class ConsensusServerTest {
 
     /** Starts every region on free ports and waits until the first region of the order leads. */
     private void startAllWithLeader(String leader) throws IOException {
-        for (String r : REGIONS) {
-            addresses.put(r, new HostPort("127.0.0.1", freePort()));
+        int[] ports = io.meridian.core.config.LoopbackPorts.free(REGIONS.size());
+        for (int i = 0; i < REGIONS.size(); i++) {
+            addresses.put(REGIONS.get(i), new HostPort("127.0.0.1", ports[i]));
         }
         for (String r : REGIONS) {
             start(r);
@@ -87,11 +88,24 @@ class ConsensusServerTest {
                 assertThat(servers.get("eu-west").leader("accounts")).as("the first region of the order leads").contains(leader));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
+    @Test
+    void aConsensusPortInUseIsThrownWithItsBindFailureAndTheRegionStartsOnceItIsFree() throws Exception {
+        int[] ports = io.meridian.core.config.LoopbackPorts.free(REGIONS.size());
+        for (int i = 0; i < REGIONS.size(); i++) {
+            addresses.put(REGIONS.get(i), new HostPort("127.0.0.1", ports[i]));
         }
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", ports[0]));
+            // Ratis's own reaction is System.exit(1): this test's JVM would end here, not fail.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> start("us-east"))
+                    .isInstanceOf(java.net.BindException.class).hasMessage("Address already in use");
+            stores.remove("us-east").close();
+        }
+        for (String r : REGIONS) {
+            start(r); // the failed start left no lock on the storage directory behind
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(servers.get("eu-west").leader("accounts")).contains("us-east"));
     }
 
     @Test
