@@ -45,8 +45,9 @@ final class DnsCommand implements Callable<Integer> {
     @Option(names = "--check-gateways", description = "also check each gateway's /meridian/gateway/health")
     boolean checkGateways;
 
-    @Option(names = "--gateway-scheme", defaultValue = "http", description = "how gateways are checked: http, or https (checked"
-            + " against --certs' ca.crt when given, else the JDK's trusted CAs) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--gateway-scheme", defaultValue = "http", description = "what gateways serve: http, or https (SRV records of"
+            + " _https._tcp.NAME instead of _http._tcp.NAME; checked against --certs' ca.crt when given, else the JDK's trusted CAs)"
+            + " (default: ${DEFAULT-VALUE})")
     String gatewayScheme;
 
     @Option(names = "--interval-ms", defaultValue = "1000", description = "how often health is read (default: ${DEFAULT-VALUE})")
@@ -62,9 +63,6 @@ final class DnsCommand implements Callable<Integer> {
             settings = settings();
             List<String> regions = settings.gateways().stream().map(DnsServer.GatewayAddress::region).toList();
             Map<String, URI> checked = new LinkedHashMap<>();
-            if (!gatewayScheme.equals("http") && !gatewayScheme.equals("https")) {
-                throw new IllegalArgumentException("--gateway-scheme is http or https, not '" + gatewayScheme + "'");
-            }
             if (checkGateways) {
                 for (DnsServer.GatewayAddress g : settings.gateways()) {
                     checked.put(g.region(), URI.create(gatewayScheme + "://" + java.net.InetAddress.getByAddress(g.address()).getHostAddress() + ":" + g.port()));
@@ -94,6 +92,9 @@ final class DnsCommand implements Callable<Integer> {
     }
 
     DnsServer.Settings settings() {
+        if (!gatewayScheme.equals("http") && !gatewayScheme.equals("https")) {
+            throw new IllegalArgumentException("--gateway-scheme is http or https, not '" + gatewayScheme + "'");
+        }
         Foreground.Listen at = Foreground.Listen.parse(listen, "--listen");
         List<DnsServer.GatewayAddress> addresses = new ArrayList<>();
         for (String g : gateways) {
@@ -142,6 +143,6 @@ final class DnsCommand implements Callable<Integer> {
         if (intervalMs < 10) {
             throw new IllegalArgumentException("--interval-ms is at least 10");
         }
-        return new DnsServer.Settings(name, at.host(), at.port(), addresses, subnetList, order, ttl);
+        return new DnsServer.Settings(name, at.host(), at.port(), addresses, subnetList, order, ttl, gatewayScheme);
     }
 }

@@ -160,7 +160,7 @@ class LabTrafficIT {
     }
 
     private static List<Integer> srvPorts(SimpleResolver resolver) throws Exception {
-        Message answer = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("_http._tcp.shop.meridian.test."), Type.SRV,
+        Message answer = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("_https._tcp.shop.meridian.test."), Type.SRV,
                 DClass.IN)));
         return answer.getSection(Section.ANSWER).stream().map(r -> ((SRVRecord) r).getPort()).toList();
     }

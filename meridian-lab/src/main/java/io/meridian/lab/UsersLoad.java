@@ -206,7 +206,7 @@ public final class UsersLoad {
         SimpleResolver resolver = new SimpleResolver(InetAddress.getByName(dns[0]));
         resolver.setPort(Integer.parseInt(dns[1]));
         resolver.setTimeout(Duration.ofSeconds(2));
-        Message query = Message.newQuery(Record.newRecord(Name.fromString("_http._tcp." + traffic.serviceName() + "."), Type.SRV, DClass.IN));
+        Message query = Message.newQuery(Record.newRecord(Name.fromString("_" + (r.plan.tls() ? "https" : "http") + "._tcp." + traffic.serviceName() + "."), Type.SRV, DClass.IN));
         String subnet = r.plan.subnet().substring(0, r.plan.subnet().indexOf('/'));
         query.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new ClientSubnetOption(24, InetAddress.getByName(subnet)))), Section.ADDITIONAL);
         Message answer = resolver.send(query);

@@ -34,7 +34,8 @@ import org.xbill.DNS.Type;
  * An authoritative DNS server (over UDP; dnsjava for the wire format) for one service name:
  * {@code A} queries of the name are answered with the addresses of the healthy regions'
  * gateways, nearest first for the asking client's region; {@code SRV} queries of
- * {@code _http._tcp.<name>} with each gateway's address and port (priority 0 for the nearest),
+ * {@code _http._tcp.<name>} (or {@code _https._tcp.<name>} when the gateways serve HTTPS; the other is
+ * {@code NXDOMAIN}) with each gateway's address and port (priority 0 for the nearest),
  * each target {@code <region>.<name>} answering {@code A} too. The client's region comes from
  * EDNS Client Subnet when the query has it (and the answer says the scope it used), else from the
  * query's source address, through the subnet table. A query that does not parse is answered
@@ -54,10 +55,20 @@ public final class DnsServer implements AutoCloseable {
      * @param subnets  client subnets and their regions
      * @param nearest  per region, the regions nearest first
      * @param ttl      the answers' time to live, in seconds
+     * @param scheme   what the gateways serve, {@code http} or {@code https}: the SRV records' service name
      */
     public record Settings(String name, String host, int port, List<GatewayAddress> gateways, List<DnsAnswers.Subnet> subnets,
-                           Map<String, List<String>> nearest, long ttl) {
+                           Map<String, List<String>> nearest, long ttl, String scheme) {
+        /** Gateways that serve plain HTTP. */
+        public Settings(String name, String host, int port, List<GatewayAddress> gateways, List<DnsAnswers.Subnet> subnets,
+                        Map<String, List<String>> nearest, long ttl) {
+            this(name, host, port, gateways, subnets, nearest, ttl, "http");
+        }
+
         public Settings {
+            if (!"http".equals(scheme) && !"https".equals(scheme)) {
+                throw new IllegalArgumentException("gateways serve http or https, not '" + scheme + "'");
+            }
             gateways = List.copyOf(gateways);
             subnets = List.copyOf(subnets);
             nearest = Map.copyOf(nearest);
@@ -85,7 +96,7 @@ public final class DnsServer implements AutoCloseable {
         this.healthy = healthy;
         try {
             this.zone = Name.fromString(settings.name(), Name.root);
-            this.srvName = Name.fromString("_http._tcp", zone);
+            this.srvName = Name.fromString("_" + settings.scheme() + "._tcp", zone);
             // The zone's SOA, in negative answers so resolvers cache "no such record" for the TTL (RFC 2308).
             this.soa = new SOARecord(zone, DClass.IN, settings.ttl(), zone, Name.fromString("hostmaster", zone), 1,
                     3_600, 600, 86_400, settings.ttl());

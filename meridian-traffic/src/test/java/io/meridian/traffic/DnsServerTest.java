@@ -1,6 +1,7 @@
 package io.meridian.traffic;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meridian.core.traffic.DnsAnswers;
 import java.net.DatagramPacket;
@@ -36,6 +37,10 @@ class DnsServerTest {
 
     @BeforeEach
     void start() throws Exception {
+        start("http");
+    }
+
+    private void start(String scheme) throws Exception {
         dns = new DnsServer(new DnsServer.Settings("shop.meridian.test", "127.0.0.1", 0, List.of(
                 new DnsServer.GatewayAddress("us-east", DnsAnswers.literal("10.0.1.1"), 7201),
                 new DnsServer.GatewayAddress("eu-west", DnsAnswers.literal("10.0.2.1"), 7202),
@@ -44,7 +49,7 @@ class DnsServerTest {
                         DnsAnswers.Subnet.parse("10.3.0.0/16=ap-southeast"), DnsAnswers.Subnet.parse("127.0.0.0/8=eu-west")),
                 Map.of("ap-southeast", List.of("ap-southeast", "eu-west", "us-east"),
                         "eu-west", List.of("eu-west", "us-east", "ap-southeast"),
-                        "us-east", List.of("us-east", "eu-west", "ap-southeast")), 10), healthy::get);
+                        "us-east", List.of("us-east", "eu-west", "ap-southeast")), 10, scheme), healthy::get);
         dns.start();
     }
 
@@ -103,6 +108,20 @@ class DnsServerTest {
         assertThat(m.getSection(Section.ADDITIONAL).stream().filter(r -> r.getType() == Type.A).map(Record::rdataToString))
                 .contains("10.0.2.1");
         assertThat(addresses(query("eu-west.shop.meridian.test", Type.A, null))).containsExactly("10.0.2.1");
+    }
+
+    @Test
+    void gatewaysServingHttpsAreNamedUnderHttpsAndTheHttpNameDoesNotExist() throws Exception {
+        assertThat(query("_https._tcp.shop.meridian.test", Type.SRV, null).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+        dns.close();
+        start("https");
+
+        Message https = query("_https._tcp.shop.meridian.test", Type.SRV, "10.2.0.0");
+        assertThat(https.getSection(Section.ANSWER).stream().map(SRVRecord.class::cast)).extracting(SRVRecord::getPort)
+                .containsExactly(7202, 7201, 7203);
+        assertThat(query("_http._tcp.shop.meridian.test", Type.SRV, "10.2.0.0").getRcode()).isEqualTo(Rcode.NXDOMAIN);
+        assertThatThrownBy(() -> new DnsServer.Settings("shop.meridian.test", "127.0.0.1", 0, dns.settings().gateways(),
+                List.of(), Map.of(), 10, "ftp")).hasMessageContaining("http or https, not 'ftp'");
     }
 
     @Test
