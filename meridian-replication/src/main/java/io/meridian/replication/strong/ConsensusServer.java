@@ -513,8 +513,16 @@ public final class ConsensusServer implements AutoCloseable {
      */
     static final int OUTSTANDING_APPENDS = 128;
 
-    /** Entries of one strong keyspace proposed at a time; concurrent writes beyond them share entries. */
-    static final int PROPOSALS_IN_FLIGHT = 8;
+    /**
+     * Entries of one strong keyspace proposed at a time; concurrent writes beyond them share entries.
+     * 16 rather than 8: with 16 writers in one region, 8 entries in flight made writes wait for a slot
+     * while the append window had room (lab, warm, four runs each: 171-176 → 189-196 writes/s, p99
+     * 141-152 → 118-138 ms). At 64 writers throughput is the same (572-640 → 628-652 /s) but entries
+     * are smaller: bytes per write rise about 9 % and CPU per write (three nodes) about 20 %. A rule
+     * that dropped back to 8 under load made the 64-writer p99 worse (257-300 ms), so it is one number.
+     * docs/benchmarks.md, "Issue 12, sixth session".
+     */
+    static final int PROPOSALS_IN_FLIGHT = 16;
     /** Transactions one entry carries at most. */
     static final int TRANSACTIONS_PER_ENTRY = 256;
     /** Bytes of transactions one entry carries at most (a larger transaction still goes alone). */

@@ -297,8 +297,11 @@ class ConsensusServerTest {
     @Test
     void concurrentWritesShareEntriesAndEachIsAppliedAsIfAlone() throws Exception {
         startAllWithLeader("us-east");
-        int writers = 24;
-        int each = 10;
+        // Twice as many writers per region as entries may be in flight, all let go at once, so
+        // writes must queue and share entries.
+        int writers = 2 * ConsensusServer.PROPOSALS_IN_FLIGHT * REGIONS.size();
+        int each = 3;
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         io.meridian.core.txn.Txn increment = new io.meridian.core.txn.Txn(List.of(),
                 List.of(new io.meridian.core.txn.Txn.Op.Add("counter", 1)), List.of());
         java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -308,6 +311,7 @@ class ConsensusServerTest {
             int id = w;
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
+                    go.await();
                     for (int i = 0; i < each; i++) {
                         String region = REGIONS.get((id + i) % REGIONS.size());
                         String key = "k-" + id + "-" + i;
@@ -322,6 +326,7 @@ class ConsensusServerTest {
                 }
             }));
         }
+        go.countDown();
         for (Thread t : threads) {
             t.join();
         }
