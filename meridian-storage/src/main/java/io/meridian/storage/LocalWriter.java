@@ -28,11 +28,14 @@ import org.rocksdb.WriteBatch;
  * way (docs/benchmarks.md, issue 12, fourth session). Check-and-set is atomic per key because one
  * thread makes every check.
  *
- * <p>Every future of a group completes on the writer's thread after the group's write returns,
- * failures of preconditions included (they were decided against writes of the same group): a
- * result never speaks of a state that was not durable. Readers see a write only once it is
- * durable, since RocksDB publishes a synced batch after its fsync. What a future's callers chain
- * to it runs on the writer's thread, so it must not block (an HTTP answer is an asynchronous write).
+ * <p>Every future of a group completes after the group's write returns, failures of
+ * preconditions included (they were decided against writes of the same group): a result never
+ * speaks of a state that was not durable. Readers see a write only once it is durable, since
+ * RocksDB publishes a synced batch after its fsync. The futures of a group are completed in order
+ * on a second thread, the answerer, while the writer goes on to the next group: what callers chain
+ * to a future runs there (an HTTP answer's write to its socket), and when the writer completed them
+ * itself the next group's fsync waited for every answer of the last one. What is chained must not
+ * block.
  */
 final class LocalWriter implements AutoCloseable {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LocalWriter.class);
@@ -72,12 +75,16 @@ final class LocalWriter implements AutoCloseable {
     private final IdempotencyKeys keys;
     private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
+    /** Completes the groups' futures, one group after the other, in the order they were written. */
+    private final java.util.concurrent.ExecutorService answerer;
     private volatile boolean closed;
     private long lastForget;
 
     LocalWriter(Store store, String name) {
         this.store = store;
         this.keys = new IdempotencyKeys(store);
+        this.answerer = java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().daemon().name(name + "-answers").unstarted(r));
         this.thread = Thread.ofPlatform().daemon().name(name).unstarted(this::run);
         thread.start();
     }
@@ -145,7 +152,10 @@ final class LocalWriter implements AutoCloseable {
         keys.forget(now - store.idempotencyTtlMillis(), 10_000, store.bufferedWrite());
     }
 
-    /** Decides each write of the group, writes the group, then answers every write of it (the writer's thread only). */
+    /**
+     * Decides each write of the group and writes the group (the writer's thread only), then hands
+     * the answers to the answerer: every write's future completes after this returns, soon.
+     */
     void commit(List<Op> group) {
         Object[] outcomes = new Object[group.size()];
         boolean wrote = false;
@@ -213,12 +223,20 @@ final class LocalWriter implements AutoCloseable {
             group.forEach(op -> op.result().completeExceptionally(failure));
             return;
         }
-        for (int i = 0; i < group.size(); i++) {
-            if (outcomes[i] instanceof Throwable t) {
-                group.get(i).result().completeExceptionally(t);
-            } else {
-                group.get(i).result().complete(outcomes[i]);
+        List<Op> written = List.copyOf(group); // the caller reuses its list for the next group
+        Runnable answer = () -> {
+            for (int i = 0; i < written.size(); i++) {
+                if (outcomes[i] instanceof Throwable t) {
+                    written.get(i).result().completeExceptionally(t);
+                } else {
+                    written.get(i).result().complete(outcomes[i]);
+                }
             }
+        };
+        try {
+            answerer.execute(answer);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            answer.run();
         }
     }
 
@@ -261,6 +279,8 @@ final class LocalWriter implements AutoCloseable {
         thread.interrupt();
         try {
             thread.join();
+            answerer.shutdown(); // the groups written are still answered
+            answerer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

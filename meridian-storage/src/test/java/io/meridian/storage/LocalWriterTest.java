@@ -56,7 +56,7 @@ class LocalWriterTest {
 
     private static Object outcome(LocalWriter.Op op) throws Exception {
         try {
-            return op.result().get(0, TimeUnit.SECONDS);
+            return op.result().get(10, TimeUnit.SECONDS); // completed by the answerer thread, after commit returned
         } catch (ExecutionException e) {
             return e.getCause();
         }
