@@ -283,6 +283,8 @@ final class LocalWriter implements AutoCloseable {
             answerer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            answerer.shutdown(); // interrupted: no new group can come, and the answerer's thread still ends
         }
         failQueued();
     }
