@@ -69,13 +69,6 @@ public final class ReplicatedStore implements ReplicaStore {
     private boolean syncing;
     /** Commits not yet durable, oldest first: replication ships none of them. */
     private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
-    /** {@link #durableAsync} callers by ticket, completed after the sync that covers them (guarded by {@link #durability}). */
-    private final TreeMap<Long, List<java.util.concurrent.CompletableFuture<Void>>> asyncWaiters = new TreeMap<>();
-    /** Syncs for {@link #asyncWaiters} when no blocking waiter does; started by the first {@link #durableAsync}. */
-    private Thread syncer;
-    /** Completes {@link #asyncWaiters}' futures in ticket order, off the thread that syncs. */
-    private java.util.concurrent.ExecutorService answerer;
-    private boolean closed;
 
     private record Pending(long ticket, String origin, long seq) {
     }
@@ -789,162 +782,22 @@ public final class ReplicatedStore implements ReplicaStore {
                 syncing = true;
                 target = writtenTickets;
             }
-            StorageException failure = syncThrough(target);
-            if (failure != null) {
-                throw failure;
-            }
-        }
-    }
-
-    /**
-     * As {@link #awaitDurable}, without holding the caller's thread: the future completes once the
-     * commit with {@code ticket} and every earlier one are durable, or fails with the sync's
-     * {@link StorageException}. A thread of the store's syncs for such callers (one sync covers every
-     * commit written by then, and a blocking waiter's sync covers them too), and their futures are
-     * completed in ticket order on another thread, so what a caller chains to one (an HTTP answer)
-     * does not hold back the next sync. What is chained must not block. Without group commit, or
-     * once the commit is durable, the future is already complete.
-     */
-    public java.util.concurrent.CompletableFuture<Void> durableAsync(long ticket) {
-        if (!groupCommit) {
-            return java.util.concurrent.CompletableFuture.completedFuture(null);
-        }
-        boolean closing;
-        java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
-        synchronized (durability) {
-            if (durableTickets >= ticket) {
-                return java.util.concurrent.CompletableFuture.completedFuture(null);
-            }
-            closing = closed;
-            if (!closing) {
-                if (syncer == null) {
-                    answerer = java.util.concurrent.Executors.newSingleThreadExecutor(
-                            r -> Thread.ofPlatform().daemon().name("replicated-answers").unstarted(r));
-                    syncer = Thread.ofPlatform().daemon().name("replicated-sync").start(this::syncForAsyncWaiters);
-                }
-                asyncWaiters.computeIfAbsent(ticket, t -> new ArrayList<>(1)).add(f);
-                durability.notifyAll();
-            }
-        }
-        if (closing) { // no syncer any more: this thread syncs
+            boolean synced = false;
             try {
-                awaitDurable(ticket);
-                f.complete(null);
-            } catch (RuntimeException e) {
-                f.completeExceptionally(e);
-            }
-        }
-        return f;
-    }
-
-    /** The syncer's loop: whenever futures wait and nobody is syncing, syncs everything written by then. */
-    private void syncForAsyncWaiters() {
-        while (true) {
-            long target;
-            synchronized (durability) {
-                while (!closed && (asyncWaiters.isEmpty() || syncing)) {
-                    try {
-                        durability.wait();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
+                syncWal();
+                synced = true;
+            } finally {
+                synchronized (durability) {
+                    syncing = false;
+                    if (synced) {
+                        durableTickets = Math.max(durableTickets, target);
+                        while (!pending.isEmpty() && pending.peekFirst().ticket() <= target) {
+                            pending.removeFirst();
+                        }
                     }
-                }
-                if (closed) {
-                    return;
-                }
-                syncing = true;
-                target = writtenTickets;
-            }
-            syncThrough(target);
-        }
-    }
-
-    /**
-     * Syncs the write-ahead log (the caller set {@link #syncing}) and records that the commits up
-     * to {@code target} are durable, or, when the sync fails, fails the futures it was for.
-     * @return the sync's failure, or null
-     */
-    private StorageException syncThrough(long target) {
-        StorageException failure = null;
-        try {
-            syncWal();
-        } catch (Throwable e) { // an Error too: whoever waits must hear of it, and the next waiter may sync again
-            failure = e instanceof StorageException s ? s : new StorageException("WAL sync failed: " + e, e);
-        }
-        List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
-        java.util.concurrent.ExecutorService answers;
-        synchronized (durability) {
-            syncing = false;
-            if (failure == null) {
-                durableTickets = Math.max(durableTickets, target);
-                while (!pending.isEmpty() && pending.peekFirst().ticket() <= target) {
-                    pending.removeFirst();
+                    durability.notifyAll();
                 }
             }
-            var covered = asyncWaiters.headMap(failure == null ? durableTickets : target, true);
-            covered.values().forEach(done::addAll);
-            covered.clear();
-            answers = answerer;
-            durability.notifyAll();
-        }
-        if (!done.isEmpty()) {
-            StorageException failed = failure;
-            Runnable complete = () -> done.forEach(f -> {
-                if (failed == null) {
-                    f.complete(null);
-                } else {
-                    f.completeExceptionally(failed);
-                }
-            });
-            try {
-                answers.execute(complete);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                complete.run();
-            }
-        }
-        return failure;
-    }
-
-    /**
-     * Stops the syncer of {@link #durableAsync}, after a last sync for whoever still waits, and
-     * waits for their futures to be completed. The store's database stays open: its owner closes it
-     * after this. Later {@link #durableAsync} calls sync on the caller's thread.
-     */
-    public void close() {
-        Thread s;
-        java.util.concurrent.ExecutorService answers;
-        synchronized (durability) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            s = syncer;
-            answers = answerer;
-            durability.notifyAll();
-        }
-        if (s == null) {
-            return;
-        }
-        try {
-            s.join();
-            long last;
-            synchronized (durability) {
-                last = asyncWaiters.isEmpty() ? 0 : asyncWaiters.lastKey();
-            }
-            if (last > 0) {
-                try {
-                    awaitDurable(last); // completes every future waiting (or fails them with the sync's failure)
-                } catch (StorageException e) {
-                    // the futures carry it
-                }
-            }
-            answers.shutdown();
-            answers.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            answers.shutdown();
         }
     }
 

@@ -249,61 +249,6 @@ class ReplicatedStoreTest {
     }
 
     @Test
-    void asynchronousWaitersCompleteInTicketOrderOnlyOnceDurableAndCloseAnswersTheLast() throws Exception {
-        store.close();
-        store = Store.open(dir, Set.of("sessions"), () -> 0);
-        ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
-        replica = new Replica("a", rs);
-        Object lock = new Object();
-        int writers = 4;
-        int each = 100;
-        java.util.List<java.util.concurrent.CompletableFuture<Void>> all = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.concurrent.ConcurrentLinkedQueue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
-        java.util.concurrent.atomic.AtomicLong lastCompleted = new java.util.concurrent.atomic.AtomicLong();
-        java.util.List<Thread> threads = new java.util.ArrayList<>();
-        for (int w = 0; w < writers; w++) {
-            int id = w;
-            threads.add(Thread.ofPlatform().start(() -> {
-                for (int i = 0; i < each; i++) {
-                    long seq;
-                    long ticket;
-                    synchronized (lock) {
-                        seq = put("w" + id + "-" + i, "v", i).seq();
-                        ticket = rs.written();
-                    }
-                    all.add(rs.durableAsync(ticket).thenRun(() -> {
-                        if (rs.shippable("a") < seq) {
-                            failures.add("write " + seq + " completed before it was shippable (" + rs.shippable("a") + ")");
-                        }
-                        if (Thread.currentThread().getName().equals("replicated-answers")) { // one thread: no race here
-                            if (ticket < lastCompleted.get()) {
-                                failures.add("ticket " + ticket + " answered after ticket " + lastCompleted.get());
-                            }
-                            lastCompleted.set(ticket);
-                        }
-                    }));
-                }
-            }));
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
-        java.util.concurrent.CompletableFuture.allOf(all.toArray(java.util.concurrent.CompletableFuture[]::new))
-                .get(30, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(failures).isEmpty();
-        assertThat(rs.shippable("a")).isEqualTo(writers * each);
-
-        Entry last = put("after", "v", 1);
-        java.util.concurrent.CompletableFuture<Void> pending = rs.durableAsync(rs.written());
-        rs.close(); // a waiter left is synced and answered, not dropped
-        pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(rs.shippable("a")).isEqualTo(last.seq());
-        put("later", "v", 2);
-        assertThat(rs.durableAsync(rs.written())).as("after close the caller's thread syncs").isCompleted();
-        assertThat(rs.shippable("a")).isEqualTo(last.seq() + 1);
-    }
-
-    @Test
     void anIdempotencyKeyIsKeptWithItsWriteOnDiskUntilForgotten() {
         io.meridian.core.Idempotency key = new io.meridian.core.Idempotency("order-1", 99, false);
         Entry made = replica.write(Replica.Write.put("sessions", "k", b("v"), "text/plain", "").idempotent(key), 100).entry();

@@ -237,10 +237,9 @@ final class ReplicatedEngine implements KeyspaceEngine {
         if (!routeWrite(ex, keyspace, token, write, body)) {
             return;
         }
-        // Group commit: the request's thread does not wait for the fsync that makes the write durable.
-        ex.answerWhen(engine.writeAsync(Replica.Write.put(keyspace.name(), key, body, contentType, home[0])
-                .idempotent(idempotency), conditions, ownerCheck(ex, keyspace, home[0])),
-                w -> respondWritten(ex, keyspace, w, token, w.created() ? 201 : 200));
+        Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home[0])
+                .idempotent(idempotency), conditions, ownerCheck(ex, keyspace, home[0]));
+        respondWritten(ex, keyspace, w, token, w.created() ? 201 : 200);
     }
 
     @Override
@@ -261,14 +260,10 @@ final class ReplicatedEngine implements KeyspaceEngine {
             if (current.isEmpty() || current.get().isTombstone()) {
                 throw Requests.notFound(keyspace, key);
             }
-            ex.answerWhen(engine.writeAsync(Replica.Write.delete(keyspace.name(), key, home).idempotent(idempotency), conditions,
-                    ownerCheck(ex, keyspace, owner)), w -> respondDeleted(ex, w, token));
-            return;
+            replay = Optional.of(engine.write(Replica.Write.delete(keyspace.name(), key, home).idempotent(idempotency), conditions,
+                    ownerCheck(ex, keyspace, owner)));
         }
-        respondDeleted(ex, replay.get(), token);
-    }
-
-    private void respondDeleted(Exchange ex, Replica.Written w, SessionToken token) {
+        Replica.Written w = replay.get();
         if (w.replayed()) {
             Requests.replayed(ex);
         } else {

@@ -47,9 +47,8 @@ import org.slf4j.LoggerFactory;
  * decides (what a batch does, freshness, the subscription plan, tombstones, bootstrap).
  *
  * <p><b>Concurrency.</b> Every input to the machine runs under one lock (the machine is
- * single-threaded by contract); a local write is acknowledged once a sync after it (group commit,
- * outside the lock) has made it durable, and applied batches likewise before they are
- * acknowledged to their sender. Reads do not lock.
+ * single-threaded by contract); a local write is synced before the lock is released, applied
+ * batches are synced once per batch before they are acknowledged. Reads do not lock.
  * Threads waiting for a session token wait on {@link #progress}, notified after every batch.
  * Time comes from the injected {@link Clock}; periodic work runs on the injected {@link Scheduler}.
  */
@@ -268,63 +267,34 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * write either finished before a failback stopped this region or sees it stopped.
      */
     public Replica.Written write(Replica.Write w, Preconditions conditions, Runnable guard) {
-        Made made = make(w, conditions, guard);
-        store.awaitDurable(made.ticket()); // a replay too: the write it names may be one made here moments ago, not yet synced
-        return acknowledge(made);
-    }
-
-    /**
-     * As {@link #write(Replica.Write, Preconditions, Runnable)}, without holding the caller's
-     * thread through the sync: the write is made (or refused: the guard, the conditions and the
-     * budget throw here) before this returns, and the future completes once it is durable, on the
-     * store's answering thread, where what is chained must not block. A write over its keyspace's
-     * RPO budget waits for another region's copy on a thread of its own.
-     */
-    public java.util.concurrent.CompletableFuture<Replica.Written> writeAsync(Replica.Write w, Preconditions conditions,
-                                                                             Runnable guard) {
-        Made made = make(w, conditions, guard);
-        java.util.concurrent.CompletableFuture<Void> durable = store.durableAsync(made.ticket());
-        return made.overBudget().isEmpty() ? durable.thenApply(x -> acknowledge(made))
-                : durable.thenApplyAsync(x -> acknowledge(made), budgetWaiters);
-    }
-
-    /** A write made under the lock, not yet durable: its ticket, and why it must first be held elsewhere, if it must. */
-    private record Made(Replica.Written written, Optional<String> overBudget, long ticket) {
-    }
-
-    private Made make(Replica.Write w, Preconditions conditions, Runnable guard) {
-        Made made;
+        Replica.Written written;
+        Optional<String> overBudget;
+        long ticket;
         synchronized (lock) {
             guard.run();
             // A retry is answered as its first attempt was, before the conditions: that attempt may have changed the key.
             Optional<Replica.Written> replay = machine.replay(w.keyspace(), w.idempotency(), wallMillis());
             if (replay.isPresent()) {
-                made = new Made(replay.get(), Optional.empty(), store.written());
+                ticket = store.written();
+                written = replay.get();
+                overBudget = Optional.empty();
             } else {
                 Optional<Entry> current = store.current(w.keyspace(), w.key());
                 conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
-                Optional<String> overBudget = budgetGate(w.keyspace());
-                Replica.Written written = machine.write(w, wallMillis());
-                made = new Made(written, overBudget, store.written());
+                overBudget = budgetGate(w.keyspace());
+                written = machine.write(w, wallMillis());
+                ticket = store.written();
             }
         }
-        traced(made.written());
-        return made;
-    }
-
-    /** Once a made write is durable: wakes the streams, and waits for another region's copy if its budget says so. */
-    private Replica.Written acknowledge(Made made) {
-        if (made.written().replayed()) {
-            return made.written();
+        traced(written);
+        store.awaitDurable(ticket); // a replay too: the write it names may be one made here moments ago, not yet synced
+        if (written.replayed()) {
+            return written;
         }
         signal.fire();
-        awaitHeldIfOverBudget(made.written(), made.overBudget());
-        return made.written();
+        awaitHeldIfOverBudget(written, overBudget);
+        return written;
     }
-
-    /** Where asynchronous writes over their RPO budget wait (up to {@link #BUDGET_WAIT}) for another region's copy. */
-    private final java.util.concurrent.ExecutorService budgetWaiters = java.util.concurrent.Executors.newCachedThreadPool(
-            r -> Thread.ofPlatform().daemon().name("rpo-budget-wait").unstarted(r));
 
     /** The earlier write {@code idempotency} named here, if any (see {@link ReplicationMachine#replay}). */
     public Optional<Replica.Written> replay(String keyspace, io.meridian.core.Idempotency idempotency) {
@@ -894,8 +864,6 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             held.notifyAll(); // writes waiting for a copy elsewhere end (unacknowledged)
         }
         scheduler.close();
-        budgetWaiters.shutdown(); // the writes waiting for a copy end, unacknowledged: closed is set
-        store.close(); // the last asynchronous writes are synced and answered; the database is closed later, by its owner
         if (streams != null) {
             streams.close();
         }
