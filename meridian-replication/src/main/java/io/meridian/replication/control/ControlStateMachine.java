@@ -15,7 +15,6 @@ import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.LifeCycle;
 
@@ -66,7 +65,7 @@ public final class ControlStateMachine extends BaseStateMachine {
     }
 
     private final Listener listener;
-    private final SimpleStateMachineStorage snapshots = new SimpleStateMachineStorage();
+    private final io.meridian.replication.strong.SnapshotFiles snapshots = new io.meridian.replication.strong.SnapshotFiles();
     private ControlState state;
     private volatile ControlState published;
     private volatile long leaderSinceNanos;

@@ -44,8 +44,7 @@ public final class KeyspaceStateMachine extends BaseStateMachine {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KeyspaceStateMachine.class);
 
     private final StrongStore store;
-    private final org.apache.ratis.statemachine.impl.SimpleStateMachineStorage snapshots =
-            new org.apache.ratis.statemachine.impl.SimpleStateMachineStorage();
+    private final SnapshotFiles snapshots = new SnapshotFiles();
 
     public KeyspaceStateMachine(StrongStore store) {
         this.store = store;
