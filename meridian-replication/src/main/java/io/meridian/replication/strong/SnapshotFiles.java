@@ -19,14 +19,13 @@ import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
  * installed from the leader, which the state machines load in {@code reinitialize}).
  */
 public final class SnapshotFiles extends SimpleStateMachineStorage {
-    /** Counts the snapshots recorded; bumped after each, so an empty listing that raced with one is not remembered. */
+    /** Counts the starts and the snapshots recorded, bumped after each: an empty listing that raced with one is not remembered. */
     private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
     /** The value of {@link #changes} when a listing last found no snapshot; -1 for none. */
     private volatile long emptyAt = -1;
 
     @Override
     public void init(RaftStorage storage) throws IOException {
-        emptyAt = -1;
         super.init(storage);
         changes.incrementAndGet();
     }
