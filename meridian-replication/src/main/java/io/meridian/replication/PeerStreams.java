@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The receiving ends: one stream to every peer region, kept open (reconnecting with backoff),
  * each subscribed to the origins the node's plan assigns to that peer. A received batch is
- * applied and made durable by the host before it is acknowledged.
+ * applied by the host as it arrives and acknowledged once the host has made it durable: a
+ * stream's {@link Acks} wait for that on their own thread, so the next batches are applied during
+ * the sync, and one sync covers all of them (the acknowledgement names the newest).
  */
 public final class PeerStreams implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerStreams.class);
@@ -141,7 +143,6 @@ public final class PeerStreams implements AutoCloseable {
         private StreamObserver<byte[]> requests;
         /** The open call's encoder for what this end sends (subscriptions, acknowledgements); a new call starts afresh. */
         private StreamCodec.Encoder encoder;
-        private volatile VersionVector lastAck;
         private long backoffMillis;
 
         Stream(String peer, io.meridian.core.config.HostPort address) {
@@ -174,8 +175,9 @@ public final class PeerStreams implements AutoCloseable {
                 return;
             }
             encoder = new StreamCodec.Encoder();
-            requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(Wire.STREAM, CallOptions.DEFAULT), new Responses());
-            lastAck = null;
+            Responses responses = new Responses();
+            requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(Wire.STREAM, CallOptions.DEFAULT), responses);
+            responses.acks.call = requests;
             subscribe();
         }
 
@@ -191,7 +193,12 @@ public final class PeerStreams implements AutoCloseable {
         }
 
         private synchronized void send(Codec.Message m) {
-            if (requests != null) {
+            sendOn(requests, m);
+        }
+
+        /** Sends on {@code call} if it is still the open one: an acknowledgement late for a broken call is dropped. */
+        private synchronized void sendOn(StreamObserver<byte[]> call, Codec.Message m) {
+            if (requests != null && requests == call) {
                 try {
                     requests.onNext(encoder.encode(m));
                 } catch (RuntimeException e) {
@@ -224,9 +231,73 @@ public final class PeerStreams implements AutoCloseable {
             channel.shutdownNow();
         }
 
+        /**
+         * One call's acknowledgements: each waits on this thread for the host to make its batch
+         * durable. Only the newest applied batch is kept: its sync covers the ones before it.
+         */
+        private final class Acks {
+            /** The call these acknowledge on; set once the call is open. */
+            volatile StreamObserver<byte[]> call;
+            private ReplicationHost.Applied newest;
+            private VersionVector lastAck;
+            private Thread thread;
+            private boolean stopped;
+
+            synchronized void offer(ReplicationHost.Applied applied) {
+                if (stopped) {
+                    return;
+                }
+                newest = applied;
+                if (thread == null) {
+                    thread = Thread.ofVirtual().name("acks-" + host.region() + "-from-" + peer).start(this::run);
+                }
+                notifyAll();
+            }
+
+            synchronized void stop() {
+                stopped = true;
+                notifyAll();
+            }
+
+            private void run() {
+                try {
+                    while (true) {
+                        ReplicationHost.Applied next;
+                        synchronized (this) {
+                            while (newest == null && !stopped) {
+                                wait();
+                            }
+                            if (stopped) {
+                                return;
+                            }
+                            next = newest;
+                            newest = null;
+                        }
+                        VersionVector ack = host.durable(next);
+                        if (!ack.equals(lastAck)) {
+                            lastAck = ack;
+                            sendOn(call, new Codec.Message.Ack(host.region(), ack));
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                    // Nothing more is acknowledged on this call: end it, and the stream reconnects and resubscribes.
+                    if (!closed) {
+                        log.warn("replication stream from {}: cannot make received writes durable: {}", peer, e.toString());
+                    }
+                    StreamObserver<byte[]> c = call;
+                    if (c instanceof io.grpc.stub.ClientCallStreamObserver<byte[]> client) {
+                        client.cancel("received writes could not be made durable", e);
+                    }
+                }
+            }
+        }
+
         private final class Responses implements StreamObserver<byte[]> {
             /** This call's decoder: gRPC delivers one message at a time, in order. */
             private final StreamCodec.Decoder decoder = new StreamCodec.Decoder();
+            final Acks acks = new Acks();
             /** Trace contexts sent ahead of the next batch. */
             private List<Codec.Trace> traces = List.of();
 
@@ -256,21 +327,19 @@ public final class PeerStreams implements AutoCloseable {
                 weigh(peer, batch.entries());
                 List<Codec.Trace> traced = traces;
                 traces = List.of();
-                VersionVector ack = traced.isEmpty() ? host.onBatch(batch) : host.onBatch(batch, traced);
-                if (!ack.equals(lastAck)) {
-                    lastAck = ack;
-                    send(new Codec.Message.Ack(host.region(), ack));
-                }
+                acks.offer(traced.isEmpty() ? host.apply(batch) : host.apply(batch, traced));
             }
 
             @Override
             public void onError(Throwable t) {
+                acks.stop();
                 decoder.close();
                 broken(t);
             }
 
             @Override
             public void onCompleted() {
+                acks.stop();
                 decoder.close();
                 broken(null);
             }

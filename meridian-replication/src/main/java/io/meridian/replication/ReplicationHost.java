@@ -14,18 +14,36 @@ public interface ReplicationHost {
     long wallMillis();
 
     /**
-     * Applies a batch received from {@code batch.region()} and makes it durable.
+     * Applies a batch received from {@code batch.region()}, without waiting for it to be durable:
+     * the stream acknowledges it only after {@link #durable} has returned for it, and meanwhile
+     * applies the batches that follow, so one sync can cover several.
+     */
+    Applied apply(Codec.Message.Batch batch);
+
+    /**
+     * As {@link #apply(Codec.Message.Batch)}, for a batch the sender preceded with the trace
+     * context of some of its writes ({@link Codec.Message.Traces}).
+     */
+    default Applied apply(Codec.Message.Batch batch, java.util.List<Codec.Trace> traces) {
+        return apply(batch);
+    }
+
+    /**
+     * Makes {@code applied}, and every batch applied before it, durable (waiting for a sync that
+     * covers it), then does what follows durability.
      *
      * @return the watermarks to acknowledge to the sender
      */
-    VersionVector onBatch(Codec.Message.Batch batch);
+    VersionVector durable(Applied applied);
 
     /**
-     * As {@link #onBatch(Codec.Message.Batch)}, for a batch the sender preceded with the trace
-     * context of some of its writes ({@link Codec.Message.Traces}).
+     * A batch applied and not yet known durable.
+     *
+     * @param watermarks what to acknowledge once it is durable
+     * @param ticket     the host's own mark of how far its writes must be synced to cover it
+     * @param entries    whether the batch carried entries (a heartbeat does not)
      */
-    default VersionVector onBatch(Codec.Message.Batch batch, java.util.List<Codec.Trace> traces) {
-        return onBatch(batch);
+    record Applied(VersionVector watermarks, long ticket, boolean entries) {
     }
 
     /** The trace context of those of {@code entries} made (or received) in a traced request: sent before their batch. */

@@ -201,9 +201,9 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     @Override
-    public VersionVector onBatch(Codec.Message.Batch batch, List<Codec.Trace> traces) {
+    public Applied apply(Codec.Message.Batch batch, List<Codec.Trace> traces) {
         long arrived = wallMillis();
-        VersionVector watermarks = onBatch(batch);
+        Applied applied = apply(batch);
         long done = wallMillis();
         Map<String, Entry> bySeq = new java.util.HashMap<>();
         batch.entries().forEach(e -> bySeq.put(e.origin() + ":" + e.seq(), e));
@@ -217,7 +217,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             }
             tracing.applied(t, e.keyspace(), arrived, done, Math.max(0, done - e.hlc().physicalMillis()));
         }
-        return watermarks;
+        return applied;
     }
 
     public void start() {
@@ -571,7 +571,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     }
 
     @Override
-    public VersionVector onBatch(Codec.Message.Batch batch) {
+    public Applied apply(Codec.Message.Batch batch) {
         ReplicationMachine.BatchResult result;
         long now;
         long ticket;
@@ -579,14 +579,12 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             if (failover != null && !failover.acceptsFrom(batch.region())) {
                 // A fenced or withheld region's own stream: its writes stop here until its failover sets the cutoff (or
                 // it is served again). Checked under the lock the frozen watermark is read under.
-                return store.watermarks();
+                return new Applied(store.watermarks(), store.written(), false);
             }
             now = wallMillis();
             result = machine.onBatch(batch.region(), batch.entries(), batch.sentAtMillis(), batch.watermarks(), now);
             ticket = store.written();
         }
-        store.awaitDurable(ticket); // before the acknowledgement: the batch's fsync is shared with local writes'
-
         for (int i = 0; i < result.applied().size(); i++) {
             Entry e = batch.entries().get(i);
             switch (result.applied().get(i)) {
@@ -605,13 +603,24 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 default -> { }
             }
         }
-        if (!batch.entries().isEmpty()) {
+        return new Applied(result.watermarks(), ticket, !batch.entries().isEmpty());
+    }
+
+    /**
+     * Before the acknowledgement: the batch's fsync is shared with local writes' and with the
+     * batches the stream applied while the last one ran. Regions this one relays to, and readers
+     * waiting for a session token, are woken only once it is durable.
+     */
+    @Override
+    public VersionVector durable(Applied applied) {
+        store.awaitDurable(applied.ticket());
+        if (applied.entries()) {
             signal.fire();
         }
         synchronized (progress) {
             progress.notifyAll();
         }
-        return result.watermarks();
+        return applied.watermarks();
     }
 
     @Override
