@@ -51,6 +51,8 @@ final class LinkProxy implements AutoCloseable {
     private final AtomicLong bytesBack = new AtomicLong();
     private final AtomicLong bytesSwallowed = new AtomicLong();
     private final AtomicLong accepted = new AtomicLong();
+    /** How late each chunk left past its due time, in microseconds: what the emulator itself added to the link's delay. */
+    private final org.HdrHistogram.ConcurrentHistogram lateness = new org.HdrHistogram.ConcurrentHistogram(2);
     private volatile boolean cut;
     private volatile boolean closed;
     /** Where every forwarded byte is appended, both directions (null: nowhere). */
@@ -133,6 +135,13 @@ final class LinkProxy implements AutoCloseable {
 
     long bytesSwallowed() {
         return bytesSwallowed.get();
+    }
+
+    /** How late this link's chunks left past their due time: what the emulator itself added to the link's delay. */
+    WanEmulator.Lateness lateness() {
+        org.HdrHistogram.Histogram h = lateness.copy();
+        return new WanEmulator.Lateness(h.getTotalCount(), h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
+                h.getMaxValue() / 1e3);
     }
 
     long connectionsAccepted() {
@@ -277,6 +286,9 @@ final class LinkProxy implements AutoCloseable {
                     long wait = chunk.dueNanos() - System.nanoTime();
                     if (wait > 0) {
                         Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
+                    if (chunk.bytes() != null) {
+                        lateness.recordValue(Math.max(0, (System.nanoTime() - chunk.dueNanos()) / 1_000));
                     }
                     if (chunk.bytes() == null) {
                         sink.shutdownOutput();

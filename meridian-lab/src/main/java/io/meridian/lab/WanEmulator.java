@@ -135,12 +135,21 @@ public final class WanEmulator implements AutoCloseable {
      * through it, of which {@code bytesBack} went back from {@code to}.
      */
     public record LinkView(String from, String to, String kind, int listenPort, String target, double oneWayMs, boolean cut,
-                           long connectionsAccepted, int connectionsOpen, long bytesForwarded, long bytesBack, long bytesSwallowed) {
+                           long connectionsAccepted, int connectionsOpen, long bytesForwarded, long bytesBack, long bytesSwallowed,
+                           Lateness late) {
+    }
+
+    /**
+     * How late a link's chunks were forwarded past their due time, since the link opened: the
+     * emulator's own error on top of the emulated delay (it shares the machine's cores with the
+     * regions). Milliseconds; {@code chunks} is how many were measured.
+     */
+    public record Lateness(long chunks, double p50Ms, double p99Ms, double maxMs) {
     }
 
     public List<LinkView> links() {
         return links.stream().map(l -> new LinkView(l.from, l.to, l.kind, l.port(), l.target(), l.oneWayMillis(), l.isCut(),
-                l.connectionsAccepted(), l.openConnections(), l.bytesForwarded(), l.bytesBack(), l.bytesSwallowed())).toList();
+                l.connectionsAccepted(), l.openConnections(), l.bytesForwarded(), l.bytesBack(), l.bytesSwallowed(), l.lateness())).toList();
     }
 
     private void handle(HttpExchange ex) throws IOException {

@@ -66,6 +66,9 @@ class WanEmulatorTest {
         // The proxy counts a chunk just after writing it: the echo may be read a moment before.
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
                 .untilAsserted(() -> assertThat(wan.links().getFirst().bytesForwarded()).isEqualTo(10));
+        // Every forwarded chunk's lateness past its due time is measured.
+        assertThat(wan.links().getFirst().late().chunks()).isPositive();
+        assertThat(wan.links().getFirst().late().maxMs()).isGreaterThanOrEqualTo(0);
     }
 
     @Test
