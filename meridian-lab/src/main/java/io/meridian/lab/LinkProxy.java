@@ -287,14 +287,12 @@ final class LinkProxy implements AutoCloseable {
                     if (wait > 0) {
                         Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
                     }
-                    if (chunk.bytes() != null) {
-                        lateness.recordValue(Math.max(0, (System.nanoTime() - chunk.dueNanos()) / 1_000));
-                    }
                     if (chunk.bytes() == null) {
                         sink.shutdownOutput();
                         finishPump();
                         return;
                     }
+                    lateness.recordValue(Math.max(0, (System.nanoTime() - chunk.dueNanos()) / 1_000));
                     if (cut) {
                         damaged = true;
                         bytesSwallowed.addAndGet(chunk.bytes().length);

@@ -198,7 +198,7 @@ public final class PeerStreams implements AutoCloseable {
 
         /** Sends on {@code call} if it is still the open one: an acknowledgement late for a broken call is dropped. */
         private synchronized void sendOn(StreamObserver<byte[]> call, Codec.Message m) {
-            if (requests != null && requests == call) {
+            if (call != null && call == requests) {
                 try {
                     requests.onNext(encoder.encode(m));
                 } catch (RuntimeException e) {
@@ -247,7 +247,9 @@ public final class PeerStreams implements AutoCloseable {
                 if (stopped) {
                     return;
                 }
-                newest = applied;
+                // The newest's sync covers those it replaces; if any of them carried entries, relays are still to be woken.
+                newest = newest == null || applied.entries() || !newest.entries() ? applied
+                        : new ReplicationHost.Applied(applied.watermarks(), applied.ticket(), true);
                 if (thread == null) {
                     thread = Thread.ofVirtual().name("acks-" + host.region() + "-from-" + peer).start(this::run);
                 }
