@@ -258,12 +258,13 @@ def measure_meridian_async(lab, seconds):
     rows = {}
     for line in out.splitlines():
         parts = line.split()
-        # to, rate/s, achieved, writes, failed, p50 ms, p90 ms, p99 ms, max ms, one-way, bytes/write, wan B/write
-        if parts and parts[0] in REGIONS and len(parts) >= 12:
+        # to, rate/s, achieved, writes, failed, p50 ms, p90 ms, p99 ms, max ms, one-way, bytes/write, wan B/write,
+        # wan late p99 (how late the emulator itself forwarded the replication traffic during the run)
+        if parts and parts[0] in REGIONS and len(parts) >= 13:
             try:
                 rows[parts[0]] = {"p50": float(parts[5]), "p99": float(parts[7]), "one_way": float(parts[9]),
                                   "bytes_per_write": float(parts[10]), "wan_bytes_per_write": float(parts[11]),
-                                  "achieved": float(parts[2])}
+                                  "achieved": float(parts[2]), "emulator_late_p99": float(parts[12])}
             except ValueError:
                 pass
     return {"raw": out, "rows": rows}
@@ -329,6 +330,11 @@ class WanProxy:
         """Bytes relayed so far, both ways ("bytes") or from the targets back to who dialled ("bytes_back")."""
         with open(self.stats) as f:
             return sum(x[key] for x in json.load(f)["forwards"])
+
+    def late_p99(self):
+        """How late the proxy forwarded chunks past their due time since it started, p99 ms of the worst forward."""
+        with open(self.stats) as f:
+            return max((x["late"]["p99_ms"] for x in json.load(f)["forwards"] if x["late"]["chunks"]), default=None)
 
     def stop(self):
         self.proc.terminate()
@@ -531,7 +537,7 @@ def measure_postgres(workdir, seconds):
             inserts = int(m.group(1)) if m else 0
             lag = re.search(r"lag-ms ([\d.]+) ([\d.]+)", sampled.stderr + sampled.stdout)
             return {"p50": float(lag.group(1)) if lag else None, "p99": float(lag.group(2)) if lag else None,
-                    "one_way": one_way("us-east", "eu-west"), "inserts": inserts,
+                    "one_way": one_way("us-east", "eu-west"), "inserts": inserts, "emulator_late_p99": proxy.late_p99(),
                     "bytes_per_write": (proxy.bytes("bytes_back") - before) / max(1, inserts),
                     "wan_bytes_per_write": (proxy.bytes() - before_both) / max(1, inserts)}
         finally:
@@ -643,6 +649,10 @@ def table(results):
                                                             fmt(None if row is None else row.get("achieved"), digits=0)),
                      "PostgreSQL replica +%s ms (+%s)" % (fmt(above(pg, "p99")), fmt(above(pg, "p50"))),
                      ratio(above(row, "p99"), above(pg, "p99")) + " lag"))
+        # The emulator's own share of those lags: Meridian's over its run, the peer proxy's since it started (base backup too).
+        rows.append(("of which the WAN emulator's own lateness, p99",
+                     "%s ms" % fmt(None if row is None else row.get("emulator_late_p99")),
+                     "PostgreSQL's proxy %s ms" % fmt(None if pg is None else pg.get("emulator_late_p99")), ""))
         rows.append(("async bytes per 100-byte write, per target: on the WAN both ways (sent as messages)",
                      "%s (%s)" % (fmt(None if row is None else row.get("wan_bytes_per_write"), digits=0),
                                   fmt(None if row is None else row["bytes_per_write"], digits=0)),

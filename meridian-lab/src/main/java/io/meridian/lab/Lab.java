@@ -569,6 +569,11 @@ public final class Lab {
                 + requireRegion(requireState(), b).name());
     }
 
+    /** Starts every link's lateness figure afresh ({@code POST /v1/links/reset-stats}): a benchmark's window. */
+    public JsonNode resetLinkStats() {
+        return control("/v1/links/reset-stats");
+    }
+
     public JsonNode heal(String a, String b) {
         if (a == null) {
             return control("/v1/heal");

@@ -144,6 +144,11 @@ final class LinkProxy implements AutoCloseable {
                 h.getMaxValue() / 1e3);
     }
 
+    /** Starts {@link #lateness} afresh: a benchmark measures the emulator's error over its own window. */
+    void resetLateness() {
+        lateness.reset();
+    }
+
     long connectionsAccepted() {
         return accepted.get();
     }

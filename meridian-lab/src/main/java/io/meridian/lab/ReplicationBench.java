@@ -21,14 +21,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * Bytes per write are counted twice: what the writer's replication streams sent (messages, before
  * gRPC framing), and what crossed the emulated WAN between the writer and each target on the
  * replication links, both directions (framing, acknowledgements and heartbeats included): the
- * figure a WAN bill would show.
+ * figure a WAN bill would show. Beside them, how late the emulator itself forwarded that traffic
+ * past its due time ({@code wan late p99}, over the measurement): the part of the delay that is the
+ * emulator's, not the system's (it shares the cores with the regions).
  */
 public final class ReplicationBench {
     /** Writes in flight at most; past it the writer falls behind its schedule and says so. */
     private static final int MAX_IN_FLIGHT = 512;
 
     public record Row(String target, int rate, double achievedRate, long writes, long failed, long applied, long p50Ms,
-                      long p90Ms, long p99Ms, long maxMs, double oneWayMs, double bytesPerWrite, double wanBytesPerWrite) {
+                      long p90Ms, long p99Ms, long maxMs, double oneWayMs, double bytesPerWrite, double wanBytesPerWrite,
+                      double wanLateP99Ms) {
     }
 
     private ReplicationBench() {
@@ -77,16 +80,18 @@ public final class ReplicationBench {
                 writeAt(clients.get(region), load, keyspace, increments, top, warmup, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
             }
-            out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s %11s%n", "to", "rate/s", "achieved", "writes", "failed",
-                    "p50 ms", "p90 ms", "p99 ms", "max ms", "one-way", "bytes/write", "wan B/write");
+            out.printf("%-13s %7s %9s %8s %6s %8s %8s %8s %8s %9s %11s %11s %13s%n", "to", "rate/s", "achieved", "writes", "failed",
+                    "p50 ms", "p90 ms", "p99 ms", "max ms", "one-way", "bytes/write", "wan B/write", "wan late p99");
             for (int rate : rates) {
                 clients.values().forEach(c -> c.raw(c.request("/v1/replication/reset-stats").POST(HttpRequest.BodyPublishers.noBody())));
+                lab.resetLinkStats();
                 long bytesBefore = bytesSent(clients.get(region));
                 Map<String, Long> wanBefore = wanBytes(lab, state, region);
                 long[] counts = writeAt(clients.get(region), load, keyspace, increments, rate, duration, valueBytes);
                 awaitReplicated(clients, region, Duration.ofSeconds(60));
                 long bytes = bytesSent(clients.get(region)) - bytesBefore;
                 Map<String, Long> wanAfter = wanBytes(lab, state, region);
+                Map<String, Double> late = wanLateP99(lab, state, region);
                 double achieved = counts[0] / (counts[2] / 1e9);
                 for (LabState.RegionProcess target : state.regions()) {
                     if (target.name().equals(region)) {
@@ -99,11 +104,11 @@ public final class ReplicationBench {
                             d.path("max_ms").asLong(), LabTopology.oneWayMillis(region, target.name()) * state.latencyScale(),
                             counts[0] == 0 ? 0 : (double) bytes / counts[0] / (state.regions().size() - 1),
                             counts[0] == 0 ? 0 : (double) (wanAfter.getOrDefault(target.name(), 0L)
-                                    - wanBefore.getOrDefault(target.name(), 0L)) / counts[0]);
+                                    - wanBefore.getOrDefault(target.name(), 0L)) / counts[0], late.getOrDefault(target.name(), 0.0));
                     rows.add(row);
-                    out.printf("%-13s %7d %9.0f %8d %6d %8d %8d %8d %8d %9.1f %11.0f %11.0f%n", row.target(), rate, achieved,
+                    out.printf("%-13s %7d %9.0f %8d %6d %8d %8d %8d %8d %9.1f %11.0f %11.0f %13.1f%n", row.target(), rate, achieved,
                             row.writes(), row.failed(), row.p50Ms(), row.p90Ms(), row.p99Ms(), row.maxMs(), row.oneWayMs(),
-                            row.bytesPerWrite(), row.wanBytesPerWrite());
+                            row.bytesPerWrite(), row.wanBytesPerWrite(), row.wanLateP99Ms());
                 }
             }
         } finally {
@@ -180,6 +185,23 @@ public final class ReplicationBench {
             }
         }
         return bytes;
+    }
+
+    /**
+     * How late the emulator forwarded the replication traffic between {@code region} and each other
+     * region since the last reset, by the other: the p99 of the worse direction (the links' chunks
+     * are not merged, so this is an upper bound of the pair's p99 and the figure to set beside a lag's).
+     */
+    private static Map<String, Double> wanLateP99(Lab lab, LabState state, String region) {
+        Map<String, Double> late = new java.util.TreeMap<>();
+        for (JsonNode l : lab.get(state.controlUrl() + "/v1/links").path("links")) {
+            String from = l.path("from").asText();
+            String to = l.path("to").asText();
+            if (l.path("kind").asText().equals("replication") && (from.equals(region) || to.equals(region))) {
+                late.merge(from.equals(region) ? to : from, l.path("late").path("p99_ms").asDouble(), Math::max);
+            }
+        }
+        return late;
     }
 
     private static long bytesSent(MeridianClient client) {

@@ -140,9 +140,10 @@ public final class WanEmulator implements AutoCloseable {
     }
 
     /**
-     * How late a link's chunks were forwarded past their due time, since the link opened: the
-     * emulator's own error on top of the emulated delay (it shares the machine's cores with the
-     * regions). Milliseconds; {@code chunks} is how many were measured.
+     * How late a link's chunks were forwarded past their due time, since the link opened or the
+     * last {@code POST /v1/links/reset-stats}: the emulator's own error on top of the emulated
+     * delay (it shares the machine's cores with the regions). Milliseconds; {@code chunks} is how
+     * many were measured.
      */
     public record Lateness(long chunks, double p50Ms, double p99Ms, double maxMs) {
     }
@@ -159,6 +160,9 @@ public final class WanEmulator implements AutoCloseable {
             String path = uri.getPath();
             String method = ex.getRequestMethod();
             if (path.equals("/v1/links") && method.equals("GET")) {
+                respond(ex, 200, "application/json", Map.of("links", links()));
+            } else if (path.equals("/v1/links/reset-stats") && method.equals("POST")) {
+                links.forEach(LinkProxy::resetLateness);
                 respond(ex, 200, "application/json", Map.of("links", links()));
             } else if ((path.equals("/v1/partition") || path.equals("/v1/heal")) && method.equals("POST")) {
                 String a = query.get("a");

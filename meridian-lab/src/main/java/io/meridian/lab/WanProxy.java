@@ -109,16 +109,20 @@ public final class WanProxy implements AutoCloseable {
 
     /**
      * Per forward so far: bytes relayed both ways, of which {@code bytes_back} from the target to
-     * whoever dialled (a streaming replica dials its primary: its WAL comes back), and connections
-     * accepted; one JSON object.
+     * whoever dialled (a streaming replica dials its primary: its WAL comes back), connections
+     * accepted, and how late the proxy forwarded chunks past their due time ({@code late}: chunks,
+     * p50, p99 and max in milliseconds, since it started); one JSON object.
      */
     public String statsJson() {
         StringBuilder out = new StringBuilder("{\"forwards\": [");
         for (int i = 0; i < links.size(); i++) {
             LinkProxy l = links.get(i);
+            WanEmulator.Lateness late = l.lateness();
             out.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT,
-                    "{\"listen\": \"%s\", \"target\": \"%s\", \"bytes\": %d, \"bytes_back\": %d, \"connections\": %d}",
-                    forwards.get(i).listen(), forwards.get(i).target(), l.bytesForwarded(), l.bytesBack(), l.connectionsAccepted()));
+                    "{\"listen\": \"%s\", \"target\": \"%s\", \"bytes\": %d, \"bytes_back\": %d, \"connections\": %d,"
+                            + " \"late\": {\"chunks\": %d, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f}}",
+                    forwards.get(i).listen(), forwards.get(i).target(), l.bytesForwarded(), l.bytesBack(), l.connectionsAccepted(),
+                    late.chunks(), late.p50Ms(), late.p99Ms(), late.maxMs()));
         }
         return out.append("]}\n").toString();
     }

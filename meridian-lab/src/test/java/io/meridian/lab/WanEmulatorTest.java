@@ -17,12 +17,14 @@ class WanEmulatorTest {
     private EchoServer echo;
     private WanEmulator wan;
     private int linkPort;
+    private int controlPort;
 
     @BeforeEach
     void start() throws IOException {
         echo = new EchoServer("127.0.0.1");
         int[] ports = io.meridian.core.config.LoopbackPorts.free(2);
         linkPort = ports[0];
+        controlPort = ports[1];
         MeridianConfig config = ConfigLoader.parse("wan.yaml", """
                 regions:
                   - {name: a, http: 127.0.0.1:1}
@@ -69,6 +71,18 @@ class WanEmulatorTest {
         // Every forwarded chunk's lateness past its due time is measured.
         assertThat(wan.links().getFirst().late().chunks()).isPositive();
         assertThat(wan.links().getFirst().late().maxMs()).isGreaterThanOrEqualTo(0);
+        // A benchmark starts the figure afresh for its own window.
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + controlPort + "/v1/links/reset-stats"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("\"chunks\":0");
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(wan.links().getFirst().late().chunks()).isZero();
+        assertThat(wan.links().getFirst().bytesForwarded()).isEqualTo(10); // only the lateness starts afresh
     }
 
     @Test

@@ -55,6 +55,8 @@ class WanProxyTest {
             // Counted once written on: the last byte may be read before its count.
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
                     assertThat(proxy.statsJson()).contains("\"target\": \"" + target + "\"").contains("\"bytes\": 4, \"bytes_back\": 2"));
+            // The proxy's own lateness beside them: four chunks were forwarded (two each way).
+            assertThat(proxy.statsJson()).contains("\"late\": {\"chunks\": 4, ");
         }
     }
 
