@@ -36,10 +36,11 @@ final class Wire {
                 if (!(stream instanceof io.grpc.KnownLength)) {
                     return stream.readAllBytes();
                 }
-                byte[] bytes = stream.readNBytes(stream.available()); // exact for a KnownLength stream
-                int next = stream.read();
+                byte[] bytes = new byte[stream.available()]; // exact for a KnownLength stream
+                int read = stream.readNBytes(bytes, 0, bytes.length);
+                int next = read < bytes.length ? -1 : stream.read();
                 if (next < 0) {
-                    return bytes;
+                    return read < bytes.length ? java.util.Arrays.copyOf(bytes, read) : bytes;
                 }
                 // More than it said: not gRPC's contract, but read it all rather than lose a byte.
                 java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream(bytes.length + 1024);
