@@ -26,11 +26,18 @@ public record Launcher(Path javaBin, String classPath, String mainClass, List<St
      * RocksDB loads its native library (JDK 22+ asks for native access to be granted); the
      * shaded Netty inside gRPC and Ratis uses {@code sun.misc.Unsafe} memory access, which JDK 23+
      * warns about unless allowed (JEP 471), and the flag does not exist before 23.
+     * Compiled code is unloaded only by a collection, and once the JIT has allocated 15 % of the
+     * code cache (36 MB) since the last one, the JVM asks for one: with the serial collector that is a
+     * full collection, 240-520 ms on the loaded machine, a few minutes into a lab under load (one
+     * in each node in a peer benchmark's run; a stall of that size made the asynchronous lag's p99 in one).
+     * At 60 % the compiled code of a lab's life fits before it; the code cache still asks for a
+     * collection when it is nearly full.
      */
     static final List<String> DEFAULT_JVM_ARGS = Runtime.version().feature() >= 23
-            ? List.of("-Xms64m", "-Xmx512m", "-XX:MetaspaceSize=128m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
-                    "--sun-misc-unsafe-memory-access=allow")
-            : List.of("-Xms64m", "-Xmx512m", "-XX:MetaspaceSize=128m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED");
+            ? List.of("-Xms64m", "-Xmx512m", "-XX:MetaspaceSize=128m", "-XX:+UseSerialGC", "-XX:SweeperThreshold=60",
+                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow")
+            : List.of("-Xms64m", "-Xmx512m", "-XX:MetaspaceSize=128m", "-XX:+UseSerialGC", "-XX:SweeperThreshold=60",
+                    "--enable-native-access=ALL-UNNAMED");
 
     /** The environment variable whose JVM options every lab process gets after the defaults (so they win). */
     public static final String JVM_OPTS_ENV = "MERIDIAN_JVM_OPTS";
