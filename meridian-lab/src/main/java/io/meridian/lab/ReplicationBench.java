@@ -176,14 +176,7 @@ public final class ReplicationBench {
     /** Bytes on the replication links between {@code region} and each other region, both links and both directions, by the other. */
     private static Map<String, Long> wanBytes(Lab lab, LabState state, String region) {
         Map<String, Long> bytes = new java.util.TreeMap<>();
-        JsonNode links = lab.get(state.controlUrl() + "/v1/links").path("links");
-        for (JsonNode l : links) {
-            String from = l.path("from").asText();
-            String to = l.path("to").asText();
-            if (l.path("kind").asText().equals("replication") && (from.equals(region) || to.equals(region))) {
-                bytes.merge(from.equals(region) ? to : from, l.path("bytes_forwarded").asLong(), Long::sum);
-            }
-        }
+        replicationLinks(lab, state, region, (peer, l) -> bytes.merge(peer, l.path("bytes_forwarded").asLong(), Long::sum));
         return bytes;
     }
 
@@ -194,14 +187,19 @@ public final class ReplicationBench {
      */
     private static Map<String, Double> wanLateP99(Lab lab, LabState state, String region) {
         Map<String, Double> late = new java.util.TreeMap<>();
+        replicationLinks(lab, state, region, (peer, l) -> late.merge(peer, l.path("late").path("p99_ms").asDouble(), Math::max));
+        return late;
+    }
+
+    /** Each replication link of the emulator that joins {@code region} to another region, with that other region. */
+    private static void replicationLinks(Lab lab, LabState state, String region, java.util.function.BiConsumer<String, JsonNode> each) {
         for (JsonNode l : lab.get(state.controlUrl() + "/v1/links").path("links")) {
             String from = l.path("from").asText();
             String to = l.path("to").asText();
             if (l.path("kind").asText().equals("replication") && (from.equals(region) || to.equals(region))) {
-                late.merge(from.equals(region) ? to : from, l.path("late").path("p99_ms").asDouble(), Math::max);
+                each.accept(from.equals(region) ? to : from, l);
             }
         }
-        return late;
     }
 
     private static long bytesSent(MeridianClient client) {
