@@ -536,14 +536,66 @@ public final class ConsensusServer implements AutoCloseable {
         if (!groups.containsKey(keyspace)) {
             throw new IllegalArgumentException("no consensus group for keyspace '" + keyspace + "'");
         }
-        return proposals.computeIfAbsent(keyspace, k -> new Proposals(entry -> throughHandoffs(() -> {
-            RaftClientReply reply = leaderClient(k).io().send(Message.valueOf(
-                    org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)));
-            if (!reply.isSuccess()) {
-                throw failure(reply);
-            }
-            return new Proposals.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex());
-        }), proposers, PROPOSALS_IN_FLIGHT, TRANSACTIONS_PER_ENTRY, ENTRY_BYTES));
+        return proposals.computeIfAbsent(keyspace, k -> new Proposals(entry -> {
+            java.util.Optional<Proposals.Sent> here = proposeHere(k, entry);
+            return here.isPresent() ? here.get() : throughHandoffs(() -> {
+                RaftClientReply reply = leaderClient(k).io().send(Message.valueOf(
+                        org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)));
+                if (!reply.isSuccess()) {
+                    throw failure(reply);
+                }
+                return new Proposals.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex());
+            });
+        }, proposers, PROPOSALS_IN_FLIGHT, TRANSACTIONS_PER_ENTRY, ENTRY_BYTES));
+    }
+
+    /** The client id of entries this server proposes to itself as leader ({@link #proposeHere}). */
+    private final org.apache.ratis.protocol.ClientId localProposer = org.apache.ratis.protocol.ClientId.randomId();
+    private final java.util.concurrent.atomic.AtomicLong localCalls = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong proposedHere = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Proposes an entry straight to this server's own division when it leads the group and is
+     * ready, instead of through a Raft client: the client would serialise the request, send it over
+     * a loopback gRPC connection to this same process, and hand it between four threads there and
+     * back (a CPU profile of the leader under 64 writers: about a fifth of its CPU went to that
+     * round trip). Empty when this server does not lead, refused it as not (or no longer) the leader,
+     * or did not answer within a client's request timeout: the caller then sends it through the
+     * client, which finds the leader and retries. Sending an entry again is safe: the state machine
+     * applies each transaction's request id once, whichever entry carries it first.
+     */
+    private java.util.Optional<Proposals.Sent> proposeHere(String keyspace, byte[] entry) throws IOException {
+        if (closed || !leaderReady(keyspace)) {
+            return java.util.Optional.empty();
+        }
+        org.apache.ratis.protocol.RaftClientRequest request = org.apache.ratis.protocol.RaftClientRequest.newBuilder()
+                .setClientId(localProposer).setServerId(server.getId()).setGroupId(groups.get(keyspace).getGroupId())
+                .setCallId(localCalls.incrementAndGet())
+                .setMessage(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)))
+                .setType(org.apache.ratis.protocol.RaftClientRequest.writeRequestType()).build();
+        RaftClientReply reply;
+        try {
+            reply = server.submitClientRequestAsync(request).get(CLIENT_REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for a strong write to commit");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException | IOException e) {
+            return java.util.Optional.empty(); // no longer the leader, or not committing: the client finds who is
+        }
+        if (reply.isSuccess()) {
+            proposedHere.incrementAndGet();
+            return java.util.Optional.of(new Proposals.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex()));
+        }
+        if (reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null
+                || reply.getException() instanceof LeaderSteppingDownException) {
+            return java.util.Optional.empty();
+        }
+        throw failure(reply);
+    }
+
+    /** Entries this server proposed to itself as the group's leader, without a client, since start. */
+    public long proposedHere() {
+        return proposedHere.get();
     }
 
     /** Strong write entries proposed, and the transactions they carried, per keyspace since start. */

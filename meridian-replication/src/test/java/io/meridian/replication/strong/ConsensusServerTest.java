@@ -350,6 +350,22 @@ class ConsensusServerTest {
     }
 
     /**
+     * The leader's own writes go straight to its division, without a Raft client's loopback round
+     * trip; a follower's still reach the leader through its client. Both commit, once each.
+     */
+    @Test
+    void theLeaderProposesItsOwnWritesWithoutAClientAndAFollowerThroughOne() throws Exception {
+        startAllWithLeader("us-east");
+        await().atMost(Duration.ofSeconds(30)).until(() -> servers.get("us-east").leaderReady("accounts"));
+        for (int i = 0; i < 5; i++) {
+            assertThat(txn("us-east", "{\"then\": [{\"add\": {\"key\": \"n\", \"delta\": 1}}]}").path("succeeded").asBoolean()).isTrue();
+            assertThat(txn("eu-west", "{\"then\": [{\"add\": {\"key\": \"n\", \"delta\": 10}}]}").path("succeeded").asBoolean()).isTrue();
+        }
+        assertThat(servers.get("us-east").proposedHere()).as("entries us-east proposed to itself as leader").isPositive();
+        assertThat(read("ap-southeast", "n", true).path("value").asText()).isEqualTo("55");
+    }
+
+    /**
      * A member that lost its disk must not come back as if it had kept its log and its votes
      * (issue 9, defect 1): it rejoins as a new member through a membership change, catches up,
      * and votes again, so that the group keeps a majority when another member then dies.
