@@ -538,15 +538,17 @@ public final class ConsensusServer implements AutoCloseable {
         }
         return proposals.computeIfAbsent(keyspace, k -> new Proposals(entry -> {
             java.util.Optional<Proposals.Sent> here = proposeHere(k, entry);
-            return here.isPresent() ? here.get() : throughHandoffs(() -> {
-                RaftClientReply reply = leaderClient(k).io().send(Message.valueOf(
-                        org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)));
-                if (!reply.isSuccess()) {
-                    throw failure(reply);
-                }
-                return new Proposals.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex());
-            });
+            return here.isPresent() ? here.get() : throughHandoffs(() -> sent(leaderClient(k).io().send(Message.valueOf(
+                    org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)))));
         }, proposers, PROPOSALS_IN_FLIGHT, TRANSACTIONS_PER_ENTRY, ENTRY_BYTES));
+    }
+
+    /** A committed entry's reply and index, or the failure the reply carries. */
+    private static Proposals.Sent sent(RaftClientReply reply) throws IOException {
+        if (!reply.isSuccess()) {
+            throw failure(reply);
+        }
+        return new Proposals.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex());
     }
 
     /** The client id of entries this server proposes to itself as leader ({@link #proposeHere}). */
@@ -557,9 +559,9 @@ public final class ConsensusServer implements AutoCloseable {
     /**
      * Proposes an entry straight to this server's own division when it leads the group and is
      * ready, instead of through a Raft client: the client would serialise the request, send it over
-     * a loopback gRPC connection to this same process, and hand it between four threads there and
-     * back (a CPU profile of the leader under 64 writers: about a fifth of its CPU went to that
-     * round trip). Empty when this server does not lead, refused it as not (or no longer) the leader,
+     * a loopback gRPC connection to this same process, and hand it between threads there and back
+     * (on the lab under 64 writers at the leader, the three nodes' CPU per write fell 13-20 % without
+     * that round trip; docs/benchmarks.md, "Issue 12, thirteenth session"). Empty when this server does not lead, refused it as not (or no longer) the leader,
      * or did not answer within a client's request timeout: the caller then sends it through the
      * client, which finds the leader and retries. Sending an entry again is safe: the state machine
      * applies each transaction's request id once, whichever entry carries it first.
@@ -582,15 +584,13 @@ public final class ConsensusServer implements AutoCloseable {
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException | IOException e) {
             return java.util.Optional.empty(); // no longer the leader, or not committing: the client finds who is
         }
-        if (reply.isSuccess()) {
-            proposedHere.incrementAndGet();
-            return java.util.Optional.of(new Proposals.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex()));
-        }
         if (reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null
                 || reply.getException() instanceof LeaderSteppingDownException) {
             return java.util.Optional.empty();
         }
-        throw failure(reply);
+        Proposals.Sent sent = sent(reply);
+        proposedHere.incrementAndGet();
+        return java.util.Optional.of(sent);
     }
 
     /** Entries this server proposed to itself as the group's leader, without a client, since start. */
