@@ -536,11 +536,28 @@ public final class ConsensusServer implements AutoCloseable {
         if (!groups.containsKey(keyspace)) {
             throw new IllegalArgumentException("no consensus group for keyspace '" + keyspace + "'");
         }
-        return proposals.computeIfAbsent(keyspace, k -> new Proposals(entry -> {
-            java.util.Optional<Proposals.Sent> here = proposeHere(k, entry);
-            return here.isPresent() ? here.get() : throughHandoffs(() -> sent(leaderClient(k).io().send(Message.valueOf(
-                    org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)))));
-        }, proposers, PROPOSALS_IN_FLIGHT, TRANSACTIONS_PER_ENTRY, ENTRY_BYTES));
+        return proposals.computeIfAbsent(keyspace, k -> new Proposals(entry -> proposeHere(k, entry).thenCompose(here -> here.isPresent()
+                ? java.util.concurrent.CompletableFuture.completedFuture(here.get()) : throughClient(k, entry)),
+                PROPOSALS_IN_FLIGHT, TRANSACTIONS_PER_ENTRY, ENTRY_BYTES));
+    }
+
+    /**
+     * Proposes an entry through the region's Raft client, which finds the leader and retries, on a
+     * proposer thread: the client blocks until the entry is applied.
+     */
+    private java.util.concurrent.CompletableFuture<Proposals.Sent> throughClient(String keyspace, byte[] entry) {
+        try {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return throughHandoffs(() -> sent(leaderClient(keyspace).io().send(Message.valueOf(
+                            org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)))));
+                } catch (IOException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, proposers);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new IOException("the consensus server is closing", e));
+        }
     }
 
     /** A committed entry's reply and index, or the failure the reply carries. */
@@ -561,36 +578,44 @@ public final class ConsensusServer implements AutoCloseable {
      * ready, instead of through a Raft client: the client would serialise the request, send it over
      * a loopback gRPC connection to this same process, and hand it between threads there and back
      * (on the lab under 64 writers at the leader, the three nodes' CPU per write fell 13-20 % without
-     * that round trip; docs/benchmarks.md, "Issue 12, thirteenth session"). Empty when this server does not lead, refused it as not (or no longer) the leader,
-     * or did not answer within a client's request timeout: the caller then sends it through the
-     * client, which finds the leader and retries. Sending an entry again is safe: the state machine
-     * applies each transaction's request id once, whichever entry carries it first.
+     * that round trip; docs/benchmarks.md, "Issue 12, thirteenth session"). No thread waits for the
+     * entry: the future completes on the thread that applies it. Empty when this server does not
+     * lead, refused it as not (or no longer) the leader, or did not answer within a client's request
+     * timeout: the caller then sends it through the client, which finds the leader and retries.
+     * Sending an entry again is safe: the state machine applies each transaction's request id once,
+     * whichever entry carries it first.
      */
-    private java.util.Optional<Proposals.Sent> proposeHere(String keyspace, byte[] entry) throws IOException {
+    private java.util.concurrent.CompletableFuture<java.util.Optional<Proposals.Sent>> proposeHere(String keyspace, byte[] entry) {
+        java.util.concurrent.CompletableFuture<java.util.Optional<Proposals.Sent>> notHere =
+                java.util.concurrent.CompletableFuture.completedFuture(java.util.Optional.empty());
         if (closed || !leaderReady(keyspace)) {
-            return java.util.Optional.empty();
+            return notHere;
         }
         org.apache.ratis.protocol.RaftClientRequest request = org.apache.ratis.protocol.RaftClientRequest.newBuilder()
                 .setClientId(localProposer).setServerId(server.getId()).setGroupId(groups.get(keyspace).getGroupId())
                 .setCallId(localCalls.incrementAndGet())
                 .setMessage(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry)))
                 .setType(org.apache.ratis.protocol.RaftClientRequest.writeRequestType()).build();
-        RaftClientReply reply;
+        java.util.concurrent.CompletableFuture<RaftClientReply> replied;
         try {
-            reply = server.submitClientRequestAsync(request).get(CLIENT_REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted waiting for a strong write to commit");
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException | IOException e) {
-            return java.util.Optional.empty(); // no longer the leader, or not committing: the client finds who is
+            // A copy: the timeout below must not complete Ratis's own future.
+            replied = server.submitClientRequestAsync(request).copy();
+        } catch (IOException | RuntimeException e) {
+            return notHere;
         }
-        if (reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null
-                || reply.getException() instanceof LeaderSteppingDownException) {
-            return java.util.Optional.empty();
-        }
-        Proposals.Sent sent = sent(reply);
-        proposedHere.incrementAndGet();
-        return java.util.Optional.of(sent);
+        return replied.orTimeout(CLIENT_REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).handle((reply, failure) -> {
+            if (failure != null || reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null
+                    || reply.getException() instanceof LeaderSteppingDownException) {
+                return java.util.Optional.empty(); // no longer the leader, or not committing: the client finds who is
+            }
+            try {
+                Proposals.Sent sent = sent(reply);
+                proposedHere.incrementAndGet();
+                return java.util.Optional.of(sent);
+            } catch (IOException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
     }
 
     /** Entries this server proposed to itself as the group's leader, without a client, since start. */

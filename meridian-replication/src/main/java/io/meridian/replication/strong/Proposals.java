@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 
 /**
  * The strong writes of one keyspace on their way into its Raft log: concurrent transactions share
@@ -26,9 +25,14 @@ import java.util.concurrent.Executor;
  * per round trip, and the CPU and bytes per write fall as entries fill.
  */
 final class Proposals {
-    /** Proposes one log entry, blocking until it is applied; returns the state machine's reply and the entry's index. */
+    /**
+     * Proposes one log entry without blocking: the future completes with the state machine's reply
+     * and the entry's index once the entry is applied, or fails. It may complete on a consensus
+     * thread (the leader's apply thread), which then runs the transactions' completions and
+     * proposes the next entry: nothing after it may block.
+     */
     interface Sender {
-        Sent send(byte[] entry) throws IOException;
+        CompletableFuture<Sent> send(byte[] entry);
     }
 
     /** What the log said of an entry: its reply's bytes and its index. */
@@ -43,7 +47,6 @@ final class Proposals {
     }
 
     private final Sender sender;
-    private final Executor executor;
     private final int maxInFlight;
     private final int maxPerEntry;
     private final long maxEntryBytes;
@@ -52,12 +55,11 @@ final class Proposals {
     private long entries;
     private long transactions;
 
-    Proposals(Sender sender, Executor executor, int maxInFlight, int maxPerEntry, long maxEntryBytes) {
+    Proposals(Sender sender, int maxInFlight, int maxPerEntry, long maxEntryBytes) {
         if (maxInFlight < 1 || maxPerEntry < 1 || maxEntryBytes < 1) {
             throw new IllegalArgumentException("limits must be positive");
         }
         this.sender = sender;
-        this.executor = executor;
         this.maxInFlight = maxInFlight;
         this.maxPerEntry = maxPerEntry;
         this.maxEntryBytes = maxEntryBytes;
@@ -116,31 +118,33 @@ final class Proposals {
     }
 
     private void dispatch(List<Pending> entry) {
-        try {
-            executor.execute(() -> send(entry));
-        } catch (RuntimeException e) { // the executor refused: shutting down
-            entry.forEach(p -> p.done().completeExceptionally(new IOException("the consensus server is closing", e)));
-            finished();
-        }
-    }
-
-    private void send(List<Pending> entry) {
+        CompletableFuture<Sent> sent;
         try {
             byte[] bytes = entry.size() == 1 ? entry.getFirst().encoded()
                     : TxnCodec.encodeBatch(entry.stream().map(Pending::encoded).toList());
-            Sent sent = sender.send(bytes);
-            List<TxnCodec.Reply> replies = TxnCodec.decodeReplies(sent.reply());
-            if (replies.size() != entry.size()) {
-                throw new IOException("an entry of " + entry.size() + " transactions got " + replies.size() + " replies");
-            }
-            for (int i = 0; i < entry.size(); i++) {
-                entry.get(i).done().complete(new Outcome(replies.get(i), sent.logIndex()));
-            }
-        } catch (IOException | RuntimeException e) {
-            entry.forEach(p -> p.done().completeExceptionally(e));
-        } finally {
-            finished();
+            sent = sender.send(bytes);
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
         }
+        sent.whenComplete((s, failure) -> {
+            try {
+                if (failure != null) {
+                    throw failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                }
+                List<TxnCodec.Reply> replies = TxnCodec.decodeReplies(s.reply());
+                if (replies.size() != entry.size()) {
+                    throw new IOException("an entry of " + entry.size() + " transactions got " + replies.size() + " replies");
+                }
+                for (int i = 0; i < entry.size(); i++) {
+                    entry.get(i).done().complete(new Outcome(replies.get(i), s.logIndex()));
+                }
+            } catch (Throwable e) {
+                entry.forEach(p -> p.done().completeExceptionally(e));
+            } finally {
+                finished();
+            }
+        });
     }
 
     private void finished() {

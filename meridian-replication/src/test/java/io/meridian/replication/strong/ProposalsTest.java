@@ -12,10 +12,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,17 +24,11 @@ class ProposalsTest {
     /** Entries as sent, each answered when the test releases it: every transaction committed, its key at the entry's index. */
     private final LinkedBlockingQueue<CompletableFuture<Void>> gates = new LinkedBlockingQueue<>();
     private final ConcurrentLinkedQueue<List<TxnCodec.Entry>> sent = new ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.ExecutorService executor = Executors.newCachedThreadPool();
     private long index;
-
-    @AfterEach
-    void stop() {
-        executor.shutdownNow();
-    }
 
     private Proposals proposals(int maxInFlight, int maxPerEntry, long maxBytes) {
         return new Proposals(entry -> {
-            List<TxnCodec.Entry> txns = TxnCodec.isBatch(entry) ? TxnCodec.decodeBatch(entry) : List.of(TxnCodec.decode(entry));
+            List<TxnCodec.Entry> txns = transactions(entry);
             CompletableFuture<Void> gate = new CompletableFuture<>();
             long at;
             synchronized (this) {
@@ -44,15 +36,24 @@ class ProposalsTest {
                 sent.add(txns);
                 gates.add(gate);
             }
-            gate.join();
-            List<byte[]> replies = new ArrayList<>();
-            for (TxnCodec.Entry t : txns) {
-                String key = t.txn().then().getFirst().key();
-                replies.add(TxnCodec.encode(new TxnCodec.Reply.Committed(true, List.of(new TxnEvaluator.Result(key, at, "v")))));
-            }
-            return new Proposals.Sent(txns.size() == 1 && !TxnCodec.isBatch(entry) ? replies.getFirst()
-                    : TxnCodec.encodeBatchReply(replies), at);
-        }, executor, maxInFlight, maxPerEntry, maxBytes);
+            return gate.thenApply(released -> {
+                List<byte[]> replies = new ArrayList<>();
+                for (TxnCodec.Entry t : txns) {
+                    String key = t.txn().then().getFirst().key();
+                    replies.add(TxnCodec.encode(new TxnCodec.Reply.Committed(true, List.of(new TxnEvaluator.Result(key, at, "v")))));
+                }
+                return new Proposals.Sent(txns.size() == 1 && !TxnCodec.isBatch(entry) ? replies.getFirst()
+                        : TxnCodec.encodeBatchReply(replies), at);
+            });
+        }, maxInFlight, maxPerEntry, maxBytes);
+    }
+
+    private static List<TxnCodec.Entry> transactions(byte[] entry) {
+        try {
+            return TxnCodec.isBatch(entry) ? TxnCodec.decodeBatch(entry) : List.of(TxnCodec.decode(entry));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Txn put(String key) {
@@ -118,9 +119,7 @@ class ProposalsTest {
 
     @Test
     void entriesInFlightAreBoundedAndAFailedEntryFailsEveryTransactionInIt() throws Exception {
-        Proposals failing = new Proposals(entry -> {
-            throw new IOException("no leader");
-        }, executor, 2, 256, 1 << 20);
+        Proposals failing = new Proposals(entry -> CompletableFuture.failedFuture(new IOException("no leader")), 2, 256, 1 << 20);
         CompletableFuture<Proposals.Outcome> f = failing.propose(put("a"), UUID.randomUUID());
         assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class).hasRootCauseMessage("no leader");
 
@@ -138,5 +137,38 @@ class ProposalsTest {
             x.get(10, TimeUnit.SECONDS);
         }
         assertThat(sent).extracting(List::size).containsExactly(1, 1, 8);
+    }
+
+    @Test
+    void aSenderThatAnswersAtOnceOrThrowsStillSettlesEveryTransaction() throws Exception {
+        // A leader's log can answer on the proposing thread (an entry refused at once, a closed server): the next
+        // entry is then proposed from inside that answer, and every transaction must still be settled.
+        long[] at = {0};
+        Proposals immediate = new Proposals(entry -> {
+            List<byte[]> replies = new ArrayList<>();
+            long index = ++at[0];
+            List<TxnCodec.Entry> txns = transactions(entry);
+            for (TxnCodec.Entry t : txns) {
+                replies.add(TxnCodec.encode(new TxnCodec.Reply.Committed(true,
+                        List.of(new TxnEvaluator.Result(t.txn().then().getFirst().key(), index, "v")))));
+            }
+            return CompletableFuture.completedFuture(new Proposals.Sent(
+                    TxnCodec.isBatch(entry) ? TxnCodec.encodeBatchReply(replies) : replies.getFirst(), index));
+        }, 1, 256, 1 << 20);
+        List<CompletableFuture<Proposals.Outcome>> all = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            all.add(immediate.propose(put("same"), UUID.randomUUID()));
+        }
+        for (int i = 0; i < all.size(); i++) {
+            assertThat(all.get(i)).as("write %d settled before propose returned", i).isDone();
+            assertThat(versionOf(all.get(i))).isEqualTo(i + 1);
+        }
+
+        Proposals throwing = new Proposals(entry -> {
+            throw new IllegalStateException("closing");
+        }, 1, 256, 1 << 20);
+        CompletableFuture<Proposals.Outcome> f = throwing.propose(put("a"), UUID.randomUUID());
+        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class).hasRootCauseMessage("closing");
+        assertThat(throwing.propose(put("b"), UUID.randomUUID())).as("the failed entry left its slot").isCompletedExceptionally();
     }
 }
