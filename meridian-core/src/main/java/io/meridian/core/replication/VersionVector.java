@@ -15,17 +15,9 @@ public record VersionVector(Map<String, Long> seqs) {
     public enum Order { BEFORE, EQUAL, AFTER, CONCURRENT }
 
     public VersionVector {
-        TreeMap<String, Long> copy = new TreeMap<>();
-        seqs.forEach((origin, seq) -> {
-            Objects.requireNonNull(origin, "origin");
-            if (seq < 0) {
-                throw new IllegalArgumentException("negative sequence " + seq + " for " + origin);
-            }
-            if (seq > 0) {
-                copy.put(origin, seq);
-            }
-        });
-        seqs = java.util.Collections.unmodifiableMap(copy);
+        if (!(seqs instanceof Sealed)) {
+            seqs = Sealed.of(seqs);
+        }
     }
 
     public long get(String origin) {
@@ -33,15 +25,86 @@ public record VersionVector(Map<String, Long> seqs) {
     }
 
     public VersionVector with(String origin, long seq) {
+        Objects.requireNonNull(origin, "origin");
+        if (seq < 0) {
+            throw new IllegalArgumentException("negative sequence " + seq + " for " + origin);
+        }
+        if (seq <= get(origin)) {
+            return this;
+        }
         TreeMap<String, Long> copy = new TreeMap<>(seqs);
-        copy.merge(origin, seq, Math::max);
-        return new VersionVector(copy);
+        copy.put(origin, seq);
+        return new VersionVector(new Sealed(copy));
     }
 
     public VersionVector merge(VersionVector other) {
         TreeMap<String, Long> copy = new TreeMap<>(seqs);
         other.seqs.forEach((o, s) -> copy.merge(o, s, Math::max));
-        return new VersionVector(copy);
+        return new VersionVector(new Sealed(copy));
+    }
+
+    /**
+     * The sequences of a vector: sorted by origin, every one positive, unmodifiable. A vector
+     * built from one keeps it as it is, so that {@link #with} and {@link #merge} copy the map
+     * once, not twice (version vectors were 8 % of the bytes an origin allocated per replicated
+     * write; docs/benchmarks.md, "Issue 12, twelfth session").
+     */
+    private static final class Sealed extends java.util.AbstractMap<String, Long> {
+        private final Map<String, Long> view;
+
+        /** @param sorted positive sequences, owned from now on by this map alone */
+        private Sealed(TreeMap<String, Long> sorted) {
+            this.view = java.util.Collections.unmodifiableMap(sorted);
+        }
+
+        static Sealed of(Map<String, Long> seqs) {
+            TreeMap<String, Long> copy = new TreeMap<>();
+            seqs.forEach((origin, seq) -> {
+                Objects.requireNonNull(origin, "origin");
+                if (seq < 0) {
+                    throw new IllegalArgumentException("negative sequence " + seq + " for " + origin);
+                }
+                if (seq > 0) {
+                    copy.put(origin, seq);
+                }
+            });
+            return new Sealed(copy);
+        }
+
+        @Override
+        public java.util.Set<Entry<String, Long>> entrySet() {
+            return view.entrySet();
+        }
+
+        @Override
+        public java.util.Set<String> keySet() {
+            return view.keySet();
+        }
+
+        @Override
+        public Long get(Object origin) {
+            return view.get(origin);
+        }
+
+        @Override
+        public Long getOrDefault(Object origin, Long otherwise) {
+            return view.getOrDefault(origin, otherwise);
+        }
+
+        @Override
+        public boolean containsKey(Object origin) {
+            return view.containsKey(origin);
+        }
+
+        @Override
+        public int size() {
+            return view.size();
+        }
+
+        @Override
+        public void forEach(java.util.function.BiConsumer<? super String, ? super Long> action) {
+            view.forEach(action);
+        }
     }
 
     /** True when this includes everything {@code other} includes. */
