@@ -25,11 +25,7 @@ public record VersionVector(Map<String, Long> seqs) {
     }
 
     public VersionVector with(String origin, long seq) {
-        Objects.requireNonNull(origin, "origin");
-        if (seq < 0) {
-            throw new IllegalArgumentException("negative sequence " + seq + " for " + origin);
-        }
-        if (seq <= get(origin)) {
+        if (checked(origin, seq) <= get(origin)) {
             return this;
         }
         TreeMap<String, Long> copy = new TreeMap<>(seqs);
@@ -41,6 +37,15 @@ public record VersionVector(Map<String, Long> seqs) {
         TreeMap<String, Long> copy = new TreeMap<>(seqs);
         other.seqs.forEach((o, s) -> copy.merge(o, s, Math::max));
         return new VersionVector(new Sealed(copy));
+    }
+
+    /** @return {@code seq}, once the origin is named and the sequence not negative */
+    private static long checked(String origin, long seq) {
+        Objects.requireNonNull(origin, "origin");
+        if (seq < 0) {
+            throw new IllegalArgumentException("negative sequence " + seq + " for " + origin);
+        }
+        return seq;
     }
 
     /**
@@ -60,11 +65,7 @@ public record VersionVector(Map<String, Long> seqs) {
         static Sealed of(Map<String, Long> seqs) {
             TreeMap<String, Long> copy = new TreeMap<>();
             seqs.forEach((origin, seq) -> {
-                Objects.requireNonNull(origin, "origin");
-                if (seq < 0) {
-                    throw new IllegalArgumentException("negative sequence " + seq + " for " + origin);
-                }
-                if (seq > 0) {
+                if (checked(origin, seq) > 0) {
                     copy.put(origin, seq);
                 }
             });
