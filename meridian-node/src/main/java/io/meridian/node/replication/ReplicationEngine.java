@@ -102,6 +102,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private long answersForgotten;
     private long housekeepingRounds;
     private final Map<String, RpoBudget> budgets = new LinkedHashMap<>();
+    /** The keyspaces whose writes a failover can revert as lost (one writer per key): their answers are remembered. */
+    private final java.util.Set<String> revertible = new java.util.HashSet<>();
     /** Notified whenever another region acknowledges more of this region's writes. */
     private final Object held = new Object();
     private final java.util.concurrent.atomic.AtomicLong budgetWaits = new java.util.concurrent.atomic.AtomicLong();
@@ -136,6 +138,8 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200,
                 config.replication().idempotencyTtl().toMillis()), heldPersisted);
         config.keyspaces().forEach(k -> k.rpoBudget().ifPresent(b -> budgets.put(k.name(), b)));
+        config.keyspaces().stream().filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).singleOwner())
+                .forEach(k -> revertible.add(k.name()));
     }
 
     /** TLS between regions for the streams, both ways (set before {@link #start}; plaintext when never set). */
@@ -459,10 +463,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     /**
      * The client of this region's write {@code e} has its answer: remembered while no other
-     * region holds the write, so that a failover that loses it can say it was acknowledged.
+     * region holds the write, so that a failover that loses it can say it was acknowledged. Only
+     * in keyspaces with one writer per key: a failover reverts no other write, so nothing would
+     * ever read the mark, and each is a RocksDB write of its own beside the commits (docs/benchmarks.md,
+     * issue 12, sixteenth session).
      */
     public void answered(Entry e) {
-        if (e.origin().equals(region) && !machine.exposure().held(e.keyspace(), e.seq())) {
+        if (e.origin().equals(region) && revertible.contains(e.keyspace()) && !machine.exposure().held(e.keyspace(), e.seq())) {
             store.markAnswered(e.seq());
         }
     }
