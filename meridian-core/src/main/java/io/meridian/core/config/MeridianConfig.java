@@ -137,6 +137,15 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
         return regions.stream().filter(r -> !r.witness()).map(RegionConfig::name).toList();
     }
 
+    /**
+     * The keyspaces with one writer per key at a time (primary, home-region, event-log): the only
+     * ones whose writes a failover fences, and reverts as lost in the region it failed over.
+     */
+    public java.util.Set<String> singleOwnerKeyspaces() {
+        return keyspaces.stream().filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).singleOwner())
+                .map(KeyspaceConfig::name).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
     public List<String> witnessNames() {
         return regions.stream().filter(RegionConfig::witness).map(RegionConfig::name).toList();
     }

@@ -27,7 +27,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +82,7 @@ public final class FailoverAgent implements AutoCloseable {
     private final long startedMillis;
     private final long startedNanos;
     private final Map<String, long[]> progress = new ConcurrentHashMap<>();
-    private final Set<String> singleOwner = new HashSet<>();
+    private final Set<String> singleOwner;
     private final Scheduler ticker;
     private final Scheduler decider;
     private final Scheduler resync;
@@ -138,9 +137,7 @@ public final class FailoverAgent implements AutoCloseable {
         this.agent = new RegionAgent(region, config.regionNames().stream().filter(r -> !r.equals(region)).toList(), settings,
                 startedNanos);
         this.machine = new ControlStateMachine(new ControlState(config.dataRegionNames(), config.witnessNames()), this::applied);
-        config.keyspaces().stream()
-                .filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).singleOwner())
-                .forEach(k -> singleOwner.add(k.name()));
+        this.singleOwner = config.singleOwnerKeyspaces();
     }
 
     /** The control plane's state machine, to host in this region's consensus server. */

@@ -103,7 +103,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private long housekeepingRounds;
     private final Map<String, RpoBudget> budgets = new LinkedHashMap<>();
     /** The keyspaces whose writes a failover can revert as lost (one writer per key): their answers are remembered. */
-    private final java.util.Set<String> revertible = new java.util.HashSet<>();
+    private final java.util.Set<String> revertible;
     /** Notified whenever another region acknowledges more of this region's writes. */
     private final Object held = new Object();
     private final java.util.concurrent.atomic.AtomicLong budgetWaits = new java.util.concurrent.atomic.AtomicLong();
@@ -138,8 +138,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 config.replication().retainedEntries(), TOMBSTONES_PER_PASS, BOOTSTRAP_WAIT.toMillis(), 200,
                 config.replication().idempotencyTtl().toMillis()), heldPersisted);
         config.keyspaces().forEach(k -> k.rpoBudget().ifPresent(b -> budgets.put(k.name(), b)));
-        config.keyspaces().stream().filter(k -> io.meridian.core.KeyspaceRules.of(k.policy()).singleOwner())
-                .forEach(k -> revertible.add(k.name()));
+        this.revertible = config.singleOwnerKeyspaces();
     }
 
     /** TLS between regions for the streams, both ways (set before {@link #start}; plaintext when never set). */
