@@ -801,6 +801,132 @@ public final class ReplicatedStore implements ReplicaStore {
         }
     }
 
+    /** A caller of {@link #whenDurable} waiting for the commit with {@code ticket}. */
+    private record Waiter(long ticket, java.util.concurrent.CompletableFuture<Void> durable) {
+    }
+
+    /** The callers of {@link #whenDurable} not yet answered (guarded by {@link #durability}). */
+    private final List<Waiter> waiters = new ArrayList<>();
+    /** Syncs for {@link #whenDurable}'s callers; started by the first. */
+    private Thread syncer;
+    /** Completes {@link #whenDurable}'s futures, one sync's after the other, while the syncer goes on to the next sync. */
+    private java.util.concurrent.ExecutorService answerer;
+    private boolean closed;
+
+    /**
+     * As {@link #awaitDurable}, without holding the caller's thread: the future completes once
+     * the commit with {@code ticket}, and every earlier one, is durable (or fails with the sync's
+     * {@link StorageException}, or when the store closes first). A thread of this store makes the
+     * syncs these callers wait for, taking turns with callers of {@link #awaitDurable} (one fsync
+     * covers both); the futures complete on a second thread, in the order their syncs finished, so
+     * what callers chain to them must not block. An HTTP thread that waited out a sync this way was
+     * one of 64 parked on one monitor and woken together after every fsync (docs/benchmarks.md,
+     * issue 12, seventeenth session).
+     */
+    public java.util.concurrent.CompletableFuture<Void> whenDurable(long ticket) {
+        java.util.concurrent.CompletableFuture<Void> durable = new java.util.concurrent.CompletableFuture<>();
+        synchronized (durability) {
+            if (!groupCommit || durableTickets >= ticket) {
+                durable.complete(null);
+                return durable;
+            }
+            if (closed) {
+                durable.completeExceptionally(closedError());
+                return durable;
+            }
+            if (syncer == null) {
+                answerer = java.util.concurrent.Executors.newSingleThreadExecutor(
+                        r -> Thread.ofPlatform().daemon().name("replicated-store-answers").unstarted(r));
+                syncer = Thread.ofPlatform().daemon().name("replicated-store-sync").start(this::syncForWaiters);
+            }
+            waiters.add(new Waiter(ticket, durable));
+            durability.notifyAll();
+        }
+        return durable;
+    }
+
+    private StorageException closedError() {
+        return new StorageException("the replicated store in " + store.directory() + " is closed", null);
+    }
+
+    /** The syncer's loop: syncs through the highest ticket waited for, then hands the covered waiters to the answerer. */
+    private void syncForWaiters() {
+        while (true) {
+            long target = 0;
+            synchronized (durability) {
+                while (waiters.isEmpty() && !closed) {
+                    try {
+                        durability.wait();
+                    } catch (InterruptedException e) {
+                        return; // close(): it fails the waiters left
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                for (Waiter w : waiters) {
+                    target = Math.max(target, w.ticket());
+                }
+            }
+            StorageException failure = null;
+            try {
+                awaitDurable(target);
+            } catch (StorageException e) {
+                failure = e;
+            }
+            List<Waiter> answered = new ArrayList<>();
+            synchronized (durability) {
+                long covered = failure == null ? durableTickets : target;
+                waiters.removeIf(w -> w.ticket() <= covered && answered.add(w));
+            }
+            StorageException outcome = failure;
+            Runnable answer = () -> answered.forEach(w -> {
+                if (outcome == null) {
+                    w.durable().complete(null);
+                } else {
+                    w.durable().completeExceptionally(outcome);
+                }
+            });
+            try {
+                answerer.execute(answer);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                answer.run();
+            }
+        }
+    }
+
+    /**
+     * Stops the thread that syncs for {@link #whenDurable}: the futures it already answered
+     * complete, the ones still waiting fail. Commits stay as they are (the {@link Store} is the
+     * owner's to close, after this).
+     */
+    public void close() {
+        Thread thread;
+        java.util.concurrent.ExecutorService answers;
+        synchronized (durability) {
+            closed = true;
+            thread = syncer;
+            answers = answerer;
+            durability.notifyAll();
+        }
+        if (thread != null) {
+            thread.interrupt();
+            try {
+                thread.join(10_000);
+                answers.shutdown();
+                answers.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        List<Waiter> left;
+        synchronized (durability) {
+            left = new ArrayList<>(waiters);
+            waiters.clear();
+        }
+        left.forEach(w -> w.durable().completeExceptionally(closedError()));
+    }
+
     /**
      * The highest sequence of {@code origin} replication may ship: the watermark, less any commit
      * of that origin not yet durable (group commit).

@@ -249,6 +249,69 @@ class ReplicatedStoreTest {
     }
 
     @Test
+    void writersThatDoNotWaitAreAnsweredOnlyOnceASyncCoversThemBesideWritersThatDo() throws Exception {
+        store.close();
+        store = Store.open(dir, Set.of("sessions"), () -> 0);
+        ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
+        replica = new Replica("a", rs);
+        Object lock = new Object();
+        int writers = 6;
+        int each = 60;
+        java.util.List<java.util.concurrent.CompletableFuture<Void>> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int id = w;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < each; i++) {
+                        long seq;
+                        long ticket;
+                        synchronized (lock) {
+                            seq = put("w" + id + "-" + i, "v", i).seq();
+                            ticket = rs.written();
+                        }
+                        if (id % 2 == 0) { // half of them wait on their thread, half are answered by the store's
+                            rs.awaitDurable(ticket);
+                            assertThat(rs.shippable("a")).as("shippable once durable").isGreaterThanOrEqualTo(seq);
+                        } else {
+                            answers.add(rs.whenDurable(ticket).thenRun(() ->
+                                    assertThat(rs.shippable("a")).as("answered once durable").isGreaterThanOrEqualTo(seq)));
+                        }
+                    }
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        java.util.concurrent.CompletableFuture.allOf(answers.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(failures).isEmpty();
+        assertThat(answers).hasSize(writers / 2 * each);
+        assertThat(rs.shippable("a")).isEqualTo(writers * each);
+        assertThat(rs.whenDurable(rs.written())).as("already durable: complete at once").isCompleted();
+        rs.close();
+    }
+
+    @Test
+    void closingAnswersWhatWaitsWithAnErrorAndRefusesNewWaits() {
+        store.close();
+        store = Store.open(dir, Set.of("sessions"), () -> 0);
+        ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
+        replica = new Replica("a", rs);
+        rs.close();
+        put("k", "v", 1);
+        java.util.concurrent.CompletableFuture<Void> late = rs.whenDurable(rs.written());
+        assertThat(late).isCompletedExceptionally();
+        assertThatThrownBy(late::join).hasCauseInstanceOf(StorageException.class).hasMessageContaining("closed");
+        rs.awaitDurable(rs.written()); // a caller that syncs on its own thread still can
+        assertThat(rs.shippable("a")).isEqualTo(1);
+    }
+
+    @Test
     void anIdempotencyKeyIsKeptWithItsWriteOnDiskUntilForgotten() {
         io.meridian.core.Idempotency key = new io.meridian.core.Idempotency("order-1", 99, false);
         Entry made = replica.write(Replica.Write.put("sessions", "k", b("v"), "text/plain", "").idempotent(key), 100).entry();

@@ -237,9 +237,10 @@ final class ReplicatedEngine implements KeyspaceEngine {
         if (!routeWrite(ex, keyspace, token, write, body)) {
             return;
         }
-        Replica.Written w = engine.write(Replica.Write.put(keyspace.name(), key, body, contentType, home[0])
-                .idempotent(idempotency), conditions, ownerCheck(ex, keyspace, home[0]));
-        respondWritten(ex, keyspace, w, token, w.created() ? 201 : 200);
+        // Written and checked on this thread; answered once durable, without holding this thread for the fsync.
+        ex.answerWhen(engine.writeAsync(Replica.Write.put(keyspace.name(), key, body, contentType, home[0])
+                .idempotent(idempotency), conditions, ownerCheck(ex, keyspace, home[0])),
+                w -> respondWritten(ex, keyspace, w, token, w.created() ? 201 : 200));
     }
 
     @Override
@@ -260,10 +261,14 @@ final class ReplicatedEngine implements KeyspaceEngine {
             if (current.isEmpty() || current.get().isTombstone()) {
                 throw Requests.notFound(keyspace, key);
             }
-            replay = Optional.of(engine.write(Replica.Write.delete(keyspace.name(), key, home).idempotent(idempotency), conditions,
-                    ownerCheck(ex, keyspace, owner)));
+            ex.answerWhen(engine.writeAsync(Replica.Write.delete(keyspace.name(), key, home).idempotent(idempotency), conditions,
+                    ownerCheck(ex, keyspace, owner)), w -> respondDeleted(ex, w, token));
+            return;
         }
-        Replica.Written w = replay.get();
+        respondDeleted(ex, replay.get(), token);
+    }
+
+    private void respondDeleted(Exchange ex, Replica.Written w, SessionToken token) {
         if (w.replayed()) {
             Requests.replayed(ex);
         } else {

@@ -270,33 +270,61 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
      * write either finished before a failback stopped this region or sees it stopped.
      */
     public Replica.Written write(Replica.Write w, Preconditions conditions, Runnable guard) {
-        Replica.Written written;
-        Optional<String> overBudget;
-        long ticket;
+        Decided d = decide(w, conditions, guard);
+        store.awaitDurable(d.ticket()); // a replay too: the write it names may be one made here moments ago, not yet synced
+        return acknowledge(d);
+    }
+
+    /**
+     * As {@link #write(Replica.Write, Preconditions, Runnable)}, without holding the caller's
+     * thread for the fsync: the guard, the replay, the conditions and the write run on the
+     * caller's thread under the lock (and throw there); the future completes once the write is
+     * durable, on the store's answering thread, so what is chained to it must not block. A write
+     * over its keyspace's RPO budget, which must wait for another region's copy, is waited for on
+     * the caller's thread as before (the future is complete when this returns).
+     */
+    public java.util.concurrent.CompletableFuture<Replica.Written> writeAsync(Replica.Write w, Preconditions conditions,
+                                                                            Runnable guard) {
+        Decided d = decide(w, conditions, guard);
+        if (d.overBudget().isPresent()) {
+            store.awaitDurable(d.ticket());
+            return java.util.concurrent.CompletableFuture.completedFuture(acknowledge(d));
+        }
+        return store.whenDurable(d.ticket()).thenApply(durable -> acknowledge(d));
+    }
+
+    /** A write decided and made under the lock, not yet durable: the ticket its acknowledgement waits for. */
+    private record Decided(Replica.Written written, Optional<String> overBudget, long ticket) {
+    }
+
+    private Decided decide(Replica.Write w, Preconditions conditions, Runnable guard) {
+        Decided d;
         synchronized (lock) {
             guard.run();
             // A retry is answered as its first attempt was, before the conditions: that attempt may have changed the key.
             Optional<Replica.Written> replay = machine.replay(w.keyspace(), w.idempotency(), wallMillis());
             if (replay.isPresent()) {
-                ticket = store.written();
-                written = replay.get();
-                overBudget = Optional.empty();
+                d = new Decided(replay.get(), Optional.empty(), store.written());
             } else {
                 Optional<Entry> current = store.current(w.keyspace(), w.key());
                 conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
-                overBudget = budgetGate(w.keyspace());
-                written = machine.write(w, wallMillis());
-                ticket = store.written();
+                Optional<String> overBudget = budgetGate(w.keyspace());
+                Replica.Written written = machine.write(w, wallMillis());
+                d = new Decided(written, overBudget, store.written());
             }
         }
-        traced(written);
-        store.awaitDurable(ticket); // a replay too: the write it names may be one made here moments ago, not yet synced
-        if (written.replayed()) {
-            return written;
+        traced(d.written());
+        return d;
+    }
+
+    /** After the write is durable: wakes the streams, and waits for another region's copy when over budget. */
+    private Replica.Written acknowledge(Decided d) {
+        if (d.written().replayed()) {
+            return d.written();
         }
         signal.fire();
-        awaitHeldIfOverBudget(written, overBudget);
-        return written;
+        awaitHeldIfOverBudget(d.written(), d.overBudget());
+        return d.written();
     }
 
     /** The earlier write {@code idempotency} named here, if any (see {@link ReplicationMachine#replay}). */
@@ -885,5 +913,6 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         if (server != null) {
             server.close();
         }
+        store.close(); // writes still waiting for their fsync are answered with an error
     }
 }
