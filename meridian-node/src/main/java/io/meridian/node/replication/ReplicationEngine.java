@@ -277,20 +277,153 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     /**
      * As {@link #write(Replica.Write, Preconditions, Runnable)}, without holding the caller's
-     * thread for the fsync: the guard, the replay, the conditions and the write run on the
-     * caller's thread under the lock (and throw there); the future completes once the write is
-     * durable, on the store's answering thread, so what is chained to it must not block. A write
-     * over its keyspace's RPO budget, which must wait for another region's copy, is waited for on
-     * the caller's thread as before (the future is complete when this returns).
+     * thread: the write is queued for the region's replicated writer, which takes the lock once
+     * for every write queued by then and makes them in order (guard, replay, conditions, write:
+     * each as {@code write} does, under the lock), and the future completes once its write is
+     * durable, on the store's answering thread: what is chained to it must not block. A failure
+     * of the guard or the conditions fails the future (nothing written). Writes to a keyspace with
+     * an RPO budget, which may have to wait for another region's copy, are made on the caller's
+     * thread as by {@code write} (the future is complete when this returns).
+     *
+     * <p>With 64 HTTP threads each taking the lock for its own write, the lock changed hands once
+     * per write, each handoff a thread woken on a busy machine, and the lock stood idle a third of
+     * the time (docs/benchmarks.md, issue 12, seventeenth session).
      */
     public java.util.concurrent.CompletableFuture<Replica.Written> writeAsync(Replica.Write w, Preconditions conditions,
                                                                             Runnable guard) {
-        Decided d = decide(w, conditions, guard);
-        if (d.overBudget().isPresent()) {
-            store.awaitDurable(d.ticket());
-            return java.util.concurrent.CompletableFuture.completedFuture(acknowledge(d));
+        if (budgets.containsKey(w.keyspace())) {
+            return java.util.concurrent.CompletableFuture.completedFuture(write(w, conditions, guard));
         }
-        return store.whenDurable(d.ticket()).thenApply(durable -> acknowledge(d));
+        Queued q = new Queued(w, conditions, guard, tracing.enabled() ? io.opentelemetry.context.Context.current() : null,
+                new java.util.concurrent.CompletableFuture<>());
+        writer().submit(q);
+        return q.result();
+    }
+
+    /** A write waiting for the replicated writer, with the trace context of the request that made it (or null). */
+    private record Queued(Replica.Write w, Preconditions conditions, Runnable guard, io.opentelemetry.context.Context trace,
+                          java.util.concurrent.CompletableFuture<Replica.Written> result) {
+    }
+
+    private volatile GroupWriter groupWriter;
+
+    /** The replicated writer, started by the first write that needs it. */
+    private GroupWriter writer() {
+        GroupWriter w = groupWriter;
+        if (w != null) {
+            return w;
+        }
+        synchronized (this) {
+            if (groupWriter == null) {
+                groupWriter = new GroupWriter(region + "-replicated-writer");
+            }
+            return groupWriter;
+        }
+    }
+
+    /** The replicated writer: one thread making queued writes in groups, one lock hold and one durability wait per group. */
+    private final class GroupWriter {
+        static final int MAX_GROUP = 1_024;
+        private final java.util.concurrent.LinkedBlockingQueue<Queued> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final Thread thread;
+        private volatile boolean stopped;
+
+        GroupWriter(String name) {
+            thread = Thread.ofPlatform().daemon().name(name).start(this::run);
+        }
+
+        void submit(Queued q) {
+            queue.add(q);
+            if (stopped) { // stopped while adding: the writer may have drained already
+                failQueued();
+            }
+        }
+
+        private void run() {
+            List<Queued> group = new java.util.ArrayList<>();
+            while (!stopped) {
+                try {
+                    group.add(queue.take());
+                } catch (InterruptedException e) {
+                    break;
+                }
+                queue.drainTo(group, MAX_GROUP - 1);
+                try {
+                    write(group);
+                } catch (Throwable t) { // a bug or an Error: answer the group, and keep the writer for the next one
+                    log.error("the replicated writer failed a group of {} writes", group.size(), t);
+                    group.forEach(q -> q.result().completeExceptionally(t));
+                }
+                group = new java.util.ArrayList<>();
+            }
+            failQueued();
+        }
+
+        private void write(List<Queued> group) {
+            Object[] outcomes = new Object[group.size()];
+            long ticket;
+            synchronized (lock) {
+                for (int i = 0; i < group.size(); i++) {
+                    Queued q = group.get(i);
+                    try {
+                        outcomes[i] = decideLocked(q.w(), q.conditions(), q.guard());
+                    } catch (RuntimeException e) {
+                        outcomes[i] = e;
+                    }
+                }
+                ticket = store.written();
+            }
+            List<Queued> made = new java.util.ArrayList<>(group.size());
+            List<Decided> decided = new java.util.ArrayList<>(group.size());
+            for (int i = 0; i < group.size(); i++) {
+                Queued q = group.get(i);
+                if (outcomes[i] instanceof RuntimeException e) {
+                    q.result().completeExceptionally(e);
+                    continue;
+                }
+                Decided d = (Decided) outcomes[i];
+                if (q.trace() != null) {
+                    try (io.opentelemetry.context.Scope ignored = q.trace().makeCurrent()) {
+                        traced(d.written());
+                    }
+                }
+                made.add(q);
+                decided.add(d);
+            }
+            if (made.isEmpty()) {
+                return;
+            }
+            store.whenDurable(ticket).whenComplete((durable, failure) -> {
+                if (failure == null) {
+                    signal.fire();
+                }
+                for (int i = 0; i < made.size(); i++) {
+                    if (failure == null) {
+                        made.get(i).result().complete(decided.get(i).written());
+                    } else {
+                        made.get(i).result().completeExceptionally(failure);
+                    }
+                }
+            });
+        }
+
+        private void failQueued() {
+            Queued q;
+            while ((q = queue.poll()) != null) {
+                q.result().completeExceptionally(new MeridianException(ProblemType.UNAVAILABLE, region + " is stopping"));
+            }
+        }
+
+        void stop() {
+            stopped = true;
+            thread.interrupt();
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            failQueued();
+        }
     }
 
     /** A write decided and made under the lock, not yet durable: the ticket its acknowledgement waits for. */
@@ -300,21 +433,25 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
     private Decided decide(Replica.Write w, Preconditions conditions, Runnable guard) {
         Decided d;
         synchronized (lock) {
-            guard.run();
-            // A retry is answered as its first attempt was, before the conditions: that attempt may have changed the key.
-            Optional<Replica.Written> replay = machine.replay(w.keyspace(), w.idempotency(), wallMillis());
-            if (replay.isPresent()) {
-                d = new Decided(replay.get(), Optional.empty(), store.written());
-            } else {
-                Optional<Entry> current = store.current(w.keyspace(), w.key());
-                conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
-                Optional<String> overBudget = budgetGate(w.keyspace());
-                Replica.Written written = machine.write(w, wallMillis());
-                d = new Decided(written, overBudget, store.written());
-            }
+            d = decideLocked(w, conditions, guard);
         }
         traced(d.written());
         return d;
+    }
+
+    /** Under the lock: the guard, the replay of a retry, the conditions, the budget gate and the write. */
+    private Decided decideLocked(Replica.Write w, Preconditions conditions, Runnable guard) {
+        guard.run();
+        // A retry is answered as its first attempt was, before the conditions: that attempt may have changed the key.
+        Optional<Replica.Written> replay = machine.replay(w.keyspace(), w.idempotency(), wallMillis());
+        if (replay.isPresent()) {
+            return new Decided(replay.get(), Optional.empty(), store.written());
+        }
+        Optional<Entry> current = store.current(w.keyspace(), w.key());
+        conditions.checkOrThrow(w.key(), current.filter(e -> !e.isTombstone()).map(ReplicationEngine::tag).orElse(null));
+        Optional<String> overBudget = budgetGate(w.keyspace());
+        Replica.Written written = machine.write(w, wallMillis());
+        return new Decided(written, overBudget, store.written());
     }
 
     /** After the write is durable: wakes the streams, and waits for another region's copy when over budget. */
@@ -912,6 +1049,13 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
         if (server != null) {
             server.close();
+        }
+        GroupWriter writer;
+        synchronized (this) {
+            writer = groupWriter;
+        }
+        if (writer != null) {
+            writer.stop(); // writes queued are answered with an error; the group being written is answered as usual
         }
         store.close(); // writes still waiting for their fsync are answered with an error
     }
