@@ -315,6 +315,9 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
         synchronized (this) {
             if (groupWriter == null) {
+                if (closed) {
+                    throw new MeridianException(ProblemType.UNAVAILABLE, region + " is stopping");
+                }
                 groupWriter = new GroupWriter(region + "-replicated-writer");
             }
             return groupWriter;
