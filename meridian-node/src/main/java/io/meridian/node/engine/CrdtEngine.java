@@ -83,9 +83,9 @@ final class CrdtEngine implements KeyspaceEngine {
         if (!routes.routeWrite(ex, keyspace, token, () -> new Router.Write(keyspace.name(), key, token, "", false), body)) {
             return;
         }
-        Replica.Written w;
-        try {
-            w = engine.writeMerged(keyspace.name(), key, CrdtCodec.CONTENT_TYPE, (current, stamp) -> {
+        // Made by the region's replicated writer; answered once durable, without holding this thread for the fsync.
+        ex.answerWhen(engine.writeMergedAsync(keyspace.name(), key, CrdtCodec.CONTENT_TYPE, (current, stamp) -> {
+            try {
                 CrdtState state = current.map(CrdtCodec::decode).orElse(CrdtState.empty(type));
                 CrdtState delta = Crdts.delta(type, state, ops, region, stamp);
                 int size = CrdtCodec.encode(state.join(delta)).length;
@@ -95,10 +95,13 @@ final class CrdtEngine implements KeyspaceEngine {
                             + "' allows", Map.of("limit_bytes", keyspace.maxValueBytes()));
                 }
                 return CrdtCodec.encode(delta);
-            }, idempotency);
-        } catch (CrdtException e) {
-            throw invalid(e.getMessage());
-        }
+            } catch (CrdtException e) {
+                throw invalid(e.getMessage());
+            }
+        }, idempotency), w -> answerMerged(ex, keyspace, key, token, w));
+    }
+
+    private void answerMerged(Exchange ex, KeyspaceConfig keyspace, String key, SessionToken token, Replica.Written w) {
         Entry e = w.entry();
         // A retry is answered with the write it repeats and the key's value now (which holds it).
         byte[] value = w.replayed() ? engine.current(keyspace.name(), key).map(Entry::value).orElseThrow() : e.value();

@@ -294,14 +294,43 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         if (budgets.containsKey(w.keyspace())) {
             return java.util.concurrent.CompletableFuture.completedFuture(write(w, conditions, guard));
         }
-        Queued q = new Queued(w, conditions, guard, tracing.enabled() ? io.opentelemetry.context.Context.current() : null,
+        return queue(() -> decideLocked(w, conditions, guard));
+    }
+
+    /**
+     * As {@link #writeMerged(String, String, String, java.util.function.BiFunction, io.meridian.core.Idempotency)},
+     * made by the replicated writer as {@link #writeAsync} makes a write: {@code delta} runs on the
+     * writer's thread under the lock (what it throws fails the future, nothing written).
+     */
+    public java.util.concurrent.CompletableFuture<Replica.Written> writeMergedAsync(String keyspace, String key, String contentType,
+            java.util.function.BiFunction<Optional<byte[]>, io.meridian.core.replication.Hlc, byte[]> delta,
+            io.meridian.core.Idempotency idempotency) {
+        if (budgets.containsKey(keyspace)) {
+            return java.util.concurrent.CompletableFuture.completedFuture(writeMerged(keyspace, key, contentType, delta, idempotency));
+        }
+        return queue(() -> {
+            Optional<Replica.Written> replay = machine.replay(keyspace, idempotency, wallMillis());
+            if (replay.isPresent()) {
+                return new Decided(replay.get(), Optional.empty(), store.written());
+            }
+            Optional<String> overBudget = budgetGate(keyspace);
+            Replica.Written written = machine.writeMerged(keyspace, key, contentType, delta, wallMillis(), idempotency);
+            return new Decided(written, overBudget, store.written());
+        });
+    }
+
+    private java.util.concurrent.CompletableFuture<Replica.Written> queue(java.util.function.Supplier<Decided> underLock) {
+        Queued q = new Queued(underLock, tracing.enabled() ? io.opentelemetry.context.Context.current() : null,
                 new java.util.concurrent.CompletableFuture<>());
         writer().submit(q);
         return q.result();
     }
 
-    /** A write waiting for the replicated writer, with the trace context of the request that made it (or null). */
-    private record Queued(Replica.Write w, Preconditions conditions, Runnable guard, io.opentelemetry.context.Context trace,
+    /**
+     * A write waiting for the replicated writer: what it does under the lock (it may throw), and
+     * the trace context of the request that made it (or null).
+     */
+    private record Queued(java.util.function.Supplier<Decided> underLock, io.opentelemetry.context.Context trace,
                           java.util.concurrent.CompletableFuture<Replica.Written> result) {
     }
 
@@ -369,7 +398,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                 for (int i = 0; i < group.size(); i++) {
                     Queued q = group.get(i);
                     try {
-                        outcomes[i] = decideLocked(q.w(), q.conditions(), q.guard());
+                        outcomes[i] = q.underLock().get();
                     } catch (RuntimeException e) {
                         outcomes[i] = e;
                     }
