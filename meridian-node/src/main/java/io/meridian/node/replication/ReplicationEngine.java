@@ -47,8 +47,11 @@ import org.slf4j.LoggerFactory;
  * decides (what a batch does, freshness, the subscription plan, tombstones, bootstrap).
  *
  * <p><b>Concurrency.</b> Every input to the machine runs under one lock (the machine is
- * single-threaded by contract); a local write is synced before the lock is released, applied
- * batches are synced once per batch before they are acknowledged. Reads do not lock.
+ * single-threaded by contract). Writes are committed under it and synced after it, one fsync
+ * for every commit written by then ({@link ReplicatedStore#awaitDurable}); none is acknowledged,
+ * shipped or applied elsewhere before its sync. The API's writes go through the replicated writer
+ * ({@link #writeAsync}), which makes every write queued by then under one hold of the lock;
+ * applied batches are synced once per batch before they are acknowledged. Reads do not lock.
  * Threads waiting for a session token wait on {@link #progress}, notified after every batch.
  * Time comes from the injected {@link Clock}; periodic work runs on the injected {@link Scheduler}.
  */
