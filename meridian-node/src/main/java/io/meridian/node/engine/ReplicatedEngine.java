@@ -237,7 +237,7 @@ final class ReplicatedEngine implements KeyspaceEngine {
         if (!routeWrite(ex, keyspace, token, write, body)) {
             return;
         }
-        // Written and checked on this thread; answered once durable, without holding this thread for the fsync.
+        // Made by the region's replicated writer, in a group; answered once durable, without holding this thread meanwhile.
         ex.answerWhen(engine.writeAsync(Replica.Write.put(keyspace.name(), key, body, contentType, home[0])
                 .idempotent(idempotency), conditions, ownerCheck(ex, keyspace, home[0])),
                 w -> respondWritten(ex, keyspace, w, token, w.created() ? 201 : 200));
