@@ -183,10 +183,7 @@ class ReplicatedStoreTest {
 
     @Test
     void groupCommitKeepsWhatIsNotDurableOutOfReplicationUntilOneSyncCoversIt() {
-        store.close();
-        store = Store.open(dir, Set.of("sessions"), () -> 0);
-        ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
-        replica = new Replica("a", rs);
+        ReplicatedStore rs = groupCommitStore();
         put("k1", "1", 1);
         long first = rs.written();
         put("k2", "2", 2);
@@ -210,15 +207,24 @@ class ReplicatedStoreTest {
         assertThat(rs.shippable("a")).isEqualTo(3);
     }
 
-    @Test
-    void concurrentWritersShareSyncsAndEveryOneReturnsDurable() throws Exception {
+    /** Reopens the store in group-commit mode, the node's. */
+    private ReplicatedStore groupCommitStore() {
         store.close();
         store = Store.open(dir, Set.of("sessions"), () -> 0);
         ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
         replica = new Replica("a", rs);
+        return rs;
+    }
+
+    /** What a writer thread does after each of its writes, given its number, the write's sequence and its ticket. */
+    private interface AfterWrite {
+        void run(int writer, long seq, long ticket) throws Exception;
+    }
+
+    /** {@code writers} threads each making {@code each} writes in turn under one lock; @return what they threw */
+    private java.util.Collection<Throwable> writeConcurrently(ReplicatedStore rs, int writers, int each, AfterWrite after)
+            throws InterruptedException {
         Object lock = new Object();
-        int writers = 8;
-        int each = 50;
         java.util.List<Thread> threads = new java.util.ArrayList<>();
         java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
         for (int w = 0; w < writers; w++) {
@@ -232,8 +238,7 @@ class ReplicatedStoreTest {
                             seq = put("w" + id + "-" + i, "v", i).seq();
                             ticket = rs.written();
                         }
-                        rs.awaitDurable(ticket);
-                        assertThat(rs.shippable("a")).as("shippable once durable").isGreaterThanOrEqualTo(seq);
+                        after.run(id, seq, ticket);
                     }
                 } catch (Throwable t) {
                     failures.add(t);
@@ -243,53 +248,39 @@ class ReplicatedStoreTest {
         for (Thread t : threads) {
             t.join();
         }
-        assertThat(failures).isEmpty();
+        return failures;
+    }
+
+    @Test
+    void concurrentWritersShareSyncsAndEveryOneReturnsDurable() throws Exception {
+        ReplicatedStore rs = groupCommitStore();
+        int writers = 8;
+        int each = 50;
+        assertThat(writeConcurrently(rs, writers, each, (id, seq, ticket) -> {
+            rs.awaitDurable(ticket);
+            assertThat(rs.shippable("a")).as("shippable once durable").isGreaterThanOrEqualTo(seq);
+        })).isEmpty();
         assertThat(rs.shippable("a")).isEqualTo(writers * each);
         assertThat(rs.written()).isEqualTo(writers * each);
     }
 
     @Test
     void writersThatDoNotWaitAreAnsweredOnlyOnceASyncCoversThemBesideWritersThatDo() throws Exception {
-        store.close();
-        store = Store.open(dir, Set.of("sessions"), () -> 0);
-        ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
-        replica = new Replica("a", rs);
-        Object lock = new Object();
+        ReplicatedStore rs = groupCommitStore();
         int writers = 6;
         int each = 60;
         java.util.List<java.util.concurrent.CompletableFuture<Void>> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
-        java.util.List<Thread> threads = new java.util.ArrayList<>();
-        for (int w = 0; w < writers; w++) {
-            int id = w;
-            threads.add(Thread.ofPlatform().start(() -> {
-                try {
-                    for (int i = 0; i < each; i++) {
-                        long seq;
-                        long ticket;
-                        synchronized (lock) {
-                            seq = put("w" + id + "-" + i, "v", i).seq();
-                            ticket = rs.written();
-                        }
-                        if (id % 2 == 0) { // half of them wait on their thread, half are answered by the store's
-                            rs.awaitDurable(ticket);
-                            assertThat(rs.shippable("a")).as("shippable once durable").isGreaterThanOrEqualTo(seq);
-                        } else {
-                            answers.add(rs.whenDurable(ticket).thenRun(() ->
-                                    assertThat(rs.shippable("a")).as("answered once durable").isGreaterThanOrEqualTo(seq)));
-                        }
-                    }
-                } catch (Throwable t) {
-                    failures.add(t);
-                }
-            }));
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
+        assertThat(writeConcurrently(rs, writers, each, (id, seq, ticket) -> {
+            if (id % 2 == 0) { // half of them wait on their thread, half are answered by the store's
+                rs.awaitDurable(ticket);
+                assertThat(rs.shippable("a")).as("shippable once durable").isGreaterThanOrEqualTo(seq);
+            } else {
+                answers.add(rs.whenDurable(ticket).thenRun(() ->
+                        assertThat(rs.shippable("a")).as("answered once durable").isGreaterThanOrEqualTo(seq)));
+            }
+        })).isEmpty();
         java.util.concurrent.CompletableFuture.allOf(answers.toArray(java.util.concurrent.CompletableFuture[]::new))
                 .get(30, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(failures).isEmpty();
         assertThat(answers).hasSize(writers / 2 * each);
         assertThat(rs.shippable("a")).isEqualTo(writers * each);
         assertThat(rs.whenDurable(rs.written())).as("already durable: complete at once").isCompleted();
@@ -298,10 +289,7 @@ class ReplicatedStoreTest {
 
     @Test
     void closingAnswersWhatWaitsWithAnErrorAndRefusesNewWaits() {
-        store.close();
-        store = Store.open(dir, Set.of("sessions"), () -> 0);
-        ReplicatedStore rs = new ReplicatedStore(store, k -> false, true);
-        replica = new Replica("a", rs);
+        ReplicatedStore rs = groupCommitStore();
         rs.close();
         put("k", "v", 1);
         java.util.concurrent.CompletableFuture<Void> late = rs.whenDurable(rs.written());
