@@ -165,6 +165,7 @@ public final class ApiHandler extends Handler.Abstract {
         if (counted) {
             inFlight.incrementAndGet();
         }
+        ex.whenAnswered(status -> record(ex, tags, start, status));
         ex.onDeferredEnd(failure -> end(ex, failure, tags, start, counted));
         // The request's span is current while it is routed: a replicated write made here carries its context to the others.
         try (io.opentelemetry.context.Scope ignored = tracing.enabled() ? ex.span().makeCurrent() : io.opentelemetry.context.Scope.noop()) {
@@ -180,7 +181,7 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     private void end(Exchange ex, Throwable failure, String[] tags, long start, boolean counted) {
-        finish(ex, failure, tags, start);
+        finish(ex, failure);
         if (counted) {
             inFlight.decrementAndGet();
         }
@@ -209,9 +210,9 @@ public final class ApiHandler extends Handler.Abstract {
 
     /**
      * Ends an exchange: answers its failure, if any (expected errors as problem documents, the rest
-     * as a logged 500), and times the request.
+     * as a logged 500), and times the request if its answer did not.
      */
-    private void finish(Exchange ex, Throwable failure, String[] tags, long start) {
+    private void finish(Exchange ex, Throwable failure) {
         int status;
         if (failure == null) {
             status = ex.status();
@@ -233,6 +234,11 @@ public final class ApiHandler extends Handler.Abstract {
             }
             status = ex.status();
         }
+        ex.answered(status); // recorded here unless the answer's last write did it already
+    }
+
+    /** Times a request, counts its route and ends its span, as its answer goes out ({@link Exchange#whenAnswered}). */
+    private void record(Exchange ex, String[] tags, long start, int status) {
         if (!Canary.isCanary(tags[0])) { // the probes' own reads are not users' requests
             long nanos = System.nanoTime() - start;
             metrics.recordRequest(tags[0], tags[1], status, nanos);

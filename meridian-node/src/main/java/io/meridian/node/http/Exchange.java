@@ -31,6 +31,8 @@ public final class Exchange {
     /** The request's server span (invalid when not traced). */
     private io.opentelemetry.api.trace.Span span = io.opentelemetry.api.trace.Span.getInvalid();
     private Runnable afterAnswer;
+    /** Runs once with the status, as the answer's last bytes go to the connection ({@link #whenAnswered}). */
+    private java.util.function.IntConsumer whenAnswered;
     /** Set once the answer is left to a pending result ({@link #answerWhen}); then {@link #finisher} ends the exchange. */
     private boolean deferred;
     private java.util.function.Consumer<Throwable> finisher;
@@ -110,8 +112,32 @@ public final class Exchange {
         this.finisher = finisher;
     }
 
+    /**
+     * Runs {@code action} once, with the answer's status, just before the answer's last bytes are
+     * handed to the connection, or at {@link #answered} when the exchange ends without them. The
+     * request metrics are recorded there: a client that has its answer and then scrapes
+     * {@code /metrics} finds its request counted (recorded after the write, it raced the scrape).
+     */
+    void whenAnswered(java.util.function.IntConsumer action) {
+        whenAnswered = action;
+    }
+
+    /** Runs the {@link #whenAnswered} action with {@code status} unless it has run already. */
+    void answered(int status) {
+        java.util.function.IntConsumer action = whenAnswered;
+        whenAnswered = null;
+        if (action != null) {
+            try {
+                action.accept(status);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(Exchange.class).warn("recording {} {}: {}", method(), rawPath(), e.toString());
+            }
+        }
+    }
+
     /** The request's completion, with what must run after a successful answer. */
     private Callback done() {
+        answered(status);
         Runnable action = afterAnswer;
         if (action == null) {
             return callback;
