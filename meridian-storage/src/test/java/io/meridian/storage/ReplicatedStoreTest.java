@@ -138,6 +138,28 @@ class ReplicatedStoreTest {
     }
 
     @Test
+    void theLogsStartFollowsCommitsTrimsDropsAndRaisedWatermarks() {
+        ReplicatedStore rs = (ReplicatedStore) replica.store();
+        assertThat(rs.logStart("a")).isEqualTo(1); // empty: starts after the watermark
+        put("k1", "v", 1);
+        put("k2", "v", 2);
+        assertThat(rs.logStart("a")).isEqualTo(1); // a commit does not move it
+        rs.trimLog("a", 0);
+        assertThat(rs.logStart("a")).isEqualTo(3);
+        put("k3", "v", 3);
+        assertThat(rs.logStart("a")).isEqualTo(3);
+        assertThat(rs.readLog("a", rs.logStart("a"), 10)).extracting(Entry::seq).containsExactly(3L);
+        assertThat(rs.logStart("b")).isEqualTo(1);
+        rs.raiseWatermarks(new VersionVector(Map.of("b", 40L)), rs.highestHlc()); // as a snapshot does
+        assertThat(rs.logStart("b")).isEqualTo(41);
+        rs.dropLogThrough("a", 3);
+        assertThat(rs.logStart("a")).isEqualTo(4);
+        reopen();
+        assertThat(((ReplicatedStore) replica.store()).logStart("a")).isEqualTo(4);
+        assertThat(((ReplicatedStore) replica.store()).logStart("b")).isEqualTo(41);
+    }
+
+    @Test
     void aCommitOutOfOrderIsABug() {
         Store otherDisk = Store.open(dir.resolve("c"), Set.of("sessions"), () -> 0);
         try {
