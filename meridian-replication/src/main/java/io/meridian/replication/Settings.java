@@ -27,6 +27,11 @@ public record Settings(Duration heartbeat, int windowEntries, Duration retransmi
                 compression);
     }
 
+    public Settings withLinger(Duration newLinger) {
+        return new Settings(heartbeat, windowEntries, retransmit, batchEntries, batchBytes, reconnectMin, reconnectMax, newLinger,
+                compression);
+    }
+
     public Settings withCompression(StreamCodec.Compression newCompression) {
         return new Settings(heartbeat, windowEntries, retransmit, batchEntries, batchBytes, reconnectMin, reconnectMax, linger,
                 newCompression);

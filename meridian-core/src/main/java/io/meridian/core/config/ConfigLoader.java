@@ -346,11 +346,12 @@ public final class ConfigLoader {
         long retained = r.longValue("retained-log-entries", d.retainedEntries(), 1_000, 1_000_000_000_000L);
         String compression = r.choice("compression", List.of("deflate", "none"), false);
         long idempotencyTtl = r.longValue("idempotency-ttl-ms", d.idempotencyTtl().toMillis(), 1_000, 30L * 24 * 3600 * 1000);
-        r.finish(Set.of("session-wait-ms", "heartbeat-ms", "retained-log-entries", "compression", "idempotency-ttl-ms"));
+        long linger = r.longValue("linger-ms", d.linger().toMillis(), 0, 1_000);
+        r.finish(Set.of("session-wait-ms", "heartbeat-ms", "retained-log-entries", "compression", "idempotency-ttl-ms", "linger-ms"));
         return new MeridianConfig.Replication(Duration.ofMillis(wait), Duration.ofMillis(heartbeat), retained,
                 compression == null ? d.compression()
                         : io.meridian.core.replication.StreamCodec.Compression.valueOf(compression.toUpperCase(Locale.ROOT)),
-                Duration.ofMillis(idempotencyTtl));
+                Duration.ofMillis(idempotencyTtl), Duration.ofMillis(linger));
     }
 
     /**

@@ -109,11 +109,14 @@ public record MeridianConfig(List<RegionConfig> regions, List<LinkConfig> links,
      * @param compression     whether this region deflates the batches it sends (receivers read either)
      * @param idempotencyTtl  how long every region keeps a write's {@code Idempotency-Key} (writes of every policy):
      *                        a retry within it applies nothing
+     * @param linger          least time between two batches on a stream: writes arriving meanwhile share the next
+     *                        batch, its receiver's apply, fsync and acknowledgement, for at most this much more lag
      */
     public record Replication(Duration sessionWait, Duration heartbeat, long retainedEntries,
-                              io.meridian.core.replication.StreamCodec.Compression compression, Duration idempotencyTtl) {
+                              io.meridian.core.replication.StreamCodec.Compression compression, Duration idempotencyTtl,
+                              Duration linger) {
         public static final Replication DEFAULT = new Replication(Duration.ofSeconds(1), Duration.ofMillis(100), 1_000_000,
-                io.meridian.core.replication.StreamCodec.Compression.DEFLATE, Duration.ofHours(24));
+                io.meridian.core.replication.StreamCodec.Compression.DEFLATE, Duration.ofHours(24), Duration.ofMillis(2));
     }
 
     public Optional<RegionConfig> region(String name) {

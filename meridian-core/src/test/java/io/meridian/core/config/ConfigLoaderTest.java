@@ -472,6 +472,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void replicationStreamsLingerTwoMillisecondsUnlessToldOtherwise() {
+        String keyspaces = "keyspaces: [{name: sessions, policy: multi-master}]\n";
+        assertThat(parse(REGIONS + keyspaces).replication().linger()).isEqualTo(Duration.ofMillis(2));
+        assertThat(parse(REGIONS + keyspaces + "replication:\n  linger-ms: 0\n").replication().linger()).isZero();
+        assertThat(errors(REGIONS + keyspaces + "replication:\n  linger-ms: 5000\n"))
+                .anySatisfy(e -> assertThat(e).contains("replication.linger-ms"));
+    }
+
+    @Test
     void reportsRefreshAtMostEveryFourSecondsAndCountForTwoRefreshesAndASecond() {
         String keyspaces = "keyspaces: [{name: sessions, policy: multi-master}]\n";
         MeridianConfig defaults = parse(REGIONS + keyspaces);

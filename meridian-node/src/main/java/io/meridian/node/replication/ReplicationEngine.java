@@ -228,7 +228,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
 
     public void start() {
         Settings settings = Settings.DEFAULT.withHeartbeat(config.replication().heartbeat())
-                .withCompression(config.replication().compression());
+                .withCompression(config.replication().compression()).withLinger(config.replication().linger());
         List<String> peers = peers();
         if (peers.isEmpty()) {
             return;
