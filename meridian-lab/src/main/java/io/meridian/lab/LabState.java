@@ -65,9 +65,23 @@ public record LabState(String config, String controlUrl, Pid wan, double latency
             return new Pid(h.pid(), h.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L), startTicks(h.pid()));
         }
 
-        /** The live process, if it is still the one the lab started. */
+        /**
+         * The live process, if it is still the one the lab started. A zombie is not live: a node
+         * killed by another program (a benchmark's SIGKILL) whose parent had exited stays one until
+         * init reaps it, which took 1-4 s on a CI machine, and Java counts it alive meanwhile.
+         */
         public java.util.Optional<ProcessHandle> handle() {
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(this::sameStart);
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> !zombie(pid)).filter(this::sameStart);
+        }
+
+        /** True when process {@code pid} has exited and waits to be reaped (state Z in {@code /proc/PID/stat}). */
+        static boolean zombie(long pid) {
+            try {
+                String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+                return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+            } catch (java.io.IOException | RuntimeException e) {
+                return false; // not Linux, or gone: isAlive decides
+            }
         }
 
         private boolean sameStart(ProcessHandle h) {

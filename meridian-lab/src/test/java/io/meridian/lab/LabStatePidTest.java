@@ -44,4 +44,26 @@ class LabStatePidTest {
         }
         assertThat(LabState.Pid.of(p.toHandle()).handle()).as("exited").isEmpty();
     }
+
+    @Test
+    void aKilledProcessNotYetReapedIsNotRunning() throws Exception {
+        // The child's own child, whose parent (exec'd into sleep) never reaps it: killed, it stays a zombie, as a region
+        // killed by another program stays one until init reaps it.
+        Process parent = new ProcessBuilder("sh", "-c", "sleep 60 & echo $!; exec sleep 60").start();
+        try {
+            long pid = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream())).readLine().trim());
+            ProcessHandle child = ProcessHandle.of(pid).orElseThrow();
+            LabState.Pid recordedChild = LabState.Pid.of(child);
+            assertThat(recordedChild.handle()).isPresent();
+            // Killed while its parent is still the shell, the shell would reap it: first the exec.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> java.nio.file.Files
+                    .readString(java.nio.file.Path.of("/proc", Long.toString(parent.pid()), "comm")).strip().equals("sleep"));
+            child.destroyForcibly();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> LabState.Pid.zombie(pid));
+            assertThat(child.isAlive()).as("Java counts a zombie alive").isTrue();
+            assertThat(recordedChild.handle()).as("the lab does not").isEmpty();
+        } finally {
+            parent.destroyForcibly().waitFor();
+        }
+    }
 }
