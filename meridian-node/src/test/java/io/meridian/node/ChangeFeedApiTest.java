@@ -65,6 +65,21 @@ class ChangeFeedApiTest {
     }
 
     @Test
+    void aSubscriptionWaitingForTheNextWriteIsWokenByALocalOne() throws Exception {
+        send("PUT", "/v1/kv/sessions/w1", "1", "Content-Type", "text/plain");
+        String first = json(send("GET", "/v1/changes/sessions", null)).path("last_position").asText();
+        try (EventsApiTest.Subscription s = EventsApiTest.Subscription.open(base + "/v1/changes/sessions", first)) {
+            send("PUT", "/v1/kv/sessions/w2", "2", "Content-Type", "text/plain");
+            s.next();
+            Thread.sleep(300); // the subscription has sent its page and waits for the next write
+            send("PUT", "/v1/kv/sessions/w3", "3", "Content-Type", "text/plain");
+            // Well inside the 15 s keep-alive a waiting subscription otherwise ends its wait with (this node has no peers
+            // whose batches would wake it).
+            assertThat(s.next(java.time.Duration.ofSeconds(8))).endsWith(" put");
+        }
+    }
+
+    @Test
     void keyspacesWithoutAFeedAndBadPositionsAreRefused() {
         problem(send("GET", "/v1/changes/cache", null), 501, "not-implemented");
         problem(send("GET", "/v1/changes/sessions?from=0", null), 400, "invalid-parameter");

@@ -280,8 +280,12 @@ class EventsApiTest {
         }
 
         String next() throws InterruptedException {
-            String e = events.poll(30, TimeUnit.SECONDS);
-            assertThat(e).as("an event within 30 s").isNotNull();
+            return next(Duration.ofSeconds(30));
+        }
+
+        String next(Duration within) throws InterruptedException {
+            String e = events.poll(within.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(e).as("an event within " + within).isNotNull();
             return e;
         }
 

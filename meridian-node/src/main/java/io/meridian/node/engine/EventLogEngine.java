@@ -94,7 +94,9 @@ final class EventLogEngine implements KeyspaceEngine {
         }
         ReplicatedStore store = engine.store();
         EventLog.Decision[] decision = new EventLog.Decision[1];
-        Optional<Replica.Written> written = engine.writeDecided(keyspace.name(), stream, current -> {
+        // Decided and made by the region's replicated writer, in a group; answered once durable, without holding this
+        // thread meanwhile (the decision's problems, such as a wrong expected version, are thrown by the answer).
+        ex.answerWhen(engine.writeDecidedAsync(keyspace.name(), stream, current -> {
             long last = current.filter(e -> !e.isTombstone()).map(e -> EventCodec.decode(e.value()).lastVersion()).orElse(0L);
             decision[0] = EventLog.decide(request, last, id -> store.eventVersion(keyspace.name(), stream, id));
             if (decision[0] instanceof EventLog.Decision.Appended a) {
@@ -102,8 +104,14 @@ final class EventLogEngine implements KeyspaceEngine {
                         EventCodec.CONTENT_TYPE, home[0]));
             }
             return Optional.empty();
-        }, routes.ownerCheck(ex, keyspace, home[0]));
-        switch (decision[0]) {
+        }, routes.ownerCheck(ex, keyspace, home[0])), written -> answerAppend(ex, keyspace, stream, token, idempotent,
+                decision[0], written));
+    }
+
+    private void answerAppend(Exchange ex, KeyspaceConfig keyspace, String stream, SessionToken token, boolean idempotent,
+                              EventLog.Decision decision, Optional<Replica.Written> written) {
+        ReplicatedStore store = engine.store();
+        switch (decision) {
             case EventLog.Decision.Appended a -> {
                 Entry e = written.orElseThrow().entry();
                 ex.afterAnswer(() -> engine.answered(e));

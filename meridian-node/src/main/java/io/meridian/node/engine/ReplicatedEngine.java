@@ -300,11 +300,14 @@ final class ReplicatedEngine implements KeyspaceEngine {
         if (!routeWrite(ex, keyspace, token, write, null)) {
             return;
         }
-        Entry current = engine.current(keyspace.name(), key).filter(e -> !e.isTombstone())
+        Entry routed = engine.current(keyspace.name(), key).filter(e -> !e.isTombstone())
                 .orElseThrow(() -> Requests.notFound(keyspace, key));
-        Replica.Written w = engine.write(new Replica.Write(keyspace.name(), key, current.op(), current.value(),
-                current.contentType(), to), conditions, ownerCheck(ex, keyspace, current.home()));
-        respondWritten(ex, keyspace, w, token, 200);
+        // The value moved is read under the writer's lock: a write landing after the route was chosen is not undone.
+        ex.answerWhen(engine.writeDecidedAsync(keyspace.name(), key, now -> {
+            Entry current = now.filter(e -> !e.isTombstone()).orElseThrow(() -> Requests.notFound(keyspace, key));
+            conditions.checkOrThrow(key, ReplicationEngine.tag(current));
+            return Optional.of(new Replica.Write(keyspace.name(), key, current.op(), current.value(), current.contentType(), to));
+        }, ownerCheck(ex, keyspace, routed.home())), w -> respondWritten(ex, keyspace, w.orElseThrow(), token, 200));
     }
 
     /** The key's owner for routing a write that does not set a home: its home here, else this region. */

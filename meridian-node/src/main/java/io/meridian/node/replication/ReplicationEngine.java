@@ -417,7 +417,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
                     continue;
                 }
                 Decided d = (Decided) outcomes[i];
-                if (q.trace() != null) {
+                if (q.trace() != null && d.written() != null) {
                     try (io.opentelemetry.context.Scope ignored = q.trace().makeCurrent()) {
                         traced(d.written());
                     }
@@ -430,7 +430,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
             }
             store.whenDurable(ticket).whenComplete((durable, failure) -> {
                 if (failure == null) {
-                    signal.fire();
+                    wake();
                 }
                 for (int i = 0; i < made.size(); i++) {
                     if (failure == null) {
@@ -461,7 +461,10 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
     }
 
-    /** A write decided and made under the lock, not yet durable: the ticket its acknowledgement waits for. */
+    /**
+     * A write decided and made under the lock, not yet durable: the ticket its acknowledgement
+     * waits for. {@code written} is null when the decision was to write nothing ({@link #writeDecidedAsync}).
+     */
     private record Decided(Replica.Written written, Optional<String> overBudget, long ticket) {
     }
 
@@ -489,12 +492,24 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         return new Decided(written, overBudget, store.written());
     }
 
+    /**
+     * Once writes made here are durable: the streams ship them, and readers waiting in
+     * {@link #awaitChange} (change feeds, event subscriptions, projections) read them. Without
+     * the second, a subscriber in a region with no peers saw a local write only at its wait's end.
+     */
+    private void wake() {
+        signal.fire();
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+    }
+
     /** After the write is durable: wakes the streams, and waits for another region's copy when over budget. */
     private Replica.Written acknowledge(Decided d) {
         if (d.written().replayed()) {
             return d.written();
         }
-        signal.fire();
+        wake();
         awaitHeldIfOverBudget(d.written(), d.overBudget());
         return d.written();
     }
@@ -554,7 +569,7 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         if (written.replayed()) {
             return written;
         }
-        signal.fire();
+        wake();
         awaitHeldIfOverBudget(written, overBudget);
         return written;
     }
@@ -581,13 +596,30 @@ public final class ReplicationEngine implements ReplicationHost, AutoCloseable {
         }
         if (written.isPresent()) {
             store.awaitDurable(ticket);
-            signal.fire();
-            synchronized (progress) {
-                progress.notifyAll();
-            }
+            wake();
             awaitHeldIfOverBudget(written.get(), overBudget);
         }
         return written;
+    }
+
+    /**
+     * As {@link #writeDecided}, made by the replicated writer as {@link #writeAsync} makes a
+     * write: {@code guard} and {@code decide} run on the writer's thread under the lock (what they
+     * throw fails the future, nothing written), and the future completes once the group is
+     * durable, with the write made or empty for none. An empty decision waits for the group's
+     * sync too: what the caller answers from the store then (an append retried moments after it
+     * was made) is durable. Keyspaces with an RPO budget are written as by {@code writeDecided}.
+     */
+    public java.util.concurrent.CompletableFuture<Optional<Replica.Written>> writeDecidedAsync(String keyspace, String key,
+            java.util.function.Function<Optional<Entry>, Optional<Replica.Write>> decide, Runnable guard) {
+        if (budgets.containsKey(keyspace)) {
+            return java.util.concurrent.CompletableFuture.completedFuture(writeDecided(keyspace, key, decide, guard));
+        }
+        return queue(() -> {
+            guard.run();
+            Optional<Replica.Write> w = decide.apply(store.current(keyspace, key));
+            return new Decided(w.map(x -> machine.write(x, wallMillis())).orElse(null), Optional.empty(), store.written());
+        }).thenApply(Optional::ofNullable);
     }
 
     // ---- the RPO budget ----
