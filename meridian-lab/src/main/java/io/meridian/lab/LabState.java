@@ -68,7 +68,7 @@ public record LabState(String config, String controlUrl, Pid wan, double latency
         /**
          * The live process, if it is still the one the lab started. A zombie is not live: a node
          * killed by another program (a benchmark's SIGKILL) whose parent had exited stays one until
-         * init reaps it, which took 1-4 s on a CI machine, and Java counts it alive meanwhile.
+         * init reaps it, which took 1-4 s on this project's 2-core machine, and Java counts it alive meanwhile.
          */
         public java.util.Optional<ProcessHandle> handle() {
             return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> !zombie(pid)).filter(this::sameStart);
