@@ -76,12 +76,8 @@ public record LabState(String config, String controlUrl, Pid wan, double latency
 
         /** True when process {@code pid} has exited and waits to be reaped (state Z in {@code /proc/PID/stat}). */
         static boolean zombie(long pid) {
-            try {
-                String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
-                return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-            } catch (java.io.IOException | RuntimeException e) {
-                return false; // not Linux, or gone: isAlive decides
-            }
+            String[] fields = statFromThird(pid);
+            return fields.length > 0 && fields[0].equals("Z"); // not Linux, or gone: isAlive decides
         }
 
         private boolean sameStart(ProcessHandle h) {
@@ -95,13 +91,22 @@ public record LabState(String config, String controlUrl, Pid wan, double latency
 
         /** Clock ticks from boot to the start of process {@code pid} (field 22 of {@code /proc/PID/stat}); 0 where unknown. */
         static long startTicks(long pid) {
+            String[] rest = statFromThird(pid);
+            try {
+                return Long.parseLong(rest[22 - 3]);
+            } catch (RuntimeException e) {
+                return 0;
+            }
+        }
+
+        /** The fields of {@code /proc/PID/stat} from the third (the state) on; none where unreadable. */
+        private static String[] statFromThird(long pid) {
             try {
                 String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
                 // field 2, the command, is in parentheses and may hold spaces: count from its closing one (field 3 comes next)
-                String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                return Long.parseLong(rest[22 - 3]);
+                return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             } catch (java.io.IOException | RuntimeException e) {
-                return 0;
+                return new String[0];
             }
         }
     }
