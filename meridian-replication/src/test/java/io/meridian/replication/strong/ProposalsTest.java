@@ -118,6 +118,32 @@ class ProposalsTest {
     }
 
     @Test
+    void anEntryPassesOverATransactionOnAKeyItTouchesAndKeepsEachKeysOrder() throws Exception {
+        Proposals p = proposals(1, 256, 1 << 20);
+        p.propose(put("x"), UUID.randomUUID());
+        // Queued while the first entry is out: a, a, b, a, c, then one on b and d, then d.
+        List<Txn> queued = List.of(put("a"), put("a"), put("b"), put("a"), put("c"),
+                new Txn(List.of(), List.of(new Txn.Op.Put("b", "v"), new Txn.Op.Put("d", "v")), List.of()), put("d"));
+        List<CompletableFuture<Proposals.Outcome>> f = new ArrayList<>();
+        for (Txn t : queued) {
+            f.add(p.propose(t, UUID.randomUUID()));
+        }
+        for (int i = 0; i < 4; i++) {
+            release();
+        }
+        for (CompletableFuture<Proposals.Outcome> x : f) {
+            x.get(10, TimeUnit.SECONDS);
+        }
+        // The second a waits, and so does every later transaction on a; {b, d} waits behind b, and d behind it.
+        assertThat(sent).extracting(e -> e.stream().map(t -> t.txn().then().stream().map(Txn.Op::key).toList()).toList())
+                .containsExactly(List.of(List.of("x")),
+                        List.of(List.of("a"), List.of("b"), List.of("c")),
+                        List.of(List.of("a"), List.of("b", "d")),
+                        List.of(List.of("a"), List.of("d")));
+        assertThat(p.counts()).containsExactly(4, 8);
+    }
+
+    @Test
     void entriesInFlightAreBoundedAndAFailedEntryFailsEveryTransactionInIt() throws Exception {
         Proposals failing = new Proposals(entry -> CompletableFuture.failedFuture(new IOException("no leader")), 2, 256, 1 << 20);
         CompletableFuture<Proposals.Outcome> f = failing.propose(put("a"), UUID.randomUUID());
