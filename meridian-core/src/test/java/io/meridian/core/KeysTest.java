@@ -36,6 +36,8 @@ class KeysTest {
     void percentEscapesDecodeToUtf8IncludingSlashes() {
         assertThat(Keys.decodePathSegment("a%2Fb%20c%C3%A9")).isEqualTo("a/b cé");
         assertThat(Keys.decodePathSegment("user:42")).isEqualTo("user:42");
+        assertThat(Keys.decodePathSegment("a+b")).as("a plus is kept").isEqualTo("a+b");
+        assertThat(Keys.decodePathSegment("café%20au")).as("characters beyond ASCII, as some clients send them").isEqualTo("café au");
     }
 
     @Test
