@@ -109,12 +109,12 @@ final class Proposals {
             long bytes = 0;
             for (java.util.Iterator<Pending> it = queue.iterator(); it.hasNext() && entry.size() < maxPerEntry; ) {
                 Pending next = it.next();
+                if (next.keys().stream().anyMatch(k -> touched.contains(k) || passedOver.contains(k))) {
+                    passedOver.addAll(next.keys()); // it takes no room in this entry
+                    continue;
+                }
                 if (!entry.isEmpty() && bytes + next.encoded().length > maxEntryBytes) {
                     break;
-                }
-                if (next.keys().stream().anyMatch(k -> touched.contains(k) || passedOver.contains(k))) {
-                    passedOver.addAll(next.keys());
-                    continue;
                 }
                 it.remove();
                 entry.add(next);

@@ -90,7 +90,7 @@ class ProposalsTest {
     }
 
     @Test
-    void anEntryStopsBeforeATransactionThatTouchesAKeyItAlreadyTouchesAndAtItsLimits() throws Exception {
+    void anEntryStopsAtItsLimitsOfTransactionsAndBytes() throws Exception {
         Proposals p = proposals(1, 2, 1 << 20);
         p.propose(put("x"), UUID.randomUUID());
         // Queued while the first entry is out: b, a, a (same key as the one before), c, d.
