@@ -67,6 +67,10 @@ public final class ReplicatedStore implements ReplicaStore {
      */
     private final Map<String, Long> logStarts = new java.util.concurrent.ConcurrentHashMap<>();
     private final Object logStartsLock = new Object();
+    /** Each origin's newest entries, as committed: what senders ship comes from here rather than from RocksDB. */
+    private final Map<String, LogTail> tails = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int TAIL_ENTRIES = 1024;
+    private static final long TAIL_BYTES = 1 << 20;
     private volatile Hlc highest;
     private long conflictSeq;
     private final boolean groupCommit;
@@ -152,12 +156,22 @@ public final class ReplicatedStore implements ReplicaStore {
 
     @Override
     public List<Entry> readLog(String origin, long fromSeq, int max) {
-        List<Entry> entries = new ArrayList<>();
+        List<Entry> entries = new ArrayList<>(Math.min(max, 64));
+        LogTail tail = tails.get(origin);
+        long next = tail == null ? fromSeq : tail.copy(fromSeq, max, entries);
+        if (next == fromSeq || (entries.size() < max && next <= watermark(origin))) {
+            readStoredLog(origin, next, max - entries.size(), entries);
+        }
+        return entries;
+    }
+
+    private void readStoredLog(String origin, long fromSeq, int max, List<Entry> entries) {
+        int limit = entries.size() + max;
         byte[] prefix = logPrefix(origin);
         try (ReadOptions options = new ReadOptions();
              RocksIterator it = store.db().newIterator(store.systemFamily(Store.LOG), options)) {
             long expected = fromSeq;
-            for (it.seek(logKey(origin, fromSeq)); it.isValid() && entries.size() < max && startsWith(it.key(), prefix); it.next()) {
+            for (it.seek(logKey(origin, fromSeq)); it.isValid() && entries.size() < limit && startsWith(it.key(), prefix); it.next()) {
                 Entry e = Codec.decodeEntry(it.value());
                 if (!e.origin().equals(origin) || e.seq() != expected) {
                     throw new IllegalStateException("log of " + origin + " holds " + e.stamp() + " where " + expected + " belongs");
@@ -166,7 +180,6 @@ public final class ReplicatedStore implements ReplicaStore {
                 expected++;
             }
         }
-        return entries;
     }
 
     @Override
@@ -238,6 +251,8 @@ public final class ReplicatedStore implements ReplicaStore {
             } else {
                 store.db().write(c.sync() ? store.syncWrite() : bufferedWrite, batch);
             }
+            // In the tail before the watermark moves: a sender that sees the new watermark finds the entry there.
+            tails.computeIfAbsent(e.origin(), o -> new LogTail(TAIL_ENTRIES, TAIL_BYTES)).append(e);
             conflictSeq = seq;
             highest = high;
             watermarks = watermarks.with(e.origin(), e.seq());
@@ -650,6 +665,7 @@ public final class ReplicatedStore implements ReplicaStore {
         synchronized (logStartsLock) { // an origin whose log is empty starts after its watermark
             raiseWatermarksLocked(to, high);
             logStarts.clear();
+            tails.values().forEach(LogTail::clear);
         }
     }
 
@@ -1052,6 +1068,7 @@ public final class ReplicatedStore implements ReplicaStore {
                 throw new StorageException("trim of the log of " + origin + " failed: " + e.getMessage(), e);
             }
             logStarts.put(origin, end);
+            dropTail(origin, end);
             return end - start;
         }
     }
@@ -1110,11 +1127,19 @@ public final class ReplicatedStore implements ReplicaStore {
     public void dropLogThrough(String origin, long seq) {
         synchronized (logStartsLock) {
             logStarts.remove(origin);
+            dropTail(origin, seq + 1);
             try {
                 store.db().deleteRange(store.systemFamily(Store.LOG), logKey(origin, 0), logKey(origin, seq + 1));
             } catch (RocksDBException e) {
                 throw new StorageException("dropping the log of " + origin + " failed: " + e.getMessage(), e);
             }
+        }
+    }
+
+    private void dropTail(String origin, long below) {
+        LogTail tail = tails.get(origin);
+        if (tail != null) {
+            tail.dropBelow(below);
         }
     }
 

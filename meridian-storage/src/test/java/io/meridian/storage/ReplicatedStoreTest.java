@@ -8,6 +8,8 @@ import io.meridian.core.replication.Replica;
 import io.meridian.core.replication.VersionVector;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -135,6 +137,33 @@ class ReplicatedStoreTest {
         assertThat(rs.logStart("a")).isEqualTo(8);
         assertThat(rs.readLog("a", 8, 100)).extracting(Entry::seq).containsExactly(8L, 9L, 10L);
         assertThat(rs.trimLog("a", 3)).isZero();
+    }
+
+    @Test
+    void theLogReadsTheSameFromItsInMemoryTailAsFromDisk() {
+        for (int i = 1; i <= 1500; i++) { // more than the tail holds
+            put("k" + (i % 37), "v" + i, i);
+        }
+        long[][] reads = {{1, 10}, {470, 40}, {476, 40}, {477, 3}, {1000, 600}, {1490, 100}, {1500, 1}, {1501, 5}};
+        ReplicatedStore warm = (ReplicatedStore) replica.store();
+        List<List<Entry>> fromTail = Arrays.stream(reads).map(r -> warm.readLog("a", r[0], (int) r[1])).toList();
+        reopen(); // an empty tail: every read comes from RocksDB
+        ReplicatedStore cold = (ReplicatedStore) replica.store();
+        for (int i = 0; i < reads.length; i++) {
+            long from = reads[i][0];
+            int max = (int) reads[i][1];
+            assertThat(fromTail.get(i)).as("from %d, at most %d", from, max)
+                    .hasSize((int) Math.max(0, Math.min(max, 1501 - from)))
+                    .isEqualTo(cold.readLog("a", from, max));
+        }
+        Entry next = put("k", "after", 2000); // the tail starts again here
+        assertThat(cold.readLog("a", 1499, 5)).extracting(Entry::seq).containsExactly(1499L, 1500L, 1501L);
+        assertThat(cold.readLog("a", 1501, 5)).containsExactly(next);
+        cold.trimLog("a", 1);
+        assertThat(cold.logStart("a")).isEqualTo(1501);
+        assertThat(cold.readLog("a", 1501, 5)).containsExactly(next);
+        cold.dropLogThrough("a", 1501);
+        assertThat(cold.readLog("a", 1501, 5)).isEmpty(); // gone from the tail as from the disk
     }
 
     @Test
