@@ -17,7 +17,11 @@ public record KeyState(List<Entry> siblings, int winnerIndex) {
 
     public KeyState {
         // A write's idempotency key lives in the log and in the store's idempotency records, not in every key's state.
-        siblings = siblings.stream().map(Entry::withoutIdempotency).toList();
+        boolean keyed = false;
+        for (Entry s : siblings) {
+            keyed |= !s.idempotency().isNone();
+        }
+        siblings = keyed ? siblings.stream().map(Entry::withoutIdempotency).toList() : List.copyOf(siblings);
         if (siblings.isEmpty() || winnerIndex < 0 || winnerIndex >= siblings.size()) {
             throw new IllegalArgumentException("a key state needs its siblings and a winner among them: "
                     + siblings + " #" + winnerIndex);

@@ -46,7 +46,20 @@ class VersionVectorTest {
         VersionVector copied = new VersionVector(built.seqs());
 
         assertThat(built).isEqualTo(given).isEqualTo(copied).hasSameHashCodeAs(given);
-        assertThat(built.seqs()).isEqualTo(Map.of("a", 1L, "b", 2L));
+        assertThat(built.seqs()).isEqualTo(Map.of("a", 1L, "b", 2L)).hasSameHashCodeAs(Map.of("a", 1L, "b", 2L));
+        assertThat(Map.of("a", 1L, "b", 2L)).isEqualTo(built.seqs());
+        assertThat(built.seqs()).isNotEqualTo(Map.of("a", 1L, "b", 3L)).isNotEqualTo(Map.of("a", 1L));
+        assertThat(built.seqs().keySet()).containsExactly("a", "b").contains("b").doesNotContain("c");
+        assertThat(built.seqs().get("c")).isNull();
+        assertThat(built.seqs().containsKey(7)).isFalse();
+        Map<String, Long> many = new HashMap<>();
+        for (int i = 0; i < 40; i++) {
+            many.put("region-" + (i * 7919 % 40), (long) i);
+        }
+        assertThat(List.copyOf(new VersionVector(many).seqs().keySet())).as("sorted however they came").isSorted().hasSize(39);
+        Map<String, Long> positive = new HashMap<>(many);
+        positive.remove("region-0"); // its zero is no entry
+        assertThat(new VersionVector(many).seqs()).isEqualTo(positive);
         assertThat(built.compare(given)).isEqualTo(VersionVector.Order.EQUAL);
     }
 
