@@ -69,8 +69,8 @@ public final class ReplicatedStore implements ReplicaStore {
     private final Object logStartsLock = new Object();
     /** Each origin's newest entries, as committed: what senders ship comes from here rather than from RocksDB. */
     private final Map<String, LogTail> tails = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final int TAIL_ENTRIES = 1024;
-    private static final long TAIL_BYTES = 1 << 20;
+    static final int TAIL_ENTRIES = 256;
+    private static final long TAIL_BYTES = 256 << 10;
     private volatile Hlc highest;
     private long conflictSeq;
     private final boolean groupCommit;

@@ -141,10 +141,13 @@ class ReplicatedStoreTest {
 
     @Test
     void theLogReadsTheSameFromItsInMemoryTailAsFromDisk() {
-        for (int i = 1; i <= 1500; i++) { // more than the tail holds
+        int last = ReplicatedStore.TAIL_ENTRIES + 300; // more than the tail holds
+        for (int i = 1; i <= last; i++) {
             put("k" + (i % 37), "v" + i, i);
         }
-        long[][] reads = {{1, 10}, {470, 40}, {476, 40}, {477, 3}, {1000, 600}, {1490, 100}, {1500, 1}, {1501, 5}};
+        long tailStart = last - ReplicatedStore.TAIL_ENTRIES + 1;
+        long[][] reads = {{1, 10}, {tailStart - 6, 40}, {tailStart - 1, 40}, {tailStart, 3}, {tailStart + 100, 600},
+                {last - 10, 100}, {last, 1}, {last + 1, 5}};
         ReplicatedStore warm = (ReplicatedStore) replica.store();
         List<List<Entry>> fromTail = Arrays.stream(reads).map(r -> warm.readLog("a", r[0], (int) r[1])).toList();
         reopen(); // an empty tail: every read comes from RocksDB
@@ -153,17 +156,17 @@ class ReplicatedStoreTest {
             long from = reads[i][0];
             int max = (int) reads[i][1];
             assertThat(fromTail.get(i)).as("from %d, at most %d", from, max)
-                    .hasSize((int) Math.max(0, Math.min(max, 1501 - from)))
+                    .hasSize((int) Math.max(0, Math.min(max, last + 1 - from)))
                     .isEqualTo(cold.readLog("a", from, max));
         }
         Entry next = put("k", "after", 2000); // the tail starts again here
-        assertThat(cold.readLog("a", 1499, 5)).extracting(Entry::seq).containsExactly(1499L, 1500L, 1501L);
-        assertThat(cold.readLog("a", 1501, 5)).containsExactly(next);
+        assertThat(cold.readLog("a", last - 1, 5)).extracting(Entry::seq).containsExactly(last - 1L, (long) last, last + 1L);
+        assertThat(cold.readLog("a", last + 1, 5)).containsExactly(next);
         cold.trimLog("a", 1);
-        assertThat(cold.logStart("a")).isEqualTo(1501);
-        assertThat(cold.readLog("a", 1501, 5)).containsExactly(next);
-        cold.dropLogThrough("a", 1501);
-        assertThat(cold.readLog("a", 1501, 5)).isEmpty(); // gone from the tail as from the disk
+        assertThat(cold.logStart("a")).isEqualTo(last + 1);
+        assertThat(cold.readLog("a", last + 1, 5)).containsExactly(next);
+        cold.dropLogThrough("a", last + 1);
+        assertThat(cold.readLog("a", last + 1, 5)).isEmpty(); // gone from the tail as from the disk
     }
 
     @Test
