@@ -158,20 +158,20 @@ public final class ReplicatedStore implements ReplicaStore {
     public List<Entry> readLog(String origin, long fromSeq, int max) {
         List<Entry> entries = new ArrayList<>(Math.min(max, 64));
         LogTail tail = tails.get(origin);
-        long next = tail == null ? fromSeq : tail.copy(fromSeq, max, entries);
-        if (next == fromSeq || (entries.size() < max && next <= watermark(origin))) {
-            readStoredLog(origin, next, max - entries.size(), entries);
+        // A tail holding fromSeq runs to the newest commit (a commit enters it before the watermark moves), so it
+        // answers alone; otherwise the log does.
+        if (tail == null || tail.copy(fromSeq, max, entries) == fromSeq) {
+            readStoredLog(origin, fromSeq, max, entries);
         }
         return entries;
     }
 
     private void readStoredLog(String origin, long fromSeq, int max, List<Entry> entries) {
-        int limit = entries.size() + max;
         byte[] prefix = logPrefix(origin);
         try (ReadOptions options = new ReadOptions();
              RocksIterator it = store.db().newIterator(store.systemFamily(Store.LOG), options)) {
             long expected = fromSeq;
-            for (it.seek(logKey(origin, fromSeq)); it.isValid() && entries.size() < limit && startsWith(it.key(), prefix); it.next()) {
+            for (it.seek(logKey(origin, fromSeq)); it.isValid() && entries.size() < max && startsWith(it.key(), prefix); it.next()) {
                 Entry e = Codec.decodeEntry(it.value());
                 if (!e.origin().equals(origin) || e.seq() != expected) {
                     throw new IllegalStateException("log of " + origin + " holds " + e.stamp() + " where " + expected + " belongs");
